@@ -1,0 +1,37 @@
+# Vesta: `make run` builds and starts the server; `make test` builds and runs every test.
+# Both install what is missing first (scripts/install-deps.sh).
+
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= $(shell nproc)
+PORT ?= 8080
+DATA_DIR ?= ./vesta-data
+CMAKE_FLAGS ?=
+
+.PHONY: all deps configure build run test bench clean format
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	$(BUILD_DIR)/vesta serve --port $(PORT) --data-dir $(DATA_DIR)
+
+test: build
+	@scripts/run-tests.sh $(BUILD_DIR)
+
+bench: build
+	@bench/run
+
+format:
+	@find src tests bench -name '*.cc' -o -name '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR)

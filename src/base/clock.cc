@@ -1,0 +1,95 @@
+#include "base/clock.h"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace vesta {
+
+Micros SystemClock::Now() {
+  Micros now = std::chrono::duration_cast<std::chrono::microseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+  std::lock_guard lock(mu_);
+  if (now <= last_) now = last_ + 1;
+  last_ = now;
+  return now;
+}
+
+namespace {
+std::tm ToTm(Micros t) {
+  std::time_t secs = static_cast<std::time_t>(t / 1000000);
+  if (t < 0 && t % 1000000 != 0) --secs;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  return tm;
+}
+}  // namespace
+
+std::string FormatInstant(Micros t) {
+  std::tm tm = ToTm(t);
+  long frac = static_cast<long>(((t % 1000000) + 1000000) % 1000000);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+  return buf;
+}
+
+namespace {
+constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+}  // namespace
+
+std::string FormatHttpDate(Micros t) {
+  std::tm tm = ToTm(t);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
+                tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                tm.tm_sec);
+  return buf;
+}
+
+bool ParseHttpDate(const std::string& text, Micros* out) {
+  char day[4] = {}, mon[4] = {}, zone[4] = {};
+  int mday = 0, year = 0, hh = 0, mm = 0, ss = 0;
+  if (std::sscanf(text.c_str(), "%3s, %d %3s %d %d:%d:%d %3s", day, &mday, mon, &year, &hh, &mm,
+                  &ss, zone) != 8) {
+    return false;
+  }
+  int month = -1;
+  for (int i = 0; i < 12; ++i) {
+    if (std::string(mon) == kMonths[i]) month = i;
+  }
+  if (month < 0 || std::string(zone) != "GMT") return false;
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month;
+  tm.tm_mday = mday;
+  tm.tm_hour = hh;
+  tm.tm_min = mm;
+  tm.tm_sec = ss;
+  *out = static_cast<Micros>(timegm(&tm)) * 1000000;
+  return true;
+}
+
+UuidGenerator::UuidGenerator() : rng_(std::random_device{}()) {}
+
+std::string UuidGenerator::NewId() {
+  uint64_t a, b;
+  {
+    std::lock_guard lock(mu_);
+    a = rng_();
+    b = rng_();
+  }
+  a = (a & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;  // version 4
+  b = (b & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // variant 1
+  char buf[37];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xFFFF), static_cast<unsigned>(a & 0xFFFF),
+                static_cast<unsigned>(b >> 48),
+                static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFULL));
+  return buf;
+}
+
+}  // namespace vesta
