@@ -1,0 +1,86 @@
+// The HTTP/1.1 server (Boost.Beast). It knows nothing of FHIR: it parses requests, calls one
+// Handler per request and writes the Response back, with keep-alive, a body-size limit, gzip for
+// clients that accept it, and a graceful shutdown.
+//
+//   http::Server server(options, [](const http::Request& req) { return http::Response{...}; });
+//   RETURN_IF_ERROR(server.Start());   // bound and listening; server.port() is the real port
+//   server.Run();                      // blocks until Shutdown() (or SIGINT/SIGTERM)
+//
+// Threading: the Handler runs on one of `options.threads` threads and may block (e.g. on a
+// durable write); it is called concurrently and must be thread-safe. Beast and Asio stay inside
+// server.cc (pimpl) so that other targets do not compile them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+
+namespace vesta::http {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as sent: "/Patient/1?_format=json"
+  std::string path;    // percent-decoded path without the query: "/Patient/1"
+  // Percent-decoded query parameters in order ('+' is a space). Repeats are kept.
+  std::vector<std::pair<std::string, std::string>> query;
+  HeaderList headers;  // names as sent
+  std::string body;
+
+  // The first header with this name (case-insensitive), or "" when absent.
+  std::string_view Header(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  HeaderList headers;  // e.g. {"Content-Type", "application/fhir+json"}
+  std::string body;
+};
+
+using Handler = std::function<Response(const Request&)>;
+// Builds the response for an error the server itself detects (malformed HTTP, body over the
+// limit): status 400 or 413 and a human-readable message. The REST layer supplies one that
+// answers with an OperationOutcome.
+using ErrorResponder = std::function<Response(int status, const std::string& message)>;
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1";
+  uint16_t port = 8080;  // 0: any free port (tests)
+  int threads = 32;      // handler threads; handlers may block
+  size_t max_body_bytes = 16 * 1024 * 1024;
+  size_t gzip_min_bytes = 1024;  // compress bodies at least this large when gzip is accepted
+  bool handle_signals = false;   // SIGINT/SIGTERM start a graceful shutdown
+  ErrorResponder error_responder;  // optional; plain text when unset
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, Handler handler);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens. kUnavailable when the address cannot be bound.
+  Status Start();
+  // The bound port (after Start()).
+  uint16_t port() const;
+  // Serves until Shutdown() or, with handle_signals, SIGINT/SIGTERM. Then stops accepting,
+  // lets in-flight requests finish (up to a few seconds), closes connections and returns.
+  void Run();
+  // Starts a graceful shutdown. Safe from any thread, any number of times.
+  void Shutdown();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vesta::http

@@ -1,0 +1,109 @@
+// The Store interface: versioned resource storage. Backends: sqlite/ (embedded, the default) and,
+// later, postgres/. The REST layer links this header only, never a backend.
+//
+// Model (see docs/storage.md): one row per resource version holding the exact JSON served for
+// that version (with id, meta.versionId and meta.lastUpdated already set by the caller). A delete
+// is a version too, marked deleted, with no JSON. Version ids are 1, 2, 3... per resource.
+//
+// Writes use compare-and-set on the current version: the caller reads the current version,
+// prepares the next one and writes it stating the version it expects to replace. A concurrent
+// writer that got there first makes the write fail with kConflict (the caller retries, or answers
+// 412 when the client sent If-Match). Write() is durable when it returns OK: the transaction is
+// committed and synced. Concurrent Write() calls are grouped into one commit (group commit), each
+// call still all-or-nothing.
+//
+// Thread-safety: every method may be called from any thread concurrently.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/status.h"
+
+namespace vesta::store {
+
+// One stored version of a resource.
+struct StoredVersion {
+  std::string type;
+  std::string id;
+  int64_t version = 0;
+  Micros last_updated = 0;
+  bool deleted = false;
+  std::string json;  // the exact bytes served; empty when deleted
+};
+
+enum class WriteKind { kCreate, kUpdate, kDelete };
+
+// The version a write expects to replace.
+//   kNone: the resource must not exist yet (create, update-as-create); version = 1.
+//   an integer N >= 1: the current version must be N (it may be a deleted version); the write
+//   makes version N + 1.
+inline constexpr int64_t kExpectNone = 0;
+
+struct WriteOp {
+  WriteKind kind = WriteKind::kCreate;
+  std::string type;
+  std::string id;
+  int64_t expected_version = kExpectNone;
+  Micros last_updated = 0;
+  std::string json;  // the new version's bytes; must be empty for kDelete
+};
+
+// What a successful write made.
+struct WriteResult {
+  int64_t version = 0;
+};
+
+// Keyset position in a history listing (newest first): entries strictly older than this.
+struct HistoryCursor {
+  Micros last_updated = 0;
+  int64_t seq = 0;  // the store's row sequence; breaks ties between equal timestamps
+};
+
+struct HistoryQuery {
+  std::string type;  // empty: the whole system
+  std::string id;    // empty: the whole type (or system)
+  // https://hl7.org/fhir/R4/http.html#history
+  std::optional<Micros> since;  // _since: only versions with lastUpdated >= since
+  // _at: only versions current at some moment in [at_low, at_high] (a date's precision is a
+  // range: `_at=2026` is the whole year)
+  std::optional<std::pair<Micros, Micros>> at;
+  int count = 50;                      // page size, >= 1
+  std::optional<HistoryCursor> after;  // the next page starts after this entry
+};
+
+struct HistoryEntry {
+  StoredVersion version;
+  HistoryCursor cursor;  // pass as `after` to continue after this entry
+};
+
+struct HistoryPage {
+  std::vector<HistoryEntry> entries;  // newest first
+  bool has_more = false;
+  int64_t total = 0;  // the number of versions matching the query (all pages)
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // The current version of a resource, which may be a deleted version (deleted = true).
+  // kNotFound when the resource never existed.
+  virtual Result<StoredVersion> Read(const std::string& type, const std::string& id) = 0;
+  // A specific version. kNotFound when there is no such version.
+  virtual Result<StoredVersion> ReadVersion(const std::string& type, const std::string& id,
+                                            int64_t version) = 0;
+  // Applies all `ops` atomically and durably, in order. On kConflict (an expected version did
+  // not match) nothing is written; the Status message names the resource.
+  virtual Result<std::vector<WriteResult>> Write(std::span<const WriteOp> ops) = 0;
+  virtual Result<HistoryPage> History(const HistoryQuery& query) = 0;
+  // Flushes and closes. Further calls fail with kUnavailable. Idempotent.
+  virtual Status Close() = 0;
+};
+
+}  // namespace vesta::store
