@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -37,6 +38,12 @@ enum class TypeKind { kPrimitive, kComplex, kResource, kBackbone };
 inline constexpr uint32_t kUnbounded = UINT32_MAX;
 
 struct StructInfo;
+
+// Lets unordered_maps keyed by std::string be searched with a string_view, without a copy.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
 
 // One allowed type of an element.
 struct TypeRef {
@@ -86,7 +93,8 @@ struct StructInfo {
   const ElementInfo* FindElement(std::string_view name) const;
 
   // Built by the loader: JSON name -> (element index, type index).
-  std::unordered_map<std::string, std::pair<uint32_t, uint32_t>> json_names;
+  std::unordered_map<std::string, std::pair<uint32_t, uint32_t>, StringHash, std::equal_to<>>
+      json_names;
 };
 
 class Model {
@@ -109,7 +117,8 @@ class Model {
   const std::vector<std::string>& resource_types() const { return resource_types_; }
 
  private:
-  std::unordered_map<std::string, std::unique_ptr<StructInfo>> structs_;
+  std::unordered_map<std::string, std::unique_ptr<StructInfo>, StringHash, std::equal_to<>>
+      structs_;
   std::vector<std::string> resource_types_;
 };
 
