@@ -1,0 +1,123 @@
+// `vesta serve`: the FHIR server on the embedded SQLite store.
+//
+//   vesta serve --port 8080 --listen 127.0.0.1 --data-dir ./vesta-data
+//
+// Prints "vesta: listening on http://HOST:PORT" on stdout once ready (with --port 0 the real
+// port, for tests and scripts). SIGINT/SIGTERM shut down gracefully: in-flight requests finish,
+// then the store is closed.
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "cli/command.h"
+#include "fhir/model/model.h"
+#include "http/server.h"
+#include "rest/api.h"
+#include "rest/outcome.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace vesta::cli {
+namespace {
+
+struct ServeFlags {
+  std::string listen = "127.0.0.1";
+  int port = 8080;
+  std::string data_dir = "./vesta-data";
+  int threads = 64;
+  size_t max_body_mb = 16;
+  std::string base_url;
+  std::string durability = "full";
+};
+
+int RunServe(const ServeFlags& flags) {
+  const auto start = std::chrono::steady_clock::now();
+  const fhir::Model& model = fhir::Model::R4();  // load now, not on the first request
+  (void)model;
+
+  store::SqliteStoreOptions store_options;
+  store_options.directory = flags.data_dir;
+  store_options.durability =
+      flags.durability == "normal" ? store::Durability::kNormal : store::Durability::kFull;
+  Result<std::unique_ptr<store::Store>> store = store::OpenSqliteStore(store_options);
+  if (!store.ok()) {
+    std::cerr << "vesta: cannot open the store in " << flags.data_dir << ": "
+              << store.status().message() << "\n";
+    return 1;
+  }
+  SystemClock clock;
+  UuidGenerator ids;
+  rest::RestOptions rest_options;
+  rest_options.base_url = flags.base_url;
+  rest::RestApi api(rest_options, **store, clock, ids);
+
+  http::ServerOptions http_options;
+  http_options.listen = flags.listen;
+  http_options.port = static_cast<uint16_t>(flags.port);
+  http_options.threads = flags.threads;
+  http_options.max_body_bytes = flags.max_body_mb * 1024 * 1024;
+  http_options.handle_signals = true;
+  http_options.error_responder = [](int status, const std::string& message) {
+    StatusCode code = status == 413   ? StatusCode::kTooLarge
+                      : status == 415 ? StatusCode::kUnsupportedMedia
+                      : status >= 500 ? StatusCode::kInternal
+                                      : StatusCode::kInvalid;
+    rest::Response r = rest::ErrorResponse(Status(code, message));
+    return http::Response{status, std::move(r.headers), std::move(r.body)};
+  };
+  http::Server server(http_options, [&api](const http::Request& req) {
+    rest::Request r{req.method, req.path, req.query, req.headers, req.body};
+    rest::Response out = api.Handle(r);
+    return http::Response{out.status, std::move(out.headers), std::move(out.body)};
+  });
+  if (Status s = server.Start(); !s.ok()) {
+    std::cerr << "vesta: " << s.message() << "\n";
+    (void)(*store)->Close();
+    return 1;
+  }
+  const auto ready = std::chrono::steady_clock::now();
+  std::cout << "vesta: listening on http://" << flags.listen << ":" << server.port() << "\n"
+            << std::flush;
+  LogInfo("ready in " +
+          std::to_string(
+              std::chrono::duration_cast<std::chrono::milliseconds>(ready - start).count()) +
+          " ms (R4 model loaded, store " + flags.data_dir + " open)");
+  server.Run();
+  LogInfo("shutting down: closing the store");
+  if (Status s = (*store)->Close(); !s.ok()) {
+    std::cerr << "vesta: closing the store: " << s.message() << "\n";
+    return 1;
+  }
+  LogInfo("stopped");
+  return 0;
+}
+
+void AddServe(CLI::App& app) {
+  auto flags = std::make_shared<ServeFlags>();
+  CLI::App* cmd = app.add_subcommand("serve", "Run the FHIR server");
+  cmd->add_option("--port", flags->port, "TCP port (0: any free port)")->capture_default_str();
+  cmd->add_option("--listen", flags->listen, "Address to listen on")->capture_default_str();
+  cmd->add_option("--data-dir", flags->data_dir, "Where the store lives")->capture_default_str();
+  cmd->add_option("--threads", flags->threads, "Request handler threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--max-body-mb", flags->max_body_mb, "Largest request body accepted (MiB)")
+      ->capture_default_str();
+  cmd->add_option("--base-url", flags->base_url,
+                  "Public base URL for links (default: from the Host header)");
+  cmd->add_option("--durability", flags->durability,
+                  "full: every acknowledged write is synced; normal: synced at checkpoints")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"full", "normal"}));
+  cmd->callback([flags] {
+    int rc = RunServe(*flags);
+    if (rc != 0) throw CLI::RuntimeError(rc);
+  });
+}
+
+}  // namespace
+
+VESTA_COMMAND(AddServe);
+
+}  // namespace vesta::cli

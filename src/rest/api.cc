@@ -1,0 +1,171 @@
+#include "rest/api.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "fhir/validate/validator.h"
+#include "rest/context.h"
+#include "rest/outcome.h"
+
+namespace vesta::rest {
+
+struct RestApi::Context : rest::Context {};
+
+RestApi::RestApi(RestOptions options, store::Store& store, Clock& clock, IdGenerator& ids)
+    : ctx_(new Context{rest::Context{std::move(options), store, clock, ids, fhir::Model::R4()}}) {}
+
+RestApi::~RestApi() = default;
+
+std::string BaseUrl(const rest::Context& ctx, const Request& request) {
+  std::string base = ctx.options.base_url;
+  if (base.empty()) {
+    std::string_view host = request.Header("Host");
+    base = "http://" + std::string(host.empty() ? "localhost" : host);
+  }
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base;
+}
+
+std::string ETagFor(int64_t version) { return "W/\"" + std::to_string(version) + "\""; }
+
+std::optional<int64_t> ParseETag(std::string_view v) {
+  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+  if (v.substr(0, 2) == "W/") v.remove_prefix(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  int64_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size() || n < 1) return std::nullopt;
+  return n;
+}
+
+void SetVersionHeaders(const store::StoredVersion& v, Response* r) {
+  r->SetHeader("ETag", ETagFor(v.version));
+  r->SetHeader("Last-Modified", FormatHttpDate(v.last_updated));
+}
+
+void ApplyPrefer(const Request& request, const OutputFormat& format,
+                 const std::string& resource_json, const std::string& message, Response* r) {
+  std::string_view prefer = request.Header("Prefer");
+  r->SetHeader("Content-Type", ContentType(format));
+  if (prefer.find("return=minimal") != std::string_view::npos) {
+    r->body.clear();
+    r->headers.erase(std::remove_if(r->headers.begin(), r->headers.end(),
+                                    [](const auto& h) { return h.first == "Content-Type"; }),
+                     r->headers.end());
+  } else if (prefer.find("return=OperationOutcome") != std::string_view::npos) {
+    r->body = RenderJson(InformationOutcomeJson(message), format);
+  } else {
+    r->body = RenderJson(resource_json, format);
+  }
+}
+
+namespace {
+
+std::vector<std::string_view> SplitPath(std::string_view path) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (start < path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    if (slash > start) parts.push_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return parts;
+}
+
+Response MethodNotAllowed(const std::string& method, const std::string& allow) {
+  Response r = ErrorResponse(Status(StatusCode::kMethodNotAllowed,
+                                    method + " is not allowed here; allowed: " + allow));
+  r.SetHeader("Allow", allow);
+  return r;
+}
+
+Response NotYet(const std::string& what) {
+  return ErrorResponse(Status(StatusCode::kNotSupported,
+                              what + " is not supported by this server yet "
+                                     "(see the CapabilityStatement at /metadata)"));
+}
+
+}  // namespace
+
+Response RestApi::Handle(const Request& request) {
+  const rest::Context& ctx = *ctx_;
+  std::vector<std::string_view> parts = SplitPath(request.path);
+  const std::string& m = request.method;
+  const bool get = m == "GET" || m == "HEAD";
+
+  if (parts.size() == 1 && parts[0] == "healthz") {
+    if (!get) return MethodNotAllowed(m, "GET, HEAD");
+    Response r;
+    r.headers.emplace_back("Content-Type", "text/plain");
+    r.body = "ok\n";
+    return r;
+  }
+
+  Result<OutputFormat> format = NegotiateFormat(request);
+  if (!format.ok()) return ErrorResponse(format.status());
+
+  if (parts.empty()) {
+    if (m == "POST") return NotYet("batch and transaction Bundles");
+    if (get) return NotYet("system-level search");
+    return MethodNotAllowed(m, "GET, POST");
+  }
+  if (parts[0] == "metadata" && parts.size() == 1) {
+    if (!get) return MethodNotAllowed(m, "GET, HEAD");
+    return CapabilitiesInteraction(ctx, request, *format);
+  }
+  if (parts[0] == "_history" && parts.size() == 1) {
+    if (!get) return MethodNotAllowed(m, "GET, HEAD");
+    return HistoryInteraction(ctx, request, *format, Target{});
+  }
+  if (parts[0].front() == '$') return NotYet("operation " + std::string(parts[0]));
+
+  Target target;
+  target.type = std::string(parts[0]);
+  if (!ctx.model.IsResourceType(target.type)) {
+    return ErrorResponse(Status(StatusCode::kNotFound,
+                                "unknown resource type '" + target.type + "'"));
+  }
+  if (parts.size() == 1) {
+    if (m == "POST") return CreateInteraction(ctx, request, *format, target);
+    if (get) return NotYet("search");
+    return MethodNotAllowed(m, "GET, HEAD, POST");
+  }
+  if (parts[1] == "_history" && parts.size() == 2) {
+    if (!get) return MethodNotAllowed(m, "GET, HEAD");
+    return HistoryInteraction(ctx, request, *format, target);
+  }
+  if (parts[1] == "_search" && parts.size() == 2) return NotYet("search");
+  if (parts[1].front() == '$') return NotYet("operation " + std::string(parts[1]));
+  target.id = std::string(parts[1]);
+  if (!fhir::IsValidId(target.id)) {
+    return ErrorResponse(Status(StatusCode::kInvalid,
+                                "'" + target.id + "' is not a valid resource id "
+                                "(1-64 characters of A-Z, a-z, 0-9, '-' and '.')"));
+  }
+  if (parts.size() == 2) {
+    if (get) return ReadInteraction(ctx, request, *format, target);
+    if (m == "PUT") return UpdateInteraction(ctx, request, *format, target);
+    if (m == "DELETE") return DeleteInteraction(ctx, request, *format, target);
+    if (m == "PATCH") return NotYet("PATCH");
+    return MethodNotAllowed(m, "GET, HEAD, PUT, DELETE");
+  }
+  if (parts.size() >= 3 && parts[2].front() == '$') {
+    return NotYet("operation " + std::string(parts[2]));
+  }
+  if (parts[2] != "_history" || parts.size() > 4) {
+    return ErrorResponse(Status(StatusCode::kNotFound, "no such path: " + request.path));
+  }
+  if (!get) return MethodNotAllowed(m, "GET, HEAD");
+  if (parts.size() == 3) return HistoryInteraction(ctx, request, *format, target);
+  std::optional<int64_t> version = ParseETag(parts[3]);
+  if (!version) {
+    return ErrorResponse(Status(StatusCode::kNotFound,
+                                "'" + std::string(parts[3]) + "' is not a version id"));
+  }
+  target.version = *version;
+  return VReadInteraction(ctx, request, *format, target);
+}
+
+}  // namespace vesta::rest

@@ -1,0 +1,41 @@
+// The FHIR REST API (https://hl7.org/fhir/R4/http.html): routes a Request to its interaction
+// and turns every failure into an OperationOutcome (rest/outcome.h).
+//
+//   rest::RestApi api(options, *store, clock, ids);
+//   rest::Response r = api.Handle(request);   // thread-safe
+//
+// The RestApi borrows the store, clock and id generator: they must outlive it.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/clock.h"
+#include "fhir/model/model.h"
+#include "rest/request.h"
+#include "store/store.h"
+
+namespace vesta::rest {
+
+struct RestOptions {
+  // The server's base URL used in Location, fullUrl and paging links. Empty: derived from the
+  // request's Host header as http://HOST.
+  std::string base_url;
+  int default_page_size = 50;
+  int max_page_size = 1000;
+  std::string software_version = "0.1.0";
+};
+
+class RestApi {
+ public:
+  RestApi(RestOptions options, store::Store& store, Clock& clock, IdGenerator& ids);
+  ~RestApi();
+
+  Response Handle(const Request& request);
+
+ private:
+  struct Context;
+  std::unique_ptr<Context> ctx_;
+};
+
+}  // namespace vesta::rest

@@ -1,0 +1,113 @@
+#include "rest/outcome.h"
+
+#include "json/writer.h"
+
+namespace vesta::rest {
+namespace {
+
+// https://hl7.org/fhir/R4/valueset-issue-type.html for each category.
+const char* IssueTypeFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return "informational";
+    case StatusCode::kInvalid: return "invalid";
+    case StatusCode::kUnprocessable: return "processing";
+    case StatusCode::kNotFound: return "not-found";
+    case StatusCode::kGone: return "deleted";
+    case StatusCode::kConflict: return "conflict";
+    case StatusCode::kPreconditionFailed: return "conflict";
+    case StatusCode::kNotSupported: return "not-supported";
+    case StatusCode::kMethodNotAllowed: return "not-supported";
+    case StatusCode::kNotAcceptable: return "not-supported";
+    case StatusCode::kUnsupportedMedia: return "not-supported";
+    case StatusCode::kTooLarge: return "too-costly";
+    case StatusCode::kInternal: return "exception";
+    case StatusCode::kUnavailable: return "transient";
+  }
+  return "exception";
+}
+
+const char* SeverityName(Severity s) {
+  switch (s) {
+    case Severity::kFatal: return "fatal";
+    case Severity::kError: return "error";
+    case Severity::kWarning: return "warning";
+    case Severity::kInformation: return "information";
+  }
+  return "error";
+}
+
+void AppendIssue(const Issue& issue, std::string* out) {
+  *out += "{\"severity\":\"";
+  *out += SeverityName(issue.severity);
+  *out += "\",\"code\":";
+  json::WriteString(issue.type, out);
+  if (!issue.diagnostics.empty()) {
+    *out += ",\"diagnostics\":";
+    json::WriteString(issue.diagnostics, out);
+  }
+  if (!issue.location.empty()) {
+    *out += ",\"expression\":[";
+    json::WriteString(issue.location, out);
+    *out += "]";
+  }
+  *out += "}";
+}
+
+}  // namespace
+
+int HttpStatusFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return 200;
+    case StatusCode::kInvalid: return 400;
+    case StatusCode::kUnprocessable: return 422;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kGone: return 410;
+    case StatusCode::kConflict: return 409;
+    case StatusCode::kPreconditionFailed: return 412;
+    case StatusCode::kNotSupported: return 501;
+    case StatusCode::kMethodNotAllowed: return 405;
+    case StatusCode::kNotAcceptable: return 406;
+    case StatusCode::kUnsupportedMedia: return 415;
+    case StatusCode::kTooLarge: return 413;
+    case StatusCode::kInternal: return 500;
+    case StatusCode::kUnavailable: return 503;
+  }
+  return 500;
+}
+
+std::string OperationOutcomeJson(const Status& status) {
+  std::string out = "{\"resourceType\":\"OperationOutcome\",\"issue\":[";
+  if (status.issues().empty()) {
+    Issue issue;
+    issue.severity = status.ok() ? Severity::kInformation : Severity::kError;
+    issue.type = IssueTypeFor(status.code());
+    issue.diagnostics = status.message();
+    AppendIssue(issue, &out);
+  } else {
+    bool first = true;
+    for (const Issue& issue : status.issues()) {
+      if (!first) out += ",";
+      first = false;
+      AppendIssue(issue, &out);
+    }
+  }
+  out += "]}";
+  return out;
+}
+
+std::string InformationOutcomeJson(const std::string& message) {
+  std::string out = "{\"resourceType\":\"OperationOutcome\",\"issue\":[";
+  AppendIssue(Issue{Severity::kInformation, "informational", message, ""}, &out);
+  out += "]}";
+  return out;
+}
+
+Response ErrorResponse(const Status& status) {
+  Response r;
+  r.status = HttpStatusFor(status.code());
+  r.headers.emplace_back("Content-Type", "application/fhir+json; charset=utf-8");
+  r.body = OperationOutcomeJson(status);
+  return r;
+}
+
+}  // namespace vesta::rest

@@ -1,0 +1,57 @@
+// read: GET [base]/[type]/[id] (https://hl7.org/fhir/R4/http.html#read)
+#include "rest/context.h"
+#include "rest/outcome.h"
+
+namespace vesta::rest {
+
+// "If-None-Match" and "If-Modified-Since" make a read conditional
+// (https://hl7.org/fhir/R4/http.html#cread): 304 Not Modified when the client's copy is current.
+static bool NotModified(const Request& request, const store::StoredVersion& v) {
+  std::string_view inm = request.Header("If-None-Match");
+  if (!inm.empty()) {
+    if (inm == "*") return true;
+    std::optional<int64_t> tag = ParseETag(inm);
+    return tag && *tag == v.version;
+  }
+  std::string_view ims = request.Header("If-Modified-Since");
+  if (!ims.empty()) {
+    Micros since = 0;
+    // HTTP dates have second precision: the resource is unmodified when its last change falls
+    // in or before the given second.
+    if (ParseHttpDate(std::string(ims), &since)) return v.last_updated < since + 1000000;
+  }
+  return false;
+}
+
+Response ReadInteraction(const Context& ctx, const Request& request, const OutputFormat& format,
+                         const Target& target) {
+  Result<ResourceView> view = ParseView(request);
+  if (!view.ok()) return ErrorResponse(view.status());
+  Result<store::StoredVersion> v = ctx.store.Read(target.type, target.id);
+  if (!v.ok()) {
+    if (v.status().code() == StatusCode::kNotFound) {
+      return ErrorResponse(Status(StatusCode::kNotFound,
+                                  target.type + "/" + target.id + " is not known"));
+    }
+    return ErrorResponse(v.status());
+  }
+  if (v->deleted) {
+    Response r = ErrorResponse(
+        Status(StatusCode::kGone, target.type + "/" + target.id + " was deleted"));
+    SetVersionHeaders(*v, &r);
+    return r;
+  }
+  Response r;
+  SetVersionHeaders(*v, &r);
+  if (NotModified(request, *v)) {
+    r.status = 304;
+    return r;
+  }
+  Result<std::string> body = RenderResource(v->json, *view, format, ctx.model);
+  if (!body.ok()) return ErrorResponse(body.status());
+  r.SetHeader("Content-Type", ContentType(format));
+  r.body = std::move(body).value();
+  return r;
+}
+
+}  // namespace vesta::rest

@@ -1,0 +1,36 @@
+// The REST layer's request and response: HTTP-shaped, but independent of the HTTP server, so that
+// the same interactions serve HTTP, transaction Bundle entries and in-process callers.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace vesta::rest {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+using QueryList = std::vector<std::pair<std::string, std::string>>;
+
+struct Request {
+  std::string method;  // GET, HEAD, POST, PUT, DELETE, PATCH
+  std::string path;    // percent-decoded, without the query: "/Patient/1/_history/2"
+  QueryList query;     // decoded, in order
+  HeaderList headers;
+  std::string body;
+
+  // The first header with this name (case-insensitive); "" when absent.
+  std::string_view Header(std::string_view name) const;
+  // The first query parameter with this name; nullptr when absent.
+  const std::string* Param(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  HeaderList headers;
+  std::string body;
+
+  void SetHeader(std::string name, std::string value);
+};
+
+}  // namespace vesta::rest

@@ -1,0 +1,26 @@
+// Preparing a client's resource for storage: parse, check, and set what the server owns.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "fhir/model/model.h"
+#include "json/value.h"
+
+namespace vesta::rest {
+
+// Parses and validates a request body as a resource of `type`
+// (https://hl7.org/fhir/R4/http.html#create, #update): well-formed UTF-8 JSON, resourceType equal
+// to `type`, and the structural checks of fhir/validate. kInvalid with one issue per problem.
+Result<json::Document> ParseResourceBody(std::string_view body, const std::string& type,
+                                         const fhir::Model& model);
+
+// The JSON to store and serve for a new version: `resource` with id, meta.versionId and
+// meta.lastUpdated set by the server (resourceType, id and meta first; everything else as the
+// client sent it, numbers byte for byte).
+std::string StoredJson(json::Document& doc, const std::string& id, int64_t version,
+                       Micros last_updated);
+
+}  // namespace vesta::rest

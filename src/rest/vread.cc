@@ -1,0 +1,35 @@
+// vread: GET [base]/[type]/[id]/_history/[vid] (https://hl7.org/fhir/R4/http.html#vread)
+#include "rest/context.h"
+#include "rest/outcome.h"
+
+namespace vesta::rest {
+
+Response VReadInteraction(const Context& ctx, const Request& request, const OutputFormat& format,
+                          const Target& target) {
+  Result<ResourceView> view = ParseView(request);
+  if (!view.ok()) return ErrorResponse(view.status());
+  Result<store::StoredVersion> v = ctx.store.ReadVersion(target.type, target.id, *target.version);
+  std::string name =
+      target.type + "/" + target.id + "/_history/" + std::to_string(*target.version);
+  if (!v.ok()) {
+    if (v.status().code() == StatusCode::kNotFound) {
+      return ErrorResponse(Status(StatusCode::kNotFound, name + " is not known"));
+    }
+    return ErrorResponse(v.status());
+  }
+  if (v->deleted) {
+    // The version records the deletion: it has no content (http.html#vread: 410 Gone).
+    Response r = ErrorResponse(Status(StatusCode::kGone, name + " is a deletion"));
+    SetVersionHeaders(*v, &r);
+    return r;
+  }
+  Response r;
+  SetVersionHeaders(*v, &r);
+  Result<std::string> body = RenderResource(v->json, *view, format, ctx.model);
+  if (!body.ok()) return ErrorResponse(body.status());
+  r.SetHeader("Content-Type", ContentType(format));
+  r.body = std::move(body).value();
+  return r;
+}
+
+}  // namespace vesta::rest
