@@ -26,7 +26,7 @@ struct ServeFlags {
   int port = 8080;
   std::string data_dir = "./vesta-data";
   int threads = 64;
-  size_t max_body_mb = 16;
+  size_t max_body_mb = 64;
   std::string base_url;
   std::string durability = "full";
 };

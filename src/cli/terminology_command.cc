@@ -1,0 +1,102 @@
+// `vesta terminology load ...`: loads ICD-10-CM, ICD-9-CM and the GEMs into
+// <data-dir>/terminology.db (docs/terminology.md).
+//
+//   vesta terminology load icd10cm-tabular icd10cm_tabular_2023.xml.gz --data-dir ./vesta-data
+//   vesta terminology load icd10cm-order icd10cm_order_2023.txt
+//   vesta terminology load gems 2018_I9gem.txt 2018_I10gem.txt
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "cli/command.h"
+#include "terminology/loaders.h"
+
+namespace vesta::cli {
+namespace {
+
+struct LoadArgs {
+  std::string data_dir = "./vesta-data";
+  std::vector<std::string> files;
+  std::string release;
+};
+
+std::string DbPath(const LoadArgs& args) {
+  std::error_code ec;
+  std::filesystem::create_directories(args.data_dir, ec);
+  if (ec) {
+    std::fprintf(stderr, "vesta terminology: cannot create %s: %s\n", args.data_dir.c_str(),
+                 ec.message().c_str());
+    throw CLI::RuntimeError(1);
+  }
+  return terminology::TerminologyDbPath(args.data_dir);
+}
+
+void Report(const std::string& file, const Result<terminology::LoadReport>& r) {
+  if (!r.ok()) {
+    std::fprintf(stderr, "vesta terminology: %s: %s\n", file.c_str(),
+                 r.status().ToString().c_str());
+    throw CLI::RuntimeError(1);
+  }
+  std::fprintf(stderr, "%s: %s%s%s", file.c_str(), r->system.c_str(),
+               r->version.empty() ? "" : " version ", r->version.c_str());
+  if (r->concepts > 0) {
+    std::fprintf(stderr, ": %lld concepts, %lld codes, %lld valid (billable), %lld notes",
+                 static_cast<long long>(r->concepts), static_cast<long long>(r->codes),
+                 static_cast<long long>(r->valid_codes), static_cast<long long>(r->notes));
+  }
+  if (r->rows > 0) std::fprintf(stderr, ", %lld rows", static_cast<long long>(r->rows));
+  std::fprintf(stderr, " in %.2f s\n", r->seconds);
+}
+
+void AddTerminology(CLI::App& app) {
+  auto* term = app.add_subcommand("terminology", "Terminology: load ICD-10-CM and the GEMs");
+  term->require_subcommand(1);
+  auto* load = term->add_subcommand("load", "Load a terminology release file");
+  load->require_subcommand(1);
+  auto args = std::make_shared<LoadArgs>();
+
+  auto common = [&](CLI::App* cmd, const char* what) {
+    cmd->add_option("files", args->files, what)->required();
+    cmd->add_option("--data-dir", args->data_dir, "Data folder (default ./vesta-data)");
+  };
+
+  auto* tabular = load->add_subcommand("icd10cm-tabular",
+                                       "The CDC ICD-10-CM Tabular List XML (.xml or .xml.gz)");
+  common(tabular, "icd10cm_tabular_YYYY.xml[.gz]");
+  tabular->callback([args] {
+    std::string db = DbPath(*args);
+    for (const std::string& f : args->files) {
+      Report(f, terminology::LoadIcd10CmTabular(db, f));
+    }
+  });
+
+  auto* order = load->add_subcommand("icd10cm-order",
+                                     "The ICD-10-CM order file (fixed columns or TSV, .gz too)");
+  common(order, "icd10cm_order_YYYY.txt[.gz]");
+  order->add_option("--release", args->release,
+                    "ICD-10-CM version (default: the year in the file name)");
+  order->callback([args] {
+    std::string db = DbPath(*args);
+    std::optional<std::string> version;
+    if (!args->release.empty()) version = args->release;
+    for (const std::string& f : args->files) {
+      Report(f, terminology::LoadIcd10CmOrder(db, f, version));
+    }
+  });
+
+  auto* gems = load->add_subcommand("gems", "CMS diagnosis GEMs (2018_I9gem.txt, 2018_I10gem.txt)");
+  common(gems, "GEM files");
+  gems->callback([args] {
+    std::string db = DbPath(*args);
+    for (const std::string& f : args->files) Report(f, terminology::LoadGem(db, f));
+  });
+}
+
+VESTA_COMMAND(AddTerminology);
+
+}  // namespace
+}  // namespace vesta::cli

@@ -1,0 +1,170 @@
+#include "integration/test_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+
+namespace vesta::testing {
+
+std::string HttpResult::Header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k.size() == name.size() && strncasecmp(k.data(), name.data(), name.size()) == 0) return v;
+  }
+  return "";
+}
+
+std::string VestaBinary() { return VESTA_BINARY; }
+
+HttpResult HttpRequest(int port, const std::string& method, const std::string& target,
+                       const std::string& body,
+                       const std::vector<std::pair<std::string, std::string>>& headers,
+                       int timeout_ms) {
+  HttpResult result;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return result;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return result;
+  }
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" +
+                    std::to_string(port) + "\r\nConnection: close\r\n";
+  bool has_content_type = false;
+  for (const auto& [k, v] : headers) {
+    req += k + ": " + v + "\r\n";
+    has_content_type |= strcasecmp(k.c_str(), "Content-Type") == 0;
+  }
+  if (!body.empty() && !has_content_type) req += "Content-Type: application/fhir+json\r\n";
+  if (!body.empty() || method == "POST" || method == "PUT") {
+    req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  req += "\r\n" + body;
+  size_t sent = 0;
+  while (sent < req.size()) {
+    ssize_t n = send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) {
+      close(fd);
+      return result;
+    }
+    sent += static_cast<size_t>(n);
+  }
+  std::string raw;
+  char buf[65536];
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0) continue;
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    raw.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  size_t head_end = raw.find("\r\n\r\n");
+  if (head_end == std::string::npos || raw.compare(0, 9, "HTTP/1.1 ") != 0) return result;
+  result.status = std::atoi(raw.c_str() + 9);
+  size_t line = raw.find("\r\n") + 2;
+  while (line < head_end) {
+    size_t eol = raw.find("\r\n", line);
+    std::string h = raw.substr(line, eol - line);
+    size_t colon = h.find(':');
+    if (colon != std::string::npos) {
+      size_t v = h.find_first_not_of(' ', colon + 1);
+      result.headers.emplace_back(h.substr(0, colon), v == std::string::npos ? "" : h.substr(v));
+    }
+    line = eol + 2;
+  }
+  result.body = raw.substr(head_end + 4);
+  return result;
+}
+
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "vesta-test-XXXXXX").string();
+  char* p = mkdtemp(tmpl.data());
+  path_ = p != nullptr ? p : "";
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+}
+
+ServerProcess::ServerProcess(const std::string& data_dir, std::vector<std::string> extra_args) {
+  int out[2];
+  if (pipe(out) != 0) return;
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    close(out[0]);
+    close(out[1]);
+    std::vector<std::string> args = {VestaBinary(), "serve", "--listen", "127.0.0.1",
+                                     "--port", "0", "--data-dir", data_dir};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  // Read "vesta: listening on http://127.0.0.1:PORT\n" (bounded wait).
+  std::string line;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline && line.find('\n') == std::string::npos) {
+    pollfd p{out[0], POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0) continue;
+    char c[256];
+    ssize_t n = read(out[0], c, sizeof c);
+    if (n <= 0) break;
+    line.append(c, static_cast<size_t>(n));
+  }
+  close(out[0]);
+  size_t colon = line.rfind(':');
+  if (line.find("listening on") != std::string::npos && colon != std::string::npos) {
+    port_ = std::atoi(line.c_str() + colon + 1);
+  }
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) Stop();
+}
+
+int ServerProcess::Stop() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  // Bounded wait: escalate to SIGKILL after 30 s.
+  for (int i = 0; i < 300; ++i) {
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    usleep(100 * 1000);
+  }
+  kill(pid_, SIGKILL);
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return -1;
+}
+
+void ServerProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+}  // namespace vesta::testing
