@@ -4,7 +4,7 @@ set -uo pipefail
 BUILD_DIR="${1:-build}"
 cd "$(dirname "$0")/.."
 export VESTA_SHARED_DATA="${VESTA_SHARED_DATA:-$(pwd)/../shared/data}"
-ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)" --timeout 900 \
+ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)" --timeout 300 \
   --output-junit ctest-results.xml 2>&1 | tee "$BUILD_DIR/ctest.log"
 status=${PIPESTATUS[0]}
 # A readable closing line: counts from ctest's JUnit report.

@@ -32,9 +32,8 @@ void Run(const GenerateArgs& args) {
     std::fprintf(stderr, "vesta generate: --end-date must be YYYY-MM-DD\n");
     throw CLI::RuntimeError(2);
   }
-  const generate::OutputFormat format = args.format == "bundles"
-                                            ? generate::OutputFormat::kBundles
-                                            : generate::OutputFormat::kNdjson;
+  const generate::OutputFormat format =
+      args.format == "bundles" ? generate::OutputFormat::kBundles : generate::OutputFormat::kNdjson;
   const auto start = std::chrono::steady_clock::now();
   Result<generate::WriteStats> stats =
       generate::WritePopulation(options, format, args.out, args.threads);
@@ -45,7 +44,8 @@ void Run(const GenerateArgs& args) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (args.quiet) return;
-  std::fprintf(stderr, "%lld patients, %lld resources, %.1f MB in %.2f s (%.0f patients/s, "
+  std::fprintf(stderr,
+               "%lld patients, %lld resources, %.1f MB in %.2f s (%.0f patients/s, "
                "%.0f resources/s)\n",
                static_cast<long long>(stats->patients), static_cast<long long>(stats->resources),
                static_cast<double>(stats->bytes) / 1e6, seconds,
@@ -61,9 +61,10 @@ void Run(const GenerateArgs& args) {
 
 void Add(CLI::App& app) {
   auto args = std::make_shared<GenerateArgs>();
-  CLI::App* cmd = app.add_subcommand(
-      "generate", "Write a deterministic synthetic population (NDJSON files or transaction "
-                  "Bundles)");
+  CLI::App* cmd =
+      app.add_subcommand("generate",
+                         "Write a deterministic synthetic population (NDJSON files or transaction "
+                         "Bundles)");
   cmd->add_option("--patients,-n", args->patients, "Number of patients")
       ->check(CLI::Range(int64_t{0}, int64_t{100000000}));
   cmd->add_option("--seed", args->seed, "Random seed: the same seed gives the same bytes");

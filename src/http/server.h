@@ -11,6 +11,7 @@
 // server.cc (pimpl) so that other targets do not compile them.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -46,9 +47,11 @@ struct Response {
 };
 
 using Handler = std::function<Response(const Request&)>;
-// Builds the response for an error the server itself detects (malformed HTTP, body over the
-// limit): status 400 or 413 and a human-readable message. The REST layer supplies one that
-// answers with an OperationOutcome.
+// Builds the response for an error the server itself detects: 400 (malformed HTTP or target,
+// corrupt gzip body), 413 (body over the limit), 415 (Content-Encoding other than gzip), 431
+// (header over 64 KiB) or 500 (the Handler threw), with a human-readable message. The server
+// overrides the returned status with `status`. The REST layer supplies one that answers with an
+// OperationOutcome. Called on handler threads, concurrently.
 using ErrorResponder = std::function<Response(int status, const std::string& message)>;
 
 struct ServerOptions {
@@ -57,13 +60,17 @@ struct ServerOptions {
   int threads = 32;      // handler threads; handlers may block
   size_t max_body_bytes = 16 * 1024 * 1024;
   size_t gzip_min_bytes = 1024;  // compress bodies at least this large when gzip is accepted
-  bool handle_signals = false;   // SIGINT/SIGTERM start a graceful shutdown
+  bool handle_signals = false;   // SIGINT/SIGTERM start a graceful shutdown (a second: stop now)
+  // A keep-alive connection with no request for this long is closed; also the time allowed to
+  // read one request's header, and then its body.
+  std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
   ErrorResponder error_responder;  // optional; plain text when unset
 };
 
 class Server {
  public:
   Server(ServerOptions options, Handler handler);
+  // REQUIRES: Run() is not running (it has returned, or was never called).
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -73,7 +80,8 @@ class Server {
   // The bound port (after Start()).
   uint16_t port() const;
   // Serves until Shutdown() or, with handle_signals, SIGINT/SIGTERM. Then stops accepting,
-  // lets in-flight requests finish (up to a few seconds), closes connections and returns.
+  // lets in-flight requests finish (up to 10 s), closes connections and returns. Call once;
+  // returns at once when Start() failed or was not called.
   void Run();
   // Starts a graceful shutdown. Safe from any thread, any number of times.
   void Shutdown();

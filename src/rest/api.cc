@@ -9,6 +9,10 @@
 
 namespace vesta::rest {
 
+// rest/search.cc; `compartment_patient` is the id of Patient/[id]/[type] searches, else "".
+Response SearchInteraction(const Context& ctx, const Request& request, const OutputFormat& format,
+                           const Target& target, const std::string& compartment_patient);
+
 struct RestApi::Context : rest::Context {};
 
 RestApi::RestApi(RestOptions options, store::Store& store, Clock& clock, IdGenerator& ids)
@@ -108,8 +112,12 @@ Response RestApi::Handle(const Request& request) {
 
   if (parts.empty()) {
     if (m == "POST") return NotYet("batch and transaction Bundles");
-    if (get) return NotYet("system-level search");
+    if (get) return SearchInteraction(ctx, request, *format, Target{}, "");
     return MethodNotAllowed(m, "GET, POST");
+  }
+  if (parts[0] == "_search" && parts.size() == 1) {
+    if (m != "POST") return MethodNotAllowed(m, "POST");
+    return SearchInteraction(ctx, request, *format, Target{}, "");
   }
   if (parts[0] == "metadata" && parts.size() == 1) {
     if (!get) return MethodNotAllowed(m, "GET, HEAD");
@@ -129,14 +137,17 @@ Response RestApi::Handle(const Request& request) {
   }
   if (parts.size() == 1) {
     if (m == "POST") return CreateInteraction(ctx, request, *format, target);
-    if (get) return NotYet("search");
+    if (get) return SearchInteraction(ctx, request, *format, target, "");
     return MethodNotAllowed(m, "GET, HEAD, POST");
   }
   if (parts[1] == "_history" && parts.size() == 2) {
     if (!get) return MethodNotAllowed(m, "GET, HEAD");
     return HistoryInteraction(ctx, request, *format, target);
   }
-  if (parts[1] == "_search" && parts.size() == 2) return NotYet("search");
+  if (parts[1] == "_search" && parts.size() == 2) {
+    if (m != "POST") return MethodNotAllowed(m, "POST");
+    return SearchInteraction(ctx, request, *format, target, "");
+  }
   if (parts[1].front() == '$') return NotYet("operation " + std::string(parts[1]));
   target.id = std::string(parts[1]);
   if (!fhir::IsValidId(target.id)) {
@@ -153,6 +164,12 @@ Response RestApi::Handle(const Request& request) {
   }
   if (parts.size() >= 3 && parts[2].front() == '$') {
     return NotYet("operation " + std::string(parts[2]));
+  }
+  // https://hl7.org/fhir/R4/http.html#search: GET [base]/Patient/[id]/[type]?...
+  if (parts.size() == 3 && target.type == "Patient" && ctx.model.IsResourceType(parts[2])) {
+    if (!get) return MethodNotAllowed(m, "GET, HEAD");
+    return SearchInteraction(ctx, request, *format, Target{std::string(parts[2]), "", {}},
+                             target.id);
   }
   if (parts[2] != "_history" || parts.size() > 4) {
     return ErrorResponse(Status(StatusCode::kNotFound, "no such path: " + request.path));

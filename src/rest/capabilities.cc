@@ -1,9 +1,49 @@
 // capabilities: GET [base]/metadata (https://hl7.org/fhir/R4/http.html#capabilities,
 // https://hl7.org/fhir/R4/capabilitystatement.html). Lists exactly what this server implements.
+#include <map>
+
 #include "json/writer.h"
 #include "rest/context.h"
+#include "search/registry.h"
 
 namespace vesta::rest {
+namespace {
+
+// The search parameters of `type` that the server indexes (https://hl7.org/fhir/R4/search.html),
+// and its _include / _revinclude values.
+std::string SearchCapabilities(const std::string& type,
+                               const std::map<std::string, std::vector<std::string>>& revincludes) {
+  const search::Registry& reg = search::Registry::R4();
+  std::string params, includes;
+  for (const search::Param& p : reg.ForType(type)) {
+    bool supported = p.code == "_id" || p.code == "_lastUpdated" || p.compiled.has_value();
+    if (!supported) continue;
+    params += params.empty() ? "" : ",";
+    params += "{\"name\":";
+    json::WriteString(p.code, &params);
+    params += ",\"definition\":";
+    json::WriteString(p.url, &params);
+    params += ",\"type\":\"" + std::string(search::ParamTypeName(p.type)) + "\"}";
+    if (p.type == search::ParamType::kReference) {
+      includes += includes.empty() ? "" : ",";
+      json::WriteString(type + ":" + p.code, &includes);
+    }
+  }
+  std::string out = ",\"searchInclude\":[" + std::string(includes.empty() ? "" : "\"*\",") +
+                    includes + "]";
+  out += ",\"searchRevInclude\":[";
+  auto it = revincludes.find(type);
+  if (it != revincludes.end()) {
+    for (size_t i = 0; i < it->second.size(); ++i) {
+      if (i > 0) out += ",";
+      json::WriteString(it->second[i], &out);
+    }
+  }
+  out += "],\"searchParam\":[" + params + "]";
+  return out;
+}
+
+}  // namespace
 
 Response CapabilitiesInteraction(const Context& ctx, const Request& request,
                                  const OutputFormat& format) {
@@ -18,8 +58,21 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
   out +=
       "},\"fhirVersion\":\"4.0.1\",\"format\":[\"application/fhir+json\",\"json\"],"
       "\"rest\":[{\"mode\":\"server\",\"documentation\":\"Read, versioned history, create, "
-      "update (also as create), logical delete. Not yet: search, batch/transaction, PATCH, "
-      "conditional interactions, XML.\",\"resource\":[";
+      "update (also as create), logical delete, search (type, system with _type, Patient "
+      "compartment; GET and POST _search). Search supports number, date, string, token, "
+      "reference, quantity and uri parameters; modifiers :missing, :exact, :contains, :text, "
+      ":not, :[type], :identifier, :below, :above; prefixes eq ne gt lt ge le sa eb ap; "
+      "chaining, _has, _sort, _count, _total, _summary, _elements, _include, _revinclude "
+      "(:iterate). Not yet: composite and special parameters, :in, :not-in, :below/:above on "
+      "tokens, :of-type, UCUM unit conversion, _contained, _list, _text, _content, _filter, "
+      "batch/transaction, PATCH, conditional interactions, XML.\",\"resource\":[";
+  std::map<std::string, std::vector<std::string>> revincludes;  // target type → Type:param
+  for (const std::string& type : ctx.model.resource_types()) {
+    for (const search::Param& p : search::Registry::R4().ForType(type)) {
+      if (p.type != search::ParamType::kReference || !p.compiled) continue;
+      for (const std::string& t : p.targets) revincludes[t].push_back(type + ":" + p.code);
+    }
+  }
   bool first = true;
   for (const std::string& type : ctx.model.resource_types()) {
     if (!first) out += ",";
@@ -28,12 +81,17 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
            "\",\"profile\":\"http://hl7.org/fhir/StructureDefinition/" + type +
            "\",\"interaction\":[{\"code\":\"read\"},{\"code\":\"vread\"},{\"code\":\"update\"},"
            "{\"code\":\"delete\"},{\"code\":\"history-instance\"},{\"code\":\"history-type\"},"
-           "{\"code\":\"create\"}],\"versioning\":\"versioned-update\",\"readHistory\":true,"
+           "{\"code\":\"create\"},{\"code\":\"search-type\"}],"
+           "\"versioning\":\"versioned-update\",\"readHistory\":true,"
            "\"updateCreate\":true,\"conditionalCreate\":false,\"conditionalRead\":"
            "\"full-support\",\"conditionalUpdate\":false,\"conditionalDelete\":"
-           "\"not-supported\"}";
+           "\"not-supported\"" + SearchCapabilities(type, revincludes) + "}";
   }
-  out += "],\"interaction\":[{\"code\":\"history-system\"}]}]}";
+  out += "],\"interaction\":[{\"code\":\"history-system\"},{\"code\":\"search-system\"}],"
+         "\"searchParam\":[{\"name\":\"_id\",\"definition\":"
+         "\"http://hl7.org/fhir/SearchParameter/Resource-id\",\"type\":\"token\"},"
+         "{\"name\":\"_lastUpdated\",\"definition\":"
+         "\"http://hl7.org/fhir/SearchParameter/Resource-lastUpdated\",\"type\":\"date\"}]}]}";
   Response r;
   r.SetHeader("Content-Type", ContentType(format));
   r.body = RenderJson(std::move(out), format);

@@ -20,6 +20,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/clock.h"
@@ -88,6 +89,36 @@ struct HistoryPage {
   int64_t total = 0;  // the number of versions matching the query (all pages)
 };
 
+// A search (https://hl7.org/fhir/R4/search.html) as the REST layer hands it to the store: the
+// decoded query parameters, uninterpreted. The store parses and plans them (src/search) and
+// answers kInvalid, naming the parameter, for a request it cannot run.
+struct SearchQuery {
+  // [type]?...: one type. System search (/?_type=...): empty, the types come from `_type`.
+  std::vector<std::string> types;
+  std::vector<std::pair<std::string, std::string>> params;  // in order, repeated names kept
+  std::string compartment_patient;  // Patient/[id]/[type]: the patient id; "" otherwise
+  bool strict = false;              // Prefer: handling=strict: unknown parameters are errors
+  int default_count = 50;
+  int max_count = 1000;
+  Micros now = 0;  // for date `ap`
+};
+
+enum class SearchMode { kMatch, kInclude };  // Bundle.entry.search.mode
+
+struct SearchHit {
+  StoredVersion version;
+  SearchMode mode = SearchMode::kMatch;
+};
+
+struct SearchPage {
+  std::vector<SearchHit> entries;  // the matches of this page in order, then included resources
+  std::optional<int64_t> total;    // all matches (every page); absent when not computed
+  // The parameters the search used, in order, for the self link (unknown ones ignored under
+  // lenient handling are left out); paging links add `_cursor`.
+  std::vector<std::pair<std::string, std::string>> used_params;
+  std::string next_cursor;  // the `_cursor` value of the next page; empty on the last page
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -102,6 +133,12 @@ class Store {
   // not match) nothing is written; the Status message names the resource.
   virtual Result<std::vector<WriteResult>> Write(std::span<const WriteOp> ops) = 0;
   virtual Result<HistoryPage> History(const HistoryQuery& query) = 0;
+  // Runs a search over the current versions. Backends without search indexes answer
+  // kNotSupported. Paging is keyset-based: `_cursor` in `params` continues after a page.
+  virtual Result<SearchPage> Search(const SearchQuery& query) {
+    (void)query;
+    return Status(StatusCode::kNotSupported, "this store does not support search");
+  }
   // Flushes and closes. Further calls fail with kUnavailable. Idempotent.
   virtual Status Close() = 0;
 };

@@ -1,0 +1,452 @@
+// Evaluation of the AST: http://hl7.org/fhirpath/N1/#operations (operators) and
+// http://hl7.org/fhirpath/N1/#environment-variables.
+#include "fhir/fhirpath/eval.h"
+
+#include <cctype>
+
+#include "fhir/fhirpath/check.h"
+#include "fhir/model/model.h"
+
+namespace vesta::fhirpath {
+namespace internal {
+namespace {
+
+constexpr int kMaxDepth = 400;
+
+bool IsNumber(const Item& i) { return i.kind == ItemKind::kInteger || i.kind == ItemKind::kDecimal; }
+Decimal AsDecimal(const Item& i) {
+  return i.kind == ItemKind::kInteger ? Decimal::FromInt(i.as_int()) : i.as_decimal();
+}
+bool IsTemporal(const Item& i) {
+  return i.kind == ItemKind::kDate || i.kind == ItemKind::kDateTime || i.kind == ItemKind::kTime;
+}
+
+}  // namespace
+
+Status Evaluator::Error(const Node& n, const std::string& what) const {
+  return Invalid("FHIRPath: " + what + " at position " + std::to_string(n.pos));
+}
+
+// Singleton evaluation of collections for Boolean operands
+// (http://hl7.org/fhirpath/N1/#singleton-evaluation-of-collections): -1 empty, 0 false, 1 true.
+Result<int> BoolOf(const Evaluator& ev, const Node& n, Items c) {
+  if (c.empty()) return -1;
+  if (c.size() > 1) return ev.Error(n, "expected a single Boolean but found " +
+                                           std::to_string(c.size()) + " items");
+  const Item& i = c[0];
+  if (i.kind == ItemKind::kBoolean) return i.as_bool() ? 1 : 0;
+  if (i.is_node() && i.node && i.node->is_bool()) return i.node->bool_value() ? 1 : 0;
+  return 1;
+}
+
+Result<Collection> Evaluator::EvalOn(const Node& arg, const Item& item, int64_t index,
+                                     const Frame& outer) {
+  Frame f{Items(&item, 1), index, outer.total};
+  return Eval(arg, f);
+}
+
+Result<Collection> Evaluator::Variable(const Node& n) {
+  const std::string& name = n.name;
+  auto it = env_.variables.find(name);
+  if (it != env_.variables.end()) return it->second;
+  if (name == "context") return context_;
+  if (name == "resource" || name == "rootResource") {
+    if (root_ == nullptr) return Collection{};
+    return Collection{ResourceItem(*root_)};
+  }
+  if (name == "ucum") return Collection{Item::String("http://unitsofmeasure.org")};
+  if (name == "sct") return Collection{Item::String("http://snomed.info/sct")};
+  if (name == "loinc") return Collection{Item::String("http://loinc.org")};
+  // https://hl7.org/fhir/R4/fhirpath.html#vars
+  if (name.rfind("vs-", 0) == 0) {
+    return Collection{Item::String("http://hl7.org/fhir/ValueSet/" + name.substr(3))};
+  }
+  if (name.rfind("ext-", 0) == 0) {
+    return Collection{Item::String("http://hl7.org/fhir/StructureDefinition/" + name.substr(4))};
+  }
+  return Error(n, "unknown variable %" + name);
+}
+
+Result<Collection> Evaluator::Eval(const Node& n, const Frame& f) {
+  Result<Collection> r = EvalNode(n, f);
+  if (r.ok()) {
+    budget_ -= static_cast<int64_t>(r->size());
+    if (budget_ < 0) return Error(n, "the evaluation produces too many items");
+  }
+  return r;
+}
+
+Result<Collection> Evaluator::EvalNode(const Node& n, const Frame& f) {
+  if (++depth_ > kMaxDepth) {
+    --depth_;
+    return Error(n, "evaluation nested too deeply");
+  }
+  struct DepthGuard {
+    int* d;
+    ~DepthGuard() { --*d; }
+  } guard{&depth_};
+  switch (n.kind) {
+    case NodeKind::kEmpty:
+      return Collection{};
+    case NodeKind::kLiteral:
+      return Collection{n.literal};
+    case NodeKind::kThis:
+      return Collection(f.focus.begin(), f.focus.end());
+    case NodeKind::kIndex:
+      if (f.index < 0) return Collection{};
+      return Collection{Item::Integer(f.index)};
+    case NodeKind::kTotal:
+      if (f.total == nullptr) return Collection{};
+      return *f.total;
+    case NodeKind::kVariable:
+      return Variable(n);
+    case NodeKind::kMember: {
+      Collection out;
+      if (n.target == nullptr) {
+        Items focus = f.focus;
+        if (!n.name.empty() && std::isupper(static_cast<unsigned char>(n.name[0]))) {
+          // A type name at the start of a path selects the context when it is of that type
+          // (http://hl7.org/fhirpath/N1/#path-selection).
+          TypeSpec ts{"", n.name};
+          bool any = false;
+          for (const Item& i : focus) {
+            if (i.is_node() && IsType(i, ts)) {
+              out.push_back(i);
+              any = true;
+            }
+          }
+          if (any || R4().FindStruct(n.name) != nullptr) return out;
+        }
+        for (const Item& i : focus) Member(i, n.name, n.json_name_ext, &out);
+        return out;
+      }
+      ASSIGN_OR_RETURN(Collection in, Eval(*n.target, f));
+      for (const Item& i : in) Member(i, n.name, n.json_name_ext, &out);
+      return out;
+    }
+    case NodeKind::kFunction: {
+      if (n.target == nullptr) return CallFunction(n, f.focus, f);
+      ASSIGN_OR_RETURN(Collection in, Eval(*n.target, f));
+      return CallFunction(n, in, f);
+    }
+    case NodeKind::kIndexer: {
+      ASSIGN_OR_RETURN(Collection in, Eval(*n.target, f));
+      ASSIGN_OR_RETURN(Collection idx, Eval(*n.args[0], f));
+      if (idx.empty()) return Collection{};
+      Item i;
+      if (idx.size() != 1 || !ToSystem(idx[0], &i) || i.kind != ItemKind::kInteger) {
+        return Error(n, "an index must be a single Integer");
+      }
+      int64_t k = i.as_int();
+      if (k < 0 || k >= static_cast<int64_t>(in.size())) return Collection{};
+      return Collection{in[static_cast<size_t>(k)]};
+    }
+    case NodeKind::kNegate: {
+      ASSIGN_OR_RETURN(Collection in, Eval(*n.target, f));
+      if (in.empty()) return Collection{};
+      if (in.size() > 1) return Error(n, "unary " + std::string(n.op == Op::kSub ? "-" : "+") +
+                                             " needs a single item");
+      Item v;
+      if (!ToSystem(in[0], &v)) return Error(n, "unary minus needs a number or quantity");
+      if (n.op == Op::kAdd) {
+        if (!IsNumber(v) && v.kind != ItemKind::kQuantity) {
+          return Error(n, "unary plus needs a number or quantity");
+        }
+        return Collection{v};
+      }
+      if (v.kind == ItemKind::kInteger) return Collection{Item::Integer(-v.as_int())};
+      if (v.kind == ItemKind::kDecimal) {
+        Decimal d = v.as_decimal();
+        d.mantissa = -d.mantissa;
+        return Collection{Item::Dec(d)};
+      }
+      if (v.kind == ItemKind::kQuantity) {
+        Quantity q = v.as_quantity();
+        q.value.mantissa = -q.value.mantissa;
+        return Collection{Item::Qty(q)};
+      }
+      return Error(n, "unary minus needs a number or quantity");
+    }
+    case NodeKind::kTypeOp: {
+      ASSIGN_OR_RETURN(Collection in, Eval(*n.target, f));
+      if (in.empty()) return Collection{};
+      if (in.size() > 1) {
+        return Error(n, std::string(n.op == Op::kIs ? "'is'" : "'as'") +
+                            " needs a single item, found " + std::to_string(in.size()));
+      }
+      bool is = IsType(in[0], n.type);
+      if (n.op == Op::kIs) return Collection{Item::Boolean(is)};
+      if (is) return in;
+      return Collection{};
+    }
+    case NodeKind::kBinary:
+      return Binary(n, f);
+  }
+  return Error(n, "unknown expression");
+}
+
+namespace {
+
+// Arithmetic on two System values (http://hl7.org/fhirpath/N1/#math-1).
+// Returns false with *err set on a type error; true with an empty *out for empty results.
+bool Arith(Op op, const Item& x, const Item& y, Collection* out, std::string* err) {
+  if (x.kind == ItemKind::kInteger && y.kind == ItemKind::kInteger && op != Op::kDiv) {
+    int64_t a = x.as_int(), b = y.as_int(), r = 0;
+    switch (op) {
+      case Op::kAdd:
+        if (__builtin_add_overflow(a, b, &r)) return true;
+        break;
+      case Op::kSub:
+        if (__builtin_sub_overflow(a, b, &r)) return true;
+        break;
+      case Op::kMul:
+        if (__builtin_mul_overflow(a, b, &r)) return true;
+        break;
+      case Op::kDivInt:
+        if (b == 0 || (a == INT64_MIN && b == -1)) return true;
+        r = a / b;
+        break;
+      case Op::kMod:
+        if (b == 0 || (a == INT64_MIN && b == -1)) return true;
+        r = a % b;
+        break;
+      default:
+        *err = "bad operator";
+        return false;
+    }
+    out->push_back(Item::Integer(r));
+    return true;
+  }
+  if (IsNumber(x) && IsNumber(y)) {
+    Decimal a = AsDecimal(x), b = AsDecimal(y), r;
+    bool ok = true;
+    switch (op) {
+      case Op::kAdd: ok = DecimalAdd(a, b, &r); break;
+      case Op::kSub: ok = DecimalSub(a, b, &r); break;
+      case Op::kMul: ok = DecimalMul(a, b, &r); break;
+      case Op::kDiv: ok = DecimalDiv(a, b, &r); break;
+      case Op::kDivInt: {
+        Decimal q;
+        if (!DecimalDiv(a, b, &q)) return true;
+        // Truncate toward zero.
+        Decimal t = q;
+        while (t.scale > 0) {
+          t.mantissa /= 10;
+          --t.scale;
+        }
+        out->push_back(Item::Integer(static_cast<int64_t>(t.mantissa)));
+        return true;
+      }
+      case Op::kMod: {
+        if (b.mantissa == 0) return true;
+        Decimal q;
+        if (!DecimalDiv(a, b, &q)) return true;
+        while (q.scale > 0) {
+          q.mantissa /= 10;
+          --q.scale;
+        }
+        Decimal m;
+        ok = DecimalMul(q, b, &m) && DecimalSub(a, m, &r);
+        break;
+      }
+      default:
+        *err = "bad operator";
+        return false;
+    }
+    if (ok) out->push_back(Item::Dec(r));
+    return true;
+  }
+  if (op == Op::kAdd && x.kind == ItemKind::kString && y.kind == ItemKind::kString) {
+    out->push_back(Item::String(x.as_string() + y.as_string()));
+    return true;
+  }
+  if ((op == Op::kAdd || op == Op::kSub) && IsTemporal(x) && y.kind == ItemKind::kQuantity) {
+    Temporal t;
+    if (!AddDuration(x.as_temporal(), y.as_quantity(), op == Op::kAdd ? 1 : -1, &t)) {
+      *err = "cannot add '" + y.as_quantity().unit + "' to a date/time";
+      return false;
+    }
+    out->push_back(Item::Time(t));
+    return true;
+  }
+  if (x.kind == ItemKind::kQuantity && y.kind == ItemKind::kQuantity) {
+    const Quantity& a = x.as_quantity();
+    const Quantity& b = y.as_quantity();
+    if (op == Op::kAdd || op == Op::kSub) {
+      Quantity bb;
+      if (!ConvertQuantity(b, a.unit, &bb)) {
+        *err = "incompatible units '" + a.unit + "' and '" + b.unit + "'";
+        return false;
+      }
+      Quantity r;
+      r.unit = a.unit;
+      if (!(op == Op::kAdd ? DecimalAdd(a.value, bb.value, &r.value)
+                           : DecimalSub(a.value, bb.value, &r.value))) {
+        return true;
+      }
+      out->push_back(Item::Qty(r));
+      return true;
+    }
+    if (op == Op::kMul || op == Op::kDiv) {
+      Quantity r;
+      if (op == Op::kDiv && b.value.mantissa == 0) return true;
+      if (!MultiplyQuantities(a, b, op == Op::kDiv, &r)) {
+        *err = "cannot combine units '" + a.unit + "' and '" + b.unit + "'";
+        return false;
+      }
+      out->push_back(Item::Qty(r));
+      return true;
+    }
+  }
+  if ((op == Op::kMul || op == Op::kDiv) && x.kind == ItemKind::kQuantity && IsNumber(y)) {
+    Quantity r = x.as_quantity();
+    if (!(op == Op::kMul ? DecimalMul(r.value, AsDecimal(y), &r.value)
+                         : DecimalDiv(r.value, AsDecimal(y), &r.value))) {
+      return true;
+    }
+    out->push_back(Item::Qty(r));
+    return true;
+  }
+  if (op == Op::kMul && IsNumber(x) && y.kind == ItemKind::kQuantity) {
+    Quantity r = y.as_quantity();
+    if (!DecimalMul(r.value, AsDecimal(x), &r.value)) return true;
+    out->push_back(Item::Qty(r));
+    return true;
+  }
+  *err = "operands of incompatible types";
+  return false;
+}
+
+}  // namespace
+
+Result<Collection> Evaluator::Binary(const Node& n, const Frame& f) {
+  const Op op = n.op;
+  // Boolean operators evaluate lazily where the left side decides
+  // (http://hl7.org/fhirpath/N1/#boolean-logic).
+  if (op == Op::kAnd || op == Op::kOr || op == Op::kXor || op == Op::kImplies) {
+    ASSIGN_OR_RETURN(Collection lc, Eval(*n.target, f));
+    ASSIGN_OR_RETURN(int l, BoolOf(*this, n, lc));
+    if (op == Op::kAnd && l == 0) return Collection{Item::Boolean(false)};
+    if (op == Op::kOr && l == 1) return Collection{Item::Boolean(true)};
+    if (op == Op::kImplies && l == 0) return Collection{Item::Boolean(true)};
+    ASSIGN_OR_RETURN(Collection rc, Eval(*n.args[0], f));
+    ASSIGN_OR_RETURN(int r, BoolOf(*this, n, rc));
+    auto B = [](bool b) { return Collection{Item::Boolean(b)}; };
+    switch (op) {
+      case Op::kAnd:
+        if (r == 0) return B(false);
+        if (l == 1 && r == 1) return B(true);
+        return Collection{};
+      case Op::kOr:
+        if (r == 1) return B(true);
+        if (l == 0 && r == 0) return B(false);
+        return Collection{};
+      case Op::kXor:
+        if (l < 0 || r < 0) return Collection{};
+        return B(l != r);
+      default:  // implies, l is true or empty
+        if (r == 1) return B(true);
+        if (l == 1 && r == 0) return B(false);
+        return Collection{};
+    }
+  }
+  ASSIGN_OR_RETURN(Collection lc, Eval(*n.target, f));
+  ASSIGN_OR_RETURN(Collection rc, Eval(*n.args[0], f));
+  switch (op) {
+    case Op::kUnion: {
+      Collection out;
+      out.reserve(lc.size() + rc.size());
+      UniqueCollector unique(&out);
+      for (const Item& i : lc) unique.Add(i);
+      for (const Item& i : rc) unique.Add(i);
+      return out;
+    }
+    case Op::kEq:
+    case Op::kNe: {
+      std::optional<bool> e = CollectionEquals(lc, rc);
+      if (!e) return Collection{};
+      return Collection{Item::Boolean(op == Op::kEq ? *e : !*e)};
+    }
+    case Op::kEquiv:
+    case Op::kNotEquiv: {
+      bool e = CollectionEquivalent(lc, rc);
+      return Collection{Item::Boolean(op == Op::kEquiv ? e : !e)};
+    }
+    case Op::kIn:
+    case Op::kContains: {
+      const Collection& one = op == Op::kIn ? lc : rc;
+      const Collection& many = op == Op::kIn ? rc : lc;
+      if (one.empty()) return Collection{};
+      if (one.size() > 1) return Error(n, "membership test needs a single item");
+      for (const Item& i : many) {
+        if (ItemEquals(one[0], i) == 1) return Collection{Item::Boolean(true)};
+      }
+      return Collection{Item::Boolean(false)};
+    }
+    case Op::kConcat: {
+      if (lc.size() > 1 || rc.size() > 1) return Error(n, "'&' needs single strings");
+      std::string_view a, b;
+      if (!lc.empty() && !StringOf(lc[0], &a)) return Error(n, "'&' needs strings");
+      if (!rc.empty() && !StringOf(rc[0], &b)) return Error(n, "'&' needs strings");
+      return Collection{Item::String(std::string(a) + std::string(b))};
+    }
+    case Op::kLt:
+    case Op::kLe:
+    case Op::kGt:
+    case Op::kGe: {
+      if (lc.empty() || rc.empty()) return Collection{};
+      if (lc.size() > 1 || rc.size() > 1) return Error(n, "comparison needs single items");
+      int c;
+      bool empty;
+      if (!ItemCompare(lc[0], rc[0], &c, &empty)) {
+        return Error(n, "cannot compare " + ItemToString(lc[0]) + " with " + ItemToString(rc[0]));
+      }
+      if (empty) return Collection{};
+      bool r = op == Op::kLt ? c < 0 : op == Op::kLe ? c <= 0 : op == Op::kGt ? c > 0 : c >= 0;
+      return Collection{Item::Boolean(r)};
+    }
+    default: {
+      if (lc.empty() || rc.empty()) return Collection{};
+      if (lc.size() > 1 || rc.size() > 1) return Error(n, "arithmetic needs single items");
+      Item x, y;
+      if (!ToSystem(lc[0], &x) || !ToSystem(rc[0], &y)) {
+        return Error(n, "arithmetic needs primitive values");
+      }
+      Collection out;
+      std::string err;
+      if (!Arith(op, x, y, &out, &err)) return Error(n, err);
+      return out;
+    }
+  }
+}
+
+}  // namespace internal
+
+Item ResourceItem(const json::Value& resource) {
+  return internal::MakeNode(&resource, nullptr, "", nullptr);
+}
+
+Result<Expression> Expression::Compile(std::string_view text, const CompileOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<internal::Node> root, internal::Parse(text));
+  RETURN_IF_ERROR(internal::Check(*root, options));
+  Expression e;
+  e.text_ = std::string(text);
+  e.root_ = std::shared_ptr<const internal::Node>(std::move(root));
+  return e;
+}
+
+Result<Collection> Expression::Evaluate(const json::Value& resource,
+                                        const Environment& env) const {
+  Collection context{ResourceItem(resource)};
+  return Evaluate(context, &resource, env);
+}
+
+Result<Collection> Expression::Evaluate(const Collection& context,
+                                        const json::Value* root_resource,
+                                        const Environment& env) const {
+  internal::Evaluator ev(env, context, root_resource);
+  internal::Frame f{internal::Items(context), -1, nullptr};
+  return ev.Eval(*root_, f);
+}
+
+}  // namespace vesta::fhirpath

@@ -1,0 +1,127 @@
+// The evaluator (internal to the engine): walks the AST over collections of items.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+
+#include "fhir/fhirpath/ast.h"
+#include "fhir/fhirpath/fhirpath.h"
+#include "fhir/fhirpath/functions.h"
+
+namespace vesta::fhir {
+class Model;
+}
+
+namespace vesta::fhirpath::internal {
+
+const fhir::Model& R4();
+
+// The iteration state visible to an expression: $this (the focus), $index and $total.
+// The focus is a view: iterating functions point it at one item of their input, without a copy.
+using Items = std::span<const Item>;
+
+struct Frame {
+  Items focus;
+  int64_t index = -1;
+  const Collection* total = nullptr;
+};
+
+class Evaluator {
+ public:
+  Evaluator(const Environment& env, const Collection& context, const json::Value* root)
+      : env_(env), context_(context), root_(root) {}
+
+  // Evaluates `n`. Every result counts against a budget of items per evaluation, so that a
+  // hostile expression (nested select() over unions, ...) ends with an error instead of
+  // exhausting memory.
+  Result<Collection> Eval(const Node& n, const Frame& f);
+  Result<Collection> CallFunction(const Node& n, Items input, const Frame& f);
+  Status Error(const Node& n, const std::string& what) const;
+
+ private:
+  friend class FunctionCalls;
+  Result<Collection> EvalNode(const Node& n, const Frame& f);
+  Result<Collection> Binary(const Node& n, const Frame& f);
+  Result<Collection> Variable(const Node& n);
+  // Evaluates `arg` with `item` as $this (and $index).
+  Result<Collection> EvalOn(const Node& arg, const Item& item, int64_t index, const Frame& outer);
+
+  const Environment& env_;
+  const Collection& context_;
+  const json::Value* root_;
+  int depth_ = 0;
+  int64_t budget_ = 20'000'000;  // items produced per evaluation
+};
+
+// --- Shared helpers (ops.cc) ---
+
+// Appends the children named `name` of `item` (http://hl7.org/fhirpath/N1/#path-selection):
+// choice elements, primitive `_name` parts and arrays are handled via the model.
+void Member(const Item& item, std::string_view name, std::string_view ext_name, Collection* out);
+// All child nodes of `item` (children()).
+void Children(const Item& item, Collection* out);
+// A node item for JSON `v` of FHIR type `type` (structure looked up in the model).
+Item MakeNode(const json::Value* v, const json::Value* ext, std::string_view type,
+              const fhir::StructInfo* structure);
+
+// Whether the type specifier names a known type.
+bool KnownType(const TypeSpec& t);
+// Whether `item` is of type `t` (or a subtype).
+enum class TypeMatch { kHierarchy, kExactPrimitive };
+bool IsType(const Item& item, const TypeSpec& t, TypeMatch match = TypeMatch::kHierarchy);
+// The (namespace, name) of an item's type.
+std::pair<std::string_view, std::string_view> TypeOf(const Item& item);
+
+// Equality (=) of two items: 1 true, 0 false, -1 empty (http://hl7.org/fhirpath/N1/#equals).
+int ItemEquals(const Item& a, const Item& b);
+// Collects items without duplicates (by =) in O(1) expected per item, keeping order.
+class UniqueCollector {
+ public:
+  // Starts from the items already in *out (which must not repeat).
+  explicit UniqueCollector(Collection* out);
+  // Appends `item` unless an equal one is there; returns whether it was appended.
+  bool Add(const Item& item);
+  bool Contains(const Item& item) const;
+
+ private:
+  Collection* out_;
+  std::unordered_multimap<size_t, size_t> index_;
+};
+// Equivalence (~) (http://hl7.org/fhirpath/N1/#equivalent).
+bool ItemEquivalent(const Item& a, const Item& b);
+// Ordering: sets *cmp; returns false when not comparable (error), and *empty when the result is
+// empty (different date precisions).
+bool ItemCompare(const Item& a, const Item& b, int* cmp, bool* empty);
+// Collection equality (=): nullopt for empty.
+std::optional<bool> CollectionEquals(const Collection& a, const Collection& b);
+bool CollectionEquivalent(const Collection& a, const Collection& b);
+
+// Temporal arithmetic: t + q (sign ±1). Returns false when the unit is not a time unit allowed
+// for t.
+bool AddDuration(const Temporal& t, const Quantity& q, int sign, Temporal* out);
+// Temporal ordering; nullopt when precisions differ and the common part is equal.
+std::optional<int> CompareTemporal(const Temporal& a, const Temporal& b);
+
+// UCUM (http://unitsofmeasure.org/ucum.html) and calendar units.
+// Converts `q` to `unit`; false when the units are not commensurable or unknown.
+bool ConvertQuantity(const Quantity& q, std::string_view unit, Quantity* out);
+// Multiplies or divides two quantities, producing a canonical unit.
+bool MultiplyQuantities(const Quantity& a, const Quantity& b, bool divide, Quantity* out);
+bool QuantitiesComparable(const Quantity& a, const Quantity& b);
+// Calendar keyword → the UCUM code for comparisons ("week" → "wk"), or the unit itself.
+std::string_view CalendarToUcum(std::string_view unit);
+bool IsCalendarKeyword(std::string_view unit);
+
+// Decimal arithmetic with overflow checks.
+bool DecimalAdd(const Decimal& a, const Decimal& b, Decimal* out);
+bool DecimalSub(const Decimal& a, const Decimal& b, Decimal* out);
+bool DecimalMul(const Decimal& a, const Decimal& b, Decimal* out);
+bool DecimalDiv(const Decimal& a, const Decimal& b, Decimal* out);
+
+// String content of a string-like item (a view into the item or its JSON); false when not a
+// string.
+bool StringOf(const Item& item, std::string_view* out);
+
+}  // namespace vesta::fhirpath::internal

@@ -1,0 +1,116 @@
+// FHIRPath: compile an expression once, evaluate it many times over parsed FHIR JSON.
+//
+// Implements FHIRPath N1 (http://hl7.org/fhirpath/N1/) with the FHIR R4 additions
+// (https://hl7.org/fhir/R4/fhirpath.html), over the R4 model (fhir/model/model.h).
+//
+//   ASSIGN_OR_RETURN(fhirpath::Expression expr,
+//                    fhirpath::Expression::Compile("Patient.name.where(use = 'official').given"));
+//   ASSIGN_OR_RETURN(fhirpath::Collection given, expr.Evaluate(doc.root()));
+//   for (const fhirpath::Item& item : given) ... fhirpath::ItemToString(item) ...
+//
+// Evaluation never copies the input: node items point into the json::Document (see value.h).
+// Errors — syntax, unknown functions or types, elements the model does not have (when the type
+// is known at compile time), and run-time errors such as a collection where one item is required
+// — are kInvalid Statuses saying what and at which position in the expression.
+//
+// Thread-safety: a compiled Expression is immutable; Evaluate may run concurrently from many
+// threads (each call has its own state). Environment and the services it points to must be
+// thread-safe if shared.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "fhir/fhirpath/value.h"
+#include "json/value.h"
+
+namespace vesta::fhirpath {
+
+namespace internal {
+struct Node;
+}
+
+// Finds the resource a reference points to, for resolve() outside the evaluated resource (the
+// store implements it). References inside a Bundle being evaluated and to contained resources
+// are resolved by the engine itself first.
+class ReferenceResolver {
+ public:
+  virtual ~ReferenceResolver() = default;
+  // `reference` is the Reference.reference text ("Patient/1", an absolute URL, ...). Returns the
+  // resource's JSON, which must stay valid for the rest of the evaluation, or nullptr.
+  virtual const json::Value* Resolve(std::string_view reference) const = 0;
+};
+
+// Terminology operations for memberOf() (https://hl7.org/fhir/R4/fhirpath.html#functions).
+// NOT YET IMPLEMENTED by the project: the terminology module will provide it. Without one,
+// memberOf() evaluates to empty.
+class TerminologyService {
+ public:
+  virtual ~TerminologyService() = default;
+  // Whether the code/Coding/CodeableConcept (`code` is its JSON; `fhir_type` its FHIR type,
+  // or a String item) is in the value set `valueset_url`. Returns an error when the value set
+  // is unknown.
+  virtual Result<bool> MemberOf(const Item& code, std::string_view valueset_url) const = 0;
+};
+
+// Profile validation for conformsTo() (https://hl7.org/fhir/R4/fhirpath.html#functions).
+// NOT YET IMPLEMENTED by the project: the validation module will provide it. Without one,
+// conformsTo() knows only the base resource profiles
+// (http://hl7.org/fhir/StructureDefinition/<Type>) and errors on any other URL.
+class ProfileValidator {
+ public:
+  virtual ~ProfileValidator() = default;
+  virtual Result<bool> ConformsTo(const Item& resource, std::string_view profile_url) const = 0;
+};
+
+// What an evaluation can see besides the resource.
+struct Environment {
+  // Caller-supplied variables: %name → collection (the items must outlive the evaluation).
+  std::map<std::string, Collection, std::less<>> variables;
+  const ReferenceResolver* resolver = nullptr;
+  const TerminologyService* terminology = nullptr;
+  const ProfileValidator* validator = nullptr;
+  // now(), today(), timeOfDay(): microseconds since the Unix epoch, UTC. 0 means the system
+  // clock. The local timezone used is UTC.
+  int64_t now_micros = 0;
+  // Receives trace() output (name, collection). Null: trace() is a no-op.
+  std::function<void(std::string_view, const Collection&)> trace;
+};
+
+struct CompileOptions {
+  // The type of the context the expression will be evaluated on ("Patient"), when known. Used
+  // for static checks: a path that names an element the type does not have is an error.
+  std::string context_type;
+  // When set, functions that rely on order (first, last, skip, take, tail, [n]) applied to an
+  // unordered collection (children(), descendants()) are errors
+  // (http://hl7.org/fhirpath/N1/#ordered-collections).
+  bool check_ordered_functions = false;
+};
+
+// A compiled expression.
+class Expression {
+ public:
+  static Result<Expression> Compile(std::string_view text, const CompileOptions& options = {});
+
+  // Evaluates with `resource` as the context, %resource, %rootResource and %context.
+  // REQUIRES: `resource` (and its Document) outlives the returned collection's node items.
+  Result<Collection> Evaluate(const json::Value& resource, const Environment& env = {}) const;
+  // Evaluates on an arbitrary context collection; `root_resource` (may be null) is %resource.
+  Result<Collection> Evaluate(const Collection& context, const json::Value* root_resource,
+                              const Environment& env) const;
+
+  const std::string& text() const { return text_; }
+
+ private:
+  std::string text_;
+  std::shared_ptr<const internal::Node> root_;
+};
+
+// A node item for a resource's root JSON: its type comes from `resourceType`.
+Item ResourceItem(const json::Value& resource);
+
+}  // namespace vesta::fhirpath

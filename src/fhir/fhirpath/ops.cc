@@ -1,0 +1,1114 @@
+// Navigation, types, equality, ordering, date and quantity arithmetic for the evaluator.
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <unordered_map>
+
+#include "fhir/fhirpath/eval.h"
+#include "fhir/model/model.h"
+#include "json/writer.h"
+
+namespace vesta::fhirpath::internal {
+
+const fhir::Model& R4() { return fhir::Model::R4(); }
+
+namespace {
+
+// Per-thread direct-mapped caches in front of the model's hash maps: the same few type names are
+// looked up for every node. Slots are picked from the name's address (cheap) and confirmed by
+// content, so a stale slot can only miss, never answer wrongly.
+size_t Slot(const void* p, size_t n) { return (reinterpret_cast<uintptr_t>(p) >> 3) % n; }
+
+const fhir::StructInfo* CachedStruct(std::string_view name) {
+  struct Entry {
+    std::string key;
+    const fhir::StructInfo* value = nullptr;
+  };
+  static thread_local Entry cache[512];
+  Entry& e = cache[Slot(name.data(), 512)];
+  if (e.key != name) {
+    e.key = std::string(name);
+    e.value = R4().FindStruct(name);
+  }
+  return e.value;
+}
+
+bool CachedIsA(std::string_view type, std::string_view ancestor) {
+  struct Entry {
+    std::string type, ancestor;
+    bool value = false;
+  };
+  static thread_local Entry cache[512];
+  Entry& e = cache[(Slot(type.data(), 512) + 7 * Slot(ancestor.data(), 512)) % 512];
+  if (e.type != type || e.ancestor != ancestor) {
+    e.type = std::string(type);
+    e.ancestor = std::string(ancestor);
+    e.value = R4().IsA(type, ancestor);
+  }
+  return e.value;
+}
+
+// StructInfo::Match for JSON member names, cached per thread: every node of a type asks about the
+// same few names.
+fhir::ElementMatch CachedMatch(const fhir::StructInfo* st, std::string_view key) {
+  struct Entry {
+    const fhir::StructInfo* st = nullptr;
+    std::string key;
+    fhir::ElementMatch value;
+  };
+  static thread_local Entry cache[1024];
+  size_t h = reinterpret_cast<uintptr_t>(st) >> 4;
+  h = h * 31 + key.size();
+  if (!key.empty()) h = h * 131 + static_cast<unsigned char>(key[0]);
+  if (key.size() > 2) {
+    h = h * 131 + static_cast<unsigned char>(key[key.size() / 2]);
+    h = h * 131 + static_cast<unsigned char>(key.back());
+  }
+  Entry& e = cache[h % 1024];
+  if (e.st != st || e.key != key) {
+    e.st = st;
+    e.key = std::string(key);
+    e.value = st->Match(key);
+  }
+  return e.value;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Navigation: http://hl7.org/fhirpath/N1/#path-selection and
+// https://hl7.org/fhir/R4/fhirpath.html#polymorphism (choice elements),
+// https://hl7.org/fhir/R4/json.html#primitive (the `_name` part of primitives).
+
+Item MakeNode(const json::Value* v, const json::Value* ext, std::string_view type,
+              const fhir::StructInfo* structure) {
+  Item it;
+  it.node = v;
+  it.extension_part = ext;
+  it.fhir_type = type;
+  it.structure = structure;
+  if (v != nullptr && v->is_object() && (type.empty() || type == "Resource" ||
+                                         type == "DomainResource")) {
+    std::string_view rt = v->FindString("resourceType");
+    if (!rt.empty()) {
+      if (const fhir::StructInfo* s = R4().FindStruct(rt)) {
+        it.structure = s;
+        it.fhir_type = s->name;
+      }
+    }
+  }
+  if (it.structure == nullptr && !it.fhir_type.empty() && v != nullptr && v->is_object()) {
+    it.structure = CachedStruct(it.fhir_type);
+  }
+  return it;
+}
+
+namespace {
+
+void AddValues(const json::Value* v, const json::Value* ext, std::string_view type,
+               const fhir::StructInfo* st, Collection* out) {
+  if (v != nullptr && v->is_null()) v = nullptr;
+  if (ext != nullptr && ext->is_null()) ext = nullptr;
+  if (v == nullptr && ext == nullptr) return;
+  if ((v && v->is_array()) || (ext && ext->is_array())) {
+    size_t n = std::max(v && v->is_array() ? v->size() : 0, ext && ext->is_array() ? ext->size() : 0);
+    for (size_t i = 0; i < n; ++i) {
+      const json::Value* vi = v && v->is_array() && i < v->size() ? &v->items()[i] : nullptr;
+      const json::Value* ei = ext && ext->is_array() && i < ext->size() ? &ext->items()[i] : nullptr;
+      if (vi && vi->is_null()) vi = nullptr;
+      if (ei && ei->is_null()) ei = nullptr;
+      if (vi == nullptr && ei == nullptr) continue;
+      out->push_back(MakeNode(vi, ei, type, st));
+    }
+    return;
+  }
+  out->push_back(MakeNode(v, ext, type, st));
+}
+
+// The `_name` member of `obj` (a primitive's id/extension part), found without building "_name".
+const json::Value* FindExtensionPart(const json::Value* obj, std::string_view name) {
+  for (const json::Member& m : obj->members()) {
+    if (m.key.size() == name.size() + 1 && m.key[0] == '_' && m.key.substr(1) == name) {
+      return &m.value;
+    }
+  }
+  return nullptr;
+}
+
+bool IsPrimitiveCode(std::string_view code) {
+  return !code.empty() && std::islower(static_cast<unsigned char>(code[0]));
+}
+
+}  // namespace
+
+void Member(const Item& item, std::string_view name, std::string_view ext_name, Collection* out) {
+  if (!item.is_node()) return;
+  const json::Value* obj = item.node;
+  if (obj == nullptr || !obj->is_object()) {
+    // A primitive: only its `_name` part has children (id, extension).
+    if (item.extension_part != nullptr && item.extension_part->is_object()) {
+      if (name == "extension") {
+        AddValues(item.extension_part->Find(name), nullptr, "Extension",
+                  R4().FindStruct("Extension"), out);
+      } else if (name == "id") {
+        AddValues(item.extension_part->Find(name), nullptr, "string", nullptr, out);
+      }
+    }
+    return;
+  }
+  const fhir::StructInfo* st = item.structure;
+  if (st != nullptr) {
+    const fhir::ElementInfo* e = st->FindElement(name);
+    if (e == nullptr) {
+      // Not in the model: fall back to the raw JSON (untyped).
+      AddValues(obj->Find(name), obj->Find(ext_name), "", nullptr, out);
+      return;
+    }
+    if (e->is_choice) {
+      for (const json::Member& m : obj->members()) {
+        if (m.key.size() <= name.size() || m.key.substr(0, name.size()) != name) continue;
+        fhir::ElementMatch match = CachedMatch(st, m.key);
+        if (match.element != e || match.type == nullptr) continue;
+        AddValues(&m.value, FindExtensionPart(obj, m.key), match.type->code,
+                  match.type->structure, out);
+      }
+      // A primitive choice that only has its `_name` part.
+      for (const json::Member& m : obj->members()) {
+        if (m.key.size() <= name.size() + 1 || m.key[0] != '_' ||
+            m.key.substr(1, name.size()) != name) {
+          continue;
+        }
+        if (obj->Find(m.key.substr(1)) != nullptr) continue;
+        fhir::ElementMatch match = st->Match(m.key.substr(1));
+        if (match.element != e || match.type == nullptr) continue;
+        AddValues(nullptr, &m.value, match.type->code, nullptr, out);
+      }
+      return;
+    }
+    const fhir::TypeRef* t = e->types.empty() ? nullptr : &e->types[0];
+    std::string_view code = t ? std::string_view(t->code) : std::string_view();
+    const json::Value* ext = IsPrimitiveCode(code) ? FindExtensionPart(obj, name) : nullptr;
+    AddValues(obj->Find(name), ext, code, t ? t->structure : nullptr, out);
+    return;
+  }
+  AddValues(obj->Find(name), obj->Find(ext_name), "", nullptr, out);
+}
+
+void Children(const Item& item, Collection* out) {
+  if (!item.is_node()) return;
+  const json::Value* obj = item.node;
+  if (obj == nullptr || !obj->is_object()) {
+    if (item.extension_part != nullptr && item.extension_part->is_object()) {
+      Member(item, "id", "_id", out);
+      Member(item, "extension", "_extension", out);
+    }
+    return;
+  }
+  const fhir::StructInfo* st = item.structure;
+  bool has_underscore = false;
+  for (const json::Member& m : obj->members()) {
+    if (!m.key.empty() && m.key[0] == '_') has_underscore = true;
+  }
+  for (const json::Member& m : obj->members()) {
+    if (m.key == "resourceType") continue;
+    if (!m.key.empty() && m.key[0] == '_') {
+      // Only a `_name` without its value: the value-less primitive.
+      if (obj->Find(m.key.substr(1)) != nullptr) continue;
+      std::string_view code;
+      if (st != nullptr) {
+        fhir::ElementMatch match = CachedMatch(st, m.key.substr(1));
+        if (match.type != nullptr) code = match.type->code;
+      }
+      AddValues(nullptr, &m.value, code, nullptr, out);
+      continue;
+    }
+    const json::Value* ext = nullptr;
+    if (has_underscore) ext = FindExtensionPart(obj, m.key);
+    if (st != nullptr) {
+      fhir::ElementMatch match = CachedMatch(st, m.key);
+      if (match.type != nullptr) {
+        AddValues(&m.value, ext, match.type->code, match.type->structure, out);
+        continue;
+      }
+    }
+    AddValues(&m.value, ext, "", nullptr, out);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Types: http://hl7.org/fhirpath/N1/#types-and-reflection,
+// https://hl7.org/fhir/R4/fhirpath.html#types.
+
+namespace {
+
+const char* const kSystemTypes[] = {"Boolean", "Integer", "Decimal", "String", "Date",
+                                    "DateTime", "Time",   "Quantity", "Any"};
+
+bool IsSystemType(std::string_view n) {
+  for (const char* s : kSystemTypes) {
+    if (n == s) return true;
+  }
+  return false;
+}
+
+bool IsFhirType(std::string_view n) {
+  return R4().FindStruct(n) != nullptr || R4().IsPrimitiveType(n) || n == "Resource" ||
+         n == "DomainResource" || n == "Element" || n == "BackboneElement";
+}
+
+std::string_view SystemName(ItemKind k) {
+  switch (k) {
+    case ItemKind::kBoolean: return "Boolean";
+    case ItemKind::kInteger: return "Integer";
+    case ItemKind::kDecimal: return "Decimal";
+    case ItemKind::kString: return "String";
+    case ItemKind::kDate: return "Date";
+    case ItemKind::kDateTime: return "DateTime";
+    case ItemKind::kTime: return "Time";
+    case ItemKind::kQuantity: return "Quantity";
+    case ItemKind::kNode: return "";
+  }
+  return "";
+}
+
+}  // namespace
+
+bool KnownType(const TypeSpec& t) {
+  if (t.ns == "System") return true;  // an unknown System type simply matches nothing
+  if (t.ns == "FHIR") return IsFhirType(t.name);
+  if (!t.ns.empty()) return false;
+  return IsSystemType(t.name) || IsFhirType(t.name);
+}
+
+std::pair<std::string_view, std::string_view> TypeOf(const Item& item) {
+  if (item.is_node()) {
+    std::string_view t = item.fhir_type;
+    if (t.empty()) {
+      if (item.structure) return {"FHIR", item.structure->name};
+      if (item.node && item.node->is_object()) return {"FHIR", "Element"};
+      Item s;
+      if (ToSystem(item, &s)) return {"System", SystemName(s.kind)};
+      return {"FHIR", "Element"};
+    }
+    if (item.structure && item.structure->kind == fhir::TypeKind::kBackbone) {
+      return {"FHIR", "BackboneElement"};
+    }
+    return {"FHIR", t};
+  }
+  return {"System", SystemName(item.kind)};
+}
+
+bool IsType(const Item& item, const TypeSpec& t, TypeMatch match) {
+  auto [ns, name] = TypeOf(item);
+  if (!t.ns.empty() && t.ns != ns) return false;
+  if (name == t.name) return true;
+  if (ns == "FHIR") {
+    // as() and ofType() match primitive types exactly (a code is not cast to string), while
+    // is() follows the type hierarchy; this is what the official R4 suite expects.
+    if (match == TypeMatch::kExactPrimitive && !name.empty() &&
+        std::islower(static_cast<unsigned char>(name[0]))) {
+      return false;
+    }
+    if (t.name == "Any") return true;
+    if (item.structure && item.structure->kind == fhir::TypeKind::kBackbone &&
+        (t.name == "Element")) {
+      return true;
+    }
+    return CachedIsA(name, t.name);
+  }
+  return t.name == "Any";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decimal arithmetic.
+
+namespace {
+constexpr __int128 kLimit = static_cast<__int128>(1) << 122;
+
+bool Align(const Decimal& a, const Decimal& b, Decimal* x, Decimal* y) {
+  int s = std::max(a.scale, b.scale);
+  return a.Rescale(s, x) && b.Rescale(s, y);
+}
+}  // namespace
+
+bool DecimalAdd(const Decimal& a, const Decimal& b, Decimal* out) {
+  Decimal x, y;
+  if (!Align(a, b, &x, &y)) return false;
+  out->mantissa = x.mantissa + y.mantissa;
+  out->scale = x.scale;
+  return out->mantissa < kLimit && out->mantissa > -kLimit;
+}
+
+bool DecimalSub(const Decimal& a, const Decimal& b, Decimal* out) {
+  Decimal nb = b;
+  nb.mantissa = -nb.mantissa;
+  return DecimalAdd(a, nb, out);
+}
+
+bool DecimalMul(const Decimal& a, const Decimal& b, Decimal* out) {
+  Decimal x = a.Normalized(), y = b.Normalized();
+  __int128 r;
+  if (__builtin_mul_overflow(x.mantissa, y.mantissa, &r)) return false;
+  Decimal d{r, x.scale + y.scale};
+  if (d.scale > 30) {
+    if (!d.Rescale(30, &d)) return false;
+  }
+  *out = d;
+  return true;
+}
+
+// Division to 8 decimal places beyond the operands, trailing zeros dropped
+// (http://hl7.org/fhirpath/N1/#division: the result is a Decimal).
+bool DecimalDiv(const Decimal& a, const Decimal& b, Decimal* out) {
+  if (b.mantissa == 0) return false;
+  Decimal x = a.Normalized(), y = b.Normalized();
+  // result = x.m / y.m * 10^(y.s - x.s); compute with 8 extra digits.
+  const int kDigits = 8;
+  int shift = kDigits + std::max(0, x.scale - y.scale);
+  __int128 num = x.mantissa;
+  for (int i = 0; i < shift + (y.scale - x.scale) && i < 60; ++i) {
+    if (num > kLimit / 10 || num < -kLimit / 10) return false;
+    num *= 10;
+  }
+  int scale = shift;
+  // Handle y.scale - x.scale possibly negative (shift includes it).
+  if (shift + (y.scale - x.scale) < 0) return false;
+  __int128 q = num / y.mantissa, r = num % y.mantissa;
+  if (r < 0) r = -r;
+  __int128 ay = y.mantissa < 0 ? -y.mantissa : y.mantissa;
+  if (2 * r >= ay) q += ((num < 0) != (y.mantissa < 0)) ? -1 : 1;
+  *out = Decimal{q, scale}.Normalized();
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dates and times: http://hl7.org/fhirpath/N1/#datetime-arithmetic and #comparison.
+
+namespace {
+
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+void CivilFromDays(int64_t z, int* y, int* m, int* d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t yy = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  *d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  *m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  *y = static_cast<int>(yy + (*m <= 2));
+}
+
+int MonthDays(int y, int m) {
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
+  return kDays[(m - 1 + 12) % 12];
+}
+
+int64_t ToMillis(const Temporal& t) {
+  int64_t days = t.kind == TemporalKind::kTime ? 0 : DaysFromCivil(t.year, t.month, t.day);
+  return ((days * 24 + t.hour) * 60 + t.minute) * 60000 + t.second * 1000 + t.millisecond;
+}
+
+void FromMillis(int64_t ms, Temporal* t) {
+  int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+  int64_t rem = ms - days * 86400000;
+  if (t->kind != TemporalKind::kTime) CivilFromDays(days, &t->year, &t->month, &t->day);
+  t->hour = static_cast<int>(rem / 3600000);
+  t->minute = static_cast<int>(rem / 60000 % 60);
+  t->second = static_cast<int>(rem / 1000 % 60);
+  t->millisecond = static_cast<int>(rem % 1000);
+}
+
+// Fields compared in order; seconds and milliseconds are one precision
+// (http://hl7.org/fhirpath/N1/#comparison).
+void Fields(const Temporal& t, int64_t f[6]) {
+  Temporal u = t;
+  if (t.has_timezone && t.tz_minutes != 0 && t.kind != TemporalKind::kTime &&
+      t.precision >= Precision::kHour) {
+    FromMillis(ToMillis(t) - static_cast<int64_t>(t.tz_minutes) * 60000, &u);
+  }
+  f[0] = u.year;
+  f[1] = u.month;
+  f[2] = u.day;
+  f[3] = u.hour;
+  f[4] = u.minute;
+  f[5] = u.second * 1000 + u.millisecond;
+}
+
+int Level(const Temporal& t) {
+  int p = static_cast<int>(t.precision);
+  return std::min(p, static_cast<int>(Precision::kSecond));
+}
+
+}  // namespace
+
+std::optional<int> CompareTemporal(const Temporal& a, const Temporal& b) {
+  int64_t fa[6], fb[6];
+  Fields(a, fa);
+  Fields(b, fb);
+  int la = Level(a), lb = Level(b);
+  int start = 0;
+  if (a.kind == TemporalKind::kTime) {
+    start = 3;
+  }
+  int common = std::min(la, lb);
+  // One side with a timezone and the other without: the order is unknown past the date
+  // (http://hl7.org/fhirpath/N1/#comparison).
+  if (a.kind != TemporalKind::kTime && common >= 3 && a.has_timezone != b.has_timezone) {
+    for (int i = 0; i < 3; ++i) {
+      if (fa[i] != fb[i]) return fa[i] < fb[i] ? -1 : 1;
+    }
+    return std::nullopt;
+  }
+  for (int i = start; i <= common; ++i) {
+    if (fa[i] != fb[i]) return fa[i] < fb[i] ? -1 : 1;
+  }
+  if (la != lb) return std::nullopt;
+  return 0;
+}
+
+bool IsCalendarKeyword(std::string_view u) {
+  static const char* kUnits[] = {"year",   "years",   "month",  "months",  "week",
+                                 "weeks",  "day",     "days",   "hour",    "hours",
+                                 "minute", "minutes", "second", "seconds", "millisecond",
+                                 "milliseconds"};
+  for (const char* k : kUnits) {
+    if (u == k) return true;
+  }
+  return false;
+}
+
+std::string_view CalendarToUcum(std::string_view u) {
+  if (u == "year" || u == "years") return "a";
+  if (u == "month" || u == "months") return "mo";
+  if (u == "week" || u == "weeks") return "wk";
+  if (u == "day" || u == "days") return "d";
+  if (u == "hour" || u == "hours") return "h";
+  if (u == "minute" || u == "minutes") return "min";
+  if (u == "second" || u == "seconds") return "s";
+  if (u == "millisecond" || u == "milliseconds") return "ms";
+  return u;
+}
+
+bool AddDuration(const Temporal& t, const Quantity& q, int sign, Temporal* out) {
+  std::string_view u = q.unit;
+  // Years and months only as calendar durations; UCUM 'a' and 'mo' are not calendar-exact.
+  // Only whole calendar units are added (http://hl7.org/fhirpath/N1/#datetime-arithmetic).
+  double dv = std::trunc(q.value.ToDouble()) * sign;
+  Temporal r = t;
+  if (u == "year" || u == "years" || u == "month" || u == "months") {
+    int64_t n = static_cast<int64_t>(std::trunc(dv));
+    bool years = u[0] == 'y';
+    if (t.kind == TemporalKind::kTime) return false;
+    int64_t total = static_cast<int64_t>(r.year) * 12 + (r.month - 1) + (years ? n * 12 : n);
+    if (!years && t.precision < Precision::kMonth) {
+      // A year-precision date: whole years only.
+      total = static_cast<int64_t>(r.year) * 12 + (r.month - 1) + (n / 12) * 12;
+    }
+    r.year = static_cast<int>(total >= 0 ? total / 12 : (total - 11) / 12);
+    r.month = static_cast<int>(total - static_cast<int64_t>(r.year) * 12) + 1;
+    if (r.year < 1 || r.year > 9999) return false;
+    r.day = std::min(r.day, MonthDays(r.year, r.month));
+    *out = r;
+    return true;
+  }
+  int64_t unit_ms;
+  std::string_view c = CalendarToUcum(u);
+  if (c == "wk") unit_ms = 7 * 86400000LL;
+  else if (c == "d") unit_ms = 86400000LL;
+  else if (c == "h") unit_ms = 3600000LL;
+  else if (c == "min") unit_ms = 60000LL;
+  else if (c == "s") unit_ms = 1000LL;
+  else if (c == "ms") unit_ms = 1LL;
+  else return false;
+  int64_t prec_ms;
+  switch (t.precision) {
+    case Precision::kYear:
+    case Precision::kMonth:
+      prec_ms = -1;
+      break;
+    case Precision::kDay: prec_ms = 86400000LL; break;
+    case Precision::kHour: prec_ms = 3600000LL; break;
+    case Precision::kMinute: prec_ms = 60000LL; break;
+    case Precision::kSecond: prec_ms = 1000LL; break;
+    default: prec_ms = 1; break;
+  }
+  if (t.kind == TemporalKind::kTime && unit_ms >= 86400000LL) return false;
+  double delta = dv * static_cast<double>(unit_ms);
+  if (std::fabs(delta) > 1e15) return false;
+  if (prec_ms < 0) {
+    // Year/month precision: only whole years (as days / 365) could apply; leave unchanged for
+    // smaller spans.
+    *out = r;
+    return true;
+  }
+  int64_t d = static_cast<int64_t>(std::trunc(delta / static_cast<double>(prec_ms))) * prec_ms;
+  int64_t ms = ToMillis(t) + d;
+  if (t.kind == TemporalKind::kTime) ms = ((ms % 86400000LL) + 86400000LL) % 86400000LL;
+  FromMillis(ms, &r);
+  if (t.kind != TemporalKind::kTime && (r.year < 1 || r.year > 9999)) return false;
+  *out = r;
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// UCUM units (http://unitsofmeasure.org/ucum.html): a unit term is parsed into a factor and
+// powers of base dimensions. Only the atoms below are known; they cover the common clinical
+// units. Calendar keywords map to their UCUM definite durations for comparisons.
+
+namespace {
+
+enum Dim { kM, kG, kS, kMol, kK, kRad, kNDims };
+
+struct UnitValue {
+  double factor = 1;
+  int dims[kNDims] = {0, 0, 0, 0, 0, 0};
+};
+
+struct Atom {
+  const char* code;
+  double factor;
+  int dims[kNDims];
+  bool metric;  // accepts prefixes
+};
+
+const Atom kAtoms[] = {
+    {"m", 1, {1, 0, 0, 0, 0, 0}, true},
+    {"g", 1, {0, 1, 0, 0, 0, 0}, true},
+    {"s", 1, {0, 0, 1, 0, 0, 0}, true},
+    {"mol", 6.02214076e23, {0, 0, 0, 0, 0, 0}, true},
+    {"K", 1, {0, 0, 0, 0, 1, 0}, true},
+    {"rad", 1, {0, 0, 0, 0, 0, 1}, true},
+    {"L", 1e-3, {3, 0, 0, 0, 0, 0}, true},
+    {"l", 1e-3, {3, 0, 0, 0, 0, 0}, true},
+    {"min", 60, {0, 0, 1, 0, 0, 0}, false},
+    {"h", 3600, {0, 0, 1, 0, 0, 0}, false},
+    {"d", 86400, {0, 0, 1, 0, 0, 0}, false},
+    {"wk", 604800, {0, 0, 1, 0, 0, 0}, false},
+    {"mo", 2629800, {0, 0, 1, 0, 0, 0}, false},
+    {"a", 31557600, {0, 0, 1, 0, 0, 0}, false},
+    {"[in_i]", 0.0254, {1, 0, 0, 0, 0, 0}, false},
+    {"[ft_i]", 0.3048, {1, 0, 0, 0, 0, 0}, false},
+    {"[yd_i]", 0.9144, {1, 0, 0, 0, 0, 0}, false},
+    {"[mi_i]", 1609.344, {1, 0, 0, 0, 0, 0}, false},
+    {"[lb_av]", 453.59237, {0, 1, 0, 0, 0, 0}, false},
+    {"[oz_av]", 28.349523125, {0, 1, 0, 0, 0, 0}, false},
+    {"[degF]", 5.0 / 9.0, {0, 0, 0, 0, 1, 0}, false},
+    {"Cel", 1, {0, 0, 0, 0, 1, 0}, false},
+    {"%", 0.01, {0, 0, 0, 0, 0, 0}, false},
+    {"[ppm]", 1e-6, {0, 0, 0, 0, 0, 0}, false},
+    {"Hz", 1, {0, 0, -1, 0, 0, 0}, true},
+    {"N", 1000, {1, 1, -2, 0, 0, 0}, true},
+    {"Pa", 1000, {-1, 1, -2, 0, 0, 0}, true},
+    {"J", 1000, {2, 1, -2, 0, 0, 0}, true},
+    {"W", 1000, {2, 1, -3, 0, 0, 0}, true},
+    {"m[Hg]", 133322000, {-1, 1, -2, 0, 0, 0}, true},
+    {"m[H2O]", 9806650, {-1, 1, -2, 0, 0, 0}, true},
+    {"[iU]", 1, {0, 0, 0, 0, 0, 0}, true},
+    {"[IU]", 1, {0, 0, 0, 0, 0, 0}, true},
+    {"U", 1, {0, 0, 0, 0, 0, 0}, true},
+    {"eq", 6.02214076e23, {0, 0, 0, 0, 0, 0}, true},
+    {"deg", 0.017453292519943295, {0, 0, 0, 0, 0, 1}, false},
+    {"[pi]", 3.141592653589793, {0, 0, 0, 0, 0, 0}, false},
+};
+
+struct Prefix {
+  const char* code;
+  double factor;
+};
+const Prefix kPrefixes[] = {{"da", 1e1}, {"Y", 1e24}, {"Z", 1e21}, {"E", 1e18}, {"P", 1e15},
+                            {"T", 1e12}, {"G", 1e9},  {"M", 1e6},  {"k", 1e3},  {"h", 1e2},
+                            {"d", 1e-1}, {"c", 1e-2}, {"m", 1e-3}, {"u", 1e-6}, {"n", 1e-9},
+                            {"p", 1e-12}, {"f", 1e-15}, {"a", 1e-18}};
+
+bool LookupAtom(std::string_view s, UnitValue* out) {
+  for (const Atom& a : kAtoms) {
+    if (s == a.code) {
+      out->factor = a.factor;
+      std::copy(a.dims, a.dims + kNDims, out->dims);
+      return true;
+    }
+  }
+  for (const Prefix& p : kPrefixes) {
+    size_t n = std::strlen(p.code);
+    if (s.size() <= n || s.substr(0, n) != p.code) continue;
+    std::string_view rest = s.substr(n);
+    for (const Atom& a : kAtoms) {
+      if (a.metric && rest == a.code) {
+        out->factor = a.factor * p.factor;
+        std::copy(a.dims, a.dims + kNDims, out->dims);
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+// One component: an atom with an optional exponent, a number ("10*3"), or a parenthesized term.
+bool ParseComponent(std::string_view s, size_t* i, UnitValue* out);
+
+bool ParseTerm(std::string_view s, size_t* i, UnitValue* out) {
+  UnitValue acc;
+  bool first = true;
+  bool divide = false;
+  if (*i < s.size() && s[*i] == '/') {
+    divide = true;
+    ++*i;
+  }
+  while (*i <= s.size()) {
+    UnitValue c;
+    if (!ParseComponent(s, i, &c)) return false;
+    double f = divide ? 1 / c.factor : c.factor;
+    acc.factor *= f;
+    for (int d = 0; d < kNDims; ++d) acc.dims[d] += divide ? -c.dims[d] : c.dims[d];
+    first = false;
+    if (*i >= s.size() || s[*i] == ')') break;
+    if (s[*i] == '.') {
+      divide = false;
+    } else if (s[*i] == '/') {
+      divide = true;
+    } else {
+      return false;
+    }
+    ++*i;
+  }
+  if (first) return false;
+  *out = acc;
+  return true;
+}
+
+bool ParseComponent(std::string_view s, size_t* i, UnitValue* out) {
+  if (*i < s.size() && s[*i] == '(') {
+    ++*i;
+    if (!ParseTerm(s, i, out)) return false;
+    if (*i >= s.size() || s[*i] != ')') return false;
+    ++*i;
+    return true;
+  }
+  size_t st = *i;
+  // Annotations {..} count as unity.
+  int bracket = 0;
+  while (*i < s.size()) {
+    char c = s[*i];
+    if (c == '[') ++bracket;
+    if (c == ']') --bracket;
+    if (bracket == 0 && (c == '.' || c == '/' || c == '(' || c == ')' || c == '{')) break;
+    ++*i;
+  }
+  std::string_view atom = s.substr(st, *i - st);
+  if (*i < s.size() && s[*i] == '{') {
+    size_t end = s.find('}', *i);
+    if (end == std::string_view::npos) return false;
+    *i = end + 1;
+    if (atom.empty()) {
+      *out = UnitValue{};
+      return true;
+    }
+  }
+  if (atom.empty()) return false;
+  // Exponent: trailing digits, optionally signed.
+  size_t e = atom.size();
+  while (e > 0 && std::isdigit(static_cast<unsigned char>(atom[e - 1]))) --e;
+  if (e > 0 && (atom[e - 1] == '-' || atom[e - 1] == '+')) --e;
+  int exponent = 1;
+  std::string_view base = atom;
+  if (e < atom.size() && e > 0 && atom[e - 1] != ']' ) {
+    exponent = std::atoi(std::string(atom.substr(e)).c_str());
+    base = atom.substr(0, e);
+  } else if (e < atom.size() && e > 0 && atom[e - 1] == ']') {
+    exponent = std::atoi(std::string(atom.substr(e)).c_str());
+    base = atom.substr(0, e);
+  }
+  if (e == 0) {
+    // A pure number such as "1" or "10*3".
+    *out = UnitValue{};
+    out->factor = std::atof(std::string(atom).c_str());
+    return out->factor != 0;
+  }
+  size_t star = base.find('*');
+  if (star != std::string_view::npos) {
+    double b = std::atof(std::string(base.substr(0, star)).c_str());
+    double x = std::atof(std::string(base.substr(star + 1)).c_str()) * exponent;
+    *out = UnitValue{};
+    out->factor = std::pow(b, x);
+    return true;
+  }
+  UnitValue a;
+  if (!LookupAtom(base, &a)) {
+    // "1" as the base with exponent digits already stripped.
+    return false;
+  }
+  out->factor = std::pow(a.factor, exponent);
+  for (int d = 0; d < kNDims; ++d) out->dims[d] = a.dims[d] * exponent;
+  return true;
+}
+
+bool ParseUnit(std::string_view unit, UnitValue* out) {
+  unit = CalendarToUcum(unit);
+  if (unit.empty() || unit == "1") {
+    *out = UnitValue{};
+    return true;
+  }
+  size_t i = 0;
+  if (!ParseTerm(unit, &i, out)) return false;
+  return i == unit.size();
+}
+
+bool SameDims(const UnitValue& a, const UnitValue& b) {
+  return std::equal(a.dims, a.dims + kNDims, b.dims);
+}
+
+std::string CanonicalUnit(const UnitValue& u) {
+  static const char* kNames[] = {"m", "g", "s", "mol", "K", "rad"};
+  std::string num, den;
+  for (int d = 0; d < kNDims; ++d) {
+    int p = u.dims[d];
+    if (p == 0) continue;
+    std::string& s = p > 0 ? num : den;
+    if (!s.empty()) s += '.';
+    s += kNames[d];
+    int ap = p > 0 ? p : -p;
+    if (ap != 1) s += std::to_string(ap);
+  }
+  if (num.empty() && den.empty()) return "1";
+  if (num.empty()) return "/" + den;
+  if (den.empty()) return num;
+  return num + "/" + den;
+}
+
+}  // namespace
+
+bool QuantitiesComparable(const Quantity& a, const Quantity& b) {
+  UnitValue x, y;
+  return ParseUnit(a.unit, &x) && ParseUnit(b.unit, &y) && SameDims(x, y);
+}
+
+bool ConvertQuantity(const Quantity& q, std::string_view unit, Quantity* out) {
+  if (q.unit == unit) {
+    *out = q;
+    return true;
+  }
+  UnitValue from, to;
+  if (!ParseUnit(q.unit, &from) || !ParseUnit(unit, &to) || !SameDims(from, to)) return false;
+  // Temperatures with offsets are not converted.
+  if (from.dims[kK] != 0 && q.unit != unit) return false;
+  double ratio = from.factor / to.factor;
+  Decimal r;
+  // Exact when the ratio is a power of ten.
+  double lg = std::log10(ratio);
+  if (std::fabs(lg - std::round(lg)) < 1e-12 && std::fabs(lg) < 30) {
+    int p = static_cast<int>(std::round(lg));
+    r = q.value;
+    if (p >= 0) {
+      for (int i = 0; i < p; ++i) r.mantissa *= 10;
+    } else {
+      r.scale -= p;
+    }
+  } else if (!Decimal::FromDouble(q.value.ToDouble() * ratio, 12, &r)) {
+    return false;
+  }
+  out->value = r;
+  out->unit = std::string(unit);
+  return true;
+}
+
+bool MultiplyQuantities(const Quantity& a, const Quantity& b, bool divide, Quantity* out) {
+  UnitValue x, y;
+  if (!ParseUnit(a.unit, &x) || !ParseUnit(b.unit, &y)) return false;
+  UnitValue r;
+  for (int d = 0; d < kNDims; ++d) r.dims[d] = x.dims[d] + (divide ? -y.dims[d] : y.dims[d]);
+  Decimal xa, yb;
+  // Values in base units.
+  if (!Decimal::FromDouble(a.value.ToDouble() * x.factor, 12, &xa) ||
+      !Decimal::FromDouble(b.value.ToDouble() * y.factor, 12, &yb)) {
+    return false;
+  }
+  Decimal v;
+  if (divide ? !DecimalDiv(xa, yb, &v) : !DecimalMul(xa, yb, &v)) return false;
+  out->value = v;
+  out->unit = CanonicalUnit(r);
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Equality, equivalence, ordering: http://hl7.org/fhirpath/N1/#equality,
+// http://hl7.org/fhirpath/N1/#comparison.
+
+namespace {
+
+bool IsNumber(const Item& i) { return i.kind == ItemKind::kInteger || i.kind == ItemKind::kDecimal; }
+
+bool ObjectNode(const Item& i) { return i.is_node() && i.node && i.node->is_object(); }
+
+Decimal AsDecimal(const Item& i) {
+  return i.kind == ItemKind::kInteger ? Decimal::FromInt(i.as_int()) : i.as_decimal();
+}
+
+bool IsTemporal(const Item& i) {
+  return i.kind == ItemKind::kDate || i.kind == ItemKind::kDateTime || i.kind == ItemKind::kTime;
+}
+
+std::string NormalizeSpace(std::string_view s) {
+  std::string out;
+  bool space = false;
+  for (char c : s) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+// Comparison of quantities after unit conversion: nullopt when not comparable.
+std::optional<int> CompareQuantity(const Quantity& a, const Quantity& b) {
+  Quantity bb;
+  Quantity aa = a;
+  aa.unit = std::string(CalendarToUcum(a.unit));
+  Quantity bn = b;
+  bn.unit = std::string(CalendarToUcum(b.unit));
+  if (!ConvertQuantity(bn, aa.unit, &bb)) return std::nullopt;
+  return Compare(aa.value, bb.value);
+}
+
+}  // namespace
+
+// FHIR primitive types whose System value is a String: their JSON text compares directly.
+bool StringLikeNode(const Item& i) {
+  if (!i.is_node() || i.node == nullptr || !i.node->is_string()) return false;
+  std::string_view t = i.fhir_type;
+  return t != "date" && t != "dateTime" && t != "instant" && t != "time" && t != "decimal" &&
+         (t.empty() || std::islower(static_cast<unsigned char>(t[0])));
+}
+
+size_t ItemHash(const Item& i) {
+  std::hash<std::string_view> h;
+  if (StringLikeNode(i)) return h(i.node->string_value());
+  if (i.kind == ItemKind::kString) return h(i.as_string());
+  if (ObjectNode(i)) {
+    if (i.fhir_type == "Quantity") return 7;
+    size_t r = i.node->size();
+    for (const json::Member& m : i.node->members()) r += h(m.key);
+    return r;
+  }
+  Item x;
+  if (!ToSystem(i, &x)) return 0;
+  switch (x.kind) {
+    case ItemKind::kBoolean: return x.as_bool() ? 11 : 13;
+    case ItemKind::kInteger: return std::hash<int64_t>()(x.as_int());
+    case ItemKind::kDecimal: {
+      Decimal d = x.as_decimal().Normalized();
+      if (d.scale == 0 && d.mantissa < INT64_MAX && d.mantissa > INT64_MIN) {
+        return std::hash<int64_t>()(static_cast<int64_t>(d.mantissa));
+      }
+      return std::hash<double>()(d.ToDouble());
+    }
+    case ItemKind::kString: return h(x.as_string());
+    default: return 7;
+  }
+}
+
+UniqueCollector::UniqueCollector(Collection* out) : out_(out) {
+  for (size_t i = 0; i < out->size(); ++i) index_.emplace(ItemHash((*out)[i]), i);
+}
+
+bool UniqueCollector::Add(const Item& item) {
+  size_t h = ItemHash(item);
+  auto [lo, hi] = index_.equal_range(h);
+  for (auto it = lo; it != hi; ++it) {
+    if (ItemEquals((*out_)[it->second], item) == 1) return false;
+  }
+  index_.emplace(h, out_->size());
+  out_->push_back(item);
+  return true;
+}
+
+bool UniqueCollector::Contains(const Item& item) const {
+  auto [lo, hi] = index_.equal_range(ItemHash(item));
+  for (auto it = lo; it != hi; ++it) {
+    if (ItemEquals((*out_)[it->second], item) == 1) return true;
+  }
+  return false;
+}
+
+int ItemEquals(const Item& a, const Item& b) {
+  if (StringLikeNode(a)) {
+    if (StringLikeNode(b)) return a.node->string_value() == b.node->string_value() ? 1 : 0;
+    if (b.kind == ItemKind::kString) return a.node->string_value() == b.as_string() ? 1 : 0;
+  } else if (a.kind == ItemKind::kString && StringLikeNode(b)) {
+    return b.node->string_value() == a.as_string() ? 1 : 0;
+  }
+  if (ObjectNode(a) && ObjectNode(b)) {
+    bool qa = a.fhir_type == "Quantity", qb = b.fhir_type == "Quantity";
+    if (!(qa && qb)) return json::Equal(*a.node, *b.node) ? 1 : 0;
+  }
+  Item x, y;
+  if (!ToSystem(a, &x) || !ToSystem(b, &y)) {
+    if (a.is_node() && b.is_node() && a.node && b.node) return json::Equal(*a.node, *b.node);
+    return 0;
+  }
+  if (IsNumber(x) && IsNumber(y)) return Compare(AsDecimal(x), AsDecimal(y)) == 0 ? 1 : 0;
+  if (x.kind == ItemKind::kString && y.kind == ItemKind::kString) {
+    return x.as_string() == y.as_string() ? 1 : 0;
+  }
+  if (x.kind == ItemKind::kBoolean && y.kind == ItemKind::kBoolean) {
+    return x.as_bool() == y.as_bool() ? 1 : 0;
+  }
+  if (IsTemporal(x) && IsTemporal(y)) {
+    if ((x.kind == ItemKind::kTime) != (y.kind == ItemKind::kTime)) return 0;
+    std::optional<int> c = CompareTemporal(x.as_temporal(), y.as_temporal());
+    if (!c) return -1;
+    return *c == 0 ? 1 : 0;
+  }
+  if (x.kind == ItemKind::kQuantity && y.kind == ItemKind::kQuantity) {
+    const Quantity& qa = x.as_quantity();
+    const Quantity& qb = y.as_quantity();
+    // Calendar durations above weeks are not equal to UCUM definite durations
+    // (http://hl7.org/fhirpath/N1/#time-valued-quantities).
+    bool ca = IsCalendarKeyword(qa.unit), cb = IsCalendarKeyword(qb.unit);
+    if (ca != cb) {
+      std::string_view u = ca ? CalendarToUcum(qa.unit) : CalendarToUcum(qb.unit);
+      if (u == "a" || u == "mo") return -1;
+    }
+    std::optional<int> c = CompareQuantity(qa, qb);
+    if (!c) return -1;
+    return *c == 0 ? 1 : 0;
+  }
+  return 0;
+}
+
+bool ItemEquivalent(const Item& a, const Item& b) {
+  if (ObjectNode(a) && ObjectNode(b) && !(a.fhir_type == "Quantity" && b.fhir_type == "Quantity")) {
+    return json::Equal(*a.node, *b.node);
+  }
+  Item x, y;
+  if (!ToSystem(a, &x) || !ToSystem(b, &y)) return false;
+  if (IsNumber(x) && IsNumber(y)) {
+    Decimal da = AsDecimal(x), db = AsDecimal(y);
+    int s = std::min(da.scale, db.scale);
+    s = std::max(s, 0);
+    Decimal ra, rb;
+    if (!da.Rescale(s, &ra) || !db.Rescale(s, &rb)) return false;
+    return Compare(ra, rb) == 0;
+  }
+  if (x.kind == ItemKind::kString && y.kind == ItemKind::kString) {
+    return NormalizeSpace(x.as_string()) == NormalizeSpace(y.as_string());
+  }
+  if (x.kind == ItemKind::kBoolean && y.kind == ItemKind::kBoolean) {
+    return x.as_bool() == y.as_bool();
+  }
+  if (IsTemporal(x) && IsTemporal(y)) {
+    if ((x.kind == ItemKind::kTime) != (y.kind == ItemKind::kTime)) return false;
+    std::optional<int> c = CompareTemporal(x.as_temporal(), y.as_temporal());
+    return c && *c == 0;
+  }
+  if (x.kind == ItemKind::kQuantity && y.kind == ItemKind::kQuantity) {
+    Quantity qa = x.as_quantity(), qb = y.as_quantity();
+    qa.unit = std::string(CalendarToUcum(qa.unit));
+    qb.unit = std::string(CalendarToUcum(qb.unit));
+    Quantity cb;
+    if (!ConvertQuantity(qb, qa.unit, &cb)) return false;
+    int s = std::min(qa.value.scale, qb.value.scale);
+    s = std::max(s, 0);
+    Decimal ra, rb;
+    if (!qa.value.Rescale(s, &ra) || !cb.value.Rescale(s, &rb)) return false;
+    return Compare(ra, rb) == 0;
+  }
+  return false;
+}
+
+bool ItemCompare(const Item& a, const Item& b, int* cmp, bool* empty) {
+  *empty = false;
+  Item x, y;
+  if (!ToSystem(a, &x) || !ToSystem(b, &y)) return false;
+  if (IsNumber(x) && IsNumber(y)) {
+    *cmp = Compare(AsDecimal(x), AsDecimal(y));
+    return true;
+  }
+  if (x.kind == ItemKind::kString && y.kind == ItemKind::kString) {
+    int c = x.as_string().compare(y.as_string());
+    *cmp = c < 0 ? -1 : c > 0 ? 1 : 0;
+    return true;
+  }
+  if (IsTemporal(x) && IsTemporal(y)) {
+    if ((x.kind == ItemKind::kTime) != (y.kind == ItemKind::kTime)) return false;
+    std::optional<int> c = CompareTemporal(x.as_temporal(), y.as_temporal());
+    if (!c) {
+      *empty = true;
+      return true;
+    }
+    *cmp = *c;
+    return true;
+  }
+  if (x.kind == ItemKind::kQuantity && y.kind == ItemKind::kQuantity) {
+    std::optional<int> c = CompareQuantity(x.as_quantity(), y.as_quantity());
+    if (!c) {
+      *empty = true;
+      return true;
+    }
+    *cmp = *c;
+    return true;
+  }
+  return false;
+}
+
+std::optional<bool> CollectionEquals(const Collection& a, const Collection& b) {
+  if (a.empty() || b.empty()) return std::nullopt;
+  if (a.size() != b.size()) return false;
+  bool unknown = false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    int e = ItemEquals(a[i], b[i]);
+    if (e == 0) return false;
+    if (e < 0) unknown = true;
+  }
+  if (unknown) return std::nullopt;
+  return true;
+}
+
+bool CollectionEquivalent(const Collection& a, const Collection& b) {
+  if (a.size() != b.size()) return false;
+  std::vector<bool> used(b.size(), false);
+  for (const Item& x : a) {
+    bool found = false;
+    for (size_t j = 0; j < b.size(); ++j) {
+      if (!used[j] && ItemEquivalent(x, b[j])) {
+        used[j] = true;
+        found = true;
+        break;
+      }
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+
+bool StringOf(const Item& item, std::string_view* out) {
+  if (item.kind == ItemKind::kString) {
+    *out = item.as_string();
+    return true;
+  }
+  if (item.is_node() && item.node && item.node->is_string()) {
+    std::string_view t = item.fhir_type;
+    if (!t.empty() && !std::islower(static_cast<unsigned char>(t[0]))) return false;
+    *out = item.node->string_value();
+    return true;
+  }
+  return false;
+}
+
+}  // namespace vesta::fhirpath::internal

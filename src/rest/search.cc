@@ -1,0 +1,168 @@
+// search: GET [base]/[type]?..., POST [base]/[type]/_search (form body), compartment search
+// GET [base]/Patient/[id]/[type]?..., system search GET [base]/?_type=...
+// (https://hl7.org/fhir/R4/http.html#search, https://hl7.org/fhir/R4/search.html)
+//
+// The store parses and runs the search (store::Store::Search, src/search); this file gathers
+// the parameters, reads Prefer: handling, and renders the searchset Bundle: matches with
+// search.mode = match, _include/_revinclude targets with mode = include, `total` when known, and
+// self/next links. Paging is keyset-based: `next` carries an opaque _cursor.
+#include <algorithm>
+#include <cctype>
+
+#include "json/writer.h"
+#include "rest/context.h"
+#include "rest/outcome.h"
+
+namespace vesta::rest {
+namespace {
+
+std::string PercentEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ':' ||
+        c == '|' || c == ',') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+    }
+  }
+  return out;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// application/x-www-form-urlencoded (https://hl7.org/fhir/R4/http.html#search: POST _search).
+Result<QueryList> ParseForm(std::string_view body) {
+  QueryList out;
+  auto decode = [](std::string_view s, std::string* o) {
+    for (size_t i = 0; i < s.size(); ++i) {
+      if (s[i] == '+') {
+        o->push_back(' ');
+      } else if (s[i] == '%') {
+        if (i + 2 >= s.size()) return false;
+        int a = HexValue(s[i + 1]), b = HexValue(s[i + 2]);
+        if (a < 0 || b < 0) return false;
+        o->push_back(static_cast<char>(a * 16 + b));
+        i += 2;
+      } else {
+        o->push_back(s[i]);
+      }
+    }
+    return true;
+  };
+  size_t start = 0;
+  while (start <= body.size()) {
+    size_t amp = body.find('&', start);
+    if (amp == std::string_view::npos) amp = body.size();
+    std::string_view pair = body.substr(start, amp - start);
+    while (!pair.empty() && (pair.back() == '\r' || pair.back() == '\n')) pair.remove_suffix(1);
+    if (!pair.empty()) {
+      size_t eq = pair.find('=');
+      std::string name, value;
+      if (!decode(pair.substr(0, eq), &name) ||
+          (eq != std::string_view::npos && !decode(pair.substr(eq + 1), &value))) {
+        return Status(StatusCode::kInvalid, "the _search form body has a bad %-escape");
+      }
+      out.emplace_back(std::move(name), std::move(value));
+    }
+    start = amp + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+Response SearchInteraction(const Context& ctx, const Request& request, const OutputFormat& format,
+                           const Target& target, const std::string& compartment_patient) {
+  store::SearchQuery q;
+  if (!target.type.empty()) q.types.push_back(target.type);
+  q.params = request.query;
+  if (request.method == "POST") {
+    std::string_view ct = request.Header("Content-Type");
+    if (!ct.empty() && ct.find("application/x-www-form-urlencoded") == std::string_view::npos) {
+      return ErrorResponse(Status(StatusCode::kUnsupportedMedia,
+                                  "POST _search takes an application/x-www-form-urlencoded body"));
+    }
+    Result<QueryList> form = ParseForm(request.body);
+    if (!form.ok()) return ErrorResponse(form.status());
+    q.params.insert(q.params.end(), form->begin(), form->end());
+  }
+  q.compartment_patient = compartment_patient;
+  // https://hl7.org/fhir/R4/search.html#errors
+  q.strict = request.Header("Prefer").find("handling=strict") != std::string_view::npos;
+  q.default_count = ctx.options.default_page_size;
+  q.max_count = ctx.options.max_page_size;
+  q.now = ctx.clock.Now();
+
+  Request view_request;
+  view_request.query = q.params;
+  Result<ResourceView> view = ParseView(view_request);
+  if (!view.ok()) return ErrorResponse(view.status());
+  if (view->summary == SummaryMode::kCount) {
+    // _summary=count is answered by the store with the total only.
+    bool has = std::any_of(q.params.begin(), q.params.end(),
+                           [](const auto& p) { return p.first == "_summary"; });
+    if (!has) q.params.emplace_back("_summary", "count");
+  }
+
+  Result<store::SearchPage> page = ctx.store.Search(q);
+  if (!page.ok()) return ErrorResponse(page.status());
+
+  const std::string base = BaseUrl(ctx, request);
+  std::string path = base;
+  if (!compartment_patient.empty()) path += "/Patient/" + compartment_patient;
+  if (!target.type.empty()) path += "/" + target.type;
+  std::string carried;
+  for (const auto& [name, value] : page->used_params) {
+    carried += (carried.empty() ? "" : "&") + PercentEncode(name) + "=" + PercentEncode(value);
+  }
+  std::string self = path + (carried.empty() ? "" : "?" + carried);
+
+  std::string out = "{\"resourceType\":\"Bundle\",\"id\":\"" + ctx.ids.NewId() +
+                    "\",\"meta\":{\"lastUpdated\":\"" + FormatInstant(ctx.clock.Now()) +
+                    "\"},\"type\":\"searchset\"";
+  if (page->total) out += ",\"total\":" + std::to_string(*page->total);
+  out += ",\"link\":[{\"relation\":\"self\",\"url\":";
+  json::WriteString(self, &out);
+  out += "}";
+  if (!page->next_cursor.empty()) {
+    std::string next = path + "?" + carried + (carried.empty() ? "" : "&") + "_cursor=" +
+                       PercentEncode(page->next_cursor);
+    out += ",{\"relation\":\"next\",\"url\":";
+    json::WriteString(next, &out);
+    out += "}";
+  }
+  out += "]";
+  if (!page->entries.empty()) {
+    out += ",\"entry\":[";
+    bool first = true;
+    for (const store::SearchHit& hit : page->entries) {
+      const store::StoredVersion& v = hit.version;
+      Result<std::string> body = RenderResource(v.json, *view, OutputFormat{}, ctx.model);
+      if (!body.ok()) return ErrorResponse(body.status());
+      if (!first) out += ",";
+      first = false;
+      out += "{\"fullUrl\":";
+      json::WriteString(base + "/" + v.type + "/" + v.id, &out);
+      out += ",\"resource\":" + *body + ",\"search\":{\"mode\":\"";
+      out += hit.mode == store::SearchMode::kMatch ? "match" : "include";
+      out += "\"}}";
+    }
+    out += "]";
+  }
+  out += "}";
+  Response r;
+  r.SetHeader("Content-Type", ContentType(format));
+  r.body = RenderJson(std::move(out), format);
+  return r;
+}
+
+}  // namespace vesta::rest

@@ -1,0 +1,266 @@
+// Value extraction per parameter type: https://hl7.org/fhir/R4/search.html#ptypes and the table
+// of which data types each search parameter type matches
+// (https://hl7.org/fhir/R4/search.html#table).
+#include "search/extract.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <limits>
+#include <map>
+#include <span>
+
+#include "fhir/datetime.h"
+#include "search/normalize.h"
+
+namespace vesta::search {
+namespace {
+
+using fhirpath::Item;
+
+// Answers resolve() with a stub {"resourceType": T} taken from the reference text, which is all
+// `resolve() is Patient` in a search expression needs; the referenced resource is not read.
+class StubResolver : public fhirpath::ReferenceResolver {
+ public:
+  const json::Value* Resolve(std::string_view reference) const override {
+    std::string type, id;
+    if (!SplitReference(reference, &type, &id)) return nullptr;
+    auto it = stubs_.find(type);
+    if (it != stubs_.end()) return &it->second;
+    json::Member m{arena_.CopyString("resourceType"), json::Value::String(arena_, type)};
+    json::Value obj = json::Value::Object(arena_, std::span<const json::Member>(&m, 1));
+    return &stubs_.emplace(type, obj).first->second;
+  }
+
+ private:
+  mutable json::Arena arena_;
+  mutable std::map<std::string, json::Value, std::less<>> stubs_;
+};
+
+std::string_view Str(const json::Value* v) {
+  return v != nullptr && v->is_string() ? v->string_value() : std::string_view();
+}
+
+bool ToDouble(std::string_view text, double* out) {
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && p == text.data() + text.size();
+}
+
+void AddToken(const std::string& param, std::string_view system, std::string_view code,
+              std::string_view text, IndexRows* rows) {
+  if (code.empty() && text.empty()) return;
+  rows->tokens.push_back(TokenRow{param, std::string(system), std::string(code),
+                                  NormalizeString(text)});
+}
+
+void AddString(const std::string& param, std::string_view s, IndexRows* rows) {
+  if (s.empty()) return;
+  rows->strings.push_back(StringRow{param, NormalizeString(s), std::string(s)});
+}
+
+void AddDateValue(const std::string& param, std::string_view value, IndexRows* rows) {
+  Result<fhir::TimeRange> r = fhir::ParseTimeRange(value);
+  if (r.ok()) rows->dates.push_back(DateRow{param, r->low, r->high});
+}
+
+void AddStringsOf(const std::string& param, const json::Value& v, IndexRows* rows) {
+  if (v.is_string()) {
+    AddString(param, v.string_value(), rows);
+  } else if (v.is_array()) {
+    for (const json::Value& i : v.items()) AddStringsOf(param, i, rows);
+  }
+}
+
+void AddReference(const std::string& param, std::string_view ref, IndexRows* rows) {
+  if (ref.empty() || ref.front() == '#') return;
+  ReferenceRow row{param, "", "", std::string(ref)};
+  if (ref.find("://") == std::string_view::npos && ref.rfind("urn:", 0) != 0) {
+    SplitReference(ref, &row.target_type, &row.target_id);
+  }
+  rows->references.push_back(std::move(row));
+}
+
+void ExtractItem(const Param& param, const Item& item, IndexRows* rows) {
+  const std::string& code = param.code;
+  if (!item.is_node()) {
+    // A System value computed by the expression.
+    std::string text = fhirpath::ItemToString(item);
+    switch (param.type) {
+      case ParamType::kString: AddString(code, text, rows); break;
+      case ParamType::kToken: AddToken(code, "", text, "", rows); break;
+      case ParamType::kUri: rows->uris.push_back(UriRow{code, text}); break;
+      case ParamType::kDate: AddDateValue(code, text, rows); break;
+      case ParamType::kNumber: {
+        double d = 0;
+        if (ToDouble(text, &d)) rows->numbers.push_back(NumberRow{code, d});
+        break;
+      }
+      default: break;
+    }
+    return;
+  }
+  if (item.node == nullptr) return;
+  const json::Value& v = *item.node;
+  std::string_view t = item.fhir_type;
+  switch (param.type) {
+    case ParamType::kToken:
+      if (t == "CodeableConcept") {
+        if (const json::Value* codings = v.Find("coding")) {
+          for (const json::Value& c : codings->items()) {
+            AddToken(code, Str(c.Find("system")), Str(c.Find("code")), Str(c.Find("display")),
+                     rows);
+          }
+        }
+        if (!Str(v.Find("text")).empty()) AddToken(code, "", "", Str(v.Find("text")), rows);
+      } else if (t == "Coding") {
+        AddToken(code, Str(v.Find("system")), Str(v.Find("code")), Str(v.Find("display")), rows);
+      } else if (t == "Identifier") {
+        const json::Value* type = v.Find("type");
+        AddToken(code, Str(v.Find("system")), Str(v.Find("value")),
+                 type != nullptr ? Str(type->Find("text")) : "", rows);
+      } else if (t == "ContactPoint") {
+        AddToken(code, Str(v.Find("system")), Str(v.Find("value")), "", rows);
+      } else if (v.is_string()) {
+        AddToken(code, "", v.string_value(), "", rows);
+      } else if (v.is_bool()) {
+        AddToken(code, "", v.bool_value() ? "true" : "false", "", rows);
+      } else if (v.is_number()) {
+        AddToken(code, "", v.number_text(), "", rows);
+      }
+      break;
+    case ParamType::kString:
+      if (t == "HumanName") {
+        for (const char* k : {"family", "given", "prefix", "suffix", "text"}) {
+          if (const json::Value* p = v.Find(k)) AddStringsOf(code, *p, rows);
+        }
+      } else if (t == "Address") {
+        for (const char* k : {"line", "city", "district", "state", "postalCode", "country",
+                              "text"}) {
+          if (const json::Value* p = v.Find(k)) AddStringsOf(code, *p, rows);
+        }
+      } else if (v.is_string()) {
+        AddString(code, v.string_value(), rows);
+      } else if (v.is_object()) {
+        for (const json::Member& m : v.members()) {
+          if (m.value.is_string() && m.key != "id") AddString(code, m.value.string_value(), rows);
+        }
+      }
+      break;
+    case ParamType::kDate:
+      if (t == "Period") {
+        std::string_view start = Str(v.Find("start")), end = Str(v.Find("end"));
+        if (start.empty() && end.empty()) break;
+        DateRow row{code, std::numeric_limits<int64_t>::min(),
+                    std::numeric_limits<int64_t>::max()};
+        if (!start.empty()) {
+          Result<fhir::TimeRange> r = fhir::ParseTimeRange(start);
+          if (!r.ok()) break;
+          row.low = r->low;
+        }
+        if (!end.empty()) {
+          Result<fhir::TimeRange> r = fhir::ParseTimeRange(end);
+          if (!r.ok()) break;
+          row.high = r->high;
+        }
+        rows->dates.push_back(row);
+      } else if (t == "Timing") {
+        if (const json::Value* events = v.Find("event")) {
+          for (const json::Value& e : events->items()) AddDateValue(code, Str(&e), rows);
+        }
+        if (const json::Value* rep = v.Find("repeat")) {
+          if (const json::Value* b = rep->Find("boundsPeriod")) {
+            fhirpath::Item p;
+            p.node = b;
+            p.fhir_type = "Period";
+            ExtractItem(param, p, rows);
+          }
+        }
+      } else if (v.is_string()) {
+        AddDateValue(code, v.string_value(), rows);
+      }
+      break;
+    case ParamType::kNumber: {
+      double d = 0;
+      if (v.is_number() && ToDouble(v.number_text(), &d)) rows->numbers.push_back({code, d});
+      break;
+    }
+    case ParamType::kQuantity: {
+      double d = 0;
+      const json::Value* value = v.Find("value");
+      if (value == nullptr || !value->is_number() || !ToDouble(value->number_text(), &d)) break;
+      std::string_view unit_code = Str(v.Find("code"));
+      if (t == "Money") unit_code = Str(v.Find("currency"));
+      if (unit_code.empty()) unit_code = Str(v.Find("unit"));
+      rows->quantities.push_back(
+          QuantityRow{code, d, std::string(Str(v.Find("system"))), std::string(unit_code)});
+      break;
+    }
+    case ParamType::kReference:
+      if (t == "Reference" || (v.is_object() && v.Find("reference") != nullptr)) {
+        AddReference(code, Str(v.Find("reference")), rows);
+        if (const json::Value* ident = v.Find("identifier")) {
+          AddToken(code + ":identifier", Str(ident->Find("system")), Str(ident->Find("value")),
+                   "", rows);
+        }
+      } else if (v.is_string()) {
+        AddReference(code, v.string_value(), rows);  // canonical, uri
+      }
+      break;
+    case ParamType::kUri:
+      if (v.is_string()) rows->uris.push_back(UriRow{code, std::string(v.string_value())});
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace
+
+bool SplitReference(std::string_view ref, std::string* type, std::string* id) {
+  size_t hist = ref.find("/_history/");
+  if (hist != std::string_view::npos) ref = ref.substr(0, hist);
+  size_t slash = ref.rfind('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == ref.size()) return false;
+  std::string_view i = ref.substr(slash + 1);
+  std::string_view before = ref.substr(0, slash);
+  size_t prev = before.rfind('/');
+  std::string_view t = prev == std::string_view::npos ? before : before.substr(prev + 1);
+  if (t.empty() || !(t[0] >= 'A' && t[0] <= 'Z')) return false;
+  for (char c : t) {
+    if (!std::isalpha(static_cast<unsigned char>(c))) return false;
+  }
+  *type = std::string(t);
+  *id = std::string(i);
+  return true;
+}
+
+IndexRows ExtractIndexRows(const Registry& registry, const json::Value& resource) {
+  IndexRows rows;
+  std::string_view type = resource.FindString("resourceType");
+  StubResolver resolver;
+  fhirpath::Environment env;
+  env.resolver = &resolver;
+  for (const Param& param : registry.ForType(type)) {
+    if (!param.compiled) continue;
+    Result<fhirpath::Collection> values = param.compiled->Evaluate(resource, env);
+    if (!values.ok()) {
+      ++rows.errors;
+      continue;
+    }
+    for (const Item& item : *values) ExtractItem(param, item, &rows);
+  }
+  // https://hl7.org/fhir/R4/compartmentdefinition-patient.html; a patient is in its own.
+  if (type == "Patient") rows.patients.emplace_back(resource.FindString("id"));
+  for (const std::string& p : registry.PatientCompartmentParams(type)) {
+    for (const ReferenceRow& r : rows.references) {
+      if (r.param == p && r.target_type == "Patient") rows.patients.push_back(r.target_id);
+    }
+  }
+  std::sort(rows.patients.begin(), rows.patients.end());
+  rows.patients.erase(std::unique(rows.patients.begin(), rows.patients.end()),
+                      rows.patients.end());
+  return rows;
+}
+
+}  // namespace vesta::search

@@ -1,0 +1,83 @@
+// Index rows for one resource: every search parameter's values extracted with FHIRPath and
+// turned into the comparable forms of https://hl7.org/fhir/R4/search.html (one struct per
+// parameter type). The store writes them into its index tables with the resource version.
+//
+//   ASSIGN_OR_RETURN(json::Document doc, json::Parse(bytes));
+//   search::IndexRows rows = search::ExtractIndexRows(search::Registry::R4(), doc.root());
+//
+// Extraction never fails the write: a parameter whose expression errors on this resource is
+// skipped (and counted in `errors`).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "json/value.h"
+#include "search/registry.h"
+
+namespace vesta::search {
+
+struct TokenRow {
+  std::string param;   // "code"; "subject:identifier" for a Reference.identifier
+  std::string system;  // "" when the value has none
+  std::string code;
+  std::string text;    // normalised display/text, for :text
+};
+
+struct StringRow {
+  std::string param;
+  std::string norm;   // NormalizeString(exact)
+  std::string exact;
+};
+
+// https://hl7.org/fhir/R4/search.html#date: the value's precision as a range.
+struct DateRow {
+  std::string param;
+  int64_t low = 0;   // microseconds since the epoch, inclusive
+  int64_t high = 0;  // inclusive
+};
+
+struct NumberRow {
+  std::string param;
+  double value = 0;
+};
+
+struct QuantityRow {
+  std::string param;
+  double value = 0;
+  std::string system;
+  std::string code;  // the code, or the unit text when there is no code
+};
+
+struct ReferenceRow {
+  std::string param;
+  std::string target_type;  // relative references: "Patient"
+  std::string target_id;    // relative references: "123"
+  std::string url;          // the reference text as written (absolute URL, urn:uuid, canonical)
+};
+
+struct UriRow {
+  std::string param;
+  std::string uri;
+};
+
+struct IndexRows {
+  std::vector<TokenRow> tokens;
+  std::vector<StringRow> strings;
+  std::vector<DateRow> dates;
+  std::vector<NumberRow> numbers;
+  std::vector<QuantityRow> quantities;
+  std::vector<ReferenceRow> references;
+  std::vector<UriRow> uris;
+  std::vector<std::string> patients;  // ids of the patients whose compartment holds it
+  int errors = 0;                     // expressions that failed on this resource
+};
+
+// REQUIRES: `resource` is a resource's JSON object with resourceType.
+IndexRows ExtractIndexRows(const Registry& registry, const json::Value& resource);
+
+// Splits a reference text into type and id when it is relative ("Patient/1",
+// "Patient/1/_history/2") or an absolute URL ending in Type/id; false otherwise.
+bool SplitReference(std::string_view reference, std::string* type, std::string* id);
+
+}  // namespace vesta::search

@@ -1,0 +1,1019 @@
+// Parsing and planning of search requests: https://hl7.org/fhir/R4/search.html
+#include "search/query.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <utility>
+
+#include "fhir/datetime.h"
+#include "search/normalize.h"
+
+namespace vesta::search {
+namespace {
+
+constexpr int64_t kMaxI64 = std::numeric_limits<int64_t>::max();
+constexpr int64_t kMinI64 = std::numeric_limits<int64_t>::min();
+
+Status Bad(std::string_view name, const std::string& why) {
+  return Status(StatusCode::kInvalid, "search parameter '" + std::string(name) + "': " + why,
+                {Issue{Severity::kError, "invalid", "search parameter '" + std::string(name) +
+                                                        "': " + why, ""}});
+}
+
+// https://hl7.org/fhir/R4/search.html#escaping: `\,` `\|` `\$` `\\`.
+std::vector<std::string> SplitUnescaped(std::string_view s, char sep) {
+  std::vector<std::string> out(1);
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 1 < s.size()) {
+      if (s[i + 1] == sep || s[i + 1] == '\\' || s[i + 1] == ',' || s[i + 1] == '|' ||
+          s[i + 1] == '$') {
+        if (s[i + 1] == sep) {
+          out.back().push_back(s[i + 1]);
+        } else {
+          out.back() += s.substr(i, 2);
+        }
+        ++i;
+        continue;
+      }
+    }
+    if (s[i] == sep) {
+      out.emplace_back();
+    } else {
+      out.back().push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// Removes the remaining escapes of one value.
+std::string Unescape(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 1 < s.size()) ++i;
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+// Splits "system|code" at the first unescaped '|'. nullopt when there is none.
+std::optional<std::pair<std::string, std::string>> SplitBar(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\') {
+      ++i;
+    } else if (s[i] == '|') {
+      return std::make_pair(Unescape(s.substr(0, i)), std::string(s.substr(i + 1)));
+    }
+  }
+  return std::nullopt;
+}
+
+// https://hl7.org/fhir/R4/search.html#prefix
+enum class Prefix { kEq, kNe, kGt, kLt, kGe, kLe, kSa, kEb, kAp };
+
+Prefix TakePrefix(std::string_view* v) {
+  static const std::pair<std::string_view, Prefix> kPrefixes[] = {
+      {"eq", Prefix::kEq}, {"ne", Prefix::kNe}, {"gt", Prefix::kGt},
+      {"lt", Prefix::kLt}, {"ge", Prefix::kGe}, {"le", Prefix::kLe},
+      {"sa", Prefix::kSa}, {"eb", Prefix::kEb}, {"ap", Prefix::kAp}};
+  if (v->size() > 2) {
+    for (const auto& [text, p] : kPrefixes) {
+      if (v->substr(0, 2) == text) {
+        v->remove_prefix(2);
+        return p;
+      }
+    }
+  }
+  return Prefix::kEq;
+}
+
+bool ParseDouble(std::string_view s, double* out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size() && std::isfinite(*out);
+}
+
+// The range implied by a number's precision (https://hl7.org/fhir/R4/search.html#number:
+// "100" means [99.5, 100.5)).
+void ImplicitRange(std::string_view text, double v, double* lo, double* hi) {
+  size_t dot = text.find('.');
+  size_t exp = text.find_first_of("eE");
+  int decimals = 0;
+  if (exp == std::string_view::npos && dot != std::string_view::npos) {
+    decimals = static_cast<int>(text.size() - dot - 1);
+  }
+  double half = 0.5 * std::pow(10.0, -decimals);
+  *lo = v - half;
+  *hi = v + half;
+}
+
+std::string_view TableFor(ParamType t) {
+  switch (t) {
+    case ParamType::kToken: return "search_token";
+    case ParamType::kString: return "search_string";
+    case ParamType::kDate: return "search_date";
+    case ParamType::kNumber: return "search_number";
+    case ParamType::kQuantity: return "search_quantity";
+    case ParamType::kReference: return "search_reference";
+    case ParamType::kUri: return "search_uri";
+    default: return "";
+  }
+}
+
+// `SELECT seq FROM <table> WHERE type = ? AND param = ?`
+Sql SelectSeq(std::string_view table, const std::string& type, const std::string& param) {
+  Sql s;
+  s << "SELECT seq FROM " << table << " WHERE type = ";
+  s.Arg(type) << " AND param = ";
+  s.Arg(param);
+  return s;
+}
+
+class Planner {
+ public:
+  Planner(const Registry& registry, const SearchSpec& spec) : reg_(registry), spec_(spec) {}
+
+  // The condition for `name=value` on `type`; nullopt when the parameter is unknown.
+  Result<std::optional<Sql>> Condition(const std::string& type, std::string_view name,
+                                       std::string_view value, int depth) {
+    if (depth > 4) return Bad(name, "chains and _has nest at most 4 levels");
+    if (name.substr(0, 5) == "_has:") return Has(type, name, value, depth);
+    size_t dot = name.find('.');
+    if (dot != std::string_view::npos) {
+      return Chain(type, name.substr(0, dot), name.substr(dot + 1), value, depth);
+    }
+    std::string_view code = name, modifier;
+    size_t colon = name.find(':');
+    if (colon != std::string_view::npos) {
+      code = name.substr(0, colon);
+      modifier = name.substr(colon + 1);
+    }
+    if (code == "_id") return IdCondition(type, name, modifier, value);
+    if (code == "_lastUpdated") return LastUpdatedCondition(type, name, modifier, value);
+    const Param* p = reg_.Find(type, code);
+    if (p == nullptr) return std::optional<Sql>();
+    std::string_view table = TableFor(p->type);
+    if (table.empty() || !p->compiled) {
+      return Bad(name, std::string(ParamTypeName(p->type)) + " parameters are not supported yet");
+    }
+    if (modifier == "missing") {
+      // https://hl7.org/fhir/R4/search.html#missing
+      if (value != "true" && value != "false") return Bad(name, "use :missing=true or false");
+      priority_ = 8;
+      Sql s;
+      s << (value == "true" ? "seq NOT IN (" : "seq IN (");
+      s.Append(SelectSeq(table, type, p->code)) << ")";
+      return std::optional<Sql>(std::move(s));
+    }
+    bool negate = false;
+    if (modifier == "not" && p->type == ParamType::kToken) {
+      negate = true;  // https://hl7.org/fhir/R4/search.html#modifiers
+      modifier = "";
+    }
+    std::vector<std::string> values = SplitUnescaped(value, ',');
+    Sql any;
+    // The probe form of the same condition, for a row already found by another condition:
+    // EXISTS (SELECT 1 FROM t WHERE seq = r.seq AND +type = ? AND +param = ? AND (tests OR ...)),
+    // a lookup of the (seq, type, param) index instead of a materialised list.
+    Sql probe;
+    std::string_view probe_table = table;
+    std::string probe_param = p->code;
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (values[i].empty()) return Bad(name, "empty value");
+      Sql tests;
+      if (modifier == "identifier" && p->type == ParamType::kReference) {
+        probe_table = "search_token";
+        probe_param = p->code + ":identifier";
+        RETURN_IF_ERROR(TokenTest(name, "", values[i], &tests));
+      } else {
+        RETURN_IF_ERROR(ValueTest(*p, name, modifier, values[i], &tests));
+      }
+      if (i > 0) any << " UNION ALL ";
+      any.Append(SelectSeq(probe_table, type, probe_param)).Append(tests);
+      probe << (i > 0 ? " OR " : "") << "(1 = 1";
+      probe.Append(tests) << ")";
+    }
+    Sql s;
+    s << (negate ? "seq NOT IN (" : "seq IN (");
+    s.Append(any) << ")";
+    if (depth == 0) {
+      Sql e;
+      e << (negate ? "NOT EXISTS (SELECT 1 FROM " : "EXISTS (SELECT 1 FROM ") << probe_table
+        << " WHERE seq = r.seq AND +type = ";
+      e.Arg(type) << " AND +param = ";
+      e.Arg(probe_param) << " AND (";
+      e.Append(probe) << "))";
+      probe_ = std::move(e);
+      // Which condition drives the search: the likely most selective one.
+      switch (p->type) {
+        case ParamType::kReference: priority_ = 0; break;
+        case ParamType::kToken: priority_ = modifier.empty() ? 1 : 4; break;
+        case ParamType::kUri: priority_ = 2; break;
+        case ParamType::kString: priority_ = modifier == "exact" ? 2 : 3; break;
+        default: priority_ = 5; break;
+      }
+      if (negate) priority_ = 9;
+    }
+    return std::optional<Sql>(std::move(s));
+  }
+
+  // After Condition() at depth 0: the probe form of a plain parameter condition (none for _id,
+  // _lastUpdated, :missing, chains and _has) and how selective it is likely to be (0 = most).
+  std::optional<Sql> TakeProbe() { return std::exchange(probe_, std::nullopt); }
+  int priority() const { return priority_; }
+  void ResetProbe() {
+    probe_.reset();
+    priority_ = 3;
+  }
+
+ private:
+  // https://hl7.org/fhir/R4/search.html#has: _has:Observation:patient:code=1234-5
+  Result<std::optional<Sql>> Has(const std::string& type, std::string_view name,
+                                 std::string_view value, int depth) {
+    std::string_view rest = name.substr(5);
+    size_t c1 = rest.find(':');
+    size_t c2 = c1 == std::string_view::npos ? c1 : rest.find(':', c1 + 1);
+    if (c2 == std::string_view::npos) {
+      return Bad(name, "expected _has:[type]:[reference parameter]:[parameter]");
+    }
+    std::string source(rest.substr(0, c1));
+    std::string_view ref = rest.substr(c1 + 1, c2 - c1 - 1);
+    const Param* rp = reg_.Find(source, ref);
+    if (rp == nullptr || rp->type != ParamType::kReference) {
+      return Bad(name, "'" + std::string(ref) + "' is not a reference parameter of '" + source +
+                           "'");
+    }
+    ASSIGN_OR_RETURN(std::optional<Sql> inner, Condition(source, rest.substr(c2 + 1), value,
+                                                         depth + 1));
+    if (!inner) return Bad(name, "unknown parameter '" + std::string(rest.substr(c2 + 1)) + "'");
+    Sql s;
+    s << "seq IN (SELECT seq FROM search_resource WHERE type = ";
+    s.Arg(type) << " AND id IN (SELECT target_id FROM search_reference WHERE type = ";
+    s.Arg(source) << " AND param = ";
+    // `+target_type`: drive from the inner matches' seqs (index on seq, type, param).
+    s.Arg(rp->code) << " AND +target_type = ";
+    s.Arg(type) << " AND ";
+    s.Append(*inner) << "))";
+    return std::optional<Sql>(std::move(s));
+  }
+
+  // https://hl7.org/fhir/R4/search.html#chaining: subject:Patient.name=peter
+  Result<std::optional<Sql>> Chain(const std::string& type, std::string_view head,
+                                   std::string_view rest, std::string_view value, int depth) {
+    std::string_view code = head, target;
+    size_t colon = head.find(':');
+    if (colon != std::string_view::npos) {
+      code = head.substr(0, colon);
+      target = head.substr(colon + 1);
+    }
+    const Param* p = reg_.Find(type, code);
+    if (p == nullptr) return std::optional<Sql>();
+    if (p->type != ParamType::kReference) {
+      return Bad(head, "only reference parameters can be chained");
+    }
+    std::vector<std::string> targets;
+    if (!target.empty()) {
+      targets.emplace_back(target);
+    } else {
+      for (const std::string& t : p->targets) {
+        std::string_view first = rest.substr(0, rest.find_first_of(".:"));
+        if (first == "_id" || first == "_lastUpdated" || first.substr(0, 4) == "_has" ||
+            reg_.Find(t, first) != nullptr) {
+          targets.push_back(t);
+        }
+      }
+    }
+    if (targets.empty()) {
+      return Bad(head, "no target type of '" + std::string(code) + "' has a parameter '" +
+                           std::string(rest) + "'");
+    }
+    Sql any;
+    for (size_t i = 0; i < targets.size(); ++i) {
+      ASSIGN_OR_RETURN(std::optional<Sql> inner, Condition(targets[i], rest, value, depth + 1));
+      if (!inner) {
+        return Bad(head, "'" + targets[i] + "' has no parameter '" + std::string(rest) + "'");
+      }
+      if (i > 0) any << " UNION ALL ";
+      any << "SELECT seq FROM search_reference WHERE type = ";
+      any.Arg(type) << " AND param = ";
+      any.Arg(p->code) << " AND target_type = ";
+      // `+type`: look the inner matches up by seq (rowid), not by scanning the type's ids.
+      any.Arg(targets[i]) << " AND target_id IN (SELECT id FROM search_resource WHERE +type = ";
+      any.Arg(targets[i]) << " AND ";
+      any.Append(*inner) << ")";
+    }
+    Sql s;
+    s << "seq IN (";
+    s.Append(any) << ")";
+    return std::optional<Sql>(std::move(s));
+  }
+
+  // https://hl7.org/fhir/R4/search.html#id
+  Result<std::optional<Sql>> IdCondition(const std::string& type, std::string_view name,
+                                         std::string_view modifier, std::string_view value) {
+    Sql s;
+    if (modifier == "missing") {
+      s << (value == "true" ? "0 = 1" : "1 = 1");
+      return std::optional<Sql>(std::move(s));
+    }
+    bool negate = modifier == "not";
+    if (!modifier.empty() && !negate) return Bad(name, "modifier not supported on _id");
+    priority_ = negate ? 9 : 0;
+    s << (negate ? "seq NOT IN (" : "seq IN (") << "SELECT seq FROM search_resource WHERE ";
+    if (!type.empty()) {
+      s << "type = ";
+      s.Arg(type) << " AND ";
+    }
+    s << "id IN (";
+    std::vector<std::string> ids = SplitUnescaped(value, ',');
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (i > 0) s << ", ";
+      s.Arg(Unescape(ids[i]));
+    }
+    s << "))";
+    return std::optional<Sql>(std::move(s));
+  }
+
+  Result<std::optional<Sql>> LastUpdatedCondition(const std::string& type, std::string_view name,
+                                                  std::string_view modifier,
+                                                  std::string_view value) {
+    if (modifier == "missing") {
+      Sql s;
+      s << (value == "true" ? "0 = 1" : "1 = 1");
+      return std::optional<Sql>(std::move(s));
+    }
+    if (!modifier.empty()) return Bad(name, "modifier not supported on _lastUpdated");
+    priority_ = 5;
+    std::vector<std::string> values = SplitUnescaped(value, ',');
+    Sql s;
+    s << "seq IN (";
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (i > 0) s << " UNION ALL ";
+      s << "SELECT seq FROM search_resource WHERE ";
+      if (!type.empty()) {
+        s << "type = ";
+        s.Arg(type) << " AND ";
+      }
+      // A point in time: the same tests as a date range whose low and high are equal.
+      Sql test;
+      RETURN_IF_ERROR(DateTest(name, values[i], "last_updated", "last_updated", &test));
+      s.Append(test);
+    }
+    s << ")";
+    return std::optional<Sql>(std::move(s));
+  }
+
+  Status ValueTest(const Param& p, std::string_view name, std::string_view modifier,
+                   const std::string& v, Sql* s) {
+    switch (p.type) {
+      case ParamType::kToken: return TokenTest(name, modifier, v, s);
+      case ParamType::kString: return StringTest(name, modifier, v, s);
+      case ParamType::kDate:
+        if (!modifier.empty()) return Bad(name, "modifier :" + std::string(modifier) +
+                                                    " is not supported on dates");
+        *s << " AND ";
+        return DateTest(name, v, "low", "high", s);
+      case ParamType::kNumber:
+      case ParamType::kQuantity: return NumberTest(p, name, modifier, v, s);
+      case ParamType::kReference: return ReferenceTest(p, name, modifier, v, s);
+      case ParamType::kUri: return UriTest(name, modifier, v, s);
+      default: return Bad(name, "not supported");
+    }
+  }
+
+  // https://hl7.org/fhir/R4/search.html#token
+  Status TokenTest(std::string_view name, std::string_view modifier, const std::string& v,
+                   Sql* s) {
+    if (modifier == "text") {
+      std::string norm = NormalizeString(Unescape(v));
+      *s << " AND text >= ";
+      s->Arg(norm) << " AND text < ";
+      s->Arg(PrefixEnd(norm));
+      return Status::Ok();
+    }
+    if (!modifier.empty()) {
+      return Bad(name, "modifier :" + std::string(modifier) + " is not supported on tokens "
+                       "(supported: :text, :not, :missing)");
+    }
+    std::optional<std::pair<std::string, std::string>> sc = SplitBar(v);
+    if (!sc) {
+      *s << " AND code = ";
+      s->Arg(Unescape(v));
+      return Status::Ok();
+    }
+    std::string code = Unescape(sc->second);
+    if (!code.empty()) {
+      *s << " AND code = ";
+      s->Arg(code);
+    }
+    *s << " AND system = ";
+    s->Arg(sc->first);
+    return Status::Ok();
+  }
+
+  // https://hl7.org/fhir/R4/search.html#string
+  Status StringTest(std::string_view name, std::string_view modifier, const std::string& v,
+                    Sql* s) {
+    std::string exact = Unescape(v);
+    std::string norm = NormalizeString(exact);
+    if (modifier.empty()) {
+      *s << " AND norm >= ";
+      s->Arg(norm) << " AND norm < ";
+      s->Arg(PrefixEnd(norm));
+    } else if (modifier == "exact") {
+      *s << " AND norm = ";
+      s->Arg(norm) << " AND exact = ";
+      s->Arg(exact);
+    } else if (modifier == "contains") {
+      std::string pattern = "%";
+      for (char c : norm) {
+        if (c == '%' || c == '_' || c == '\\') pattern.push_back('\\');
+        pattern.push_back(c);
+      }
+      pattern.push_back('%');
+      *s << " AND norm LIKE ";
+      s->Arg(pattern) << " ESCAPE '\\'";
+    } else {
+      return Bad(name, "modifier :" + std::string(modifier) + " is not supported on strings "
+                       "(supported: :exact, :contains, :missing)");
+    }
+    return Status::Ok();
+  }
+
+  // https://hl7.org/fhir/R4/search.html#date, #prefix. The parameter's value is a range
+  // [pl, ph] (its precision); the resource's value a range [low, high].
+  Status DateTest(std::string_view name, std::string_view value, std::string_view low,
+                  std::string_view high, Sql* s) {
+    std::string_view v = value;
+    Prefix prefix = TakePrefix(&v);
+    Result<fhir::TimeRange> r = fhir::ParseTimeRange(v);
+    if (!r.ok()) return Bad(name, "'" + std::string(value) + "' is not a date: " +
+                                      r.status().message());
+    const int64_t pl = r->low, ph = r->high;
+    std::string L(low), H(high);
+    switch (prefix) {
+      case Prefix::kEq:
+        *s << "(" << L << " >= ";
+        s->Arg(pl) << " AND " << H << " <= ";
+        s->Arg(ph) << ")";
+        break;
+      case Prefix::kNe:
+        *s << "NOT (" << L << " >= ";
+        s->Arg(pl) << " AND " << H << " <= ";
+        s->Arg(ph) << ")";
+        break;
+      case Prefix::kGt:
+        *s << H << " > ";
+        s->Arg(ph);
+        break;
+      case Prefix::kLt:
+        *s << L << " < ";
+        s->Arg(pl);
+        break;
+      case Prefix::kGe:
+        *s << "(" << H << " > ";
+        s->Arg(ph) << " OR (" << L << " >= ";
+        s->Arg(pl) << " AND " << H << " <= ";
+        s->Arg(ph) << "))";
+        break;
+      case Prefix::kLe:
+        *s << "(" << L << " < ";
+        s->Arg(pl) << " OR (" << L << " >= ";
+        s->Arg(pl) << " AND " << H << " <= ";
+        s->Arg(ph) << "))";
+        break;
+      case Prefix::kSa:
+        *s << L << " > ";
+        s->Arg(ph);
+        break;
+      case Prefix::kEb:
+        *s << H << " < ";
+        s->Arg(pl);
+        break;
+      case Prefix::kAp: {
+        // "approximately": within 10% of the distance from now, at least a day.
+        int64_t now = spec_.now_micros;
+        int64_t d = std::max<int64_t>(86400000000LL,
+                                      static_cast<int64_t>(std::llabs(now - pl) / 10));
+        *s << "(" << L << " <= ";
+        s->Arg(ph > kMaxI64 - d ? kMaxI64 : ph + d) << " AND " << H << " >= ";
+        s->Arg(pl < kMinI64 + d ? kMinI64 : pl - d) << ")";
+        break;
+      }
+    }
+    return Status::Ok();
+  }
+
+  // https://hl7.org/fhir/R4/search.html#number, #quantity
+  Status NumberTest(const Param& p, std::string_view name, std::string_view modifier,
+                    const std::string& value, Sql* s) {
+    if (!modifier.empty()) {
+      return Bad(name, "modifier :" + std::string(modifier) + " is not supported here");
+    }
+    std::string_view v = value;
+    Prefix prefix = TakePrefix(&v);
+    std::string system, unit;
+    std::string_view number = v;
+    if (p.type == ParamType::kQuantity) {
+      std::vector<std::string> parts = SplitUnescaped(v, '|');
+      if (parts.size() == 3) {
+        system = Unescape(parts[1]);
+        unit = Unescape(parts[2]);
+        number = std::string_view(v).substr(0, v.find('|'));
+      } else if (parts.size() != 1) {
+        return Bad(name, "expected [prefix]number|system|code");
+      }
+    }
+    double d = 0;
+    if (!ParseDouble(number, &d)) {
+      return Bad(name, "'" + std::string(number) + "' is not a number");
+    }
+    double lo = 0, hi = 0;
+    ImplicitRange(number, d, &lo, &hi);
+    switch (prefix) {
+      case Prefix::kEq:
+        *s << " AND value >= ";
+        s->Arg(lo) << " AND value < ";
+        s->Arg(hi);
+        break;
+      case Prefix::kNe:
+        *s << " AND NOT (value >= ";
+        s->Arg(lo) << " AND value < ";
+        s->Arg(hi) << ")";
+        break;
+      case Prefix::kGt:
+      case Prefix::kSa:
+        *s << " AND value > ";
+        s->Arg(d);
+        break;
+      case Prefix::kLt:
+      case Prefix::kEb:
+        *s << " AND value < ";
+        s->Arg(d);
+        break;
+      case Prefix::kGe:
+        *s << " AND value >= ";
+        s->Arg(d);
+        break;
+      case Prefix::kLe:
+        *s << " AND value <= ";
+        s->Arg(d);
+        break;
+      case Prefix::kAp: {
+        double margin = std::fabs(d) * 0.1;
+        *s << " AND value >= ";
+        s->Arg(d - margin) << " AND value <= ";
+        s->Arg(d + margin);
+        break;
+      }
+    }
+    if (!system.empty()) {
+      *s << " AND system = ";
+      s->Arg(system);
+    }
+    if (!unit.empty()) {
+      *s << " AND code = ";
+      s->Arg(unit);
+    }
+    return Status::Ok();
+  }
+
+  // https://hl7.org/fhir/R4/search.html#reference
+  Status ReferenceTest(const Param& p, std::string_view name, std::string_view modifier,
+                       const std::string& value, Sql* s) {
+    std::string v = Unescape(value);
+    std::string type(modifier), id = v;
+    if (!modifier.empty() && std::find(p.targets.begin(), p.targets.end(), type) ==
+                                 p.targets.end()) {
+      return Bad(name, "':" + type + "' is not a target type of this parameter (supported "
+                       "modifiers: :[type], :identifier, :missing)");
+    }
+    if (v.find("://") != std::string::npos || v.rfind("urn:", 0) == 0) {
+      *s << " AND url = ";
+      s->Arg(v);
+      return Status::Ok();
+    }
+    size_t slash = v.find('/');
+    if (slash != std::string::npos) {
+      std::string t = v.substr(0, slash);
+      if (!type.empty() && t != type) {
+        return Bad(name, "the type in the value contradicts :" + type);
+      }
+      type = t;
+      id = v.substr(slash + 1);
+      size_t hist = id.find("/_history/");
+      if (hist != std::string::npos) id.resize(hist);
+    }
+    if (!type.empty()) {
+      *s << " AND target_type = ";
+      s->Arg(type);
+      *s << " AND target_id = ";
+      s->Arg(id);
+      return Status::Ok();
+    }
+    // An id alone: any of the parameter's target types.
+    *s << " AND target_type IN (";
+    if (p.targets.empty()) {
+      *s << "SELECT DISTINCT type FROM search_resource";
+    } else {
+      for (size_t i = 0; i < p.targets.size(); ++i) {
+        if (i > 0) *s << ", ";
+        s->Arg(p.targets[i]);
+      }
+    }
+    *s << ") AND target_id = ";
+    s->Arg(id);
+    return Status::Ok();
+  }
+
+  // https://hl7.org/fhir/R4/search.html#uri
+  Status UriTest(std::string_view name, std::string_view modifier, const std::string& value,
+                 Sql* s) {
+    std::string v = Unescape(value);
+    if (modifier.empty()) {
+      *s << " AND uri = ";
+      s->Arg(v);
+    } else if (modifier == "below") {
+      *s << " AND uri >= ";
+      s->Arg(v) << " AND uri < ";
+      s->Arg(PrefixEnd(v));
+    } else if (modifier == "above") {
+      // Every prefix of the value that ends at a path segment, and the value itself.
+      *s << " AND uri IN (";
+      bool first = true;
+      size_t scheme = v.find("://");
+      size_t from = scheme == std::string::npos ? 0 : scheme + 3;
+      for (size_t i = v.find('/', from); i != std::string::npos; i = v.find('/', i + 1)) {
+        if (!first) *s << ", ";
+        first = false;
+        s->Arg(v.substr(0, i));
+      }
+      if (!first) *s << ", ";
+      s->Arg(v) << ")";
+    } else {
+      return Bad(name, "modifier :" + std::string(modifier) + " is not supported on uris "
+                       "(supported: :below, :above, :missing)");
+    }
+    return Status::Ok();
+  }
+
+  const Registry& reg_;
+  const SearchSpec& spec_;
+  std::optional<Sql> probe_;
+  int priority_ = 3;
+};
+
+// One AND-ed condition of the search: its list form (`seq IN (...)`) and, when it has one, its
+// probe form (`EXISTS (... seq = r.seq ...)`).
+struct Cond {
+  Sql in;
+  std::optional<Sql> probe;
+  int priority = 3;
+};
+
+std::string Hex(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+bool Unhex(std::string_view s, std::string* out) {
+  if (s.size() % 2) return false;
+  auto nib = [](char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+  };
+  for (size_t i = 0; i < s.size(); i += 2) {
+    int a = nib(s[i]), b = nib(s[i + 1]);
+    if (a < 0 || b < 0) return false;
+    out->push_back(static_cast<char>(a * 16 + b));
+  }
+  return true;
+}
+
+bool ParseI64(std::string_view s, int64_t* out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return !s.empty() && ec == std::errc() && p == s.data() + s.size();
+}
+
+Status DecodeCursor(std::string_view text, Plan* plan) {
+  std::vector<std::string> parts = SplitUnescaped(text, '~');
+  Status bad(StatusCode::kInvalid, "_cursor is not one this server made for this search");
+  if (parts.size() != plan->sort.size() + 1) return bad;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    std::string_view p = parts[i];
+    if (p.empty()) return bad;
+    std::string_view body = p.substr(1);
+    if (p[0] == 'i') {
+      int64_t v = 0;
+      if (!ParseI64(body, &v)) return bad;
+      plan->cursor_keys.emplace_back(v);
+    } else if (p[0] == 'd') {
+      double v = 0;
+      if (!ParseDouble(body, &v) && body != "inf" && body != "-inf") return bad;
+      plan->cursor_keys.emplace_back(v);
+    } else if (p[0] == 's') {
+      std::string v;
+      if (!Unhex(body, &v)) return bad;
+      plan->cursor_keys.emplace_back(std::move(v));
+    } else {
+      return bad;
+    }
+  }
+  if (!ParseI64(parts.back(), &plan->cursor_seq)) return bad;
+  plan->has_cursor = true;
+  return Status::Ok();
+}
+
+// The sort key of `code` on `type` (https://hl7.org/fhir/R4/search.html#sort): for a parameter
+// with several values, the lowest when ascending and the highest when descending. Resources
+// without a value sort last either way.
+Result<SortKey> SortKeyFor(const Registry& reg, const std::string& type, std::string_view code,
+                           bool descending) {
+  SortKey key;
+  key.descending = descending;
+  if (code == "_id") {
+    key.expr << "r.id";
+    return key;
+  }
+  if (code == "_lastUpdated") {
+    key.expr << "r.last_updated";
+    return key;
+  }
+  const Param* p = type.empty() ? nullptr : reg.Find(type, code);
+  if (p == nullptr) return Bad("_sort", "unknown parameter '" + std::string(code) + "'");
+  std::string_view column;
+  bool text = false;
+  switch (p->type) {
+    case ParamType::kDate: column = descending ? "high" : "low"; break;
+    case ParamType::kString: column = "norm"; text = true; break;
+    case ParamType::kToken: column = "code"; text = true; break;
+    case ParamType::kNumber:
+    case ParamType::kQuantity: column = "value"; break;
+    case ParamType::kReference: column = "url"; text = true; break;
+    case ParamType::kUri: column = "uri"; text = true; break;
+    default: return Bad("_sort", "cannot sort by '" + std::string(code) + "'");
+  }
+  key.expr << "COALESCE((SELECT " << (descending ? "MAX(" : "MIN(") << column << ") FROM "
+           << TableFor(p->type) << " WHERE seq = r.seq AND +type = ";
+  // `+`: SQLite must use the (seq, ...) index here, not a min/max walk of (type, param, value).
+  key.expr.Arg(type) << " AND +param = ";
+  key.expr.Arg(p->code) << "), ";
+  if (text) {
+    key.expr << (descending ? "''" : "char(1114111)");
+  } else if (p->type == ParamType::kDate) {
+    key.expr << (descending ? "-9223372036854775807" : "9223372036854775807");
+  } else {
+    key.expr << (descending ? "-1e308" : "1e308");
+  }
+  key.expr << ")";
+  return key;
+}
+
+Status ParseInclude(const Registry& reg, std::string_view name, std::string_view value,
+                    bool reverse, Plan* plan) {
+  IncludeSpec inc;
+  inc.iterate = name.find(":iterate") != std::string_view::npos ||
+                name.find(":recurse") != std::string_view::npos;
+  std::vector<std::string> parts = SplitUnescaped(value, ':');
+  if (value == "*") {
+    inc.source_type = "*";
+  } else if (parts.size() < 2 || parts.size() > 3) {
+    return Bad(name, "expected [type]:[parameter] or [type]:[parameter]:[target type]");
+  } else {
+    inc.source_type = parts[0];
+    if (parts[1] != "*") {
+      const Param* p = reg.Find(parts[0], parts[1]);
+      if (p == nullptr || p->type != ParamType::kReference) {
+        return Bad(name, "'" + parts[1] + "' is not a reference parameter of '" + parts[0] +
+                             "'");
+      }
+      inc.param = parts[1];
+    }
+    if (parts.size() == 3) inc.target_type = parts[2];
+  }
+  (reverse ? plan->revincludes : plan->includes).push_back(std::move(inc));
+  return Status::Ok();
+}
+
+bool ParseCount(std::string_view s, int64_t* n) { return ParseI64(s, n) && *n >= 0; }
+
+}  // namespace
+
+Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec) {
+  Plan plan;
+  plan.types = spec.types;
+  plan.count = spec.default_count;
+  Planner planner(registry, spec);
+  const std::string* cursor = nullptr;
+  const std::string* sort = nullptr;
+  for (const auto& [name, value] : spec.params) {
+    if (name == "_type" && spec.types.empty()) {
+      for (const std::string& t : SplitUnescaped(value, ',')) {
+        if (registry.ForType(t).empty()) return Bad(name, "unknown resource type '" + t + "'");
+        plan.types.push_back(t);
+      }
+    }
+  }
+  std::vector<Cond> conditions;
+  for (const auto& [name, value] : spec.params) {
+    bool used = true;
+    if (name == "_cursor") {
+      cursor = &value;
+      continue;
+    } else if (name == "_type" && spec.types.empty()) {
+      // handled above
+    } else if (name == "_count") {
+      int64_t n = 0;
+      if (!ParseCount(value, &n)) return Bad(name, "must be a whole number");
+      plan.count = static_cast<int>(std::min<int64_t>(n, spec.max_count));
+      if (n == 0) plan.summary_count = true;
+    } else if (name == "_sort") {
+      sort = &value;
+    } else if (name == "_total") {
+      if (value == "none") {
+        plan.total = TotalMode::kNone;
+      } else if (value == "accurate" || value == "estimate") {
+        plan.total = TotalMode::kAccurate;
+      } else {
+        return Bad(name, "use none, estimate or accurate");
+      }
+    } else if (name == "_summary") {
+      if (value == "count") plan.summary_count = true;
+    } else if (name == "_include" || name.rfind("_include:", 0) == 0) {
+      RETURN_IF_ERROR(ParseInclude(registry, name, value, false, &plan));
+    } else if (name == "_revinclude" || name.rfind("_revinclude:", 0) == 0) {
+      RETURN_IF_ERROR(ParseInclude(registry, name, value, true, &plan));
+    } else if (name == "_elements" || name == "_format" || name == "_pretty") {
+      // presentation: applied by the REST layer, kept in links
+    } else {
+      // One condition; across several types (system search) it must hold in one of them.
+      std::vector<std::string> types = plan.types;
+      if (types.empty()) types.emplace_back();  // every type: resource-level only
+      Sql any;
+      int known = 0;
+      std::optional<Sql> probe;
+      int priority = 3;
+      for (const std::string& t : types) {
+        std::optional<Sql> c;
+        planner.ResetProbe();
+        if (t.empty()) {
+          std::string_view code = std::string_view(name).substr(0, name.find(':'));
+          if (code != "_id" && code != "_lastUpdated") {
+            if (spec.handling == Handling::kStrict) {
+              return Bad(name, "only _id and _lastUpdated can be searched across all types");
+            }
+            continue;
+          }
+        }
+        ASSIGN_OR_RETURN(c, planner.Condition(t, name, value, 0));
+        if (!c) continue;
+        any << (known++ ? " OR " : "");
+        any.Append(*c);
+        probe = planner.TakeProbe();
+        priority = planner.priority();
+      }
+      if (known == 0) {
+        if (spec.handling == Handling::kStrict) {
+          return Bad(name, "unknown search parameter for " +
+                               (plan.types.empty() ? std::string("this search")
+                                                   : plan.types.front()) +
+                               " (see the CapabilityStatement at /metadata)");
+        }
+        used = false;  // https://hl7.org/fhir/R4/search.html#errors: lenient ignores it
+      } else {
+        Cond c;
+        c.in << "(";
+        c.in.Append(any) << ")";
+        if (known == 1) c.probe = std::move(probe);
+        c.priority = priority;
+        conditions.push_back(std::move(c));
+      }
+    }
+    if (used) plan.used.emplace_back(name, value);
+  }
+  if (sort != nullptr) {
+    std::string type = plan.types.size() == 1 ? plan.types.front() : "";
+    for (const std::string& k : SplitUnescaped(*sort, ',')) {
+      bool desc = !k.empty() && k[0] == '-';
+      ASSIGN_OR_RETURN(SortKey key, SortKeyFor(registry, type, desc ? k.substr(1) : k, desc));
+      plan.sort.push_back(std::move(key));
+    }
+  }
+  if (cursor != nullptr) RETURN_IF_ERROR(DecodeCursor(*cursor, &plan));
+
+  Sql& w = plan.where;
+  if (plan.types.empty()) {
+    w << "1 = 1";
+  } else {
+    w << "r.type IN (";
+    for (size_t i = 0; i < plan.types.size(); ++i) {
+      if (i > 0) w << ", ";
+      w.Arg(plan.types[i]);
+    }
+    w << ")";
+  }
+  if (!spec.compartment_patient.empty()) {
+    Cond c;
+    c.in << "seq IN (SELECT seq FROM search_compartment WHERE patient_id = ";
+    c.in.Arg(spec.compartment_patient) << ")";
+    c.priority = 0;
+    conditions.insert(conditions.begin(), std::move(c));
+  }
+  // The most selective condition with a list form drives (its list is materialised and walked in
+  // seq order); the others are probed per candidate row when they have a probe form. Without
+  // one (chains, _has, _id...) a condition keeps its list form.
+  std::stable_sort(conditions.begin(), conditions.end(),
+                   [](const Cond& a, const Cond& b) { return a.priority < b.priority; });
+  for (size_t i = 0; i < conditions.size(); ++i) {
+    const Cond& c = conditions[i];
+    w << " AND ";
+    w.Append(i > 0 && c.probe ? *c.probe : c.in);
+  }
+  return plan;
+}
+
+Sql PageSql(const Plan& plan) {
+  Sql s;
+  if (plan.sort.empty()) {
+    s << "SELECT r.seq FROM search_resource r WHERE ";
+    s.Append(plan.where);
+    if (plan.has_cursor) {
+      s << " AND r.seq > ";
+      s.Arg(plan.cursor_seq);
+    }
+    s << " ORDER BY r.seq LIMIT ";
+    s.Arg(static_cast<int64_t>(plan.count) + 1);
+    return s;
+  }
+  s << "SELECT seq";
+  for (size_t i = 0; i < plan.sort.size(); ++i) s << ", k" << std::to_string(i);
+  s << " FROM (SELECT r.seq AS seq";
+  for (size_t i = 0; i < plan.sort.size(); ++i) {
+    s << ", ";
+    s.Append(plan.sort[i].expr) << " AS k" << std::to_string(i);
+  }
+  s << " FROM search_resource r WHERE ";
+  s.Append(plan.where) << ") AS m";
+  if (plan.has_cursor) {
+    // Keyset: rows strictly after (k0, k1, ..., seq) in the sort order, each key in its own
+    // direction: k0 after c0, or k0 = c0 and k1 after c1, ..., or all equal and seq > c.
+    s << " WHERE (";
+    for (size_t i = 0; i <= plan.sort.size(); ++i) {
+      if (i > 0) s << " OR ";
+      s << "(";
+      for (size_t j = 0; j < i; ++j) {
+        s << "k" << std::to_string(j) << " = ";
+        s.Arg(plan.cursor_keys[j]) << " AND ";
+      }
+      if (i < plan.sort.size()) {
+        s << "k" << std::to_string(i) << (plan.sort[i].descending ? " < " : " > ");
+        s.Arg(plan.cursor_keys[i]);
+      } else {
+        s << "seq > ";
+        s.Arg(plan.cursor_seq);
+      }
+      s << ")";
+    }
+    s << ")";
+  }
+  s << " ORDER BY ";
+  for (size_t i = 0; i < plan.sort.size(); ++i) {
+    s << "k" << std::to_string(i) << (plan.sort[i].descending ? " DESC, " : ", ");
+  }
+  s << "seq LIMIT ";
+  s.Arg(static_cast<int64_t>(plan.count) + 1);
+  return s;
+}
+
+Sql CountSql(const Plan& plan) {
+  Sql s;
+  s << "SELECT count(*) FROM search_resource r WHERE ";
+  s.Append(plan.where);
+  return s;
+}
+
+std::string EncodeCursor(const std::vector<SqlArg>& keys, int64_t seq) {
+  std::string out;
+  for (const SqlArg& k : keys) {
+    if (const int64_t* i = std::get_if<int64_t>(&k)) {
+      out += "i" + std::to_string(*i);
+    } else if (const double* d = std::get_if<double>(&k)) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.17g", *d);
+      out += "d" + std::string(buf);
+    } else {
+      out += "s" + Hex(std::get<std::string>(k));
+    }
+    out += "~";
+  }
+  return out + std::to_string(seq);
+}
+
+}  // namespace vesta::search

@@ -1,0 +1,111 @@
+// A search request (https://hl7.org/fhir/R4/search.html) parsed and planned into SQL over the
+// index tables of schema/002_search.sql (see docs/search.md for the translation).
+//
+//   search::SearchSpec spec;
+//   spec.types = {"Observation"};
+//   spec.params = {{"code", "http://loinc.org|8867-4"}};
+//   ASSIGN_OR_RETURN(search::Plan plan, search::PlanSearch(search::Registry::R4(), spec));
+//   search::Sql page = search::PageSql(plan);   // run it, then read resources by seq
+//
+// Every condition becomes `seq IN (SELECT seq FROM <index table> WHERE type = ? AND param = ?
+// AND <value test>)` (or NOT IN), so each one is a range lookup of an index keyed by
+// (type, param, value). Chains and _has nest the same shape. The SQL is the subset SQLite and
+// PostgreSQL share; values are always bound, never spliced into the text.
+//
+// Errors: a malformed value, an unsupported modifier or (with strict handling) an unknown
+// parameter is kInvalid naming the parameter; the REST layer answers 400.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "base/status.h"
+#include "search/registry.h"
+
+namespace vesta::search {
+
+using SqlArg = std::variant<int64_t, double, std::string>;
+
+// SQL text with `?` placeholders and their values in order.
+struct Sql {
+  std::string text;
+  std::vector<SqlArg> args;
+
+  Sql& operator<<(std::string_view s) {
+    text += s;
+    return *this;
+  }
+  Sql& Arg(SqlArg a) {
+    text += "?";
+    args.push_back(std::move(a));
+    return *this;
+  }
+  Sql& Append(const Sql& other) {
+    text += other.text;
+    args.insert(args.end(), other.args.begin(), other.args.end());
+    return *this;
+  }
+};
+
+enum class Handling { kLenient, kStrict };  // Prefer: handling=... (search.html#errors)
+enum class TotalMode { kDefault, kNone, kAccurate };
+
+struct SearchSpec {
+  // Resource types searched: one for a type search; several (or none: every type) for a system
+  // search with _type.
+  std::vector<std::string> types;
+  std::vector<std::pair<std::string, std::string>> params;  // decoded query pairs, in order
+  std::string compartment_patient;  // Patient/[id]/[type] compartment search: the id
+  Handling handling = Handling::kLenient;
+  int default_count = 50;
+  int max_count = 1000;
+  int64_t now_micros = 0;  // for `ap` on dates
+};
+
+struct SortKey {
+  Sql expr;  // over `r` (search_resource) in the page query
+  bool descending = false;
+};
+
+// _include / _revinclude (https://hl7.org/fhir/R4/search.html#include)
+struct IncludeSpec {
+  std::string source_type;  // the resource type holding the reference
+  std::string param;        // "" for `*`
+  std::string target_type;  // "" for any
+  bool iterate = false;
+};
+
+struct Plan {
+  std::vector<std::string> types;  // empty: every type
+  Sql where;                       // a condition over search_resource columns seq, type, id
+  std::vector<SortKey> sort;       // empty: by seq (insertion order)
+  int count = 50;
+  TotalMode total = TotalMode::kDefault;
+  bool summary_count = false;  // _summary=count: only the total
+  std::vector<IncludeSpec> includes;
+  std::vector<IncludeSpec> revincludes;
+  // Keyset position (from _cursor): the sort key values and seq of the last entry of the
+  // previous page.
+  std::vector<SqlArg> cursor_keys;
+  int64_t cursor_seq = 0;
+  bool has_cursor = false;
+  // The parameters that were understood, in order, for the self link (no _cursor).
+  std::vector<std::pair<std::string, std::string>> used;
+};
+
+Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec);
+
+// The page: `SELECT seq, k1, k2... FROM ... ORDER BY ... LIMIT count + 1` (one more row than
+// the page tells whether there is a next page). Columns: seq, then one per sort key.
+Sql PageSql(const Plan& plan);
+// SELECT count(*) of all matches (no cursor, no limit).
+Sql CountSql(const Plan& plan);
+
+// The opaque `_cursor` value for the row after which the next page starts.
+std::string EncodeCursor(const std::vector<SqlArg>& keys, int64_t seq);
+
+}  // namespace vesta::search

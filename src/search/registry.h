@@ -1,0 +1,83 @@
+// The search parameters of each resource type (https://hl7.org/fhir/R4/searchparameter.html),
+// loaded from HL7's R4 SearchParameter resources embedded at build time (tools/modelgen --search),
+// with each FHIRPath expression compiled once for the type it applies to.
+//
+//   const search::Registry& reg = search::Registry::R4();
+//   const search::Param* code = reg.Find("Observation", "code");   // type kToken
+//   for (const search::Param& p : reg.ForType("Observation")) ...
+//
+// A shared parameter (one SearchParameter with many bases, e.g. clinical-code) has an expression
+// that is a union over all its bases; each type keeps only the union branches that start with its
+// own name, so extraction never evaluates another type's paths.
+//
+// Thread-safety: a Registry is immutable once built; R4() builds it on first use (thread-safe)
+// and it lives for the whole process.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "fhir/fhirpath/fhirpath.h"
+
+namespace vesta::search {
+
+// https://hl7.org/fhir/R4/valueset-search-param-type.html
+enum class ParamType {
+  kNumber,
+  kDate,
+  kString,
+  kToken,
+  kReference,
+  kComposite,
+  kQuantity,
+  kUri,
+  kSpecial,
+};
+
+std::string_view ParamTypeName(ParamType t);
+
+struct Param {
+  std::string code;        // the name used in URLs: "code", "subject", "_tag"
+  std::string url;         // the SearchParameter's canonical URL
+  ParamType type = ParamType::kToken;
+  std::string expression;  // the FHIRPath for this resource type only (union branches filtered)
+  // Compiled `expression`; empty for parameters answered from the resource row (_id,
+  // _lastUpdated) and for expressions the engine could not compile (they are not indexed).
+  std::optional<fhirpath::Expression> compiled;
+  std::vector<std::string> targets;  // reference: the allowed target types
+};
+
+class Registry {
+ public:
+  static const Registry& R4();
+
+  // Builds a registry from the JSON produced by tools/modelgen --search.
+  static Result<std::unique_ptr<Registry>> FromJson(std::string_view text);
+
+  // The parameter `code` of `type` (resource-level ones such as _tag included), or nullptr.
+  const Param* Find(std::string_view type, std::string_view code) const;
+  // Every parameter of `type`, sorted by code. Empty for an unknown type.
+  const std::vector<Param>& ForType(std::string_view type) const;
+  // The parameters of `type` that put it in a patient's compartment
+  // (https://hl7.org/fhir/R4/compartmentdefinition-patient.html); "{def}" for Patient itself.
+  const std::vector<std::string>& PatientCompartmentParams(std::string_view type) const;
+  // How many (type, parameter) expressions failed to compile and are therefore not indexed.
+  int uncompiled() const { return uncompiled_; }
+
+ private:
+  std::map<std::string, std::vector<Param>, std::less<>> by_type_;
+  std::map<std::string, std::vector<std::string>, std::less<>> patient_compartment_;
+  int uncompiled_ = 0;
+};
+
+// The union branches of `expression` (split at top-level '|') that apply to `type`: those that
+// start with `type` (possibly inside parentheses) or with Resource/DomainResource (rewritten to
+// `type`). Exposed for tests.
+std::string ExpressionForType(std::string_view expression, std::string_view type);
+
+}  // namespace vesta::search

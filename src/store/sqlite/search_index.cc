@@ -1,0 +1,502 @@
+#include "store/sqlite/search_index.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+
+#include "json/parse.h"
+#include "search/extract.h"
+#include "search/query.h"
+#include "search/registry.h"
+
+namespace vesta::store {
+namespace {
+
+constexpr int kMaxIncluded = 1000;  // included resources per page
+constexpr int kMaxIterate = 3;      // rounds of _include:iterate
+
+// ---- Writing index rows ------------------------------------------------------------------------
+
+constexpr const char* kIndexTables[] = {"search_token",    "search_string",  "search_date",
+                                        "search_number",   "search_quantity",
+                                        "search_reference", "search_uri",    "search_compartment"};
+
+Status DeleteRows(SqlExecutor& sql, int64_t seq) {
+  const SqlValue arg[] = {seq};
+  RETURN_IF_ERROR(sql.Execute("DELETE FROM search_resource WHERE seq = ?1", arg));
+  for (const char* table : kIndexTables) {
+    RETURN_IF_ERROR(sql.Execute(std::string("DELETE FROM ") + table + " WHERE seq = ?1", arg));
+  }
+  return Status::Ok();
+}
+
+Status InsertRows(SqlExecutor& sql, const std::string& type, const std::string& id, int64_t seq,
+                  int64_t last_updated, std::string_view json_text) {
+  // The REST layer only stores validated resources; other bytes (store tests) are listed in
+  // search_resource without index rows rather than failing the write.
+  Result<json::Document> doc = json::Parse(json_text);
+  search::IndexRows rows;
+  if (doc.ok() && doc->root().FindString("resourceType") == type) {
+    rows = search::ExtractIndexRows(search::Registry::R4(), doc->root());
+  }
+  const std::string_view t = type;
+  {
+    const SqlValue a[] = {seq, t, std::string_view(id), last_updated};
+    RETURN_IF_ERROR(sql.Execute(
+        "INSERT INTO search_resource (seq, type, id, last_updated) VALUES (?1, ?2, ?3, ?4)", a));
+  }
+  for (const auto& r : rows.tokens) {
+    const SqlValue a[] = {seq, t, std::string_view(r.param), std::string_view(r.system),
+                          std::string_view(r.code), std::string_view(r.text)};
+    RETURN_IF_ERROR(sql.Execute("INSERT INTO search_token (seq, type, param, system, code, text)"
+                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", a));
+  }
+  for (const auto& r : rows.strings) {
+    const SqlValue a[] = {seq, t, std::string_view(r.param), std::string_view(r.norm),
+                          std::string_view(r.exact)};
+    RETURN_IF_ERROR(sql.Execute("INSERT INTO search_string (seq, type, param, norm, exact)"
+                                " VALUES (?1, ?2, ?3, ?4, ?5)", a));
+  }
+  for (const auto& r : rows.dates) {
+    const SqlValue a[] = {seq, t, std::string_view(r.param), r.low, r.high};
+    RETURN_IF_ERROR(sql.Execute("INSERT INTO search_date (seq, type, param, low, high)"
+                                " VALUES (?1, ?2, ?3, ?4, ?5)", a));
+  }
+  for (const auto& r : rows.numbers) {
+    const SqlValue a[] = {seq, t, std::string_view(r.param), r.value};
+    RETURN_IF_ERROR(sql.Execute("INSERT INTO search_number (seq, type, param, value)"
+                                " VALUES (?1, ?2, ?3, ?4)", a));
+  }
+  for (const auto& r : rows.quantities) {
+    const SqlValue a[] = {seq, t, std::string_view(r.param), r.value, std::string_view(r.system),
+                          std::string_view(r.code)};
+    RETURN_IF_ERROR(sql.Execute("INSERT INTO search_quantity (seq, type, param, value, system, "
+                                "code) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", a));
+  }
+  for (const auto& r : rows.references) {
+    const SqlValue a[] = {seq, t, std::string_view(r.param), std::string_view(r.target_type),
+                          std::string_view(r.target_id), std::string_view(r.url)};
+    RETURN_IF_ERROR(sql.Execute("INSERT INTO search_reference (seq, type, param, target_type, "
+                                "target_id, url) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", a));
+  }
+  for (const auto& r : rows.uris) {
+    const SqlValue a[] = {seq, t, std::string_view(r.param), std::string_view(r.uri)};
+    RETURN_IF_ERROR(sql.Execute("INSERT INTO search_uri (seq, type, param, uri)"
+                                " VALUES (?1, ?2, ?3, ?4)", a));
+  }
+  for (const std::string& p : rows.patients) {
+    const SqlValue a[] = {std::string_view(p), seq};
+    RETURN_IF_ERROR(
+        sql.Execute("INSERT INTO search_compartment (patient_id, seq) VALUES (?1, ?2)", a));
+  }
+  return Status::Ok();
+}
+
+class SearchIndexHook : public WriteHook {
+ public:
+  Status OnWrite(const WrittenVersion& written, SqlExecutor& sql) override {
+    if (written.previous_seq != 0) RETURN_IF_ERROR(DeleteRows(sql, written.previous_seq));
+    if (written.op.kind == WriteKind::kDelete) return Status::Ok();
+    return InsertRows(sql, written.op.type, written.op.id, written.seq, written.op.last_updated,
+                      written.op.json);
+  }
+};
+
+// ---- A minimal sqlite3 adapter for dynamic SQL (not cached: every search has its own text) ----
+
+Status DbError(sqlite3* db, std::string_view what) {
+  return Internal("search: " + std::string(what) + ": " + sqlite3_errmsg(db));
+}
+
+class Db {
+ public:
+  static Result<std::unique_ptr<Db>> Open(const std::string& path, bool read_only) {
+    sqlite3* db = nullptr;
+    int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+                SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+      Status s = Internal("search: cannot open " + path + ": " +
+                          (db ? sqlite3_errmsg(db) : "out of memory"));
+      sqlite3_close(db);
+      return s;
+    }
+    sqlite3_busy_timeout(db, 10000);
+    return std::unique_ptr<Db>(new Db(db));
+  }
+  ~Db() {
+    for (auto& [sql, stmt] : cached_) sqlite3_finalize(stmt);
+    sqlite3_close(db_);
+  }
+
+  sqlite3* get() { return db_; }
+
+  Status Exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string m = err ? err : "error";
+      sqlite3_free(err);
+      return Internal("search: " + m);
+    }
+    return Status::Ok();
+  }
+
+  // Runs `sql`, calling `row(stmt)` for each row. With kCache the prepared statement is kept
+  // for the next call with the same text (constant SQL only: search SQL varies per request).
+  enum class Cache { kNo, kYes };
+  template <typename F>
+  Status Query(std::string_view sql, std::span<const search::SqlArg> args, F row,
+               Cache cache = Cache::kNo) {
+    sqlite3_stmt* stmt = nullptr;
+    if (cache == Cache::kYes) {
+      auto it = cached_.find(std::string(sql));
+      if (it != cached_.end()) stmt = it->second;
+    }
+    if (stmt == nullptr) {
+      if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
+          SQLITE_OK) {
+        return DbError(db_, "prepare");
+      }
+      if (cache == Cache::kYes) cached_.emplace(std::string(sql), stmt);
+    }
+    for (size_t i = 0; i < args.size(); ++i) {
+      int idx = static_cast<int>(i) + 1;
+      if (const int64_t* v = std::get_if<int64_t>(&args[i])) {
+        sqlite3_bind_int64(stmt, idx, *v);
+      } else if (const double* d = std::get_if<double>(&args[i])) {
+        sqlite3_bind_double(stmt, idx, *d);
+      } else {
+        const std::string& s = std::get<std::string>(args[i]);
+        sqlite3_bind_text(stmt, idx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+      }
+    }
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) row(stmt);
+    Status status = rc == SQLITE_DONE ? Status::Ok() : DbError(db_, "step");
+    if (cache == Cache::kYes) {
+      sqlite3_reset(stmt);
+      sqlite3_clear_bindings(stmt);
+    } else {
+      sqlite3_finalize(stmt);
+    }
+    return status;
+  }
+
+ private:
+  explicit Db(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> cached_;
+};
+
+std::string ColumnText(sqlite3_stmt* s, int i) {
+  const void* p = sqlite3_column_blob(s, i);
+  int n = sqlite3_column_bytes(s, i);
+  return p ? std::string(static_cast<const char*>(p), n) : std::string();
+}
+
+search::SqlArg ColumnArg(sqlite3_stmt* s, int i) {
+  switch (sqlite3_column_type(s, i)) {
+    case SQLITE_INTEGER: return sqlite3_column_int64(s, i);
+    case SQLITE_FLOAT: return sqlite3_column_double(s, i);
+    default: return ColumnText(s, i);
+  }
+}
+
+// Runs prepared statements for the hook when reindexing outside the store.
+class DbExecutor : public SqlExecutor {
+ public:
+  explicit DbExecutor(Db& db) : db_(db) {}
+  Status Execute(std::string_view sql, std::span<const SqlValue> params) override {
+    std::vector<search::SqlArg> args;
+    for (const SqlValue& v : params) {
+      if (const int64_t* i = std::get_if<int64_t>(&v)) {
+        args.emplace_back(*i);
+      } else if (const double* d = std::get_if<double>(&v)) {
+        args.emplace_back(*d);
+      } else if (const std::string_view* s = std::get_if<std::string_view>(&v)) {
+        args.emplace_back(std::string(*s));
+      } else {
+        return Internal("search: NULL is not used by the index");
+      }
+    }
+    return db_.Query(sql, args, [](sqlite3_stmt*) {}, Db::Cache::kYes);
+  }
+
+ private:
+  Db& db_;
+};
+
+// ---- Searching ---------------------------------------------------------------------------------
+
+class ReaderPool {
+ public:
+  explicit ReaderPool(std::string path) : path_(std::move(path)) {}
+
+  Result<std::unique_ptr<Db>> Take() {
+    {
+      std::lock_guard lock(mu_);
+      if (!free_.empty()) {
+        std::unique_ptr<Db> db = std::move(free_.back());
+        free_.pop_back();
+        return db;
+      }
+    }
+    return Db::Open(path_, /*read_only=*/true);
+  }
+  void Give(std::unique_ptr<Db> db) {
+    std::lock_guard lock(mu_);
+    if (free_.size() < 8) free_.push_back(std::move(db));
+  }
+
+ private:
+  std::string path_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Db>> free_;
+};
+
+search::SearchSpec SpecFor(const SearchQuery& q) {
+  search::SearchSpec spec;
+  spec.types = q.types;
+  spec.params = q.params;
+  spec.compartment_patient = q.compartment_patient;
+  spec.handling = q.strict ? search::Handling::kStrict : search::Handling::kLenient;
+  spec.default_count = q.default_count;
+  spec.max_count = q.max_count;
+  spec.now_micros = q.now;
+  return spec;
+}
+
+// The resources that `seqs` reference (include) or that reference them (revinclude).
+Status FollowIncludes(Db& db, const search::IncludeSpec& inc, bool reverse,
+                      const std::vector<int64_t>& seqs, std::set<int64_t>* out) {
+  for (int64_t seq : seqs) {
+    search::Sql s;
+    if (!reverse) {
+      s << "SELECT r2.seq FROM search_reference x JOIN search_resource r2"
+           " ON r2.type = x.target_type AND r2.id = x.target_id WHERE x.seq = ";
+      s.Arg(seq);
+      if (inc.source_type != "*") {
+        s << " AND x.type = ";
+        s.Arg(inc.source_type);
+      }
+      if (!inc.param.empty()) {
+        s << " AND x.param = ";
+        s.Arg(inc.param);
+      }
+    } else {
+      s << "SELECT x.seq FROM search_resource me JOIN search_reference x"
+           " ON x.target_type = me.type AND x.target_id = me.id WHERE me.seq = ";
+      s.Arg(seq);
+      if (inc.source_type != "*") {
+        s << " AND x.type = ";
+        s.Arg(inc.source_type);
+      }
+      if (!inc.param.empty()) {
+        s << " AND x.param = ";
+        s.Arg(inc.param);
+      }
+    }
+    if (!inc.target_type.empty()) {
+      s << (reverse ? " AND me.type = " : " AND x.target_type = ");
+      s.Arg(inc.target_type);
+    }
+    s << " LIMIT ";
+    s.Arg(static_cast<int64_t>(kMaxIncluded));
+    RETURN_IF_ERROR(db.Query(s.text, s.args, [&](sqlite3_stmt* st) {
+      if (out->size() < static_cast<size_t>(kMaxIncluded)) out->insert(sqlite3_column_int64(st, 0));
+    }));
+  }
+  return Status::Ok();
+}
+
+Result<StoredVersion> ReadBySeq(Db& db, int64_t seq) {
+  StoredVersion v;
+  bool found = false;
+  const search::SqlArg arg[] = {seq};
+  RETURN_IF_ERROR(db.Query("SELECT type, id, version, last_updated, json FROM resource"
+                           " WHERE seq = ?",
+                           arg, [&](sqlite3_stmt* s) {
+                             v.type = ColumnText(s, 0);
+                             v.id = ColumnText(s, 1);
+                             v.version = sqlite3_column_int64(s, 2);
+                             v.last_updated = sqlite3_column_int64(s, 3);
+                             v.json = ColumnText(s, 4);
+                             found = true;
+                           }));
+  if (!found) return Internal("search: resource row " + std::to_string(seq) + " is missing");
+  return v;
+}
+
+Result<SearchPage> RunSearch(Db& db, const SearchQuery& query) {
+  ASSIGN_OR_RETURN(search::Plan plan, search::PlanSearch(search::Registry::R4(), SpecFor(query)));
+  SearchPage page;
+  page.used_params = plan.used;
+  // One snapshot for the page, its total and its includes.
+  RETURN_IF_ERROR(db.Exec("BEGIN"));
+  struct Commit {
+    Db& db;
+    ~Commit() { (void)db.Exec("COMMIT"); }
+  } commit{db};
+
+  if (plan.total == search::TotalMode::kAccurate || plan.summary_count) {
+    search::Sql count = search::CountSql(plan);
+    int64_t n = 0;
+    RETURN_IF_ERROR(db.Query(count.text, count.args,
+                             [&](sqlite3_stmt* s) { n = sqlite3_column_int64(s, 0); }));
+    page.total = n;
+  }
+  if (plan.summary_count) return page;
+
+  search::Sql sql = search::PageSql(plan);
+  std::vector<int64_t> seqs;
+  std::vector<search::SqlArg> last_keys;
+  bool more = false;
+  RETURN_IF_ERROR(db.Query(sql.text, sql.args, [&](sqlite3_stmt* s) {
+    if (static_cast<int>(seqs.size()) >= plan.count) {
+      more = true;
+      return;
+    }
+    seqs.push_back(sqlite3_column_int64(s, 0));
+    last_keys.clear();
+    for (size_t i = 0; i < plan.sort.size(); ++i) {
+      last_keys.push_back(ColumnArg(s, static_cast<int>(i) + 1));
+    }
+  }));
+  if (more && !seqs.empty()) page.next_cursor = search::EncodeCursor(last_keys, seqs.back());
+  if (!page.total && plan.total == search::TotalMode::kDefault && !more && !plan.has_cursor) {
+    page.total = static_cast<int64_t>(seqs.size());
+  }
+
+  std::set<int64_t> included;
+  std::vector<int64_t> frontier = seqs;
+  for (int round = 0; round < kMaxIterate && !frontier.empty(); ++round) {
+    std::set<int64_t> found;
+    // https://hl7.org/fhir/R4/search.html#revinclude: only :iterate ones follow included ones.
+    for (const auto& inc : plan.includes) {
+      if (round > 0 && !inc.iterate) continue;
+      RETURN_IF_ERROR(FollowIncludes(db, inc, /*reverse=*/false, frontier, &found));
+    }
+    for (const auto& inc : plan.revincludes) {
+      if (round > 0 && !inc.iterate) continue;
+      RETURN_IF_ERROR(FollowIncludes(db, inc, /*reverse=*/true, frontier, &found));
+    }
+    frontier.clear();
+    for (int64_t s : found) {
+      if (std::find(seqs.begin(), seqs.end(), s) == seqs.end() && included.insert(s).second) {
+        frontier.push_back(s);
+      }
+    }
+  }
+  for (int64_t s : seqs) {
+    ASSIGN_OR_RETURN(StoredVersion v, ReadBySeq(db, s));
+    page.entries.push_back(SearchHit{std::move(v), SearchMode::kMatch});
+  }
+  for (int64_t s : included) {
+    ASSIGN_OR_RETURN(StoredVersion v, ReadBySeq(db, s));
+    page.entries.push_back(SearchHit{std::move(v), SearchMode::kInclude});
+  }
+  return page;
+}
+
+class SearchableStore : public Store {
+ public:
+  SearchableStore(std::unique_ptr<Store> inner, const std::string& directory)
+      : inner_(std::move(inner)), readers_(directory + "/vesta.db") {}
+
+  Result<StoredVersion> Read(const std::string& type, const std::string& id) override {
+    return inner_->Read(type, id);
+  }
+  Result<StoredVersion> ReadVersion(const std::string& type, const std::string& id,
+                                    int64_t version) override {
+    return inner_->ReadVersion(type, id, version);
+  }
+  Result<std::vector<WriteResult>> Write(std::span<const WriteOp> ops) override {
+    return inner_->Write(ops);
+  }
+  Result<HistoryPage> History(const HistoryQuery& query) override {
+    return inner_->History(query);
+  }
+  Status Close() override { return inner_->Close(); }
+
+  Result<SearchPage> Search(const SearchQuery& query) override {
+    ASSIGN_OR_RETURN(std::unique_ptr<Db> db, readers_.Take());
+    Result<SearchPage> page = RunSearch(*db, query);
+    readers_.Give(std::move(db));
+    return page;
+  }
+
+ private:
+  std::unique_ptr<Store> inner_;
+  ReaderPool readers_;
+};
+
+}  // namespace
+
+std::shared_ptr<WriteHook> MakeSearchIndexHook() { return std::make_shared<SearchIndexHook>(); }
+
+Result<std::unique_ptr<Store>> OpenSqliteStoreWithSearch(const SqliteStoreOptions& options) {
+  SqliteStoreOptions with_index = options;
+  with_index.write_hooks.insert(with_index.write_hooks.begin(), MakeSearchIndexHook());
+  ASSIGN_OR_RETURN(std::unique_ptr<Store> store, OpenSqliteStore(with_index));
+  return AddSqliteSearch(std::move(store), options.directory);
+}
+
+std::unique_ptr<Store> AddSqliteSearch(std::unique_ptr<Store> store, const std::string& directory) {
+  return std::make_unique<SearchableStore>(std::move(store), directory);
+}
+
+Result<std::vector<std::string>> ExplainSqliteSearch(const std::string& directory,
+                                                     const SearchQuery& query) {
+  ASSIGN_OR_RETURN(search::Plan plan, search::PlanSearch(search::Registry::R4(), SpecFor(query)));
+  ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(directory + "/vesta.db", true));
+  search::Sql sql = search::PageSql(plan);
+  std::vector<std::string> lines;
+  RETURN_IF_ERROR(db->Query("EXPLAIN QUERY PLAN " + sql.text, sql.args,
+                            [&](sqlite3_stmt* s) { lines.push_back(ColumnText(s, 3)); }));
+  return lines;
+}
+
+Result<int64_t> ReindexSqliteStore(const std::string& directory) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(directory + "/vesta.db", false));
+  RETURN_IF_ERROR(db->Exec("BEGIN IMMEDIATE"));
+  Status status = db->Exec("DELETE FROM search_resource");
+  for (const char* table : kIndexTables) {
+    if (status.ok()) status = db->Exec((std::string("DELETE FROM ") + table).c_str());
+  }
+  struct Row {
+    std::string type, id, json;
+    int64_t seq, last_updated;
+  };
+  // The current versions (superseded_at IS NULL), in batches by seq: memory stays flat.
+  DbExecutor exec(*db);
+  int64_t after = 0, indexed = 0;
+  while (status.ok()) {
+    std::vector<Row> rows;
+    const search::SqlArg arg[] = {after};
+    status = db->Query(
+        "SELECT type, id, json, seq, last_updated FROM resource"
+        " WHERE seq > ? AND superseded_at IS NULL AND deleted = 0 ORDER BY seq LIMIT 1000",
+        arg, [&](sqlite3_stmt* s) {
+          rows.push_back(Row{ColumnText(s, 0), ColumnText(s, 1), ColumnText(s, 2),
+                             sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 4)});
+        });
+    if (rows.empty()) break;
+    for (const Row& r : rows) {
+      if (!status.ok()) break;
+      status = InsertRows(exec, r.type, r.id, r.seq, r.last_updated, r.json);
+      ++indexed;
+    }
+    after = rows.back().seq;
+  }
+  if (!status.ok()) {
+    (void)db->Exec("ROLLBACK");
+    return status;
+  }
+  RETURN_IF_ERROR(db->Exec("COMMIT"));
+  return indexed;
+}
+
+}  // namespace vesta::store

@@ -1,0 +1,45 @@
+// Search on the SQLite store: the write hook that keeps the index tables of
+// schema/002_search.sql current, and Store::Search over them (docs/search.md).
+//
+//   SqliteStoreOptions options;
+//   options.directory = dir;
+//   ASSIGN_OR_RETURN(std::unique_ptr<Store> store, OpenSqliteStoreWithSearch(options));
+//   ASSIGN_OR_RETURN(SearchPage page, store->Search(query));
+//
+// The index hook extracts every search parameter's values from a written version with FHIRPath
+// (search/extract.h) and inserts them in the same savepoint as the version; rows of the replaced
+// version are deleted, so only current versions are indexed. Searches run on their own read-only
+// connections (WAL readers: they never block the writer) and read one snapshot per page.
+//
+// Thread-safety: the store returned may be used from any number of threads.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace vesta::store {
+
+// The WriteHook that maintains the search index tables.
+std::shared_ptr<WriteHook> MakeSearchIndexHook();
+
+// Opens the SQLite store with the search index hook installed (first) and Search implemented.
+Result<std::unique_ptr<Store>> OpenSqliteStoreWithSearch(const SqliteStoreOptions& options);
+
+// Wraps an opened SQLite store on `directory` (which must already write index rows through
+// MakeSearchIndexHook) with Search; every other call is forwarded.
+std::unique_ptr<Store> AddSqliteSearch(std::unique_ptr<Store> store, const std::string& directory);
+
+// For tests: the `EXPLAIN QUERY PLAN` lines of the page query a search would run on the database
+// in `directory`.
+Result<std::vector<std::string>> ExplainSqliteSearch(const std::string& directory,
+                                                     const SearchQuery& query);
+
+// Re-extracts the index rows of every current resource of the store in `directory` (closed, or
+// opened by this process without concurrent writes). Returns the number of resources indexed.
+Result<int64_t> ReindexSqliteStore(const std::string& directory);
+
+}  // namespace vesta::store

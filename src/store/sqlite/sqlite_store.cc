@@ -1,0 +1,547 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <future>
+#include <iterator>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <utility>
+
+#include "store/sqlite/connection.h"
+#include "store/sqlite/migrations.h"
+
+namespace vesta::store {
+
+namespace {
+
+using sqlite_internal::Connection;
+using sqlite_internal::Migration;
+using sqlite_internal::Statement;
+
+Status Unavailable(std::string message) {
+  return Status(StatusCode::kUnavailable, std::move(message));
+}
+
+Status ClosedError() { return Unavailable("the store is closed"); }
+
+std::string Name(const std::string& type, const std::string& id) { return type + "/" + id; }
+
+// Checks what can be checked without the database, so that a bad call never reaches the writer.
+Status ValidateOp(const WriteOp& op) {
+  if (op.type.empty() || op.id.empty()) return Invalid("a write needs a resource type and id");
+  std::string name = Name(op.type, op.id);
+  if (op.expected_version < 0) return Invalid(name + ": negative expected version");
+  switch (op.kind) {
+    case WriteKind::kCreate:
+      if (op.expected_version != kExpectNone) {
+        return Invalid(name + ": a create cannot expect an existing version");
+      }
+      [[fallthrough]];
+    case WriteKind::kUpdate:
+      if (op.json.empty()) return Invalid(name + ": a create or update needs the resource JSON");
+      break;
+    case WriteKind::kDelete:
+      if (!op.json.empty()) return Invalid(name + ": a delete carries no JSON");
+      if (op.expected_version == kExpectNone) {
+        return Invalid(name + ": a delete must name the version it replaces");
+      }
+      break;
+  }
+  return Status::Ok();
+}
+
+// The columns every version-returning query selects, in this order.
+constexpr std::string_view kVersionColumns =
+    "r.seq, r.type, r.id, r.version, r.last_updated, r.deleted, r.json";
+
+StoredVersion ReadVersionRow(const Statement& row) {
+  StoredVersion v;
+  v.type = row.ColumnBytes(1);
+  v.id = row.ColumnBytes(2);
+  v.version = row.ColumnInt(3);
+  v.last_updated = row.ColumnInt(4);
+  v.deleted = row.ColumnInt(5) != 0;
+  if (!v.deleted) v.json = row.ColumnBytes(6);
+  return v;
+}
+
+// ---- Readers ---------------------------------------------------------------------------------
+
+// Read-only connections handed out one per call. Opened lazily up to a limit; Close() waits for
+// every connection to come back, so no read runs on a closed database.
+class ReaderPool {
+ public:
+  ReaderPool(std::string path, int limit) : path_(std::move(path)), limit_(std::max(limit, 1)) {}
+
+  // Returns the connection to the pool on destruction.
+  class Lease {
+   public:
+    Lease(ReaderPool* pool, std::unique_ptr<Connection> db) : pool_(pool), db_(std::move(db)) {}
+    Lease(Lease&&) = default;
+    ~Lease() {
+      if (db_ != nullptr) pool_->Release(std::move(db_));
+    }
+    Connection& operator*() { return *db_; }
+    Connection* operator->() { return db_.get(); }
+
+   private:
+    ReaderPool* pool_;
+    std::unique_ptr<Connection> db_;
+  };
+
+  Result<Lease> Acquire() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return closed_ || !idle_.empty() || open_ < limit_; });
+    if (closed_) return ClosedError();
+    if (!idle_.empty()) {
+      std::unique_ptr<Connection> db = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(this, std::move(db));
+    }
+    ++open_;
+    lock.unlock();
+    auto db = Connection::Open(path_, Connection::Mode::kReadOnly);
+    if (!db.ok()) {
+      lock.lock();
+      --open_;
+      cv_.notify_all();
+      return db.status();
+    }
+    return Lease(this, std::move(db).value());
+  }
+
+  void Close() {
+    std::unique_lock lock(mu_);
+    closed_ = true;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return static_cast<int>(idle_.size()) == open_; });
+    idle_.clear();
+    open_ = 0;
+  }
+
+ private:
+  void Release(std::unique_ptr<Connection> db) {
+    std::lock_guard lock(mu_);
+    idle_.push_back(std::move(db));
+    cv_.notify_all();
+  }
+
+  const std::string path_;
+  const int limit_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  int open_ = 0;  // connections in existence: idle or leased
+  bool closed_ = false;
+};
+
+// Runs a read in one snapshot: a deferred transaction on a read-only connection, so that a
+// History page and its total agree even while the writer commits.
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(Connection& db) : db_(db) {}
+  ~ReadTransaction() {
+    if (db_.InTransaction()) (void)db_.Exec("COMMIT");
+  }
+  Status Begin() { return db_.Exec("BEGIN"); }
+
+ private:
+  Connection& db_;
+};
+
+// ---- The writer ------------------------------------------------------------------------------
+
+// Exposes the writer's connection to write hooks.
+class ConnectionExecutor : public SqlExecutor {
+ public:
+  explicit ConnectionExecutor(Connection& db) : db_(db) {}
+  Status Execute(std::string_view sql, std::span<const SqlValue> params) override {
+    ASSIGN_OR_RETURN(Statement stmt, db_.Prepare(sql));
+    for (size_t i = 0; i < params.size(); ++i) {
+      int index = static_cast<int>(i) + 1;
+      std::visit(
+          [&](const auto& value) {
+            using T = std::decay_t<decltype(value)>;
+            if constexpr (std::is_same_v<T, std::nullptr_t>) {
+              stmt.BindNull(index);
+            } else if constexpr (std::is_same_v<T, int64_t>) {
+              stmt.BindInt(index, value);
+            } else if constexpr (std::is_same_v<T, double>) {
+              stmt.BindDouble(index, value);
+            } else {
+              stmt.BindText(index, value);
+            }
+          },
+          params[i]);
+    }
+    return stmt.Run();
+  }
+
+ private:
+  Connection& db_;
+};
+
+// One pending Write() call: its ops (owned by the caller, who waits) and where to put the result.
+struct WriteRequest {
+  std::span<const WriteOp> ops;
+  std::promise<Result<std::vector<WriteResult>>> done;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(const SqliteStoreOptions& options, std::string path,
+              std::unique_ptr<Connection> writer)
+      : options_(options),
+        db_(std::move(writer)),
+        readers_(std::move(path), options.read_connections),
+        executor_(*db_) {
+    writer_thread_ = std::thread([this] { WriterLoop(); });
+  }
+
+  ~SqliteStore() override { (void)Close(); }
+
+  Result<StoredVersion> Read(const std::string& type, const std::string& id) override {
+    ASSIGN_OR_RETURN(auto db, readers_.Acquire());
+    static const std::string kSql = std::string("SELECT ") + std::string(kVersionColumns) +
+                                    " FROM resource_current c JOIN resource r ON r.seq = c.seq"
+                                    " WHERE c.type = ?1 AND c.id = ?2";
+    ASSIGN_OR_RETURN(Statement stmt, db->Prepare(kSql));
+    stmt.BindText(1, type).BindText(2, id);
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return NotFound(Name(type, id) + " does not exist");
+    return ReadVersionRow(stmt);
+  }
+
+  Result<StoredVersion> ReadVersion(const std::string& type, const std::string& id,
+                                    int64_t version) override {
+    ASSIGN_OR_RETURN(auto db, readers_.Acquire());
+    static const std::string kSql = std::string("SELECT ") + std::string(kVersionColumns) +
+                                    " FROM resource r"
+                                    " WHERE r.type = ?1 AND r.id = ?2 AND r.version = ?3";
+    ASSIGN_OR_RETURN(Statement stmt, db->Prepare(kSql));
+    stmt.BindText(1, type).BindText(2, id).BindInt(3, version);
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) {
+      return NotFound(Name(type, id) + " has no version " + std::to_string(version));
+    }
+    return ReadVersionRow(stmt);
+  }
+
+  Result<std::vector<WriteResult>> Write(std::span<const WriteOp> ops) override {
+    for (const WriteOp& op : ops) RETURN_IF_ERROR(ValidateOp(op));
+    // Shared with the writer so that the promise outlives the end of set_value() even when this
+    // thread wakes and returns first.
+    auto request = std::make_shared<WriteRequest>();
+    request->ops = ops;
+    auto result = request->done.get_future();
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return ClosedError();
+      if (ops.empty()) return std::vector<WriteResult>();
+      queue_.push_back(std::move(request));
+    }
+    work_cv_.notify_one();
+    return result.get();
+  }
+
+  Result<HistoryPage> History(const HistoryQuery& query) override;
+
+  Status Close() override {
+    std::lock_guard close_lock(close_mu_);
+    if (closed_) return Status::Ok();
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    work_cv_.notify_one();
+    writer_thread_.join();  // the writer drains the queue before it exits
+    readers_.Close();
+    // Fold the log into the database file and truncate it, so the directory holds one
+    // self-contained file after a clean shutdown (easy to copy for backup).
+    Status status = db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    db_.reset();
+    closed_ = true;
+    return status;
+  }
+
+ private:
+  void WriterLoop();
+  void CommitBatch(const std::vector<std::shared_ptr<WriteRequest>>& batch);
+  Result<std::vector<WriteResult>> ApplyOps(std::span<const WriteOp> ops);
+  Result<WriteResult> ApplyOp(const WriteOp& op);
+
+  const SqliteStoreOptions options_;
+  std::unique_ptr<Connection> db_;  // the writer's connection; used by the writer thread only
+  ReaderPool readers_;
+  ConnectionExecutor executor_;
+
+  std::mutex mu_;  // guards queue_ and stopping_
+  std::condition_variable work_cv_;
+  std::deque<std::shared_ptr<WriteRequest>> queue_;
+  bool stopping_ = false;
+  std::thread writer_thread_;
+
+  std::mutex close_mu_;
+  bool closed_ = false;
+};
+
+void SqliteStore::WriterLoop() {
+  const size_t max_batch = static_cast<size_t>(std::max(options_.max_batch, 1));
+  for (;;) {
+    std::vector<std::shared_ptr<WriteRequest>> batch;
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and nothing left to drain
+      if (options_.group_commit_window.count() > 0 && !stopping_) {
+        work_cv_.wait_for(lock, options_.group_commit_window,
+                          [&] { return stopping_ || queue_.size() >= max_batch; });
+      }
+      size_t n = std::min(queue_.size(), max_batch);
+      batch.assign(std::make_move_iterator(queue_.begin()),
+                   std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+    CommitBatch(batch);
+  }
+}
+
+// One transaction for the whole batch, one savepoint per call. The callers hear back only after
+// COMMIT returned, i.e. after the log was synced (synchronous=FULL).
+void SqliteStore::CommitBatch(const std::vector<std::shared_ptr<WriteRequest>>& batch) {
+  std::vector<std::optional<Result<std::vector<WriteResult>>>> results(batch.size());
+  // Fails every call of the batch that has not failed on its own: their writes are gone.
+  auto fail_succeeded = [&](const Status& why, size_t up_to) {
+    for (size_t j = 0; j < up_to; ++j) {
+      if (!results[j].has_value() || results[j]->ok()) {
+        results[j] = Status(why.code(), "the group commit failed: " + why.message());
+      }
+    }
+  };
+
+  Status begin = db_->Exec("BEGIN IMMEDIATE");
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!begin.ok()) {
+      results[i] = begin;
+      continue;
+    }
+    Status savepoint = db_->Exec("SAVEPOINT write_call");
+    if (!savepoint.ok()) {
+      results[i] = savepoint;
+      continue;
+    }
+    auto applied = ApplyOps(batch[i]->ops);
+    if (applied.ok()) {
+      Status release = db_->Exec("RELEASE write_call");
+      results[i] = release.ok() ? std::move(applied) : Result<std::vector<WriteResult>>(release);
+      continue;
+    }
+    results[i] = applied.status();
+    if (db_->InTransaction()) {
+      Status undo = db_->Exec("ROLLBACK TO write_call");
+      if (undo.ok()) undo = db_->Exec("RELEASE write_call");
+      if (undo.ok()) continue;
+      (void)db_->Exec("ROLLBACK");
+      fail_succeeded(undo, i);
+    } else {
+      // SQLite rolled the whole transaction back by itself (I/O error, disk full): the calls
+      // before this one lost their writes too. The rest of the batch gets a fresh transaction.
+      fail_succeeded(applied.status(), i);
+    }
+    begin = db_->Exec("BEGIN IMMEDIATE");
+  }
+  if (begin.ok()) {
+    Status commit = db_->Exec("COMMIT");
+    if (!commit.ok()) {
+      if (db_->InTransaction()) (void)db_->Exec("ROLLBACK");
+      fail_succeeded(commit, batch.size());
+    }
+  }
+  for (size_t i = 0; i < batch.size(); ++i) batch[i]->done.set_value(std::move(*results[i]));
+}
+
+Result<std::vector<WriteResult>> SqliteStore::ApplyOps(std::span<const WriteOp> ops) {
+  std::vector<WriteResult> out;
+  out.reserve(ops.size());
+  for (const WriteOp& op : ops) {
+    ASSIGN_OR_RETURN(WriteResult r, ApplyOp(op));
+    out.push_back(r);
+  }
+  return out;
+}
+
+Result<WriteResult> SqliteStore::ApplyOp(const WriteOp& op) {
+  const std::string name = Name(op.type, op.id);
+  std::optional<std::pair<int64_t, int64_t>> current;  // version, seq
+  {
+    ASSIGN_OR_RETURN(Statement find, db_->Prepare("SELECT version, seq FROM resource_current"
+                                                  " WHERE type = ?1 AND id = ?2"));
+    find.BindText(1, op.type).BindText(2, op.id);
+    ASSIGN_OR_RETURN(bool row, find.Step());
+    if (row) current.emplace(find.ColumnInt(0), find.ColumnInt(1));
+  }
+  // The compare-and-set.
+  if (op.expected_version == kExpectNone) {
+    if (current.has_value()) {
+      return Conflict(name + " already exists (version " + std::to_string(current->first) + ")");
+    }
+  } else if (!current.has_value()) {
+    return Conflict(name + " does not exist (expected version " +
+                    std::to_string(op.expected_version) + ")");
+  } else if (current->first != op.expected_version) {
+    return Conflict(name + " is at version " + std::to_string(current->first) +
+                    ", not the expected version " + std::to_string(op.expected_version));
+  }
+  const int64_t version = op.expected_version + 1;
+  const bool deleted = op.kind == WriteKind::kDelete;
+
+  int64_t seq = 0;
+  {
+    ASSIGN_OR_RETURN(Statement insert,
+                     db_->Prepare("INSERT INTO resource"
+                                  " (type, id, version, last_updated, deleted, json)"
+                                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+    insert.BindText(1, op.type).BindText(2, op.id).BindInt(3, version);
+    insert.BindInt(4, op.last_updated).BindInt(5, deleted ? 1 : 0);
+    if (deleted) {
+      insert.BindNull(6);
+    } else {
+      insert.BindBlob(6, op.json);
+    }
+    RETURN_IF_ERROR(insert.Run());
+    seq = db_->LastInsertRowId();
+  }
+  if (current.has_value()) {
+    ASSIGN_OR_RETURN(Statement supersede,
+                     db_->Prepare("UPDATE resource SET superseded_at = ?1 WHERE seq = ?2"));
+    supersede.BindInt(1, op.last_updated).BindInt(2, current->second);
+    RETURN_IF_ERROR(supersede.Run());
+  }
+  {
+    ASSIGN_OR_RETURN(Statement upsert,
+                     db_->Prepare("INSERT INTO resource_current (type, id, version, seq)"
+                                  " VALUES (?1, ?2, ?3, ?4)"
+                                  " ON CONFLICT (type, id) DO UPDATE"
+                                  " SET version = excluded.version, seq = excluded.seq"));
+    upsert.BindText(1, op.type).BindText(2, op.id).BindInt(3, version).BindInt(4, seq);
+    RETURN_IF_ERROR(upsert.Run());
+  }
+  // The extension point: search indexes and compartments, in this same savepoint.
+  if (!options_.write_hooks.empty()) {
+    WrittenVersion written{op, version, seq, current.has_value() ? current->second : 0};
+    for (const auto& hook : options_.write_hooks) {
+      Status status = hook->OnWrite(written, executor_);
+      if (!status.ok()) {
+        return Status(status.code(), name + ": " + status.message(), status.issues());
+      }
+    }
+  }
+  return WriteResult{version};
+}
+
+// https://hl7.org/fhir/R4/http.html#history
+// Newest first; keyset paging on (last_updated, seq), so page N costs the same as page 1.
+Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {
+  if (query.count < 1) return Invalid("history page size must be at least 1");
+  if (query.type.empty() && !query.id.empty()) return Invalid("history of an id needs a type");
+
+  // The filter, shared by the page and the total. Parameter numbers are fixed per role so that
+  // every variant of the SQL binds the same way and is cached once per connection.
+  std::string where = " WHERE 1 = 1";
+  if (!query.type.empty()) where += " AND r.type = ?1";
+  if (!query.id.empty()) where += " AND r.id = ?2";
+  if (query.since.has_value()) where += " AND r.last_updated >= ?3";
+  // A version is current from its last_updated until the next version's (superseded_at):
+  // it overlaps [low, high] when it starts by `high` and has not been replaced by `low`.
+  if (query.at.has_value()) {
+    where += " AND r.last_updated <= ?5 AND (r.superseded_at IS NULL OR r.superseded_at > ?4)";
+  }
+  auto bind = [&](Statement& stmt) {
+    if (!query.type.empty()) stmt.BindText(1, query.type);
+    if (!query.id.empty()) stmt.BindText(2, query.id);
+    if (query.since.has_value()) stmt.BindInt(3, *query.since);
+    if (query.at.has_value()) stmt.BindInt(4, query.at->first).BindInt(5, query.at->second);
+  };
+  std::string page_sql =
+      std::string("SELECT ") + std::string(kVersionColumns) + " FROM resource r" + where;
+  if (query.after.has_value()) {
+    // (last_updated, seq) < (?6, ?7), spelled so that the first conjunct bounds an index range.
+    page_sql += " AND r.last_updated <= ?6 AND (r.last_updated < ?6 OR r.seq < ?7)";
+  }
+  page_sql += " ORDER BY r.last_updated DESC, r.seq DESC LIMIT ?8";
+
+  ASSIGN_OR_RETURN(auto db, readers_.Acquire());
+  ReadTransaction snapshot(*db);
+  RETURN_IF_ERROR(snapshot.Begin());
+
+  HistoryPage page;
+  {
+    ASSIGN_OR_RETURN(Statement stmt, db->Prepare(page_sql));
+    bind(stmt);
+    if (query.after.has_value()) {
+      stmt.BindInt(6, query.after->last_updated).BindInt(7, query.after->seq);
+    }
+    stmt.BindInt(8, static_cast<int64_t>(query.count) + 1);  // one more tells has_more
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      if (static_cast<int64_t>(page.entries.size()) == query.count) {
+        page.has_more = true;
+        break;
+      }
+      HistoryEntry entry;
+      entry.version = ReadVersionRow(stmt);
+      entry.cursor = HistoryCursor{entry.version.last_updated, stmt.ColumnInt(0)};
+      page.entries.push_back(std::move(entry));
+    }
+  }
+  {
+    ASSIGN_OR_RETURN(Statement stmt, db->Prepare("SELECT count(*) FROM resource r" + where));
+    bind(stmt);
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (row) page.total = stmt.ColumnInt(0);
+  }
+  return page;
+}
+
+Micros WallClockMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+int64_t SqliteSchemaVersion() {
+  auto migrations = sqlite_internal::EmbeddedMigrations();
+  return migrations.empty() ? 0 : migrations.back().version;
+}
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteStoreOptions& options) {
+  if (options.directory.empty()) return Invalid("the store needs a data directory");
+  std::error_code ec;
+  std::filesystem::create_directories(options.directory, ec);
+  if (ec) return Internal("creating " + options.directory + ": " + ec.message());
+  std::string path = (std::filesystem::path(options.directory) / "vesta.db").string();
+
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> db,
+                   Connection::Open(path, Connection::Mode::kReadWrite));
+  // WAL: readers see the last commit while the writer works, and a commit is one append (plus
+  // one fsync under synchronous=FULL) instead of a rollback journal's several.
+  RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode = WAL"));
+  RETURN_IF_ERROR(db->Exec(options.durability == Durability::kFull
+                               ? "PRAGMA synchronous = FULL"
+                               : "PRAGMA synchronous = NORMAL"));
+  RETURN_IF_ERROR(sqlite_internal::ApplyMigrations(*db, sqlite_internal::EmbeddedMigrations(),
+                                                   WallClockMicros()));
+  return std::unique_ptr<Store>(new SqliteStore(options, std::move(path), std::move(db)));
+}
+
+}  // namespace vesta::store

@@ -1,0 +1,74 @@
+// The content of one code system version as the loaders produce it, and the one function that
+// replaces a version's rows in the database with it (concepts, notes and the closure table, in
+// one transaction). Internal to src/terminology/.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace vesta::terminology {
+class Progress;
+}  // namespace vesta::terminology
+
+namespace vesta::terminology::internal {
+
+class Db;
+
+// What a concept is. Only kHeader and kCode are codes of the code system proper; chapters and
+// blocks are kept for the hierarchy and marked notSelectable. (2 is reserved: an earlier
+// grouping kind, not written any more.)
+enum class ConceptKind : int { kChapter = 0, kBlock = 1, kHeader = 3, kCode = 4 };
+
+inline bool IsCodeKind(ConceptKind k) {
+  return k == ConceptKind::kHeader || k == ConceptKind::kCode;
+}
+
+struct ConceptRow {
+  std::string code;
+  std::string display;
+  ConceptKind kind = ConceptKind::kCode;
+  bool billable = false;
+  std::string parent;  // empty for a root
+  std::string short_name;
+  std::string long_name;
+};
+
+// An instructional note or inclusion term attached to a concept. kind is the Tabular List
+// element name: inclusionTerm, includes, excludes1, excludes2, codeFirst, useAdditionalCode,
+// codeAlso, notes, sevenChrNote, seventhCharacter.
+struct NoteRow {
+  std::string code;
+  std::string kind;
+  std::string text;
+};
+
+struct CodeSystemContent {
+  std::string url;
+  std::string version;  // '' when unversioned
+  std::string name;
+  std::string title;
+  std::string source;                // 'tabular', 'order', 'tabular+order', 'gems'
+  std::string source_file;           // base name of the file loaded
+  std::vector<ConceptRow> concepts;  // in the release's order; parents before children
+  std::vector<NoteRow> notes;
+};
+
+// Replaces the (url, version) content with `content` in one transaction. Concepts whose parent is
+// not in `content` become roots. REQUIRES: codes are unique.
+Status WriteCodeSystem(Db& db, const CodeSystemContent& content, Progress* progress);
+// The same without its own transaction, for a loader that writes more in the same one.
+// REQUIRES: a transaction is open on `db`.
+Status ReplaceCodeSystemRows(Db& db, const CodeSystemContent& content, Progress* progress);
+
+// Reads back a version's concepts and notes (for a loader that merges into it). NotFound when
+// the version is not loaded.
+Result<CodeSystemContent> ReadCodeSystem(Db& db, std::string_view url, std::string_view version);
+
+// The base name of a path, for code_system_version.source_file.
+std::string BaseName(const std::string& path);
+
+}  // namespace vesta::terminology::internal

@@ -1,0 +1,417 @@
+// Search against the real server (https://hl7.org/fhir/R4/search.html, /http.html#search) over
+// the official R4 examples (Patient, Observation, Practitioner, Organization, Condition,
+// Encounter), loaded with PUT so that their references resolve: request → expected ids.
+#include <gtest/gtest.h>
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "fhir/datetime.h"
+#include "integration/test_server.h"
+#include "json/parse.h"
+#include "json/writer.h"
+
+namespace vesta::testing {
+namespace {
+
+using Ids = std::vector<std::string>;
+
+class SearchTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const std::string dir = VESTA_FHIR_PACKAGE_DIR;
+    DIR* d = opendir(dir.c_str());
+    if (d == nullptr) return;
+    std::vector<std::string> files;
+    while (dirent* e = readdir(d)) {
+      std::string name = e->d_name;
+      for (const char* type : {"Patient-", "Observation-", "Practitioner-", "Organization-",
+                               "Condition-", "Encounter-"}) {
+        if (name.rfind(type, 0) == 0 && name.size() > 5 &&
+            name.substr(name.size() - 5) == ".json") {
+          files.push_back(name);
+        }
+      }
+    }
+    closedir(d);
+    std::sort(files.begin(), files.end());
+    dir_ = new TempDir();
+    server_ = new ServerProcess(dir_->path(), {"--durability", "normal"});
+    if (!server_->ok()) return;
+    loaded_ = new std::set<std::string>();
+    for (const std::string& f : files) {
+      std::ifstream in(dir + "/" + f, std::ios::binary);
+      std::stringstream body;
+      body << in.rdbuf();
+      auto doc = json::Parse(body.str());
+      if (!doc.ok()) continue;
+      std::string type(doc->root().FindString("resourceType"));
+      std::string id(doc->root().FindString("id"));
+      HttpResult r = HttpRequest(server_->port(), "PUT", "/" + type + "/" + id, body.str(),
+                                 {{"Content-Type", "application/fhir+json"}});
+      if (r.status == 201 || r.status == 200) loaded_->insert(type + "/" + id);
+    }
+  }
+  static void TearDownTestSuite() {
+    if (server_ != nullptr) {
+      EXPECT_EQ(server_->Stop(), 0);
+    }
+    delete server_;
+    delete dir_;
+    delete loaded_;
+    server_ = nullptr;
+    dir_ = nullptr;
+    loaded_ = nullptr;
+  }
+  void SetUp() override {
+    if (loaded_ == nullptr) GTEST_SKIP() << "the R4 examples package is not installed";
+    ASSERT_TRUE(server_->ok());
+    ASSERT_GT(loaded_->size(), 100u) << "the R4 examples did not load";
+  }
+
+  static HttpResult Do(const std::string& method, const std::string& target,
+                       const std::string& body = "",
+                       const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+    return HttpRequest(server_->port(), method, target, body, headers);
+  }
+
+  static json::Document Parse(const std::string& s) {
+    auto doc = json::Parse(s);
+    EXPECT_TRUE(doc.ok()) << s;
+    return doc.ok() ? std::move(doc).value() : json::Document();
+  }
+
+  // "Type/id" of the entries with the given search mode, in Bundle order.
+  static Ids EntryIds(const json::Document& bundle, std::string_view mode = "match") {
+    Ids out;
+    const json::Value* entries = bundle.root().Find("entry");
+    if (entries == nullptr) return out;
+    for (const json::Value& e : entries->items()) {
+      const json::Value* search = e.Find("search");
+      if (search == nullptr || search->FindString("mode") != mode) continue;
+      const json::Value* r = e.Find("resource");
+      out.push_back(std::string(r->FindString("resourceType")) + "/" +
+                    std::string(r->FindString("id")));
+    }
+    return out;
+  }
+
+  static std::string Link(const json::Document& bundle, std::string_view relation) {
+    const json::Value* links = bundle.root().Find("link");
+    if (links == nullptr) return "";
+    for (const json::Value& l : links->items()) {
+      if (l.FindString("relation") == relation) return std::string(l.FindString("url"));
+    }
+    return "";
+  }
+
+  // The path and query of an absolute link.
+  static std::string Target(const std::string& url) {
+    size_t scheme = url.find("://");
+    size_t slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+    return slash == std::string::npos ? "/" : url.substr(slash);
+  }
+
+  // Sorted ids of the matches of a GET.
+  static Ids Search(const std::string& target) {
+    HttpResult r = Do("GET", target);
+    EXPECT_EQ(r.status, 200) << target << ": " << r.body;
+    Ids ids = EntryIds(Parse(r.body));
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+
+  // The expected ids that were loaded (some examples may be rejected by validation).
+  static Ids Loaded(Ids ids) {
+    Ids out;
+    for (const std::string& id : ids) {
+      if (loaded_->count(id)) out.push_back(id);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  static TempDir* dir_;
+  static ServerProcess* server_;
+  static std::set<std::string>* loaded_;
+};
+
+TempDir* SearchTest::dir_ = nullptr;
+ServerProcess* SearchTest::server_ = nullptr;
+std::set<std::string>* SearchTest::loaded_ = nullptr;
+
+TEST_F(SearchTest, OfficialExamplesGiveTheExpectedIds) {
+  const std::pair<const char*, Ids> cases[] = {
+      {"/Patient?family=everywoman", {"Patient/genetics-example1", "Patient/mom"}},
+      {"/Patient?name=SOLO",
+       {"Patient/infant-mom", "Patient/infant-twin-1", "Patient/infant-twin-2"}},
+      {"/Patient?gender=female&birthdate=1973-05-31",
+       {"Patient/genetics-example1", "Patient/mom"}},
+      {"/Patient?birthdate=lt1940", {"Patient/glossy", "Patient/xcda"}},
+      {"/Observation?code=http://loinc.org%7C85354-9",
+       {"Observation/blood-pressure", "Observation/blood-pressure-cancel",
+        "Observation/blood-pressure-dar"}},
+      {"/Observation?code=85354-9&date=2012-09-17&subject=Patient/example",
+       {"Observation/blood-pressure", "Observation/blood-pressure-cancel",
+        "Observation/blood-pressure-dar"}},
+      {"/Observation?code=85354-9&subject:Patient.family=chalmers",
+       {"Observation/blood-pressure", "Observation/blood-pressure-cancel",
+        "Observation/blood-pressure-dar"}},
+      {"/Observation?code=http://loinc.org%7C29463-7,http://loinc.org%7C85354-9&date=ge2016",
+       {"Observation/example"}},
+      {"/Patient?_has:Observation:subject:code=29463-7&_id=example,pat1", {"Patient/example"}},
+      {"/Patient/example/Observation?code=85354-9",
+       {"Observation/blood-pressure", "Observation/blood-pressure-cancel",
+        "Observation/blood-pressure-dar"}},
+      {"/?_type=Patient,Practitioner&_id=f001",
+       {"Patient/f001", "Practitioner/f001"}},
+  };
+  for (const auto& [target, expected] : cases) {
+    EXPECT_EQ(Search(target), Loaded(expected)) << target;
+  }
+}
+
+TEST_F(SearchTest, IncludeAndRevinclude) {
+  HttpResult r = Do("GET", "/Observation?_id=blood-pressure&_include=Observation:subject");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json::Document b = Parse(r.body);
+  EXPECT_EQ(EntryIds(b), Loaded({"Observation/blood-pressure"}));
+  EXPECT_EQ(EntryIds(b, "include"), Loaded({"Patient/example"}));
+  EXPECT_EQ(b.root().FindString("type"), "searchset");
+
+  r = Do("GET", "/Patient?_id=example&_revinclude=Observation:subject&code=x");
+  ASSERT_EQ(r.status, 200);
+  // `code` is not a Patient parameter: ignored (lenient handling) and left out of the self link.
+  EXPECT_EQ(EntryIds(Parse(r.body)), Loaded({"Patient/example"}));
+  EXPECT_EQ(Link(Parse(r.body), "self").find("code="), std::string::npos);
+  r = Do("GET", "/Patient?_id=example&_revinclude=Observation:subject");
+  Ids included = EntryIds(Parse(r.body), "include");
+  EXPECT_TRUE(std::find(included.begin(), included.end(), "Observation/blood-pressure") !=
+              included.end());
+}
+
+TEST_F(SearchTest, PostSearchEqualsGet) {
+  HttpResult r = Do("POST", "/Patient/_search", "family=everywoman&gender=female",
+                    {{"Content-Type", "application/x-www-form-urlencoded"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  Ids ids = EntryIds(Parse(r.body));
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, Search("/Patient?family=everywoman&gender=female"));
+}
+
+TEST_F(SearchTest, HandlingStrictRejectsUnknownParameters) {
+  HttpResult r = Do("GET", "/Patient?nonsense=1", "", {{"Prefer", "handling=strict"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("OperationOutcome"), std::string::npos);
+  EXPECT_NE(r.body.find("nonsense"), std::string::npos);
+  r = Do("GET", "/Patient?birthdate=notadate");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("birthdate"), std::string::npos);
+  r = Do("GET", "/Patient?nonsense=1&_count=1");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(Link(Parse(r.body), "self").find("nonsense"), std::string::npos);
+}
+
+TEST_F(SearchTest, SummaryCountAndTotal) {
+  HttpResult r = Do("GET", "/Observation?code=85354-9&_summary=count");
+  ASSERT_EQ(r.status, 200);
+  json::Document b = Parse(r.body);
+  ASSERT_NE(b.root().Find("total"), nullptr);
+  Ids expected = Loaded({"Observation/blood-pressure", "Observation/blood-pressure-cancel",
+                         "Observation/blood-pressure-dar"});
+  EXPECT_EQ(b.root().Find("total")->number_text(), std::to_string(expected.size()));
+  EXPECT_EQ(b.root().Find("entry"), nullptr);
+}
+
+// Sorted by birthdate; mom and genetics-example1 share 1973-05-31: the tie is broken by the
+// resource row (load order), the same on every request.
+TEST_F(SearchTest, SortWithTies) {
+  HttpResult r = Do("GET", "/Patient?gender=female&_sort=birthdate,_id&_count=100");
+  ASSERT_EQ(r.status, 200) << r.body;
+  Ids ids = EntryIds(Parse(r.body));
+  auto pos = [&](const std::string& id) {
+    return std::find(ids.begin(), ids.end(), id) - ids.begin();
+  };
+  if (loaded_->count("Patient/proband") && loaded_->count("Patient/mom") &&
+      loaded_->count("Patient/genetics-example1")) {
+    EXPECT_LT(pos("Patient/proband"), pos("Patient/genetics-example1"));
+    EXPECT_LT(pos("Patient/genetics-example1"), pos("Patient/mom"));
+  }
+  HttpResult again = Do("GET", "/Patient?gender=female&_sort=birthdate&_count=100");
+  HttpResult twice = Do("GET", "/Patient?gender=female&_sort=birthdate&_count=100");
+  EXPECT_EQ(EntryIds(Parse(again.body)), EntryIds(Parse(twice.body)));
+}
+
+// Pages of 7 with a writer creating Observations meanwhile: every Observation that existed
+// before the first page is seen exactly once.
+TEST_F(SearchTest, PagingUnderConcurrentWrites) {
+  for (const char* sort : {"", "&_sort=-date"}) {
+    std::set<std::string> before;
+    for (const std::string& id : *loaded_) {
+      if (id.rfind("Observation/", 0) == 0) before.insert(id);
+    }
+    std::atomic<bool> stop{false};
+    std::thread writer([&] {
+      for (int i = 0; i < 40 && !stop; ++i) {
+        Do("POST", "/Observation",
+           R"({"resourceType":"Observation","status":"final","code":{"text":"x"},)"
+           R"("effectiveDateTime":"2015-01-01"})");
+      }
+    });
+    std::map<std::string, int> seen;
+    std::string target = std::string("/Observation?_count=7") + sort;
+    for (int page = 0; page < 100 && !target.empty(); ++page) {
+      HttpResult r = Do("GET", target);
+      ASSERT_EQ(r.status, 200) << r.body;
+      json::Document b = Parse(r.body);
+      for (const std::string& id : EntryIds(b)) seen[id]++;
+      std::string next = Link(b, "next");
+      target = next.empty() ? "" : Target(next);
+    }
+    stop = true;
+    writer.join();
+    for (const std::string& id : before) EXPECT_EQ(seen[id], 1) << id << " sort" << sort;
+  }
+}
+
+// Synthea patients ($VESTA_SHARED_DATA/synthea/patients, transaction Bundles): batch and
+// transaction are not implemented yet, so each entry is PUT on its own with its urn:uuid
+// references rewritten to Type/id. Expected results are computed from the Bundles themselves.
+class SyntheaSearchTest : public SearchTest {
+ protected:
+  static void SetUpTestSuite() {}
+  static void TearDownTestSuite() {}
+  void SetUp() override {}
+};
+
+TEST_F(SyntheaSearchTest, PatientRecordsAreFoundAsLoaded) {
+  const char* shared = std::getenv("VESTA_SHARED_DATA");
+  std::string dir = std::string(shared ? shared : "") + "/synthea/patients";
+  DIR* d = shared ? opendir(dir.c_str()) : nullptr;
+  if (d == nullptr) GTEST_SKIP() << "no Synthea bundles in $VESTA_SHARED_DATA/synthea/patients";
+  std::vector<std::string> files;
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name.size() > 5 && name.substr(name.size() - 5) == ".json") files.push_back(name);
+  }
+  closedir(d);
+  std::sort(files.begin(), files.end());
+  if (files.size() > 2) files.resize(2);  // bounded: two patients, ~1,000 resources
+
+  TempDir data;
+  ServerProcess server(data.path(), {"--durability", "normal"});
+  ASSERT_TRUE(server.ok());
+  for (const std::string& f : files) {
+    std::ifstream in(dir + "/" + f, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto bundle = json::Parse(text.str());
+    ASSERT_TRUE(bundle.ok()) << f;
+    const json::Value* entries = bundle->root().Find("entry");
+    ASSERT_NE(entries, nullptr);
+    std::map<std::string, std::string> urn_to_ref;
+    for (const json::Value& e : entries->items()) {
+      const json::Value* r = e.Find("resource");
+      urn_to_ref[std::string(e.FindString("fullUrl"))] =
+          std::string(r->FindString("resourceType")) + "/" + std::string(r->FindString("id"));
+    }
+    std::string patient_id, family;
+    std::map<std::string, int> loaded_by_type;
+    std::map<std::string, std::vector<std::string>> obs_by_code;  // loaded Observation ids
+    for (const json::Value& e : entries->items()) {
+      const json::Value* r = e.Find("resource");
+      std::string body = json::ToString(*r);
+      for (size_t at = body.find("\"urn:uuid:"); at != std::string::npos;
+           at = body.find("\"urn:uuid:", at + 1)) {
+        size_t end = body.find('"', at + 1);
+        auto it = urn_to_ref.find(body.substr(at + 1, end - at - 1));
+        if (it != urn_to_ref.end()) body.replace(at + 1, end - at - 1, it->second);
+      }
+      std::string type(r->FindString("resourceType"));
+      std::string id(r->FindString("id"));
+      HttpResult put = HttpRequest(server.port(), "PUT", "/" + type + "/" + id, body,
+                                   {{"Content-Type", "application/fhir+json"}});
+      if (put.status != 201 && put.status != 200) continue;
+      loaded_by_type[type]++;
+      if (type == "Patient") {
+        patient_id = id;
+        const json::Value* names = r->Find("name");
+        if (names != nullptr && names->size() > 0) {
+          family = std::string(names->items()[0].FindString("family"));
+        }
+      }
+      if (type == "Observation") {
+        const json::Value* coding = r->Find("code")->Find("coding");
+        if (coding != nullptr && coding->size() > 0 && r->Find("effectiveDateTime")) {
+          const json::Value& c = coding->items()[0];
+          obs_by_code[std::string(c.FindString("system")) + "|" +
+                      std::string(c.FindString("code"))].push_back(id);
+        }
+      }
+    }
+    ASSERT_FALSE(patient_id.empty()) << f << ": the Patient did not load";
+    auto total = [&](const std::string& target) -> int64_t {
+      HttpResult r = HttpRequest(server.port(), "GET", target);
+      EXPECT_EQ(r.status, 200) << target << ": " << r.body;
+      json::Document b = Parse(r.body);
+      const json::Value* t = b.root().Find("total");
+      return t ? std::stoll(std::string(t->number_text())) : -1;
+    };
+    const std::string p = patient_id;
+    EXPECT_EQ(total("/Observation?subject=Patient/" + p + "&_summary=count"),
+              loaded_by_type["Observation"]);
+    EXPECT_EQ(total("/Patient/" + p + "/Encounter?_summary=count"), loaded_by_type["Encounter"]);
+    EXPECT_EQ(total("/Immunization?patient=" + p + "&_summary=count"),
+              loaded_by_type["Immunization"]);
+    // The most frequent Observation code, by patient and code, newest first.
+    std::string code;
+    for (const auto& [c, ids] : obs_by_code) {
+      if (code.empty() || ids.size() > obs_by_code[code].size()) code = c;
+    }
+    if (code.empty()) continue;
+    std::string encoded_code = code;
+    encoded_code.replace(encoded_code.find('|'), 1, "%7C");
+    HttpResult r = HttpRequest(server.port(), "GET",
+                               "/Observation?patient=" + p + "&code=" + encoded_code +
+                                   "&_sort=-date&_count=1000");
+    ASSERT_EQ(r.status, 200) << r.body;
+    json::Document b = Parse(r.body);
+    Ids got = EntryIds(b);
+    Ids expected;
+    for (const std::string& id : obs_by_code[code]) expected.push_back("Observation/" + id);
+    Ids sorted_got = got;
+    std::sort(sorted_got.begin(), sorted_got.end());
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(sorted_got, expected) << code;
+    int64_t previous = INT64_MAX;
+    for (const json::Value& e : b.root().Find("entry")->items()) {
+      auto when = fhir::ParseTimeRange(e.Find("resource")->FindString("effectiveDateTime"));
+      ASSERT_TRUE(when.ok());
+      EXPECT_LE(when->high, previous) << "not newest first";
+      previous = when->high;
+    }
+    // Chained and reverse chained.
+    if (!family.empty()) {
+      EXPECT_EQ(total("/Observation?subject:Patient.family=" + family + "&code=" + encoded_code +
+                      "&_summary=count"),
+                static_cast<int64_t>(expected.size()));
+    }
+    HttpResult has = HttpRequest(server.port(), "GET", "/Patient?_id=" + p +
+                                 "&_has:Observation:subject:code=" + encoded_code);
+    ASSERT_EQ(has.status, 200) << has.body;
+    EXPECT_EQ(EntryIds(Parse(has.body)), Ids{"Patient/" + p});
+  }
+  EXPECT_EQ(server.Stop(), 0);
+}
+
+}  // namespace
+}  // namespace vesta::testing

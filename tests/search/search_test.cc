@@ -1,0 +1,162 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include "json/parse.h"
+#include "search/extract.h"
+#include "search/normalize.h"
+#include "search/query.h"
+#include "search/registry.h"
+
+namespace vesta::search {
+namespace {
+
+TEST(RegistryTest, KnowsTheR4ParametersPerType) {
+  const Registry& reg = Registry::R4();
+  const Param* code = reg.Find("Observation", "code");
+  ASSERT_NE(code, nullptr);
+  EXPECT_EQ(code->type, ParamType::kToken);
+  EXPECT_TRUE(code->compiled.has_value());
+  EXPECT_EQ(code->expression, "Observation.code");
+  const Param* subject = reg.Find("Observation", "subject");
+  ASSERT_NE(subject, nullptr);
+  EXPECT_EQ(subject->type, ParamType::kReference);
+  ASSERT_NE(reg.Find("Patient", "_tag"), nullptr);
+  ASSERT_NE(reg.Find("Patient", "_id"), nullptr);
+  EXPECT_EQ(reg.Find("Patient", "nonsense"), nullptr);
+  EXPECT_FALSE(reg.PatientCompartmentParams("Observation").empty());
+}
+
+TEST(RegistryTest, KeepsOnlyTheUnionBranchesOfTheType) {
+  EXPECT_EQ(ExpressionForType("AllergyIntolerance.code | Condition.code | "
+                              "(Observation.value as Quantity)",
+                              "Observation"),
+            "((Observation.value).ofType(Quantity))");
+  EXPECT_EQ(ExpressionForType("Group.characteristic.value.as(Quantity)", "Group"),
+            "Group.characteristic.value.ofType(Quantity)");
+  EXPECT_EQ(ExpressionForType("Resource.meta.tag", "Patient"), "Patient.meta.tag");
+  EXPECT_EQ(ExpressionForType("Condition.code | Observation.code", "Patient"), "");
+}
+
+TEST(NormalizeTest, FoldsCaseAndAccents) {
+  EXPECT_EQ(NormalizeString("Évelyne  MÜLLER "), "evelyne muller");
+  EXPECT_EQ(NormalizeString("Straße"), "strasse");
+  EXPECT_EQ(NormalizeString("Łódź"), "lodz");
+  EXPECT_EQ(PrefixEnd("abc"), "abd");
+}
+
+TEST(ExtractTest, ExtractsEachParameterType) {
+  auto doc = json::Parse(R"({"resourceType":"Observation","id":"o1","status":"final",
+    "code":{"coding":[{"system":"http://loinc.org","code":"8867-4","display":"Heart rate"}]},
+    "subject":{"reference":"Patient/p1"},"effectiveDateTime":"2020-03",
+    "valueQuantity":{"value":72,"unit":"beats/min","system":"http://unitsofmeasure.org",
+    "code":"/min"}})");
+  ASSERT_TRUE(doc.ok());
+  IndexRows rows = ExtractIndexRows(Registry::R4(), doc->root());
+  bool code = false, subject = false, date = false, quantity = false;
+  for (const auto& t : rows.tokens) {
+    if (t.param == "code" && t.code == "8867-4" && t.system == "http://loinc.org") code = true;
+  }
+  for (const auto& r : rows.references) {
+    if (r.param == "subject" && r.target_type == "Patient" && r.target_id == "p1") subject = true;
+  }
+  for (const auto& d : rows.dates) {
+    if (d.param == "date" && d.high > d.low) date = true;
+  }
+  for (const auto& q : rows.quantities) {
+    if (q.param == "value-quantity" && q.value == 72 && q.code == "/min") quantity = true;
+  }
+  EXPECT_TRUE(code);
+  EXPECT_TRUE(subject);
+  EXPECT_TRUE(date);
+  EXPECT_TRUE(quantity);
+  EXPECT_EQ(rows.patients, std::vector<std::string>{"p1"});
+  EXPECT_EQ(rows.errors, 0);
+}
+
+Result<Plan> PlanOf(std::vector<std::pair<std::string, std::string>> params,
+                    Handling handling = Handling::kLenient) {
+  SearchSpec spec;
+  spec.types = {"Observation"};
+  spec.params = std::move(params);
+  spec.handling = handling;
+  return PlanSearch(Registry::R4(), spec);
+}
+
+TEST(PlanTest, UnknownParametersFollowHandling) {
+  auto lenient = PlanOf({{"nonsense", "1"}, {"code", "x"}});
+  ASSERT_TRUE(lenient.ok());
+  ASSERT_EQ(lenient->used.size(), 1u);
+  EXPECT_EQ(lenient->used[0].first, "code");
+  auto strict = PlanOf({{"nonsense", "1"}}, Handling::kStrict);
+  ASSERT_FALSE(strict.ok());
+  EXPECT_EQ(strict.status().code(), StatusCode::kInvalid);
+  EXPECT_NE(strict.status().message().find("nonsense"), std::string::npos);
+}
+
+TEST(PlanTest, RejectsBadValuesNamingTheParameter) {
+  for (auto [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"date", "ge2020-13-45"}, {"value-quantity", "abc"}, {"code:in", "x"},
+           {"subject:Nonsense", "1"}, {"_count", "-1"}, {"_sort", "nonsense"},
+           {"_include", "Observation"}, {"_cursor", "zzz"}, {"code:missing", "maybe"}}) {
+    auto plan = PlanOf({{name, value}});
+    EXPECT_FALSE(plan.ok()) << name << "=" << value;
+    if (!plan.ok()) {
+      EXPECT_NE(plan.status().message().find(name.substr(0, name.find(':'))), std::string::npos)
+          << plan.status().message();
+    }
+  }
+}
+
+TEST(PlanTest, ValuesAreBoundNotSpliced) {
+  auto plan = PlanOf({{"code", "x' OR 1=1 --"}});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->where.text.find("OR 1=1"), std::string::npos);
+  Sql page = PageSql(*plan);
+  EXPECT_EQ(std::count(page.text.begin(), page.text.end(), '?'),
+            static_cast<long>(page.args.size()));
+}
+
+// Every R4 example resource goes through extraction; parameters whose expression errors on a
+// resource are skipped, and there should be none.
+TEST(ExtractTest, TheR4ExamplesExtractWithoutErrors) {
+  const std::string dir = VESTA_FHIR_PACKAGE_DIR;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) GTEST_SKIP() << "no R4 package (run npm ci)";
+  std::cout << "uncompiled (type, parameter) expressions: " << Registry::R4().uncompiled() << "\n";
+  int files = 0, errors = 0;
+  std::map<std::string, int> failing;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    std::string name = entry.path().filename().string();
+    if (name.size() < 5 || name.substr(name.size() - 5) != ".json" || name == "package.json" ||
+        name.rfind("StructureDefinition-", 0) == 0 || files >= 3000) {
+      continue;
+    }
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto doc = json::Parse(text);
+    if (!doc.ok() || doc->root().FindString("resourceType").empty()) continue;
+    ++files;
+    IndexRows rows = ExtractIndexRows(Registry::R4(), doc->root());
+    if (rows.errors > 0) {
+      std::string type(doc->root().FindString("resourceType"));
+      for (const Param& p : Registry::R4().ForType(type)) {
+        if (!p.compiled) continue;
+        auto r = p.compiled->Evaluate(doc->root());
+        if (!r.ok() && failing[type + "." + p.code]++ == 0) {
+          std::cout << name << " " << p.code << ": " << r.status().message() << "\n";
+        }
+      }
+    }
+    errors += rows.errors;
+  }
+  for (const auto& [type, n] : failing) std::cout << "  " << type << ": " << n << "\n";
+  EXPECT_GT(files, 100);
+  EXPECT_EQ(errors, 0);
+}
+
+}  // namespace
+}  // namespace vesta::search

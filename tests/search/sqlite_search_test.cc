@@ -1,0 +1,379 @@
+// Searches over a real SQLite store with the search index hook: request → expected ids, per
+// parameter type, modifier and prefix (https://hl7.org/fhir/R4/search.html), plus paging, _sort,
+// _include/_revinclude, updates and deletes, and index use (EXPLAIN QUERY PLAN).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "store/sqlite/search_index.h"
+#include "store/temp_dir.h"
+
+namespace vesta::store {
+namespace {
+
+using Params = std::vector<std::pair<std::string, std::string>>;
+
+// "a=1&b=2" → pairs (no percent-decoding: the tests write values plainly).
+Params ParseQuery(const std::string& q) {
+  Params out;
+  size_t start = 0;
+  while (start < q.size()) {
+    size_t amp = q.find('&', start);
+    if (amp == std::string::npos) amp = q.size();
+    std::string pair = q.substr(start, amp - start);
+    size_t eq = pair.find('=');
+    out.emplace_back(pair.substr(0, eq), eq == std::string::npos ? "" : pair.substr(eq + 1));
+    start = amp + 1;
+  }
+  return out;
+}
+
+const char* kResources[] = {
+    R"({"resourceType":"Patient","id":"p1","active":true,"gender":"female",
+        "birthDate":"1980-05-03","name":[{"family":"Müller","given":["Anna"]}],
+        "identifier":[{"system":"http://hosp","value":"MRN1"}],
+        "address":[{"city":"Zürich"}]})",
+    R"({"resourceType":"Patient","id":"p2","gender":"male","birthDate":"1975",
+        "name":[{"family":"Miller","given":["Bob"]}]})",
+    R"({"resourceType":"Patient","id":"p3","gender":"female","birthDate":"2001-01-01",
+        "name":[{"family":"Smith","given":["Carla"]}],"active":false})",
+    R"({"resourceType":"Practitioner","id":"dr1","name":[{"family":"House"}]})",
+    R"({"resourceType":"Observation","id":"o1","status":"final",
+        "code":{"coding":[{"system":"http://loinc.org","code":"8867-4","display":"Heart rate"}]},
+        "subject":{"reference":"Patient/p1"},"performer":[{"reference":"Practitioner/dr1"}],
+        "effectiveDateTime":"2020-03-01T10:00:00Z",
+        "valueQuantity":{"value":72,"unit":"/min","system":"http://unitsofmeasure.org",
+                         "code":"/min"}})",
+    R"({"resourceType":"Observation","id":"o2","status":"final",
+        "code":{"coding":[{"system":"http://loinc.org","code":"8480-6",
+                           "display":"Systolic blood pressure"}]},
+        "subject":{"reference":"Patient/p1"},"effectiveDateTime":"2021-06-15",
+        "valueQuantity":{"value":120,"unit":"mmHg","system":"http://unitsofmeasure.org",
+                         "code":"mm[Hg]"}})",
+    R"({"resourceType":"Observation","id":"o3","status":"preliminary",
+        "code":{"coding":[{"system":"http://loinc.org","code":"8867-4","display":"Heart rate"}]},
+        "subject":{"reference":"Patient/p2"},"effectiveDateTime":"2019-12-31",
+        "valueQuantity":{"value":80,"unit":"/min","system":"http://unitsofmeasure.org",
+                         "code":"/min"}})",
+    R"({"resourceType":"Observation","id":"o4","status":"final",
+        "code":{"coding":[{"system":"http://snomed.info/sct","code":"271649006"}],
+                "text":"Blood pressure"},
+        "subject":{"reference":"Patient/p3"},"effectiveDateTime":"2022"})",
+    R"({"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p2"},
+        "code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006"}]},
+        "recordedDate":"2018-04-01"})",
+};
+
+class SqliteSearchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(dir_.path().empty());
+    SqliteStoreOptions options;
+    options.directory = dir_.path();
+    options.durability = Durability::kNormal;
+    auto opened = OpenSqliteStoreWithSearch(options);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    store_ = std::move(*opened);
+    int64_t t = 1700000000000000;
+    for (const char* json : kResources) Put(json, t += 1000000);
+  }
+
+  void Put(const std::string& json, int64_t last_updated) {
+    std::string type = json.substr(json.find(':') + 2);
+    type = type.substr(0, type.find('"'));
+    size_t at = json.find("\"id\":\"") + 6;
+    std::string id = json.substr(at, json.find('"', at) - at);
+    WriteOp op;
+    op.type = type;
+    op.id = id;
+    op.last_updated = last_updated;
+    op.json = json;
+    auto cur = store_->Read(type, id);
+    if (cur.ok()) {
+      op.kind = WriteKind::kUpdate;
+      op.expected_version = cur->version;
+    }
+    auto written = store_->Write(std::span<const WriteOp>(&op, 1));
+    ASSERT_TRUE(written.ok()) << written.status().ToString();
+  }
+
+  Result<SearchPage> Search(const std::string& type, const std::string& query,
+                            const std::string& compartment = "") {
+    SearchQuery q;
+    if (!type.empty()) q.types.push_back(type);
+    q.params = ParseQuery(query);
+    q.compartment_patient = compartment;
+    q.now = 1700000000000000;
+    return store_->Search(q);
+  }
+
+  // The ids of the matches (in order when `ordered`, else sorted), then "+id" for includes.
+  std::vector<std::string> Ids(const std::string& type, const std::string& query,
+                               bool ordered = false, const std::string& compartment = "") {
+    auto page = Search(type, query, compartment);
+    EXPECT_TRUE(page.ok()) << query << ": " << page.status().ToString();
+    if (!page.ok()) return {"<error>"};
+    std::vector<std::string> match, include;
+    for (const SearchHit& h : page->entries) {
+      (h.mode == SearchMode::kMatch ? match : include)
+          .push_back((h.mode == SearchMode::kMatch ? "" : "+") + h.version.id);
+    }
+    if (!ordered) std::sort(match.begin(), match.end());
+    std::sort(include.begin(), include.end());
+    match.insert(match.end(), include.begin(), include.end());
+    return match;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+using V = std::vector<std::string>;
+
+struct Case {
+  const char* type;
+  const char* query;
+  V expected;
+};
+
+TEST_F(SqliteSearchTest, RequestsFindTheExpectedIds) {
+  const Case cases[] = {
+      // token: https://hl7.org/fhir/R4/search.html#token
+      {"Observation", "code=8867-4", {"o1", "o3"}},
+      {"Observation", "code=http://loinc.org|8867-4", {"o1", "o3"}},
+      {"Observation", "code=http://snomed.info/sct|", {"o4"}},
+      {"Observation", "code=|8867-4", {}},
+      {"Observation", "code:text=heart", {"o1", "o3"}},
+      {"Observation", "code:text=blood pres", {"o4"}},
+      {"Observation", "code:text=systolic", {"o2"}},
+      {"Observation", "code:not=8867-4", {"o2", "o4"}},
+      {"Observation", "code=8867-4,8480-6", {"o1", "o2", "o3"}},
+      {"Observation", "status=final&code=8867-4", {"o1"}},
+      {"Observation", "code:missing=true", {}},
+      {"Patient", "identifier=MRN1", {"p1"}},
+      {"Patient", "identifier=http://hosp|MRN1", {"p1"}},
+      {"Patient", "gender=female", {"p1", "p3"}},
+      {"Patient", "active=true", {"p1"}},
+      {"Patient", "active:missing=true", {"p2"}},
+      // string: https://hl7.org/fhir/R4/search.html#string
+      {"Patient", "name=mul", {"p1"}},
+      {"Patient", "name=MÜL", {"p1"}},
+      {"Patient", "name=mi", {"p2"}},
+      {"Patient", "name:exact=Müller", {"p1"}},
+      {"Patient", "name:exact=muller", {}},
+      {"Patient", "name:contains=ill", {"p2"}},
+      {"Patient", "family=smi", {"p3"}},
+      {"Patient", "given=anna,bob", {"p1", "p2"}},
+      {"Patient", "address-city=zurich", {"p1"}},
+      // date: https://hl7.org/fhir/R4/search.html#date
+      {"Observation", "date=2020", {"o1"}},
+      {"Observation", "date=2020-03-01", {"o1"}},
+      {"Observation", "date=ge2021", {"o2", "o4"}},
+      {"Observation", "date=lt2020", {"o3"}},
+      {"Observation", "date=gt2021-06-15", {"o4"}},
+      {"Observation", "date=le2020-03-01", {"o1", "o3"}},
+      {"Observation", "date=sa2021-12-31", {"o4"}},
+      {"Observation", "date=eb2020", {"o3"}},
+      {"Observation", "date=ne2020", {"o2", "o3", "o4"}},
+      {"Observation", "date=ge2020&date=lt2022", {"o1", "o2"}},
+      {"Patient", "birthdate=1980", {"p1"}},
+      {"Patient", "birthdate=le1976", {"p2"}},
+      // quantity: https://hl7.org/fhir/R4/search.html#quantity
+      {"Observation", "value-quantity=72", {"o1"}},
+      {"Observation", "value-quantity=gt75", {"o2", "o3"}},
+      {"Observation", "value-quantity=le80", {"o1", "o3"}},
+      {"Observation", "value-quantity=120|http://unitsofmeasure.org|mm[Hg]", {"o2"}},
+      {"Observation", "value-quantity=120||/min", {}},
+      {"Observation", "value-quantity=ap78", {"o1", "o3"}},
+      {"Observation", "value-quantity:missing=true", {"o4"}},
+      // reference: https://hl7.org/fhir/R4/search.html#reference
+      {"Observation", "subject=Patient/p1", {"o1", "o2"}},
+      {"Observation", "subject=p1", {"o1", "o2"}},
+      {"Observation", "subject:Patient=p2", {"o3"}},
+      {"Observation", "patient=p3", {"o4"}},
+      {"Observation", "performer=Practitioner/dr1", {"o1"}},
+      // chaining and _has: https://hl7.org/fhir/R4/search.html#chaining, #has
+      {"Observation", "subject:Patient.name=müller", {"o1", "o2"}},
+      {"Observation", "subject.name=smith", {"o4"}},
+      {"Observation", "subject:Patient.gender=male", {"o3"}},
+      {"Observation", "performer:Practitioner.name=house", {"o1"}},
+      {"Observation", "subject:Patient._has:Condition:subject:code=44054006", {"o3"}},
+      {"Patient", "_has:Observation:subject:code=8480-6", {"p1"}},
+      {"Patient", "_has:Observation:patient:code=8867-4", {"p1", "p2"}},
+      {"Patient", "_has:Condition:subject:code=44054006", {"p2"}},
+      // _id, _lastUpdated
+      {"Observation", "_id=o1,o3", {"o1", "o3"}},
+      {"Patient", "_id=p1&gender=male", {}},
+      {"Patient", "_lastUpdated=gt2023-11-14T22:13:21Z", {"p2", "p3"}},
+      // _include / _revinclude: https://hl7.org/fhir/R4/search.html#include
+      {"Observation", "_id=o1&_include=Observation:subject", {"o1", "+p1"}},
+      {"Observation", "_id=o1&_include=Observation:*", {"o1", "+dr1", "+p1"}},
+      {"Observation", "_id=o1&_include=*", {"o1", "+dr1", "+p1"}},
+      {"Patient", "_id=p1&_revinclude=Observation:subject", {"p1", "+o1", "+o2"}},
+      {"Patient", "_id=p2&_revinclude=*", {"p2", "+c1", "+o3"}},
+      {"Observation", "_id=o3&_include=Observation:subject&_revinclude:iterate=Condition:subject",
+       {"o3", "+c1", "+p2"}},
+      // system search
+      {"", "_type=Patient,Practitioner&_id=p1,dr1", {"dr1", "p1"}},
+      {"", "_id=c1", {"c1"}},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(Ids(c.type, c.query), c.expected) << c.type << "?" << c.query;
+  }
+}
+
+TEST_F(SqliteSearchTest, CompartmentSearch) {
+  EXPECT_EQ(Ids("Observation", "", false, "p1"), (V{"o1", "o2"}));
+  EXPECT_EQ(Ids("Observation", "code=8867-4", false, "p1"), (V{"o1"}));
+  EXPECT_EQ(Ids("Condition", "", false, "p2"), (V{"c1"}));
+  EXPECT_EQ(Ids("Patient", "", false, "p2"), (V{"p2"}));
+}
+
+TEST_F(SqliteSearchTest, SortsWithTiesBrokenByRow) {
+  EXPECT_EQ(Ids("Observation", "_sort=date", true), (V{"o3", "o1", "o2", "o4"}));
+  EXPECT_EQ(Ids("Observation", "_sort=-date", true), (V{"o4", "o2", "o1", "o3"}));
+  // status ties (three finals) are broken by insertion order.
+  EXPECT_EQ(Ids("Observation", "_sort=status,-date", true), (V{"o4", "o2", "o1", "o3"}));
+  EXPECT_EQ(Ids("Observation", "_sort=-status,_id", true), (V{"o3", "o1", "o2", "o4"}));
+  EXPECT_EQ(Ids("Patient", "_sort=family", true), (V{"p2", "p1", "p3"}));
+  // Resources without a value sort last either way.
+  EXPECT_EQ(Ids("Observation", "_sort=value-quantity", true), (V{"o1", "o3", "o2", "o4"}));
+  EXPECT_EQ(Ids("Observation", "_sort=-value-quantity", true), (V{"o2", "o3", "o1", "o4"}));
+}
+
+// Follows next cursors with page size 1; returns the ids in order.
+std::vector<std::string> AllPages(SqliteSearchTest* t, const std::string& type,
+                                  const std::string& query,
+                                  Result<SearchPage> (SqliteSearchTest::*search)(
+                                      const std::string&, const std::string&,
+                                      const std::string&)) {
+  std::vector<std::string> ids;
+  std::string cursor;
+  for (int i = 0; i < 20; ++i) {
+    auto page = (t->*search)(type, query + (cursor.empty() ? "" : "&_cursor=" + cursor), "");
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    if (!page.ok()) break;
+    for (const auto& h : page->entries) ids.push_back(h.version.id);
+    cursor = page->next_cursor;
+    if (cursor.empty()) break;
+  }
+  return ids;
+}
+
+class PagingTest : public SqliteSearchTest {
+ public:
+  using SqliteSearchTest::Search;
+};
+
+TEST_F(PagingTest, KeysetPagesVisitEveryMatchOnce) {
+  EXPECT_EQ(AllPages(this, "Observation", "_count=1", &PagingTest::Search),
+            (V{"o1", "o2", "o3", "o4"}));
+  EXPECT_EQ(AllPages(this, "Observation", "_count=1&_sort=-date", &PagingTest::Search),
+            (V{"o4", "o2", "o1", "o3"}));
+  EXPECT_EQ(AllPages(this, "Observation", "_count=3&_sort=status,-date", &PagingTest::Search),
+            (V{"o4", "o2", "o1", "o3"}));
+  // Accurate totals on every page; _summary=count gives the total alone.
+  auto page = Search("Observation", "_count=1&_total=accurate");
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->total, 4);
+  auto count = Search("Observation", "code=8867-4&_summary=count");
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(count->total, 2);
+  EXPECT_TRUE(count->entries.empty());
+}
+
+TEST_F(PagingTest, NextLinkStaysCorrectUnderConcurrentWrites) {
+  auto first = Search("Observation", "_count=2&_sort=date");
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->entries.size(), 2u);  // o3, o1
+  // Between pages: a new match sorting before the cursor, one after, and an unrelated update.
+  Put(R"({"resourceType":"Observation","id":"o5","status":"final","effectiveDateTime":"2000",
+          "code":{"coding":[{"code":"x"}]}})", 1800000000000000);
+  Put(R"({"resourceType":"Observation","id":"o6","status":"final","effectiveDateTime":"2030",
+          "code":{"coding":[{"code":"x"}]}})", 1800000000000001);
+  auto second = Search("Observation", "_count=10&_sort=date&_cursor=" + first->next_cursor);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  std::vector<std::string> ids;
+  for (const auto& h : second->entries) ids.push_back(h.version.id);
+  EXPECT_EQ(ids, (V{"o2", "o4", "o6"}));  // nothing repeated, nothing skipped
+}
+
+TEST_F(SqliteSearchTest, OnlyTheCurrentVersionIsIndexed) {
+  Put(R"({"resourceType":"Observation","id":"o1","status":"amended",
+          "code":{"coding":[{"system":"http://loinc.org","code":"9279-1"}]},
+          "subject":{"reference":"Patient/p2"}})", 1800000000000000);
+  EXPECT_EQ(Ids("Observation", "code=8867-4"), (V{"o3"}));
+  EXPECT_EQ(Ids("Observation", "code=9279-1"), (V{"o1"}));
+  EXPECT_EQ(Ids("Observation", "status=final"), (V{"o2", "o4"}));
+  EXPECT_EQ(Ids("Observation", "", false, "p1"), (V{"o2"}));
+  WriteOp del;
+  del.kind = WriteKind::kDelete;
+  del.type = "Observation";
+  del.id = "o3";
+  del.expected_version = 1;
+  del.last_updated = 1800000000000001;
+  ASSERT_TRUE(store_->Write(std::span<const WriteOp>(&del, 1)).ok());
+  EXPECT_EQ(Ids("Observation", "code=8867-4"), (V{}));
+  EXPECT_EQ(Ids("Observation", ""), (V{"o1", "o2", "o4"}));
+}
+
+TEST_F(SqliteSearchTest, ErrorsNameTheParameter) {
+  SearchQuery q;
+  q.types = {"Observation"};
+  q.params = {{"nonsense", "1"}};
+  q.strict = true;
+  auto strict = store_->Search(q);
+  ASSERT_FALSE(strict.ok());
+  EXPECT_EQ(strict.status().code(), StatusCode::kInvalid);
+  q.strict = false;
+  auto lenient = store_->Search(q);
+  ASSERT_TRUE(lenient.ok());
+  EXPECT_TRUE(lenient->used_params.empty());
+  EXPECT_EQ(lenient->entries.size(), 4u);
+}
+
+TEST_F(SqliteSearchTest, ReindexRebuildsTheSameRows) {
+  ASSERT_TRUE(store_->Close().ok());
+  auto n = ReindexSqliteStore(dir_.path());
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 9);
+  SqliteStoreOptions options;
+  options.directory = dir_.path();
+  auto reopened = OpenSqliteStoreWithSearch(options);
+  ASSERT_TRUE(reopened.ok());
+  store_ = std::move(*reopened);
+  EXPECT_EQ(Ids("Observation", "subject:Patient.name=müller"), (V{"o1", "o2"}));
+}
+
+// Representative searches are answered through indexes: no full SCAN of an index table
+// (https://www.sqlite.org/eqp.html). The main table, search_resource, is read by type.
+TEST_F(SqliteSearchTest, RepresentativeSearchesUseIndexes) {
+  const std::pair<const char*, const char*> searches[] = {
+      {"Observation", "code=http://loinc.org|8867-4&date=ge2020"},
+      {"Observation", "patient=p1&code=8867-4&_sort=-date"},
+      {"Observation", "subject:Patient.name=muller"},
+      {"Patient", "_has:Observation:subject:code=8480-6"},
+      {"Patient", "name=mu&_sort=family"},
+  };
+  for (const auto& [type, query] : searches) {
+    SearchQuery q;
+    q.types = {type};
+    q.params = ParseQuery(query);
+    auto plan = ExplainSqliteSearch(dir_.path(), q);
+    ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+    std::string all;
+    for (const std::string& line : *plan) all += line + "\n";
+    if (std::getenv("VESTA_SHOW_PLANS") != nullptr) std::cout << query << "\n" << all;
+    for (const std::string& line : *plan) {
+      EXPECT_EQ(line.find("SCAN search_"), std::string::npos) << query << "\n" << all;
+      EXPECT_EQ(line.find("SCAN x"), std::string::npos) << query << "\n" << all;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace vesta::store
