@@ -17,6 +17,8 @@
 #include "rest/api.h"
 #include "rest/outcome.h"
 #include "store/sqlite/sqlite_store.h"
+#include "terminology/loaders.h"
+#include "terminology/terminology_service.h"
 
 namespace vesta::cli {
 namespace {
@@ -50,6 +52,20 @@ int RunServe(const ServeFlags& flags) {
   UuidGenerator ids;
   rest::RestOptions rest_options;
   rest_options.base_url = flags.base_url;
+  // The terminology (ICD-10-CM, ICD-9-CM, GEMs) when one has been loaded into this data dir.
+  std::unique_ptr<terminology::TerminologyService> term;
+  {
+    terminology::ServiceOptions term_options;
+    if (!flags.base_url.empty()) term_options.canonical_base = flags.base_url;
+    auto opened = terminology::TerminologyService::Open(
+        terminology::TerminologyDbPath(flags.data_dir), term_options);
+    if (opened.ok()) {
+      term = std::move(opened).value();
+      rest_options.terminology = term.get();
+    } else if (opened.status().code() != StatusCode::kNotFound) {
+      LogWarning("terminology not available: " + opened.status().message());
+    }
+  }
   rest::RestApi api(rest_options, **store, clock, ids);
 
   http::ServerOptions http_options;

@@ -148,7 +148,9 @@ Response RestApi::Handle(const Request& request) {
     if (m != "POST") return MethodNotAllowed(m, "POST");
     return SearchInteraction(ctx, request, *format, target, "");
   }
-  if (parts[1].front() == '$') return NotYet("operation " + std::string(parts[1]));
+  if (parts[1].front() == '$') {
+    return OperationInteraction(ctx, request, *format, target, parts[1]);
+  }
   target.id = std::string(parts[1]);
   if (!fhir::IsValidId(target.id)) {
     return ErrorResponse(Status(StatusCode::kInvalid,
@@ -162,8 +164,8 @@ Response RestApi::Handle(const Request& request) {
     if (m == "PATCH") return NotYet("PATCH");
     return MethodNotAllowed(m, "GET, HEAD, PUT, DELETE");
   }
-  if (parts.size() >= 3 && parts[2].front() == '$') {
-    return NotYet("operation " + std::string(parts[2]));
+  if (parts.size() == 3 && parts[2].front() == '$') {
+    return OperationInteraction(ctx, request, *format, target, parts[2]);
   }
   // https://hl7.org/fhir/R4/http.html#search: GET [base]/Patient/[id]/[type]?...
   if (parts.size() == 3 && target.type == "Patient" && ctx.model.IsResourceType(parts[2])) {

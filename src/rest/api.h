@@ -15,6 +15,10 @@
 #include "rest/request.h"
 #include "store/store.h"
 
+namespace vesta::terminology {
+class TerminologyService;
+}
+
 namespace vesta::rest {
 
 struct RestOptions {
@@ -24,6 +28,9 @@ struct RestOptions {
   int default_page_size = 50;
   int max_page_size = 1000;
   std::string software_version = "0.1.0";
+  // Serves the terminology operations and the CodeSystem, ValueSet and ConceptMap resources it
+  // describes. Borrowed; optional (nullptr: those operations answer 404).
+  terminology::TerminologyService* terminology = nullptr;
 };
 
 class RestApi {

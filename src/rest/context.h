@@ -55,6 +55,10 @@ Response DeleteInteraction(const Context& ctx, const Request& request, const Out
                            const Target& target);
 Response HistoryInteraction(const Context& ctx, const Request& request, const OutputFormat& format,
                             const Target& target);
+// [type]/$op and [type]/[id]/$op; `operation` includes the '$'.
+Response OperationInteraction(const Context& ctx, const Request& request,
+                              const OutputFormat& format, const Target& target,
+                              std::string_view operation);
 Response CapabilitiesInteraction(const Context& ctx, const Request& request,
                                  const OutputFormat& format);
 

@@ -1,6 +1,7 @@
 // read: GET [base]/[type]/[id] (https://hl7.org/fhir/R4/http.html#read)
 #include "rest/context.h"
 #include "rest/outcome.h"
+#include "terminology/terminology_service.h"
 
 namespace vesta::rest {
 
@@ -29,6 +30,21 @@ Response ReadInteraction(const Context& ctx, const Request& request, const Outpu
   if (!view.ok()) return ErrorResponse(view.status());
   Result<store::StoredVersion> v = ctx.store.Read(target.type, target.id);
   if (!v.ok()) {
+    // The terminology's own CodeSystems, ValueSets and ConceptMaps (summaries: ICD-10-CM's
+    // 95,000 concepts are reached through $lookup and $expand, not inlined).
+    if (v.status().code() == StatusCode::kNotFound && ctx.options.terminology != nullptr &&
+        (target.type == "CodeSystem" || target.type == "ValueSet" ||
+         target.type == "ConceptMap")) {
+      Result<std::string> t = ctx.options.terminology->ReadResource(target.type, target.id);
+      if (t.ok()) {
+        Response r;
+        r.SetHeader("Content-Type", ContentType(format));
+        Result<std::string> body = RenderResource(*t, *view, format, ctx.model);
+        if (!body.ok()) return ErrorResponse(body.status());
+        r.body = std::move(body).value();
+        return r;
+      }
+    }
     if (v.status().code() == StatusCode::kNotFound) {
       return ErrorResponse(Status(StatusCode::kNotFound,
                                   target.type + "/" + target.id + " is not known"));
