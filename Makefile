@@ -5,6 +5,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 PORT ?= 8080
+BENCH_FLAGS ?=
 DATA_DIR ?= ./vesta-data
 CMAKE_FLAGS ?=
 
@@ -28,7 +29,7 @@ test: build
 	@scripts/run-tests.sh $(BUILD_DIR)
 
 bench: build
-	@bench/run
+	@bench/run $(BENCH_FLAGS)
 
 format:
 	@find src tests bench -name '*.cc' -o -name '*.h' | xargs clang-format -i
