@@ -15,7 +15,10 @@
 #include "fhir/model/model.h"
 #include "http/server.h"
 #include "rest/api.h"
+#include "json/parse.h"
+#include "json/value.h"
 #include "rest/outcome.h"
+#include "rest/resource_json.h"
 #include "store/sqlite/sqlite_store.h"
 #include "terminology/loaders.h"
 #include "terminology/terminology_service.h"
@@ -32,6 +35,51 @@ struct ServeFlags {
   std::string base_url;
   std::string durability = "full";
 };
+
+// Makes the terminology's CodeSystem, ValueSet and ConceptMap summaries ordinary resources of the
+// store, so that they can be read, searched (e.g. CodeSystem?url=...) and versioned like any
+// other. A resource is written only when its content changed since the last start (a new
+// release was loaded), as a new version.
+Status PublishTerminologyResources(terminology::TerminologyService& term, store::Store& store,
+                                   Clock& clock) {
+  std::vector<std::string> all;
+  for (auto list : {term.CodeSystems(), term.ValueSets(), term.ConceptMaps()}) {
+    if (!list.ok()) return list.status();
+    all.insert(all.end(), list->begin(), list->end());
+  }
+  const fhir::Model& model = fhir::Model::R4();
+  for (const std::string& text : all) {
+    ASSIGN_OR_RETURN(json::Document doc, json::Parse(text));
+    std::string type(doc.root().FindString("resourceType"));
+    std::string id(doc.root().FindString("id"));
+    if (type.empty() || id.empty()) continue;
+    int64_t current = store::kExpectNone;
+    Result<store::StoredVersion> cur = store.Read(type, id);
+    if (cur.ok()) {
+      current = cur->version;
+      if (!cur->deleted) {
+        // Unchanged apart from the server-set meta: nothing to write.
+        ASSIGN_OR_RETURN(json::Document old, json::Parse(cur->json));
+        json::Arena& arena = old.arena();
+        json::Value a = json::WithoutMember(arena, old.root(), "meta");
+        json::Value b = json::WithoutMember(arena, doc.root(), "meta");
+        if (json::Equal(a, b)) continue;
+      }
+    } else if (cur.status().code() != StatusCode::kNotFound) {
+      return cur.status();
+    }
+    ASSIGN_OR_RETURN(json::Document checked, rest::ParseResourceBody(text, type, model));
+    store::WriteOp op;
+    op.kind = current == store::kExpectNone ? store::WriteKind::kCreate : store::WriteKind::kUpdate;
+    op.type = type;
+    op.id = id;
+    op.expected_version = current;
+    op.last_updated = clock.Now();
+    op.json = rest::StoredJson(checked, id, current + 1, op.last_updated);
+    RETURN_IF_ERROR(store.Write({&op, 1}).status());
+  }
+  return Status::Ok();
+}
 
 int RunServe(const ServeFlags& flags) {
   const auto start = std::chrono::steady_clock::now();
@@ -62,6 +110,9 @@ int RunServe(const ServeFlags& flags) {
     if (opened.ok()) {
       term = std::move(opened).value();
       rest_options.terminology = term.get();
+      if (Status s = PublishTerminologyResources(*term, **store, clock); !s.ok()) {
+        LogWarning("terminology resources not published: " + s.message());
+      }
     } else if (opened.status().code() != StatusCode::kNotFound) {
       LogWarning("terminology not available: " + opened.status().message());
     }

@@ -29,6 +29,8 @@ class TerminologyHttpTest : public ::testing::Test {
                         " >/dev/null 2>&1";
       ASSERT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 0) << cmd;
     }
+    // Started twice: the second start finds the published resources unchanged.
+    { ServerProcess first(data); ASSERT_TRUE(first.ok()); }
     server_ = new ServerProcess(data);
     ASSERT_TRUE(server_->ok());
   }
@@ -115,6 +117,16 @@ TEST_F(TerminologyHttpTest, ResourcesAreReadable) {
   EXPECT_EQ(cs.root().FindString("content"), "not-present");
   Get("/CodeSystem/icd-10-cm?_elements=url,count");
   Get("/CodeSystem/unknown-system", 404);
+  // Published into the store at start-up: versioned and searchable like any resource.
+  json::Document history = Get("/CodeSystem/icd-10-cm/_history");
+  EXPECT_EQ(history.root().Find("total")->number_text(), "1");
+  Get("/ConceptMap/gem-icd9cm-to-icd10cm");
+}
+
+TEST_F(TerminologyHttpTest, PublishedResourcesAreSearchable) {
+  json::Document found = Get("/CodeSystem?url=" + kIcd10);
+  EXPECT_NE(json::ToString(found.root()).find("\"id\":\"icd-10-cm\""), std::string::npos)
+      << json::ToString(found.root()).substr(0, 400);
 }
 
 TEST_F(TerminologyHttpTest, BadRequestsGetOperationOutcomes) {
