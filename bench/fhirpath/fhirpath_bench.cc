@@ -108,8 +108,8 @@ int main(int argc, char** argv) {
         for (size_t t : c.resources) (void)c.expr.Evaluate(docs[t]->root());
       }
       costs.emplace_back(
-          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
-                  .count() / 10,
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() /
+              10,
           c.name + " (" + std::to_string(c.resources.size()) + ") " + c.expr.text());
     }
     std::sort(costs.rbegin(), costs.rend());
@@ -129,8 +129,9 @@ int main(int argc, char** argv) {
   }
   const double ns =
       std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count();
-  std::printf("{\"engine\":\"vesta\",\"pairs\":%zu,\"passes\":%d,\"items\":%zu,\"dropped\":%zu,"
-              "\"ns_per_eval\":%.1f}\n",
-              pairs, passes, items, dropped, ns / (static_cast<double>(passes) * pairs));
+  std::printf(
+      "{\"engine\":\"vesta\",\"pairs\":%zu,\"passes\":%d,\"items\":%zu,\"dropped\":%zu,"
+      "\"ns_per_eval\":%.1f}\n",
+      pairs, passes, items, dropped, ns / (static_cast<double>(passes) * pairs));
   return 0;
 }

@@ -17,7 +17,8 @@ BIN="$BUILD_DIR/bench/fhirpath/fhirpath_bench"
 [ -d node_modules/fhirpath ] || { echo "run npm install first (fhirpath is a devDependency)" >&2; exit 2; }
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
-node bench/fhirpath/fhirpath_bench.js manifest node_modules/hl7.fhir.r4.examples "$WORK/manifest.json"
+node bench/fhirpath/fhirpath_bench.js manifest node_modules/hl7.fhir.r4.examples \
+  "$WORK/manifest.json" >&2
 # Warm-up (caches, page cache); the timed runs below also warm up before timing.
 "$BIN" "$WORK/manifest.json" 0.2 > /dev/null
 node bench/fhirpath/fhirpath_bench.js run "$WORK/manifest.json" 0.2 > /dev/null
@@ -25,8 +26,6 @@ for _ in $(seq 1 "$ROUNDS"); do
   "$BIN" "$WORK/manifest.json" "$SECS" >> "$WORK/vesta.jsonl"
   node bench/fhirpath/fhirpath_bench.js run "$WORK/manifest.json" "$SECS" >> "$WORK/js.jsonl"
 done
-echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $(nproc) cores," \
-     "$(free -g | awk '/Mem:/ {print $2}') GiB"
 python3 - "$WORK" <<'PY'
 import json, statistics, sys
 work = sys.argv[1]
@@ -35,10 +34,16 @@ j = [json.loads(l) for l in open(work + "/js.jsonl")]
 ratios = [b["ns_per_eval"] / a["ns_per_eval"] for a, b in zip(v, j)]
 vn = [a["ns_per_eval"] for a in v]
 jn = [b["ns_per_eval"] for b in j]
-print(f"pairs per pass: {v[0]['pairs']} (Vesta dropped {v[0]['dropped']}); result items per pass: "
-      f"Vesta {v[0]['items']}, {j[0]['engine']} {j[0]['items']}")
-print(f"Vesta       ns/eval: median {statistics.median(vn):.0f} (min {min(vn):.0f}, max {max(vn):.0f})")
-print(f"fhirpath.js ns/eval: median {statistics.median(jn):.0f} (min {min(jn):.0f}, max {max(jn):.0f})")
-print(f"speed-up (fhirpath.js / Vesta, per round): median {statistics.median(ratios):.1f}x "
-      f"(min {min(ratios):.1f}x, max {max(ratios):.1f}x) over {len(ratios)} rounds")
+engine = j[0]["engine"]
+print(f"Workload: every R4 search parameter expression on the first examples of its base types, "
+      f"plus five `descendants()` expressions on every example: {v[0]['pairs']} "
+      f"(expression, resource) pairs per pass, {v[0]['items']} result items from Vesta and "
+      f"{j[0]['items']} from {engine}. {len(ratios)} rounds, alternating.")
+print()
+print("| engine | ns per evaluation, median (min–max) |")
+print("| --- | ---: |")
+print(f"| Vesta | {statistics.median(vn):.0f} ({min(vn):.0f}–{max(vn):.0f}) |")
+print(f"| {engine} | {statistics.median(jn):.0f} ({min(jn):.0f}–{max(jn):.0f}) |")
+print(f"| **speed-up ({engine.split()[0]} / Vesta, per round)** | "
+      f"**{statistics.median(ratios):.1f}× ({min(ratios):.1f}×–{max(ratios):.1f}×)** |")
 PY

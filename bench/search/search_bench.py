@@ -90,7 +90,8 @@ def pick_sample(pop):
     counts = {}
     for o in obs:
         c = o["code"]["coding"][0]
-        counts[(c.get("system", ""), c["code"])] = counts.get((c.get("system", ""), c["code"]), 0) + 1
+        key = (c.get("system", ""), c["code"])
+        counts[key] = counts.get(key, 0) + 1
     code = max(counts, key=counts.get)
     patient_ref = obs[0]["subject"]["reference"]
     pid = patient_ref.split("/")[1]
@@ -125,7 +126,8 @@ def queries(pid, family, given, code, cond):
          "/Patient?_has:Condition:subject:code=%s&_count=20" % ctok),
     ], [
         ("Observation?code (summary count)", "/Observation?code=%s&_summary=count" % tok),
-        ("Observation?date=ge2024 (summary count)", "/Observation?date=ge2024-01-01&_summary=count"),
+        ("Observation?date=ge2024 (summary count)",
+         "/Observation?date=ge2024-01-01&_summary=count"),
         ("Patient?gender=female (summary count)", "/Patient?gender=female&_summary=count"),
     ]
 

@@ -16,7 +16,10 @@ Response SearchInteraction(const Context& ctx, const Request& request, const Out
 struct RestApi::Context : rest::Context {};
 
 RestApi::RestApi(RestOptions options, store::Store& store, Clock& clock, IdGenerator& ids)
-    : ctx_(new Context{rest::Context{std::move(options), store, clock, ids, fhir::Model::R4()}}) {}
+    : ctx_(new Context{rest::Context{std::move(options), store, clock, ids, fhir::Model::R4(),
+                                     nullptr}}) {
+  ctx_->dispatch = [this](const Request& r) { return Handle(r); };
+}
 
 RestApi::~RestApi() = default;
 
@@ -111,7 +114,7 @@ Response RestApi::Handle(const Request& request) {
   if (!format.ok()) return ErrorResponse(format.status());
 
   if (parts.empty()) {
-    if (m == "POST") return NotYet("batch and transaction Bundles");
+    if (m == "POST") return BundleInteraction(ctx, request, *format);
     if (get) return SearchInteraction(ctx, request, *format, Target{}, "");
     return MethodNotAllowed(m, "GET, POST");
   }
@@ -137,8 +140,10 @@ Response RestApi::Handle(const Request& request) {
   }
   if (parts.size() == 1) {
     if (m == "POST") return CreateInteraction(ctx, request, *format, target);
+    if (m == "PUT") return ConditionalUpdateInteraction(ctx, request, *format, target);
+    if (m == "DELETE") return ConditionalDeleteInteraction(ctx, request, *format, target);
     if (get) return SearchInteraction(ctx, request, *format, target, "");
-    return MethodNotAllowed(m, "GET, HEAD, POST");
+    return MethodNotAllowed(m, "GET, HEAD, POST, PUT, DELETE");
   }
   if (parts[1] == "_history" && parts.size() == 2) {
     if (!get) return MethodNotAllowed(m, "GET, HEAD");
@@ -161,7 +166,7 @@ Response RestApi::Handle(const Request& request) {
     if (get) return ReadInteraction(ctx, request, *format, target);
     if (m == "PUT") return UpdateInteraction(ctx, request, *format, target);
     if (m == "DELETE") return DeleteInteraction(ctx, request, *format, target);
-    if (m == "PATCH") return NotYet("PATCH");
+    if (m == "PATCH") return PatchInteraction(ctx, request, *format, target);
     return MethodNotAllowed(m, "GET, HEAD, PUT, DELETE");
   }
   if (parts.size() == 3 && parts[2].front() == '$') {

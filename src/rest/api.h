@@ -31,6 +31,9 @@ struct RestOptions {
   // Serves the terminology operations and the CodeSystem, ValueSet and ConceptMap resources it
   // describes. Borrowed; optional (nullptr: those operations answer 404).
   terminology::TerminologyService* terminology = nullptr;
+  // Conditional delete (https://hl7.org/fhir/R4/http.html#3.1.0.7.1): how many matches one
+  // request may delete. 1: several matches are refused with 412.
+  int conditional_delete_limit = 1;
 };
 
 class RestApi {

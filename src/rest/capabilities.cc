@@ -81,7 +81,7 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
            "\",\"profile\":\"http://hl7.org/fhir/StructureDefinition/" + type +
            "\",\"interaction\":[{\"code\":\"read\"},{\"code\":\"vread\"},{\"code\":\"update\"},"
            "{\"code\":\"delete\"},{\"code\":\"history-instance\"},{\"code\":\"history-type\"},"
-           "{\"code\":\"create\"},{\"code\":\"search-type\"}],"
+           "{\"code\":\"create\"},{\"code\":\"search-type\"},{\"code\":\"patch\"}],"
            "\"versioning\":\"versioned-update\",\"readHistory\":true,"
            "\"updateCreate\":true,\"conditionalCreate\":false,\"conditionalRead\":"
            "\"full-support\",\"conditionalUpdate\":false,\"conditionalDelete\":"

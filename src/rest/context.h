@@ -2,12 +2,14 @@
 // file each).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "base/clock.h"
 #include "fhir/model/model.h"
 #include "rest/api.h"
+#include "json/parse.h"
 #include "rest/format.h"
 #include "rest/request.h"
 #include "store/store.h"
@@ -20,6 +22,8 @@ struct Context {
   Clock& clock;
   IdGenerator& ids;
   const fhir::Model& model;
+  // Routes a request as if it came over HTTP: batch entries and the reads of a transaction.
+  std::function<Response(const Request&)> dispatch;
 };
 
 // What routing found in the path.
@@ -53,12 +57,25 @@ Response UpdateInteraction(const Context& ctx, const Request& request, const Out
                            const Target& target);
 Response DeleteInteraction(const Context& ctx, const Request& request, const OutputFormat& format,
                            const Target& target);
+Response PatchInteraction(const Context& ctx, const Request& request, const OutputFormat& format,
+                          const Target& target);
 Response HistoryInteraction(const Context& ctx, const Request& request, const OutputFormat& format,
                             const Target& target);
 // [type]/$op and [type]/[id]/$op; `operation` includes the '$'.
 Response OperationInteraction(const Context& ctx, const Request& request,
                               const OutputFormat& format, const Target& target,
                               std::string_view operation);
+// The ids of the current resources of `type` matching `query` (a search, strict about unknown
+// parameters), at most `limit` of them; when there are more, a final "" stands for them.
+Result<std::vector<std::string>> FindMatches(const Context& ctx, const std::string& type,
+                                             const QueryList& query, int limit);
+// PUT [type]?query and DELETE [type]?query.
+Response ConditionalUpdateInteraction(const Context& ctx, const Request& request,
+                                      const OutputFormat& format, const Target& target);
+Response ConditionalDeleteInteraction(const Context& ctx, const Request& request,
+                                      const OutputFormat& format, const Target& target);
+// POST [base] with a batch or transaction Bundle.
+Response BundleInteraction(const Context& ctx, const Request& request, const OutputFormat& format);
 Response CapabilitiesInteraction(const Context& ctx, const Request& request,
                                  const OutputFormat& format);
 

@@ -7,18 +7,40 @@
 #include "rest/context.h"
 #include "rest/outcome.h"
 #include "rest/resource_json.h"
+#include "rest/url.h"
 
 namespace vesta::rest {
 
 Response CreateInteraction(const Context& ctx, const Request& request, const OutputFormat& format,
                            const Target& target) {
-  if (!request.Header("If-None-Exist").empty()) {
-    return ErrorResponse(Status(StatusCode::kNotSupported,
-                                "conditional create (If-None-Exist) is not supported yet"));
-  }
   if (Status s = CheckBodyContentType(request); !s.ok()) return ErrorResponse(s);
   Result<json::Document> doc = ParseResourceBody(request.body, target.type, ctx.model);
   if (!doc.ok()) return ErrorResponse(doc.status());
+  // Conditional create (https://hl7.org/fhir/R4/http.html#ccreate): "If-None-Exist: [search
+  // parameters]": no match: create; one match: ignore the POST and answer 200 OK; several: 412.
+  if (std::string_view ine = request.Header("If-None-Exist"); !ine.empty()) {
+    if (ine.front() == '?') ine.remove_prefix(1);
+    if (size_t q = ine.find('?'); q != std::string_view::npos) ine.remove_prefix(q + 1);
+    Result<QueryList> query = ParseQueryString(ine);
+    if (!query.ok()) return ErrorResponse(query.status());
+    Result<std::vector<std::string>> found = FindMatches(ctx, target.type, *query, 1);
+    if (!found.ok()) return ErrorResponse(found.status());
+    if (found->size() > 1) {
+      return ErrorResponse(Status(StatusCode::kPreconditionFailed,
+                                  "If-None-Exist matched more than one " + target.type));
+    }
+    if (found->size() == 1) {
+      Result<store::StoredVersion> existing = ctx.store.Read(target.type, (*found)[0]);
+      if (!existing.ok()) return ErrorResponse(existing.status());
+      Response r;
+      SetVersionHeaders(*existing, &r);
+      r.SetHeader("Location", BaseUrl(ctx, request) + "/" + target.type + "/" + existing->id +
+                                  "/_history/" + std::to_string(existing->version));
+      ApplyPrefer(request, format, existing->json,
+                  target.type + "/" + existing->id + " already matches; nothing created", &r);
+      return r;
+    }
+  }
   store::WriteOp op;
   op.kind = store::WriteKind::kCreate;
   op.type = target.type;

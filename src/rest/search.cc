@@ -119,7 +119,7 @@ Response SearchInteraction(const Context& ctx, const Request& request, const Out
   const std::string base = BaseUrl(ctx, request);
   std::string path = base;
   if (!compartment_patient.empty()) path += "/Patient/" + compartment_patient;
-  if (!target.type.empty()) path += "/" + target.type;
+  path += "/" + target.type;  // system search: [base]/?_type=...
   std::string carried;
   for (const auto& [name, value] : page->used_params) {
     carried += (carried.empty() ? "" : "&") + PercentEncode(name) + "=" + PercentEncode(value);

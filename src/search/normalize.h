@@ -8,9 +8,9 @@
 
 namespace vesta::search {
 
-// Lower-cases and removes accents from Latin letters (U+00C0..U+017F fold to their base letter;
-// ß → ss, æ → ae, œ → oe); other characters are kept, whitespace runs become one space and the
-// ends are trimmed. Malformed UTF-8 bytes are kept as they are.
+// Lower-cases and removes accents from Latin letters (U+00C0..U+017F fold to their base
+// letter; ß → ss, æ → ae, œ → oe); other characters are kept, whitespace runs become one space
+// and the ends are trimmed. Malformed UTF-8 bytes are kept as they are.
 std::string NormalizeString(std::string_view s);
 
 // The smallest string greater than every string that starts with `prefix` (for the range

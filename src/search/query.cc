@@ -274,6 +274,7 @@ class Planner {
     if (p->type != ParamType::kReference) {
       return Bad(head, "only reference parameters can be chained");
     }
+    if (depth == 0) priority_ = 1;  // usually narrow: a name, an identifier
     std::vector<std::string> targets;
     if (!target.empty()) {
       targets.emplace_back(target);
@@ -614,17 +615,16 @@ class Planner {
       s->Arg(id);
       return Status::Ok();
     }
-    // An id alone: any of the parameter's target types.
-    *s << " AND target_type IN (";
-    if (p.targets.empty()) {
-      *s << "SELECT DISTINCT type FROM search_resource";
-    } else {
+    // An id alone: any of the parameter's target types (each one an index lookup).
+    if (!p.targets.empty()) {
+      *s << " AND target_type IN (";
       for (size_t i = 0; i < p.targets.size(); ++i) {
         if (i > 0) *s << ", ";
         s->Arg(p.targets[i]);
       }
+      *s << ")";
     }
-    *s << ") AND target_id = ";
+    *s << " AND target_id = ";
     s->Arg(id);
     return Status::Ok();
   }

@@ -12,6 +12,10 @@
 #include "base/status.h"
 #include "fhir/fhirpath/value.h"
 
+namespace vesta::fhir {
+struct StructInfo;
+}
+
 namespace vesta::fhirpath::internal {
 
 enum class Op : uint8_t {
@@ -76,6 +80,9 @@ struct Node {
   std::vector<std::unique_ptr<Node>> args;
   Item literal;
   TypeSpec type;
+  // For a kMember whose name is a type in the model (`Patient` in `Patient.name`), that type;
+  // looked up once when the expression is compiled.
+  const fhir::StructInfo* named_type = nullptr;
 };
 
 // Parses `text` into a tree. Errors are kInvalid Statuses naming the offset.

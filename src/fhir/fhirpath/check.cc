@@ -46,8 +46,8 @@ StaticType FromTypeRef(const fhir::TypeRef& t) {
 StaticType FromTypeSpec(const TypeSpec& ts) {
   if (ts.ns == "System") return StaticType::Unknown();
   const fhir::StructInfo* st = R4().FindStruct(ts.name);
-  if (st == nullptr || st->kind == fhir::TypeKind::kPrimitive ||
-      ts.name == "Resource" || ts.name == "DomainResource") {
+  if (st == nullptr || st->kind == fhir::TypeKind::kPrimitive || ts.name == "Resource" ||
+      ts.name == "DomainResource") {
     return StaticType::Unknown();
   }
   return StaticType::Of(st->name, st);
@@ -176,8 +176,13 @@ class Checker {
     }
     bool iterates = false;
     switch (n.fn) {
-      case Fn::kWhere: case Fn::kSelect: case Fn::kAll: case Fn::kExists: case Fn::kRepeat:
-      case Fn::kSort: case Fn::kAggregate:
+      case Fn::kWhere:
+      case Fn::kSelect:
+      case Fn::kAll:
+      case Fn::kExists:
+      case Fn::kRepeat:
+      case Fn::kSort:
+      case Fn::kAggregate:
         iterates = true;
         break;
       default:
@@ -205,23 +210,35 @@ class Checker {
       return Error(*n.args[0], "the iif() criterion must be a Boolean");
     }
     switch (n.fn) {
-      case Fn::kFirst: case Fn::kLast: case Fn::kTail: case Fn::kSkip: case Fn::kTake:
+      case Fn::kFirst:
+      case Fn::kLast:
+      case Fn::kTail:
+      case Fn::kSkip:
+      case Fn::kTake:
         if (in.unordered && options_.check_ordered_functions) {
           return Error(n, n.name + "() on an unordered collection");
         }
         return in;
-      case Fn::kWhere: case Fn::kSingle: case Fn::kDistinct: case Fn::kTrace:
-      case Fn::kIntersect: case Fn::kExclude: case Fn::kSort:
+      case Fn::kWhere:
+      case Fn::kSingle:
+      case Fn::kDistinct:
+      case Fn::kTrace:
+      case Fn::kIntersect:
+      case Fn::kExclude:
+      case Fn::kSort:
         return in;
       case Fn::kSelect:
         return arg_types.empty() ? StaticType::Unknown() : arg_types[0];
-      case Fn::kAs: case Fn::kOfType:
+      case Fn::kAs:
+      case Fn::kOfType:
         return FromTypeSpec(n.type);
-      case Fn::kUnion: case Fn::kCombine:
+      case Fn::kUnion:
+      case Fn::kCombine:
         return Union(in, arg_types[0]);
       case Fn::kIif:
         return arg_types.size() == 3 ? Union(arg_types[1], arg_types[2]) : arg_types[1];
-      case Fn::kChildren: case Fn::kDescendants: {
+      case Fn::kChildren:
+      case Fn::kDescendants: {
         StaticType t;
         t.unordered = true;
         return t;

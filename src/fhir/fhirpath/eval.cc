@@ -13,7 +13,9 @@ namespace {
 
 constexpr int kMaxDepth = 400;
 
-bool IsNumber(const Item& i) { return i.kind == ItemKind::kInteger || i.kind == ItemKind::kDecimal; }
+bool IsNumber(const Item& i) {
+  return i.kind == ItemKind::kInteger || i.kind == ItemKind::kDecimal;
+}
 Decimal AsDecimal(const Item& i) {
   return i.kind == ItemKind::kInteger ? Decimal::FromInt(i.as_int()) : i.as_decimal();
 }
@@ -31,8 +33,9 @@ Status Evaluator::Error(const Node& n, const std::string& what) const {
 // (http://hl7.org/fhirpath/N1/#singleton-evaluation-of-collections): -1 empty, 0 false, 1 true.
 Result<int> BoolOf(const Evaluator& ev, const Node& n, Items c) {
   if (c.empty()) return -1;
-  if (c.size() > 1) return ev.Error(n, "expected a single Boolean but found " +
-                                           std::to_string(c.size()) + " items");
+  if (c.size() > 1)
+    return ev.Error(n,
+                    "expected a single Boolean but found " + std::to_string(c.size()) + " items");
   const Item& i = c[0];
   if (i.kind == ItemKind::kBoolean) return i.as_bool() ? 1 : 0;
   if (i.is_node() && i.node && i.node->is_bool()) return i.node->bool_value() ? 1 : 0;
@@ -104,20 +107,21 @@ Result<Collection> Evaluator::EvalNode(const Node& n, const Frame& f) {
       Collection out;
       if (n.target == nullptr) {
         Items focus = f.focus;
-        if (!n.name.empty() && std::isupper(static_cast<unsigned char>(n.name[0]))) {
+        if (n.named_type != nullptr) {
           // A type name at the start of a path selects the context when it is of that type
           // (http://hl7.org/fhirpath/N1/#path-selection).
-          TypeSpec ts{"", n.name};
-          bool any = false;
           for (const Item& i : focus) {
-            if (i.is_node() && IsType(i, ts)) {
+            if (i.is_node() && (i.structure == n.named_type || IsType(i, n.type))) {
               out.push_back(i);
-              any = true;
             }
           }
-          if (any || R4().FindStruct(n.name) != nullptr) return out;
+          return out;
         }
         for (const Item& i : focus) Member(i, n.name, n.json_name_ext, &out);
+        return out;
+      }
+      if (n.target->kind == NodeKind::kThis) {  // $this.name: no copy of the focus
+        for (const Item& i : f.focus) Member(i, n.name, n.json_name_ext, &out);
         return out;
       }
       ASSIGN_OR_RETURN(Collection in, Eval(*n.target, f));
@@ -125,7 +129,18 @@ Result<Collection> Evaluator::EvalNode(const Node& n, const Frame& f) {
       return out;
     }
     case NodeKind::kFunction: {
-      if (n.target == nullptr) return CallFunction(n, f.focus, f);
+      if (n.fn == Fn::kOfType && n.target != nullptr && n.target->kind == NodeKind::kFunction &&
+          n.target->fn == Fn::kDescendants) {
+        const Node& d = *n.target;
+        if (d.target == nullptr || d.target->kind == NodeKind::kThis) {
+          return Descendants(d, f.focus, &n.type);
+        }
+        ASSIGN_OR_RETURN(Collection in, Eval(*d.target, f));
+        return Descendants(d, in, &n.type);
+      }
+      if (n.target == nullptr || n.target->kind == NodeKind::kThis) {
+        return CallFunction(n, f.focus, f);
+      }
       ASSIGN_OR_RETURN(Collection in, Eval(*n.target, f));
       return CallFunction(n, in, f);
     }
@@ -144,8 +159,9 @@ Result<Collection> Evaluator::EvalNode(const Node& n, const Frame& f) {
     case NodeKind::kNegate: {
       ASSIGN_OR_RETURN(Collection in, Eval(*n.target, f));
       if (in.empty()) return Collection{};
-      if (in.size() > 1) return Error(n, "unary " + std::string(n.op == Op::kSub ? "-" : "+") +
-                                             " needs a single item");
+      if (in.size() > 1)
+        return Error(n,
+                     "unary " + std::string(n.op == Op::kSub ? "-" : "+") + " needs a single item");
       Item v;
       if (!ToSystem(in[0], &v)) return Error(n, "unary minus needs a number or quantity");
       if (n.op == Op::kAdd) {
@@ -154,7 +170,10 @@ Result<Collection> Evaluator::EvalNode(const Node& n, const Frame& f) {
         }
         return Collection{v};
       }
-      if (v.kind == ItemKind::kInteger) return Collection{Item::Integer(-v.as_int())};
+      if (v.kind == ItemKind::kInteger) {
+        if (v.as_int() == INT64_MIN) return Collection{};  // overflow: empty, as for + - *
+        return Collection{Item::Integer(-v.as_int())};
+      }
       if (v.kind == ItemKind::kDecimal) {
         Decimal d = v.as_decimal();
         d.mantissa = -d.mantissa;
@@ -221,10 +240,18 @@ bool Arith(Op op, const Item& x, const Item& y, Collection* out, std::string* er
     Decimal a = AsDecimal(x), b = AsDecimal(y), r;
     bool ok = true;
     switch (op) {
-      case Op::kAdd: ok = DecimalAdd(a, b, &r); break;
-      case Op::kSub: ok = DecimalSub(a, b, &r); break;
-      case Op::kMul: ok = DecimalMul(a, b, &r); break;
-      case Op::kDiv: ok = DecimalDiv(a, b, &r); break;
+      case Op::kAdd:
+        ok = DecimalAdd(a, b, &r);
+        break;
+      case Op::kSub:
+        ok = DecimalSub(a, b, &r);
+        break;
+      case Op::kMul:
+        ok = DecimalMul(a, b, &r);
+        break;
+      case Op::kDiv:
+        ok = DecimalDiv(a, b, &r);
+        break;
       case Op::kDivInt: {
         Decimal q;
         if (!DecimalDiv(a, b, &q)) return true;
@@ -353,14 +380,8 @@ Result<Collection> Evaluator::Binary(const Node& n, const Frame& f) {
   ASSIGN_OR_RETURN(Collection lc, Eval(*n.target, f));
   ASSIGN_OR_RETURN(Collection rc, Eval(*n.args[0], f));
   switch (op) {
-    case Op::kUnion: {
-      Collection out;
-      out.reserve(lc.size() + rc.size());
-      UniqueCollector unique(&out);
-      for (const Item& i : lc) unique.Add(i);
-      for (const Item& i : rc) unique.Add(i);
-      return out;
-    }
+    case Op::kUnion:
+      return Union(std::move(lc), rc);
     case Op::kEq:
     case Op::kNe: {
       std::optional<bool> e = CollectionEquals(lc, rc);
@@ -435,14 +456,12 @@ Result<Expression> Expression::Compile(std::string_view text, const CompileOptio
   return e;
 }
 
-Result<Collection> Expression::Evaluate(const json::Value& resource,
-                                        const Environment& env) const {
+Result<Collection> Expression::Evaluate(const json::Value& resource, const Environment& env) const {
   Collection context{ResourceItem(resource)};
   return Evaluate(context, &resource, env);
 }
 
-Result<Collection> Expression::Evaluate(const Collection& context,
-                                        const json::Value* root_resource,
+Result<Collection> Expression::Evaluate(const Collection& context, const json::Value* root_resource,
                                         const Environment& env) const {
   internal::Evaluator ev(env, context, root_resource);
   internal::Frame f{internal::Items(context), -1, nullptr};

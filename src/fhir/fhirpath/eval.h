@@ -38,6 +38,9 @@ class Evaluator {
   // exhausting memory.
   Result<Collection> Eval(const Node& n, const Frame& f);
   Result<Collection> CallFunction(const Node& n, Items input, const Frame& f);
+  // descendants() of `input`; with `of_type`, only the items of that type (the shape
+  // descendants().ofType(T), walked without building every descendant's collection first).
+  Result<Collection> Descendants(const Node& n, Items input, const TypeSpec* of_type);
   Status Error(const Node& n, const std::string& what) const;
 
  private:
@@ -89,6 +92,8 @@ class UniqueCollector {
   Collection* out_;
   std::unordered_multimap<size_t, size_t> index_;
 };
+// The union of two collections without duplicates (http://hl7.org/fhirpath/N1/#union-collections).
+Collection Union(Collection a, std::span<const Item> b);
 // Equivalence (~) (http://hl7.org/fhirpath/N1/#equivalent).
 bool ItemEquivalent(const Item& a, const Item& b);
 // Ordering: sets *cmp; returns false when not comparable (error), and *empty when the result is

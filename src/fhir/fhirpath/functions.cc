@@ -38,7 +38,9 @@ namespace {
 using B = Collection;
 Collection Bool(bool b) { return Collection{Item::Boolean(b)}; }
 
-bool IsNumber(const Item& i) { return i.kind == ItemKind::kInteger || i.kind == ItemKind::kDecimal; }
+bool IsNumber(const Item& i) {
+  return i.kind == ItemKind::kInteger || i.kind == ItemKind::kDecimal;
+}
 Decimal AsDecimal(const Item& i) {
   return i.kind == ItemKind::kInteger ? Decimal::FromInt(i.as_int()) : i.as_decimal();
 }
@@ -57,8 +59,8 @@ const json::Value* TypeInfoNode(std::string_view ns, std::string_view name) {
   std::lock_guard<std::mutex> lock(mu);
   auto it = table.find(key);
   if (it == table.end()) {
-    std::string text = "{\"namespace\":\"" + std::string(ns) + "\",\"name\":\"" +
-                       std::string(name) + "\"}";
+    std::string text =
+        "{\"namespace\":\"" + std::string(ns) + "\",\"name\":\"" + std::string(name) + "\"}";
     Result<json::Document> doc = json::Parse(text);
     if (!doc.ok()) return nullptr;
     it = table.emplace(key, std::move(doc).value()).first;
@@ -251,7 +253,8 @@ std::optional<Item> ToTimeValue(const Item& x) {
   return std::nullopt;
 }
 
-// --- Boundaries: http://hl7.org/fhirpath/2.0.0/#lowboundaryprecision-integer-decimal--date--datetime--time
+// --- Boundaries:
+// http://hl7.org/fhirpath/2.0.0/#lowboundaryprecision-integer-decimal--date--datetime--time
 
 std::optional<Decimal> DecimalBoundary(const Decimal& v, int precision, bool high) {
   if (precision < 0 || precision > 28) return std::nullopt;
@@ -287,20 +290,31 @@ std::optional<Decimal> DecimalBoundary(const Decimal& v, int precision, bool hig
 int TemporalPrecisionDigits(const Temporal& t) {
   if (t.kind == TemporalKind::kTime) {
     switch (t.precision) {
-      case Precision::kHour: return 2;
-      case Precision::kMinute: return 4;
-      case Precision::kSecond: return 6;
-      default: return 9;
+      case Precision::kHour:
+        return 2;
+      case Precision::kMinute:
+        return 4;
+      case Precision::kSecond:
+        return 6;
+      default:
+        return 9;
     }
   }
   switch (t.precision) {
-    case Precision::kYear: return 4;
-    case Precision::kMonth: return 6;
-    case Precision::kDay: return 8;
-    case Precision::kHour: return 10;
-    case Precision::kMinute: return 12;
-    case Precision::kSecond: return 14;
-    default: return 17;
+    case Precision::kYear:
+      return 4;
+    case Precision::kMonth:
+      return 6;
+    case Precision::kDay:
+      return 8;
+    case Precision::kHour:
+      return 10;
+    case Precision::kMinute:
+      return 12;
+    case Precision::kSecond:
+      return 14;
+    default:
+      return 17;
   }
 }
 
@@ -309,22 +323,46 @@ std::optional<Temporal> TemporalBoundary(const Temporal& in, int digits, bool hi
   Precision p;
   if (t.kind == TemporalKind::kTime) {
     switch (digits) {
-      case 2: p = Precision::kHour; break;
-      case 4: p = Precision::kMinute; break;
-      case 6: p = Precision::kSecond; break;
-      case 9: p = Precision::kMillisecond; break;
-      default: return std::nullopt;
+      case 2:
+        p = Precision::kHour;
+        break;
+      case 4:
+        p = Precision::kMinute;
+        break;
+      case 6:
+        p = Precision::kSecond;
+        break;
+      case 9:
+        p = Precision::kMillisecond;
+        break;
+      default:
+        return std::nullopt;
     }
   } else {
     switch (digits) {
-      case 4: p = Precision::kYear; break;
-      case 6: p = Precision::kMonth; break;
-      case 8: p = Precision::kDay; break;
-      case 10: p = Precision::kHour; break;
-      case 12: p = Precision::kMinute; break;
-      case 14: p = Precision::kSecond; break;
-      case 17: p = Precision::kMillisecond; break;
-      default: return std::nullopt;
+      case 4:
+        p = Precision::kYear;
+        break;
+      case 6:
+        p = Precision::kMonth;
+        break;
+      case 8:
+        p = Precision::kDay;
+        break;
+      case 10:
+        p = Precision::kHour;
+        break;
+      case 12:
+        p = Precision::kMinute;
+        break;
+      case 14:
+        p = Precision::kSecond;
+        break;
+      case 17:
+        p = Precision::kMillisecond;
+        break;
+      default:
+        return std::nullopt;
     }
     if (t.kind == TemporalKind::kDate && p > Precision::kDay) return std::nullopt;
   }
@@ -387,13 +425,20 @@ std::optional<std::string> Unbase64(std::string_view in) {
   int bits = 0;
   for (char c : in) {
     int d;
-    if (c >= 'A' && c <= 'Z') d = c - 'A';
-    else if (c >= 'a' && c <= 'z') d = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') d = c - '0' + 52;
-    else if (c == '+' || c == '-') d = 62;
-    else if (c == '/' || c == '_') d = 63;
-    else if (c == '=') break;
-    else return std::nullopt;
+    if (c >= 'A' && c <= 'Z')
+      d = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      d = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      d = c - '0' + 52;
+    else if (c == '+' || c == '-')
+      d = 62;
+    else if (c == '/' || c == '_')
+      d = 63;
+    else if (c == '=')
+      break;
+    else
+      return std::nullopt;
     v = (v << 6) | static_cast<unsigned>(d);
     bits += 6;
     if (bits >= 8) {
@@ -434,12 +479,23 @@ std::string HtmlEscape(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -452,8 +508,12 @@ std::string HtmlUnescape(std::string_view s) {
       size_t semi = s.find(';', i);
       if (semi != std::string_view::npos) {
         std::string_view ent = s.substr(i + 1, semi - i - 1);
-        const char* rep = ent == "lt" ? "<" : ent == "gt" ? ">" : ent == "amp" ? "&"
-                        : ent == "quot" ? "\"" : ent == "#39" || ent == "apos" ? "'" : nullptr;
+        const char* rep = ent == "lt"                     ? "<"
+                          : ent == "gt"                   ? ">"
+                          : ent == "amp"                  ? "&"
+                          : ent == "quot"                 ? "\""
+                          : ent == "#39" || ent == "apos" ? "'"
+                                                          : nullptr;
         if (rep != nullptr) {
           out += rep;
           i = semi;
@@ -470,12 +530,23 @@ std::string JsonEscape(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default: out += c;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -617,8 +688,35 @@ std::string DotAll(std::string_view re) {
   return out;
 }
 
-
 }  // namespace
+
+Result<Collection> Evaluator::Descendants(const Node& n, Items input, const TypeSpec* of_type) {
+  // Breadth first over a per-thread queue that keeps its capacity between evaluations (the walk
+  // evaluates no sub-expression, so it never re-enters itself).
+  static thread_local Collection queue;
+  struct Clear {
+    ~Clear() { queue.clear(); }
+  } clear_on_exit;
+  queue.clear();
+  for (const Item& i : input) Children(i, &queue);
+  const size_t kLimit = 1000000;
+  for (size_t k = 0; k < queue.size(); ++k) {
+    if (!queue[k].is_node()) continue;
+    Item cur;  // a light copy: `queue` may reallocate while children are appended
+    cur.node = queue[k].node;
+    cur.extension_part = queue[k].extension_part;
+    cur.fhir_type = queue[k].fhir_type;
+    cur.structure = queue[k].structure;
+    Children(cur, &queue);
+    if (queue.size() > kLimit) return Error(n, "descendants() produced too many items");
+  }
+  if (of_type == nullptr) return Collection(queue.begin(), queue.end());
+  Collection out;
+  for (Item& i : queue) {
+    if (IsType(i, *of_type, TypeMatch::kExactPrimitive)) out.push_back(std::move(i));
+  }
+  return out;
+}
 
 Result<Collection> Evaluator::CallFunction(const Node& n, Items input, const Frame& f) {
   auto all_input = [&] { return Collection(input.begin(), input.end()); };
@@ -732,9 +830,7 @@ Result<Collection> Evaluator::CallFunction(const Node& n, Items input, const Fra
       return Collection{Item::Integer(static_cast<int64_t>(input.size()))};
     case Fn::kDistinct:
     case Fn::kIsDistinct: {
-      Collection out;
-      UniqueCollector unique(&out);
-      for (const Item& i : input) unique.Add(i);
+      Collection out = Union(Collection{}, input);
       if (n.fn == Fn::kIsDistinct) return Bool(out.size() == input.size());
       return out;
     }
@@ -784,7 +880,8 @@ Result<Collection> Evaluator::CallFunction(const Node& n, Items input, const Fra
 
     // --- Subsetting: http://hl7.org/fhirpath/N1/#subsetting ---
     case Fn::kSingle:
-      if (input.size() > 1) return Error(n, "single() on " + std::to_string(input.size()) + " items");
+      if (input.size() > 1)
+        return Error(n, "single() on " + std::to_string(input.size()) + " items");
       return all_input();
     case Fn::kFirst:
       if (input.empty()) return Collection{};
@@ -841,11 +938,7 @@ Result<Collection> Evaluator::CallFunction(const Node& n, Items input, const Fra
         out.insert(out.end(), other.begin(), other.end());
         return out;
       }
-      Collection out;
-      UniqueCollector unique(&out);
-      for (const Item& i : input) unique.Add(i);
-      for (const Item& i : other) unique.Add(i);
-      return out;
+      return Union(all_input(), other);
     }
 
     // --- Conversion ---
@@ -1013,8 +1106,8 @@ Result<Collection> Evaluator::CallFunction(const Node& n, Items input, const Fra
             return Error(n, n.name + "(): pattern or string too long for a regular expression");
           }
           if (!SafePattern(a)) {
-            return Error(n, n.name + "(): nested or stacked quantifiers are not supported in '" +
-                                a + "'");
+            return Error(
+                n, n.name + "(): nested or stacked quantifiers are not supported in '" + a + "'");
           }
           if (n.fn == Fn::kReplaceMatches && a.empty()) {
             return Collection{Item::String(std::string(s))};
@@ -1036,9 +1129,12 @@ Result<Collection> Evaluator::CallFunction(const Node& n, Items input, const Fra
           for (size_t i = 0; i < s.size();) {
             size_t len = 1;
             unsigned char c = static_cast<unsigned char>(s[i]);
-            if (c >= 0xF0) len = 4;
-            else if (c >= 0xE0) len = 3;
-            else if (c >= 0xC0) len = 2;
+            if (c >= 0xF0)
+              len = 4;
+            else if (c >= 0xE0)
+              len = 3;
+            else if (c >= 0xC0)
+              len = 2;
             out.push_back(Item::String(std::string(s.substr(i, len))));
             i += len;
           }
@@ -1146,15 +1242,20 @@ Result<Collection> Evaluator::CallFunction(const Node& n, Items input, const Fra
       };
       switch (n.fn) {
         case Fn::kAbs:
-          if (x.kind == ItemKind::kInteger) return Collection{Item::Integer(std::llabs(x.as_int()))};
+          if (x.kind == ItemKind::kInteger) {
+            if (x.as_int() == INT64_MIN) return Collection{};  // overflow: empty
+            return Collection{Item::Integer(std::llabs(x.as_int()))};
+          }
           if (d.mantissa < 0) d.mantissa = -d.mantissa;
           return Collection{Item::Dec(d)};
         case Fn::kCeiling:
         case Fn::kFloor:
         case Fn::kTruncate: {
           if (x.kind == ItemKind::kInteger) return Collection{x};
-          double r = n.fn == Fn::kCeiling ? std::ceil(v) : n.fn == Fn::kFloor ? std::floor(v)
-                                                                             : std::trunc(v);
+          double r = n.fn == Fn::kCeiling ? std::ceil(v)
+                     : n.fn == Fn::kFloor ? std::floor(v)
+                                          : std::trunc(v);
+          if (!(std::fabs(r) < 9.2e18)) return Collection{};  // out of Integer range
           return Collection{Item::Integer(static_cast<int64_t>(r))};
         }
         case Fn::kExp:
@@ -1214,23 +1315,8 @@ Result<Collection> Evaluator::CallFunction(const Node& n, Items input, const Fra
       for (const Item& i : input) Children(i, &out);
       return out;
     }
-    case Fn::kDescendants: {
-      // Breadth first, appending to the output as it is walked.
-      Collection out;
-      for (const Item& i : input) Children(i, &out);
-      const size_t kLimit = 1000000;
-      for (size_t k = 0; k < out.size(); ++k) {
-        if (!out[k].is_node()) continue;
-        Item cur;  // a light copy: `out` may reallocate while children are appended
-        cur.node = out[k].node;
-        cur.extension_part = out[k].extension_part;
-        cur.fhir_type = out[k].fhir_type;
-        cur.structure = out[k].structure;
-        Children(cur, &out);
-        if (out.size() > kLimit) return Error(n, "descendants() produced too many items");
-      }
-      return out;
-    }
+    case Fn::kDescendants:
+      return Descendants(n, input, nullptr);
 
     // --- Utility ---
     case Fn::kTrace: {
@@ -1367,8 +1453,7 @@ Result<Collection> Evaluator::CallFunction(const Node& n, Items input, const Fra
       if (!has) return Collection{};
       if (x.kind == ItemKind::kDecimal) return Collection{Item::Integer(x.as_decimal().scale)};
       if (x.kind == ItemKind::kInteger) return Collection{Item::Integer(0)};
-      if (x.kind == ItemKind::kDate || x.kind == ItemKind::kDateTime ||
-          x.kind == ItemKind::kTime) {
+      if (x.kind == ItemKind::kDate || x.kind == ItemKind::kDateTime || x.kind == ItemKind::kTime) {
         return Collection{Item::Integer(TemporalPrecisionDigits(x.as_temporal()))};
       }
       return Error(n, "precision() needs a decimal or date/time");
@@ -1395,12 +1480,12 @@ Result<Collection> Evaluator::CallFunction(const Node& n, Items input, const Fra
         }
         return Collection{Item::Dec(*r)};
       }
-      if (x.kind == ItemKind::kDate || x.kind == ItemKind::kDateTime ||
-          x.kind == ItemKind::kTime) {
+      if (x.kind == ItemKind::kDate || x.kind == ItemKind::kDateTime || x.kind == ItemKind::kTime) {
         const Temporal& t = x.as_temporal();
         int digits = has_p ? static_cast<int>(p)
-                           : (t.kind == TemporalKind::kDate ? 8
-                              : t.kind == TemporalKind::kTime ? 9 : 17);
+                           : (t.kind == TemporalKind::kDate   ? 8
+                              : t.kind == TemporalKind::kTime ? 9
+                                                              : 17);
         std::optional<Temporal> r = TemporalBoundary(t, digits, high);
         if (!r) return Collection{};
         return Collection{Item::Time(*r)};
@@ -1500,9 +1585,9 @@ Result<Collection> Evaluator::CallFunction(const Node& n, Items input, const Fra
         s = input[0].node->string_value();
       }
       std::string low = Lower(std::string(s));
-      for (const char* bad : {"<script", "<form", "<iframe", "<object", "<embed", "<applet",
-                              "<base", "<link", "<meta", "javascript:", " onclick", " onload",
-                              " onerror", " onmouse"}) {
+      for (const char* bad :
+           {"<script", "<form", "<iframe", "<object", "<embed", "<applet", "<base", "<link",
+            "<meta", "javascript:", " onclick", " onload", " onerror", " onmouse"}) {
         if (low.find(bad) != std::string::npos) return Bool(false);
       }
       return Bool(low.find("<div") != std::string::npos);

@@ -8,6 +8,7 @@
 
 namespace vesta::fhirpath::internal {
 
+// clang-format off
 #define VESTA_FHIRPATH_FUNCTIONS(X)                                                       \
   X(kEmpty, "empty", 0, 0) X(kExists, "exists", 0, 1) X(kAll, "all", 1, 1)                \
   X(kAllTrue, "allTrue", 0, 0) X(kAnyTrue, "anyTrue", 0, 0) X(kAllFalse, "allFalse", 0, 0) \
@@ -50,6 +51,7 @@ namespace vesta::fhirpath::internal {
   X(kSubsumedBy, "subsumedBy", 1, 1) X(kElementDefinition, "elementDefinition", 0, 0)     \
   X(kSlice, "slice", 2, 2) X(kCheckModifiers, "checkModifiers", 1, 1)                     \
   X(kDefineVariable, "defineVariable", 1, 2)
+// clang-format on
 
 enum class Fn : uint8_t {
 #define VESTA_FN_ENUM(id, name, lo, hi) id,

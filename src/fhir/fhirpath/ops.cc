@@ -16,63 +16,92 @@ const fhir::Model& R4() { return fhir::Model::R4(); }
 
 namespace {
 
-// Per-thread direct-mapped caches in front of the model's hash maps: the same few type names are
-// looked up for every node. Slots are picked from the name's address (cheap) and confirmed by
-// content, so a stale slot can only miss, never answer wrongly.
-size_t Slot(const void* p, size_t n) { return (reinterpret_cast<uintptr_t>(p) >> 3) % n; }
+// Per-thread memo tables in front of the model's lookups: the same few (structure, name) pairs
+// are asked about for every node. Keys are content (names from JSON documents live anywhere), and
+// a table that grows past kMaxEntries (a stream of documents with random keys) starts over.
+struct MemoKey {
+  const void* scope = nullptr;
+  std::string_view a, b;
+};
+
+struct StoredKey {
+  const void* scope;
+  std::string a, b;
+};
+
+struct MemoHash {
+  using is_transparent = void;
+  size_t operator()(const MemoKey& k) const {
+    // The scope's address, and the length and a few letters of each name: cheap, and enough to
+    // tell apart the element and type names of a structure (equal keys are confirmed anyway).
+    size_t h = reinterpret_cast<uintptr_t>(k.scope) >> 4;
+    for (std::string_view s : {k.a, k.b}) {
+      h = h * 31 + s.size();
+      if (s.empty()) continue;
+      h = h * 131 + static_cast<unsigned char>(s[0]);
+      h = h * 131 + static_cast<unsigned char>(s[s.size() / 2]);
+      h = h * 131 + static_cast<unsigned char>(s.back());
+    }
+    return h * 0x9E3779B97F4A7C15ull;
+  }
+  size_t operator()(const StoredKey& k) const { return (*this)(MemoKey{k.scope, k.a, k.b}); }
+};
+
+struct MemoEq {
+  using is_transparent = void;
+  static MemoKey View(const MemoKey& k) { return k; }
+  static MemoKey View(const StoredKey& k) { return MemoKey{k.scope, k.a, k.b}; }
+  template <typename X, typename Y>
+  bool operator()(const X& x, const Y& y) const {
+    MemoKey u = View(x), v = View(y);
+    return u.scope == v.scope && u.a == v.a && u.b == v.b;
+  }
+};
+
+// Returns the memoised value for `key`, computing it with `compute()` the first time.
+template <typename V, typename F>
+const V& Memo(std::unordered_map<StoredKey, V, MemoHash, MemoEq>& table, const MemoKey& key,
+              F compute) {
+  constexpr size_t kMaxEntries = 1 << 16;
+  auto it = table.find(key);
+  if (it != table.end()) return it->second;
+  if (table.size() >= kMaxEntries) table.clear();
+  return table
+      .emplace(StoredKey{key.scope, std::string(key.a), std::string(key.b)}, compute())
+      .first->second;
+}
+
+template <typename V>
+using MemoTable = std::unordered_map<StoredKey, V, MemoHash, MemoEq>;
 
 const fhir::StructInfo* CachedStruct(std::string_view name) {
-  struct Entry {
-    std::string key;
-    const fhir::StructInfo* value = nullptr;
-  };
-  static thread_local Entry cache[512];
-  Entry& e = cache[Slot(name.data(), 512)];
-  if (e.key != name) {
-    e.key = std::string(name);
-    e.value = R4().FindStruct(name);
-  }
-  return e.value;
+  static thread_local MemoTable<const fhir::StructInfo*> table;
+  return Memo(table, MemoKey{nullptr, name, {}}, [&] { return R4().FindStruct(name); });
 }
 
 bool CachedIsA(std::string_view type, std::string_view ancestor) {
-  struct Entry {
-    std::string type, ancestor;
-    bool value = false;
-  };
-  static thread_local Entry cache[512];
-  Entry& e = cache[(Slot(type.data(), 512) + 7 * Slot(ancestor.data(), 512)) % 512];
-  if (e.type != type || e.ancestor != ancestor) {
-    e.type = std::string(type);
-    e.ancestor = std::string(ancestor);
-    e.value = R4().IsA(type, ancestor);
-  }
-  return e.value;
+  static thread_local MemoTable<bool> table;
+  return Memo(table, MemoKey{nullptr, type, ancestor}, [&] { return R4().IsA(type, ancestor); });
 }
 
 // StructInfo::Match for JSON member names, cached per thread: every node of a type asks about the
 // same few names.
-fhir::ElementMatch CachedMatch(const fhir::StructInfo* st, std::string_view key) {
-  struct Entry {
-    const fhir::StructInfo* st = nullptr;
-    std::string key;
-    fhir::ElementMatch value;
-  };
-  static thread_local Entry cache[1024];
-  size_t h = reinterpret_cast<uintptr_t>(st) >> 4;
-  h = h * 31 + key.size();
-  if (!key.empty()) h = h * 131 + static_cast<unsigned char>(key[0]);
-  if (key.size() > 2) {
-    h = h * 131 + static_cast<unsigned char>(key[key.size() / 2]);
-    h = h * 131 + static_cast<unsigned char>(key.back());
-  }
-  Entry& e = cache[h % 1024];
-  if (e.st != st || e.key != key) {
-    e.st = st;
-    e.key = std::string(key);
-    e.value = st->Match(key);
-  }
-  return e.value;
+struct MemberType {
+  fhir::ElementMatch match;
+  // The structure of the matched type: the TypeRef's own, else the named type's (looked up
+  // once here rather than for every node).
+  const fhir::StructInfo* structure = nullptr;
+};
+
+MemberType CachedMatch(const fhir::StructInfo* st, std::string_view key) {
+  static thread_local MemoTable<MemberType> table;
+  return Memo(table, MemoKey{st, key, {}}, [&] {
+    MemberType mt;
+    mt.match = st->Match(key);
+    const fhir::TypeRef* t = mt.match.type;
+    mt.structure = t == nullptr ? nullptr : t->structure ? t->structure : R4().FindStruct(t->code);
+    return mt;
+  });
 }
 
 }  // namespace
@@ -89,8 +118,8 @@ Item MakeNode(const json::Value* v, const json::Value* ext, std::string_view typ
   it.extension_part = ext;
   it.fhir_type = type;
   it.structure = structure;
-  if (v != nullptr && v->is_object() && (type.empty() || type == "Resource" ||
-                                         type == "DomainResource")) {
+  if (v != nullptr && v->is_object() &&
+      (type.empty() || type == "Resource" || type == "DomainResource")) {
     std::string_view rt = v->FindString("resourceType");
     if (!rt.empty()) {
       if (const fhir::StructInfo* s = R4().FindStruct(rt)) {
@@ -113,10 +142,12 @@ void AddValues(const json::Value* v, const json::Value* ext, std::string_view ty
   if (ext != nullptr && ext->is_null()) ext = nullptr;
   if (v == nullptr && ext == nullptr) return;
   if ((v && v->is_array()) || (ext && ext->is_array())) {
-    size_t n = std::max(v && v->is_array() ? v->size() : 0, ext && ext->is_array() ? ext->size() : 0);
+    size_t n =
+        std::max(v && v->is_array() ? v->size() : 0, ext && ext->is_array() ? ext->size() : 0);
     for (size_t i = 0; i < n; ++i) {
       const json::Value* vi = v && v->is_array() && i < v->size() ? &v->items()[i] : nullptr;
-      const json::Value* ei = ext && ext->is_array() && i < ext->size() ? &ext->items()[i] : nullptr;
+      const json::Value* ei =
+          ext && ext->is_array() && i < ext->size() ? &ext->items()[i] : nullptr;
       if (vi && vi->is_null()) vi = nullptr;
       if (ei && ei->is_null()) ei = nullptr;
       if (vi == nullptr && ei == nullptr) continue;
@@ -169,10 +200,9 @@ void Member(const Item& item, std::string_view name, std::string_view ext_name, 
     if (e->is_choice) {
       for (const json::Member& m : obj->members()) {
         if (m.key.size() <= name.size() || m.key.substr(0, name.size()) != name) continue;
-        fhir::ElementMatch match = CachedMatch(st, m.key);
-        if (match.element != e || match.type == nullptr) continue;
-        AddValues(&m.value, FindExtensionPart(obj, m.key), match.type->code,
-                  match.type->structure, out);
+        MemberType mt = CachedMatch(st, m.key);
+        if (mt.match.element != e || mt.match.type == nullptr) continue;
+        AddValues(&m.value, FindExtensionPart(obj, m.key), mt.match.type->code, mt.structure, out);
       }
       // A primitive choice that only has its `_name` part.
       for (const json::Member& m : obj->members()) {
@@ -218,7 +248,7 @@ void Children(const Item& item, Collection* out) {
       if (obj->Find(m.key.substr(1)) != nullptr) continue;
       std::string_view code;
       if (st != nullptr) {
-        fhir::ElementMatch match = CachedMatch(st, m.key.substr(1));
+        fhir::ElementMatch match = CachedMatch(st, m.key.substr(1)).match;
         if (match.type != nullptr) code = match.type->code;
       }
       AddValues(nullptr, &m.value, code, nullptr, out);
@@ -227,9 +257,9 @@ void Children(const Item& item, Collection* out) {
     const json::Value* ext = nullptr;
     if (has_underscore) ext = FindExtensionPart(obj, m.key);
     if (st != nullptr) {
-      fhir::ElementMatch match = CachedMatch(st, m.key);
-      if (match.type != nullptr) {
-        AddValues(&m.value, ext, match.type->code, match.type->structure, out);
+      MemberType mt = CachedMatch(st, m.key);
+      if (mt.match.type != nullptr) {
+        AddValues(&m.value, ext, mt.match.type->code, mt.structure, out);
         continue;
       }
     }
@@ -243,8 +273,8 @@ void Children(const Item& item, Collection* out) {
 
 namespace {
 
-const char* const kSystemTypes[] = {"Boolean", "Integer", "Decimal", "String", "Date",
-                                    "DateTime", "Time",   "Quantity", "Any"};
+const char* const kSystemTypes[] = {"Boolean",  "Integer", "Decimal",  "String", "Date",
+                                    "DateTime", "Time",    "Quantity", "Any"};
 
 bool IsSystemType(std::string_view n) {
   for (const char* s : kSystemTypes) {
@@ -260,15 +290,24 @@ bool IsFhirType(std::string_view n) {
 
 std::string_view SystemName(ItemKind k) {
   switch (k) {
-    case ItemKind::kBoolean: return "Boolean";
-    case ItemKind::kInteger: return "Integer";
-    case ItemKind::kDecimal: return "Decimal";
-    case ItemKind::kString: return "String";
-    case ItemKind::kDate: return "Date";
-    case ItemKind::kDateTime: return "DateTime";
-    case ItemKind::kTime: return "Time";
-    case ItemKind::kQuantity: return "Quantity";
-    case ItemKind::kNode: return "";
+    case ItemKind::kBoolean:
+      return "Boolean";
+    case ItemKind::kInteger:
+      return "Integer";
+    case ItemKind::kDecimal:
+      return "Decimal";
+    case ItemKind::kString:
+      return "String";
+    case ItemKind::kDate:
+      return "Date";
+    case ItemKind::kDateTime:
+      return "DateTime";
+    case ItemKind::kTime:
+      return "Time";
+    case ItemKind::kQuantity:
+      return "Quantity";
+    case ItemKind::kNode:
+      return "";
   }
   return "";
 }
@@ -312,6 +351,11 @@ bool IsType(const Item& item, const TypeSpec& t, TypeMatch match) {
       return false;
     }
     if (t.name == "Any") return true;
+    // A complex type or resource never derives from a primitive type (code, uri, string, ...).
+    if (!name.empty() && !std::islower(static_cast<unsigned char>(name[0])) &&
+        !t.name.empty() && std::islower(static_cast<unsigned char>(t.name[0]))) {
+      return false;
+    }
     if (item.structure && item.structure->kind == fhir::TypeKind::kBackbone &&
         (t.name == "Element")) {
       return true;
@@ -480,10 +524,9 @@ std::optional<int> CompareTemporal(const Temporal& a, const Temporal& b) {
 }
 
 bool IsCalendarKeyword(std::string_view u) {
-  static const char* kUnits[] = {"year",   "years",   "month",  "months",  "week",
-                                 "weeks",  "day",     "days",   "hour",    "hours",
-                                 "minute", "minutes", "second", "seconds", "millisecond",
-                                 "milliseconds"};
+  static const char* kUnits[] = {
+      "year", "years", "month",  "months",  "week",   "weeks",   "day",         "days",
+      "hour", "hours", "minute", "minutes", "second", "seconds", "millisecond", "milliseconds"};
   for (const char* k : kUnits) {
     if (u == k) return true;
   }
@@ -507,6 +550,7 @@ bool AddDuration(const Temporal& t, const Quantity& q, int sign, Temporal* out) 
   // Years and months only as calendar durations; UCUM 'a' and 'mo' are not calendar-exact.
   // Only whole calendar units are added (http://hl7.org/fhirpath/N1/#datetime-arithmetic).
   double dv = std::trunc(q.value.ToDouble()) * sign;
+  if (!(std::fabs(dv) < 1e9)) return false;  // far outside the years a date can hold
   Temporal r = t;
   if (u == "year" || u == "years" || u == "month" || u == "months") {
     int64_t n = static_cast<int64_t>(std::trunc(dv));
@@ -526,24 +570,41 @@ bool AddDuration(const Temporal& t, const Quantity& q, int sign, Temporal* out) 
   }
   int64_t unit_ms;
   std::string_view c = CalendarToUcum(u);
-  if (c == "wk") unit_ms = 7 * 86400000LL;
-  else if (c == "d") unit_ms = 86400000LL;
-  else if (c == "h") unit_ms = 3600000LL;
-  else if (c == "min") unit_ms = 60000LL;
-  else if (c == "s") unit_ms = 1000LL;
-  else if (c == "ms") unit_ms = 1LL;
-  else return false;
+  if (c == "wk")
+    unit_ms = 7 * 86400000LL;
+  else if (c == "d")
+    unit_ms = 86400000LL;
+  else if (c == "h")
+    unit_ms = 3600000LL;
+  else if (c == "min")
+    unit_ms = 60000LL;
+  else if (c == "s")
+    unit_ms = 1000LL;
+  else if (c == "ms")
+    unit_ms = 1LL;
+  else
+    return false;
   int64_t prec_ms;
   switch (t.precision) {
     case Precision::kYear:
     case Precision::kMonth:
       prec_ms = -1;
       break;
-    case Precision::kDay: prec_ms = 86400000LL; break;
-    case Precision::kHour: prec_ms = 3600000LL; break;
-    case Precision::kMinute: prec_ms = 60000LL; break;
-    case Precision::kSecond: prec_ms = 1000LL; break;
-    default: prec_ms = 1; break;
+    case Precision::kDay:
+      prec_ms = 86400000LL;
+      break;
+    case Precision::kHour:
+      prec_ms = 3600000LL;
+      break;
+    case Precision::kMinute:
+      prec_ms = 60000LL;
+      break;
+    case Precision::kSecond:
+      prec_ms = 1000LL;
+      break;
+    default:
+      prec_ms = 1;
+      break;
   }
   if (t.kind == TemporalKind::kTime && unit_ms >= 86400000LL) return false;
   double delta = dv * static_cast<double>(unit_ms);
@@ -628,9 +689,9 @@ struct Prefix {
   const char* code;
   double factor;
 };
-const Prefix kPrefixes[] = {{"da", 1e1}, {"Y", 1e24}, {"Z", 1e21}, {"E", 1e18}, {"P", 1e15},
-                            {"T", 1e12}, {"G", 1e9},  {"M", 1e6},  {"k", 1e3},  {"h", 1e2},
-                            {"d", 1e-1}, {"c", 1e-2}, {"m", 1e-3}, {"u", 1e-6}, {"n", 1e-9},
+const Prefix kPrefixes[] = {{"da", 1e1},  {"Y", 1e24},  {"Z", 1e21}, {"E", 1e18}, {"P", 1e15},
+                            {"T", 1e12},  {"G", 1e9},   {"M", 1e6},  {"k", 1e3},  {"h", 1e2},
+                            {"d", 1e-1},  {"c", 1e-2},  {"m", 1e-3}, {"u", 1e-6}, {"n", 1e-9},
                             {"p", 1e-12}, {"f", 1e-15}, {"a", 1e-18}};
 
 bool LookupAtom(std::string_view s, UnitValue* out) {
@@ -724,7 +785,7 @@ bool ParseComponent(std::string_view s, size_t* i, UnitValue* out) {
   if (e > 0 && (atom[e - 1] == '-' || atom[e - 1] == '+')) --e;
   int exponent = 1;
   std::string_view base = atom;
-  if (e < atom.size() && e > 0 && atom[e - 1] != ']' ) {
+  if (e < atom.size() && e > 0 && atom[e - 1] != ']') {
     exponent = std::atoi(std::string(atom.substr(e)).c_str());
     base = atom.substr(0, e);
   } else if (e < atom.size() && e > 0 && atom[e - 1] == ']') {
@@ -848,7 +909,9 @@ bool MultiplyQuantities(const Quantity& a, const Quantity& b, bool divide, Quant
 
 namespace {
 
-bool IsNumber(const Item& i) { return i.kind == ItemKind::kInteger || i.kind == ItemKind::kDecimal; }
+bool IsNumber(const Item& i) {
+  return i.kind == ItemKind::kInteger || i.kind == ItemKind::kDecimal;
+}
 
 bool ObjectNode(const Item& i) { return i.is_node() && i.node && i.node->is_object(); }
 
@@ -909,8 +972,10 @@ size_t ItemHash(const Item& i) {
   Item x;
   if (!ToSystem(i, &x)) return 0;
   switch (x.kind) {
-    case ItemKind::kBoolean: return x.as_bool() ? 11 : 13;
-    case ItemKind::kInteger: return std::hash<int64_t>()(x.as_int());
+    case ItemKind::kBoolean:
+      return x.as_bool() ? 11 : 13;
+    case ItemKind::kInteger:
+      return std::hash<int64_t>()(x.as_int());
     case ItemKind::kDecimal: {
       Decimal d = x.as_decimal().Normalized();
       if (d.scale == 0 && d.mantissa < INT64_MAX && d.mantissa > INT64_MIN) {
@@ -918,8 +983,10 @@ size_t ItemHash(const Item& i) {
       }
       return std::hash<double>()(d.ToDouble());
     }
-    case ItemKind::kString: return h(x.as_string());
-    default: return 7;
+    case ItemKind::kString:
+      return h(x.as_string());
+    default:
+      return 7;
   }
 }
 
@@ -944,6 +1011,28 @@ bool UniqueCollector::Contains(const Item& item) const {
     if (ItemEquals((*out_)[it->second], item) == 1) return true;
   }
   return false;
+}
+
+Collection Union(Collection a, std::span<const Item> b) {
+  if (b.empty() && a.size() <= 1) return a;
+  Collection out;
+  out.reserve(a.size() + b.size());
+  if (a.size() + b.size() <= 16) {
+    // Small collections: a linear scan beats hashing.
+    auto add = [&out](const Item& x) {
+      for (const Item& y : out) {
+        if (ItemEquals(x, y) == 1) return;
+      }
+      out.push_back(x);
+    };
+    for (const Item& x : a) add(x);
+    for (const Item& x : b) add(x);
+    return out;
+  }
+  UniqueCollector unique(&out);
+  for (const Item& x : a) unique.Add(x);
+  for (const Item& x : b) unique.Add(x);
+  return out;
 }
 
 int ItemEquals(const Item& a, const Item& b) {

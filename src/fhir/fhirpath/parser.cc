@@ -12,6 +12,7 @@
 
 #include "fhir/fhirpath/ast.h"
 #include "fhir/fhirpath/functions.h"
+#include "fhir/model/model.h"
 
 namespace vesta::fhirpath::internal {
 namespace {
@@ -22,8 +23,8 @@ enum class Tok : uint8_t {
   kDelimIdent,  // `...`
   kString,      // '...'
   kNumber,
-  kDate,  // text without '@'
-  kTime,  // text without '@T'
+  kDate,      // text without '@'
+  kTime,      // text without '@T'
   kVariable,  // %name or %`name` or %'name'
   kSpecial,   // $this $index $total
   kPunct,     // operators and punctuation
@@ -163,11 +164,25 @@ class Lexer {
       if (i_ >= s_.size()) break;
       char e = s_[i_++];
       switch (e) {
-        case 'n': out->push_back('\n'); break;
-        case 'r': out->push_back('\r'); break;
-        case 't': out->push_back('\t'); break;
-        case 'f': out->push_back('\f'); break;
-        case '\\': case '/': case '\'': case '"': case '`': out->push_back(e); break;
+        case 'n':
+          out->push_back('\n');
+          break;
+        case 'r':
+          out->push_back('\r');
+          break;
+        case 't':
+          out->push_back('\t');
+          break;
+        case 'f':
+          out->push_back('\f');
+          break;
+        case '\\':
+        case '/':
+        case '\'':
+        case '"':
+        case '`':
+          out->push_back(e);
+          break;
         case 'u': {
           if (i_ + 4 > s_.size()) return ErrorAt(static_cast<int>(i_), "bad \\u escape");
           unsigned cp = 0;
@@ -278,10 +293,9 @@ class Lexer {
 };
 
 bool IsCalendarUnit(std::string_view s) {
-  static const char* kUnits[] = {"year",    "years",   "month",        "months",
-                                 "week",    "weeks",   "day",          "days",
-                                 "hour",    "hours",   "minute",       "minutes",
-                                 "second",  "seconds", "millisecond",  "milliseconds"};
+  static const char* kUnits[] = {
+      "year", "years", "month",  "months",  "week",   "weeks",   "day",         "days",
+      "hour", "hours", "minute", "minutes", "second", "seconds", "millisecond", "milliseconds"};
   for (const char* u : kUnits) {
     if (s == u) return true;
   }
@@ -308,14 +322,13 @@ class Parser {
   bool IsPunct(std::string_view p, int k = 0) const {
     return Peek(k).kind == Tok::kPunct && Peek(k).text == p;
   }
-  bool IsWord(std::string_view w) const {
-    return Peek().kind == Tok::kIdent && Peek().text == w;
-  }
+  bool IsWord(std::string_view w) const { return Peek().kind == Tok::kIdent && Peek().text == w; }
   Status Expect(std::string_view p) {
     if (!IsPunct(p)) {
-      return ErrorAt(Peek().pos, "expected '" + std::string(p) + "'" +
-                                     (Peek().kind == Tok::kEnd ? " before the end"
-                                                               : " but found '" + Peek().text + "'"));
+      return ErrorAt(
+          Peek().pos,
+          "expected '" + std::string(p) + "'" +
+              (Peek().kind == Tok::kEnd ? " before the end" : " but found '" + Peek().text + "'"));
     }
     ++p_;
     return Status::Ok();
@@ -331,18 +344,18 @@ class Parser {
       int level;
     };
     static const Entry kOps[] = {
-        {"*", false, Op::kMul, 10},       {"/", false, Op::kDiv, 10},
-        {"div", true, Op::kDivInt, 10},   {"mod", true, Op::kMod, 10},
-        {"+", false, Op::kAdd, 9},        {"-", false, Op::kSub, 9},
-        {"&", false, Op::kConcat, 9},     {"is", true, Op::kIs, 8},
-        {"as", true, Op::kAs, 8},         {"|", false, Op::kUnion, 7},
-        {"<", false, Op::kLt, 6},         {"<=", false, Op::kLe, 6},
-        {">", false, Op::kGt, 6},         {">=", false, Op::kGe, 6},
-        {"=", false, Op::kEq, 5},         {"~", false, Op::kEquiv, 5},
-        {"!=", false, Op::kNe, 5},        {"!~", false, Op::kNotEquiv, 5},
-        {"in", true, Op::kIn, 4},         {"contains", true, Op::kContains, 4},
-        {"and", true, Op::kAnd, 3},       {"or", true, Op::kOr, 2},
-        {"xor", true, Op::kXor, 2},       {"implies", true, Op::kImplies, 1},
+        {"*", false, Op::kMul, 10},     {"/", false, Op::kDiv, 10},
+        {"div", true, Op::kDivInt, 10}, {"mod", true, Op::kMod, 10},
+        {"+", false, Op::kAdd, 9},      {"-", false, Op::kSub, 9},
+        {"&", false, Op::kConcat, 9},   {"is", true, Op::kIs, 8},
+        {"as", true, Op::kAs, 8},       {"|", false, Op::kUnion, 7},
+        {"<", false, Op::kLt, 6},       {"<=", false, Op::kLe, 6},
+        {">", false, Op::kGt, 6},       {">=", false, Op::kGe, 6},
+        {"=", false, Op::kEq, 5},       {"~", false, Op::kEquiv, 5},
+        {"!=", false, Op::kNe, 5},      {"!~", false, Op::kNotEquiv, 5},
+        {"in", true, Op::kIn, 4},       {"contains", true, Op::kContains, 4},
+        {"and", true, Op::kAnd, 3},     {"or", true, Op::kOr, 2},
+        {"xor", true, Op::kXor, 2},     {"implies", true, Op::kImplies, 1},
     };
     for (const Entry& e : kOps) {
       if ((e.word ? t.kind == Tok::kIdent : t.kind == Tok::kPunct) && t.text == e.text) {
@@ -449,14 +462,14 @@ class Parser {
     n->pos = t.pos;
     if (t.kind == Tok::kSpecial) {
       ++p_;
-      n->kind = t.text == "$this" ? NodeKind::kThis
+      n->kind = t.text == "$this"    ? NodeKind::kThis
                 : t.text == "$index" ? NodeKind::kIndex
                                      : NodeKind::kTotal;
       return n;
     }
     if (t.kind != Tok::kIdent && t.kind != Tok::kDelimIdent) {
       return ErrorAt(t.pos, t.kind == Tok::kEnd ? "expected a name before the end"
-                                                 : "expected a name but found '" + t.text + "'");
+                                                : "expected a name but found '" + t.text + "'");
     }
     bool delimited = t.kind == Tok::kDelimIdent;
     n->name = t.text;
@@ -481,8 +494,8 @@ class Parser {
       RETURN_IF_ERROR(Expect(")"));
       int argc = static_cast<int>(n->args.size());
       if (argc < fi->min_args || argc > fi->max_args) {
-        return ErrorAt(n->pos, "wrong number of arguments for " + n->name + "(): " +
-                                   std::to_string(argc));
+        return ErrorAt(n->pos,
+                       "wrong number of arguments for " + n->name + "(): " + std::to_string(argc));
       }
       if (fi->fn == Fn::kIs || fi->fn == Fn::kAs || fi->fn == Fn::kOfType) {
         // The argument is a type specifier, written as an identifier or Namespace.Name.
@@ -501,6 +514,10 @@ class Parser {
     }
     n->kind = NodeKind::kMember;
     n->json_name_ext = "_" + n->name;
+    if (!n->name.empty() && std::isupper(static_cast<unsigned char>(n->name[0]))) {
+      n->named_type = fhir::Model::R4().FindStruct(n->name);
+      n->type = TypeSpec{"", n->name};
+    }
     return n;
   }
 

@@ -185,9 +185,7 @@ bool Decimal::FromDouble(double v, int max_scale, Decimal* out) {
   return true;
 }
 
-double Decimal::ToDouble() const {
-  return static_cast<double>(mantissa) / std::pow(10.0, scale);
-}
+double Decimal::ToDouble() const { return static_cast<double>(mantissa) / std::pow(10.0, scale); }
 
 std::string Decimal::ToString() const {
   std::string digits = Int128ToString(mantissa < 0 ? -mantissa : mantissa);
@@ -211,6 +209,10 @@ bool Decimal::Rescale(int new_scale, Decimal* out) const {
       m *= 10;
     }
     *out = Decimal{m, new_scale};
+    return true;
+  }
+  if (scale - new_scale > 38) {  // every digit is dropped (|mantissa| < 10^38)
+    *out = Decimal{0, new_scale};
     return true;
   }
   __int128 div = Pow10(scale - new_scale);
@@ -444,8 +446,7 @@ std::string ItemToString(const Item& item) {
     case ItemKind::kDate:
     case ItemKind::kDateTime:
       return "@" + item.as_temporal().ToString() +
-             (item.kind == ItemKind::kDateTime &&
-                      item.as_temporal().precision < Precision::kHour
+             (item.kind == ItemKind::kDateTime && item.as_temporal().precision < Precision::kHour
                   ? "T"
                   : "");
     case ItemKind::kTime:

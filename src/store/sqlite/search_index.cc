@@ -438,10 +438,7 @@ class SearchableStore : public Store {
 std::shared_ptr<WriteHook> MakeSearchIndexHook() { return std::make_shared<SearchIndexHook>(); }
 
 Result<std::unique_ptr<Store>> OpenSqliteStoreWithSearch(const SqliteStoreOptions& options) {
-  SqliteStoreOptions with_index = options;
-  with_index.write_hooks.insert(with_index.write_hooks.begin(), MakeSearchIndexHook());
-  ASSIGN_OR_RETURN(std::unique_ptr<Store> store, OpenSqliteStore(with_index));
-  return AddSqliteSearch(std::move(store), options.directory);
+  return OpenSqliteStore(options);  // which installs the hook and adds Search
 }
 
 std::unique_ptr<Store> AddSqliteSearch(std::unique_ptr<Store> store, const std::string& directory) {

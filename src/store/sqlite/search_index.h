@@ -3,7 +3,7 @@
 //
 //   SqliteStoreOptions options;
 //   options.directory = dir;
-//   ASSIGN_OR_RETURN(std::unique_ptr<Store> store, OpenSqliteStoreWithSearch(options));
+//   ASSIGN_OR_RETURN(std::unique_ptr<Store> store, OpenSqliteStore(options));  // search included
 //   ASSIGN_OR_RETURN(SearchPage page, store->Search(query));
 //
 // The index hook extracts every search parameter's values from a written version with FHIRPath
@@ -26,11 +26,12 @@ namespace vesta::store {
 // The WriteHook that maintains the search index tables.
 std::shared_ptr<WriteHook> MakeSearchIndexHook();
 
-// Opens the SQLite store with the search index hook installed (first) and Search implemented.
+// The same as OpenSqliteStore, which installs the search index hook (first) and implements
+// Search: kept as the name that says so.
 Result<std::unique_ptr<Store>> OpenSqliteStoreWithSearch(const SqliteStoreOptions& options);
 
 // Wraps an opened SQLite store on `directory` (which must already write index rows through
-// MakeSearchIndexHook) with Search; every other call is forwarded.
+// MakeSearchIndexHook) with Search; every other call is forwarded. OpenSqliteStore uses it.
 std::unique_ptr<Store> AddSqliteSearch(std::unique_ptr<Store> store, const std::string& directory);
 
 // For tests: the `EXPLAIN QUERY PLAN` lines of the page query a search would run on the database

@@ -16,6 +16,7 @@
 
 #include "store/sqlite/connection.h"
 #include "store/sqlite/migrations.h"
+#include "store/sqlite/search_index.h"
 
 namespace vesta::store {
 
@@ -541,7 +542,13 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteStoreOptions& options
                                : "PRAGMA synchronous = NORMAL"));
   RETURN_IF_ERROR(sqlite_internal::ApplyMigrations(*db, sqlite_internal::EmbeddedMigrations(),
                                                    WallClockMicros()));
-  return std::unique_ptr<Store>(new SqliteStore(options, std::move(path), std::move(db)));
+  // Search (search_index.h): the index hook runs first in every write, and Search reads the
+  // index tables on its own read-only connections.
+  SqliteStoreOptions with_index = options;
+  with_index.write_hooks.insert(with_index.write_hooks.begin(), MakeSearchIndexHook());
+  return AddSqliteSearch(
+      std::unique_ptr<Store>(new SqliteStore(with_index, std::move(path), std::move(db))),
+      options.directory);
 }
 
 }  // namespace vesta::store

@@ -221,10 +221,9 @@ TEST(FhirPathConformance, R4Suite) {
     options.check_ordered_functions = c.check_ordered;
     std::string outcome;
     Result<Expression> expr = Expression::Compile(c.expression, options);
-    Result<Collection> result = expr.ok()
-                                    ? (doc ? expr->Evaluate(doc->root(), env)
-                                           : expr->Evaluate(Collection{}, nullptr, env))
-                                    : Result<Collection>(expr.status());
+    Result<Collection> result = expr.ok() ? (doc ? expr->Evaluate(doc->root(), env)
+                                                 : expr->Evaluate(Collection{}, nullptr, env))
+                                          : Result<Collection>(expr.status());
     bool ok;
     if (!c.invalid.empty()) {
       ok = !result.ok();

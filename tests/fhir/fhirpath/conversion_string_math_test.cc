@@ -62,7 +62,7 @@ TEST(FhirPathString, EdgeCases) {
   EXPECT_TRUE(IsError(Eval("'aaaa'.matches('a*+c')")));
   EXPECT_EQ(Eval("'123-4567'.matches('^([0-9]{3}-)?[0-9]{4}$')"), "[true]");
   EXPECT_EQ(Eval("'ab'.matches('(a|b)+')"), "[true]");  // no nested repetition: allowed
-  EXPECT_TRUE(IsError(Eval("name.startsWith('a')")));  // not a string
+  EXPECT_TRUE(IsError(Eval("name.startsWith('a')")));   // not a string
   EXPECT_EQ(Eval("{}.upper()"), "[]");
 }
 

@@ -29,7 +29,7 @@ TEST(FhirPathDates, Arithmetic) {
   EXPECT_EQ(Eval("@2020-03-01 - 1 day"), R"(["2020-02-29"])");
   EXPECT_EQ(Eval("@2020 + 18 months"), R"(["2021"])");
   EXPECT_EQ(Eval("@2020-01-01T23:30:00Z + 1 hour"), R"(["2020-01-02T00:30:00Z"])");
-  EXPECT_EQ(Eval("@T23:30 + 1 hour"), R"(["00:30"])");  // wraps around midnight
+  EXPECT_EQ(Eval("@T23:30 + 1 hour"), R"(["00:30"])");             // wraps around midnight
   EXPECT_EQ(Eval("@2020-01-01 + 1.9 days"), R"(["2020-01-02"])");  // whole units only
   EXPECT_TRUE(IsError(Eval("@2020-01-01 + 1 'mo'")));  // UCUM months are not calendar months
   EXPECT_TRUE(IsError(Eval("@2020-01-01 + 1 'kg'")));

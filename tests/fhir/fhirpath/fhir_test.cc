@@ -112,8 +112,7 @@ TEST(FhirPathFhir, Variables) {
 
 TEST(FhirPathFhir, Services) {
   EXPECT_EQ(Eval("conformsTo('http://hl7.org/fhir/StructureDefinition/Patient')"), "[true]");
-  EXPECT_EQ(Eval("conformsTo('http://hl7.org/fhir/StructureDefinition/Observation')"),
-            "[false]");
+  EXPECT_EQ(Eval("conformsTo('http://hl7.org/fhir/StructureDefinition/Observation')"), "[false]");
   EXPECT_TRUE(IsError(Eval("conformsTo('http://example.org/profile')")));
   EXPECT_EQ(Eval("gender.memberOf('http://hl7.org/fhir/ValueSet/administrative-gender')"),
             "[]");  // no terminology service yet

@@ -20,15 +20,16 @@ TEST(FhirPathParser, StringEscapes) {
 
 TEST(FhirPathParser, DelimitedIdentifiersAndKeywordsAsNames) {
   EXPECT_EQ(Eval("Patient.`name`.`given`.first()"), R"(["Peter"])");
-  EXPECT_EQ(Eval("name.given.contains('et')"), "ERROR: FHIRPath: contains() needs a single string "
-                                                "at position 11");
+  EXPECT_EQ(Eval("name.given.contains('et')"),
+            "ERROR: FHIRPath: contains() needs a single string "
+            "at position 11");
   EXPECT_EQ(Eval("name.first().given.first().contains('et')"), "[true]");
 }
 
 TEST(FhirPathParser, Precedence) {
   EXPECT_EQ(Eval("1 + 2 * 3"), "[7]");
   EXPECT_EQ(Eval("(1 + 2) * 3"), "[9]");
-  EXPECT_EQ(Eval("-2.abs()"), "[-2]");     // unary minus binds looser than '.'
+  EXPECT_EQ(Eval("-2.abs()"), "[-2]");  // unary minus binds looser than '.'
   EXPECT_EQ(Eval("(-2).abs()"), "[2]");
   EXPECT_EQ(Eval("true or false and false"), "[true]");  // and binds tighter than or
   EXPECT_EQ(Eval("false implies false or true"), "[true]");
@@ -52,8 +53,9 @@ TEST(FhirPathParser, Literals) {
 
 TEST(FhirPathParser, ErrorsNameThePosition) {
   EXPECT_EQ(Eval("name.given.frist()"), "ERROR: FHIRPath: unknown function 'frist' at position 11");
-  EXPECT_EQ(Eval("name.where()"), "ERROR: FHIRPath: wrong number of arguments for where(): 0 at "
-                                  "position 5");
+  EXPECT_EQ(Eval("name.where()"),
+            "ERROR: FHIRPath: wrong number of arguments for where(): 0 at "
+            "position 5");
   EXPECT_EQ(Eval("1 +"), "ERROR: FHIRPath: unexpected end of expression at position 3");
   EXPECT_EQ(Eval("(1"), "ERROR: FHIRPath: expected ')' before the end at position 2");
   EXPECT_EQ(Eval("1 ; 2"), "ERROR: FHIRPath: unexpected character ';' at position 2");

@@ -14,19 +14,22 @@ TEST(FhirPathLogic, ThreeValuedTruthTables) {
     const char* result;
   };
   const Row rows[] = {
-      {"true and {}", "[]"},       {"false and {}", "[false]"}, {"{} and {}", "[]"},
-      {"{} and false", "[false]"}, {"true or {}", "[true]"},    {"false or {}", "[]"},
-      {"{} or true", "[true]"},    {"{} or {}", "[]"},          {"true xor {}", "[]"},
-      {"true xor true", "[false]"}, {"true xor false", "[true]"}, {"{} implies true", "[true]"},
-      {"{} implies false", "[]"},  {"false implies {}", "[true]"}, {"true implies {}", "[]"},
-      {"{}.not()", "[]"},          {"true.not()", "[false]"},
+      {"true and {}", "[]"},        {"false and {}", "[false]"},
+      {"{} and {}", "[]"},          {"{} and false", "[false]"},
+      {"true or {}", "[true]"},     {"false or {}", "[]"},
+      {"{} or true", "[true]"},     {"{} or {}", "[]"},
+      {"true xor {}", "[]"},        {"true xor true", "[false]"},
+      {"true xor false", "[true]"}, {"{} implies true", "[true]"},
+      {"{} implies false", "[]"},   {"false implies {}", "[true]"},
+      {"true implies {}", "[]"},    {"{}.not()", "[]"},
+      {"true.not()", "[false]"},
   };
   for (const Row& r : rows) EXPECT_EQ(Eval(r.expr), r.result) << r.expr;
 }
 
 TEST(FhirPathLogic, OperandsMustBeSingletons) {
   EXPECT_TRUE(IsError(Eval("(true | false) and true")));
-  EXPECT_EQ(Eval("'text' and true"), "[true]");  // a single non-Boolean item counts as true
+  EXPECT_EQ(Eval("'text' and true"), "[true]");     // a single non-Boolean item counts as true
   EXPECT_EQ(Eval("false and (1 | 2)"), "[false]");  // the right side is not needed
 }
 
@@ -100,8 +103,8 @@ TEST(FhirPathTypes, IsAsType) {
   EXPECT_EQ(Eval("active is boolean"), "[true]");
   EXPECT_EQ(Eval("active is FHIR.boolean"), "[true]");
   EXPECT_EQ(Eval("Patient is DomainResource"), "[true]");
-  EXPECT_EQ(Eval("gender is string"), "[true]");     // code derives from string
-  EXPECT_EQ(Eval("gender.as(string)"), "[]");        // but as() casts exactly
+  EXPECT_EQ(Eval("gender is string"), "[true]");  // code derives from string
+  EXPECT_EQ(Eval("gender.as(string)"), "[]");     // but as() casts exactly
   EXPECT_EQ(Eval("(1 as Integer) + 1"), "[2]");
   EXPECT_EQ(Eval("{} is Integer"), "[]");
   EXPECT_TRUE(IsError(Eval("(1 | 2) is Integer")));

@@ -1,0 +1,159 @@
+// patch: PATCH [base]/[type]/[id] (https://hl7.org/fhir/R4/http.html#patch)
+//
+// "The body of a PATCH operation SHALL be either a JSON Patch document with a content type of
+// application/json-patch+json, an XML Patch document [...] or a FHIRPath Patch parameters
+// Resource with FHIR Content Type". The patched resource must be a valid resource of the same
+// type and id; "Processing PATCH operations may be very version sensitive. For this reason,
+// servers that support PATCH SHALL support Resource Contention on the PATCH interaction" — with
+// If-Match the patch applies only to that version (else 412); without it a concurrent change is
+// read again and the patch re-applied to the new version.
+#include <cctype>
+
+#include "fhir/patch/fhirpath_patch.h"
+#include "fhir/patch/json_patch.h"
+#include "json/parse.h"
+#include "json/writer.h"
+#include "rest/context.h"
+#include "rest/outcome.h"
+#include "rest/resource_json.h"
+
+namespace vesta::rest {
+namespace {
+
+enum class PatchKind { kJsonPatch, kFhirPathPatch };
+
+// https://hl7.org/fhir/R4/http.html#patch: the media type says which patch format the body is.
+Result<PatchKind> KindOf(const Request& request) {
+  std::string_view ct = request.Header("Content-Type");
+  std::string media(ct.substr(0, ct.find(';')));
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.pop_back();
+  size_t start = media.find_first_not_of(" \t");
+  media = start == std::string::npos ? std::string() : media.substr(start);
+  for (char& c : media) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (media == "application/json-patch+json") return PatchKind::kJsonPatch;
+  if (media == "application/fhir+json" || media == "application/json" ||
+      media == "application/json+fhir") {
+    return PatchKind::kFhirPathPatch;
+  }
+  return Status(StatusCode::kUnsupportedMedia,
+                "Content-Type '" + std::string(ct) +
+                    "' is not a patch format: send application/json-patch+json (JSON Patch) or "
+                    "application/fhir+json with a Parameters resource (FHIRPath Patch)");
+}
+
+// Applies the patch to the stored JSON of the current version and checks the result: same
+// resourceType and id (400 otherwise), and a valid resource (422 with the validator's issues).
+Result<json::Document> PatchedResource(const Context& ctx, const Target& target,
+                                       const std::string& current_json, PatchKind kind,
+                                       const json::Value& patch) {
+  ASSIGN_OR_RETURN(json::Document current, json::Parse(current_json));
+  json::Value patched;
+  if (kind == PatchKind::kJsonPatch) {
+    ASSIGN_OR_RETURN(patched, patch::ApplyJsonPatch(current.arena(), current.root(), patch));
+  } else {
+    ASSIGN_OR_RETURN(patched,
+                     patch::ApplyFhirPathPatch(current.arena(), current.root(), patch, ctx.model));
+  }
+  if (!patched.is_object() || patched.FindString("resourceType") != target.type) {
+    std::string msg = "the patch may not change the resourceType (" + target.type + ")";
+    return Status(StatusCode::kInvalid, msg,
+                  {Issue{Severity::kError, "invalid", msg, target.type}});
+  }
+  const json::Value* id = patched.Find("id");
+  if (id == nullptr || !id->is_string() || id->string_value() != target.id) {
+    std::string msg = "the patch may not change or remove the id (" + target.id + ")";
+    return Status(StatusCode::kInvalid, msg,
+                  {Issue{Severity::kError, "invalid", msg, target.type + ".id"}});
+  }
+  // The same checks as a PUT of the patched resource; a patch that breaks the resource is
+  // unprocessable (422) rather than a malformed request.
+  Result<json::Document> checked =
+      ParseResourceBody(json::ToString(patched), target.type, ctx.model);
+  if (!checked.ok()) {
+    return Status(StatusCode::kUnprocessable,
+                  "the patched resource is not valid: " + checked.status().message(),
+                  checked.status().issues());
+  }
+  return checked;
+}
+
+}  // namespace
+
+Response PatchInteraction(const Context& ctx, const Request& request, const OutputFormat& format,
+                          const Target& target) {
+  Result<PatchKind> kind = KindOf(request);
+  if (!kind.ok()) return ErrorResponse(kind.status());
+  if (request.body.empty())
+    return ErrorResponse(Status(StatusCode::kInvalid, "the PATCH has no body"));
+  Result<json::Document> patch_doc = json::Parse(request.body);
+  if (!patch_doc.ok()) return ErrorResponse(patch_doc.status());
+  if (*kind == PatchKind::kFhirPathPatch &&
+      patch_doc->root().FindString("resourceType") != "Parameters") {
+    return ErrorResponse(
+        Status(StatusCode::kInvalid, "a FHIRPath Patch body must be a Parameters resource"));
+  }
+  std::optional<int64_t> if_match;
+  if (std::string_view im = request.Header("If-Match"); !im.empty()) {
+    if_match = ParseETag(im);
+    if (!if_match) {
+      return ErrorResponse(
+          Status(StatusCode::kInvalid, "If-Match must be a version ETag such as W/\"3\""));
+    }
+  }
+  constexpr int kAttempts = 20;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    Result<store::StoredVersion> cur = ctx.store.Read(target.type, target.id);
+    if (!cur.ok()) {
+      if (cur.status().code() == StatusCode::kNotFound) {
+        return ErrorResponse(
+            Status(StatusCode::kNotFound, target.type + "/" + target.id + " is not known"));
+      }
+      return ErrorResponse(cur.status());
+    }
+    if (cur->deleted) {
+      Response r =
+          ErrorResponse(Status(StatusCode::kGone, target.type + "/" + target.id + " was deleted"));
+      SetVersionHeaders(*cur, &r);
+      return r;
+    }
+    if (if_match && *if_match != cur->version) {
+      return ErrorResponse(
+          Status(StatusCode::kPreconditionFailed, "If-Match " + ETagFor(*if_match) +
+                                                      " does not match the current version " +
+                                                      ETagFor(cur->version)));
+    }
+    Result<json::Document> doc = PatchedResource(ctx, target, cur->json, *kind, patch_doc->root());
+    if (!doc.ok()) return ErrorResponse(doc.status());
+    store::WriteOp op;
+    op.kind = store::WriteKind::kUpdate;
+    op.type = target.type;
+    op.id = target.id;
+    op.expected_version = cur->version;
+    op.last_updated = ctx.clock.Now();
+    const int64_t version = cur->version + 1;
+    op.json = StoredJson(*doc, op.id, version, op.last_updated);
+    Result<std::vector<store::WriteResult>> written = ctx.store.Write({&op, 1});
+    if (!written.ok()) {
+      if (written.status().code() != StatusCode::kConflict) {
+        return ErrorResponse(written.status());
+      }
+      if (if_match) {
+        return ErrorResponse(Status(
+            StatusCode::kPreconditionFailed,
+            "If-Match " + ETagFor(*if_match) + ": the resource was changed by another request"));
+      }
+      continue;  // someone else wrote first: patch their version
+    }
+    Response r;
+    r.status = 200;
+    store::StoredVersion v{op.type, op.id, version, op.last_updated, false, {}};
+    SetVersionHeaders(v, &r);
+    ApplyPrefer(request, format, op.json, "patched " + op.type + "/" + op.id, &r);
+    return r;
+  }
+  return ErrorResponse(Status(
+      StatusCode::kConflict,
+      target.type + "/" + target.id + " is being changed by many requests at once; try again"));
+}
+
+}  // namespace vesta::rest
