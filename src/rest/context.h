@@ -74,6 +74,9 @@ Response ConditionalUpdateInteraction(const Context& ctx, const Request& request
                                       const OutputFormat& format, const Target& target);
 Response ConditionalDeleteInteraction(const Context& ctx, const Request& request,
                                       const OutputFormat& format, const Target& target);
+// Patient/[id]/$everything.
+Response EverythingInteraction(const Context& ctx, const Request& request,
+                               const OutputFormat& format, const Target& target);
 // POST [base] with a batch or transaction Bundle.
 Response BundleInteraction(const Context& ctx, const Request& request, const OutputFormat& format);
 Response CapabilitiesInteraction(const Context& ctx, const Request& request,

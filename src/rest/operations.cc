@@ -34,6 +34,9 @@ Response OperationInteraction(const Context& ctx, const Request& request,
     r.SetHeader("Allow", "GET, POST");
     return r;
   }
+  if (target.type == "Patient" && op == "everything" && !target.id.empty()) {
+    return EverythingInteraction(ctx, request, format, target);
+  }
   if (!IsTerminologyOperation(target.type, op)) {
     return ErrorResponse(Status(StatusCode::kNotSupported,
                                 "operation " + std::string(operation) + " on " + target.type +

@@ -263,5 +263,71 @@ TEST_F(TransactionTest, SyntheaPatientsLoadAndEveryReferenceResolves) {
   EXPECT_EQ(unresolved, 0);
 }
 
+// Patient/[id]/$everything over a Synthea patient: every resource of the patient's bundle comes
+// back exactly once across the pages; _type and _since filter.
+TEST_F(TransactionTest, EverythingPagesThroughThePatientCompartment) {
+  const char* env = std::getenv("VESTA_SHARED_DATA");
+  std::string dir = std::string(env ? env : "../shared/data") + "/synthea";
+  std::vector<std::string> shared;
+  DIR* d = opendir((dir + "/shared").c_str());
+  if (d == nullptr) GTEST_SKIP() << "the Synthea bundles are not at " << dir;
+  while (dirent* e = readdir(d)) {
+    std::string n = e->d_name;
+    if (n.size() > 5 && n.substr(n.size() - 5) == ".json") shared.push_back(dir + "/shared/" + n);
+  }
+  closedir(d);
+  std::sort(shared.begin(), shared.end());
+  for (const std::string& f : shared) {
+    ASSERT_EQ(HttpRequest(port(), "POST", "/", ReadFile(f), {{"Prefer", "return=minimal"}}, 120000).status, 200);
+  }
+  std::string patient_file = dir + "/patients/Lawerence6_Baumbach677_ea8d2576-4a23-4906-c353-bfed5adb23bd.json";
+  std::string text = ReadFile(patient_file);
+  if (text.empty()) GTEST_SKIP() << "the Synthea patient is not at " << patient_file;
+  std::map<std::string, int> expected;
+  json::Document bundle = Parse(text);
+  for (const json::Value& e : bundle.root().Find("entry")->items()) {
+    std::string type(e.Find("resource")->FindString("resourceType"));
+    if (type != "Provenance") expected[type]++;  // Provenance targets, not the patient
+  }
+  HttpResult loaded = HttpRequest(port(), "POST", "/", text, {{"Prefer", "return=minimal"}}, 120000);
+  ASSERT_EQ(loaded.status, 200) << loaded.body.substr(0, 300);
+  json::Document patients = Parse(HttpRequest(port(), "GET", "/Patient?_count=1").body);
+  std::string id(patients.root().Find("entry")->items()[0].Find("resource")->FindString("id"));
+  std::map<std::string, int> got;
+  std::set<std::string> seen;
+  std::string next = "/Patient/" + id + "/$everything?_count=97";
+  int pages = 0;
+  for (; pages < 100 && !next.empty(); ++pages) {
+    HttpResult r = HttpRequest(port(), "GET", next);
+    ASSERT_EQ(r.status, 200) << next << "\n" << r.body.substr(0, 300);
+    json::Document page = Parse(r.body);
+    next.clear();
+    for (const json::Value& l : page.root().Find("link")->items()) {
+      if (l.FindString("relation") == "next") {
+        std::string url(l.FindString("url"));
+        next = url.substr(url.find('/', url.find("://") + 3));
+      }
+    }
+    for (const json::Value& e : page.root().Find("entry")->items()) {
+      const json::Value& res = *e.Find("resource");
+      std::string key = std::string(res.FindString("resourceType")) + "/" +
+                        std::string(res.FindString("id"));
+      EXPECT_TRUE(seen.insert(key).second) << key << " twice";
+      got[std::string(res.FindString("resourceType"))]++;
+    }
+  }
+  EXPECT_GT(pages, 10);
+  for (const auto& [type, n] : expected) EXPECT_EQ(got[type], n) << type;
+  json::Document only = Parse(HttpRequest(port(), "GET", "/Patient/" + id +
+                                          "/$everything?_type=Condition,Patient&_count=1000").body);
+  EXPECT_EQ(only.root().Find("entry")->size(),
+            static_cast<size_t>(expected["Condition"] + 1));
+  json::Document future = Parse(HttpRequest(port(), "GET", "/Patient/" + id +
+                                            "/$everything?_since=2999-01-01T00:00:00Z").body);
+  EXPECT_EQ(future.root().Find("entry")->size(), 0u);
+  EXPECT_EQ(HttpRequest(port(), "GET", "/Patient/nobody/$everything").status, 404);
+  EXPECT_EQ(HttpRequest(port(), "GET", "/Patient/" + id + "/$everything?bogus=1").status, 400);
+}
+
 }  // namespace
 }  // namespace vesta::testing
