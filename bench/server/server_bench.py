@@ -168,6 +168,12 @@ def main():
         proc, port, _ = start_server(vesta, data)
         servers.append(proc)
         base = "http://127.0.0.1:%d" % port
+        # The Observation's references must resolve (referential integrity is on by default).
+        for rtype in ("Patient", "Practitioner"):
+            urllib.request.urlopen(urllib.request.Request(
+                base + "/%s/example" % rtype, method="PUT",
+                data=json.dumps({"resourceType": rtype, "id": "example"}).encode(),
+                headers={"Content-Type": "application/fhir+json"})).read()
         req = urllib.request.Request(base + "/Observation", data=body.encode(), method="POST",
                                      headers={"Content-Type": "application/fhir+json"})
         created = json.loads(urllib.request.urlopen(req).read())

@@ -34,6 +34,8 @@ struct ServeFlags {
   size_t max_body_mb = 64;
   std::string base_url;
   std::string durability = "full";
+  std::string referential_integrity = "on";
+  int conditional_delete_limit = 1;
 };
 
 // Makes the terminology's CodeSystem, ValueSet and ConceptMap summaries ordinary resources of the
@@ -100,6 +102,8 @@ int RunServe(const ServeFlags& flags) {
   UuidGenerator ids;
   rest::RestOptions rest_options;
   rest_options.base_url = flags.base_url;
+  rest_options.referential_integrity = flags.referential_integrity == "on";
+  rest_options.conditional_delete_limit = flags.conditional_delete_limit;
   // The terminology (ICD-10-CM, ICD-9-CM, GEMs) when one has been loaded into this data dir.
   std::unique_ptr<terminology::TerminologyService> term;
   {
@@ -177,6 +181,14 @@ void AddServe(CLI::App& app) {
                   "full: every acknowledged write is synced; normal: synced at checkpoints")
       ->capture_default_str()
       ->check(CLI::IsMember({"full", "normal"}));
+  cmd->add_option("--referential-integrity", flags->referential_integrity,
+                  "on: refuse writes that reference resources this server does not have")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"on", "off"}));
+  cmd->add_option("--conditional-delete-limit", flags->conditional_delete_limit,
+                  "How many matches one conditional delete may remove (1: several give 412)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   cmd->callback([flags] {
     int rc = RunServe(*flags);
     if (rc != 0) throw CLI::RuntimeError(rc);

@@ -34,6 +34,8 @@ struct RestOptions {
   // Conditional delete (https://hl7.org/fhir/R4/http.html#3.1.0.7.1): how many matches one
   // request may delete. 1: several matches are refused with 412.
   int conditional_delete_limit = 1;
+  // Refuse writes whose relative references name resources that do not exist (400).
+  bool referential_integrity = true;
 };
 
 class RestApi {

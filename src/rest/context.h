@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "base/clock.h"
@@ -74,6 +75,10 @@ Response ConditionalUpdateInteraction(const Context& ctx, const Request& request
                                       const OutputFormat& format, const Target& target);
 Response ConditionalDeleteInteraction(const Context& ctx, const Request& request,
                                       const OutputFormat& format, const Target& target);
+// Referential integrity (when RestOptions::referential_integrity): every relative reference in
+// `resource` names a current resource, or one of `pending` ("Type/id") being written with it.
+Status CheckReferences(const Context& ctx, const Request& request, const json::Value& resource,
+                       const std::string& type, const std::set<std::string>& pending = {});
 // Patient/[id]/$everything.
 Response EverythingInteraction(const Context& ctx, const Request& request,
                                const OutputFormat& format, const Target& target);

@@ -41,6 +41,9 @@ Response CreateInteraction(const Context& ctx, const Request& request, const Out
       return r;
     }
   }
+  if (Status s = CheckReferences(ctx, request, doc->root(), target.type); !s.ok()) {
+    return ErrorResponse(s);
+  }
   store::WriteOp op;
   op.kind = store::WriteKind::kCreate;
   op.type = target.type;

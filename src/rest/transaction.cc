@@ -470,6 +470,9 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
       std::string text = json::ToString(rewritten);
       Result<json::Document> checked = ParseResourceBody(text, p.type, ctx.model);
       if (!checked.ok()) return AtEntry(i, checked.status(), p.type);
+      if (Status s = CheckReferences(ctx, request, checked->root(), p.type, targets); !s.ok()) {
+        return AtEntry(i, s, p.type);
+      }
       if (p.method == "PUT" && !p.url.has_query) {
         std::string_view body_id = checked->root().FindString("id");
         if (body_id != p.id) {

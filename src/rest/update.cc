@@ -31,6 +31,12 @@ Response UpdateInteraction(const Context& ctx, const Request& request, const Out
     return ErrorResponse(Status(StatusCode::kInvalid, msg,
                                 {Issue{Severity::kError, "invalid", msg, target.type + ".id"}}));
   }
+  // A resource may refer to itself (e.g. a Patient.link): it exists once written.
+  if (Status s = CheckReferences(ctx, request, doc->root(), target.type,
+                                 {target.type + "/" + target.id});
+      !s.ok()) {
+    return ErrorResponse(s);
+  }
   std::optional<int64_t> if_match;
   if (std::string_view im = request.Header("If-Match"); !im.empty()) {
     if_match = ParseETag(im);

@@ -327,6 +327,37 @@ TEST_F(MigrateTest, TypesRestrictTheScanAndUnknownTypesAreRefused) {
   EXPECT_EQ(MigrateIcd9(*store_, *terms_, options).status().code(), StatusCode::kInvalid);
 }
 
+TEST_F(MigrateTest, ClaimDiagnosesAndObservationValues) {
+  Put("Claim",
+      R"({"resourceType":"Claim","id":"cl","status":"active","type":{"text":"x"},"use":"claim",)"
+      R"("patient":{"reference":"Patient/p1"},"created":"2014-01-01","provider":{"display":"x"},)"
+      R"("priority":{"text":"normal"},"insurance":[{"sequence":1,"focal":true,)"
+      R"("coverage":{"display":"c"}}],"diagnosis":[{"sequence":1,"diagnosisCodeableConcept":)" +
+          Concept(kIcd9, "4280") + R"(},{"sequence":2,"diagnosisCodeableConcept":)" +
+          Concept(kIcd9, "001.0") + "}]}");
+  // Two ICD-9-CM codings with the same target: it is added once.
+  Put("Observation",
+      R"({"resourceType":"Observation","id":"obs","status":"final","code":{"text":"problem"},)"
+      R"("valueCodeableConcept":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-9-cm",)"
+      R"("code":"0010"},{"system":"http://hl7.org/fhir/sid/icd-9-cm","code":"001.0"}]}})");
+  MigrateOptions options;
+  options.types = {"Claim", "Observation"};
+  auto r = MigrateIcd9(*store_, *terms_, options);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->changed, 2);
+  EXPECT_EQ(Version("Claim", "cl"), 2);
+  ASSERT_EQ(r->worklist.size(), 4u);
+  EXPECT_EQ(r->worklist[0].path, "Claim.diagnosis[0].diagnosisCodeableConcept.coding[0]");
+  EXPECT_EQ(r->worklist[0].outcome, Outcome::kChoice);
+  EXPECT_EQ(r->worklist[1].path, "Claim.diagnosis[1].diagnosisCodeableConcept.coding[0]");
+  EXPECT_EQ(r->worklist[1].outcome, Outcome::kApplied);
+  EXPECT_EQ(Codings("Observation", "obs", "valueCodeableConcept"),
+            (Codes{{std::string(kIcd9), "0010"},
+                   {std::string(kIcd9), "001.0"},
+                   {std::string(kIcd10), "A00.0"}}));
+  EXPECT_EQ(r->applied_exact, 2);  // Claim.diagnosis[1] and the Observation, once
+}
+
 TEST(MigrateWithoutGems, FailsClearly) {
   TempDir dir;
   const std::string db = terminology::TerminologyDbPath(dir.path());

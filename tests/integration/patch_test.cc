@@ -2,6 +2,10 @@
 // FHIRPath Patch, If-Match, and the error paths.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "integration/test_server.h"
 #include "json/parse.h"
 #include "json/writer.h"
@@ -176,6 +180,49 @@ TEST_F(PatchTest, MissingDeletedAndWrongMediaType) {
   // A JSON Patch sent as a FHIR resource is not a Parameters resource.
   EXPECT_EQ(Patch("/Patient/" + live, kFhirJson, body).status, 400);
   EXPECT_EQ(Version(Do("GET", "/Patient/" + live).body), "1");
+}
+
+// Without If-Match a concurrent change makes the server re-read and re-apply the patch, so no
+// patch is lost; with the same If-Match only one of the concurrent patches wins.
+TEST_F(PatchTest, ConcurrentPatches) {
+  std::string id = CreatePatient();
+  constexpr int kThreads = 6;
+  constexpr int kPerThread = 4;
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string given = "G" + std::to_string(t) + "x" + std::to_string(i);
+        HttpResult r =
+            Patch("/Patient/" + id, kJsonPatch,
+                  R"([{"op":"add","path":"/name/0/given/-","value":")" + given + R"("}])");
+        if (r.status == 200) ++ok;
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(ok.load(), kThreads * kPerThread);
+  json::Document d = Parse(Do("GET", "/Patient/" + id).body);
+  EXPECT_EQ(d.root().Find("name")->items()[0].Find("given")->size(),
+            static_cast<size_t>(1 + kThreads * kPerThread));
+  EXPECT_EQ(Version(json::ToString(d.root())), std::to_string(1 + kThreads * kPerThread));
+
+  std::string other = CreatePatient();
+  std::atomic<int> won{0};
+  std::atomic<int> refused{0};
+  threads.clear();
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      HttpResult r = Patch("/Patient/" + other, kJsonPatch,
+                           R"([{"op":"add","path":"/name/0/given/-","value":"X"}])", "W/\"1\"");
+      if (r.status == 200) ++won;
+      if (r.status == 412) ++refused;
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(won.load(), 1);
+  EXPECT_EQ(refused.load(), kThreads - 1);
 }
 
 TEST_F(PatchTest, CapabilityStatementListsPatch) {

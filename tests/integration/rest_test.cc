@@ -81,8 +81,6 @@ TEST_F(RestTest, HealthAndCapabilities) {
                            "history-type", "create"}) {
     EXPECT_NE(interactions.find(std::string("\"") + code + "\""), std::string::npos) << code;
   }
-  EXPECT_EQ(interactions.find("search-type"), std::string::npos)
-      << "search is not implemented and must not be claimed";
 }
 
 TEST_F(RestTest, CreateThenReadIsExact) {
@@ -356,9 +354,30 @@ TEST_F(RestTest, RoutingErrors) {
   EXPECT_EQ(post_instance.status, 405);
   EXPECT_NE(post_instance.Header("Allow"), "");
   EXPECT_EQ(Do("GET", "/Patient/abc/_history/1/extra").status, 404);
-  HttpResult search = Do("GET", "/Patient?name=x");
-  EXPECT_EQ(search.status, 501);
-  EXPECT_EQ(IssueCode(search.body), "not-supported");
+  HttpResult bundle = Do("POST", "/", R"({"resourceType":"Patient"})");
+  EXPECT_EQ(bundle.status, 400);
+}
+
+TEST_F(RestTest, ReferentialIntegrityOnWrite) {
+  HttpResult dangling = Do("POST", "/Observation",
+                           R"({"resourceType":"Observation","status":"final","code":{"text":"x"},
+                               "subject":{"reference":"Patient/ghost"}})");
+  EXPECT_EQ(dangling.status, 400);
+  EXPECT_NE(dangling.body.find("Observation.subject.reference"), std::string::npos)
+      << dangling.body;
+  std::string pid = Create("Patient", kPatient);
+  EXPECT_EQ(Do("POST", "/Observation",
+                R"({"resourceType":"Observation","status":"final","code":{"text":"x"},
+                    "subject":{"reference":"Patient/)" + pid + R"("},"contained":[{"resourceType":"Patient","id":"p"}],
+                    "performer":[{"reference":"#p"},{"reference":"http://elsewhere.example/fhir/Practitioner/1"}]})")
+                .status,
+            201);
+  ASSERT_EQ(Do("DELETE", "/Patient/" + pid).status, 200);
+  EXPECT_EQ(Do("POST", "/Observation",
+                R"({"resourceType":"Observation","status":"final","code":{"text":"x"},
+                    "subject":{"reference":"Patient/)" + pid + R"("}})").status,
+            400)
+      << "a deleted target does not count";
 }
 
 TEST_F(RestTest, OversizedBodyIs413AndServerStaysUp) {

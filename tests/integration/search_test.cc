@@ -45,7 +45,7 @@ class SearchTest : public ::testing::Test {
     closedir(d);
     std::sort(files.begin(), files.end());
     dir_ = new TempDir();
-    server_ = new ServerProcess(dir_->path(), {"--durability", "normal"});
+    server_ = new ServerProcess(dir_->path(), {"--durability", "normal", "--referential-integrity", "off"});
     if (!server_->ok()) return;
     loaded_ = new std::set<std::string>();
     for (const std::string& f : files) {

@@ -23,6 +23,20 @@ bool IsTemporal(const Item& i) {
   return i.kind == ItemKind::kDate || i.kind == ItemKind::kDateTime || i.kind == ItemKind::kTime;
 }
 
+// Whether node `i` is of the type named at the start of the path `n` (`Patient` in
+// `Patient.name`). Search parameter expressions are long unions of such paths, one per resource
+// type, so most checks are a resource against another concrete resource type: no concrete
+// resource type derives from another, so that needs no walk of the type hierarchy.
+bool IsNamedType(const Item& i, const Node& n) {
+  const fhir::StructInfo* want = n.named_type;
+  if (i.structure == want) return true;
+  if (i.structure != nullptr && i.structure->kind == fhir::TypeKind::kResource &&
+      want->kind == fhir::TypeKind::kResource && !want->is_abstract) {
+    return false;
+  }
+  return IsType(i, n.type);
+}
+
 }  // namespace
 
 Status Evaluator::Error(const Node& n, const std::string& what) const {
@@ -111,9 +125,7 @@ Result<Collection> Evaluator::EvalNode(const Node& n, const Frame& f) {
           // A type name at the start of a path selects the context when it is of that type
           // (http://hl7.org/fhirpath/N1/#path-selection).
           for (const Item& i : focus) {
-            if (i.is_node() && (i.structure == n.named_type || IsType(i, n.type))) {
-              out.push_back(i);
-            }
+            if (i.is_node() && IsNamedType(i, n)) out.push_back(i);
           }
           return out;
         }
@@ -346,17 +358,25 @@ bool Arith(Op op, const Item& x, const Item& y, Collection* out, std::string* er
 
 }  // namespace
 
+Result<Items> Evaluator::Operand(const Node& n, const Frame& f, Collection* storage) {
+  if (n.kind == NodeKind::kLiteral) return Items(&n.literal, 1);
+  if (n.kind == NodeKind::kThis) return f.focus;
+  ASSIGN_OR_RETURN(*storage, Eval(n, f));
+  return Items(*storage);
+}
+
 Result<Collection> Evaluator::Binary(const Node& n, const Frame& f) {
   const Op op = n.op;
   // Boolean operators evaluate lazily where the left side decides
   // (http://hl7.org/fhirpath/N1/#boolean-logic).
   if (op == Op::kAnd || op == Op::kOr || op == Op::kXor || op == Op::kImplies) {
-    ASSIGN_OR_RETURN(Collection lc, Eval(*n.target, f));
+    Collection lstore, rstore;
+    ASSIGN_OR_RETURN(Items lc, Operand(*n.target, f, &lstore));
     ASSIGN_OR_RETURN(int l, BoolOf(*this, n, lc));
     if (op == Op::kAnd && l == 0) return Collection{Item::Boolean(false)};
     if (op == Op::kOr && l == 1) return Collection{Item::Boolean(true)};
     if (op == Op::kImplies && l == 0) return Collection{Item::Boolean(true)};
-    ASSIGN_OR_RETURN(Collection rc, Eval(*n.args[0], f));
+    ASSIGN_OR_RETURN(Items rc, Operand(*n.args[0], f, &rstore));
     ASSIGN_OR_RETURN(int r, BoolOf(*this, n, rc));
     auto B = [](bool b) { return Collection{Item::Boolean(b)}; };
     switch (op) {
@@ -377,11 +397,13 @@ Result<Collection> Evaluator::Binary(const Node& n, const Frame& f) {
         return Collection{};
     }
   }
-  ASSIGN_OR_RETURN(Collection lc, Eval(*n.target, f));
-  ASSIGN_OR_RETURN(Collection rc, Eval(*n.args[0], f));
+  Collection lstore, rstore;
+  ASSIGN_OR_RETURN(Items lc, Operand(*n.target, f, &lstore));
+  ASSIGN_OR_RETURN(Items rc, Operand(*n.args[0], f, &rstore));
   switch (op) {
     case Op::kUnion:
-      return Union(std::move(lc), rc);
+      if (lc.data() == lstore.data()) return Union(std::move(lstore), rc);
+      return Union(Collection(lc.begin(), lc.end()), rc);
     case Op::kEq:
     case Op::kNe: {
       std::optional<bool> e = CollectionEquals(lc, rc);
@@ -395,8 +417,8 @@ Result<Collection> Evaluator::Binary(const Node& n, const Frame& f) {
     }
     case Op::kIn:
     case Op::kContains: {
-      const Collection& one = op == Op::kIn ? lc : rc;
-      const Collection& many = op == Op::kIn ? rc : lc;
+      Items one = op == Op::kIn ? lc : rc;
+      Items many = op == Op::kIn ? rc : lc;
       if (one.empty()) return Collection{};
       if (one.size() > 1) return Error(n, "membership test needs a single item");
       for (const Item& i : many) {

@@ -47,6 +47,9 @@ class Evaluator {
   friend class FunctionCalls;
   Result<Collection> EvalNode(const Node& n, const Frame& f);
   Result<Collection> Binary(const Node& n, const Frame& f);
+  // The value of an operand: a view of a literal's value or of the focus ($this) without a
+  // copy, else the result of evaluating `n`, kept in *storage.
+  Result<Items> Operand(const Node& n, const Frame& f, Collection* storage);
   Result<Collection> Variable(const Node& n);
   // Evaluates `arg` with `item` as $this (and $index).
   Result<Collection> EvalOn(const Node& arg, const Item& item, int64_t index, const Frame& outer);
@@ -65,6 +68,10 @@ class Evaluator {
 void Member(const Item& item, std::string_view name, std::string_view ext_name, Collection* out);
 // All child nodes of `item` (children()).
 void Children(const Item& item, Collection* out);
+// Appends the descendants of `input` (descendants()), or with `of_type` only those of that type
+// (ofType() matching), in breadth-first order. Returns false when the walk meets more than
+// `limit` nodes.
+bool Descendants(Items input, const TypeSpec* of_type, size_t limit, Collection* out);
 // A node item for JSON `v` of FHIR type `type` (structure looked up in the model).
 Item MakeNode(const json::Value* v, const json::Value* ext, std::string_view type,
               const fhir::StructInfo* structure);
@@ -89,8 +96,14 @@ class UniqueCollector {
   bool Contains(const Item& item) const;
 
  private:
+  // Open addressing with linear probing: slots_ holds 1 + an index into *out_ (0 is free),
+  // hashes_ the hash of each item of *out_.
+  size_t Find(const Item& item, size_t hash) const;  // the slot of an equal item or a free one
+  void Grow();
+
   Collection* out_;
-  std::unordered_multimap<size_t, size_t> index_;
+  std::vector<uint32_t> slots_;
+  std::vector<size_t> hashes_;
 };
 // The union of two collections without duplicates (http://hl7.org/fhirpath/N1/#union-collections).
 Collection Union(Collection a, std::span<const Item> b);
@@ -100,8 +113,8 @@ bool ItemEquivalent(const Item& a, const Item& b);
 // empty (different date precisions).
 bool ItemCompare(const Item& a, const Item& b, int* cmp, bool* empty);
 // Collection equality (=): nullopt for empty.
-std::optional<bool> CollectionEquals(const Collection& a, const Collection& b);
-bool CollectionEquivalent(const Collection& a, const Collection& b);
+std::optional<bool> CollectionEquals(Items a, Items b);
+bool CollectionEquivalent(Items a, Items b);
 
 // Temporal arithmetic: t + q (sign ±1). Returns false when the unit is not a time unit allowed
 // for t.

@@ -691,29 +691,9 @@ std::string DotAll(std::string_view re) {
 }  // namespace
 
 Result<Collection> Evaluator::Descendants(const Node& n, Items input, const TypeSpec* of_type) {
-  // Breadth first over a per-thread queue that keeps its capacity between evaluations (the walk
-  // evaluates no sub-expression, so it never re-enters itself).
-  static thread_local Collection queue;
-  struct Clear {
-    ~Clear() { queue.clear(); }
-  } clear_on_exit;
-  queue.clear();
-  for (const Item& i : input) Children(i, &queue);
-  const size_t kLimit = 1000000;
-  for (size_t k = 0; k < queue.size(); ++k) {
-    if (!queue[k].is_node()) continue;
-    Item cur;  // a light copy: `queue` may reallocate while children are appended
-    cur.node = queue[k].node;
-    cur.extension_part = queue[k].extension_part;
-    cur.fhir_type = queue[k].fhir_type;
-    cur.structure = queue[k].structure;
-    Children(cur, &queue);
-    if (queue.size() > kLimit) return Error(n, "descendants() produced too many items");
-  }
-  if (of_type == nullptr) return Collection(queue.begin(), queue.end());
   Collection out;
-  for (Item& i : queue) {
-    if (IsType(i, *of_type, TypeMatch::kExactPrimitive)) out.push_back(std::move(i));
+  if (!internal::Descendants(input, of_type, 1000000, &out)) {
+    return Error(n, "descendants() produced too many items");
   }
   return out;
 }

@@ -1,5 +1,6 @@
 // Navigation, types, equality, ordering, date and quantity arithmetic for the evaluator.
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <cstring>
@@ -17,8 +18,7 @@ const fhir::Model& R4() { return fhir::Model::R4(); }
 namespace {
 
 // Per-thread memo tables in front of the model's lookups: the same few (structure, name) pairs
-// are asked about for every node. Keys are content (names from JSON documents live anywhere), and
-// a table that grows past kMaxEntries (a stream of documents with random keys) starts over.
+// are asked about for every node. Keys are content (names from JSON documents live anywhere).
 struct MemoKey {
   const void* scope = nullptr;
   std::string_view a, b;
@@ -58,30 +58,49 @@ struct MemoEq {
   }
 };
 
-// Returns the memoised value for `key`, computing it with `compute()` the first time.
-template <typename V, typename F>
-const V& Memo(std::unordered_map<StoredKey, V, MemoHash, MemoEq>& table, const MemoKey& key,
-              F compute) {
-  constexpr size_t kMaxEntries = 1 << 16;
-  auto it = table.find(key);
-  if (it != table.end()) return it->second;
-  if (table.size() >= kMaxEntries) table.clear();
-  return table
-      .emplace(StoredKey{key.scope, std::string(key.a), std::string(key.b)}, compute())
-      .first->second;
-}
-
+// A memo of some lookup by MemoKey. A small direct-mapped array of pointers to the table's
+// entries answers most lookups from a cache line or two; the table holds every key seen, and
+// starts over (with the array) when it grows past kMaxEntries, e.g. on a stream of documents
+// with random member names.
 template <typename V>
-using MemoTable = std::unordered_map<StoredKey, V, MemoHash, MemoEq>;
+class Memo {
+ public:
+  template <typename Compute>
+  V Get(const MemoKey& key, Compute compute) {
+    const size_t h = MemoHash()(key);
+    const Entry*& slot = front_[(h >> 20) % kFront];
+    if (slot != nullptr && MemoEq()(slot->first, key)) return slot->second;
+    auto it = table_.find(key);
+    if (it == table_.end()) {
+      if (table_.size() >= kMaxEntries) {
+        table_.clear();
+        front_.fill(nullptr);
+      }
+      V value = compute();
+      it = table_.emplace(StoredKey{key.scope, std::string(key.a), std::string(key.b)}, value)
+               .first;
+    }
+    slot = &*it;
+    return it->second;
+  }
+
+ private:
+  using Table = std::unordered_map<StoredKey, V, MemoHash, MemoEq>;
+  using Entry = typename Table::value_type;
+  static constexpr size_t kFront = 4096;
+  static constexpr size_t kMaxEntries = 1 << 16;
+  Table table_;
+  std::array<const Entry*, kFront> front_{};
+};
 
 const fhir::StructInfo* CachedStruct(std::string_view name) {
-  static thread_local MemoTable<const fhir::StructInfo*> table;
-  return Memo(table, MemoKey{nullptr, name, {}}, [&] { return R4().FindStruct(name); });
+  static thread_local Memo<const fhir::StructInfo*> memo;
+  return memo.Get(MemoKey{nullptr, name, {}}, [&] { return R4().FindStruct(name); });
 }
 
 bool CachedIsA(std::string_view type, std::string_view ancestor) {
-  static thread_local MemoTable<bool> table;
-  return Memo(table, MemoKey{nullptr, type, ancestor}, [&] { return R4().IsA(type, ancestor); });
+  static thread_local Memo<bool> memo;
+  return memo.Get(MemoKey{nullptr, type, ancestor}, [&] { return R4().IsA(type, ancestor); });
 }
 
 // StructInfo::Match for JSON member names, cached per thread: every node of a type asks about the
@@ -94,8 +113,8 @@ struct MemberType {
 };
 
 MemberType CachedMatch(const fhir::StructInfo* st, std::string_view key) {
-  static thread_local MemoTable<MemberType> table;
-  return Memo(table, MemoKey{st, key, {}}, [&] {
+  static thread_local Memo<MemberType> memo;
+  return memo.Get(MemoKey{st, key, {}}, [&] {
     MemberType mt;
     mt.match = st->Match(key);
     const fhir::TypeRef* t = mt.match.type;
@@ -122,7 +141,7 @@ Item MakeNode(const json::Value* v, const json::Value* ext, std::string_view typ
       (type.empty() || type == "Resource" || type == "DomainResource")) {
     std::string_view rt = v->FindString("resourceType");
     if (!rt.empty()) {
-      if (const fhir::StructInfo* s = R4().FindStruct(rt)) {
+      if (const fhir::StructInfo* s = CachedStruct(rt)) {
         it.structure = s;
         it.fhir_type = s->name;
       }
@@ -136,8 +155,10 @@ Item MakeNode(const json::Value* v, const json::Value* ext, std::string_view typ
 
 namespace {
 
-void AddValues(const json::Value* v, const json::Value* ext, std::string_view type,
-               const fhir::StructInfo* st, Collection* out) {
+// Passes the node items of JSON value `v` (an array gives one per entry) to `sink(Item&&)`.
+template <typename Sink>
+void ForEachValue(const json::Value* v, const json::Value* ext, std::string_view type,
+                  const fhir::StructInfo* st, Sink&& sink) {
   if (v != nullptr && v->is_null()) v = nullptr;
   if (ext != nullptr && ext->is_null()) ext = nullptr;
   if (v == nullptr && ext == nullptr) return;
@@ -151,11 +172,16 @@ void AddValues(const json::Value* v, const json::Value* ext, std::string_view ty
       if (vi && vi->is_null()) vi = nullptr;
       if (ei && ei->is_null()) ei = nullptr;
       if (vi == nullptr && ei == nullptr) continue;
-      out->push_back(MakeNode(vi, ei, type, st));
+      sink(MakeNode(vi, ei, type, st));
     }
     return;
   }
-  out->push_back(MakeNode(v, ext, type, st));
+  sink(MakeNode(v, ext, type, st));
+}
+
+void AddValues(const json::Value* v, const json::Value* ext, std::string_view type,
+               const fhir::StructInfo* st, Collection* out) {
+  ForEachValue(v, ext, type, st, [out](Item&& i) { out->push_back(std::move(i)); });
 }
 
 // The `_name` member of `obj` (a primitive's id/extension part), found without building "_name".
@@ -226,13 +252,19 @@ void Member(const Item& item, std::string_view name, std::string_view ext_name, 
   AddValues(obj->Find(name), obj->Find(ext_name), "", nullptr, out);
 }
 
-void Children(const Item& item, Collection* out) {
+namespace {
+
+// Passes each child node of `item` to `sink(Item&&)` (children()).
+template <typename Sink>
+void ForEachChild(const Item& item, Sink&& sink) {
   if (!item.is_node()) return;
   const json::Value* obj = item.node;
   if (obj == nullptr || !obj->is_object()) {
     if (item.extension_part != nullptr && item.extension_part->is_object()) {
-      Member(item, "id", "_id", out);
-      Member(item, "extension", "_extension", out);
+      Collection parts;
+      Member(item, "id", "_id", &parts);
+      Member(item, "extension", "_extension", &parts);
+      for (Item& i : parts) sink(std::move(i));
     }
     return;
   }
@@ -251,7 +283,7 @@ void Children(const Item& item, Collection* out) {
         fhir::ElementMatch match = CachedMatch(st, m.key.substr(1)).match;
         if (match.type != nullptr) code = match.type->code;
       }
-      AddValues(nullptr, &m.value, code, nullptr, out);
+      ForEachValue(nullptr, &m.value, code, nullptr, sink);
       continue;
     }
     const json::Value* ext = nullptr;
@@ -259,12 +291,47 @@ void Children(const Item& item, Collection* out) {
     if (st != nullptr) {
       MemberType mt = CachedMatch(st, m.key);
       if (mt.match.type != nullptr) {
-        AddValues(&m.value, ext, mt.match.type->code, mt.structure, out);
+        ForEachValue(&m.value, ext, mt.match.type->code, mt.structure, sink);
         continue;
       }
     }
-    AddValues(&m.value, ext, "", nullptr, out);
+    ForEachValue(&m.value, ext, "", nullptr, sink);
   }
+}
+
+}  // namespace
+
+void Children(const Item& item, Collection* out) {
+  ForEachChild(item, [out](Item&& i) { out->push_back(std::move(i)); });
+}
+
+bool Descendants(Items input, const TypeSpec* of_type, size_t limit, Collection* out) {
+  // Breadth first. The queue holds only the nodes that can have children (objects, and
+  // primitives with an id/extension part); the output gets every node in the order the walk
+  // meets it, which is the order of a breadth-first listing of all descendants.
+  static thread_local Collection queue;  // keeps its capacity; the walk never re-enters itself
+  struct Clear {
+    ~Clear() { queue.clear(); }
+  } clear_on_exit;
+  queue.clear();
+  size_t produced = 0;
+  auto visit = [&](Item&& i) {
+    ++produced;
+    if ((i.node != nullptr && i.node->is_object()) ||
+        (i.extension_part != nullptr && i.extension_part->is_object())) {
+      queue.push_back(i);
+    }
+    if (of_type == nullptr || IsType(i, *of_type, TypeMatch::kExactPrimitive)) {
+      out->push_back(std::move(i));
+    }
+  };
+  for (const Item& i : input) ForEachChild(i, visit);
+  for (size_t k = 0; k < queue.size(); ++k) {
+    Item cur = std::move(queue[k]);  // `queue` may reallocate while children are appended
+    ForEachChild(cur, visit);
+    if (produced > limit) return false;
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -991,26 +1058,49 @@ size_t ItemHash(const Item& i) {
 }
 
 UniqueCollector::UniqueCollector(Collection* out) : out_(out) {
-  for (size_t i = 0; i < out->size(); ++i) index_.emplace(ItemHash((*out)[i]), i);
+  slots_.assign(16, 0);
+  hashes_.reserve(out->size());
+  for (const Item& i : *out) hashes_.push_back(ItemHash(i));
+  while (slots_.size() < 2 * hashes_.size()) slots_.resize(slots_.size() * 2);
+  Grow();  // places the existing items
+}
+
+size_t UniqueCollector::Find(const Item& item, size_t hash) const {
+  const size_t mask = slots_.size() - 1;
+  for (size_t k = hash & mask;; k = (k + 1) & mask) {
+    const uint32_t s = slots_[k];
+    if (s == 0) return k;
+    if (hashes_[s - 1] == hash && ItemEquals((*out_)[s - 1], item) == 1) return k;
+  }
+}
+
+void UniqueCollector::Grow() {
+  if (2 * (hashes_.size() + 1) > slots_.size()) slots_.resize(slots_.size() * 2);
+  std::fill(slots_.begin(), slots_.end(), 0);
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = 0; i < hashes_.size(); ++i) {
+    size_t k = hashes_[i] & mask;
+    while (slots_[k] != 0) k = (k + 1) & mask;
+    slots_[k] = static_cast<uint32_t>(i + 1);
+  }
 }
 
 bool UniqueCollector::Add(const Item& item) {
-  size_t h = ItemHash(item);
-  auto [lo, hi] = index_.equal_range(h);
-  for (auto it = lo; it != hi; ++it) {
-    if (ItemEquals((*out_)[it->second], item) == 1) return false;
-  }
-  index_.emplace(h, out_->size());
+  const size_t h = ItemHash(item);
+  size_t k = Find(item, h);
+  if (slots_[k] != 0) return false;
   out_->push_back(item);
+  hashes_.push_back(h);
+  if (2 * hashes_.size() > slots_.size()) {
+    Grow();
+  } else {
+    slots_[k] = static_cast<uint32_t>(hashes_.size());
+  }
   return true;
 }
 
 bool UniqueCollector::Contains(const Item& item) const {
-  auto [lo, hi] = index_.equal_range(ItemHash(item));
-  for (auto it = lo; it != hi; ++it) {
-    if (ItemEquals((*out_)[it->second], item) == 1) return true;
-  }
-  return false;
+  return slots_[Find(item, ItemHash(item))] != 0;
 }
 
 Collection Union(Collection a, std::span<const Item> b) {
@@ -1156,7 +1246,7 @@ bool ItemCompare(const Item& a, const Item& b, int* cmp, bool* empty) {
   return false;
 }
 
-std::optional<bool> CollectionEquals(const Collection& a, const Collection& b) {
+std::optional<bool> CollectionEquals(Items a, Items b) {
   if (a.empty() || b.empty()) return std::nullopt;
   if (a.size() != b.size()) return false;
   bool unknown = false;
@@ -1169,7 +1259,7 @@ std::optional<bool> CollectionEquals(const Collection& a, const Collection& b) {
   return true;
 }
 
-bool CollectionEquivalent(const Collection& a, const Collection& b) {
+bool CollectionEquivalent(Items a, Items b) {
   if (a.size() != b.size()) return false;
   std::vector<bool> used(b.size(), false);
   for (const Item& x : a) {

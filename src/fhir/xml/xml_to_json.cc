@@ -96,6 +96,31 @@ void Write(const XmlElement& e, std::string* out) {
   *out += "</" + e.name + '>';
 }
 
+// The lexical forms of https://hl7.org/fhir/R4/datatypes.html#primitive for integer and decimal,
+// which are also valid JSON numbers: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+bool IsNumberText(std::string_view s, bool integer) {
+  size_t i = 0;
+  auto digits = [&] {
+    size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i > start;
+  };
+  if (i < s.size() && s[i] == '-') ++i;
+  size_t int_start = i;
+  if (!digits() || (s[int_start] == '0' && i - int_start > 1)) return false;
+  if (integer) return i == s.size();
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == s.size();
+}
+
 bool IsJsonNumberType(std::string_view code) {
   return code == "integer" || code == "positiveInt" || code == "unsignedInt" || code == "decimal";
 }
@@ -158,7 +183,8 @@ class Converter {
       } else if (type_struct != nullptr && type_struct->kind != fhir::TypeKind::kPrimitive) {
         std::vector<json::Member> obj;
         for (const auto& [k, v] : child->attributes) {
-          if (k == "id" || k == "url") obj.push_back({k, json::Value::String(arena_, v)});
+          if (k == "id" || k == "url")
+            obj.push_back({arena_.CopyString(k), json::Value::String(arena_, v)});
         }
         RETURN_IF_ERROR(Children(type_struct, *child, depth + 1, &obj));
         value = json::Value::Object(arena_, obj);
@@ -171,6 +197,9 @@ class Converter {
             }
             value = json::Value::Bool(*v == "true");
           } else if (IsJsonNumberType(code)) {
+            if (!IsNumberText(*v, code != "decimal")) {
+              return Invalid("<" + child->name + "> value '" + *v + "' is not a valid " + code);
+            }
             value = json::Value::Number(arena_, *v);
           } else {
             value = json::Value::String(arena_, *v);
@@ -195,6 +224,10 @@ class Converter {
       bool any_ext = false;
       for (const json::Value& v : p.values) any_value = any_value || !v.is_null();
       for (const json::Value& x : p.exts) any_ext = any_ext || !x.is_null();
+      for (const json::Member& m : *members) {
+        if (m.key == p.key)
+          return Invalid("'" + p.key + "' is given both as attribute and element");
+      }
       std::string_view key = arena_.CopyString(p.key);
       std::string_view ext_key = arena_.CopyString("_" + p.key);
       if (p.is_array) {

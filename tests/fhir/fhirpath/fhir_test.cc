@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "fhir/fhirpath/test_util.h"
+#include "fhir/model/model.h"
 
 namespace vesta::fhirpath::testing {
 namespace {
@@ -34,6 +35,30 @@ TEST(FhirPathFhir, ChoiceElements) {
   EXPECT_EQ(Eval("Observation.valueQuantity", kObservation),
             "ERROR: FHIRPath: 'valueQuantity' is not an element of Observation (a choice "
             "element is named 'value') at position 12");
+}
+
+// The evaluator relies on this (IsNamedType in eval.cc): a concrete resource type never
+// derives from another one, so `Patient.name` on an Observation needs no hierarchy walk.
+TEST(FhirPathFhir, ConcreteResourceTypesDeriveOnlyFromAbstractOnes) {
+  const fhir::Model& model = fhir::Model::R4();
+  for (const std::string& type : model.resource_types()) {
+    const fhir::StructInfo* s = model.FindStruct(type);
+    ASSERT_NE(s, nullptr) << type;
+    const fhir::StructInfo* base = model.FindStruct(s->base);
+    ASSERT_NE(base, nullptr) << type;
+    EXPECT_TRUE(base->is_abstract) << type << " derives from " << s->base;
+  }
+  EXPECT_EQ(Eval("Resource.id"), R"(["p1"])");
+  EXPECT_EQ(Eval("DomainResource.id"), R"(["p1"])");
+  EXPECT_EQ(Eval("Observation.id"), "[]");
+}
+
+TEST(FhirPathFhir, DescendantsOfType) {
+  EXPECT_EQ(Eval("descendants().ofType(code)"), R"(["official","usual","male","phone","home"])");
+  EXPECT_EQ(Eval("descendants().ofType(HumanName).family"), R"(["Chalmers"])");
+  EXPECT_EQ(Eval("descendants().ofType(string).count()"),
+            Eval("descendants().where($this is string and $this.is(string)).count()"));
+  EXPECT_EQ(Eval("(descendants().ofType(code) | descendants().ofType(code)).count()"), "[5]");
 }
 
 TEST(FhirPathFhir, PrimitiveExtensions) {

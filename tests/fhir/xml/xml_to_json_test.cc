@@ -68,6 +68,19 @@ TEST(XmlToJson, Errors) {
   EXPECT_EQ(Convert("<Frob/>"), "ERROR: <Frob> is not a FHIR resource");
   EXPECT_EQ(Convert("<Patient><active value='yes'/></Patient>"),
             "ERROR: <active> value 'yes' is not a boolean");
+  EXPECT_EQ(Convert("<Patient><multipleBirthInteger value='*2'/></Patient>"),
+            "ERROR: <multipleBirthInteger> value '*2' is not a valid integer");
+  EXPECT_EQ(Convert("<Patient><multipleBirthInteger value='02'/></Patient>"),
+            "ERROR: <multipleBirthInteger> value '02' is not a valid integer");
+  EXPECT_EQ(Convert("<Observation><status value='final'/><code/><valueQuantity>"
+                    "<value value='1.'/></valueQuantity></Observation>"),
+            "ERROR: <value> value '1.' is not a valid decimal");
+  EXPECT_EQ(Convert("<Patient><maritalStatus id='a'><id value='b'/></maritalStatus></Patient>"),
+            "ERROR: 'id' is given both as attribute and element");
+  EXPECT_EQ(Convert("<Observation><status value='final'/><code/><valueQuantity>"
+                    "<value value='-1.5e+3'/></valueQuantity></Observation>"),
+            R"({"resourceType":"Observation","status":"final","code":{},)"
+            R"("valueQuantity":{"value":-1.5e+3}})");
   EXPECT_EQ(Convert("<Patient><gender value='a'/><gender value='b'/></Patient>"),
             "ERROR: <gender> does not repeat");
   EXPECT_EQ(Convert("<Patient>"), "ERROR: malformed XML at line 1: no element found");
