@@ -167,7 +167,7 @@ Response RestApi::Handle(const Request& request) {
     if (m == "PUT") return UpdateInteraction(ctx, request, *format, target);
     if (m == "DELETE") return DeleteInteraction(ctx, request, *format, target);
     if (m == "PATCH") return PatchInteraction(ctx, request, *format, target);
-    return MethodNotAllowed(m, "GET, HEAD, PUT, DELETE");
+    return MethodNotAllowed(m, "GET, HEAD, PUT, DELETE, PATCH");
   }
   if (parts.size() == 3 && parts[2].front() == '$') {
     return OperationInteraction(ctx, request, *format, target, parts[2]);

@@ -45,6 +45,23 @@ std::string SearchCapabilities(const std::string& type,
 
 }  // namespace
 
+// The terminology operations a type offers (https://hl7.org/fhir/R4/terminology-service.html).
+static std::string TerminologyOperations(const std::string& type, bool loaded) {
+  if (!loaded) return "";
+  std::vector<std::string> ops;
+  if (type == "CodeSystem") ops = {"lookup", "validate-code", "subsumes"};
+  if (type == "ValueSet") ops = {"validate-code", "expand"};
+  if (type == "ConceptMap") ops = {"translate"};
+  if (ops.empty()) return "";
+  std::string out = ",\"operation\":[";
+  for (size_t i = 0; i < ops.size(); ++i) {
+    out += std::string(i ? "," : "") + "{\"name\":\"" + ops[i] +
+           "\",\"definition\":\"http://hl7.org/fhir/OperationDefinition/" + type + "-" + ops[i] +
+           "\"}";
+  }
+  return out + "]";
+}
+
 Response CapabilitiesInteraction(const Context& ctx, const Request& request,
                                  const OutputFormat& format) {
   const std::string base = BaseUrl(ctx, request);
@@ -65,7 +82,10 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
       "chaining, _has, _sort, _count, _total, _summary, _elements, _include, _revinclude "
       "(:iterate). Not yet: composite and special parameters, :in, :not-in, :below/:above on "
       "tokens, :of-type, UCUM unit conversion, _contained, _list, _text, _content, _filter, "
-      "batch/transaction, PATCH, conditional interactions, XML.\",\"resource\":[";
+      "PATCH inside transactions, XML. Also: batch and transaction Bundles, conditional create, "
+      "update and delete, PATCH (JSON Patch, FHIRPath Patch), Patient/$everything, referential "
+      "integrity on write and delete, and the ICD-10-CM / ICD-9-CM / GEMs terminology operations "
+      "when a terminology is loaded.\",\"resource\":[";
   std::map<std::string, std::vector<std::string>> revincludes;  // target type → Type:param
   for (const std::string& type : ctx.model.resource_types()) {
     for (const search::Param& p : search::Registry::R4().ForType(type)) {
@@ -83,11 +103,18 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
            "{\"code\":\"delete\"},{\"code\":\"history-instance\"},{\"code\":\"history-type\"},"
            "{\"code\":\"create\"},{\"code\":\"search-type\"},{\"code\":\"patch\"}],"
            "\"versioning\":\"versioned-update\",\"readHistory\":true,"
-           "\"updateCreate\":true,\"conditionalCreate\":false,\"conditionalRead\":"
-           "\"full-support\",\"conditionalUpdate\":false,\"conditionalDelete\":"
-           "\"not-supported\"" + SearchCapabilities(type, revincludes) + "}";
+           "\"updateCreate\":true,\"conditionalCreate\":true,\"conditionalRead\":"
+           "\"full-support\",\"conditionalUpdate\":true,\"conditionalDelete\":" +
+           std::string(ctx.options.conditional_delete_limit > 1 ? "\"multiple\"" : "\"single\"") +
+           ",\"referencePolicy\":[\"literal\"" +
+           std::string(ctx.options.referential_integrity ? ",\"enforced\"" : "") + ",\"local\"]" +
+           (type == "Patient" ? std::string(",\"operation\":[{\"name\":\"everything\",\"definition\":"
+                                            "\"http://hl7.org/fhir/OperationDefinition/Patient-everything\"}]")
+                              : std::string()) +
+           TerminologyOperations(type, ctx.options.terminology != nullptr) + SearchCapabilities(type, revincludes) + "}";
   }
-  out += "],\"interaction\":[{\"code\":\"history-system\"},{\"code\":\"search-system\"}],"
+  out += "],\"interaction\":[{\"code\":\"transaction\"},{\"code\":\"batch\"},"
+         "{\"code\":\"history-system\"},{\"code\":\"search-system\"}],"
          "\"searchParam\":[{\"name\":\"_id\",\"definition\":"
          "\"http://hl7.org/fhir/SearchParameter/Resource-id\",\"type\":\"token\"},"
          "{\"name\":\"_lastUpdated\",\"definition\":"

@@ -2,6 +2,8 @@
 // https://hl7.org/fhir/R4/http.html#3.1.0.7.1 conditional delete, #ccreate conditional create):
 // the target is found by a search, and the outcome depends on whether it matched 0, 1 or many
 // resources.
+#include <set>
+
 #include "rest/context.h"
 #include "rest/outcome.h"
 #include "rest/url.h"
@@ -89,7 +91,12 @@ Response ConditionalDeleteInteraction(const Context& ctx, const Request& request
     // All matches are known: delete them in one atomic write.
     std::vector<store::WriteOp> ops;
     const Micros now = ctx.clock.Now();
+    std::set<std::string> deleting;
+    for (const std::string& id : *found) deleting.insert(target.type + "/" + id);
     for (const std::string& id : *found) {
+      if (Status s = CheckNotReferenced(ctx, target.type, id, deleting); !s.ok()) {
+        return ErrorResponse(s);
+      }
       Result<store::StoredVersion> cur = ctx.store.Read(target.type, id);
       if (!cur.ok()) return ErrorResponse(cur.status());
       if (cur->deleted) continue;

@@ -79,6 +79,10 @@ Response ConditionalDeleteInteraction(const Context& ctx, const Request& request
 // `resource` names a current resource, or one of `pending` ("Type/id") being written with it.
 Status CheckReferences(const Context& ctx, const Request& request, const json::Value& resource,
                        const std::string& type, const std::set<std::string>& pending = {});
+// Referential integrity on delete: kConflict naming the resources that still reference
+// `type`/`id` (ignoring those in `also_deleted`, "Type/id", deleted with it).
+Status CheckNotReferenced(const Context& ctx, const std::string& type, const std::string& id,
+                          const std::set<std::string>& also_deleted = {});
 // Patient/[id]/$everything.
 Response EverythingInteraction(const Context& ctx, const Request& request,
                                const OutputFormat& format, const Target& target);

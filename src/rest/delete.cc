@@ -42,6 +42,9 @@ Response DeleteInteraction(const Context& ctx, const Request& request, const Out
       r.body = RenderJson(InformationOutcomeJson(name + " was already deleted"), format);
       return r;
     }
+    if (Status s = CheckNotReferenced(ctx, target.type, target.id); !s.ok()) {
+      return ErrorResponse(s);
+    }
     store::WriteOp op;
     op.kind = store::WriteKind::kDelete;
     op.type = target.type;

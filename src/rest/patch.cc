@@ -83,8 +83,9 @@ Response PatchInteraction(const Context& ctx, const Request& request, const Outp
                           const Target& target) {
   Result<PatchKind> kind = KindOf(request);
   if (!kind.ok()) return ErrorResponse(kind.status());
-  if (request.body.empty())
+  if (request.body.empty()) {
     return ErrorResponse(Status(StatusCode::kInvalid, "the PATCH has no body"));
+  }
   Result<json::Document> patch_doc = json::Parse(request.body);
   if (!patch_doc.ok()) return ErrorResponse(patch_doc.status());
   if (*kind == PatchKind::kFhirPathPatch &&
@@ -124,6 +125,12 @@ Response PatchInteraction(const Context& ctx, const Request& request, const Outp
     }
     Result<json::Document> doc = PatchedResource(ctx, target, cur->json, *kind, patch_doc->root());
     if (!doc.ok()) return ErrorResponse(doc.status());
+    // Referential integrity as for update; a resource may refer to itself.
+    if (Status s = CheckReferences(ctx, request, doc->root(), target.type,
+                                   {target.type + "/" + target.id});
+        !s.ok()) {
+      return ErrorResponse(s);
+    }
     store::WriteOp op;
     op.kind = store::WriteKind::kUpdate;
     op.type = target.type;

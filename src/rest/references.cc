@@ -68,4 +68,36 @@ Status CheckReferences(const Context& ctx, const Request& request, const json::V
   return Status(StatusCode::kInvalid, message, std::move(issues));
 }
 
+Status CheckNotReferenced(const Context& ctx, const std::string& type, const std::string& id,
+                          const std::set<std::string>& also_deleted) {
+  if (!ctx.options.referential_integrity) return Status::Ok();
+  // The resources that reference it are what `_revinclude=*` adds to a search for it.
+  store::SearchQuery q;
+  q.types = {type};
+  q.params = {{"_id", id}, {"_revinclude", "*"}, {"_count", "1"}};
+  q.now = ctx.clock.Now();
+  Result<store::SearchPage> page = ctx.store.Search(q);
+  if (!page.ok()) {
+    if (page.status().code() == StatusCode::kNotSupported) return Status::Ok();
+    return page.status();
+  }
+  std::vector<std::string> referrers;
+  for (const store::SearchHit& hit : page->entries) {
+    if (hit.mode != store::SearchMode::kInclude) continue;
+    std::string name = hit.version.type + "/" + hit.version.id;
+    if (name == type + "/" + id || also_deleted.count(name)) continue;
+    referrers.push_back(name);
+  }
+  if (referrers.empty()) return Status::Ok();
+  std::string list;
+  for (size_t i = 0; i < referrers.size() && i < 5; ++i) list += (i ? ", " : "") + referrers[i];
+  if (referrers.size() > 5) list += ", ...";
+  // https://hl7.org/fhir/R4/http.html#delete: "If the server refuses to delete resources ...
+  // because of reasons specific to that resource, such as referential integrity, it should
+  // return the 409 Conflict status code."
+  return Status(StatusCode::kConflict,
+                type + "/" + id + " is still referenced by " + list +
+                    " (referential integrity is enforced; delete or change those first)");
+}
+
 }  // namespace vesta::rest

@@ -462,6 +462,13 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
         p.result.status = 204;  // nothing to delete: no new version
         continue;
       }
+      std::set<std::string> deleting;
+      for (const Planned& other : plan) {
+        if (other.method == "DELETE" && !other.id.empty()) deleting.insert(other.type + "/" + other.id);
+      }
+      if (Status s = CheckNotReferenced(ctx, p.type, p.id, deleting); !s.ok()) {
+        return AtEntry(i, s);
+      }
       op.kind = store::WriteKind::kDelete;
       p.result.status = 204;
     } else {

@@ -165,7 +165,24 @@ TEST_F(PatchTest, PatchThatBreaksTheResourceIsRefused) {
                 .status,
             400);
   EXPECT_EQ(Patch("/Patient/" + id, kJsonPatch, R"([{"op":"remove","path":"/id"}])").status, 400);
+  // Referential integrity, as for update: a reference to a resource that does not exist.
+  EXPECT_EQ(Patch("/Patient/" + id, kJsonPatch,
+                  R"([{"op":"add","path":"/managingOrganization",)"
+                  R"("value":{"reference":"Organization/nowhere"}}])")
+                .status,
+            400);
   EXPECT_EQ(Version(Do("GET", "/Patient/" + id).body), "1");
+  // A reference to a resource that exists is fine.
+  HttpResult org = Do("POST", "/Organization", R"({"resourceType":"Organization","name":"O"})",
+                      {{"Content-Type", kFhirJson}});
+  ASSERT_EQ(org.status, 201) << org.body;
+  std::string org_id(Parse(org.body).root().FindString("id"));
+  EXPECT_EQ(Patch("/Patient/" + id, kJsonPatch,
+                  R"([{"op":"add","path":"/managingOrganization",)"
+                  R"("value":{"reference":"Organization/)" +
+                      org_id + R"("}}])")
+                .status,
+            200);
 }
 
 TEST_F(PatchTest, MissingDeletedAndWrongMediaType) {

@@ -372,6 +372,14 @@ TEST_F(RestTest, ReferentialIntegrityOnWrite) {
                     "performer":[{"reference":"#p"},{"reference":"http://elsewhere.example/fhir/Practitioner/1"}]})")
                 .status,
             201);
+  // Deleting a referenced resource is refused with 409 while the reference exists.
+  HttpResult refused = Do("DELETE", "/Patient/" + pid);
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_NE(refused.body.find("Observation/"), std::string::npos) << refused.body;
+  json::Document obs = Parse(Do("GET", "/Observation?subject=Patient/" + pid).body);
+  ASSERT_NE(obs.root().Find("entry"), nullptr);
+  std::string oid(obs.root().Find("entry")->items()[0].Find("resource")->FindString("id"));
+  ASSERT_EQ(Do("DELETE", "/Observation/" + oid).status, 200);
   ASSERT_EQ(Do("DELETE", "/Patient/" + pid).status, 200);
   EXPECT_EQ(Do("POST", "/Observation",
                 R"({"resourceType":"Observation","status":"final","code":{"text":"x"},

@@ -29,23 +29,30 @@ struct StoredKey {
   std::string a, b;
 };
 
+// The table's hash: every character counts, so that no document can make its keys collide.
 struct MemoHash {
   using is_transparent = void;
   size_t operator()(const MemoKey& k) const {
-    // The scope's address, and the length and a few letters of each name: cheap, and enough to
-    // tell apart the element and type names of a structure (equal keys are confirmed anyway).
-    size_t h = reinterpret_cast<uintptr_t>(k.scope) >> 4;
-    for (std::string_view s : {k.a, k.b}) {
-      h = h * 31 + s.size();
-      if (s.empty()) continue;
-      h = h * 131 + static_cast<unsigned char>(s[0]);
-      h = h * 131 + static_cast<unsigned char>(s[s.size() / 2]);
-      h = h * 131 + static_cast<unsigned char>(s.back());
-    }
-    return h * 0x9E3779B97F4A7C15ull;
+    std::hash<std::string_view> h;
+    return (reinterpret_cast<uintptr_t>(k.scope) >> 4) ^ h(k.a) ^ (h(k.b) * 31);
   }
   size_t operator()(const StoredKey& k) const { return (*this)(MemoKey{k.scope, k.a, k.b}); }
 };
+
+// The front array's slot: the scope's address, and the length and a few letters of each name.
+// Cheap, and enough to spread the element and type names of a structure; a collision only costs
+// a trip to the table.
+size_t QuickHash(const MemoKey& k) {
+  size_t h = reinterpret_cast<uintptr_t>(k.scope) >> 4;
+  for (std::string_view s : {k.a, k.b}) {
+    h = h * 31 + s.size();
+    if (s.empty()) continue;
+    h = h * 131 + static_cast<unsigned char>(s[0]);
+    h = h * 131 + static_cast<unsigned char>(s[s.size() / 2]);
+    h = h * 131 + static_cast<unsigned char>(s.back());
+  }
+  return (h * 0x9E3779B97F4A7C15ull) >> 20;
+}
 
 struct MemoEq {
   using is_transparent = void;
@@ -67,8 +74,7 @@ class Memo {
  public:
   template <typename Compute>
   V Get(const MemoKey& key, Compute compute) {
-    const size_t h = MemoHash()(key);
-    const Entry*& slot = front_[(h >> 20) % kFront];
+    const Entry*& slot = front_[QuickHash(key) % kFront];
     if (slot != nullptr && MemoEq()(slot->first, key)) return slot->second;
     auto it = table_.find(key);
     if (it == table_.end()) {
@@ -77,8 +83,8 @@ class Memo {
         front_.fill(nullptr);
       }
       V value = compute();
-      it = table_.emplace(StoredKey{key.scope, std::string(key.a), std::string(key.b)}, value)
-               .first;
+      it =
+          table_.emplace(StoredKey{key.scope, std::string(key.a), std::string(key.b)}, value).first;
     }
     slot = &*it;
     return it->second;
@@ -419,8 +425,8 @@ bool IsType(const Item& item, const TypeSpec& t, TypeMatch match) {
     }
     if (t.name == "Any") return true;
     // A complex type or resource never derives from a primitive type (code, uri, string, ...).
-    if (!name.empty() && !std::islower(static_cast<unsigned char>(name[0])) &&
-        !t.name.empty() && std::islower(static_cast<unsigned char>(t.name[0]))) {
+    if (!name.empty() && !std::islower(static_cast<unsigned char>(name[0])) && !t.name.empty() &&
+        std::islower(static_cast<unsigned char>(t.name[0]))) {
       return false;
     }
     if (item.structure && item.structure->kind == fhir::TypeKind::kBackbone &&

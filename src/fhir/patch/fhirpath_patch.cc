@@ -302,8 +302,9 @@ Result<Operation> ReadOperation(const json::Value& parameter) {
     std::string_view name = part.FindString("name");
     auto integer = [&](std::optional<int64_t>* out) -> Status {
       const json::Value* v = part.Find("valueInteger");
-      if (v == nullptr || !v->is_number())
+      if (v == nullptr || !v->is_number()) {
         return Invalid(std::string(name) + " must be valueInteger");
+      }
       char* end = nullptr;
       std::string text(v->number_text());
       long long n = std::strtoll(text.c_str(), &end, 10);

@@ -89,8 +89,9 @@ Result<const json::Value*> Resolve(const json::Value& doc, Tokens tokens) {
   for (size_t i = 0; i < tokens.size(); ++i) {
     if (node->is_object()) {
       node = node->Find(tokens[i]);
-      if (node == nullptr)
+      if (node == nullptr) {
         return Unprocessable(PointerText(tokens.first(i + 1)) + " does not exist");
+      }
     } else if (node->is_array()) {
       Result<size_t> index = ArrayIndex(tokens[i], node->size(), false);
       if (!index.ok()) {
@@ -132,8 +133,9 @@ Result<json::Value> Remove(json::Arena& arena, const json::Value& doc, Tokens pa
                     }
                     return json::WithoutMember(arena, parent, key);
                   }
-                  if (!parent.is_array())
+                  if (!parent.is_array()) {
                     return Unprocessable(PointerText(path) + " does not exist");
+                  }
                   ASSIGN_OR_RETURN(size_t index, ArrayIndex(key, parent.size(), false));
                   std::vector<json::Value> items(parent.items().begin(), parent.items().end());
                   items.erase(items.begin() + static_cast<std::ptrdiff_t>(index));
@@ -152,8 +154,9 @@ Result<json::Value> Replace(json::Arena& arena, const json::Value& doc, Tokens p
                     }
                     return json::WithMember(arena, parent, key, value);
                   }
-                  if (!parent.is_array())
+                  if (!parent.is_array()) {
                     return Unprocessable(PointerText(path) + " does not exist");
+                  }
                   ASSIGN_OR_RETURN(size_t index, ArrayIndex(key, parent.size(), false));
                   std::vector<json::Value> items(parent.items().begin(), parent.items().end());
                   items[index] = value;

@@ -183,8 +183,9 @@ class Converter {
       } else if (type_struct != nullptr && type_struct->kind != fhir::TypeKind::kPrimitive) {
         std::vector<json::Member> obj;
         for (const auto& [k, v] : child->attributes) {
-          if (k == "id" || k == "url")
+          if (k == "id" || k == "url") {
             obj.push_back({arena_.CopyString(k), json::Value::String(arena_, v)});
+          }
         }
         RETURN_IF_ERROR(Children(type_struct, *child, depth + 1, &obj));
         value = json::Value::Object(arena_, obj);
@@ -225,8 +226,9 @@ class Converter {
       for (const json::Value& v : p.values) any_value = any_value || !v.is_null();
       for (const json::Value& x : p.exts) any_ext = any_ext || !x.is_null();
       for (const json::Member& m : *members) {
-        if (m.key == p.key)
+        if (m.key == p.key) {
           return Invalid("'" + p.key + "' is given both as attribute and element");
+        }
       }
       std::string_view key = arena_.CopyString(p.key);
       std::string_view ext_key = arena_.CopyString("_" + p.key);
@@ -282,8 +284,9 @@ Result<XmlElement> ParseXml(std::string_view xml) {
   if (xml.size() > static_cast<size_t>(INT32_MAX)) return Invalid("the XML is too large");
   if (XML_Parse(parser.get(), xml.data(), static_cast<int>(xml.size()), XML_TRUE) !=
       XML_STATUS_OK) {
-    if (st.too_deep)
+    if (st.too_deep) {
       return Invalid("the XML is nested deeper than " + std::to_string(kMaxXmlDepth));
+    }
     return Invalid("malformed XML at line " +
                    std::to_string(XML_GetCurrentLineNumber(parser.get())) + ": " +
                    XML_ErrorString(XML_GetErrorCode(parser.get())));

@@ -54,10 +54,16 @@ TEST(FhirPathFhir, ConcreteResourceTypesDeriveOnlyFromAbstractOnes) {
 }
 
 TEST(FhirPathFhir, DescendantsOfType) {
-  EXPECT_EQ(Eval("descendants().ofType(code)"), R"(["official","usual","male","phone","home"])");
+  // Breadth first: `gender` (depth 1) before the codes inside `name` and `telecom`.
+  EXPECT_EQ(Eval("descendants().ofType(code)"), R"(["male","official","usual","phone","home"])");
   EXPECT_EQ(Eval("descendants().ofType(HumanName).family"), R"(["Chalmers"])");
-  EXPECT_EQ(Eval("descendants().ofType(string).count()"),
-            Eval("descendants().where($this is string and $this.is(string)).count()"));
+  // The fused walk (descendants().ofType(T)) agrees with filtering every descendant.
+  for (std::string_view t : {"string", "code", "Extension", "Element", "dateTime", "Patient"}) {
+    std::string type(t);
+    EXPECT_EQ(Eval("descendants().ofType(" + type + ")"),
+              Eval("descendants().select($this.ofType(" + type + "))"))
+        << type;
+  }
   EXPECT_EQ(Eval("(descendants().ofType(code) | descendants().ofType(code)).count()"), "[5]");
 }
 
