@@ -83,6 +83,9 @@ Status CheckReferences(const Context& ctx, const Request& request, const json::V
 // `type`/`id` (ignoring those in `also_deleted`, "Type/id", deleted with it).
 Status CheckNotReferenced(const Context& ctx, const std::string& type, const std::string& id,
                           const std::set<std::string>& also_deleted = {});
+// Rewrites token :below / :above / :in on the terminology's code systems and value sets into
+// the plain token searches they stand for (src/rest/terminology_search.cc).
+Result<QueryList> ExpandTerminologyModifiers(const Context& ctx, const QueryList& params);
 // Patient/[id]/$everything.
 Response EverythingInteraction(const Context& ctx, const Request& request,
                                const OutputFormat& format, const Target& target);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "integration/test_server.h"
@@ -136,6 +137,41 @@ TEST_F(TerminologyHttpTest, BadRequestsGetOperationOutcomes) {
   EXPECT_EQ(bad_post.status, 400);
   HttpResult put = HttpRequest(server_->port(), "PUT", "/CodeSystem/$lookup", "{}");
   EXPECT_EQ(put.status, 405);
+}
+
+// Token :below, :above and :in over ICD-10-CM, answered from the terminology's hierarchy.
+TEST_F(TerminologyHttpTest, HierarchySearchModifiers) {
+  ASSERT_EQ(HttpRequest(server_->port(), "PUT", "/Patient/tp",
+                        R"({"resourceType":"Patient","id":"tp"})").status / 100, 2);
+  for (const char* code : {"E11.9", "E11.65", "E11", "I50.9"}) {
+    std::string id = "c-" + std::string(code);
+    id.erase(std::remove(id.begin(), id.end(), '.'), id.end());
+    std::string body = R"({"resourceType":"Condition","id":")" + id +
+                       R"(","subject":{"reference":"Patient/tp"},"code":{"coding":[{"system":")" +
+                       kIcd10 + R"(","code":")" + code + R"("}]}})";
+    ASSERT_EQ(HttpRequest(server_->port(), "PUT", "/Condition/" + id, body).status / 100, 2);
+  }
+  auto ids = [&](const std::string& query) {
+    json::Document b = Get("/Condition?" + query + "&_elements=id&_count=100");
+    std::vector<std::string> out;
+    if (const json::Value* e = b.root().Find("entry")) {
+      for (const json::Value& x : e->items()) {
+        out.emplace_back(x.Find("resource")->FindString("id"));
+      }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(ids("code:below=" + kIcd10 + "|E11"),
+            (std::vector<std::string>{"c-E11", "c-E1165", "c-E119"}));
+  EXPECT_EQ(ids("code:below=" + kIcd10 + "|E11.6"), (std::vector<std::string>{"c-E1165"}));
+  EXPECT_EQ(ids("code:above=" + kIcd10 + "|E11.9"), (std::vector<std::string>{"c-E11", "c-E119"}));
+  EXPECT_EQ(ids("code:in=" + kIcd10 + "?fhir_vs=isa/E11"),
+            (std::vector<std::string>{"c-E11", "c-E1165", "c-E119"}));
+  EXPECT_EQ(ids("code=" + kIcd10 + "|E11"), (std::vector<std::string>{"c-E11"}));
+  HttpResult bad = HttpRequest(server_->port(), "GET",
+                               "/Condition?code:below=" + kIcd10 + "|NOPE");
+  EXPECT_EQ(bad.status, 400) << bad.body;
 }
 
 TEST(TerminologyMissingTest, OperationsSayNothingIsLoaded) {

@@ -66,7 +66,7 @@ Result<Collection> Evaluator::Variable(const Node& n) {
   const std::string& name = n.name;
   auto it = env_.variables.find(name);
   if (it != env_.variables.end()) return it->second;
-  if (name == "context") return context_;
+  if (name == "context") return Collection(context_.begin(), context_.end());
   if (name == "resource" || name == "rootResource") {
     if (root_ == nullptr) return Collection{};
     return Collection{ResourceItem(*root_)};
@@ -478,16 +478,25 @@ Result<Expression> Expression::Compile(std::string_view text, const CompileOptio
   return e;
 }
 
+namespace {
+
+Result<Collection> EvaluateOn(const internal::Node& root, internal::Items context,
+                              const json::Value* root_resource, const Environment& env) {
+  internal::Evaluator ev(env, context, root_resource);
+  internal::Frame f{context, -1, nullptr};
+  return ev.Eval(root, f);
+}
+
+}  // namespace
+
 Result<Collection> Expression::Evaluate(const json::Value& resource, const Environment& env) const {
-  Collection context{ResourceItem(resource)};
-  return Evaluate(context, &resource, env);
+  const Item context = ResourceItem(resource);  // on the stack: no collection to allocate
+  return EvaluateOn(*root_, internal::Items(&context, 1), &resource, env);
 }
 
 Result<Collection> Expression::Evaluate(const Collection& context, const json::Value* root_resource,
                                         const Environment& env) const {
-  internal::Evaluator ev(env, context, root_resource);
-  internal::Frame f{internal::Items(context), -1, nullptr};
-  return ev.Eval(*root_, f);
+  return EvaluateOn(*root_, context, root_resource, env);
 }
 
 }  // namespace vesta::fhirpath

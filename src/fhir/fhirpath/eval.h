@@ -30,7 +30,7 @@ struct Frame {
 
 class Evaluator {
  public:
-  Evaluator(const Environment& env, const Collection& context, const json::Value* root)
+  Evaluator(const Environment& env, Items context, const json::Value* root)
       : env_(env), context_(context), root_(root) {}
 
   // Evaluates `n`. Every result counts against a budget of items per evaluation, so that a
@@ -55,7 +55,7 @@ class Evaluator {
   Result<Collection> EvalOn(const Node& arg, const Item& item, int64_t index, const Frame& outer);
 
   const Environment& env_;
-  const Collection& context_;
+  Items context_;
   const json::Value* root_;
   int depth_ = 0;
   int64_t budget_ = 20'000'000;  // items produced per evaluation
