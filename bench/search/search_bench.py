@@ -139,18 +139,22 @@ def median_spread(xs):
 def run_size(args, n, workdir):
     pop = os.path.join(workdir, "pop%d" % n)
     data = os.path.join(workdir, "data%d" % n)
-    shutil.rmtree(pop, ignore_errors=True)
-    shutil.rmtree(data, ignore_errors=True)
-    log("generate %d patients" % n)
-    subprocess.run([args.generator, "generate", "--patients", str(n), "--seed", "7", "--format",
-                    "ndjson", "--out", pop, "--quiet"], check=True, timeout=3600)
+    reuse = args.reuse and os.path.isdir(pop) and os.path.isdir(data)
+    if not reuse:
+        shutil.rmtree(pop, ignore_errors=True)
+        shutil.rmtree(data, ignore_errors=True)
+        log("generate %d patients" % n)
+        subprocess.run([args.generator, "generate", "--patients", str(n), "--seed", "7",
+                        "--format", "ndjson", "--out", pop, "--quiet"], check=True, timeout=3600)
     resources = sum(sum(1 for _ in open(os.path.join(pop, f)))
                     for f in os.listdir(pop) if f.endswith(".ndjson"))
-    log("import %d resources" % resources)
-    t0 = time.monotonic()
-    subprocess.run([args.vesta, "import", "--data-dir", data, pop], check=True, timeout=7200,
-                   stdout=subprocess.DEVNULL)
-    import_s = time.monotonic() - t0
+    import_s = float("nan")
+    if not reuse:
+        log("import %d resources" % resources)
+        t0 = time.monotonic()
+        subprocess.run([args.vesta, "import", "--data-dir", data, pop], check=True,
+                       timeout=7200, stdout=subprocess.DEVNULL)
+        import_s = time.monotonic() - t0
     db_mb = os.path.getsize(os.path.join(data, "vesta.db")) / 1e6
     pid, family, given, code, cond = pick_sample(pop)
     proc, port = start_server(args.vesta, data)
@@ -170,8 +174,8 @@ def run_size(args, n, workdir):
                 b.append(wrk(base + "/healthz", args.connections, args.duration)[0])
             matches = len(get_json(base + path).get("entry", []))
             rows.append((name, path, median_spread(a), statistics.median(p50s),
-                         statistics.median(p99s), statistics.median(a) / statistics.median(b),
-                         matches))
+                         statistics.median(p99s),
+                         statistics.median(a) / max(statistics.median(b), 1e-9), matches))
             log("  %-45s %8.0f req/s" % (name, statistics.median(a)))
         for name, path in summary:
             total = get_json(base + path)["total"]
@@ -193,6 +197,8 @@ def main():
     ap.add_argument("--duration", type=int, default=4)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--workdir", default=None)
+    ap.add_argument("--reuse", action="store_true",
+                    help="reuse populations and stores already in --workdir (no import timing)")
     args = ap.parse_args()
     args.generator = args.generator or args.vesta
     workdir = args.workdir or tempfile.mkdtemp(prefix="vesta-search-bench-")
@@ -225,7 +231,8 @@ def main():
         print("| query | %d req/s | %d req/s | ratio |" % (small["n"], big["n"]))
         print("| --- | ---: | ---: | ---: |")
         for a, b in zip(small["rows"], big["rows"]):
-            print("| %s | %.0f | %.0f | %.2f |" % (a[0], a[2][0], b[2][0], a[2][0] / b[2][0]))
+            ratio = "%.2f" % (a[2][0] / b[2][0]) if b[2][0] > 0 else "n/a (none in the run)"
+            print("| %s | %.0f | %.0f | %s |" % (a[0], a[2][0], b[2][0], ratio))
     if not args.workdir:
         shutil.rmtree(workdir, ignore_errors=True)
 

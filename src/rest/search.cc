@@ -7,6 +7,7 @@
 // search.mode = match, _include/_revinclude targets with mode = include, `total` when known, and
 // self/next links. Paging is keyset-based: `next` carries an opaque _cursor.
 #include <algorithm>
+#include <map>
 #include <cctype>
 
 #include "json/writer.h"
@@ -95,6 +96,15 @@ Response SearchInteraction(const Context& ctx, const Request& request, const Out
     if (!form.ok()) return ErrorResponse(form.status());
     q.params.insert(q.params.end(), form->begin(), form->end());
   }
+  // Token :below / :above / :in on the terminology's code systems become plain token searches.
+  Result<QueryList> expanded = ExpandTerminologyModifiers(ctx, q.params);
+  if (!expanded.ok()) return ErrorResponse(expanded.status());
+  // Links show what the client asked for, not the expansion (one output pair per input pair).
+  std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string>> shown;
+  for (size_t i = 0; i < q.params.size() && i < expanded->size(); ++i) {
+    if ((*expanded)[i] != q.params[i]) shown[(*expanded)[i]] = q.params[i];
+  }
+  q.params = std::move(expanded).value();
   q.compartment_patient = compartment_patient;
   // https://hl7.org/fhir/R4/search.html#errors
   q.strict = request.Header("Prefer").find("handling=strict") != std::string_view::npos;
@@ -121,7 +131,9 @@ Response SearchInteraction(const Context& ctx, const Request& request, const Out
   if (!compartment_patient.empty()) path += "/Patient/" + compartment_patient;
   path += "/" + target.type;  // system search: [base]/?_type=...
   std::string carried;
-  for (const auto& [name, value] : page->used_params) {
+  for (const auto& used : page->used_params) {
+    auto it = shown.find(used);
+    const auto& [name, value] = it == shown.end() ? used : it->second;
     carried += (carried.empty() ? "" : "&") + PercentEncode(name) + "=" + PercentEncode(value);
   }
   std::string self = path + (carried.empty() ? "" : "?" + carried);

@@ -129,6 +129,7 @@ Result<QueryList> ExpandTerminologyModifiers(const Context& ctx, const QueryList
       std::string system = item.substr(0, bar);
       std::string code = item.substr(bar + 1);
       if (modifier == "below") {
+        const size_t before = codes.size();
         bool too_many = false;
         Status s = term->Descendants(system, code, [&](std::string_view c) {
           codes.push_back(system + "|" + std::string(c));
@@ -136,6 +137,10 @@ Result<QueryList> ExpandTerminologyModifiers(const Context& ctx, const QueryList
           return !too_many;
         });
         if (!s.ok()) return Status(StatusCode::kInvalid, name + ": " + s.message());
+        if (codes.size() == before) {
+          return Status(StatusCode::kInvalid,
+                        name + ": '" + code + "' is not a code of " + system);
+        }
         if (too_many) {
           return Status(StatusCode::kInvalid, name + "=" + item + " covers more than " +
                                                   std::to_string(kMaxExpansion) + " codes");
