@@ -14,6 +14,7 @@ Usage: bench/terminology/terminology_bench.py --vesta build/vesta [--repeats 3] 
 Prints a Markdown section on stdout; exits 0 with a one-line reason when the data is absent.
 """
 import argparse
+import json
 import os
 import random
 import re
@@ -61,6 +62,7 @@ def main():
     ap.add_argument("--data", default=os.environ.get("VESTA_SHARED_DATA", "../shared/data"))
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--duration", type=int, default=4)
+    ap.add_argument("--patients", type=int, default=1000)
     args = ap.parse_args()
     vesta = os.path.abspath(args.vesta)
     icd = os.path.join(args.data, "icd10cm")
@@ -83,6 +85,13 @@ def main():
             subprocess.run([vesta, "terminology", "load", what, *files, "--data-dir", data],
                            check=True, capture_output=True)
             loads.append((what, time.monotonic() - t0))
+        # A population with ICD-10-CM coded Conditions, for :below against a plain token search.
+        gen = os.path.join(work, "gen")
+        subprocess.run([vesta, "generate", "--patients", str(args.patients), "--seed", "7",
+                        "--format", "ndjson", "--out", gen], check=True, capture_output=True)
+        subprocess.run([vesta, "import", "--fast", "--data-dir", data, gen], check=True,
+                       capture_output=True)
+        shutil.rmtree(gen)
         codes = []
         with open(codes_txt) as f:
             for line in f:
@@ -129,12 +138,21 @@ def main():
         wrk(base + "/healthz", 1)
         for s in scripts.values():
             wrk(base, 1, s)
-        runs = {"healthz": []}
+        below = (base + "/Condition?code:below=http://hl7.org/fhir/sid/icd-10-cm|E11"
+                 "&_summary=count")
+        plain = base + "/Condition?code=http://hl7.org/fhir/sid/icd-10-cm|E11.9&_summary=count"
+        counts = {}
+        for key, url in (("below", below), ("plain", plain)):
+            counts[key] = json.loads(urllib.request.urlopen(url).read()).get("total", 0)
+            wrk(url, 1)
+        runs = {"healthz": [], "below": [], "plain": []}
         runs.update({k: [] for k in scripts})
         for _ in range(args.repeats):
             for name, script in scripts.items():
                 runs["healthz"].append(wrk(base + "/healthz", args.duration))
                 runs[name].append(wrk(base, args.duration, script))
+            runs["below"].append(wrk(below, args.duration))
+            runs["plain"].append(wrk(plain, args.duration))
         med = statistics.median
         hz = med([x["rps"] for x in runs["healthz"]])
         out = ["Command: `bench/terminology/terminology_bench.py --vesta build/vesta --repeats %d "
@@ -157,6 +175,17 @@ def main():
                 labels[key], "{:,.0f}".format(med(rps)), "{:,.0f}".format(min(rps)),
                 "{:,.0f}".format(max(rps)), med(rps) / hz, med([x["p50"] for x in xs]),
                 med([x["p99"] for x in xs])))
+        b = [x["rps"] for x in runs["below"]]
+        pl = [x["rps"] for x in runs["plain"]]
+        ratios = [x / y for x, y in zip(b, pl)]
+        out += ["", "Hierarchy search over %s generated patients' Conditions (`_summary=count`, the "
+                "same run): `code:below=icd-10-cm|E11` (%d matches, every type 2 diabetes code) "
+                "%s req/s, p50 %.2f ms; the plain token search `code=icd-10-cm|E11.9` (%d matches) "
+                "%s req/s, p50 %.2f ms; ratio :below / plain %.2f (%.2f–%.2f)." % (
+                    "{:,}".format(args.patients), counts["below"], "{:,.0f}".format(med(b)),
+                    med([x["p50"] for x in runs["below"]]), counts["plain"],
+                    "{:,.0f}".format(med(pl)), med([x["p50"] for x in runs["plain"]]),
+                    med(ratios), min(ratios), max(ratios))]
         print("\n".join(out))
     finally:
         if proc is not None:
