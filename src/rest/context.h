@@ -86,6 +86,12 @@ Status CheckNotReferenced(const Context& ctx, const std::string& type, const std
 // Rewrites token :below / :above / :in on the terminology's code systems and value sets into
 // the plain token searches they stand for (src/rest/terminology_search.cc).
 Result<QueryList> ExpandTerminologyModifiers(const Context& ctx, const QueryList& params);
+// `current_json` with a JSON Patch (`json_patch`) or FHIRPath Patch (a Parameters) applied and
+// checked like an update of `target` (src/rest/patch.cc). kUnprocessable when the result is not
+// a valid resource; kInvalid when the patch would change resourceType or id.
+Result<json::Document> ApplyPatchToResource(const Context& ctx, const Target& target,
+                                            const std::string& current_json, bool json_patch,
+                                            const json::Value& patch);
 // Patient/[id]/$everything.
 Response EverythingInteraction(const Context& ctx, const Request& request,
                                const OutputFormat& format, const Target& target);

@@ -22,6 +22,10 @@ namespace {
 
 enum class PatchKind { kJsonPatch, kFhirPathPatch };
 
+Result<json::Document> PatchedResource(const Context& ctx, const Target& target,
+                                       const std::string& current_json, PatchKind kind,
+                                       const json::Value& patch);
+
 // https://hl7.org/fhir/R4/http.html#patch: the media type says which patch format the body is.
 Result<PatchKind> KindOf(const Request& request) {
   std::string_view ct = request.Header("Content-Type");
@@ -43,6 +47,17 @@ Result<PatchKind> KindOf(const Request& request) {
 
 // Applies the patch to the stored JSON of the current version and checks the result: same
 // resourceType and id (400 otherwise), and a valid resource (422 with the validator's issues).
+}  // namespace
+
+Result<json::Document> ApplyPatchToResource(const Context& ctx, const Target& target,
+                                            const std::string& current_json, bool json_patch,
+                                            const json::Value& patch) {
+  return PatchedResource(ctx, target, current_json,
+                         json_patch ? PatchKind::kJsonPatch : PatchKind::kFhirPathPatch, patch);
+}
+
+namespace {
+
 Result<json::Document> PatchedResource(const Context& ctx, const Target& target,
                                        const std::string& current_json, PatchKind kind,
                                        const json::Value& patch) {

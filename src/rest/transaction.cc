@@ -276,6 +276,43 @@ int Order(const std::string& method) {
   return 3;  // GET, HEAD
 }
 
+// Decodes standard base64 (RFC 4648 §4), ignoring whitespace.
+Result<std::string> DecodeBase64(std::string_view in) {
+  std::string out;
+  int bits = 0, value = 0;
+  for (char c : in) {
+    int v;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9') v = c - '0' + 52;
+    else if (c == '+') v = 62;
+    else if (c == '/') v = 63;
+    else if (c == '=' || c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+    else return Status(StatusCode::kInvalid, "Binary.data is not base64");
+    value = (value << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((value >> bits) & 0xFF));
+    }
+  }
+  return out;
+}
+
+// The resource a PATCH entry makes of `current_json`: a Binary entry holds a JSON Patch
+// (base64 in Binary.data), a Parameters entry a FHIRPath Patch.
+Result<json::Document> PatchFromEntry(const Context& ctx, const std::string& type,
+                                      const std::string& id, const std::string& current_json,
+                                      const json::Value& patch_resource) {
+  Target target{type, id, std::nullopt};
+  if (patch_resource.FindString("resourceType") == "Parameters") {
+    return ApplyPatchToResource(ctx, target, current_json, /*json_patch=*/false, patch_resource);
+  }
+  ASSIGN_OR_RETURN(std::string text, DecodeBase64(patch_resource.FindString("data")));
+  ASSIGN_OR_RETURN(json::Document patch, json::Parse(text));
+  return ApplyPatchToResource(ctx, target, current_json, /*json_patch=*/true, patch.root());
+}
+
 // One attempt at the whole transaction. kConflict means "a concurrent writer interfered: retry".
 Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Request& request,
                                                 json::Document& doc,
@@ -349,10 +386,6 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
       }
       p.id = ctx.ids.NewId();
     } else if (p.method == "PUT" || p.method == "DELETE" || p.method == "PATCH") {
-      if (p.method == "PATCH") {
-        return AtEntry(i, Status(StatusCode::kNotSupported,
-                                 "PATCH inside a transaction is not supported yet"));
-      }
       if (p.url.has_query) {
         if (parts.size() != 1) {
           return AtEntry(i, Status(StatusCode::kInvalid, "a conditional URL is Type?query"));
@@ -386,6 +419,16 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
       if (p.method == "PUT" && p.resource == nullptr) {
         return AtEntry(i, Status(StatusCode::kInvalid, "PUT needs a resource"));
       }
+      if (p.method == "PATCH") {
+        // https://hl7.org/fhir/R4/http.html#patch: in a Bundle the patch is a Binary holding
+        // a JSON Patch document, or a Parameters resource holding a FHIRPath Patch.
+        std::string_view rt = p.resource != nullptr ? p.resource->FindString("resourceType") : "";
+        if (rt != "Binary" && rt != "Parameters") {
+          return AtEntry(i, Status(StatusCode::kInvalid,
+                                   "PATCH needs a Binary (JSON Patch) or a Parameters (FHIRPath "
+                                   "Patch) resource"));
+        }
+      }
     } else {
       return AtEntry(i, Status(StatusCode::kInvalid,
                                "request.method '" + p.method + "' is not one of GET, HEAD, POST, "
@@ -402,7 +445,9 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
   // Pass 2: conditional references, resolved by search.
   std::set<std::string> conditional;
   for (const Planned& p : plan) {
-    if (p.resource != nullptr && !p.skip) CollectConditionalReferences(*p.resource, &conditional);
+    if (p.resource != nullptr && !p.skip && p.method != "PATCH") {
+      CollectConditionalReferences(*p.resource, &conditional);
+    }
   }
   for (const std::string& ref : conditional) {
     size_t q = ref.find('?');
@@ -473,8 +518,22 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
       p.result.status = 204;
     } else {
       bool changed = false;
-      json::Value rewritten = RewriteReferences(doc.arena(), *p.resource, references, &changed);
-      std::string text = json::ToString(rewritten);
+      std::string text;
+      if (p.method == "PATCH") {
+        if (current == store::kExpectNone || current_deleted) {
+          return AtEntry(i, Status(current_deleted ? StatusCode::kGone : StatusCode::kNotFound,
+                                   p.type + "/" + p.id + " cannot be patched: it " +
+                                       (current_deleted ? "was deleted" : "does not exist")));
+        }
+        Result<store::StoredVersion> cur = ctx.store.Read(p.type, p.id);
+        if (!cur.ok()) return AtEntry(i, cur.status());
+        Result<json::Document> patched = PatchFromEntry(ctx, p.type, p.id, cur->json, *p.resource);
+        if (!patched.ok()) return AtEntry(i, patched.status(), p.type);
+        text = json::ToString(
+            RewriteReferences(patched->arena(), patched->root(), references, &changed));
+      } else {
+        text = json::ToString(RewriteReferences(doc.arena(), *p.resource, references, &changed));
+      }
       Result<json::Document> checked = ParseResourceBody(text, p.type, ctx.model);
       if (!checked.ok()) return AtEntry(i, checked.status(), p.type);
       if (Status s = CheckReferences(ctx, request, checked->root(), p.type, targets); !s.ok()) {

@@ -114,6 +114,42 @@ TEST_F(TransactionTest, AFailingEntryLeavesEverythingAsBefore) {
             400);
 }
 
+TEST_F(TransactionTest, PatchEntriesInATransaction) {
+  ASSERT_EQ(HttpRequest(port(), "PUT", "/Patient/pp",
+                        R"({"resourceType":"Patient","id":"pp","active":false,"gender":"male"})")
+                .status,
+            201);
+  // JSON Patch in a Binary: [{"op":"replace","path":"/gender","value":"female"}]
+  const std::string json_patch_b64 =
+      "W3sib3AiOiJyZXBsYWNlIiwicGF0aCI6Ii9nZW5kZXIiLCJ2YWx1ZSI6ImZlbWFsZSJ9XQ==";
+  HttpResult r = Post(R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"resource":{"resourceType":"Parameters","parameter":[{"name":"operation","part":[
+      {"name":"type","valueCode":"replace"},{"name":"path","valueString":"Patient.active"},
+      {"name":"value","valueBoolean":true}]}]},"request":{"method":"PATCH","url":"Patient/pp"}},
+    {"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},
+      "subject":{"reference":"Patient/pp"}},"request":{"method":"POST","url":"Observation"}}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  HttpResult p = HttpRequest(port(), "GET", "/Patient/pp");
+  EXPECT_EQ(p.Header("ETag"), "W/\"2\"");
+  EXPECT_NE(p.body.find("\"active\":true"), std::string::npos) << p.body;
+  HttpResult j = Post(R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"resource":{"resourceType":"Binary","contentType":"application/json-patch+json","data":")" +
+                      json_patch_b64 + R"("},"request":{"method":"PATCH","url":"Patient/pp"}}]})");
+  ASSERT_EQ(j.status, 200) << j.body;
+  EXPECT_NE(HttpRequest(port(), "GET", "/Patient/pp").body.find("\"gender\":\"female\""),
+            std::string::npos);
+  // A patch that breaks the resource fails the whole transaction.
+  HttpResult bad = Post(R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"resource":{"resourceType":"Parameters","parameter":[{"name":"operation","part":[
+      {"name":"type","valueCode":"add"},{"name":"path","valueString":"Patient"},
+      {"name":"name","valueString":"birthDate"},{"name":"value","valueDate":"1990-13-45"}]}]},
+      "request":{"method":"PATCH","url":"Patient/pp"}},
+    {"resource":{"resourceType":"Patient","id":"never"},"request":{"method":"PUT","url":"Patient/never"}}]})");
+  EXPECT_GE(bad.status, 400) << bad.body;
+  EXPECT_EQ(HttpRequest(port(), "GET", "/Patient/never").status, 404);
+  EXPECT_EQ(HttpRequest(port(), "GET", "/Patient/pp").Header("ETag"), "W/\"3\"");
+}
+
 TEST_F(TransactionTest, BatchEntriesSucceedOrFailAlone) {
   HttpResult r = Post(R"({"resourceType":"Bundle","type":"batch","entry":[
     {"resource":{"resourceType":"Patient","id":"b1"},"request":{"method":"PUT","url":"Patient/b1"}},

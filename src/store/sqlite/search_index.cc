@@ -34,15 +34,19 @@ Status DeleteRows(SqlExecutor& sql, int64_t seq) {
   return Status::Ok();
 }
 
-Status InsertRows(SqlExecutor& sql, const std::string& type, const std::string& id, int64_t seq,
-                  int64_t last_updated, std::string_view json_text) {
-  // The REST layer only stores validated resources; other bytes (store tests) are listed in
-  // search_resource without index rows rather than failing the write.
+// The index values of a resource's JSON. The REST layer only stores validated resources; other
+// bytes (store tests) are listed in search_resource without index rows rather than failing.
+search::IndexRows ExtractRows(const std::string& type, std::string_view json_text) {
   Result<json::Document> doc = json::Parse(json_text);
   search::IndexRows rows;
   if (doc.ok() && doc->root().FindString("resourceType") == type) {
     rows = search::ExtractIndexRows(search::Registry::R4(), doc->root());
   }
+  return rows;
+}
+
+Status InsertRows(SqlExecutor& sql, const std::string& type, const std::string& id, int64_t seq,
+                  int64_t last_updated, const search::IndexRows& rows) {
   const std::string_view t = type;
   {
     const SqlValue a[] = {seq, t, std::string_view(id), last_updated};
@@ -98,11 +102,23 @@ Status InsertRows(SqlExecutor& sql, const std::string& type, const std::string& 
 
 class SearchIndexHook : public WriteHook {
  public:
+  // FHIRPath extraction is the costly part: it runs on the caller's thread, in parallel.
+  Result<std::shared_ptr<const void>> Prepare(const WriteOp& op) override {
+    if (op.kind == WriteKind::kDelete) return std::shared_ptr<const void>();
+    return std::shared_ptr<const void>(
+        std::make_shared<search::IndexRows>(ExtractRows(op.type, op.json)));
+  }
+
   Status OnWrite(const WrittenVersion& written, SqlExecutor& sql) override {
     if (written.previous_seq != 0) RETURN_IF_ERROR(DeleteRows(sql, written.previous_seq));
     if (written.op.kind == WriteKind::kDelete) return Status::Ok();
+    if (written.prepared != nullptr) {
+      return InsertRows(sql, written.op.type, written.op.id, written.seq,
+                        written.op.last_updated,
+                        *static_cast<const search::IndexRows*>(written.prepared));
+    }
     return InsertRows(sql, written.op.type, written.op.id, written.seq, written.op.last_updated,
-                      written.op.json);
+                      ExtractRows(written.op.type, written.op.json));
   }
 };
 
@@ -483,7 +499,7 @@ Result<int64_t> ReindexSqliteStore(const std::string& directory) {
     if (rows.empty()) break;
     for (const Row& r : rows) {
       if (!status.ok()) break;
-      status = InsertRows(exec, r.type, r.id, r.seq, r.last_updated, r.json);
+      status = InsertRows(exec, r.type, r.id, r.seq, r.last_updated, ExtractRows(r.type, r.json));
       ++indexed;
     }
     after = rows.back().seq;

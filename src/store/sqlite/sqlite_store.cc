@@ -192,6 +192,8 @@ class ConnectionExecutor : public SqlExecutor {
 // One pending Write() call: its ops (owned by the caller, who waits) and where to put the result.
 struct WriteRequest {
   std::span<const WriteOp> ops;
+  // prepared[i * hooks + h]: hook h's Prepare() result for ops[i].
+  std::vector<std::shared_ptr<const void>> prepared;
   std::promise<Result<std::vector<WriteResult>>> done;
 };
 
@@ -241,6 +243,16 @@ class SqliteStore final : public Store {
     // thread wakes and returns first.
     auto request = std::make_shared<WriteRequest>();
     request->ops = ops;
+    // Hooks' per-op work (search index extraction) runs here, on the caller's thread.
+    if (!options_.write_hooks.empty()) {
+      request->prepared.reserve(ops.size() * options_.write_hooks.size());
+      for (const WriteOp& op : ops) {
+        for (const auto& hook : options_.write_hooks) {
+          ASSIGN_OR_RETURN(std::shared_ptr<const void> prepared, hook->Prepare(op));
+          request->prepared.push_back(std::move(prepared));
+        }
+      }
+    }
     auto result = request->done.get_future();
     {
       std::lock_guard lock(mu_);
@@ -275,8 +287,9 @@ class SqliteStore final : public Store {
  private:
   void WriterLoop();
   void CommitBatch(const std::vector<std::shared_ptr<WriteRequest>>& batch);
-  Result<std::vector<WriteResult>> ApplyOps(std::span<const WriteOp> ops);
-  Result<WriteResult> ApplyOp(const WriteOp& op);
+  Result<std::vector<WriteResult>> ApplyOps(const WriteRequest& request);
+  // `prepared`: the hooks' Prepare() results for `op`, one per hook (or null when none).
+  Result<WriteResult> ApplyOp(const WriteOp& op, const std::shared_ptr<const void>* prepared);
 
   const SqliteStoreOptions options_;
   std::unique_ptr<Connection> db_;  // the writer's connection; used by the writer thread only
@@ -338,7 +351,7 @@ void SqliteStore::CommitBatch(const std::vector<std::shared_ptr<WriteRequest>>& 
       results[i] = savepoint;
       continue;
     }
-    auto applied = ApplyOps(batch[i]->ops);
+    auto applied = ApplyOps(*batch[i]);
     if (applied.ok()) {
       Status release = db_->Exec("RELEASE write_call");
       results[i] = release.ok() ? std::move(applied) : Result<std::vector<WriteResult>>(release);
@@ -368,17 +381,21 @@ void SqliteStore::CommitBatch(const std::vector<std::shared_ptr<WriteRequest>>& 
   for (size_t i = 0; i < batch.size(); ++i) batch[i]->done.set_value(std::move(*results[i]));
 }
 
-Result<std::vector<WriteResult>> SqliteStore::ApplyOps(std::span<const WriteOp> ops) {
+Result<std::vector<WriteResult>> SqliteStore::ApplyOps(const WriteRequest& request) {
   std::vector<WriteResult> out;
-  out.reserve(ops.size());
-  for (const WriteOp& op : ops) {
-    ASSIGN_OR_RETURN(WriteResult r, ApplyOp(op));
+  out.reserve(request.ops.size());
+  const size_t hooks = options_.write_hooks.size();
+  for (size_t i = 0; i < request.ops.size(); ++i) {
+    const std::shared_ptr<const void>* prepared =
+        request.prepared.empty() ? nullptr : &request.prepared[i * hooks];
+    ASSIGN_OR_RETURN(WriteResult r, ApplyOp(request.ops[i], prepared));
     out.push_back(r);
   }
   return out;
 }
 
-Result<WriteResult> SqliteStore::ApplyOp(const WriteOp& op) {
+Result<WriteResult> SqliteStore::ApplyOp(const WriteOp& op,
+                                         const std::shared_ptr<const void>* prepared) {
   const std::string name = Name(op.type, op.id);
   std::optional<std::pair<int64_t, int64_t>> current;  // version, seq
   {
@@ -437,8 +454,9 @@ Result<WriteResult> SqliteStore::ApplyOp(const WriteOp& op) {
   // The extension point: search indexes and compartments, in this same savepoint.
   if (!options_.write_hooks.empty()) {
     WrittenVersion written{op, version, seq, current.has_value() ? current->second : 0};
-    for (const auto& hook : options_.write_hooks) {
-      Status status = hook->OnWrite(written, executor_);
+    for (size_t h = 0; h < options_.write_hooks.size(); ++h) {
+      written.prepared = prepared != nullptr ? prepared[h].get() : nullptr;
+      Status status = options_.write_hooks[h]->OnWrite(written, executor_);
       if (!status.ok()) {
         return Status(status.code(), name + ": " + status.message(), status.issues());
       }

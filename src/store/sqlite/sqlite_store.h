@@ -66,6 +66,8 @@ struct WrittenVersion {
   int64_t version = 0;
   int64_t seq = 0;           // resource.seq of the new row: what index rows point at
   int64_t previous_seq = 0;  // resource.seq of the version it replaced; 0 for a first version
+  // What this hook's Prepare() returned for `op` (nullptr when it prepares nothing).
+  const void* prepared = nullptr;
 };
 
 class WriteHook {
@@ -76,6 +78,14 @@ class WriteHook {
   // included. Must not block: every concurrent writer waits for it. Must not call the Store (a
   // Write() from the writer thread would wait for itself).
   virtual Status OnWrite(const WrittenVersion& written, SqlExecutor& sql) = 0;
+  // Called on the caller's thread, before the write joins the writer's queue: the place for
+  // work that depends only on `op` (e.g. extracting search index values with FHIRPath), so that
+  // it runs in parallel across callers instead of on the single writer thread. The result is
+  // handed to OnWrite as WrittenVersion::prepared. An error fails the Write() call up front.
+  virtual Result<std::shared_ptr<const void>> Prepare(const WriteOp& op) {
+    (void)op;
+    return std::shared_ptr<const void>();
+  }
 };
 
 struct SqliteStoreOptions {
