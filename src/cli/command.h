@@ -23,6 +23,6 @@ void AddAllCommands(CLI::App& app);
 
 #define VESTA_COMMAND_CONCAT2(a, b) a##b
 #define VESTA_COMMAND_CONCAT(a, b) VESTA_COMMAND_CONCAT2(a, b)
-#define VESTA_COMMAND(adder)                                                \
+#define VESTA_COMMAND(adder)                                                    \
   static const bool VESTA_COMMAND_CONCAT(vesta_command_registered_, __LINE__) = \
       ::vesta::cli::RegisterCommand(adder)

@@ -114,8 +114,8 @@ class Importer {
       if (!cur.ok() && cur.status().code() != StatusCode::kNotFound) {
         return Reject(p.where, cur.status());
       }
-      p.op.kind = current == store::kExpectNone ? store::WriteKind::kCreate
-                                                : store::WriteKind::kUpdate;
+      p.op.kind =
+          current == store::kExpectNone ? store::WriteKind::kCreate : store::WriteKind::kUpdate;
       p.op.expected_version = current;
       p.op.last_updated = clock_.Now();
       p.op.json = rest::StoredJson(doc, p.op.id, current + 1, p.op.last_updated);

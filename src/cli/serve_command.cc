@@ -14,9 +14,9 @@
 #include "cli/command.h"
 #include "fhir/model/model.h"
 #include "http/server.h"
-#include "rest/api.h"
 #include "json/parse.h"
 #include "json/value.h"
+#include "rest/api.h"
 #include "rest/outcome.h"
 #include "rest/resource_json.h"
 #include "store/sqlite/sqlite_store.h"
@@ -150,10 +150,10 @@ int RunServe(const ServeFlags& flags) {
   const auto ready = std::chrono::steady_clock::now();
   std::cout << "vesta: listening on http://" << flags.listen << ":" << server.port() << "\n"
             << std::flush;
-  LogInfo("ready in " +
-          std::to_string(
-              std::chrono::duration_cast<std::chrono::milliseconds>(ready - start).count()) +
-          " ms (R4 model loaded, store " + flags.data_dir + " open)");
+  LogInfo(
+      "ready in " +
+      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(ready - start).count()) +
+      " ms (R4 model loaded, store " + flags.data_dir + " open)");
   server.Run();
   LogInfo("shutting down: closing the store");
   if (Status s = (*store)->Close(); !s.ok()) {

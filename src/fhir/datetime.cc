@@ -34,8 +34,8 @@ Micros ToMicros(int y, int mo, int d, int h, int mi, int s) {
 
 Result<TimeRange> ParseTimeRange(std::string_view text) {
   auto bad = [&] {
-    return Status(StatusCode::kInvalid, "'" + std::string(text) +
-                                            "' is not a FHIR date, dateTime or instant");
+    return Status(StatusCode::kInvalid,
+                  "'" + std::string(text) + "' is not a FHIR date, dateTime or instant");
   };
   size_t i = 0;
   int y = 0, mo = 1, d = 1, h = 0, mi = 0, s = 0;
@@ -101,11 +101,21 @@ Result<TimeRange> ParseTimeRange(std::string_view text) {
   r.low = ToMicros(y, mo, d, h, mi, s) + fraction - offset;
   Micros next;
   switch (precision) {
-    case 1: next = ToMicros(y + 1, 1, 1, 0, 0, 0); break;
-    case 2: next = mo == 12 ? ToMicros(y + 1, 1, 1, 0, 0, 0) : ToMicros(y, mo + 1, 1, 0, 0, 0); break;
-    case 3: next = r.low + 86400LL * 1000000; break;
-    case 4: next = r.low + 60LL * 1000000; break;
-    case 5: next = r.low + 1000000; break;
+    case 1:
+      next = ToMicros(y + 1, 1, 1, 0, 0, 0);
+      break;
+    case 2:
+      next = mo == 12 ? ToMicros(y + 1, 1, 1, 0, 0, 0) : ToMicros(y, mo + 1, 1, 0, 0, 0);
+      break;
+    case 3:
+      next = r.low + 86400LL * 1000000;
+      break;
+    case 4:
+      next = r.low + 60LL * 1000000;
+      break;
+    case 5:
+      next = r.low + 1000000;
+      break;
     default: {
       Micros unit = 1;
       for (int k = fraction_digits; k < 6; ++k) unit *= 10;

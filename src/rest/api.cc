@@ -16,8 +16,8 @@ Response SearchInteraction(const Context& ctx, const Request& request, const Out
 struct RestApi::Context : rest::Context {};
 
 RestApi::RestApi(RestOptions options, store::Store& store, Clock& clock, IdGenerator& ids)
-    : ctx_(new Context{rest::Context{std::move(options), store, clock, ids, fhir::Model::R4(),
-                                     nullptr}}) {
+    : ctx_(new Context{
+          rest::Context{std::move(options), store, clock, ids, fhir::Model::R4(), nullptr}}) {
   ctx_->dispatch = [this](const Request& r) { return Handle(r); };
 }
 
@@ -82,16 +82,16 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
 }
 
 Response MethodNotAllowed(const std::string& method, const std::string& allow) {
-  Response r = ErrorResponse(Status(StatusCode::kMethodNotAllowed,
-                                    method + " is not allowed here; allowed: " + allow));
+  Response r = ErrorResponse(
+      Status(StatusCode::kMethodNotAllowed, method + " is not allowed here; allowed: " + allow));
   r.SetHeader("Allow", allow);
   return r;
 }
 
 Response NotYet(const std::string& what) {
-  return ErrorResponse(Status(StatusCode::kNotSupported,
-                              what + " is not supported by this server yet "
-                                     "(see the CapabilityStatement at /metadata)"));
+  return ErrorResponse(
+      Status(StatusCode::kNotSupported, what + " is not supported by this server yet "
+                                               "(see the CapabilityStatement at /metadata)"));
 }
 
 }  // namespace
@@ -135,8 +135,8 @@ Response RestApi::Handle(const Request& request) {
   Target target;
   target.type = std::string(parts[0]);
   if (!ctx.model.IsResourceType(target.type)) {
-    return ErrorResponse(Status(StatusCode::kNotFound,
-                                "unknown resource type '" + target.type + "'"));
+    return ErrorResponse(
+        Status(StatusCode::kNotFound, "unknown resource type '" + target.type + "'"));
   }
   if (parts.size() == 1) {
     if (m == "POST") return CreateInteraction(ctx, request, *format, target);
@@ -158,9 +158,10 @@ Response RestApi::Handle(const Request& request) {
   }
   target.id = std::string(parts[1]);
   if (!fhir::IsValidId(target.id)) {
-    return ErrorResponse(Status(StatusCode::kInvalid,
-                                "'" + target.id + "' is not a valid resource id "
-                                "(1-64 characters of A-Z, a-z, 0-9, '-' and '.')"));
+    return ErrorResponse(
+        Status(StatusCode::kInvalid, "'" + target.id +
+                                         "' is not a valid resource id "
+                                         "(1-64 characters of A-Z, a-z, 0-9, '-' and '.')"));
   }
   if (parts.size() == 2) {
     if (get) return ReadInteraction(ctx, request, *format, target);
@@ -185,8 +186,8 @@ Response RestApi::Handle(const Request& request) {
   if (parts.size() == 3) return HistoryInteraction(ctx, request, *format, target);
   std::optional<int64_t> version = ParseETag(parts[3]);
   if (!version) {
-    return ErrorResponse(Status(StatusCode::kNotFound,
-                                "'" + std::string(parts[3]) + "' is not a version id"));
+    return ErrorResponse(
+        Status(StatusCode::kNotFound, "'" + std::string(parts[3]) + "' is not a version id"));
   }
   target.version = *version;
   return VReadInteraction(ctx, request, *format, target);

@@ -29,8 +29,8 @@ std::string SearchCapabilities(const std::string& type,
       json::WriteString(type + ":" + p.code, &includes);
     }
   }
-  std::string out = ",\"searchInclude\":[" + std::string(includes.empty() ? "" : "\"*\",") +
-                    includes + "]";
+  std::string out =
+      ",\"searchInclude\":[" + std::string(includes.empty() ? "" : "\"*\",") + includes + "]";
   out += ",\"searchRevInclude\":[";
   auto it = revincludes.find(type);
   if (it != revincludes.end()) {
@@ -65,12 +65,12 @@ static std::string TerminologyOperations(const std::string& type, bool loaded) {
 Response CapabilitiesInteraction(const Context& ctx, const Request& request,
                                  const OutputFormat& format) {
   const std::string base = BaseUrl(ctx, request);
-  std::string out =
-      "{\"resourceType\":\"CapabilityStatement\",\"status\":\"active\",\"date\":\"" +
-      FormatInstant(ctx.clock.Now()).substr(0, 10) +
-      "\",\"publisher\":\"Vesta\",\"kind\":\"instance\","
-      "\"software\":{\"name\":\"Vesta\",\"version\":\"" + ctx.options.software_version +
-      "\"},\"implementation\":{\"description\":\"Vesta FHIR R4 server\",\"url\":";
+  std::string out = "{\"resourceType\":\"CapabilityStatement\",\"status\":\"active\",\"date\":\"" +
+                    FormatInstant(ctx.clock.Now()).substr(0, 10) +
+                    "\",\"publisher\":\"Vesta\",\"kind\":\"instance\","
+                    "\"software\":{\"name\":\"Vesta\",\"version\":\"" +
+                    ctx.options.software_version +
+                    "\"},\"implementation\":{\"description\":\"Vesta FHIR R4 server\",\"url\":";
   json::WriteString(base, &out);
   out +=
       "},\"fhirVersion\":\"4.0.1\",\"format\":[\"application/fhir+json\",\"json\"],"
@@ -97,8 +97,8 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
   for (const std::string& type : ctx.model.resource_types()) {
     if (!first) out += ",";
     first = false;
-    out += "{\"type\":\"" + type +
-           "\",\"profile\":\"http://hl7.org/fhir/StructureDefinition/" + type +
+    out += "{\"type\":\"" + type + "\",\"profile\":\"http://hl7.org/fhir/StructureDefinition/" +
+           type +
            "\",\"interaction\":[{\"code\":\"read\"},{\"code\":\"vread\"},{\"code\":\"update\"},"
            "{\"code\":\"delete\"},{\"code\":\"history-instance\"},{\"code\":\"history-type\"},"
            "{\"code\":\"create\"},{\"code\":\"search-type\"},{\"code\":\"patch\"}],"
@@ -108,17 +108,20 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
            std::string(ctx.options.conditional_delete_limit > 1 ? "\"multiple\"" : "\"single\"") +
            ",\"referencePolicy\":[\"literal\"" +
            std::string(ctx.options.referential_integrity ? ",\"enforced\"" : "") + ",\"local\"]" +
-           (type == "Patient" ? std::string(",\"operation\":[{\"name\":\"everything\",\"definition\":"
-                                            "\"http://hl7.org/fhir/OperationDefinition/Patient-everything\"}]")
-                              : std::string()) +
-           TerminologyOperations(type, ctx.options.terminology != nullptr) + SearchCapabilities(type, revincludes) + "}";
+           (type == "Patient"
+                ? std::string(",\"operation\":[{\"name\":\"everything\",\"definition\":"
+                              "\"http://hl7.org/fhir/OperationDefinition/Patient-everything\"}]")
+                : std::string()) +
+           TerminologyOperations(type, ctx.options.terminology != nullptr) +
+           SearchCapabilities(type, revincludes) + "}";
   }
-  out += "],\"interaction\":[{\"code\":\"transaction\"},{\"code\":\"batch\"},"
-         "{\"code\":\"history-system\"},{\"code\":\"search-system\"}],"
-         "\"searchParam\":[{\"name\":\"_id\",\"definition\":"
-         "\"http://hl7.org/fhir/SearchParameter/Resource-id\",\"type\":\"token\"},"
-         "{\"name\":\"_lastUpdated\",\"definition\":"
-         "\"http://hl7.org/fhir/SearchParameter/Resource-lastUpdated\",\"type\":\"date\"}]}]}";
+  out +=
+      "],\"interaction\":[{\"code\":\"transaction\"},{\"code\":\"batch\"},"
+      "{\"code\":\"history-system\"},{\"code\":\"search-system\"}],"
+      "\"searchParam\":[{\"name\":\"_id\",\"definition\":"
+      "\"http://hl7.org/fhir/SearchParameter/Resource-id\",\"type\":\"token\"},"
+      "{\"name\":\"_lastUpdated\",\"definition\":"
+      "\"http://hl7.org/fhir/SearchParameter/Resource-lastUpdated\",\"type\":\"date\"}]}]}";
   Response r;
   r.SetHeader("Content-Type", ContentType(format));
   r.body = RenderJson(std::move(out), format);

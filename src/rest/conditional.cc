@@ -112,14 +112,14 @@ Response ConditionalDeleteInteraction(const Context& ctx, const Request& request
     if (!written.ok()) return ErrorResponse(written.status());
     Response r;
     r.SetHeader("Content-Type", ContentType(format));
-    r.body = RenderJson(InformationOutcomeJson("deleted " + std::to_string(ops.size()) + " " +
-                                               target.type),
-                        format);
+    r.body = RenderJson(
+        InformationOutcomeJson("deleted " + std::to_string(ops.size()) + " " + target.type),
+        format);
     return r;
   }
-  return ErrorResponse(Status(StatusCode::kPreconditionFailed,
-                              "the conditional delete matched more than " +
-                                  std::to_string(limit) + " " + target.type));
+  return ErrorResponse(Status(
+      StatusCode::kPreconditionFailed,
+      "the conditional delete matched more than " + std::to_string(limit) + " " + target.type));
 }
 
 }  // namespace vesta::rest

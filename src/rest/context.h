@@ -9,8 +9,8 @@
 
 #include "base/clock.h"
 #include "fhir/model/model.h"
-#include "rest/api.h"
 #include "json/parse.h"
+#include "rest/api.h"
 #include "rest/format.h"
 #include "rest/request.h"
 #include "store/store.h"
@@ -29,8 +29,8 @@ struct Context {
 
 // What routing found in the path.
 struct Target {
-  std::string type;     // "" for system level
-  std::string id;       // "" for type level
+  std::string type;                // "" for system level
+  std::string id;                  // "" for type level
   std::optional<int64_t> version;  // /_history/N
 };
 

@@ -15,8 +15,8 @@ Response DeleteInteraction(const Context& ctx, const Request& request, const Out
   if (std::string_view im = request.Header("If-Match"); !im.empty()) {
     if_match = ParseETag(im);
     if (!if_match) {
-      return ErrorResponse(Status(StatusCode::kInvalid,
-                                  "If-Match must be a version ETag such as W/\"3\""));
+      return ErrorResponse(
+          Status(StatusCode::kInvalid, "If-Match must be a version ETag such as W/\"3\""));
     }
   }
   const std::string name = target.type + "/" + target.id;
@@ -30,10 +30,10 @@ Response DeleteInteraction(const Context& ctx, const Request& request, const Out
       return ErrorResponse(cur.status());
     }
     if (if_match && *if_match != cur->version) {
-      return ErrorResponse(Status(StatusCode::kPreconditionFailed,
-                                  "If-Match " + ETagFor(*if_match) +
-                                      " does not match the current version " +
-                                      ETagFor(cur->version)));
+      return ErrorResponse(
+          Status(StatusCode::kPreconditionFailed, "If-Match " + ETagFor(*if_match) +
+                                                      " does not match the current version " +
+                                                      ETagFor(cur->version)));
     }
     Response r;
     if (cur->deleted) {
@@ -55,8 +55,8 @@ Response DeleteInteraction(const Context& ctx, const Request& request, const Out
     if (!written.ok()) {
       if (written.status().code() == StatusCode::kConflict) {
         if (if_match) {
-          return ErrorResponse(Status(StatusCode::kPreconditionFailed,
-                                      name + " was changed by another request"));
+          return ErrorResponse(
+              Status(StatusCode::kPreconditionFailed, name + " was changed by another request"));
         }
         continue;
       }

@@ -49,8 +49,8 @@ Response EverythingInteraction(const Context& ctx, const Request& request,
       size_t start = 0;
       while (start <= v.size()) {
         size_t comma = v.find(',', start);
-        std::string t = v.substr(start, comma == std::string::npos ? std::string::npos
-                                                                  : comma - start);
+        std::string t =
+            v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
         if (!t.empty()) {
           if (!ctx.model.IsResourceType(t)) {
             return ErrorResponse(Status(StatusCode::kInvalid, "_type: unknown type '" + t + "'"));
@@ -79,9 +79,8 @@ Response EverythingInteraction(const Context& ctx, const Request& request,
       return ErrorResponse(Status(StatusCode::kNotSupported,
                                   "$everything: the " + k + " parameter is not supported"));
     } else if (k != "_format" && k != "_pretty") {
-      return ErrorResponse(Status(StatusCode::kInvalid,
-                                  "$everything: unknown parameter '" + k +
-                                      "'; supported: _since, _type, _count"));
+      return ErrorResponse(Status(StatusCode::kInvalid, "$everything: unknown parameter '" + k +
+                                                            "'; supported: _since, _type, _count"));
     }
   }
   Result<store::StoredVersion> patient = ctx.store.Read("Patient", target.id);

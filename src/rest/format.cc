@@ -62,12 +62,17 @@ Result<OutputFormat> NegotiateFormat(const Request& request) {
   if (const std::string* f = request.Param("_format")) {
     switch (Classify(*f)) {
       case Kind::kFhirJson:
-      case Kind::kAny: format.media = MediaType::kFhirJson; return format;
-      case Kind::kJson: format.media = MediaType::kJson; return format;
+      case Kind::kAny:
+        format.media = MediaType::kFhirJson;
+        return format;
+      case Kind::kJson:
+        format.media = MediaType::kJson;
+        return format;
       case Kind::kOther:
         return Status(StatusCode::kNotAcceptable,
-                      "_format '" + *f + "' is not served: this server speaks JSON only "
-                      "(application/fhir+json)");
+                      "_format '" + *f +
+                          "' is not served: this server speaks JSON only "
+                          "(application/fhir+json)");
     }
   }
   std::string_view accept = request.Header("Accept");
@@ -76,15 +81,21 @@ Result<OutputFormat> NegotiateFormat(const Request& request) {
   size_t start = 0;
   while (start <= accept.size()) {
     size_t comma = accept.find(',', start);
-    std::string_view item = accept.substr(start, comma == std::string_view::npos
-                                                     ? std::string_view::npos
-                                                     : comma - start);
+    std::string_view item = accept.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     if (!QualityZero(item)) {
       switch (Classify(item)) {
-        case Kind::kFhirJson: fhir = true; break;
-        case Kind::kJson: plain = true; break;
-        case Kind::kAny: any = true; break;
-        case Kind::kOther: break;
+        case Kind::kFhirJson:
+          fhir = true;
+          break;
+        case Kind::kJson:
+          plain = true;
+          break;
+        case Kind::kAny:
+          any = true;
+          break;
+        case Kind::kOther:
+          break;
       }
     }
     if (comma == std::string_view::npos) break;
@@ -110,9 +121,8 @@ Status CheckBodyContentType(const Request& request) {
   if (Trim(ct).empty()) return Status::Ok();
   Kind kind = Classify(ct);
   if (kind == Kind::kFhirJson || kind == Kind::kJson) return Status::Ok();
-  return Status(StatusCode::kUnsupportedMedia,
-                "Content-Type '" + std::string(ct) +
-                    "' is not accepted: send application/fhir+json");
+  return Status(StatusCode::kUnsupportedMedia, "Content-Type '" + std::string(ct) +
+                                                   "' is not accepted: send application/fhir+json");
 }
 
 Result<ResourceView> ParseView(const Request& request) {
@@ -254,7 +264,8 @@ Result<std::string> RenderResource(std::string_view stored_json, const ResourceV
     root = Value::Object(arena, kept);
     subsetted = true;
   }
-  if (subsetted) root = json::WithMember(arena, root, "meta", MarkSubsetted(arena, root.Find("meta")));
+  if (subsetted)
+    root = json::WithMember(arena, root, "meta", MarkSubsetted(arena, root.Find("meta")));
   return json::ToString(root, format.pretty ? json::Style::kPretty : json::Style::kCompact);
 }
 

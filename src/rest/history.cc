@@ -38,15 +38,17 @@ Response HistoryInteraction(const Context& ctx, const Request& request, const Ou
       if (!ParseInt(value, &n) || n < 0) {
         return ErrorResponse(Status(StatusCode::kInvalid, "_count must be a whole number"));
       }
-      q.count = static_cast<int>(std::min<int64_t>(std::max<int64_t>(n, 1),
-                                                   ctx.options.max_page_size));
+      q.count =
+          static_cast<int>(std::min<int64_t>(std::max<int64_t>(n, 1), ctx.options.max_page_size));
     } else if (name == "_since") {
       Result<fhir::TimeRange> r = fhir::ParseTimeRange(value);
-      if (!r.ok()) return ErrorResponse(Status(StatusCode::kInvalid, "_since: " + r.status().message()));
+      if (!r.ok())
+        return ErrorResponse(Status(StatusCode::kInvalid, "_since: " + r.status().message()));
       q.since = r->low;
     } else if (name == "_at") {
       Result<fhir::TimeRange> r = fhir::ParseTimeRange(value);
-      if (!r.ok()) return ErrorResponse(Status(StatusCode::kInvalid, "_at: " + r.status().message()));
+      if (!r.ok())
+        return ErrorResponse(Status(StatusCode::kInvalid, "_at: " + r.status().message()));
       q.at = std::make_pair(r->low, r->high);
     } else if (name == "_cursor") {
       size_t sep = value.find('_');
@@ -62,9 +64,9 @@ Response HistoryInteraction(const Context& ctx, const Request& request, const Ou
                name == "_elements") {
       // presentation parameters: carried into links below
     } else {
-      return ErrorResponse(Status(StatusCode::kInvalid,
-                                  "unknown parameter '" + name + "' for history; supported: "
-                                  "_count, _since, _at"));
+      return ErrorResponse(Status(StatusCode::kInvalid, "unknown parameter '" + name +
+                                                            "' for history; supported: "
+                                                            "_count, _since, _at"));
     }
     carried += "&" + PercentEncode(name) + "=" + PercentEncode(value);
   }
@@ -72,8 +74,8 @@ Response HistoryInteraction(const Context& ctx, const Request& request, const Ou
     Result<store::StoredVersion> cur = ctx.store.Read(target.type, target.id);
     if (!cur.ok()) {
       if (cur.status().code() == StatusCode::kNotFound) {
-        return ErrorResponse(Status(StatusCode::kNotFound,
-                                    target.type + "/" + target.id + " is not known"));
+        return ErrorResponse(
+            Status(StatusCode::kNotFound, target.type + "/" + target.id + " is not known"));
       }
       return ErrorResponse(cur.status());
     }
@@ -102,8 +104,8 @@ Response HistoryInteraction(const Context& ctx, const Request& request, const Ou
   out += "}";
   if (page->has_more && !page->entries.empty()) {
     const store::HistoryCursor& c = page->entries.back().cursor;
-    std::string next = path + "?_cursor=" + std::to_string(c.last_updated) + "_" +
-                       std::to_string(c.seq) + carried;
+    std::string next =
+        path + "?_cursor=" + std::to_string(c.last_updated) + "_" + std::to_string(c.seq) + carried;
     out += ",{\"relation\":\"next\",\"url\":";
     json::WriteString(next, &out);
     out += "}";

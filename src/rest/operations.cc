@@ -29,8 +29,8 @@ Response OperationInteraction(const Context& ctx, const Request& request,
   std::string_view op = operation.substr(1);  // without '$'
   const bool get = request.method == "GET" || request.method == "HEAD";
   if (!get && request.method != "POST") {
-    Response r = ErrorResponse(Status(StatusCode::kMethodNotAllowed,
-                                      "operations are invoked with GET or POST"));
+    Response r = ErrorResponse(
+        Status(StatusCode::kMethodNotAllowed, "operations are invoked with GET or POST"));
     r.SetHeader("Allow", "GET, POST");
     return r;
   }
@@ -38,9 +38,9 @@ Response OperationInteraction(const Context& ctx, const Request& request,
     return EverythingInteraction(ctx, request, format, target);
   }
   if (!IsTerminologyOperation(target.type, op)) {
-    return ErrorResponse(Status(StatusCode::kNotSupported,
-                                "operation " + std::string(operation) + " on " + target.type +
-                                    " is not supported by this server"));
+    return ErrorResponse(Status(StatusCode::kNotSupported, "operation " + std::string(operation) +
+                                                               " on " + target.type +
+                                                               " is not supported by this server"));
   }
   if (ctx.options.terminology == nullptr) {
     return ErrorResponse(Status(StatusCode::kNotFound,

@@ -8,30 +8,48 @@ namespace {
 // https://hl7.org/fhir/R4/valueset-issue-type.html for each category.
 const char* IssueTypeFor(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "informational";
-    case StatusCode::kInvalid: return "invalid";
-    case StatusCode::kUnprocessable: return "processing";
-    case StatusCode::kNotFound: return "not-found";
-    case StatusCode::kGone: return "deleted";
-    case StatusCode::kConflict: return "conflict";
-    case StatusCode::kPreconditionFailed: return "conflict";
-    case StatusCode::kNotSupported: return "not-supported";
-    case StatusCode::kMethodNotAllowed: return "not-supported";
-    case StatusCode::kNotAcceptable: return "not-supported";
-    case StatusCode::kUnsupportedMedia: return "not-supported";
-    case StatusCode::kTooLarge: return "too-costly";
-    case StatusCode::kInternal: return "exception";
-    case StatusCode::kUnavailable: return "transient";
+    case StatusCode::kOk:
+      return "informational";
+    case StatusCode::kInvalid:
+      return "invalid";
+    case StatusCode::kUnprocessable:
+      return "processing";
+    case StatusCode::kNotFound:
+      return "not-found";
+    case StatusCode::kGone:
+      return "deleted";
+    case StatusCode::kConflict:
+      return "conflict";
+    case StatusCode::kPreconditionFailed:
+      return "conflict";
+    case StatusCode::kNotSupported:
+      return "not-supported";
+    case StatusCode::kMethodNotAllowed:
+      return "not-supported";
+    case StatusCode::kNotAcceptable:
+      return "not-supported";
+    case StatusCode::kUnsupportedMedia:
+      return "not-supported";
+    case StatusCode::kTooLarge:
+      return "too-costly";
+    case StatusCode::kInternal:
+      return "exception";
+    case StatusCode::kUnavailable:
+      return "transient";
   }
   return "exception";
 }
 
 const char* SeverityName(Severity s) {
   switch (s) {
-    case Severity::kFatal: return "fatal";
-    case Severity::kError: return "error";
-    case Severity::kWarning: return "warning";
-    case Severity::kInformation: return "information";
+    case Severity::kFatal:
+      return "fatal";
+    case Severity::kError:
+      return "error";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kInformation:
+      return "information";
   }
   return "error";
 }
@@ -57,20 +75,34 @@ void AppendIssue(const Issue& issue, std::string* out) {
 
 int HttpStatusFor(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalid: return 400;
-    case StatusCode::kUnprocessable: return 422;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kGone: return 410;
-    case StatusCode::kConflict: return 409;
-    case StatusCode::kPreconditionFailed: return 412;
-    case StatusCode::kNotSupported: return 501;
-    case StatusCode::kMethodNotAllowed: return 405;
-    case StatusCode::kNotAcceptable: return 406;
-    case StatusCode::kUnsupportedMedia: return 415;
-    case StatusCode::kTooLarge: return 413;
-    case StatusCode::kInternal: return 500;
-    case StatusCode::kUnavailable: return 503;
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalid:
+      return 400;
+    case StatusCode::kUnprocessable:
+      return 422;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kGone:
+      return 410;
+    case StatusCode::kConflict:
+      return 409;
+    case StatusCode::kPreconditionFailed:
+      return 412;
+    case StatusCode::kNotSupported:
+      return 501;
+    case StatusCode::kMethodNotAllowed:
+      return 405;
+    case StatusCode::kNotAcceptable:
+      return 406;
+    case StatusCode::kUnsupportedMedia:
+      return 415;
+    case StatusCode::kTooLarge:
+      return 413;
+    case StatusCode::kInternal:
+      return 500;
+    case StatusCode::kUnavailable:
+      return 503;
   }
   return 500;
 }

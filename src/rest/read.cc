@@ -33,8 +33,7 @@ Response ReadInteraction(const Context& ctx, const Request& request, const Outpu
     // The terminology's own CodeSystems, ValueSets and ConceptMaps (summaries: ICD-10-CM's
     // 95,000 concepts are reached through $lookup and $expand, not inlined).
     if (v.status().code() == StatusCode::kNotFound && ctx.options.terminology != nullptr &&
-        (target.type == "CodeSystem" || target.type == "ValueSet" ||
-         target.type == "ConceptMap")) {
+        (target.type == "CodeSystem" || target.type == "ValueSet" || target.type == "ConceptMap")) {
       Result<std::string> t = ctx.options.terminology->ReadResource(target.type, target.id);
       if (t.ok()) {
         Response r;
@@ -46,14 +45,14 @@ Response ReadInteraction(const Context& ctx, const Request& request, const Outpu
       }
     }
     if (v.status().code() == StatusCode::kNotFound) {
-      return ErrorResponse(Status(StatusCode::kNotFound,
-                                  target.type + "/" + target.id + " is not known"));
+      return ErrorResponse(
+          Status(StatusCode::kNotFound, target.type + "/" + target.id + " is not known"));
     }
     return ErrorResponse(v.status());
   }
   if (v->deleted) {
-    Response r = ErrorResponse(
-        Status(StatusCode::kGone, target.type + "/" + target.id + " was deleted"));
+    Response r =
+        ErrorResponse(Status(StatusCode::kGone, target.type + "/" + target.id + " was deleted"));
     SetVersionHeaders(*v, &r);
     return r;
   }

@@ -7,8 +7,8 @@
 // search.mode = match, _include/_revinclude targets with mode = include, `total` when known, and
 // self/next links. Paging is keyset-based: `next` carries an opaque _cursor.
 #include <algorithm>
-#include <map>
 #include <cctype>
+#include <map>
 
 #include "json/writer.h"
 #include "rest/context.h"
@@ -18,51 +18,13 @@
 namespace vesta::rest {
 namespace {
 
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// application/x-www-form-urlencoded (https://hl7.org/fhir/R4/http.html#search: POST _search).
+// application/x-www-form-urlencoded (https://hl7.org/fhir/R4/http.html#search: POST _search):
+// the query-string syntax, with trailing line ends some clients add.
 Result<QueryList> ParseForm(std::string_view body) {
-  QueryList out;
-  auto decode = [](std::string_view s, std::string* o) {
-    for (size_t i = 0; i < s.size(); ++i) {
-      if (s[i] == '+') {
-        o->push_back(' ');
-      } else if (s[i] == '%') {
-        if (i + 2 >= s.size()) return false;
-        int a = HexValue(s[i + 1]), b = HexValue(s[i + 2]);
-        if (a < 0 || b < 0) return false;
-        o->push_back(static_cast<char>(a * 16 + b));
-        i += 2;
-      } else {
-        o->push_back(s[i]);
-      }
-    }
-    return true;
-  };
-  size_t start = 0;
-  while (start <= body.size()) {
-    size_t amp = body.find('&', start);
-    if (amp == std::string_view::npos) amp = body.size();
-    std::string_view pair = body.substr(start, amp - start);
-    while (!pair.empty() && (pair.back() == '\r' || pair.back() == '\n')) pair.remove_suffix(1);
-    if (!pair.empty()) {
-      size_t eq = pair.find('=');
-      std::string name, value;
-      if (!decode(pair.substr(0, eq), &name) ||
-          (eq != std::string_view::npos && !decode(pair.substr(eq + 1), &value))) {
-        return Status(StatusCode::kInvalid, "the _search form body has a bad %-escape");
-      }
-      out.emplace_back(std::move(name), std::move(value));
-    }
-    start = amp + 1;
-  }
-  return out;
+  while (!body.empty() && (body.back() == '\r' || body.back() == '\n')) body.remove_suffix(1);
+  Result<QueryList> form = ParseQueryString(body);
+  if (!form.ok()) return Status(StatusCode::kInvalid, "the _search form body has a bad %-escape");
+  return form;
 }
 
 }  // namespace
@@ -132,8 +94,8 @@ Response SearchInteraction(const Context& ctx, const Request& request, const Out
   json::WriteString(self, &out);
   out += "}";
   if (!page->next_cursor.empty()) {
-    std::string next = path + "?" + carried + (carried.empty() ? "" : "&") + "_cursor=" +
-                       PercentEncode(page->next_cursor);
+    std::string next = path + "?" + carried + (carried.empty() ? "" : "&") +
+                       "_cursor=" + PercentEncode(page->next_cursor);
     out += ",{\"relation\":\"next\",\"url\":";
     json::WriteString(next, &out);
     out += "}";

@@ -1,7 +1,7 @@
 // Token search modifiers answered by the terminology (https://hl7.org/fhir/R4/search.html#token):
 //   :below  "the search matches codes subsumed by the given code"  (E11 → E11, E11.9, E11.65 ...)
-//   :above  "the search matches codes that subsume the given code" (E11.9 → E11.9, E11, E08-E13 ...)
-//   :in     the code is in the given value set
+//   :above  "the search matches codes that subsume the given code" (E11.9 → E11.9, E11, E08-E13
+//   ...) :in     the code is in the given value set
 // for the code systems and value sets the terminology knows (ICD-10-CM, ICD-9-CM and their
 // implicit value sets). The REST layer rewrites such a parameter into the plain token search it
 // stands for, `code=system|c1,system|c2,...` (an OR over the closure), which the search index
@@ -138,8 +138,7 @@ Result<QueryList> ExpandTerminologyModifiers(const Context& ctx, const QueryList
         });
         if (!s.ok()) return Status(StatusCode::kInvalid, name + ": " + s.message());
         if (codes.size() == before) {
-          return Status(StatusCode::kInvalid,
-                        name + ": '" + code + "' is not a code of " + system);
+          return Status(StatusCode::kInvalid, name + ": '" + code + "' is not a code of " + system);
         }
         if (too_many) {
           return Status(StatusCode::kInvalid, name + "=" + item + " covers more than " +

@@ -49,20 +49,34 @@ struct EntryResult {
 
 std::string StatusLine(int status) {
   switch (status) {
-    case 200: return "200 OK";
-    case 201: return "201 Created";
-    case 204: return "204 No Content";
-    case 304: return "304 Not Modified";
-    case 400: return "400 Bad Request";
-    case 404: return "404 Not Found";
-    case 405: return "405 Method Not Allowed";
-    case 409: return "409 Conflict";
-    case 410: return "410 Gone";
-    case 412: return "412 Precondition Failed";
-    case 415: return "415 Unsupported Media Type";
-    case 422: return "422 Unprocessable Entity";
-    case 501: return "501 Not Implemented";
-    default: return std::to_string(status);
+    case 200:
+      return "200 OK";
+    case 201:
+      return "201 Created";
+    case 204:
+      return "204 No Content";
+    case 304:
+      return "304 Not Modified";
+    case 400:
+      return "400 Bad Request";
+    case 404:
+      return "404 Not Found";
+    case 405:
+      return "405 Method Not Allowed";
+    case 409:
+      return "409 Conflict";
+    case 410:
+      return "410 Gone";
+    case 412:
+      return "412 Precondition Failed";
+    case 415:
+      return "415 Unsupported Media Type";
+    case 422:
+      return "422 Unprocessable Entity";
+    case 501:
+      return "501 Not Implemented";
+    default:
+      return std::to_string(status);
   }
 }
 
@@ -147,8 +161,8 @@ void AppendEntryResponse(const EntryResult& e, bool include_resource, std::strin
 
 Response BundleResponse(const Context& ctx, const OutputFormat& format, const char* type,
                         const std::vector<EntryResult>& results, bool include_resources) {
-  std::string out = "{\"resourceType\":\"Bundle\",\"id\":\"" + ctx.ids.NewId() +
-                    "\",\"type\":\"" + type + "\",\"entry\":[";
+  std::string out = "{\"resourceType\":\"Bundle\",\"id\":\"" + ctx.ids.NewId() + "\",\"type\":\"" +
+                    type + "\",\"entry\":[";
   for (size_t i = 0; i < results.size(); ++i) {
     if (i) out += ",";
     AppendEntryResponse(results[i], include_resources, &out);
@@ -282,13 +296,20 @@ Result<std::string> DecodeBase64(std::string_view in) {
   int bits = 0, value = 0;
   for (char c : in) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+') v = 62;
-    else if (c == '/') v = 63;
-    else if (c == '=' || c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
-    else return Status(StatusCode::kInvalid, "Binary.data is not base64");
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '+')
+      v = 62;
+    else if (c == '/')
+      v = 63;
+    else if (c == '=' || c == ' ' || c == '\n' || c == '\r' || c == '\t')
+      continue;
+    else
+      return Status(StatusCode::kInvalid, "Binary.data is not base64");
     value = (value << 6) | v;
     bits += 6;
     if (bits >= 8) {
@@ -315,8 +336,7 @@ Result<json::Document> PatchFromEntry(const Context& ctx, const std::string& typ
 
 // One attempt at the whole transaction. kConflict means "a concurrent writer interfered: retry".
 Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Request& request,
-                                                json::Document& doc,
-                                                const json::Value& entries) {
+                                                json::Document& doc, const json::Value& entries) {
   const std::string base = BaseUrl(ctx, request);
   std::vector<Planned> plan(entries.size());
   std::map<std::string, std::string> references;  // fullUrl or conditional ref -> Type/id
@@ -354,9 +374,9 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
     }
     if (p.method == "GET" || p.method == "HEAD") continue;
     if (parts.empty() || !ctx.model.IsResourceType(parts[0])) {
-      return AtEntry(i, Status(StatusCode::kInvalid,
-                               "request.url '" + std::string(req->FindString("url")) +
-                                   "' does not name a resource type"));
+      return AtEntry(
+          i, Status(StatusCode::kInvalid, "request.url '" + std::string(req->FindString("url")) +
+                                              "' does not name a resource type"));
     }
     p.type = std::string(parts[0]);
     const std::string full_url(entry.FindString("fullUrl"));
@@ -393,9 +413,9 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
         Result<std::vector<std::string>> found = FindMatches(ctx, p.type, p.url.query, 1);
         if (!found.ok()) return AtEntry(i, found.status());
         if (found->size() > 1) {
-          return AtEntry(i, Status(StatusCode::kPreconditionFailed,
-                                   "the conditional " + p.method + " matched more than one " +
-                                       p.type));
+          return AtEntry(
+              i, Status(StatusCode::kPreconditionFailed,
+                        "the conditional " + p.method + " matched more than one " + p.type));
         }
         if (found->size() == 1) {
           p.id = (*found)[0];
@@ -430,14 +450,14 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
         }
       }
     } else {
-      return AtEntry(i, Status(StatusCode::kInvalid,
-                               "request.method '" + p.method + "' is not one of GET, HEAD, POST, "
-                               "PUT, DELETE, PATCH"));
+      return AtEntry(i, Status(StatusCode::kInvalid, "request.method '" + p.method +
+                                                         "' is not one of GET, HEAD, POST, "
+                                                         "PUT, DELETE, PATCH"));
     }
     if (!targets.insert(p.type + "/" + p.id).second) {
       // https://hl7.org/fhir/R4/http.html#trules: the same resource twice is an error.
-      return AtEntry(i, Status(StatusCode::kInvalid,
-                               p.type + "/" + p.id + " appears in more than one entry"));
+      return AtEntry(
+          i, Status(StatusCode::kInvalid, p.type + "/" + p.id + " appears in more than one entry"));
     }
     if (!full_url.empty() && p.method != "DELETE") references[full_url] = p.type + "/" + p.id;
   }
@@ -453,8 +473,8 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
     size_t q = ref.find('?');
     std::string type = ref.substr(0, q);
     if (!ctx.model.IsResourceType(type)) {
-      return Status(StatusCode::kInvalid, "conditional reference '" + ref +
-                                              "' does not name a resource type");
+      return Status(StatusCode::kInvalid,
+                    "conditional reference '" + ref + "' does not name a resource type");
     }
     ASSIGN_OR_RETURN(QueryList query, ParseQueryString(std::string_view(ref).substr(q + 1)));
     Result<std::vector<std::string>> found = FindMatches(ctx, type, query, 1);
@@ -493,9 +513,9 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
       }
     }
     if (p.if_match && *p.if_match != current) {
-      return AtEntry(i, Status(StatusCode::kPreconditionFailed,
-                               "ifMatch " + ETagFor(*p.if_match) + " does not match " +
-                                   p.type + "/" + p.id));
+      return AtEntry(
+          i, Status(StatusCode::kPreconditionFailed,
+                    "ifMatch " + ETagFor(*p.if_match) + " does not match " + p.type + "/" + p.id));
     }
     store::WriteOp op;
     op.type = p.type;
@@ -509,7 +529,8 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
       }
       std::set<std::string> deleting;
       for (const Planned& other : plan) {
-        if (other.method == "DELETE" && !other.id.empty()) deleting.insert(other.type + "/" + other.id);
+        if (other.method == "DELETE" && !other.id.empty())
+          deleting.insert(other.type + "/" + other.id);
       }
       if (Status s = CheckNotReferenced(ctx, p.type, p.id, deleting); !s.ok()) {
         return AtEntry(i, s);
@@ -547,8 +568,8 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
                                        "' differs from the id in request.url ('" + p.id + "')"));
         }
       }
-      op.kind = current == store::kExpectNone ? store::WriteKind::kCreate
-                                              : store::WriteKind::kUpdate;
+      op.kind =
+          current == store::kExpectNone ? store::WriteKind::kCreate : store::WriteKind::kUpdate;
       op.json = StoredJson(*checked, p.id, current + 1, now);
       p.result.status = current == store::kExpectNone ? 201 : 200;
       p.result.resource_json = op.json;
@@ -582,9 +603,9 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
     if (!sub.ok()) return AtEntry(p.index, sub.status());
     Response r = ctx.dispatch(*sub);
     if (r.status >= 400) {
-      return AtEntry(p.index, Status(StatusCode::kInvalid,
-                                     "the read failed with " + std::to_string(r.status) + ": " +
-                                         r.body.substr(0, 300)));
+      return AtEntry(
+          p.index, Status(StatusCode::kInvalid, "the read failed with " + std::to_string(r.status) +
+                                                    ": " + r.body.substr(0, 300)));
     }
     p.result.status = r.status;
     p.result.resource_json = r.body;
@@ -603,8 +624,8 @@ Response BundleInteraction(const Context& ctx, const Request& request, const Out
   if (!doc.ok()) return ErrorResponse(doc.status());
   const json::Value& root = doc->root();
   if (root.FindString("resourceType") != "Bundle") {
-    return ErrorResponse(Status(StatusCode::kInvalid,
-                                "POST to the base URL takes a Bundle of type batch or transaction"));
+    return ErrorResponse(Status(
+        StatusCode::kInvalid, "POST to the base URL takes a Bundle of type batch or transaction"));
   }
   std::string_view type = root.FindString("type");
   const json::Value* entries = root.Find("entry");
@@ -615,9 +636,9 @@ Response BundleInteraction(const Context& ctx, const Request& request, const Out
   }
   if (type == "batch") return RunBatch(ctx, request, format, *entries);
   if (type != "transaction") {
-    return ErrorResponse(Status(StatusCode::kInvalid,
-                                "Bundle.type must be batch or transaction, not '" +
-                                    std::string(type) + "'"));
+    return ErrorResponse(
+        Status(StatusCode::kInvalid,
+               "Bundle.type must be batch or transaction, not '" + std::string(type) + "'"));
   }
   const bool minimal = request.Header("Prefer").find("return=minimal") != std::string_view::npos;
   // Optimistic concurrency: a transaction that lost a race re-reads and tries again, after a
@@ -633,8 +654,8 @@ Response BundleInteraction(const Context& ctx, const Request& request, const Out
       return ErrorResponse(results.status());
     }
     int max_pause_us = 200 * std::min(attempt + 1, 10);
-    std::this_thread::sleep_for(std::chrono::microseconds(
-        std::uniform_int_distribution<int>(0, max_pause_us)(rng)));
+    std::this_thread::sleep_for(
+        std::chrono::microseconds(std::uniform_int_distribution<int>(0, max_pause_us)(rng)));
   }
   return ErrorResponse(Status(StatusCode::kConflict,
                               "the transaction kept conflicting with concurrent writes; retry it"));

@@ -19,8 +19,8 @@ Response UpdateInteraction(const Context& ctx, const Request& request, const Out
   if (!doc.ok()) return ErrorResponse(doc.status());
   const json::Value* body_id = doc->root().Find("id");
   if (body_id == nullptr) {
-    std::string msg = "the resource has no id; it must equal the id in the URL ('" +
-                      target.id + "')";
+    std::string msg =
+        "the resource has no id; it must equal the id in the URL ('" + target.id + "')";
     return ErrorResponse(Status(StatusCode::kInvalid, msg,
                                 {Issue{Severity::kError, "required", msg, target.type + ".id"}}));
   }
@@ -32,8 +32,8 @@ Response UpdateInteraction(const Context& ctx, const Request& request, const Out
                                 {Issue{Severity::kError, "invalid", msg, target.type + ".id"}}));
   }
   // A resource may refer to itself (e.g. a Patient.link): it exists once written.
-  if (Status s = CheckReferences(ctx, request, doc->root(), target.type,
-                                 {target.type + "/" + target.id});
+  if (Status s =
+          CheckReferences(ctx, request, doc->root(), target.type, {target.type + "/" + target.id});
       !s.ok()) {
     return ErrorResponse(s);
   }
@@ -41,8 +41,8 @@ Response UpdateInteraction(const Context& ctx, const Request& request, const Out
   if (std::string_view im = request.Header("If-Match"); !im.empty()) {
     if_match = ParseETag(im);
     if (!if_match) {
-      return ErrorResponse(Status(StatusCode::kInvalid,
-                                  "If-Match must be a version ETag such as W/\"3\""));
+      return ErrorResponse(
+          Status(StatusCode::kInvalid, "If-Match must be a version ETag such as W/\"3\""));
     }
   }
   // Compare-and-set against the current version; without If-Match a concurrent writer only
@@ -77,9 +77,9 @@ Response UpdateInteraction(const Context& ctx, const Request& request, const Out
         return ErrorResponse(written.status());
       }
       if (if_match) {
-        return ErrorResponse(Status(StatusCode::kPreconditionFailed,
-                                    "If-Match " + ETagFor(*if_match) +
-                                        ": the resource was changed by another request"));
+        return ErrorResponse(Status(
+            StatusCode::kPreconditionFailed,
+            "If-Match " + ETagFor(*if_match) + ": the resource was changed by another request"));
       }
       continue;
     }
@@ -94,9 +94,9 @@ Response UpdateInteraction(const Context& ctx, const Request& request, const Out
                 (version == 1 ? "created " : "updated ") + op.type + "/" + op.id, &r);
     return r;
   }
-  return ErrorResponse(Status(StatusCode::kConflict,
-                              target.type + "/" + target.id +
-                                  " is being changed by many requests at once; try again"));
+  return ErrorResponse(Status(
+      StatusCode::kConflict,
+      target.type + "/" + target.id + " is being changed by many requests at once; try again"));
 }
 
 }  // namespace vesta::rest

@@ -35,8 +35,8 @@ std::string PercentEncode(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ':' ||
-        c == '|' || c == ',') {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ':' || c == '|' ||
+        c == ',') {
       out.push_back(static_cast<char>(c));
     } else {
       out.push_back('%');

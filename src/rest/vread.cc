@@ -9,8 +9,7 @@ Response VReadInteraction(const Context& ctx, const Request& request, const Outp
   Result<ResourceView> view = ParseView(request);
   if (!view.ok()) return ErrorResponse(view.status());
   Result<store::StoredVersion> v = ctx.store.ReadVersion(target.type, target.id, *target.version);
-  std::string name =
-      target.type + "/" + target.id + "/_history/" + std::to_string(*target.version);
+  std::string name = target.type + "/" + target.id + "/_history/" + std::to_string(*target.version);
   if (!v.ok()) {
     if (v.status().code() == StatusCode::kNotFound) {
       return ErrorResponse(Status(StatusCode::kNotFound, name + " is not known"));

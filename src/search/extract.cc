@@ -50,8 +50,8 @@ bool ToDouble(std::string_view text, double* out) {
 void AddToken(const std::string& param, std::string_view system, std::string_view code,
               std::string_view text, IndexRows* rows) {
   if (code.empty() && text.empty()) return;
-  rows->tokens.push_back(TokenRow{param, std::string(system), std::string(code),
-                                  NormalizeString(text)});
+  rows->tokens.push_back(
+      TokenRow{param, std::string(system), std::string(code), NormalizeString(text)});
 }
 
 void AddString(const std::string& param, std::string_view s, IndexRows* rows) {
@@ -87,16 +87,25 @@ void ExtractItem(const Param& param, const Item& item, IndexRows* rows) {
     // A System value computed by the expression.
     std::string text = fhirpath::ItemToString(item);
     switch (param.type) {
-      case ParamType::kString: AddString(code, text, rows); break;
-      case ParamType::kToken: AddToken(code, "", text, "", rows); break;
-      case ParamType::kUri: rows->uris.push_back(UriRow{code, text}); break;
-      case ParamType::kDate: AddDateValue(code, text, rows); break;
+      case ParamType::kString:
+        AddString(code, text, rows);
+        break;
+      case ParamType::kToken:
+        AddToken(code, "", text, "", rows);
+        break;
+      case ParamType::kUri:
+        rows->uris.push_back(UriRow{code, text});
+        break;
+      case ParamType::kDate:
+        AddDateValue(code, text, rows);
+        break;
       case ParamType::kNumber: {
         double d = 0;
         if (ToDouble(text, &d)) rows->numbers.push_back(NumberRow{code, d});
         break;
       }
-      default: break;
+      default:
+        break;
     }
     return;
   }
@@ -135,8 +144,8 @@ void ExtractItem(const Param& param, const Item& item, IndexRows* rows) {
           if (const json::Value* p = v.Find(k)) AddStringsOf(code, *p, rows);
         }
       } else if (t == "Address") {
-        for (const char* k : {"line", "city", "district", "state", "postalCode", "country",
-                              "text"}) {
+        for (const char* k :
+             {"line", "city", "district", "state", "postalCode", "country", "text"}) {
           if (const json::Value* p = v.Find(k)) AddStringsOf(code, *p, rows);
         }
       } else if (v.is_string()) {
@@ -151,8 +160,7 @@ void ExtractItem(const Param& param, const Item& item, IndexRows* rows) {
       if (t == "Period") {
         std::string_view start = Str(v.Find("start")), end = Str(v.Find("end"));
         if (start.empty() && end.empty()) break;
-        DateRow row{code, std::numeric_limits<int64_t>::min(),
-                    std::numeric_limits<int64_t>::max()};
+        DateRow row{code, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()};
         if (!start.empty()) {
           Result<fhir::TimeRange> r = fhir::ParseTimeRange(start);
           if (!r.ok()) break;
@@ -200,8 +208,8 @@ void ExtractItem(const Param& param, const Item& item, IndexRows* rows) {
       if (t == "Reference" || (v.is_object() && v.Find("reference") != nullptr)) {
         AddReference(code, Str(v.Find("reference")), rows);
         if (const json::Value* ident = v.Find("identifier")) {
-          AddToken(code + ":identifier", Str(ident->Find("system")), Str(ident->Find("value")),
-                   "", rows);
+          AddToken(code + ":identifier", Str(ident->Find("system")), Str(ident->Find("value")), "",
+                   rows);
         }
       } else if (v.is_string()) {
         AddReference(code, v.string_value(), rows);  // canonical, uri
@@ -258,8 +266,7 @@ IndexRows ExtractIndexRows(const Registry& registry, const json::Value& resource
     }
   }
   std::sort(rows.patients.begin(), rows.patients.end());
-  rows.patients.erase(std::unique(rows.patients.begin(), rows.patients.end()),
-                      rows.patients.end());
+  rows.patients.erase(std::unique(rows.patients.begin(), rows.patients.end()), rows.patients.end());
   return rows;
 }
 

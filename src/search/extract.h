@@ -21,12 +21,12 @@ struct TokenRow {
   std::string param;   // "code"; "subject:identifier" for a Reference.identifier
   std::string system;  // "" when the value has none
   std::string code;
-  std::string text;    // normalised display/text, for :text
+  std::string text;  // normalised display/text, for :text
 };
 
 struct StringRow {
   std::string param;
-  std::string norm;   // NormalizeString(exact)
+  std::string norm;  // NormalizeString(exact)
   std::string exact;
 };
 

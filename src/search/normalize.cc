@@ -37,11 +37,31 @@ std::string NormalizeString(std::string_view s) {
       unsigned cp = ((c & 0x1F) << 6) | (static_cast<unsigned char>(s[i + 1]) & 0x3F);
       if (cp >= 0xC0 && cp < 0xC0 + sizeof(kFold) - 1) {
         char f = kFold[cp - 0xC0];
-        if (f == '\1') { out += "ae"; i += 2; continue; }
-        if (f == '\2') { out += "ss"; i += 2; continue; }
-        if (f == '\3') { out += "ij"; i += 2; continue; }
-        if (f == '\4') { out += "oe"; i += 2; continue; }
-        if (f != '\0') { out.push_back(f); i += 2; continue; }
+        if (f == '\1') {
+          out += "ae";
+          i += 2;
+          continue;
+        }
+        if (f == '\2') {
+          out += "ss";
+          i += 2;
+          continue;
+        }
+        if (f == '\3') {
+          out += "ij";
+          i += 2;
+          continue;
+        }
+        if (f == '\4') {
+          out += "oe";
+          i += 2;
+          continue;
+        }
+        if (f != '\0') {
+          out.push_back(f);
+          i += 2;
+          continue;
+        }
       }
     }
     out.push_back(static_cast<char>(c));

@@ -20,8 +20,8 @@ constexpr int64_t kMinI64 = std::numeric_limits<int64_t>::min();
 
 Status Bad(std::string_view name, const std::string& why) {
   return Status(StatusCode::kInvalid, "search parameter '" + std::string(name) + "': " + why,
-                {Issue{Severity::kError, "invalid", "search parameter '" + std::string(name) +
-                                                        "': " + why, ""}});
+                {Issue{Severity::kError, "invalid",
+                       "search parameter '" + std::string(name) + "': " + why, ""}});
 }
 
 // https://hl7.org/fhir/R4/search.html#escaping: `\,` `\|` `\$` `\\`.
@@ -112,14 +112,22 @@ void ImplicitRange(std::string_view text, double v, double* lo, double* hi) {
 
 std::string_view TableFor(ParamType t) {
   switch (t) {
-    case ParamType::kToken: return "search_token";
-    case ParamType::kString: return "search_string";
-    case ParamType::kDate: return "search_date";
-    case ParamType::kNumber: return "search_number";
-    case ParamType::kQuantity: return "search_quantity";
-    case ParamType::kReference: return "search_reference";
-    case ParamType::kUri: return "search_uri";
-    default: return "";
+    case ParamType::kToken:
+      return "search_token";
+    case ParamType::kString:
+      return "search_string";
+    case ParamType::kDate:
+      return "search_date";
+    case ParamType::kNumber:
+      return "search_number";
+    case ParamType::kQuantity:
+      return "search_quantity";
+    case ParamType::kReference:
+      return "search_reference";
+    case ParamType::kUri:
+      return "search_uri";
+    default:
+      return "";
   }
 }
 
@@ -209,11 +217,21 @@ class Planner {
       probe_ = std::move(e);
       // Which condition drives the search: the likely most selective one.
       switch (p->type) {
-        case ParamType::kReference: priority_ = 0; break;
-        case ParamType::kToken: priority_ = modifier.empty() ? 1 : 4; break;
-        case ParamType::kUri: priority_ = 2; break;
-        case ParamType::kString: priority_ = modifier == "exact" ? 2 : 3; break;
-        default: priority_ = 5; break;
+        case ParamType::kReference:
+          priority_ = 0;
+          break;
+        case ParamType::kToken:
+          priority_ = modifier.empty() ? 1 : 4;
+          break;
+        case ParamType::kUri:
+          priority_ = 2;
+          break;
+        case ParamType::kString:
+          priority_ = modifier == "exact" ? 2 : 3;
+          break;
+        default:
+          priority_ = 5;
+          break;
       }
       if (negate) priority_ = 9;
     }
@@ -243,11 +261,11 @@ class Planner {
     std::string_view ref = rest.substr(c1 + 1, c2 - c1 - 1);
     const Param* rp = reg_.Find(source, ref);
     if (rp == nullptr || rp->type != ParamType::kReference) {
-      return Bad(name, "'" + std::string(ref) + "' is not a reference parameter of '" + source +
-                           "'");
+      return Bad(name,
+                 "'" + std::string(ref) + "' is not a reference parameter of '" + source + "'");
     }
-    ASSIGN_OR_RETURN(std::optional<Sql> inner, Condition(source, rest.substr(c2 + 1), value,
-                                                         depth + 1));
+    ASSIGN_OR_RETURN(std::optional<Sql> inner,
+                     Condition(source, rest.substr(c2 + 1), value, depth + 1));
     if (!inner) return Bad(name, "unknown parameter '" + std::string(rest.substr(c2 + 1)) + "'");
     Sql s;
     s << "seq IN (SELECT seq FROM search_resource WHERE type = ";
@@ -370,24 +388,29 @@ class Planner {
   Status ValueTest(const Param& p, std::string_view name, std::string_view modifier,
                    const std::string& v, Sql* s) {
     switch (p.type) {
-      case ParamType::kToken: return TokenTest(name, modifier, v, s);
-      case ParamType::kString: return StringTest(name, modifier, v, s);
+      case ParamType::kToken:
+        return TokenTest(name, modifier, v, s);
+      case ParamType::kString:
+        return StringTest(name, modifier, v, s);
       case ParamType::kDate:
-        if (!modifier.empty()) return Bad(name, "modifier :" + std::string(modifier) +
-                                                    " is not supported on dates");
+        if (!modifier.empty())
+          return Bad(name, "modifier :" + std::string(modifier) + " is not supported on dates");
         *s << " AND ";
         return DateTest(name, v, "low", "high", s);
       case ParamType::kNumber:
-      case ParamType::kQuantity: return NumberTest(p, name, modifier, v, s);
-      case ParamType::kReference: return ReferenceTest(p, name, modifier, v, s);
-      case ParamType::kUri: return UriTest(name, modifier, v, s);
-      default: return Bad(name, "not supported");
+      case ParamType::kQuantity:
+        return NumberTest(p, name, modifier, v, s);
+      case ParamType::kReference:
+        return ReferenceTest(p, name, modifier, v, s);
+      case ParamType::kUri:
+        return UriTest(name, modifier, v, s);
+      default:
+        return Bad(name, "not supported");
     }
   }
 
   // https://hl7.org/fhir/R4/search.html#token
-  Status TokenTest(std::string_view name, std::string_view modifier, const std::string& v,
-                   Sql* s) {
+  Status TokenTest(std::string_view name, std::string_view modifier, const std::string& v, Sql* s) {
     if (modifier == "text") {
       std::string norm = NormalizeString(Unescape(v));
       *s << " AND text >= ";
@@ -396,8 +419,9 @@ class Planner {
       return Status::Ok();
     }
     if (!modifier.empty()) {
-      return Bad(name, "modifier :" + std::string(modifier) + " is not supported on tokens "
-                       "(supported: :text, :not, :missing)");
+      return Bad(name, "modifier :" + std::string(modifier) +
+                           " is not supported on tokens "
+                           "(supported: :text, :not, :missing)");
     }
     std::optional<std::pair<std::string, std::string>> sc = SplitBar(v);
     if (!sc) {
@@ -438,8 +462,9 @@ class Planner {
       *s << " AND norm LIKE ";
       s->Arg(pattern) << " ESCAPE '\\'";
     } else {
-      return Bad(name, "modifier :" + std::string(modifier) + " is not supported on strings "
-                       "(supported: :exact, :contains, :missing)");
+      return Bad(name, "modifier :" + std::string(modifier) +
+                           " is not supported on strings "
+                           "(supported: :exact, :contains, :missing)");
     }
     return Status::Ok();
   }
@@ -451,8 +476,8 @@ class Planner {
     std::string_view v = value;
     Prefix prefix = TakePrefix(&v);
     Result<fhir::TimeRange> r = fhir::ParseTimeRange(v);
-    if (!r.ok()) return Bad(name, "'" + std::string(value) + "' is not a date: " +
-                                      r.status().message());
+    if (!r.ok())
+      return Bad(name, "'" + std::string(value) + "' is not a date: " + r.status().message());
     const int64_t pl = r->low, ph = r->high;
     std::string L(low), H(high);
     switch (prefix) {
@@ -497,8 +522,8 @@ class Planner {
       case Prefix::kAp: {
         // "approximately": within 10% of the distance from now, at least a day.
         int64_t now = spec_.now_micros;
-        int64_t d = std::max<int64_t>(86400000000LL,
-                                      static_cast<int64_t>(std::llabs(now - pl) / 10));
+        int64_t d =
+            std::max<int64_t>(86400000000LL, static_cast<int64_t>(std::llabs(now - pl) / 10));
         *s << "(" << L << " <= ";
         s->Arg(ph > kMaxI64 - d ? kMaxI64 : ph + d) << " AND " << H << " >= ";
         s->Arg(pl < kMinI64 + d ? kMinI64 : pl - d) << ")";
@@ -587,10 +612,11 @@ class Planner {
                        const std::string& value, Sql* s) {
     std::string v = Unescape(value);
     std::string type(modifier), id = v;
-    if (!modifier.empty() && std::find(p.targets.begin(), p.targets.end(), type) ==
-                                 p.targets.end()) {
-      return Bad(name, "':" + type + "' is not a target type of this parameter (supported "
-                       "modifiers: :[type], :identifier, :missing)");
+    if (!modifier.empty() &&
+        std::find(p.targets.begin(), p.targets.end(), type) == p.targets.end()) {
+      return Bad(name, "':" + type +
+                           "' is not a target type of this parameter (supported "
+                           "modifiers: :[type], :identifier, :missing)");
     }
     if (v.find("://") != std::string::npos || v.rfind("urn:", 0) == 0) {
       *s << " AND url = ";
@@ -654,8 +680,9 @@ class Planner {
       if (!first) *s << ", ";
       s->Arg(v) << ")";
     } else {
-      return Bad(name, "modifier :" + std::string(modifier) + " is not supported on uris "
-                       "(supported: :below, :above, :missing)");
+      return Bad(name, "modifier :" + std::string(modifier) +
+                           " is not supported on uris "
+                           "(supported: :below, :above, :missing)");
     }
     return Status::Ok();
   }
@@ -751,14 +778,31 @@ Result<SortKey> SortKeyFor(const Registry& reg, const std::string& type, std::st
   std::string_view column;
   bool text = false;
   switch (p->type) {
-    case ParamType::kDate: column = descending ? "high" : "low"; break;
-    case ParamType::kString: column = "norm"; text = true; break;
-    case ParamType::kToken: column = "code"; text = true; break;
+    case ParamType::kDate:
+      column = descending ? "high" : "low";
+      break;
+    case ParamType::kString:
+      column = "norm";
+      text = true;
+      break;
+    case ParamType::kToken:
+      column = "code";
+      text = true;
+      break;
     case ParamType::kNumber:
-    case ParamType::kQuantity: column = "value"; break;
-    case ParamType::kReference: column = "url"; text = true; break;
-    case ParamType::kUri: column = "uri"; text = true; break;
-    default: return Bad("_sort", "cannot sort by '" + std::string(code) + "'");
+    case ParamType::kQuantity:
+      column = "value";
+      break;
+    case ParamType::kReference:
+      column = "url";
+      text = true;
+      break;
+    case ParamType::kUri:
+      column = "uri";
+      text = true;
+      break;
+    default:
+      return Bad("_sort", "cannot sort by '" + std::string(code) + "'");
   }
   key.expr << "COALESCE((SELECT " << (descending ? "MAX(" : "MIN(") << column << ") FROM "
            << TableFor(p->type) << " WHERE seq = r.seq AND +type = ";
@@ -791,8 +835,7 @@ Status ParseInclude(const Registry& reg, std::string_view name, std::string_view
     if (parts[1] != "*") {
       const Param* p = reg.Find(parts[0], parts[1]);
       if (p == nullptr || p->type != ParamType::kReference) {
-        return Bad(name, "'" + parts[1] + "' is not a reference parameter of '" + parts[0] +
-                             "'");
+        return Bad(name, "'" + parts[1] + "' is not a reference parameter of '" + parts[0] + "'");
       }
       inc.param = parts[1];
     }
@@ -881,10 +924,10 @@ Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec) {
       }
       if (known == 0) {
         if (spec.handling == Handling::kStrict) {
-          return Bad(name, "unknown search parameter for " +
-                               (plan.types.empty() ? std::string("this search")
-                                                   : plan.types.front()) +
-                               " (see the CapabilityStatement at /metadata)");
+          return Bad(name,
+                     "unknown search parameter for " +
+                         (plan.types.empty() ? std::string("this search") : plan.types.front()) +
+                         " (see the CapabilityStatement at /metadata)");
         }
         used = false;  // https://hl7.org/fhir/R4/search.html#errors: lenient ignores it
       } else {

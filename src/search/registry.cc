@@ -13,15 +13,24 @@ extern const char kR4SearchText[];
 
 std::string_view ParamTypeName(ParamType t) {
   switch (t) {
-    case ParamType::kNumber: return "number";
-    case ParamType::kDate: return "date";
-    case ParamType::kString: return "string";
-    case ParamType::kToken: return "token";
-    case ParamType::kReference: return "reference";
-    case ParamType::kComposite: return "composite";
-    case ParamType::kQuantity: return "quantity";
-    case ParamType::kUri: return "uri";
-    case ParamType::kSpecial: return "special";
+    case ParamType::kNumber:
+      return "number";
+    case ParamType::kDate:
+      return "date";
+    case ParamType::kString:
+      return "string";
+    case ParamType::kToken:
+      return "token";
+    case ParamType::kReference:
+      return "reference";
+    case ParamType::kComposite:
+      return "composite";
+    case ParamType::kQuantity:
+      return "quantity";
+    case ParamType::kUri:
+      return "uri";
+    case ParamType::kSpecial:
+      return "special";
   }
   return "special";
 }
@@ -30,10 +39,10 @@ namespace {
 
 std::optional<ParamType> ParseType(std::string_view s) {
   static const std::pair<std::string_view, ParamType> kTypes[] = {
-      {"number", ParamType::kNumber},   {"date", ParamType::kDate},
-      {"string", ParamType::kString},   {"token", ParamType::kToken},
+      {"number", ParamType::kNumber},       {"date", ParamType::kDate},
+      {"string", ParamType::kString},       {"token", ParamType::kToken},
       {"reference", ParamType::kReference}, {"composite", ParamType::kComposite},
-      {"quantity", ParamType::kQuantity}, {"uri", ParamType::kUri},
+      {"quantity", ParamType::kQuantity},   {"uri", ParamType::kUri},
       {"special", ParamType::kSpecial}};
   for (const auto& [name, t] : kTypes) {
     if (name == s) return t;
@@ -60,8 +69,10 @@ std::vector<std::string_view> SplitUnion(std::string_view e) {
   for (size_t i = 0; i < e.size(); ++i) {
     char c = e[i];
     if (quote) {
-      if (c == '\\') ++i;
-      else if (c == quote) quote = 0;
+      if (c == '\\')
+        ++i;
+      else if (c == quote)
+        quote = 0;
     } else if (c == '\'' || c == '`' || c == '"') {
       quote = c;
     } else if (c == '(' || c == '[') {
@@ -108,8 +119,8 @@ std::string AsToOfType(std::string e) {
       }
     }
     size_t type_end = at + 4;
-    while (type_end < e.size() && (std::isalnum(static_cast<unsigned char>(e[type_end])) ||
-                                   e[type_end] == '.')) {
+    while (type_end < e.size() &&
+           (std::isalnum(static_cast<unsigned char>(e[type_end])) || e[type_end] == '.')) {
       ++type_end;
     }
     if (open == std::string::npos || type_end >= e.size() || e[type_end] != ')') {
@@ -180,8 +191,8 @@ Result<std::unique_ptr<Registry>> Registry::FromJson(std::string_view text) {
       param.expression = ExpressionForType(p.FindString("expression"), base);
       if (param.expression.empty()) continue;
       // _id and _lastUpdated are columns of the resource row; the rest is extracted.
-      if (param.code != "_id" && param.code != "_lastUpdated" &&
-          *type != ParamType::kSpecial && *type != ParamType::kComposite) {
+      if (param.code != "_id" && param.code != "_lastUpdated" && *type != ParamType::kSpecial &&
+          *type != ParamType::kComposite) {
         fhirpath::CompileOptions options;
         options.context_type = base;
         Result<fhirpath::Expression> e = fhirpath::Expression::Compile(param.expression, options);

@@ -42,8 +42,8 @@ enum class ParamType {
 std::string_view ParamTypeName(ParamType t);
 
 struct Param {
-  std::string code;        // the name used in URLs: "code", "subject", "_tag"
-  std::string url;         // the SearchParameter's canonical URL
+  std::string code;  // the name used in URLs: "code", "subject", "_tag"
+  std::string url;   // the SearchParameter's canonical URL
   ParamType type = ParamType::kToken;
   std::string expression;  // the FHIRPath for this resource type only (union branches filtered)
   // Compiled `expression`; empty for parameters answered from the resource row (_id,

@@ -38,10 +38,9 @@ TEST(DurabilityTest, AcknowledgedCreatesSurviveKill9) {
         // Bounded: at most 2,000 creates per client, and the kill below ends it sooner.
         for (int i = 0; i < 2000 && !stop.load(); ++i) {
           std::string marker = std::to_string(c) + "-" + std::to_string(i);
-          HttpResult r = HttpRequest(server.port(), "POST", "/Basic",
-                                     R"({"resourceType":"Basic","code":{"text":")" + marker +
-                                         "\"}}",
-                                     {}, 5000);
+          HttpResult r = HttpRequest(
+              server.port(), "POST", "/Basic",
+              R"({"resourceType":"Basic","code":{"text":")" + marker + "\"}}", {}, 5000);
           if (r.status == 201) {
             std::lock_guard lock(mu);
             acked[IdOf(r.body)] = marker;
@@ -123,8 +122,8 @@ TEST(ConcurrencyTest, IfMatchUpdatesNeverLoseOne) {
   int64_t last = winners.rbegin()->first;
   EXPECT_EQ(static_cast<int64_t>(winners.size()), last - 1);
   for (const auto& [version, marker] : winners) {
-    HttpResult v = HttpRequest(server.port(), "GET",
-                               "/Basic/contended/_history/" + std::to_string(version));
+    HttpResult v =
+        HttpRequest(server.port(), "GET", "/Basic/contended/_history/" + std::to_string(version));
     ASSERT_EQ(v.status, 200);
     EXPECT_NE(v.body.find("\"" + marker + "\""), std::string::npos) << "version " << version;
   }

@@ -22,11 +22,21 @@ namespace {
 // Conformance and terminology resources (https://hl7.org/fhir/R4/conformance-module.html,
 // https://hl7.org/fhir/R4/terminology-module.html): definitions, not examples of data.
 const std::set<std::string>& ConformanceTypes() {
-  static const auto* types = new std::set<std::string>{
-      "CapabilityStatement", "StructureDefinition", "ImplementationGuide", "SearchParameter",
-      "MessageDefinition",   "OperationDefinition", "CompartmentDefinition", "StructureMap",
-      "GraphDefinition",     "ExampleScenario",     "CodeSystem",          "ValueSet",
-      "ConceptMap",          "NamingSystem",        "TerminologyCapabilities"};
+  static const auto* types = new std::set<std::string>{"CapabilityStatement",
+                                                       "StructureDefinition",
+                                                       "ImplementationGuide",
+                                                       "SearchParameter",
+                                                       "MessageDefinition",
+                                                       "OperationDefinition",
+                                                       "CompartmentDefinition",
+                                                       "StructureMap",
+                                                       "GraphDefinition",
+                                                       "ExampleScenario",
+                                                       "CodeSystem",
+                                                       "ValueSet",
+                                                       "ConceptMap",
+                                                       "NamingSystem",
+                                                       "TerminologyCapabilities"};
   return *types;
 }
 
@@ -93,8 +103,8 @@ TEST(ExamplesTest, CreateThenReadRoundTripsEveryExample) {
         ++rejected_as_expected;
       } else {
         ++failed;
-        failures += name + ": accepted (" + std::to_string(created.status) +
-                    ") but must be rejected\n";
+        failures +=
+            name + ": accepted (" + std::to_string(created.status) + ") but must be rejected\n";
       }
       continue;
     }

@@ -1,6 +1,5 @@
 // `vesta import`: NDJSON straight into the store, then served by `vesta serve`.
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -18,15 +17,19 @@ TEST(ImportTest, LoadsNdjsonKeepsIdsRejectsBadLinesAndVersionsReimports) {
   std::string ndjson = dir.path() + "/Patient.ndjson";
   {
     std::ofstream out(ndjson);
-    out << R"({"resourceType":"Patient","id":"p1","birthDate":"1970-01-01"})" << "\n"
+    out << R"({"resourceType":"Patient","id":"p1","birthDate":"1970-01-01"})"
+        << "\n"
         << "\n"
         << R"({"resourceType":"Observation","id":"o1","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/p1"},"valueQuantity":{"value":7.10}})"
         << "\n"
-        << R"({"resourceType":"Patient","id":"bad","birthDate":"yesterday"})" << "\n"
-        << R"({"resourceType":"Patient","birthDate":"1980-01-01"})" << "\n";
+        << R"({"resourceType":"Patient","id":"bad","birthDate":"yesterday"})"
+        << "\n"
+        << R"({"resourceType":"Patient","birthDate":"1980-01-01"})"
+        << "\n";
   }
   std::string data = dir.path() + "/data";
-  std::string cmd = VestaBinary() + " import --data-dir " + data + " " + ndjson + " >/dev/null 2>&1";
+  std::string cmd =
+      VestaBinary() + " import --data-dir " + data + " " + ndjson + " >/dev/null 2>&1";
   // Exit status 3: loaded, with rejected lines.
   EXPECT_EQ(WEXITSTATUS(RunCommand(cmd)), 3);
   EXPECT_EQ(WEXITSTATUS(RunCommand(cmd)), 3) << "a second import updates the same ids";

@@ -24,8 +24,7 @@ class RestTest : public ::testing::Test {
     delete dir_;
   }
 
-  HttpResult Do(const std::string& method, const std::string& target,
-                const std::string& body = "",
+  HttpResult Do(const std::string& method, const std::string& target, const std::string& body = "",
                 const std::vector<std::pair<std::string, std::string>>& headers = {}) {
     return HttpRequest(server_->port(), method, target, body, headers);
   }
@@ -77,8 +76,8 @@ TEST_F(RestTest, HealthAndCapabilities) {
   EXPECT_EQ(rest.Find("resource")->size(), 146u);
   const json::Value& first = rest.Find("resource")->items()[0];
   std::string interactions = json::ToString(*first.Find("interaction"));
-  for (const char* code : {"read", "vread", "update", "delete", "history-instance",
-                           "history-type", "create"}) {
+  for (const char* code :
+       {"read", "vread", "update", "delete", "history-instance", "history-type", "create"}) {
     EXPECT_NE(interactions.find(std::string("\"") + code + "\""), std::string::npos) << code;
   }
 }
@@ -102,8 +101,9 @@ TEST_F(RestTest, CreateThenReadIsExact) {
 }
 
 TEST_F(RestTest, CreateIgnoresClientIdAndMetaVersion) {
-  HttpResult c = Do("POST", "/Patient",
-                    R"({"resourceType":"Patient","id":"mine","meta":{"versionId":"9","tag":[{"code":"t"}]}})");
+  HttpResult c =
+      Do("POST", "/Patient",
+         R"({"resourceType":"Patient","id":"mine","meta":{"versionId":"9","tag":[{"code":"t"}]}})");
   ASSERT_EQ(c.status, 201);
   json::Document doc = Parse(c.body);
   EXPECT_NE(doc.root().FindString("id"), "mine");
@@ -150,7 +150,8 @@ TEST_F(RestTest, UpdateVersionsAndUpdateAsCreate) {
   HttpResult c = Do("PUT", "/Patient/upd-1", body);
   ASSERT_EQ(c.status, 201) << c.body;
   EXPECT_EQ(c.Header("ETag"), "W/\"1\"");
-  HttpResult u = Do("PUT", "/Patient/upd-1", R"({"resourceType":"Patient","id":"upd-1","active":false})");
+  HttpResult u =
+      Do("PUT", "/Patient/upd-1", R"({"resourceType":"Patient","id":"upd-1","active":false})");
   ASSERT_EQ(u.status, 200) << u.body;
   EXPECT_EQ(u.Header("ETag"), "W/\"2\"");
   EXPECT_EQ(Parse(u.body).root().Find("meta")->FindString("versionId"), "2");
@@ -176,19 +177,25 @@ TEST_F(RestTest, UpdateRequiresMatchingId) {
 
 TEST_F(RestTest, IfMatchGuardsUpdatesAndDeletes) {
   ASSERT_EQ(Do("PUT", "/Patient/im-1", R"({"resourceType":"Patient","id":"im-1"})").status, 201);
-  HttpResult stale = Do("PUT", "/Patient/im-1", R"({"resourceType":"Patient","id":"im-1","active":true})",
-                        {{"If-Match", "W/\"7\""}});
+  HttpResult stale =
+      Do("PUT", "/Patient/im-1", R"({"resourceType":"Patient","id":"im-1","active":true})",
+         {{"If-Match", "W/\"7\""}});
   EXPECT_EQ(stale.status, 412);
   EXPECT_EQ(IssueCode(stale.body), "conflict");
-  HttpResult ok = Do("PUT", "/Patient/im-1", R"({"resourceType":"Patient","id":"im-1","active":true})",
-                     {{"If-Match", "W/\"1\""}});
+  HttpResult ok =
+      Do("PUT", "/Patient/im-1", R"({"resourceType":"Patient","id":"im-1","active":true})",
+         {{"If-Match", "W/\"1\""}});
   EXPECT_EQ(ok.status, 200);
   EXPECT_EQ(Do("PUT", "/Patient/im-1", R"({"resourceType":"Patient","id":"im-1"})",
-                {{"If-Match", "garbage"}}).status, 400);
+               {{"If-Match", "garbage"}})
+                .status,
+            400);
   EXPECT_EQ(Do("DELETE", "/Patient/im-1", "", {{"If-Match", "W/\"1\""}}).status, 412);
   EXPECT_EQ(Do("DELETE", "/Patient/im-1", "", {{"If-Match", "W/\"2\""}}).status, 200);
   EXPECT_EQ(Do("PUT", "/Patient/im-new", R"({"resourceType":"Patient","id":"im-new"})",
-                {{"If-Match", "W/\"1\""}}).status, 412)
+               {{"If-Match", "W/\"1\""}})
+                .status,
+            412)
       << "If-Match on a resource that does not exist";
 }
 
@@ -212,7 +219,8 @@ TEST_F(RestTest, DeleteIsLogical) {
   EXPECT_EQ(newest.Find("request")->FindString("method"), "DELETE");
   EXPECT_EQ(newest.Find("resource"), nullptr);
   // Update after delete revives the resource with the next version.
-  HttpResult revive = Do("PUT", "/Patient/" + id, R"({"resourceType":"Patient","id":")" + id + "\"}");
+  HttpResult revive =
+      Do("PUT", "/Patient/" + id, R"({"resourceType":"Patient","id":")" + id + "\"}");
   EXPECT_EQ(revive.status, 200) << revive.body;
   EXPECT_EQ(revive.Header("ETag"), "W/\"3\"");
 }
@@ -222,17 +230,26 @@ TEST_F(RestTest, ConditionalRead) {
   HttpResult r = Do("GET", "/Patient/" + id);
   EXPECT_EQ(Do("GET", "/Patient/" + id, "", {{"If-None-Match", "W/\"1\""}}).status, 304);
   EXPECT_EQ(Do("GET", "/Patient/" + id, "", {{"If-None-Match", "W/\"0\""}}).status, 200);
-  EXPECT_EQ(Do("GET", "/Patient/" + id, "", {{"If-Modified-Since", r.Header("Last-Modified")}}).status,
-            304);
-  EXPECT_EQ(Do("GET", "/Patient/" + id, "",
-               {{"If-Modified-Since", "Mon, 01 Jan 2001 00:00:00 GMT"}}).status, 200);
+  EXPECT_EQ(
+      Do("GET", "/Patient/" + id, "", {{"If-Modified-Since", r.Header("Last-Modified")}}).status,
+      304);
+  EXPECT_EQ(
+      Do("GET", "/Patient/" + id, "", {{"If-Modified-Since", "Mon, 01 Jan 2001 00:00:00 GMT"}})
+          .status,
+      200);
 }
 
 TEST_F(RestTest, HistoryLevelsAndPaging) {
-  ASSERT_EQ(Do("PUT", "/Basic/hist-1", R"({"resourceType":"Basic","id":"hist-1","code":{"text":"0"}})").status, 201);
+  ASSERT_EQ(
+      Do("PUT", "/Basic/hist-1", R"({"resourceType":"Basic","id":"hist-1","code":{"text":"0"}})")
+          .status,
+      201);
   for (int i = 1; i < 5; ++i) {
-    ASSERT_EQ(Do("PUT", "/Basic/hist-1", R"({"resourceType":"Basic","id":"hist-1","code":{"text":")" +
-                                            std::to_string(i) + "\"}}").status, 200);
+    ASSERT_EQ(
+        Do("PUT", "/Basic/hist-1",
+           R"({"resourceType":"Basic","id":"hist-1","code":{"text":")" + std::to_string(i) + "\"}}")
+            .status,
+        200);
   }
   HttpResult page1 = Do("GET", "/Basic/hist-1/_history?_count=2");
   ASSERT_EQ(page1.status, 200) << page1.body;
@@ -240,7 +257,9 @@ TEST_F(RestTest, HistoryLevelsAndPaging) {
   EXPECT_EQ(b1.root().FindString("type"), "history");
   EXPECT_EQ(b1.root().Find("total")->number_text(), "5");
   ASSERT_EQ(b1.root().Find("entry")->size(), 2u);
-  EXPECT_EQ(b1.root().Find("entry")->items()[0].Find("resource")->Find("meta")->FindString("versionId"), "5");
+  EXPECT_EQ(
+      b1.root().Find("entry")->items()[0].Find("resource")->Find("meta")->FindString("versionId"),
+      "5");
   // Follow next links to the end: every version exactly once, newest first.
   std::vector<std::string> versions;
   std::string next;
@@ -275,10 +294,17 @@ TEST_F(RestTest, HistoryLevelsAndPaging) {
   EXPECT_EQ(Do("GET", "/Basic/nope/_history").status, 404);
   // _at: the version current at an instant between versions 2 and 3 is version 2.
   json::Document all = Parse(Do("GET", "/Basic/hist-1/_history").body);
-  std::string v2_time(all.root().Find("entry")->items()[3].Find("resource")->Find("meta")->FindString("lastUpdated"));
+  std::string v2_time(all.root()
+                          .Find("entry")
+                          ->items()[3]
+                          .Find("resource")
+                          ->Find("meta")
+                          ->FindString("lastUpdated"));
   json::Document at = Parse(Do("GET", "/Basic/hist-1/_history?_at=" + v2_time).body);
   ASSERT_EQ(at.root().Find("total")->number_text(), "1") << json::ToString(at.root());
-  EXPECT_EQ(at.root().Find("entry")->items()[0].Find("resource")->Find("meta")->FindString("versionId"), "2");
+  EXPECT_EQ(
+      at.root().Find("entry")->items()[0].Find("resource")->Find("meta")->FindString("versionId"),
+      "2");
 }
 
 TEST_F(RestTest, FormatNegotiation) {
@@ -367,8 +393,9 @@ TEST_F(RestTest, ReferentialIntegrityOnWrite) {
       << dangling.body;
   std::string pid = Create("Patient", kPatient);
   EXPECT_EQ(Do("POST", "/Observation",
-                R"({"resourceType":"Observation","status":"final","code":{"text":"x"},
-                    "subject":{"reference":"Patient/)" + pid + R"("},"contained":[{"resourceType":"Patient","id":"p"}],
+               R"({"resourceType":"Observation","status":"final","code":{"text":"x"},
+                    "subject":{"reference":"Patient/)" +
+                   pid + R"("},"contained":[{"resourceType":"Patient","id":"p"}],
                     "performer":[{"reference":"#p"},{"reference":"http://elsewhere.example/fhir/Practitioner/1"}]})")
                 .status,
             201);
@@ -382,14 +409,17 @@ TEST_F(RestTest, ReferentialIntegrityOnWrite) {
   ASSERT_EQ(Do("DELETE", "/Observation/" + oid).status, 200);
   ASSERT_EQ(Do("DELETE", "/Patient/" + pid).status, 200);
   EXPECT_EQ(Do("POST", "/Observation",
-                R"({"resourceType":"Observation","status":"final","code":{"text":"x"},
-                    "subject":{"reference":"Patient/)" + pid + R"("}})").status,
+               R"({"resourceType":"Observation","status":"final","code":{"text":"x"},
+                    "subject":{"reference":"Patient/)" +
+                   pid + R"("}})")
+                .status,
             400)
       << "a deleted target does not count";
 }
 
 TEST_F(RestTest, OversizedBodyIs413AndServerStaysUp) {
-  std::string huge = R"({"resourceType":"Basic","code":{"text":")" + std::string(2 << 20, 'a') + "\"}}";
+  std::string huge =
+      R"({"resourceType":"Basic","code":{"text":")" + std::string(2 << 20, 'a') + "\"}}";
   HttpResult r = Do("POST", "/Basic", huge);
   EXPECT_TRUE(r.status == 413 || r.status == 0) << r.status;  // the server may close early
   EXPECT_EQ(Do("GET", "/healthz").status, 200);

@@ -1,13 +1,12 @@
 // Search against the real server (https://hl7.org/fhir/R4/search.html, /http.html#search) over
 // the official R4 examples (Patient, Observation, Practitioner, Organization, Condition,
 // Encounter), loaded with PUT so that their references resolve: request → expected ids.
+#include <dirent.h>
 #include <gtest/gtest.h>
 
-#include <dirent.h>
-
 #include <algorithm>
-#include <cstdint>
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -45,7 +44,8 @@ class SearchTest : public ::testing::Test {
     closedir(d);
     std::sort(files.begin(), files.end());
     dir_ = new TempDir();
-    server_ = new ServerProcess(dir_->path(), {"--durability", "normal", "--referential-integrity", "off"});
+    server_ = new ServerProcess(dir_->path(),
+                                {"--durability", "normal", "--referential-integrity", "off"});
     if (!server_->ok()) return;
     loaded_ = new std::set<std::string>();
     for (const std::string& f : files) {
@@ -154,8 +154,7 @@ TEST_F(SearchTest, OfficialExamplesGiveTheExpectedIds) {
       {"/Patient?family=everywoman", {"Patient/genetics-example1", "Patient/mom"}},
       {"/Patient?name=SOLO",
        {"Patient/infant-mom", "Patient/infant-twin-1", "Patient/infant-twin-2"}},
-      {"/Patient?gender=female&birthdate=1973-05-31",
-       {"Patient/genetics-example1", "Patient/mom"}},
+      {"/Patient?gender=female&birthdate=1973-05-31", {"Patient/genetics-example1", "Patient/mom"}},
       {"/Patient?birthdate=lt1940", {"Patient/glossy", "Patient/xcda"}},
       {"/Observation?code=http://loinc.org%7C85354-9",
        {"Observation/blood-pressure", "Observation/blood-pressure-cancel",
@@ -172,8 +171,7 @@ TEST_F(SearchTest, OfficialExamplesGiveTheExpectedIds) {
       {"/Patient/example/Observation?code=85354-9",
        {"Observation/blood-pressure", "Observation/blood-pressure-cancel",
         "Observation/blood-pressure-dar"}},
-      {"/?_type=Patient,Practitioner&_id=f001",
-       {"Patient/f001", "Practitioner/f001"}},
+      {"/?_type=Patient,Practitioner&_id=f001", {"Patient/f001", "Practitioner/f001"}},
   };
   for (const auto& [target, expected] : cases) {
     EXPECT_EQ(Search(target), Loaded(expected)) << target;
@@ -353,8 +351,8 @@ TEST_F(SyntheaSearchTest, PatientRecordsAreFoundAsLoaded) {
         const json::Value* coding = r->Find("code")->Find("coding");
         if (coding != nullptr && coding->size() > 0 && r->Find("effectiveDateTime")) {
           const json::Value& c = coding->items()[0];
-          obs_by_code[std::string(c.FindString("system")) + "|" +
-                      std::string(c.FindString("code"))].push_back(id);
+          obs_by_code[std::string(c.FindString("system")) + "|" + std::string(c.FindString("code"))]
+              .push_back(id);
         }
       }
     }
@@ -380,9 +378,9 @@ TEST_F(SyntheaSearchTest, PatientRecordsAreFoundAsLoaded) {
     if (code.empty()) continue;
     std::string encoded_code = code;
     encoded_code.replace(encoded_code.find('|'), 1, "%7C");
-    HttpResult r = HttpRequest(server.port(), "GET",
-                               "/Observation?patient=" + p + "&code=" + encoded_code +
-                                   "&_sort=-date&_count=1000");
+    HttpResult r = HttpRequest(
+        server.port(), "GET",
+        "/Observation?patient=" + p + "&code=" + encoded_code + "&_sort=-date&_count=1000");
     ASSERT_EQ(r.status, 200) << r.body;
     json::Document b = Parse(r.body);
     Ids got = EntryIds(b);
@@ -405,8 +403,9 @@ TEST_F(SyntheaSearchTest, PatientRecordsAreFoundAsLoaded) {
                       "&_summary=count"),
                 static_cast<int64_t>(expected.size()));
     }
-    HttpResult has = HttpRequest(server.port(), "GET", "/Patient?_id=" + p +
-                                 "&_has:Observation:subject:code=" + encoded_code);
+    HttpResult has =
+        HttpRequest(server.port(), "GET",
+                    "/Patient?_id=" + p + "&_has:Observation:subject:code=" + encoded_code);
     ASSERT_EQ(has.status, 200) << has.body;
     EXPECT_EQ(EntryIds(Parse(has.body)), Ids{"Patient/" + p});
   }

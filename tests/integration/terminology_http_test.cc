@@ -26,12 +26,15 @@ class TerminologyHttpTest : public ::testing::Test {
     for (const std::string& load :
          {"icd10cm-tabular " + fixtures + "/icd10cm_tabular_mini.xml",
           "gems " + fixtures + "/2018_I9gem_mini.txt " + fixtures + "/2018_I10gem_mini.txt"}) {
-      std::string cmd = VestaBinary() + " terminology load " + load + " --data-dir " + data +
-                        " >/dev/null 2>&1";
+      std::string cmd =
+          VestaBinary() + " terminology load " + load + " --data-dir " + data + " >/dev/null 2>&1";
       ASSERT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 0) << cmd;
     }
     // Started twice: the second start finds the published resources unchanged.
-    { ServerProcess first(data); ASSERT_TRUE(first.ok()); }
+    {
+      ServerProcess first(data);
+      ASSERT_TRUE(first.ok());
+    }
     server_ = new ServerProcess(data);
     ASSERT_TRUE(server_->ok());
   }
@@ -78,9 +81,10 @@ TEST_F(TerminologyHttpTest, LookupByGetAndPost) {
   HttpResult post = HttpRequest(server_->port(), "POST", "/CodeSystem/$lookup", body);
   EXPECT_EQ(post.status, 200) << post.body;
   EXPECT_NE(post.body.find("\"parent\""), std::string::npos);
-  EXPECT_EQ(HttpRequest(server_->port(), "GET",
-                        "/CodeSystem/$lookup?system=" + kIcd10 + "&code=NOPE").status,
-            404);
+  EXPECT_EQ(
+      HttpRequest(server_->port(), "GET", "/CodeSystem/$lookup?system=" + kIcd10 + "&code=NOPE")
+          .status,
+      404);
 }
 
 TEST_F(TerminologyHttpTest, ValidateCodeBillableAndHeaders) {
@@ -90,25 +94,25 @@ TEST_F(TerminologyHttpTest, ValidateCodeBillableAndHeaders) {
             "false");
   // Instance level: the CodeSystem's url is implied.
   EXPECT_EQ(Param(Get("/CodeSystem/icd-10-cm/$validate-code?code=S06.0X0A"), "result"), "true");
-  EXPECT_EQ(Param(Get("/ValueSet/$validate-code?url=" + kIcd10 + "?fhir_vs=isa/E11&system=" +
-                      kIcd10 + "&code=E11.9"),
+  EXPECT_EQ(Param(Get("/ValueSet/$validate-code?url=" + kIcd10 +
+                      "?fhir_vs=isa/E11&system=" + kIcd10 + "&code=E11.9"),
                   "result"),
             "true");
 }
 
 TEST_F(TerminologyHttpTest, SubsumesExpandTranslate) {
-  EXPECT_EQ(Param(Get("/CodeSystem/$subsumes?system=" + kIcd10 + "&codeA=E11&codeB=E11.9"),
-                  "outcome"),
-            "\"subsumes\"");
+  EXPECT_EQ(
+      Param(Get("/CodeSystem/$subsumes?system=" + kIcd10 + "&codeA=E11&codeB=E11.9"), "outcome"),
+      "\"subsumes\"");
   json::Document vs = Get("/ValueSet/$expand?url=" + kIcd10 + "?fhir_vs=isa/E11&count=10");
   EXPECT_EQ(vs.root().FindString("resourceType"), "ValueSet");
   EXPECT_NE(json::ToString(vs.root()).find("E11.9"), std::string::npos);
-  json::Document t = Get("/ConceptMap/$translate?system=" + kIcd9 + "&code=4280&targetsystem=" +
-                         kIcd10);
+  json::Document t =
+      Get("/ConceptMap/$translate?system=" + kIcd9 + "&code=4280&targetsystem=" + kIcd10);
   EXPECT_EQ(Param(t, "result"), "true");
   EXPECT_NE(json::ToString(t.root()).find("I50.9"), std::string::npos);
-  json::Document none = Get("/ConceptMap/$translate?system=" + kIcd9 + "&code=36570&targetsystem=" +
-                            kIcd10);
+  json::Document none =
+      Get("/ConceptMap/$translate?system=" + kIcd9 + "&code=36570&targetsystem=" + kIcd10);
   EXPECT_EQ(Param(none, "result"), "false");
 }
 
@@ -141,8 +145,11 @@ TEST_F(TerminologyHttpTest, BadRequestsGetOperationOutcomes) {
 
 // Token :below, :above and :in over ICD-10-CM, answered from the terminology's hierarchy.
 TEST_F(TerminologyHttpTest, HierarchySearchModifiers) {
-  ASSERT_EQ(HttpRequest(server_->port(), "PUT", "/Patient/tp",
-                        R"({"resourceType":"Patient","id":"tp"})").status / 100, 2);
+  ASSERT_EQ(
+      HttpRequest(server_->port(), "PUT", "/Patient/tp", R"({"resourceType":"Patient","id":"tp"})")
+              .status /
+          100,
+      2);
   for (const char* code : {"E11.9", "E11.65", "E11", "I50.9"}) {
     std::string id = "c-" + std::string(code);
     id.erase(std::remove(id.begin(), id.end(), '.'), id.end());
@@ -169,8 +176,7 @@ TEST_F(TerminologyHttpTest, HierarchySearchModifiers) {
   EXPECT_EQ(ids("code:in=" + kIcd10 + "?fhir_vs=isa/E11"),
             (std::vector<std::string>{"c-E11", "c-E1165", "c-E119"}));
   EXPECT_EQ(ids("code=" + kIcd10 + "|E11"), (std::vector<std::string>{"c-E11"}));
-  HttpResult bad = HttpRequest(server_->port(), "GET",
-                               "/Condition?code:below=" + kIcd10 + "|NOPE");
+  HttpResult bad = HttpRequest(server_->port(), "GET", "/Condition?code:below=" + kIcd10 + "|NOPE");
   EXPECT_EQ(bad.status, 400) << bad.body;
 }
 
@@ -178,8 +184,8 @@ TEST(TerminologyMissingTest, OperationsSayNothingIsLoaded) {
   TempDir dir;
   ServerProcess server(dir.path());
   ASSERT_TRUE(server.ok());
-  HttpResult r = HttpRequest(server.port(), "GET",
-                             "/CodeSystem/$lookup?system=" + kIcd10 + "&code=E11.9");
+  HttpResult r =
+      HttpRequest(server.port(), "GET", "/CodeSystem/$lookup?system=" + kIcd10 + "&code=E11.9");
   EXPECT_EQ(r.status, 404);
   EXPECT_NE(r.body.find("vesta terminology load"), std::string::npos);
   EXPECT_EQ(server.Stop(), 0);

@@ -40,8 +40,8 @@ HttpResult HttpRequest(int port, const std::string& method, const std::string& t
     close(fd);
     return result;
   }
-  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" +
-                    std::to_string(port) + "\r\nConnection: close\r\n";
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                    "\r\nConnection: close\r\n";
   bool has_content_type = false;
   for (const auto& [k, v] : headers) {
     req += k + ": " + v + "\r\n";
@@ -109,8 +109,8 @@ ServerProcess::ServerProcess(const std::string& data_dir, std::vector<std::strin
     dup2(out[1], STDOUT_FILENO);
     close(out[0]);
     close(out[1]);
-    std::vector<std::string> args = {VestaBinary(), "serve", "--listen", "127.0.0.1",
-                                     "--port", "0", "--data-dir", data_dir};
+    std::vector<std::string> args = {VestaBinary(), "serve", "--listen",   "127.0.0.1",
+                                     "--port",      "0",     "--data-dir", data_dir};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());

@@ -4,12 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <iostream>
-#include <memory>
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -81,10 +81,12 @@ TEST_F(TransactionTest, ResolvesUrnUuidsAndAnswersPerEntry) {
 }
 
 TEST_F(TransactionTest, AFailingEntryLeavesEverythingAsBefore) {
-  ASSERT_EQ(HttpRequest(port(), "PUT", "/Patient/a", R"({"resourceType":"Patient","id":"a"})").status,
-            201);
-  ASSERT_EQ(HttpRequest(port(), "PUT", "/Patient/c", R"({"resourceType":"Patient","id":"c"})").status,
-            201);
+  ASSERT_EQ(
+      HttpRequest(port(), "PUT", "/Patient/a", R"({"resourceType":"Patient","id":"a"})").status,
+      201);
+  ASSERT_EQ(
+      HttpRequest(port(), "PUT", "/Patient/c", R"({"resourceType":"Patient","id":"c"})").status,
+      201);
   std::string before_hist = Total(port(), "/_history");
   HttpResult r = Post(R"({"resourceType":"Bundle","type":"transaction","entry":[
     {"resource":{"resourceType":"Patient","id":"a","active":true},"request":{"method":"PUT","url":"Patient/a"}},
@@ -110,8 +112,11 @@ TEST_F(TransactionTest, AFailingEntryLeavesEverythingAsBefore) {
   EXPECT_EQ(HttpRequest(port(), "GET", "/Patient/b").status, 404);
   EXPECT_EQ(Post(R"({"resourceType":"Bundle","type":"collection"})").status, 400);
   EXPECT_EQ(Post(R"({"resourceType":"Patient"})").status, 400);
-  EXPECT_EQ(Post(R"({"resourceType":"Bundle","type":"transaction","entry":[{"request":{"method":"FETCH","url":"Patient/a"}}]})").status,
-            400);
+  EXPECT_EQ(
+      Post(
+          R"({"resourceType":"Bundle","type":"transaction","entry":[{"request":{"method":"FETCH","url":"Patient/a"}}]})")
+          .status,
+      400);
 }
 
 TEST_F(TransactionTest, PatchEntriesInATransaction) {
@@ -177,9 +182,12 @@ TEST_F(TransactionTest, ConcurrentTransactionsStayAtomic) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 10; ++i) {
         std::string m = "t" + std::to_string(t) + "-" + std::to_string(i);
-        HttpResult r = HttpRequest(port(), "POST", "/", R"({"resourceType":"Bundle","type":"transaction","entry":[
-          {"resource":{"resourceType":"Basic","id":"A","code":{"text":")" + m + R"("}},"request":{"method":"PUT","url":"Basic/A"}},
-          {"resource":{"resourceType":"Basic","id":"B","code":{"text":")" + m + R"("}},"request":{"method":"PUT","url":"Basic/B"}}]})");
+        HttpResult r = HttpRequest(port(), "POST", "/",
+                                   R"({"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Basic","id":"A","code":{"text":")" +
+                                       m + R"("}},"request":{"method":"PUT","url":"Basic/A"}},
+          {"resource":{"resourceType":"Basic","id":"B","code":{"text":")" +
+                                       m + R"("}},"request":{"method":"PUT","url":"Basic/B"}}]})");
         (r.status == 200 ? ok : failed)++;
       }
     });
@@ -201,7 +209,8 @@ TEST_F(TransactionTest, ConcurrentTransactionsStayAtomic) {
     json::Document vb = Parse(rb.body);
     ASSERT_NE(va.root().Find("code"), nullptr);
     ASSERT_NE(vb.root().Find("code"), nullptr);
-    ASSERT_EQ(va.root().Find("code")->FindString("text"), vb.root().Find("code")->FindString("text"))
+    ASSERT_EQ(va.root().Find("code")->FindString("text"),
+              vb.root().Find("code")->FindString("text"))
         << "version " << v;
   }
 }
@@ -293,8 +302,7 @@ TEST_F(TransactionTest, SyntheaPatientsLoadAndEveryReferenceResolves) {
       }
     }
   }
-  std::cout << "Synthea: " << checked << " references checked, " << unresolved
-            << " unresolved\n";
+  std::cout << "Synthea: " << checked << " references checked, " << unresolved << " unresolved\n";
   EXPECT_GT(checked, 1000);
   EXPECT_EQ(unresolved, 0);
 }
@@ -314,9 +322,12 @@ TEST_F(TransactionTest, EverythingPagesThroughThePatientCompartment) {
   closedir(d);
   std::sort(shared.begin(), shared.end());
   for (const std::string& f : shared) {
-    ASSERT_EQ(HttpRequest(port(), "POST", "/", ReadFile(f), {{"Prefer", "return=minimal"}}, 120000).status, 200);
+    ASSERT_EQ(HttpRequest(port(), "POST", "/", ReadFile(f), {{"Prefer", "return=minimal"}}, 120000)
+                  .status,
+              200);
   }
-  std::string patient_file = dir + "/patients/Lawerence6_Baumbach677_ea8d2576-4a23-4906-c353-bfed5adb23bd.json";
+  std::string patient_file =
+      dir + "/patients/Lawerence6_Baumbach677_ea8d2576-4a23-4906-c353-bfed5adb23bd.json";
   std::string text = ReadFile(patient_file);
   if (text.empty()) GTEST_SKIP() << "the Synthea patient is not at " << patient_file;
   std::map<std::string, int> expected;
@@ -325,7 +336,8 @@ TEST_F(TransactionTest, EverythingPagesThroughThePatientCompartment) {
     std::string type(e.Find("resource")->FindString("resourceType"));
     if (type != "Provenance") expected[type]++;  // Provenance targets, not the patient
   }
-  HttpResult loaded = HttpRequest(port(), "POST", "/", text, {{"Prefer", "return=minimal"}}, 120000);
+  HttpResult loaded =
+      HttpRequest(port(), "POST", "/", text, {{"Prefer", "return=minimal"}}, 120000);
   ASSERT_EQ(loaded.status, 200) << loaded.body.substr(0, 300);
   json::Document patients = Parse(HttpRequest(port(), "GET", "/Patient?_count=1").body);
   std::string id(patients.root().Find("entry")->items()[0].Find("resource")->FindString("id"));
@@ -346,20 +358,22 @@ TEST_F(TransactionTest, EverythingPagesThroughThePatientCompartment) {
     }
     for (const json::Value& e : page.root().Find("entry")->items()) {
       const json::Value& res = *e.Find("resource");
-      std::string key = std::string(res.FindString("resourceType")) + "/" +
-                        std::string(res.FindString("id"));
+      std::string key =
+          std::string(res.FindString("resourceType")) + "/" + std::string(res.FindString("id"));
       EXPECT_TRUE(seen.insert(key).second) << key << " twice";
       got[std::string(res.FindString("resourceType"))]++;
     }
   }
   EXPECT_GT(pages, 10);
   for (const auto& [type, n] : expected) EXPECT_EQ(got[type], n) << type;
-  json::Document only = Parse(HttpRequest(port(), "GET", "/Patient/" + id +
-                                          "/$everything?_type=Condition,Patient&_count=1000").body);
-  EXPECT_EQ(only.root().Find("entry")->size(),
-            static_cast<size_t>(expected["Condition"] + 1));
-  json::Document future = Parse(HttpRequest(port(), "GET", "/Patient/" + id +
-                                            "/$everything?_since=2999-01-01T00:00:00Z").body);
+  json::Document only =
+      Parse(HttpRequest(port(), "GET",
+                        "/Patient/" + id + "/$everything?_type=Condition,Patient&_count=1000")
+                .body);
+  EXPECT_EQ(only.root().Find("entry")->size(), static_cast<size_t>(expected["Condition"] + 1));
+  json::Document future = Parse(
+      HttpRequest(port(), "GET", "/Patient/" + id + "/$everything?_since=2999-01-01T00:00:00Z")
+          .body);
   EXPECT_EQ(future.root().Find("entry")->size(), 0u);
   EXPECT_EQ(HttpRequest(port(), "GET", "/Patient/nobody/$everything").status, 404);
   EXPECT_EQ(HttpRequest(port(), "GET", "/Patient/" + id + "/$everything?bogus=1").status, 400);

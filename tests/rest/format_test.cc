@@ -78,8 +78,9 @@ TEST(OutcomeTest, MapsCodesAndIssues) {
   Status s(StatusCode::kInvalid, "2 problems",
            {Issue{Severity::kError, "value", "bad \"date\"", "Patient.birthDate"},
             Issue{Severity::kError, "structure", "unknown", "Patient.x"}});
-  EXPECT_EQ(OperationOutcomeJson(s),
-            R"({"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"value","diagnostics":"bad \"date\"","expression":["Patient.birthDate"]},{"severity":"error","code":"structure","diagnostics":"unknown","expression":["Patient.x"]}]})");
+  EXPECT_EQ(
+      OperationOutcomeJson(s),
+      R"({"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"value","diagnostics":"bad \"date\"","expression":["Patient.birthDate"]},{"severity":"error","code":"structure","diagnostics":"unknown","expression":["Patient.x"]}]})");
   Response r = ErrorResponse(Status(StatusCode::kNotFound, "gone fishing"));
   EXPECT_EQ(r.status, 404);
   EXPECT_NE(r.body.find("\"code\":\"not-found\""), std::string::npos);

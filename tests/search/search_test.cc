@@ -98,10 +98,16 @@ TEST(PlanTest, UnknownParametersFollowHandling) {
 }
 
 TEST(PlanTest, RejectsBadValuesNamingTheParameter) {
-  for (auto [name, value] : std::vector<std::pair<std::string, std::string>>{
-           {"date", "ge2020-13-45"}, {"value-quantity", "abc"}, {"code:in", "x"},
-           {"subject:Nonsense", "1"}, {"_count", "-1"}, {"_sort", "nonsense"},
-           {"_include", "Observation"}, {"_cursor", "zzz"}, {"code:missing", "maybe"}}) {
+  for (auto [name, value] :
+       std::vector<std::pair<std::string, std::string>>{{"date", "ge2020-13-45"},
+                                                        {"value-quantity", "abc"},
+                                                        {"code:in", "x"},
+                                                        {"subject:Nonsense", "1"},
+                                                        {"_count", "-1"},
+                                                        {"_sort", "nonsense"},
+                                                        {"_include", "Observation"},
+                                                        {"_cursor", "zzz"},
+                                                        {"code:missing", "maybe"}}) {
     auto plan = PlanOf({{name, value}});
     EXPECT_FALSE(plan.ok()) << name << "=" << value;
     if (!plan.ok()) {

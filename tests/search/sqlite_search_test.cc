@@ -215,7 +215,8 @@ TEST_F(SqliteSearchTest, RequestsFindTheExpectedIds) {
       {"Observation", "_id=o1&_include=*", {"o1", "+dr1", "+p1"}},
       {"Patient", "_id=p1&_revinclude=Observation:subject", {"p1", "+o1", "+o2"}},
       {"Patient", "_id=p2&_revinclude=*", {"p2", "+c1", "+o3"}},
-      {"Observation", "_id=o3&_include=Observation:subject&_revinclude:iterate=Condition:subject",
+      {"Observation",
+       "_id=o3&_include=Observation:subject&_revinclude:iterate=Condition:subject",
        {"o3", "+c1", "+p2"}},
       // system search
       {"", "_type=Patient,Practitioner&_id=p1,dr1", {"dr1", "p1"}},
@@ -249,8 +250,7 @@ TEST_F(SqliteSearchTest, SortsWithTiesBrokenByRow) {
 std::vector<std::string> AllPages(SqliteSearchTest* t, const std::string& type,
                                   const std::string& query,
                                   Result<SearchPage> (SqliteSearchTest::*search)(
-                                      const std::string&, const std::string&,
-                                      const std::string&)) {
+                                      const std::string&, const std::string&, const std::string&)) {
   std::vector<std::string> ids;
   std::string cursor;
   for (int i = 0; i < 20; ++i) {
@@ -292,9 +292,11 @@ TEST_F(PagingTest, NextLinkStaysCorrectUnderConcurrentWrites) {
   ASSERT_EQ(first->entries.size(), 2u);  // o3, o1
   // Between pages: a new match sorting before the cursor, one after, and an unrelated update.
   Put(R"({"resourceType":"Observation","id":"o5","status":"final","effectiveDateTime":"2000",
-          "code":{"coding":[{"code":"x"}]}})", 1800000000000000);
+          "code":{"coding":[{"code":"x"}]}})",
+      1800000000000000);
   Put(R"({"resourceType":"Observation","id":"o6","status":"final","effectiveDateTime":"2030",
-          "code":{"coding":[{"code":"x"}]}})", 1800000000000001);
+          "code":{"coding":[{"code":"x"}]}})",
+      1800000000000001);
   auto second = Search("Observation", "_count=10&_sort=date&_cursor=" + first->next_cursor);
   ASSERT_TRUE(second.ok()) << second.status().ToString();
   std::vector<std::string> ids;
@@ -305,7 +307,8 @@ TEST_F(PagingTest, NextLinkStaysCorrectUnderConcurrentWrites) {
 TEST_F(SqliteSearchTest, OnlyTheCurrentVersionIsIndexed) {
   Put(R"({"resourceType":"Observation","id":"o1","status":"amended",
           "code":{"coding":[{"system":"http://loinc.org","code":"9279-1"}]},
-          "subject":{"reference":"Patient/p2"}})", 1800000000000000);
+          "subject":{"reference":"Patient/p2"}})",
+      1800000000000000);
   EXPECT_EQ(Ids("Observation", "code=8867-4"), (V{"o3"}));
   EXPECT_EQ(Ids("Observation", "code=9279-1"), (V{"o1"}));
   EXPECT_EQ(Ids("Observation", "status=final"), (V{"o2", "o4"}));

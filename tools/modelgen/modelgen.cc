@@ -132,7 +132,8 @@ int SearchMain(const std::string& dir, const std::string& out_path) {
 int main(int argc, char** argv) {
   if (argc == 4 && std::string(argv[1]) == "--search") return SearchMain(argv[2], argv[3]);
   if (argc != 3) {
-    std::cerr << "usage: modelgen PACKAGE_DIR OUTPUT.cc | modelgen --search PACKAGE_DIR OUTPUT.cc\n";
+    std::cerr
+        << "usage: modelgen PACKAGE_DIR OUTPUT.cc | modelgen --search PACKAGE_DIR OUTPUT.cc\n";
     return 2;
   }
   std::string dir = argv[1];
@@ -218,9 +219,10 @@ int main(int argc, char** argv) {
       if (const Value* m = e.Find("isModifier"); m && m->is_bool() && m->bool_value()) flags += "m";
       std::string ref = Str(e, "contentReference");
       if (!ref.empty() && ref[0] == '#') ref = ref.substr(1);
-      out += "E|" + path + "|" + std::to_string(static_cast<long>(std::stol(
-                                     std::string(e.Find("min")->number_text())))) +
-             "|" + Str(e, "max") + "|" + types + "|" + flags + "|" + ref + "\n";
+      out +=
+          "E|" + path + "|" +
+          std::to_string(static_cast<long>(std::stol(std::string(e.Find("min")->number_text())))) +
+          "|" + Str(e, "max") + "|" + types + "|" + flags + "|" + ref + "\n";
     }
   };
   for (auto& [name, sd] : specializations) emit(sd);

@@ -69,8 +69,8 @@ Result<std::unique_ptr<Model>> Model::FromText(std::string_view text) {
     if (line.empty()) continue;
     std::vector<std::string_view> f = Split(line, '|');
     auto bad = [&] {
-      return Status(StatusCode::kInternal, "model text line " + std::to_string(line_no) +
-                                               " is malformed");
+      return Status(StatusCode::kInternal,
+                    "model text line " + std::to_string(line_no) + " is malformed");
     };
     if (f[0] == "T") {
       if (f.size() != 5) return bad();

@@ -278,15 +278,15 @@ class Validator {
       for (const json::Member& m : obj.members()) {
         std::string_view key = m.key;
         if (!key.empty() && key[0] == '_') key.remove_prefix(1);
-        if (key == e.name || (e.is_choice && key.substr(0, e.name.size()) == e.name &&
-                              s.Match(key).element == &e)) {
+        if (key == e.name ||
+            (e.is_choice && key.substr(0, e.name.size()) == e.name && s.Match(key).element == &e)) {
           present = true;
           break;
         }
       }
       if (!present) {
-        Add("required",
-            "missing required element '" + e.name + (e.is_choice ? "[x]" : "") + "'", path);
+        Add("required", "missing required element '" + e.name + (e.is_choice ? "[x]" : "") + "'",
+            path);
       }
     }
   }
@@ -311,9 +311,11 @@ class Validator {
         if (item.is_null()) {
           bool paired = primitive && ext != nullptr && ext->is_array() && i < ext->size() &&
                         !ext->items()[i].is_null();
-          if (!paired) Add("structure", "null is only allowed when _" +
-                                            std::string(m.key) + " has a value at the same index",
-                           item_path);
+          if (!paired)
+            Add("structure",
+                "null is only allowed when _" + std::string(m.key) +
+                    " has a value at the same index",
+                item_path);
           continue;
         }
         ValidateValue(item, e, type, item_path, parent_is_resource);
@@ -357,8 +359,7 @@ class Validator {
     }
     if (code == "integer" || code == "positiveInt" || code == "unsignedInt") {
       int64_t n = 0;
-      if (!v.is_number() || !IsIntegerText(v.number_text(), &n) || n > INT32_MAX ||
-          n < INT32_MIN) {
+      if (!v.is_number() || !IsIntegerText(v.number_text(), &n) || n > INT32_MAX || n < INT32_MIN) {
         wrong("a JSON number without fraction or exponent, in 32-bit range");
         return;
       }
@@ -430,8 +431,8 @@ class Validator {
   // `_name`: the id and extensions of a primitive element (or an array of them, null where the
   // matching value has none). https://hl7.org/fhir/R4/json.html#primitive
   void ValidatePrimitiveExtension(const StructInfo& s, const json::Value& obj,
-                                  const json::Member& m, const ElementInfo& e,
-                                  const TypeRef& type, const std::string& path) {
+                                  const json::Member& m, const ElementInfo& e, const TypeRef& type,
+                                  const std::string& path) {
     (void)s;
     if (type.structure != nullptr || type.code == "Resource") {
       Add("structure", "'" + std::string(m.key) + "': only primitive elements take a _ property",
@@ -463,8 +464,8 @@ class Validator {
       const json::Value& item = v.items()[i];
       std::string item_path = path + "[" + std::to_string(i) + "]";
       if (item.is_null()) {
-        bool paired = base != nullptr && base->is_array() && i < base->size() &&
-                      !base->items()[i].is_null();
+        bool paired =
+            base != nullptr && base->is_array() && i < base->size() && !base->items()[i].is_null();
         if (!paired) Add("structure", "null without a value at the same index", item_path);
         continue;
       }
@@ -490,9 +491,9 @@ Status ValidateResource(const json::Value& resource, const Model& model,
   validator.ValidateResourceAt(resource, "", /*top_level=*/true);
   std::vector<Issue> issues = validator.TakeIssues();
   if (issues.empty()) return Status::Ok();
-  std::string message = issues.size() == 1 ? issues[0].diagnostics
-                                           : std::to_string(issues.size()) +
-                                                 " problems in the resource";
+  std::string message = issues.size() == 1
+                            ? issues[0].diagnostics
+                            : std::to_string(issues.size()) + " problems in the resource";
   return Status(StatusCode::kInvalid, message, std::move(issues));
 }
 

@@ -21,9 +21,9 @@ constexpr int kMaxIterate = 3;      // rounds of _include:iterate
 
 // ---- Writing index rows ------------------------------------------------------------------------
 
-constexpr const char* kIndexTables[] = {"search_token",    "search_string",  "search_date",
-                                        "search_number",   "search_quantity",
-                                        "search_reference", "search_uri",    "search_compartment"};
+constexpr const char* kIndexTables[] = {"search_token",  "search_string",     "search_date",
+                                        "search_number", "search_quantity",   "search_reference",
+                                        "search_uri",    "search_compartment"};
 
 Status DeleteRows(SqlExecutor& sql, int64_t seq) {
   const SqlValue arg[] = {seq};
@@ -54,43 +54,69 @@ Status InsertRows(SqlExecutor& sql, const std::string& type, const std::string& 
         "INSERT INTO search_resource (seq, type, id, last_updated) VALUES (?1, ?2, ?3, ?4)", a));
   }
   for (const auto& r : rows.tokens) {
-    const SqlValue a[] = {seq, t, std::string_view(r.param), std::string_view(r.system),
-                          std::string_view(r.code), std::string_view(r.text)};
-    RETURN_IF_ERROR(sql.Execute("INSERT INTO search_token (seq, type, param, system, code, text)"
-                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", a));
+    const SqlValue a[] = {seq,
+                          t,
+                          std::string_view(r.param),
+                          std::string_view(r.system),
+                          std::string_view(r.code),
+                          std::string_view(r.text)};
+    RETURN_IF_ERROR(
+        sql.Execute("INSERT INTO search_token (seq, type, param, system, code, text)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    a));
   }
   for (const auto& r : rows.strings) {
     const SqlValue a[] = {seq, t, std::string_view(r.param), std::string_view(r.norm),
                           std::string_view(r.exact)};
-    RETURN_IF_ERROR(sql.Execute("INSERT INTO search_string (seq, type, param, norm, exact)"
-                                " VALUES (?1, ?2, ?3, ?4, ?5)", a));
+    RETURN_IF_ERROR(
+        sql.Execute("INSERT INTO search_string (seq, type, param, norm, exact)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5)",
+                    a));
   }
   for (const auto& r : rows.dates) {
     const SqlValue a[] = {seq, t, std::string_view(r.param), r.low, r.high};
-    RETURN_IF_ERROR(sql.Execute("INSERT INTO search_date (seq, type, param, low, high)"
-                                " VALUES (?1, ?2, ?3, ?4, ?5)", a));
+    RETURN_IF_ERROR(
+        sql.Execute("INSERT INTO search_date (seq, type, param, low, high)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5)",
+                    a));
   }
   for (const auto& r : rows.numbers) {
     const SqlValue a[] = {seq, t, std::string_view(r.param), r.value};
-    RETURN_IF_ERROR(sql.Execute("INSERT INTO search_number (seq, type, param, value)"
-                                " VALUES (?1, ?2, ?3, ?4)", a));
+    RETURN_IF_ERROR(
+        sql.Execute("INSERT INTO search_number (seq, type, param, value)"
+                    " VALUES (?1, ?2, ?3, ?4)",
+                    a));
   }
   for (const auto& r : rows.quantities) {
-    const SqlValue a[] = {seq, t, std::string_view(r.param), r.value, std::string_view(r.system),
+    const SqlValue a[] = {seq,
+                          t,
+                          std::string_view(r.param),
+                          r.value,
+                          std::string_view(r.system),
                           std::string_view(r.code)};
-    RETURN_IF_ERROR(sql.Execute("INSERT INTO search_quantity (seq, type, param, value, system, "
-                                "code) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", a));
+    RETURN_IF_ERROR(
+        sql.Execute("INSERT INTO search_quantity (seq, type, param, value, system, "
+                    "code) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    a));
   }
   for (const auto& r : rows.references) {
-    const SqlValue a[] = {seq, t, std::string_view(r.param), std::string_view(r.target_type),
-                          std::string_view(r.target_id), std::string_view(r.url)};
-    RETURN_IF_ERROR(sql.Execute("INSERT INTO search_reference (seq, type, param, target_type, "
-                                "target_id, url) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", a));
+    const SqlValue a[] = {seq,
+                          t,
+                          std::string_view(r.param),
+                          std::string_view(r.target_type),
+                          std::string_view(r.target_id),
+                          std::string_view(r.url)};
+    RETURN_IF_ERROR(
+        sql.Execute("INSERT INTO search_reference (seq, type, param, target_type, "
+                    "target_id, url) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    a));
   }
   for (const auto& r : rows.uris) {
     const SqlValue a[] = {seq, t, std::string_view(r.param), std::string_view(r.uri)};
-    RETURN_IF_ERROR(sql.Execute("INSERT INTO search_uri (seq, type, param, uri)"
-                                " VALUES (?1, ?2, ?3, ?4)", a));
+    RETURN_IF_ERROR(
+        sql.Execute("INSERT INTO search_uri (seq, type, param, uri)"
+                    " VALUES (?1, ?2, ?3, ?4)",
+                    a));
   }
   for (const std::string& p : rows.patients) {
     const SqlValue a[] = {std::string_view(p), seq};
@@ -113,8 +139,7 @@ class SearchIndexHook : public WriteHook {
     if (written.previous_seq != 0) RETURN_IF_ERROR(DeleteRows(sql, written.previous_seq));
     if (written.op.kind == WriteKind::kDelete) return Status::Ok();
     if (written.prepared != nullptr) {
-      return InsertRows(sql, written.op.type, written.op.id, written.seq,
-                        written.op.last_updated,
+      return InsertRows(sql, written.op.type, written.op.id, written.seq, written.op.last_updated,
                         *static_cast<const search::IndexRows*>(written.prepared));
     }
     return InsertRows(sql, written.op.type, written.op.id, written.seq, written.op.last_updated,
@@ -132,8 +157,7 @@ class Db {
  public:
   static Result<std::unique_ptr<Db>> Open(const std::string& path, bool read_only) {
     sqlite3* db = nullptr;
-    int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
-                SQLITE_OPEN_NOMUTEX;
+    int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
       Status s = Internal("search: cannot open " + path + ": " +
                           (db ? sqlite3_errmsg(db) : "out of memory"));
@@ -215,9 +239,12 @@ std::string ColumnText(sqlite3_stmt* s, int i) {
 
 search::SqlArg ColumnArg(sqlite3_stmt* s, int i) {
   switch (sqlite3_column_type(s, i)) {
-    case SQLITE_INTEGER: return sqlite3_column_int64(s, i);
-    case SQLITE_FLOAT: return sqlite3_column_double(s, i);
-    default: return ColumnText(s, i);
+    case SQLITE_INTEGER:
+      return sqlite3_column_int64(s, i);
+    case SQLITE_FLOAT:
+      return sqlite3_column_double(s, i);
+    default:
+      return ColumnText(s, i);
   }
 }
 
@@ -238,7 +265,8 @@ class DbExecutor : public SqlExecutor {
         return Internal("search: NULL is not used by the index");
       }
     }
-    return db_.Query(sql, args, [](sqlite3_stmt*) {}, Db::Cache::kYes);
+    return db_.Query(
+        sql, args, [](sqlite3_stmt*) {}, Db::Cache::kYes);
   }
 
  private:
@@ -332,16 +360,17 @@ Result<StoredVersion> ReadBySeq(Db& db, int64_t seq) {
   StoredVersion v;
   bool found = false;
   const search::SqlArg arg[] = {seq};
-  RETURN_IF_ERROR(db.Query("SELECT type, id, version, last_updated, json FROM resource"
-                           " WHERE seq = ?",
-                           arg, [&](sqlite3_stmt* s) {
-                             v.type = ColumnText(s, 0);
-                             v.id = ColumnText(s, 1);
-                             v.version = sqlite3_column_int64(s, 2);
-                             v.last_updated = sqlite3_column_int64(s, 3);
-                             v.json = ColumnText(s, 4);
-                             found = true;
-                           }));
+  RETURN_IF_ERROR(
+      db.Query("SELECT type, id, version, last_updated, json FROM resource"
+               " WHERE seq = ?",
+               arg, [&](sqlite3_stmt* s) {
+                 v.type = ColumnText(s, 0);
+                 v.id = ColumnText(s, 1);
+                 v.version = sqlite3_column_int64(s, 2);
+                 v.last_updated = sqlite3_column_int64(s, 3);
+                 v.json = ColumnText(s, 4);
+                 found = true;
+               }));
   if (!found) return Internal("search: resource row " + std::to_string(seq) + " is missing");
   return v;
 }
@@ -360,8 +389,8 @@ Result<SearchPage> RunSearch(Db& db, const SearchQuery& query) {
   if (plan.total == search::TotalMode::kAccurate || plan.summary_count) {
     search::Sql count = search::CountSql(plan);
     int64_t n = 0;
-    RETURN_IF_ERROR(db.Query(count.text, count.args,
-                             [&](sqlite3_stmt* s) { n = sqlite3_column_int64(s, 0); }));
+    RETURN_IF_ERROR(
+        db.Query(count.text, count.args, [&](sqlite3_stmt* s) { n = sqlite3_column_int64(s, 0); }));
     page.total = n;
   }
   if (plan.summary_count) return page;
@@ -432,9 +461,7 @@ class SearchableStore : public Store {
   Result<std::vector<WriteResult>> Write(std::span<const WriteOp> ops) override {
     return inner_->Write(ops);
   }
-  Result<HistoryPage> History(const HistoryQuery& query) override {
-    return inner_->History(query);
-  }
+  Result<HistoryPage> History(const HistoryQuery& query) override { return inner_->History(query); }
   Status Close() override { return inner_->Close(); }
 
   Result<SearchPage> Search(const SearchQuery& query) override {

@@ -70,8 +70,8 @@ TEST(ModelTest, PrimitiveExtensionsAndBackbones) {
   EXPECT_EQ(item->FindElement("item")->types[0].structure, item);
   // Reference targets.
   const ElementInfo* subject = model.FindStruct("Observation")->FindElement("subject");
-  EXPECT_NE(std::find(subject->types[0].target_types.begin(),
-                      subject->types[0].target_types.end(), "Patient"),
+  EXPECT_NE(std::find(subject->types[0].target_types.begin(), subject->types[0].target_types.end(),
+                      "Patient"),
             subject->types[0].target_types.end());
 }
 

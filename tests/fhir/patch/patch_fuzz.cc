@@ -33,8 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Result<json::Value> out =
       patch->root().is_array()
           ? patch::ApplyJsonPatch(doc->arena(), doc->root(), patch->root())
-          : patch::ApplyFhirPathPatch(doc->arena(), doc->root(), patch->root(),
-                                      fhir::Model::R4());
+          : patch::ApplyFhirPathPatch(doc->arena(), doc->root(), patch->root(), fhir::Model::R4());
   if (json::ToString(doc->root()) != before) std::abort();  // the input must stay unchanged
   if (out.ok() && !json::Parse(json::ToString(*out)).ok()) std::abort();
   return 0;

@@ -52,8 +52,7 @@ TEST(ValidatorTest, NamesEachUnknownElementWithItsLocation) {
 TEST(ValidatorTest, ChecksArraysAndSingletons) {
   EXPECT_EQ(Locations(Check(R"({"resourceType":"Patient","name":{"family":"x"}})")),
             "Patient.name");
-  EXPECT_EQ(Locations(Check(R"({"resourceType":"Patient","gender":["male"]})")),
-            "Patient.gender");
+  EXPECT_EQ(Locations(Check(R"({"resourceType":"Patient","gender":["male"]})")), "Patient.gender");
   EXPECT_EQ(Locations(Check(R"({"resourceType":"Patient","name":[]})")), "Patient.name");
   EXPECT_EQ(Locations(Check(R"({"resourceType":"Patient","name":[{}]})")), "Patient.name[0]");
   EXPECT_EQ(Locations(Check(R"({"resourceType":"Patient","gender":""})")), "Patient.gender");
@@ -79,15 +78,20 @@ TEST(ValidatorTest, ChecksPrimitiveFormats) {
       {R"({"resourceType":"Patient","gender":" male"})", false},
       {R"({"resourceType":"Patient","id":"a b"})", false},
       {R"({"resourceType":"Patient","id":"abc-123.x"})", true},
-      {R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1.50}})", true},
-      {R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":"1.5"}})", false},
-      {R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"issued":"2015-02-07T13:28:17.239+02:00"})", true},
-      {R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"issued":"2015-02-07"})", false},
+      {R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1.50}})",
+       true},
+      {R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":"1.5"}})",
+       false},
+      {R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"issued":"2015-02-07T13:28:17.239+02:00"})",
+       true},
+      {R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"issued":"2015-02-07"})",
+       false},
       {R"({"resourceType":"Patient","photo":[{"data":"aGVsbG8="}]})", true},
       {R"({"resourceType":"Patient","photo":[{"data":"aGVsbG8"}]})", false},
       {R"({"resourceType":"Patient","identifier":[{"system":"urn:oid:1.2.36.146"}]})", true},
       {R"({"resourceType":"Patient","identifier":[{"system":"has space"}]})", false},
-      {R"({"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"}})", true},
+      {R"({"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"}})",
+       true},
       {R"({"resourceType":"Patient","text":{"status":"generated","div":"plain"}})", false},
   };
   for (const Case& c : cases) {
@@ -97,9 +101,11 @@ TEST(ValidatorTest, ChecksPrimitiveFormats) {
 
 TEST(ValidatorTest, PrimitiveArraysWithNullsAndExtensions) {
   EXPECT_TRUE(Check(R"({"resourceType":"Patient","name":[{"given":["A",null],
-      "_given":[null,{"extension":[{"url":"http://x","valueString":"b"}]}]}]})").ok());
+      "_given":[null,{"extension":[{"url":"http://x","valueString":"b"}]}]}]})")
+                  .ok());
   EXPECT_FALSE(Check(R"({"resourceType":"Patient","name":[{"given":["A",null]}]})").ok());
-  EXPECT_FALSE(Check(R"({"resourceType":"Patient","name":[{"given":["A"],"_given":[null,null]}]})").ok());
+  EXPECT_FALSE(
+      Check(R"({"resourceType":"Patient","name":[{"given":["A"],"_given":[null,null]}]})").ok());
   EXPECT_FALSE(Check(R"({"resourceType":"Patient","_name":{"id":"x"}})").ok());
 }
 
@@ -110,7 +116,8 @@ TEST(ValidatorTest, RequiredElementsAndChoiceDuplicates) {
   EXPECT_EQ(Locations(s), "Observation");
   EXPECT_FALSE(Check(R"({"resourceType":"Patient","extension":[{"valueString":"x"}]})").ok());
   EXPECT_FALSE(Check(R"({"resourceType":"Observation","status":"final","code":{"text":"x"},
-                        "valueString":"a","valueBoolean":true})").ok());
+                        "valueString":"a","valueBoolean":true})")
+                   .ok());
 }
 
 TEST(ValidatorTest, ContainedAndNestedResources) {
@@ -124,9 +131,11 @@ TEST(ValidatorTest, ContainedAndNestedResources) {
 TEST(ValidatorTest, RecursiveBackbones) {
   EXPECT_TRUE(Check(R"({"resourceType":"Questionnaire","status":"draft","item":[
       {"linkId":"1","type":"group","item":[{"linkId":"1.1","type":"string","item":[
-      {"linkId":"1.1.1","type":"display","text":"x"}]}]}]})").ok());
+      {"linkId":"1.1.1","type":"display","text":"x"}]}]}]})")
+                  .ok());
   EXPECT_FALSE(Check(R"({"resourceType":"Questionnaire","status":"draft","item":[
-      {"linkId":"1","type":"group","item":[{"type":"string"}]}]})").ok());
+      {"linkId":"1","type":"group","item":[{"type":"string"}]}]})")
+                   .ok());
 }
 
 std::string ReadFile(const std::string& path) {
