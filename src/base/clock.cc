@@ -92,4 +92,37 @@ std::string UuidGenerator::NewId() {
   return buf;
 }
 
+UuidV7Generator::UuidV7Generator(Clock& clock) : clock_(clock), rng_(std::random_device{}()) {}
+
+std::string UuidV7Generator::NewId() {
+  int64_t ms = clock_.Now() / 1000;
+  uint32_t counter;
+  uint64_t random;
+  {
+    std::lock_guard lock(mu_);
+    if (ms <= last_ms_) {
+      // The same millisecond (or a clock that stepped back): count on from the last id. When
+      // the 12-bit counter runs out, borrow the next millisecond, as §6.2 allows.
+      ms = last_ms_;
+      if (++counter_ > 0xFFF) {
+        ++ms;
+        counter_ = 0;
+      }
+    } else {
+      counter_ = 0;
+    }
+    last_ms_ = ms;
+    counter = counter_;
+    random = rng_();
+  }
+  uint64_t hi = (static_cast<uint64_t>(ms) & 0xFFFFFFFFFFFFULL) << 16 | 0x7000U | counter;
+  uint64_t lo = (random & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // variant 1
+  char buf[37];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xFFFF), static_cast<unsigned>(hi & 0xFFFF),
+                static_cast<unsigned>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
+  return buf;
+}
+
 }  // namespace vesta

@@ -139,7 +139,7 @@ class Importer {
   store::Store& store_;
   int batch_;
   SystemClock clock_;
-  UuidGenerator ids_;
+  UuidV7Generator ids_{clock_};
   std::vector<Pending> pending_;
   std::vector<json::Document> docs_;
   int64_t loaded_ = 0;

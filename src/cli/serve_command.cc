@@ -99,7 +99,7 @@ int RunServe(const ServeFlags& flags) {
     return 1;
   }
   SystemClock clock;
-  UuidGenerator ids;
+  UuidV7Generator ids(clock);
   rest::RestOptions rest_options;
   rest_options.base_url = flags.base_url;
   rest_options.referential_integrity = flags.referential_integrity == "on";

@@ -413,7 +413,8 @@ class Planner {
   Status TokenTest(std::string_view name, std::string_view modifier, const std::string& v, Sql* s) {
     if (modifier == "text") {
       std::string norm = NormalizeString(Unescape(v));
-      *s << " AND text >= ";
+      // `text <> ''` repeats the partial index's condition, so that SQLite may use it.
+      *s << " AND text <> '' AND text >= ";
       s->Arg(norm) << " AND text < ";
       s->Arg(PrefixEnd(norm));
       return Status::Ok();
@@ -433,6 +434,8 @@ class Planner {
     if (!code.empty()) {
       *s << " AND code = ";
       s->Arg(code);
+    } else if (!sc->first.empty()) {
+      *s << " AND system <> ''";  // `system|`: the partial index on system holds these rows
     }
     *s << " AND system = ";
     s->Arg(sc->first);

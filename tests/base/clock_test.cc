@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <vector>
 
 namespace vesta {
 namespace {
@@ -39,6 +40,27 @@ TEST(ClockTest, UuidsAreUniqueAndWellFormed) {
     ASSERT_EQ(id.size(), 36u);
     ASSERT_EQ(id[14], '4');
     ASSERT_TRUE(seen.insert(id).second);
+  }
+}
+
+TEST(ClockTest, UuidV7sSortInCreationOrder) {
+  FakeClock clock(1700000000123456);  // 2023-11-14T22:13:20.123456Z
+  UuidV7Generator gen(clock, 7);
+  std::string first = gen.NewId();
+  // 48-bit milliseconds first: 1700000000123 = 0x018bcfe5687b.
+  EXPECT_EQ(first.substr(0, 13), "018bcfe5-687b");
+  EXPECT_EQ(first[14], '7');                                          // version
+  EXPECT_NE(std::string("89ab").find(first[19]), std::string::npos);  // variant 10xx
+  std::vector<std::string> ids{first};
+  // Many in one millisecond (past the 12-bit counter), then a later one, then a clock step back.
+  for (int i = 0; i < 5000; ++i) ids.push_back(gen.NewId());
+  clock.Advance(1000);
+  ids.push_back(gen.NewId());
+  clock.Advance(-5000);
+  ids.push_back(gen.NewId());
+  for (size_t i = 1; i < ids.size(); ++i) {
+    ASSERT_LT(ids[i - 1], ids[i]) << "at " << i;
+    ASSERT_EQ(ids[i].size(), 36u);
   }
 }
 

@@ -1,11 +1,15 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -41,10 +45,11 @@ class SqliteStoreTest : public ::testing::Test {
     Open();
   }
 
-  void Open(Durability durability = Durability::kFull) {
+  void Open(Durability durability = Durability::kFull, std::function<int(int)> log_sync = nullptr) {
     SqliteStoreOptions options;
     options.directory = dir_.path() + "/data";  // not there yet: the store creates it
     options.durability = durability;
+    options.log_sync = std::move(log_sync);
     auto store = OpenSqliteStore(options);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
@@ -119,6 +124,72 @@ TEST_F(SqliteStoreTest, CreateReadUpdateDeleteAndVread) {
   EXPECT_EQ(store_->ReadVersion("Patient", "p1", 4).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(store_->Read("Patient", "nope").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(store_->Read("Observation", "p1").status().code(), StatusCode::kNotFound);
+}
+
+// Durability::kFull: a write is acknowledged only once the log sync that follows its commit has
+// returned. Here the sync is held until the test lets it go.
+TEST_F(SqliteStoreTest, AcknowledgesAWriteOnlyAfterTheLogIsSynced) {
+  store_.reset();
+  std::atomic<int> syncs{0};
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  Open(Durability::kFull, [&](int fd) {
+    ++syncs;
+    if (released.wait_for(std::chrono::seconds(20)) != std::future_status::ready) return -1;
+    return ::fdatasync(fd);
+  });
+  std::atomic<bool> answered{false};
+  Result<int64_t> result = Status(StatusCode::kInternal, "not answered");
+  std::thread writer([&] {
+    result = WriteOne(Create("Patient", "p1", kT0, R"({"resourceType":"Patient"})"));
+    answered = true;
+  });
+  // The write commits and its sync starts; the caller must still be waiting.
+  for (int i = 0; i < 200 && syncs.load() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(syncs.load(), 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(answered.load());
+  release.set_value();
+  writer.join();
+  EXPECT_TRUE(answered.load());
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(*result, 1);
+  EXPECT_TRUE(store_->Read("Patient", "p1").ok());
+}
+
+// A failed sync may have lost the commit's pages: the call fails, and so does every later write,
+// while reads go on.
+TEST_F(SqliteStoreTest, AFailedLogSyncFailsTheWriteAndStopsWrites) {
+  store_.reset();
+  std::atomic<bool> fail{false};
+  Open(Durability::kFull, [&](int fd) {
+    if (fail.load()) {
+      errno = EIO;
+      return -1;
+    }
+    return ::fdatasync(fd);
+  });
+  ASSERT_TRUE(WriteOne(Create("Patient", "before", kT0, R"({"resourceType":"Patient"})")).ok());
+  fail = true;
+  Result<int64_t> failed =
+      WriteOne(Create("Patient", "p1", kT0 + 1, R"({"resourceType":"Patient"})"));
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(failed.status().message().find("syncing the write-ahead log failed"), std::string::npos)
+      << failed.status().message();
+  fail = false;  // even a healthy disk now: the store stays stopped until reopened
+  Result<int64_t> later =
+      WriteOne(Create("Patient", "p2", kT0 + 2, R"({"resourceType":"Patient"})"));
+  ASSERT_FALSE(later.ok());
+  EXPECT_NE(later.status().message().find("stopped taking writes"), std::string::npos)
+      << later.status().message();
+  EXPECT_TRUE(store_->Read("Patient", "before").ok());
+  // Reopened, the store takes writes again.
+  store_.reset();
+  Open();
+  EXPECT_TRUE(WriteOne(Create("Patient", "p3", kT0 + 3, R"({"resourceType":"Patient"})")).ok());
 }
 
 TEST_F(SqliteStoreTest, CompareAndSetConflictsNameTheResource) {

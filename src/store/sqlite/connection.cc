@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <mutex>
 #include <utility>
 
 namespace vesta::store::sqlite_internal {
@@ -94,7 +95,22 @@ std::string Statement::ColumnBytes(int column) const {
   return std::string(static_cast<const char*>(data), static_cast<size_t>(size));
 }
 
+namespace {
+
+// Process-wide settings, which SQLite accepts only before its first use. Memory statistics off:
+// with them on, every allocation SQLite makes takes a global mutex, and a write allocates often.
+void ConfigureSqliteOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // SQLITE_MISUSE when another part of the process initialised SQLite first: the defaults hold.
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  });
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, Mode mode) {
+  ConfigureSqliteOnce();
   // NOMUTEX: each connection is confined to one thread at a time by the store, so SQLite's
   // per-connection mutex would only cost time.
   int flags = SQLITE_OPEN_NOMUTEX;

@@ -76,6 +76,9 @@ class Connection {
   // errors (I/O, disk full); the writer checks this to know whether its savepoint survived.
   bool InTransaction() const;
   int64_t LastInsertRowId() const;
+  // The raw handle, for the few SQLite calls this wrapper does not cover (WAL hooks,
+  // checkpoints). The connection keeps ownership.
+  sqlite3* handle() const { return db_; }
 
  private:
   explicit Connection(sqlite3* db) : db_(db) {}

@@ -1,7 +1,14 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <future>
@@ -14,6 +21,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "base/log.h"
 #include "store/sqlite/connection.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/search_index.h"
@@ -199,16 +207,28 @@ struct WriteRequest {
 
 class SqliteStore final : public Store {
  public:
+  // `wal_fd`: the write-ahead log, open for syncing when durability is kFull (else -1); owned.
   SqliteStore(const SqliteStoreOptions& options, std::string path,
-              std::unique_ptr<Connection> writer)
+              std::unique_ptr<Connection> writer, std::unique_ptr<Connection> checkpointer,
+              int wal_fd)
       : options_(options),
         db_(std::move(writer)),
         readers_(std::move(path), options.read_connections),
-        executor_(*db_) {
+        executor_(*db_),
+        wal_fd_(wal_fd),
+        checkpoint_db_(std::move(checkpointer)) {
+    // Checkpoints run on their own thread and connection, so that the writer never stops to copy
+    // the log into the database file. SQLite calls the hook after each commit with the log's size.
+    sqlite3_wal_hook(db_->handle(), &SqliteStore::OnWalCommit, this);
+    checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
+    if (wal_fd_ >= 0) sync_thread_ = std::thread([this] { SyncLoop(); });
     writer_thread_ = std::thread([this] { WriterLoop(); });
   }
 
-  ~SqliteStore() override { (void)Close(); }
+  ~SqliteStore() override {
+    (void)Close();
+    if (wal_fd_ >= 0) ::close(wal_fd_);
+  }
 
   Result<StoredVersion> Read(const std::string& type, const std::string& id) override {
     ASSIGN_OR_RETURN(auto db, readers_.Acquire());
@@ -257,6 +277,7 @@ class SqliteStore final : public Store {
     {
       std::lock_guard lock(mu_);
       if (stopping_) return ClosedError();
+      if (sync_failed_) return SyncFailedError();
       if (ops.empty()) return std::vector<WriteResult>();
       queue_.push_back(std::move(request));
     }
@@ -275,6 +296,21 @@ class SqliteStore final : public Store {
     }
     work_cv_.notify_one();
     writer_thread_.join();  // the writer drains the queue before it exits
+    if (sync_thread_.joinable()) {
+      {
+        std::lock_guard lock(sync_mu_);
+        sync_stop_ = true;
+      }
+      sync_cv_.notify_one();
+      sync_thread_.join();  // the syncer answers the last batches before it exits
+    }
+    {
+      std::lock_guard lock(checkpoint_mu_);
+      checkpoint_stop_ = true;
+    }
+    checkpoint_cv_.notify_one();
+    checkpoint_thread_.join();
+    checkpoint_db_.reset();
     readers_.Close();
     // Fold the log into the database file and truncate it, so the directory holds one
     // self-contained file after a clean shutdown (easy to copy for backup).
@@ -285,8 +321,33 @@ class SqliteStore final : public Store {
   }
 
  private:
+  using CallResult = Result<std::vector<WriteResult>>;
+  // A committed batch waiting for the log sync, with what each of its calls will hear.
+  struct Committed {
+    std::vector<std::shared_ptr<WriteRequest>> calls;
+    std::vector<CallResult> results;
+  };
+
+  static Status SyncFailedError() {
+    return Unavailable(
+        "the store stopped taking writes: syncing the write-ahead log failed (see the log); "
+        "restart the server once the disk is healthy");
+  }
+
   void WriterLoop();
-  void CommitBatch(const std::vector<std::shared_ptr<WriteRequest>>& batch);
+  void SyncLoop();
+  // Runs one transaction-control statement on the writer's connection, prepared once.
+  Status Run(std::string_view sql) {
+    ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(sql));
+    return stmt.Run();
+  }
+  void CheckpointLoop();
+  static int OnWalCommit(void* self, sqlite3* db, const char* schema, int log_pages);
+  // Applies and commits a batch; returns what each call will hear.
+  std::vector<CallResult> CommitBatch(const std::vector<std::shared_ptr<WriteRequest>>& batch);
+  // Answers the calls of a committed batch: at once, or after the log sync (kFull).
+  void Acknowledge(std::vector<std::shared_ptr<WriteRequest>> calls,
+                   std::vector<CallResult> results);
   Result<std::vector<WriteResult>> ApplyOps(const WriteRequest& request);
   // `prepared`: the hooks' Prepare() results for `op`, one per hook (or null when none).
   Result<WriteResult> ApplyOp(const WriteOp& op, const std::shared_ptr<const void>* prepared);
@@ -302,9 +363,66 @@ class SqliteStore final : public Store {
   bool stopping_ = false;
   std::thread writer_thread_;
 
+  // The log syncer (Durability::kFull). Commits do not sync (synchronous=NORMAL); this thread
+  // fdatasyncs the log and only then answers the calls, while the writer goes on with the next
+  // batch. One sync covers every batch committed before it started.
+  const int wal_fd_;
+  std::mutex sync_mu_;  // guards the two below
+  std::condition_variable sync_cv_;
+  std::vector<Committed> sync_queue_;
+  bool sync_stop_ = false;
+  std::atomic<bool> sync_failed_ = false;  // set for good once a sync fails
+  std::thread sync_thread_;
+
+  // The checkpointer: wakes when the log has grown past kCheckpointPages since its last pass.
+  std::unique_ptr<Connection> checkpoint_db_;  // used by the checkpoint thread only
+  std::mutex checkpoint_mu_;                   // guards the two below
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_due_ = false;
+  bool checkpoint_stop_ = false;
+  std::thread checkpoint_thread_;
+
   std::mutex close_mu_;
   bool closed_ = false;
 };
+
+// SQLite's own automatic checkpoint threshold (pages of the log), kept; only the thread changes.
+constexpr int kCheckpointPages = 1000;
+
+int SqliteStore::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*schema*/, int log_pages) {
+  if (log_pages >= kCheckpointPages) {
+    auto* store = static_cast<SqliteStore*>(self);
+    {
+      std::lock_guard lock(store->checkpoint_mu_);
+      store->checkpoint_due_ = true;
+    }
+    store->checkpoint_cv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+// PASSIVE checkpoints, as SQLite's automatic ones: copy what no reader still needs, never block
+// the writer or a reader. Once a pass has copied the whole log, the writer's next commit starts
+// the log over from its beginning, so the file stays near kCheckpointPages pages.
+void SqliteStore::CheckpointLoop() {
+  for (;;) {
+    {
+      std::unique_lock lock(checkpoint_mu_);
+      checkpoint_cv_.wait(lock, [&] { return checkpoint_stop_ || checkpoint_due_; });
+      if (checkpoint_stop_) return;
+      checkpoint_due_ = false;
+    }
+    int log_pages = 0;
+    int copied = 0;
+    int rc = sqlite3_wal_checkpoint_v2(checkpoint_db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                       &log_pages, &copied);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+      // Not fatal: the log only grows until the next pass succeeds (or Close() checkpoints).
+      LogWarning(
+          sqlite_internal::SqliteError(rc, checkpoint_db_->handle(), "checkpoint").message());
+    }
+  }
+}
 
 void SqliteStore::WriterLoop() {
   const size_t max_batch = static_cast<size_t>(std::max(options_.max_batch, 1));
@@ -323,13 +441,71 @@ void SqliteStore::WriterLoop() {
                    std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
     }
-    CommitBatch(batch);
+    std::vector<CallResult> results = CommitBatch(batch);
+    Acknowledge(std::move(batch), std::move(results));
   }
 }
 
-// One transaction for the whole batch, one savepoint per call. The callers hear back only after
-// COMMIT returned, i.e. after the log was synced (synchronous=FULL).
-void SqliteStore::CommitBatch(const std::vector<std::shared_ptr<WriteRequest>>& batch) {
+void SqliteStore::Acknowledge(std::vector<std::shared_ptr<WriteRequest>> calls,
+                              std::vector<CallResult> results) {
+  if (wal_fd_ < 0) {
+    for (size_t i = 0; i < calls.size(); ++i) calls[i]->done.set_value(std::move(results[i]));
+    return;
+  }
+  // Failed calls wrote nothing: they hear back now. The rest wait for the sync.
+  Committed committed;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    if (results[i].ok()) {
+      committed.calls.push_back(std::move(calls[i]));
+      committed.results.push_back(std::move(results[i]));
+    } else {
+      calls[i]->done.set_value(std::move(results[i]));
+    }
+  }
+  if (committed.calls.empty()) return;
+  {
+    std::lock_guard lock(sync_mu_);
+    sync_queue_.push_back(std::move(committed));
+  }
+  sync_cv_.notify_one();
+}
+
+void SqliteStore::SyncLoop() {
+  for (;;) {
+    std::vector<Committed> batches;
+    {
+      std::unique_lock lock(sync_mu_);
+      sync_cv_.wait(lock, [&] { return sync_stop_ || !sync_queue_.empty(); });
+      if (sync_queue_.empty()) return;  // stopping, and every batch answered
+      batches.swap(sync_queue_);
+    }
+    // fdatasync flushes the file's data however it was written, here by SQLite's own descriptor:
+    // every frame of every batch taken above was written before this call.
+    bool synced = (options_.log_sync ? options_.log_sync(wal_fd_) : ::fdatasync(wal_fd_)) == 0;
+    if (!synced) {
+      // After a failed sync the kernel may have dropped the dirty pages: whether these commits
+      // survive a power cut is unknown, so nothing is acknowledged and no write is taken again.
+      LogError(std::string("fdatasync of the write-ahead log failed: ") + std::strerror(errno));
+      sync_failed_ = true;
+    }
+    for (Committed& b : batches) {
+      for (size_t i = 0; i < b.calls.size(); ++i) {
+        if (synced) {
+          b.calls[i]->done.set_value(std::move(b.results[i]));
+        } else {
+          b.calls[i]->done.set_value(
+              Status(StatusCode::kUnavailable,
+                     "the write was committed but syncing the write-ahead log failed: it may not "
+                     "survive a power cut"));
+        }
+      }
+    }
+  }
+}
+
+// One transaction for the whole batch, one savepoint per call.
+std::vector<SqliteStore::CallResult> SqliteStore::CommitBatch(
+    const std::vector<std::shared_ptr<WriteRequest>>& batch) {
   std::vector<std::optional<Result<std::vector<WriteResult>>>> results(batch.size());
   // Fails every call of the batch that has not failed on its own: their writes are gone.
   auto fail_succeeded = [&](const Status& why, size_t up_to) {
@@ -340,27 +516,27 @@ void SqliteStore::CommitBatch(const std::vector<std::shared_ptr<WriteRequest>>& 
     }
   };
 
-  Status begin = db_->Exec("BEGIN IMMEDIATE");
+  Status begin = Run("BEGIN IMMEDIATE");
   for (size_t i = 0; i < batch.size(); ++i) {
     if (!begin.ok()) {
       results[i] = begin;
       continue;
     }
-    Status savepoint = db_->Exec("SAVEPOINT write_call");
+    Status savepoint = Run("SAVEPOINT write_call");
     if (!savepoint.ok()) {
       results[i] = savepoint;
       continue;
     }
     auto applied = ApplyOps(*batch[i]);
     if (applied.ok()) {
-      Status release = db_->Exec("RELEASE write_call");
+      Status release = Run("RELEASE write_call");
       results[i] = release.ok() ? std::move(applied) : Result<std::vector<WriteResult>>(release);
       continue;
     }
     results[i] = applied.status();
     if (db_->InTransaction()) {
-      Status undo = db_->Exec("ROLLBACK TO write_call");
-      if (undo.ok()) undo = db_->Exec("RELEASE write_call");
+      Status undo = Run("ROLLBACK TO write_call");
+      if (undo.ok()) undo = Run("RELEASE write_call");
       if (undo.ok()) continue;
       (void)db_->Exec("ROLLBACK");
       fail_succeeded(undo, i);
@@ -369,16 +545,19 @@ void SqliteStore::CommitBatch(const std::vector<std::shared_ptr<WriteRequest>>& 
       // before this one lost their writes too. The rest of the batch gets a fresh transaction.
       fail_succeeded(applied.status(), i);
     }
-    begin = db_->Exec("BEGIN IMMEDIATE");
+    begin = Run("BEGIN IMMEDIATE");
   }
   if (begin.ok()) {
-    Status commit = db_->Exec("COMMIT");
+    Status commit = Run("COMMIT");
     if (!commit.ok()) {
       if (db_->InTransaction()) (void)db_->Exec("ROLLBACK");
       fail_succeeded(commit, batch.size());
     }
   }
-  for (size_t i = 0; i < batch.size(); ++i) batch[i]->done.set_value(std::move(*results[i]));
+  std::vector<CallResult> out;
+  out.reserve(batch.size());
+  for (auto& r : results) out.push_back(std::move(*r));
+  return out;
 }
 
 Result<std::vector<WriteResult>> SqliteStore::ApplyOps(const WriteRequest& request) {
@@ -488,8 +667,11 @@ Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {
     if (query.since.has_value()) stmt.BindInt(3, *query.since);
     if (query.at.has_value()) stmt.BindInt(4, query.at->first).BindInt(5, query.at->second);
   };
-  std::string page_sql =
-      std::string("SELECT ") + std::string(kVersionColumns) + " FROM resource r" + where;
+  // One resource's history reads the (type, id) range of resource_version and sorts those few
+  // rows. Left to itself SQLite would walk the type's whole history in order instead.
+  const std::string from =
+      query.id.empty() ? " FROM resource r" : " FROM resource r INDEXED BY resource_version";
+  std::string page_sql = std::string("SELECT ") + std::string(kVersionColumns) + from + where;
   if (query.after.has_value()) {
     // (last_updated, seq) < (?6, ?7), spelled so that the first conjunct bounds an index range.
     page_sql += " AND r.last_updated <= ?6 AND (r.last_updated < ?6 OR r.seq < ?7)";
@@ -522,7 +704,7 @@ Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {
     }
   }
   {
-    ASSIGN_OR_RETURN(Statement stmt, db->Prepare("SELECT count(*) FROM resource r" + where));
+    ASSIGN_OR_RETURN(Statement stmt, db->Prepare("SELECT count(*)" + from + where));
     bind(stmt);
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (row) page.total = stmt.ColumnInt(0);
@@ -552,20 +734,39 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteStoreOptions& options
 
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> db,
                    Connection::Open(path, Connection::Mode::kReadWrite));
-  // WAL: readers see the last commit while the writer works, and a commit is one append (plus
-  // one fsync under synchronous=FULL) instead of a rollback journal's several.
+  // WAL: readers see the last commit while the writer works, and a commit is one append to the
+  // log instead of a rollback journal's several writes.
+  //
+  // synchronous=NORMAL on every connection: commits are consistent but not synced, and SQLite
+  // syncs the log before each checkpoint and the database file after it. Durability::kFull adds
+  // the store's own log sync (SyncLoop) before any write is acknowledged: the writer does not
+  // wait for the disk, it applies the next batch while the previous one is being synced.
   RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode = WAL"));
-  RETURN_IF_ERROR(db->Exec(options.durability == Durability::kFull
-                               ? "PRAGMA synchronous = FULL"
-                               : "PRAGMA synchronous = NORMAL"));
+  RETURN_IF_ERROR(db->Exec("PRAGMA synchronous = NORMAL"));
+  // Large enough that a batch never spills dirty pages into the log before its commit.
+  RETURN_IF_ERROR(db->Exec("PRAGMA cache_size = -65536"));
+  // Each call's savepoint journals the pages it changes; in memory, not in a temporary file.
+  RETURN_IF_ERROR(db->Exec("PRAGMA temp_store = MEMORY"));
   RETURN_IF_ERROR(sqlite_internal::ApplyMigrations(*db, sqlite_internal::EmbeddedMigrations(),
                                                    WallClockMicros()));
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> checkpointer,
+                   Connection::Open(path, Connection::Mode::kReadWrite));
+  RETURN_IF_ERROR(checkpointer->Exec("PRAGMA synchronous = NORMAL"));
+  int wal_fd = -1;
+  if (options.durability == Durability::kFull) {
+    // The log exists from the migrations' transaction on; SQLite keeps the same file while any
+    // connection is open, so this descriptor syncs what SQLite writes to it.
+    std::string wal = path + "-wal";
+    wal_fd = ::open(wal.c_str(), O_RDWR | O_CLOEXEC);
+    if (wal_fd < 0) return Internal("opening " + wal + ": " + std::strerror(errno));
+  }
   // Search (search_index.h): the index hook runs first in every write, and Search reads the
   // index tables on its own read-only connections.
   SqliteStoreOptions with_index = options;
   with_index.write_hooks.insert(with_index.write_hooks.begin(), MakeSearchIndexHook());
   return AddSqliteSearch(
-      std::unique_ptr<Store>(new SqliteStore(with_index, std::move(path), std::move(db))),
+      std::unique_ptr<Store>(new SqliteStore(with_index, std::move(path), std::move(db),
+                                             std::move(checkpointer), wal_fd)),
       options.directory);
 }
 

@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -103,6 +104,9 @@ struct SqliteStoreOptions {
   int read_connections = 4;
   // Called for each written version, in order; see WriteHook.
   std::vector<std::shared_ptr<WriteHook>> write_hooks;
+  // Durability::kFull: makes the write-ahead log durable, given its file descriptor; returns 0
+  // or -1 with errno set, like fdatasync (the default). Tests replace it to hold or fail syncs.
+  std::function<int(int fd)> log_sync;
 };
 
 // Opens or creates the store in `options.directory`, applies pending schema migrations and starts
