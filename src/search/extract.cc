@@ -126,8 +126,20 @@ void ExtractItem(const Param& param, const Item& item, IndexRows* rows) {
         AddToken(code, Str(v.Find("system")), Str(v.Find("code")), Str(v.Find("display")), rows);
       } else if (t == "Identifier") {
         const json::Value* type = v.Find("type");
-        AddToken(code, Str(v.Find("system")), Str(v.Find("value")),
-                 type != nullptr ? Str(type->Find("text")) : "", rows);
+        std::string_view value = Str(v.Find("value"));
+        AddToken(code, Str(v.Find("system")), value, type != nullptr ? Str(type->Find("text")) : "",
+                 rows);
+        const json::Value* codings = type != nullptr ? type->Find("coding") : nullptr;
+        if (codings != nullptr && !value.empty()) {
+          for (const json::Value& c : codings->items()) {
+            std::string_view type_code = Str(c.Find("code"));
+            if (type_code.empty()) continue;
+            std::string pair(type_code);
+            pair.push_back(kOfTypeSeparator);
+            pair += value;
+            AddToken(code + ":of-type", Str(c.Find("system")), pair, "", rows);
+          }
+        }
       } else if (t == "ContactPoint") {
         AddToken(code, Str(v.Find("system")), Str(v.Find("value")), "", rows);
       } else if (v.is_string()) {

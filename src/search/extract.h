@@ -17,6 +17,12 @@
 
 namespace vesta::search {
 
+// Token rows for `:of-type` (https://hl7.org/fhir/R4/search.html#token): one per
+// Identifier.type.coding, with param "<code>:of-type", system the coding's system and code the
+// coding's code and the identifier's value joined by this separator. U+001F cannot occur in a FHIR
+// string (https://hl7.org/fhir/R4/datatypes.html#string), so the pair is unambiguous.
+inline constexpr char kOfTypeSeparator = '\x1f';
+
 struct TokenRow {
   std::string param;   // "code"; "subject:identifier" for a Reference.identifier
   std::string system;  // "" when the value has none

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "fhir/datetime.h"
+#include "search/extract.h"
 #include "search/normalize.h"
 
 namespace vesta::search {
@@ -196,6 +197,9 @@ class Planner {
         probe_table = "search_token";
         probe_param = p->code + ":identifier";
         RETURN_IF_ERROR(TokenTest(name, "", values[i], &tests));
+      } else if (modifier == "of-type" && p->type == ParamType::kToken) {
+        probe_param = p->code + ":of-type";
+        RETURN_IF_ERROR(OfTypeTest(name, values[i], &tests));
       } else {
         RETURN_IF_ERROR(ValueTest(*p, name, modifier, values[i], &tests));
       }
@@ -422,7 +426,7 @@ class Planner {
     if (!modifier.empty()) {
       return Bad(name, "modifier :" + std::string(modifier) +
                            " is not supported on tokens "
-                           "(supported: :text, :not, :missing)");
+                           "(supported: :text, :not, :of-type, :missing)");
     }
     std::optional<std::pair<std::string, std::string>> sc = SplitBar(v);
     if (!sc) {
@@ -439,6 +443,25 @@ class Planner {
     }
     *s << " AND system = ";
     s->Arg(sc->first);
+    return Status::Ok();
+  }
+
+  // https://hl7.org/fhir/R4/search.html#token, :of-type: "the search parameter has the format
+  // system|code|value, where the system and code refer to an Identifier.type.coding.system and
+  // .code, and match if any of the type codes match. All 3 parts must be present."
+  Status OfTypeTest(std::string_view name, const std::string& v, Sql* s) {
+    std::vector<std::string> parts = SplitUnescaped(v, '|');
+    if (parts.size() != 3 || parts[0].empty() || parts[1].empty() || parts[2].empty()) {
+      return Bad(name,
+                 "use :of-type=[type system]|[type code]|[identifier value], all three "
+                 "present");
+    }
+    std::string pair = Unescape(parts[1]);
+    pair.push_back(kOfTypeSeparator);
+    pair += Unescape(parts[2]);
+    *s << " AND code = ";
+    s->Arg(pair) << " AND system = ";
+    s->Arg(Unescape(parts[0]));
     return Status::Ok();
   }
 

@@ -35,12 +35,15 @@ Params ParseQuery(const std::string& q) {
 const char* kResources[] = {
     R"({"resourceType":"Patient","id":"p1","active":true,"gender":"female",
         "birthDate":"1980-05-03","name":[{"family":"Müller","given":["Anna"]}],
-        "identifier":[{"system":"http://hosp","value":"MRN1"}],
+        "identifier":[{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203",
+                                          "code":"MR"}]},"system":"http://hosp","value":"MRN1"}],
         "address":[{"city":"Zürich"}]})",
     R"({"resourceType":"Patient","id":"p2","gender":"male","birthDate":"1975",
         "name":[{"family":"Miller","given":["Bob"]}]})",
     R"({"resourceType":"Patient","id":"p3","gender":"female","birthDate":"2001-01-01",
-        "name":[{"family":"Smith","given":["Carla"]}],"active":false})",
+        "name":[{"family":"Smith","given":["Carla"]}],"active":false,
+        "identifier":[{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203",
+                                          "code":"DL"}]},"system":"http://dmv","value":"D123"}]})",
     R"({"resourceType":"Practitioner","id":"dr1","name":[{"family":"House"}]})",
     R"({"resourceType":"Observation","id":"o1","status":"final",
         "code":{"coding":[{"system":"http://loinc.org","code":"8867-4","display":"Heart rate"}]},
@@ -156,6 +159,18 @@ TEST_F(SqliteSearchTest, RequestsFindTheExpectedIds) {
       {"Observation", "code:missing=true", {}},
       {"Patient", "identifier=MRN1", {"p1"}},
       {"Patient", "identifier=http://hosp|MRN1", {"p1"}},
+      {"Patient",
+       "identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|MR|MRN1",
+       {"p1"}},
+      {"Patient", "identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|DL|MRN1", {}},
+      {"Patient",
+       "identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|DL|D123",
+       {"p3"}},
+      {"Patient", "identifier:of-type=http://other|MR|MRN1", {}},
+      {"Patient",
+       "identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|MR|MRN1,"
+       "http://terminology.hl7.org/CodeSystem/v2-0203|DL|D123",
+       {"p1", "p3"}},
       {"Patient", "gender=female", {"p1", "p3"}},
       {"Patient", "active=true", {"p1"}},
       {"Patient", "active:missing=true", {"p2"}},
@@ -337,6 +352,20 @@ TEST_F(SqliteSearchTest, ErrorsNameTheParameter) {
   ASSERT_TRUE(lenient.ok());
   EXPECT_TRUE(lenient->used_params.empty());
   EXPECT_EQ(lenient->entries.size(), 4u);
+}
+
+TEST_F(SqliteSearchTest, OfTypeNeedsAllThreeParts) {
+  for (const char* value : {"MR|MRN1", "http://terminology.hl7.org/CodeSystem/v2-0203||MRN1",
+                            "http://terminology.hl7.org/CodeSystem/v2-0203|MR|"}) {
+    SearchQuery q;
+    q.types = {"Patient"};
+    q.params = {{"identifier:of-type", value}};
+    auto result = store_->Search(q);
+    ASSERT_FALSE(result.ok()) << value;
+    EXPECT_EQ(result.status().code(), StatusCode::kInvalid) << value;
+    EXPECT_NE(result.status().message().find("identifier:of-type"), std::string::npos)
+        << result.status().message();
+  }
 }
 
 TEST_F(SqliteSearchTest, ReindexRebuildsTheSameRows) {
