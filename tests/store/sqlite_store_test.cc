@@ -679,5 +679,54 @@ TEST_F(SqliteStoreTest, WriteHooksRunInTheWriteTransaction) {
   EXPECT_EQ(found, std::vector<std::string>{"p/2"});
 }
 
+// Single-op calls run without a savepoint; one that fails after it wrote (here the hook refuses
+// it) makes the writer roll the batch back and run it again with every call isolated: the
+// failing call leaves nothing, the others of its batch commit.
+TEST_F(SqliteStoreTest, ASingleOpCallFailingAfterItWroteLeavesTheOthersOfItsBatch) {
+  store_.reset();
+  SqliteStoreOptions options;
+  options.directory = dir_.path() + "/redo";
+  std::string path = options.directory + "/vesta.db";
+  std::filesystem::create_directories(options.directory);
+  {
+    auto db = Connection::Open(path, Connection::Mode::kReadWrite);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(
+        (*db)->Exec("CREATE TABLE test_index (seq INTEGER, id TEXT, version INTEGER)").ok());
+  }
+  options.write_hooks = {std::make_shared<IndexingHook>()};
+  options.group_commit_window = std::chrono::milliseconds(50);  // one batch for all threads
+  auto opened = OpenSqliteStore(options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  store_ = std::move(opened).value();
+
+  constexpr int kThreads = 6;
+  std::vector<Status> results(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::string id = t == 3 ? "refused" : "ok" + std::to_string(t);
+      results[t] = WriteOne(Create("Patient", id, kT0 + t, "{}")).status();
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int t = 0; t < kThreads; ++t) {
+    if (t == 3) {
+      EXPECT_EQ(results[t].code(), StatusCode::kUnprocessable) << results[t].ToString();
+      EXPECT_EQ(store_->Read("Patient", "refused").status().code(), StatusCode::kNotFound);
+    } else {
+      EXPECT_TRUE(results[t].ok()) << t << " " << results[t].ToString();
+      EXPECT_TRUE(store_->Read("Patient", "ok" + std::to_string(t)).ok()) << t;
+    }
+  }
+  ASSERT_TRUE(store_->Close().ok());
+  auto db = Connection::Open(path, Connection::Mode::kReadOnly);
+  ASSERT_TRUE(db.ok());
+  auto rows = (*db)->Prepare("SELECT count(*) FROM test_index");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_TRUE(*rows->Step());
+  EXPECT_EQ(rows->ColumnInt(0), kThreads - 1);
+}
+
 }  // namespace
 }  // namespace vesta::store
