@@ -390,8 +390,11 @@ class SqliteStore final : public Store {
   bool closed_ = false;
 };
 
-// SQLite's own automatic checkpoint threshold (pages of the log), kept; only the thread changes.
-constexpr int kCheckpointPages = 1000;
+// Pages of log between checkpoints: 4,000 (16 MiB), four times SQLite's own default. A page
+// changed by many commits between two checkpoints is copied into the database once; measured on
+// 32-client creates, this took the checkpoint's CPU per create down by a sixth at the cost of a
+// log file up to about 16 MiB (plus what is written while a pass runs).
+constexpr int kCheckpointPages = 4000;
 
 int SqliteStore::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*schema*/, int log_pages) {
   if (log_pages >= kCheckpointPages) {
