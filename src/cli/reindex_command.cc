@@ -5,6 +5,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cli/command.h"
 #include "store/sqlite/search_index.h"
@@ -27,6 +28,18 @@ void AddReindex(CLI::App& app) {
       throw CLI::RuntimeError(1);
     }
     (void)(*opened)->Close();
+    // SearchParameter resources stored on the server take effect here (docs/search.md).
+    std::vector<std::string> skipped;
+    Result<int> custom = store::ActivateStoredSearchParameters(*data_dir, &skipped);
+    if (!custom.ok()) {
+      std::cerr << "vesta reindex: " << custom.status().message() << "\n";
+      throw CLI::RuntimeError(1);
+    }
+    for (const std::string& line : skipped) std::cerr << "vesta reindex: skipped " << line << "\n";
+    if (*custom > 0) {
+      std::cout << "search parameters stored on the server: " << *custom << " (" << skipped.size()
+                << " skipped)\n";
+    }
     Result<int64_t> n = store::ReindexSqliteStore(*data_dir);
     if (!n.ok()) {
       std::cerr << "vesta reindex: " << n.status().message() << "\n";

@@ -19,6 +19,7 @@
 #include "rest/api.h"
 #include "rest/outcome.h"
 #include "rest/resource_json.h"
+#include "store/sqlite/search_index.h"
 #include "store/sqlite/sqlite_store.h"
 #include "terminology/loaders.h"
 #include "terminology/terminology_service.h"
@@ -97,6 +98,19 @@ int RunServe(const ServeFlags& flags) {
     std::cerr << "vesta: cannot open the store in " << flags.data_dir << ": "
               << store.status().message() << "\n";
     return 1;
+  }
+  {
+    // SearchParameter resources stored on the server: used for new writes and searches from now
+    // on; `vesta reindex` indexes what was written before (docs/search.md).
+    std::vector<std::string> skipped;
+    Result<int> custom = store::ActivateStoredSearchParameters(flags.data_dir, &skipped);
+    if (!custom.ok()) {
+      LogWarning("stored SearchParameters not used: " + custom.status().message());
+    } else if (*custom > 0) {
+      LogInfo("search parameters stored on the server: " + std::to_string(*custom) + " (" +
+              std::to_string(skipped.size()) + " skipped)");
+    }
+    for (const std::string& line : skipped) LogWarning("skipped " + line);
   }
   SystemClock clock;
   UuidV7Generator ids(clock);

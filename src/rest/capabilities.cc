@@ -13,7 +13,7 @@ namespace {
 // and its _include / _revinclude values.
 std::string SearchCapabilities(const std::string& type,
                                const std::map<std::string, std::vector<std::string>>& revincludes) {
-  const search::Registry& reg = search::Registry::R4();
+  const search::Registry& reg = search::Registry::Active();
   std::string params, includes;
   for (const search::Param& p : reg.ForType(type)) {
     bool supported = p.code == "_id" || p.code == "_lastUpdated" || p.compiled.has_value();
@@ -88,7 +88,7 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
       "when a terminology is loaded.\",\"resource\":[";
   std::map<std::string, std::vector<std::string>> revincludes;  // target type → Type:param
   for (const std::string& type : ctx.model.resource_types()) {
-    for (const search::Param& p : search::Registry::R4().ForType(type)) {
+    for (const search::Param& p : search::Registry::Active().ForType(type)) {
       if (p.type != search::ParamType::kReference || !p.compiled) continue;
       for (const std::string& t : p.targets) revincludes[t].push_back(type + ":" + p.code);
     }

@@ -95,7 +95,7 @@ Response EverythingInteraction(const Context& ctx, const Request& request,
   }
   // The types to read, in a fixed order: Patient first, then the compartment's types.
   std::vector<std::string> types = {"Patient"};
-  const search::Registry& registry = search::Registry::R4();
+  const search::Registry& registry = search::Registry::Active();
   for (const std::string& t : ctx.model.resource_types()) {
     if (t != "Patient" && !registry.PatientCompartmentParams(t).empty()) types.push_back(t);
   }

@@ -1,6 +1,7 @@
 #include "search/registry.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <mutex>
 
@@ -154,65 +155,97 @@ std::string ExpressionForType(std::string_view expression, std::string_view type
   return out;
 }
 
-Result<std::unique_ptr<Registry>> Registry::FromJson(std::string_view text) {
-  ASSIGN_OR_RETURN(json::Document doc, json::Parse(text));
-  auto reg = std::make_unique<Registry>();
+// Adds one search parameter definition: an entry of tools/modelgen --search's "params", or a
+// SearchParameter resource (the same fields: code, url, base, type, expression, target).
+// `custom`: a definition stored on the server, which may not replace a parameter the type has;
+// then a definition that cannot be used is reported in `*skipped` instead of being dropped quietly.
+void Registry::AddDefinition(const json::Value& p, bool custom, std::vector<std::string>* skipped) {
   const fhir::Model& model = fhir::Model::R4();
-  const json::Value* params = doc.root().Find("params");
-  if (params == nullptr || !params->is_array()) return Internal("search definitions: no params");
-  for (const json::Value& p : params->items()) {
-    std::optional<ParamType> type = ParseType(p.FindString("type"));
-    if (!type) continue;
-    std::vector<std::string> bases;
-    if (const json::Value* base = p.Find("base")) {
-      for (const json::Value& b : base->items()) {
-        std::string_view name = b.string_value();
-        if (name == "Resource" || name == "DomainResource") {
-          for (const std::string& t : model.resource_types()) {
-            if (name == "Resource" || (t != "Bundle" && t != "Binary" && t != "Parameters")) {
-              bases.push_back(t);
-            }
+  std::string code(p.FindString("code"));
+  auto skip = [&](const std::string& why) {
+    if (custom && skipped != nullptr) {
+      skipped->push_back("SearchParameter " + std::string(p.FindString("url")) + " ('" + code +
+                         "'): " + why);
+    }
+  };
+  std::optional<ParamType> type = ParseType(p.FindString("type"));
+  if (!type) return skip("unknown type '" + std::string(p.FindString("type")) + "'");
+  if (custom && (*type == ParamType::kComposite || *type == ParamType::kSpecial)) {
+    return skip(std::string(ParamTypeName(*type)) + " parameters are not supported");
+  }
+  std::vector<std::string> bases;
+  if (const json::Value* base = p.Find("base")) {
+    for (const json::Value& b : base->items()) {
+      std::string_view name = b.string_value();
+      if (name == "Resource" || name == "DomainResource") {
+        for (const std::string& t : model.resource_types()) {
+          if (name == "Resource" || (t != "Bundle" && t != "Binary" && t != "Parameters")) {
+            bases.push_back(t);
           }
-        } else {
-          bases.emplace_back(name);
         }
+      } else if (custom && !model.IsResourceType(name)) {
+        skip("base '" + std::string(name) + "' is not an R4 resource type");
+      } else {
+        bases.emplace_back(name);
       }
-    }
-    std::vector<std::string> targets;
-    if (const json::Value* t = p.Find("target")) {
-      for (const json::Value& v : t->items()) targets.emplace_back(v.string_value());
-    }
-    for (const std::string& base : bases) {
-      Param param;
-      param.code = std::string(p.FindString("code"));
-      param.url = std::string(p.FindString("url"));
-      param.type = *type;
-      param.targets = targets;
-      param.expression = ExpressionForType(p.FindString("expression"), base);
-      if (param.expression.empty()) continue;
-      // _id and _lastUpdated are columns of the resource row; the rest is extracted.
-      if (param.code != "_id" && param.code != "_lastUpdated" && *type != ParamType::kSpecial &&
-          *type != ParamType::kComposite) {
-        fhirpath::CompileOptions options;
-        options.context_type = base;
-        Result<fhirpath::Expression> e = fhirpath::Expression::Compile(param.expression, options);
-        if (!e.ok()) e = fhirpath::Expression::Compile(param.expression);
-        if (e.ok()) {
-          param.compiled = std::move(*e);
-        } else {
-          ++reg->uncompiled_;
-        }
-      }
-      reg->by_type_[base].push_back(std::move(param));
     }
   }
-  for (auto& [type, list] : reg->by_type_) {
-    std::sort(list.begin(), list.end(),
-              [](const Param& a, const Param& b) { return a.code < b.code; });
+  std::vector<std::string> targets;
+  if (const json::Value* t = p.Find("target")) {
+    for (const json::Value& v : t->items()) targets.emplace_back(v.string_value());
+  }
+  for (const std::string& base : bases) {
+    if (custom && Find(base, code) != nullptr) {
+      skip(base + " already has a parameter '" + code + "'");
+      continue;
+    }
+    Param param;
+    param.code = code;
+    param.url = std::string(p.FindString("url"));
+    param.type = *type;
+    param.targets = targets;
+    param.expression = ExpressionForType(p.FindString("expression"), base);
+    if (param.expression.empty()) {
+      if (custom) skip("its expression has no branch for " + base);
+      continue;
+    }
+    // _id and _lastUpdated are columns of the resource row; the rest is extracted.
+    if (param.code != "_id" && param.code != "_lastUpdated" && *type != ParamType::kSpecial &&
+        *type != ParamType::kComposite) {
+      fhirpath::CompileOptions options;
+      options.context_type = base;
+      Result<fhirpath::Expression> e = fhirpath::Expression::Compile(param.expression, options);
+      if (!e.ok()) e = fhirpath::Expression::Compile(param.expression);
+      if (e.ok()) {
+        param.compiled = std::move(*e);
+      } else if (custom) {
+        skip("expression '" + param.expression + "' does not compile: " + e.status().message());
+        continue;
+      } else {
+        ++uncompiled_;
+      }
+    }
+    by_type_[base].push_back(std::move(param));
+  }
+}
+
+void Registry::SortAndDedupe() {
+  for (auto& [type, list] : by_type_) {
+    std::stable_sort(list.begin(), list.end(),
+                     [](const Param& a, const Param& b) { return a.code < b.code; });
     list.erase(std::unique(list.begin(), list.end(),
                            [](const Param& a, const Param& b) { return a.code == b.code; }),
                list.end());
   }
+}
+
+Result<std::unique_ptr<Registry>> Registry::FromJson(std::string_view text) {
+  ASSIGN_OR_RETURN(json::Document doc, json::Parse(text));
+  auto reg = std::make_unique<Registry>();
+  const json::Value* params = doc.root().Find("params");
+  if (params == nullptr || !params->is_array()) return Internal("search definitions: no params");
+  for (const json::Value& p : params->items()) reg->AddDefinition(p, /*custom=*/false, nullptr);
+  reg->SortAndDedupe();
   if (const json::Value* comps = doc.root().Find("compartments")) {
     for (const json::Value& c : comps->items()) {
       if (c.FindString("code") != "Patient") continue;
@@ -228,6 +261,39 @@ Result<std::unique_ptr<Registry>> Registry::FromJson(std::string_view text) {
     }
   }
   return reg;
+}
+
+Result<std::unique_ptr<Registry>> Registry::R4WithSearchParameters(
+    const std::vector<std::string>& search_parameters, std::vector<std::string>* skipped) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Registry> reg, FromJson(kR4SearchText));
+  for (const std::string& text : search_parameters) {
+    Result<json::Document> doc = json::Parse(text);
+    if (!doc.ok() || doc->root().FindString("resourceType") != "SearchParameter") {
+      if (skipped != nullptr) skipped->push_back("not a SearchParameter resource");
+      continue;
+    }
+    const json::Value& sp = doc->root();
+    // https://hl7.org/fhir/R4/searchparameter-definitions.html#SearchParameter.status: a retired
+    // parameter is withdrawn; draft and active ones are used.
+    if (sp.FindString("status") == "retired") continue;
+    reg->AddDefinition(sp, /*custom=*/true, skipped);
+    reg->SortAndDedupe();  // so that the next definition's duplicate check sees this one
+  }
+  return reg;
+}
+
+namespace {
+std::atomic<const Registry*> g_active{nullptr};
+}  // namespace
+
+const Registry& Registry::Active() {
+  const Registry* r = g_active.load(std::memory_order_acquire);
+  return r != nullptr ? *r : R4();
+}
+
+void Registry::SetActive(std::unique_ptr<Registry> registry) {
+  // Kept for the life of the process: searches and writes hold references into it.
+  g_active.store(registry.release(), std::memory_order_release);
 }
 
 const Registry& Registry::R4() {

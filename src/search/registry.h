@@ -23,6 +23,7 @@
 
 #include "base/status.h"
 #include "fhir/fhirpath/fhirpath.h"
+#include "json/value.h"
 
 namespace vesta::search {
 
@@ -59,6 +60,19 @@ class Registry {
   // Builds a registry from the JSON produced by tools/modelgen --search.
   static Result<std::unique_ptr<Registry>> FromJson(std::string_view text);
 
+  // The R4 registry plus SearchParameter resources stored on the server (their JSON), e.g. a
+  // `token` parameter on Patient.extension('...').value. Retired ones are left out; one that
+  // cannot be used (unknown type or base, composite or special, an expression that does not
+  // compile, a code the base type already has) is left out with a line in `skipped`.
+  static Result<std::unique_ptr<Registry>> R4WithSearchParameters(
+      const std::vector<std::string>& search_parameters, std::vector<std::string>* skipped);
+
+  // The registry that indexing and search use: R4() until SetActive() installs another (the
+  // server does so at start-up, with its stored SearchParameters). Call SetActive before any
+  // search or write; the registry then lives for the whole process.
+  static const Registry& Active();
+  static void SetActive(std::unique_ptr<Registry> registry);
+
   // The parameter `code` of `type` (resource-level ones such as _tag included), or nullptr.
   const Param* Find(std::string_view type, std::string_view code) const;
   // Every parameter of `type`, sorted by code. Empty for an unknown type.
@@ -70,6 +84,9 @@ class Registry {
   int uncompiled() const { return uncompiled_; }
 
  private:
+  void AddDefinition(const json::Value& definition, bool custom, std::vector<std::string>* skipped);
+  void SortAndDedupe();
+
   std::map<std::string, std::vector<Param>, std::less<>> by_type_;
   std::map<std::string, std::vector<std::string>, std::less<>> patient_compartment_;
   int uncompiled_ = 0;

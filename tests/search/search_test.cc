@@ -30,6 +30,49 @@ TEST(RegistryTest, KnowsTheR4ParametersPerType) {
   EXPECT_FALSE(reg.PatientCompartmentParams("Observation").empty());
 }
 
+TEST(RegistryTest, AddsStoredSearchParametersAndSaysWhichItSkips) {
+  auto sp = [](const std::string& code, const std::string& type, const std::string& expression,
+               const std::string& status = "active") {
+    return R"({"resourceType":"SearchParameter","url":"http://example.org/sp/)" + code +
+           R"(","status":")" + status + R"(","code":")" + code +
+           R"(","base":["Patient"],"type":")" + type + R"(","expression":")" + expression + R"("})";
+  };
+  std::vector<std::string> stored = {
+      sp("marital", "token", "Patient.maritalStatus"),
+      sp("gender", "token", "Patient.gender"),                 // R4 has it already
+      sp("pair", "composite", "Patient"),                      // not supported
+      sp("broken", "string", "Patient.name.where("),           // does not compile
+      sp("old", "token", "Patient.maritalStatus", "retired"),  // withdrawn: left out silently
+      sp("marital", "string", "Patient.name.family"),          // second definition of a code
+  };
+  std::vector<std::string> skipped;
+  auto reg = Registry::R4WithSearchParameters(stored, &skipped);
+  ASSERT_TRUE(reg.ok()) << reg.status().ToString();
+  const Param* marital = (*reg)->Find("Patient", "marital");
+  ASSERT_NE(marital, nullptr);
+  EXPECT_EQ(marital->type, ParamType::kToken);
+  EXPECT_TRUE(marital->compiled.has_value());
+  EXPECT_EQ((*reg)->Find("Patient", "old"), nullptr);
+  EXPECT_EQ((*reg)->Find("Patient", "pair"), nullptr);
+  EXPECT_EQ((*reg)->Find("Patient", "broken"), nullptr);
+  EXPECT_EQ((*reg)->Find("Patient", "gender")->url,
+            "http://hl7.org/fhir/SearchParameter/individual-gender");
+  ASSERT_EQ(skipped.size(), 4u);
+  EXPECT_NE(skipped[0].find("already has a parameter 'gender'"), std::string::npos) << skipped[0];
+  EXPECT_NE(skipped[1].find("composite parameters are not supported"), std::string::npos)
+      << skipped[1];
+  EXPECT_NE(skipped[2].find("does not compile"), std::string::npos) << skipped[2];
+  EXPECT_NE(skipped[3].find("already has a parameter 'marital'"), std::string::npos) << skipped[3];
+  // Extraction uses it.
+  auto doc = json::Parse(R"({"resourceType":"Patient","maritalStatus":{"coding":[
+      {"system":"http://terminology.hl7.org/CodeSystem/v3-MaritalStatus","code":"M"}]}})");
+  ASSERT_TRUE(doc.ok());
+  IndexRows rows = ExtractIndexRows(**reg, doc->root());
+  bool found = false;
+  for (const TokenRow& t : rows.tokens) found |= t.param == "marital" && t.code == "M";
+  EXPECT_TRUE(found);
+}
+
 TEST(RegistryTest, KeepsOnlyTheUnionBranchesOfTheType) {
   EXPECT_EQ(ExpressionForType("AllergyIntolerance.code | Condition.code | "
                               "(Observation.value as Quantity)",

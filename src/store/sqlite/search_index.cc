@@ -40,7 +40,7 @@ search::IndexRows ExtractRows(const std::string& type, std::string_view json_tex
   Result<json::Document> doc = json::Parse(json_text);
   search::IndexRows rows;
   if (doc.ok() && doc->root().FindString("resourceType") == type) {
-    rows = search::ExtractIndexRows(search::Registry::R4(), doc->root());
+    rows = search::ExtractIndexRows(search::Registry::Active(), doc->root());
   }
   return rows;
 }
@@ -376,7 +376,8 @@ Result<StoredVersion> ReadBySeq(Db& db, int64_t seq) {
 }
 
 Result<SearchPage> RunSearch(Db& db, const SearchQuery& query) {
-  ASSIGN_OR_RETURN(search::Plan plan, search::PlanSearch(search::Registry::R4(), SpecFor(query)));
+  ASSIGN_OR_RETURN(search::Plan plan,
+                   search::PlanSearch(search::Registry::Active(), SpecFor(query)));
   SearchPage page;
   page.used_params = plan.used;
   // One snapshot for the page, its total and its includes.
@@ -490,7 +491,8 @@ std::unique_ptr<Store> AddSqliteSearch(std::unique_ptr<Store> store, const std::
 
 Result<std::vector<std::string>> ExplainSqliteSearch(const std::string& directory,
                                                      const SearchQuery& query) {
-  ASSIGN_OR_RETURN(search::Plan plan, search::PlanSearch(search::Registry::R4(), SpecFor(query)));
+  ASSIGN_OR_RETURN(search::Plan plan,
+                   search::PlanSearch(search::Registry::Active(), SpecFor(query)));
   ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(directory + "/vesta.db", true));
   search::Sql sql = search::PageSql(plan);
   std::vector<std::string> lines;
@@ -537,6 +539,22 @@ Result<int64_t> ReindexSqliteStore(const std::string& directory) {
   }
   RETURN_IF_ERROR(db->Exec("COMMIT"));
   return indexed;
+}
+
+Result<int> ActivateStoredSearchParameters(const std::string& directory,
+                                           std::vector<std::string>* skipped) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(directory + "/vesta.db", true));
+  std::vector<std::string> stored;
+  const search::SqlArg none[] = {0};
+  RETURN_IF_ERROR(
+      db->Query("SELECT r.json FROM resource_current c JOIN resource r ON r.seq = c.seq"
+                " WHERE c.type = 'SearchParameter' AND r.deleted = 0 AND ? = 0",
+                none, [&](sqlite3_stmt* s) { stored.push_back(ColumnText(s, 0)); }));
+  if (stored.empty()) return 0;
+  ASSIGN_OR_RETURN(std::unique_ptr<search::Registry> registry,
+                   search::Registry::R4WithSearchParameters(stored, skipped));
+  search::Registry::SetActive(std::move(registry));
+  return static_cast<int>(stored.size());
 }
 
 }  // namespace vesta::store

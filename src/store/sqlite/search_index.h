@@ -43,4 +43,11 @@ Result<std::vector<std::string>> ExplainSqliteSearch(const std::string& director
 // opened by this process without concurrent writes). Returns the number of resources indexed.
 Result<int64_t> ReindexSqliteStore(const std::string& directory);
 
+// Makes the SearchParameter resources stored in `directory` part of search::Registry::Active():
+// new writes are indexed by them and searches may use them; rows for resources written before
+// come with ReindexSqliteStore. Returns how many parameters were stored (0 leaves the plain R4
+// registry); `skipped` gets a line for each one that cannot be used. Call once, before serving.
+Result<int> ActivateStoredSearchParameters(const std::string& directory,
+                                           std::vector<std::string>* skipped);
+
 }  // namespace vesta::store
