@@ -22,7 +22,9 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# The R4 CodeSystems and ValueSets go into the data dir's terminology once (docs/terminology.md).
 run: build
+	@$(BUILD_DIR)/vesta terminology load r4 --skip-if-loaded --data-dir $(DATA_DIR)
 	$(BUILD_DIR)/vesta serve --port $(PORT) --data-dir $(DATA_DIR)
 
 test: build

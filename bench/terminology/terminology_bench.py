@@ -6,7 +6,11 @@ measured in the same run; runs alternate; median and min-max of the repeats afte
   - time to load the full ICD-10-CM (FY2023 Tabular XML + FY2022 order file) and both GEMs;
   - CodeSystem/$validate-code and CodeSystem/$lookup requests/s with wrk (32 connections),
     random billable codes from the FY2022 code list;
-  - ConceptMap/$translate (ICD-9-CM -> ICD-10-CM) requests/s on random ICD-9 codes of the GEM.
+  - ConceptMap/$translate (ICD-9-CM -> ICD-10-CM) requests/s on random ICD-9 codes of the GEM;
+  - the time to load the R4 CodeSystems and ValueSets (`vesta terminology load r4`);
+  - search modifiers answered by the terminology against the plain token search, on a generated
+    population: Condition code:below a category (E11) and a chapter (E00-E89), and
+    Observation status:in / status:not-in the R4 value set observation-status.
 For scale: Blaze reports about 60,000 $validate-code/s on 24 cores.
 
 Needs the reference data: --data (default ../shared/data, or $VESTA_SHARED_DATA).
@@ -63,6 +67,10 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--duration", type=int, default=4)
     ap.add_argument("--patients", type=int, default=1000)
+    ap.add_argument("--r4", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                 "..", "..", "node_modules",
+                                                 "hl7.fhir.r4.examples"),
+                    help="the unpacked R4 package (default: the project's node_modules)")
     args = ap.parse_args()
     vesta = os.path.abspath(args.vesta)
     icd = os.path.join(args.data, "icd10cm")
@@ -85,7 +93,11 @@ def main():
             subprocess.run([vesta, "terminology", "load", what, *files, "--data-dir", data],
                            check=True, capture_output=True)
             loads.append((what, time.monotonic() - t0))
-        # A population with ICD-10-CM coded Conditions, for :below against a plain token search.
+        t0 = time.monotonic()
+        r4 = subprocess.run([vesta, "terminology", "load", "r4", args.r4, "--data-dir", data],
+                            capture_output=True)
+        if r4.returncode == 0:
+            loads.append(("r4", time.monotonic() - t0))        # A population with ICD-10-CM coded Conditions, for :below against a plain token search.
         gen = os.path.join(work, "gen")
         subprocess.run([vesta, "generate", "--patients", str(args.patients), "--seed", "7",
                         "--format", "ndjson", "--out", gen], check=True, capture_output=True)
@@ -138,21 +150,39 @@ def main():
         wrk(base + "/healthz", 1)
         for s in scripts.values():
             wrk(base, 1, s)
-        below = (base + "/Condition?code:below=http://hl7.org/fhir/sid/icd-10-cm|E11"
-                 "&_summary=count")
-        plain = base + "/Condition?code=http://hl7.org/fhir/sid/icd-10-cm|E11.9&_summary=count"
+        icd = "http://hl7.org/fhir/sid/icd-10-cm"
+        # Every generated Observation is final: the status searches are one patient's, the
+        # way a client asks (the reference drives, the status condition is checked per row).
+        first = json.loads(urllib.request.urlopen(base + "/Patient?_count=1&_elements=id").read())
+        subject = "subject=Patient/" + first["entry"][0]["resource"]["id"]
+        vs = "http://hl7.org/fhir/ValueSet/observation-status"
+        searches = {
+            "below": "/Condition?code:below=%s|E11&_summary=count" % icd,
+            "plain": "/Condition?code=%s|E11.9&_summary=count" % icd,
+            "chapter": "/Condition?code:below=%s|E00-E89&_summary=count" % icd,
+            "status_in": "/Observation?%s&status:in=%s&_summary=count" % (subject, vs),
+            "status_plain": "/Observation?%s&status=final&_summary=count" % subject,
+            "status_not_in": "/Observation?%s&status:not-in=%s&_summary=count" % (subject, vs),
+            "status_not": "/Observation?%s&status:not=final&_summary=count" % subject,
+        }
         counts = {}
-        for key, url in (("below", below), ("plain", plain)):
-            counts[key] = json.loads(urllib.request.urlopen(url).read()).get("total", 0)
-            wrk(url, 1)
-        runs = {"healthz": [], "below": [], "plain": []}
+        for key, path in list(searches.items()):
+            try:
+                page = json.loads(urllib.request.urlopen(base + path).read())
+                counts[key] = page.get("total", len(page.get("entry", [])))
+                wrk(base + path, 1)
+            except urllib.error.HTTPError as e:
+                counts[key] = "HTTP %d" % e.code  # not supported by this build: not timed
+                del searches[key]
+        runs = {"healthz": []}
         runs.update({k: [] for k in scripts})
+        runs.update({k: [] for k in searches})
         for _ in range(args.repeats):
             for name, script in scripts.items():
                 runs["healthz"].append(wrk(base + "/healthz", args.duration))
                 runs[name].append(wrk(base, args.duration, script))
-            runs["below"].append(wrk(below, args.duration))
-            runs["plain"].append(wrk(plain, args.duration))
+            for key, path in searches.items():
+                runs[key].append(wrk(base + path, args.duration))
         med = statistics.median
         hz = med([x["rps"] for x in runs["healthz"]])
         out = ["Command: `bench/terminology/terminology_bench.py --vesta build/vesta --repeats %d "
@@ -175,17 +205,35 @@ def main():
                 labels[key], "{:,.0f}".format(med(rps)), "{:,.0f}".format(min(rps)),
                 "{:,.0f}".format(max(rps)), med(rps) / hz, med([x["p50"] for x in xs]),
                 med([x["p99"] for x in xs])))
-        b = [x["rps"] for x in runs["below"]]
-        pl = [x["rps"] for x in runs["plain"]]
-        ratios = [x / y for x, y in zip(b, pl)]
-        out += ["", "Hierarchy search over %s generated patients' Conditions (`_summary=count`, the "
-                "same run): `code:below=icd-10-cm|E11` (%d matches, every type 2 diabetes code) "
-                "%s req/s, p50 %.2f ms; the plain token search `code=icd-10-cm|E11.9` (%d matches) "
-                "%s req/s, p50 %.2f ms; ratio :below / plain %.2f (%.2f–%.2f)." % (
-                    "{:,}".format(args.patients), counts["below"], "{:,.0f}".format(med(b)),
-                    med([x["p50"] for x in runs["below"]]), counts["plain"],
-                    "{:,.0f}".format(med(pl)), med([x["p50"] for x in runs["plain"]]),
-                    med(ratios), min(ratios), max(ratios))]
+        out += ["", "Search modifiers answered by the terminology, over %s generated patients "
+                "(`_summary=count`, the same run, alternating); ratio = req/s of the search / "
+                "req/s of the plain token search beside it (1.00: as fast):" % "{:,}".format(
+                    args.patients), "",
+                "| search | matches | req/s | p50 ms | ratio to plain |",
+                "| --- | ---: | ---: | ---: | ---: |"]
+        labels = [("plain", "`Condition?code=icd-10-cm\\|E11.9` (plain; count)", None),
+                  ("below", "`Condition?code:below=icd-10-cm\\|E11` (116 codes; count)", "plain"),
+                  ("chapter", "`Condition?code:below=icd-10-cm\\|E00-E89` (1,214 codes; count)",
+                   "plain"),
+                  ("status_plain", "`Observation?subject=…&status=final` (plain; count)", None),
+                  ("status_in", "`Observation?subject=…&status:in=…/observation-status` (count)",
+                   "status_plain"),
+                  ("status_not", "`Observation?subject=…&status:not=final` (plain; count)", None),
+                  ("status_not_in",
+                   "`Observation?subject=…&status:not-in=…/observation-status` (count)",
+                   "status_not")]
+        for key, label, against in labels:
+            if key not in runs or not runs[key]:
+                out.append("| %s | %s | – | – | – |" % (label, counts.get(key, "–")))
+                continue
+            rps = [x["rps"] for x in runs[key]]
+            ratio = "–"
+            if against and runs.get(against):
+                rs = [x / y for x, y in zip(rps, [z["rps"] for z in runs[against]])]
+                ratio = "%.2f (%.2f–%.2f)" % (med(rs), min(rs), max(rs))
+            out.append("| %s | %s | %s | %.2f | %s |" % (
+                label, "{:,}".format(counts[key]), "{:,.0f}".format(med(rps)),
+                med([x["p50"] for x in runs[key]]), ratio))
         print("\n".join(out))
     finally:
         if proc is not None:

@@ -39,18 +39,29 @@ struct ServeFlags {
   int conditional_delete_limit = 1;
 };
 
-// Makes the terminology's CodeSystem, ValueSet and ConceptMap summaries ordinary resources of the
-// store, so that they can be read, searched (e.g. CodeSystem?url=...) and versioned like any
-// other. A resource is written only when its content changed since the last start (a new
-// release was loaded), as a new version.
+// Makes the terminology's CodeSystem, ValueSet and ConceptMap resources (the ICD summaries, and
+// a loaded package's own, e.g. the R4 value sets) ordinary resources of the store, so that they
+// can be read, searched (e.g. CodeSystem?url=...) and versioned like any other. A resource is
+// written only when its content changed since the last start (a new release was loaded), as a
+// new version; the writes go to the store in batches (one commit each). A resource the validator
+// refuses is left out with a warning.
 Status PublishTerminologyResources(terminology::TerminologyService& term, store::Store& store,
                                    Clock& clock) {
+  constexpr size_t kBatch = 256;
   std::vector<std::string> all;
   for (auto list : {term.CodeSystems(), term.ValueSets(), term.ConceptMaps()}) {
     if (!list.ok()) return list.status();
-    all.insert(all.end(), list->begin(), list->end());
+    all.insert(all.end(), std::make_move_iterator(list->begin()),
+               std::make_move_iterator(list->end()));
   }
   const fhir::Model& model = fhir::Model::R4();
+  std::vector<store::WriteOp> batch;
+  auto flush = [&]() -> Status {
+    if (batch.empty()) return Status::Ok();
+    Status s = store.Write(batch).status();
+    batch.clear();
+    return s;
+  };
   for (const std::string& text : all) {
     ASSIGN_OR_RETURN(json::Document doc, json::Parse(text));
     std::string type(doc.root().FindString("resourceType"));
@@ -71,17 +82,23 @@ Status PublishTerminologyResources(terminology::TerminologyService& term, store:
     } else if (cur.status().code() != StatusCode::kNotFound) {
       return cur.status();
     }
-    ASSIGN_OR_RETURN(json::Document checked, rest::ParseResourceBody(text, type, model));
+    Result<json::Document> checked = rest::ParseResourceBody(text, type, model);
+    if (!checked.ok()) {
+      LogWarning("terminology resource " + type + "/" + id +
+                 " not published: " + checked.status().message());
+      continue;
+    }
     store::WriteOp op;
     op.kind = current == store::kExpectNone ? store::WriteKind::kCreate : store::WriteKind::kUpdate;
     op.type = type;
     op.id = id;
     op.expected_version = current;
     op.last_updated = clock.Now();
-    op.json = rest::StoredJson(checked, id, current + 1, op.last_updated);
-    RETURN_IF_ERROR(store.Write({&op, 1}).status());
+    op.json = rest::StoredJson(*checked, id, current + 1, op.last_updated);
+    batch.push_back(std::move(op));
+    if (batch.size() == kBatch) RETURN_IF_ERROR(flush());
   }
-  return Status::Ok();
+  return flush();
 }
 
 int RunServe(const ServeFlags& flags) {

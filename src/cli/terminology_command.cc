@@ -1,9 +1,10 @@
-// `vesta terminology load ...`: loads ICD-10-CM, ICD-9-CM and the GEMs into
-// <data-dir>/terminology.db (docs/terminology.md).
+// `vesta terminology load ...`: loads ICD-10-CM, ICD-9-CM, the GEMs and the R4 CodeSystems and
+// ValueSets into <data-dir>/terminology.db (docs/terminology.md).
 //
 //   vesta terminology load icd10cm-tabular icd10cm_tabular_2023.xml.gz --data-dir ./vesta-data
 //   vesta terminology load icd10cm-order icd10cm_order_2023.txt
 //   vesta terminology load gems 2018_I9gem.txt 2018_I10gem.txt
+//   vesta terminology load r4 [node_modules/hl7.fhir.r4.examples]
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -52,8 +53,29 @@ void Report(const std::string& file, const Result<terminology::LoadReport>& r) {
   std::fprintf(stderr, " in %.2f s\n", r->seconds);
 }
 
+void ReportPackage(const std::string& dir, const Result<terminology::PackageLoadReport>& r) {
+  if (!r.ok()) {
+    std::fprintf(stderr, "vesta terminology: %s: %s\n", dir.c_str(), r.status().ToString().c_str());
+    throw CLI::RuntimeError(1);
+  }
+  if (r->already_loaded) {
+    std::fprintf(stderr, "%s is already loaded (left as it is)\n", r->package.c_str());
+    return;
+  }
+  std::fprintf(stderr,
+               "%s: %lld code systems (%lld with concepts, %lld concepts), %lld value sets (%lld "
+               "complete, %lld of them from their expansion; %lld members) in %.2f s\n",
+               r->package.c_str(), static_cast<long long>(r->code_systems),
+               static_cast<long long>(r->code_systems_loaded), static_cast<long long>(r->concepts),
+               static_cast<long long>(r->value_sets),
+               static_cast<long long>(r->value_sets_complete),
+               static_cast<long long>(r->value_sets_from_expansion),
+               static_cast<long long>(r->members), r->seconds);
+}
+
 void AddTerminology(CLI::App& app) {
-  auto* term = app.add_subcommand("terminology", "Terminology: load ICD-10-CM and the GEMs");
+  auto* term = app.add_subcommand("terminology",
+                                  "Terminology: load ICD-10-CM, the GEMs and the R4 value sets");
   term->require_subcommand(1);
   auto* load = term->add_subcommand("load", "Load a terminology release file");
   load->require_subcommand(1);
@@ -86,6 +108,21 @@ void AddTerminology(CLI::App& app) {
     for (const std::string& f : args->files) {
       Report(f, terminology::LoadIcd10CmOrder(db, f, version));
     }
+  });
+
+  auto* r4 = load->add_subcommand(
+      "r4", "The CodeSystems and ValueSets of the R4 package (hl7.fhir.r4.examples@4.0.1)");
+  auto package_dir = std::make_shared<std::string>(terminology::kDefaultR4PackageDir);
+  r4->add_option("package", *package_dir, "The unpacked package folder")->capture_default_str();
+  r4->add_option("--data-dir", args->data_dir, "Data folder (default ./vesta-data)");
+  auto skip = std::make_shared<bool>(false);
+  r4->add_flag("--skip-if-loaded", *skip,
+               "Do nothing when this package version is already loaded (for `make run`)");
+  r4->callback([args, package_dir, skip] {
+    ReportPackage(*package_dir,
+                  terminology::LoadFhirPackage(
+                      DbPath(*args), *package_dir,
+                      *skip ? terminology::IfLoaded::kSkip : terminology::IfLoaded::kReload));
   });
 
   auto* gems = load->add_subcommand("gems", "CMS diagnosis GEMs (2018_I9gem.txt, 2018_I10gem.txt)");

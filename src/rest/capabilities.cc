@@ -80,12 +80,13 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
       "reference, quantity and uri parameters; modifiers :missing, :exact, :contains, :text, "
       ":not, :of-type, :[type], :identifier, :below, :above; prefixes eq ne gt lt ge le sa eb ap; "
       "chaining, _has, _sort, _count, _total, _summary, _elements, _include, _revinclude "
-      "(:iterate). Not yet: composite and special parameters, :in, :not-in, :below/:above on "
-      "tokens, UCUM unit conversion, _contained, _list, _text, _content, _filter, "
+      "(:iterate); on tokens, with a terminology loaded, :below, :above, :in and :not-in over its "
+      "code systems and value sets. Not yet: composite and special parameters, UCUM unit "
+      "conversion, _contained, _list, _text, _content, _filter, "
       "XML. Also: batch and transaction Bundles, conditional create, "
       "update and delete, PATCH (JSON Patch, FHIRPath Patch), Patient/$everything, referential "
-      "integrity on write and delete, and the ICD-10-CM / ICD-9-CM / GEMs terminology operations "
-      "when a terminology is loaded.\",\"resource\":[";
+      "integrity on write and delete, and the terminology operations (ICD-10-CM, ICD-9-CM, the "
+      "GEMs, the R4 code systems and value sets) when a terminology is loaded.\",\"resource\":[";
   std::map<std::string, std::vector<std::string>> revincludes;  // target type → Type:param
   for (const std::string& type : ctx.model.resource_types()) {
     for (const search::Param& p : search::Registry::Active().ForType(type)) {

@@ -83,9 +83,13 @@ Status CheckReferences(const Context& ctx, const Request& request, const json::V
 // `type`/`id` (ignoring those in `also_deleted`, "Type/id", deleted with it).
 Status CheckNotReferenced(const Context& ctx, const std::string& type, const std::string& id,
                           const std::set<std::string>& also_deleted = {});
-// Rewrites token :below / :above / :in on the terminology's code systems and value sets into
-// the plain token searches they stand for (src/rest/terminology_search.cc).
-Result<QueryList> ExpandTerminologyModifiers(const Context& ctx, const QueryList& params);
+// Rewrites token :below / :above / :in / :not-in into the plain token searches they stand for,
+// with the terminology's code systems and value sets (src/rest/terminology_search.cc): one output
+// pair per input pair. `types` are the searched types (empty for a system search). kInvalid
+// naming the parameter for an unknown code, code system or value set.
+Result<QueryList> ExpandTerminologyModifiers(const Context& ctx, const Request& request,
+                                             const std::vector<std::string>& types,
+                                             const QueryList& params);
 // `current_json` with a JSON Patch (`json_patch`) or FHIRPath Patch (a Parameters) applied and
 // checked like an update of `target` (src/rest/patch.cc). kUnprocessable when the result is not
 // a valid resource; kInvalid when the patch would change resourceType or id.

@@ -44,8 +44,8 @@ Response SearchInteraction(const Context& ctx, const Request& request, const Out
     if (!form.ok()) return ErrorResponse(form.status());
     q.params.insert(q.params.end(), form->begin(), form->end());
   }
-  // Token :below / :above / :in on the terminology's code systems become plain token searches.
-  Result<QueryList> expanded = ExpandTerminologyModifiers(ctx, q.params);
+  // Token :below / :above / :in / :not-in become plain token searches (terminology_search.cc).
+  Result<QueryList> expanded = ExpandTerminologyModifiers(ctx, request, q.types, q.params);
   if (!expanded.ok()) return ErrorResponse(expanded.status());
   // Links show what the client asked for, not the expansion (one output pair per input pair).
   std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string>> shown;

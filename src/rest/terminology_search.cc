@@ -1,24 +1,36 @@
 // Token search modifiers answered by the terminology (https://hl7.org/fhir/R4/search.html#token):
-//   :below  "the search matches codes subsumed by the given code"  (E11 → E11, E11.9, E11.65 ...)
-//   :above  "the search matches codes that subsume the given code" (E11.9 → E11.9, E11, E08-E13
-//   ...) :in     the code is in the given value set
-// for the code systems and value sets the terminology knows (ICD-10-CM, ICD-9-CM and their
-// implicit value sets). The REST layer rewrites such a parameter into the plain token search it
-// stands for, `code=system|c1,system|c2,...` (an OR over the closure), which the search index
-// answers with its (type, param, code, system) index; other :below/:above values (uri
-// parameters, unknown systems) pass through unchanged for the search engine to judge.
-#include <functional>
+//   :below   "the search matches codes subsumed by the given code"   (E11 → E11, E11.9, E11.65 ...)
+//   :above   "the search matches codes that subsume the given code"  (E11.9 → E11.9, E11, E08-E13)
+//   :in      "the search parameter is a URI (relative or absolute) that identifies a value set, and
+//            the search parameter tests whether the coding is in the specified value set"
+//   :not-in  "... tests whether the coding is not in the specified value set"
+// The REST layer rewrites such a parameter into the plain token search it stands for,
+// `code=system|c1,system|c2,...` (an OR over the codes; the search engine turns a long list
+// into one lookup per system), or for :not-in `code:not=...`. :not is "Reverse the code
+// matching described above to return all resources that do not have a matching item. Note that
+// this includes resources that have no value for the parameter": so :not-in matches resources
+// none of whose codes is in the value set, including those without the element.
+//
+// Value sets are named by canonical url (optionally `|version`), by `ValueSet/<id>` or by this
+// server's `[base]/ValueSet/<id>`: a value set of the terminology (a package's, or an implicit
+// `<system>?fhir_vs`), else a ValueSet resource of the store whose compose the terminology
+// evaluates. The code lists come from TerminologyService, which caches them.
+#include <algorithm>
+#include <set>
 
 #include "json/parse.h"
 #include "rest/context.h"
-#include "terminology/operation_params.h"
+#include "search/registry.h"
 #include "terminology/terminology_service.h"
 
 namespace vesta::rest {
 namespace {
 
-// The most codes one modifier may expand to: a chapter of ICD-10-CM is a few thousand.
+// The most codes one modifier may stand for: a chapter of ICD-10-CM is a few thousand.
 constexpr size_t kMaxExpansion = 20000;
+// A code no resource has, for a value set with no member: `code:in` then matches nothing and
+// `code:not-in` everything, and the rewritten parameter stays well-formed.
+constexpr std::string_view kNoCode = "urn:vesta:no-code";
 
 std::vector<std::string> SplitCommas(const std::string& v) {
   std::vector<std::string> out;
@@ -32,139 +44,189 @@ std::vector<std::string> SplitCommas(const std::string& v) {
   return out;
 }
 
-bool KnownSystem(std::string_view system) {
-  return system == "http://hl7.org/fhir/sid/icd-10-cm" ||
-         system == "http://hl7.org/fhir/sid/icd-9-cm";
+// Which kinds of element a token parameter indexes: Codings (a system with each code) or plain
+// `code` elements, whose system is implicit in their binding and which the index keeps with an
+// empty system (Observation.status). Unknown expressions count as both.
+struct ElementKinds {
+  bool codings = false;
+  bool plain_codes = false;
+};
+
+// The FHIR type of the element a simple path expression ends at ("Observation.status" →
+// "code"; "(Observation.value as CodeableConcept)" → "CodeableConcept"), or "" when the
+// expression is not a plain path.
+std::string PathType(const fhir::Model& model, std::string_view expr) {
+  while (!expr.empty() && (expr.front() == '(' || expr.front() == ' ')) expr.remove_prefix(1);
+  while (!expr.empty() && (expr.back() == ')' || expr.back() == ' ')) expr.remove_suffix(1);
+  if (size_t as = expr.find(" as "); as != std::string_view::npos) {
+    return std::string(expr.substr(as + 4));
+  }
+  if (expr.find_first_of("()[]|") != std::string_view::npos) return "";
+  size_t dot = expr.find('.');
+  if (dot == std::string_view::npos) return "";
+  const fhir::StructInfo* at = model.FindStruct(expr.substr(0, dot));
+  std::string_view rest = expr.substr(dot + 1);
+  for (int depth = 0; at != nullptr && depth < 16; ++depth) {
+    size_t next = rest.find('.');
+    const fhir::ElementInfo* e = at->FindElement(rest.substr(0, next));
+    if (e == nullptr || e->types.size() != 1) return "";
+    if (next == std::string_view::npos) return e->types.front().code;
+    at = e->types.front().structure;
+    rest = rest.substr(next + 1);
+  }
+  return "";
 }
 
-// The codes at or above `code`: the code itself and its parents, by $lookup's parent property.
-Result<std::vector<std::string>> Ancestors(terminology::TerminologyService& term,
-                                           const std::string& system, const std::string& code) {
-  std::vector<std::string> out;
-  std::string current = code;
-  for (int depth = 0; depth < 16 && !current.empty(); ++depth) {
-    out.push_back(current);
-    terminology::OperationParams p;
-    p.Add("system", system);
-    p.Add("code", current);
-    p.Add("property", "parent");
-    Result<std::string> r = term.Lookup(p);
-    if (!r.ok()) {
-      if (depth == 0) return r.status();
-      break;
-    }
-    ASSIGN_OR_RETURN(json::Document doc, json::Parse(*r));
-    std::string parent;
-    if (const json::Value* params = doc.root().Find("parameter")) {
-      for (const json::Value& prm : params->items()) {
-        if (prm.FindString("name") != "property") continue;
-        const json::Value* parts = prm.Find("part");
-        if (parts == nullptr) continue;
-        bool is_parent = false;
-        std::string value;
-        for (const json::Value& part : parts->items()) {
-          if (part.FindString("name") == "code" && part.FindString("valueCode") == "parent") {
-            is_parent = true;
-          }
-          if (part.FindString("name") == "value") {
-            value = std::string(part.FindString("valueCode"));
-            if (value.empty()) value = std::string(part.FindString("valueString"));
-          }
-        }
-        if (is_parent) parent = value;
+ElementKinds KindsOf(const fhir::Model& model, const std::vector<std::string>& types,
+                     std::string_view param) {
+  ElementKinds k;
+  if (types.empty() || param.find_first_of(".:") != std::string_view::npos) {
+    return {true, true};  // system search, chains, _has: not known here
+  }
+  for (const std::string& type : types) {
+    const search::Param* p = search::Registry::R4().Find(type, param);
+    if (p == nullptr) return {true, true};
+    std::string_view expr = p->expression;
+    for (size_t guard = 0; guard < 64 && !expr.empty(); ++guard) {
+      size_t bar = expr.find(" | ");
+      std::string t = PathType(model, expr.substr(0, bar));
+      if (t == "code") {
+        k.plain_codes = true;
+      } else if (t == "Coding" || t == "CodeableConcept") {
+        k.codings = true;
+      } else {
+        return {true, true};
       }
+      if (bar == std::string_view::npos) break;
+      expr.remove_prefix(bar + 3);
     }
-    current = parent;
+  }
+  return k;
+}
+
+// True when `param` is a token parameter of every searched type (or may be, for a system search):
+// uri parameters have :below and :above of their own.
+bool IsToken(const std::vector<std::string>& types, std::string_view param) {
+  for (const std::string& type : types) {
+    const search::Param* p = search::Registry::R4().Find(type, param);
+    if (p != nullptr && p->type != search::ParamType::kToken) return false;
+  }
+  return true;
+}
+
+// A code or system as a search value: `,` `$` `|` and `\` escaped with `\`
+// (https://hl7.org/fhir/R4/search.html#escaping).
+std::string Escape(std::string_view s) {
+  std::string out;
+  for (char ch : s) {
+    if (ch == ',' || ch == '|' || ch == '\\' || ch == '$') out += '\\';
+    out += ch;
   }
   return out;
 }
 
+Status Bad(const std::string& name, const std::string& message) {
+  return Status(StatusCode::kInvalid, name + ": " + message);
+}
+
+// The codes of the value set `reference` names.
+Result<std::shared_ptr<const terminology::CodeList>> ValueSetCodes(const Context& ctx,
+                                                                   const Request& request,
+                                                                   const std::string& name,
+                                                                   std::string reference) {
+  terminology::TerminologyService& term = *ctx.options.terminology;
+  const std::string local = BaseUrl(ctx, request) + "/ValueSet/";
+  if (reference.starts_with(local)) reference = "ValueSet/" + reference.substr(local.size());
+  Result<std::shared_ptr<const terminology::CodeList>> codes =
+      term.ValueSetCodes(reference, kMaxExpansion);
+  if (codes.ok() || codes.status().code() != StatusCode::kNotFound) {
+    if (!codes.ok()) return Bad(name, codes.status().message());
+    return codes;
+  }
+  // Not one the terminology holds: a ValueSet resource of this server, by id or by url.
+  std::string id;
+  if (reference.starts_with("ValueSet/")) {
+    id = reference.substr(9);
+  } else {
+    size_t bar = reference.find('|');
+    QueryList query = {{"url", reference.substr(0, bar)}};
+    if (bar != std::string::npos) query.emplace_back("version", reference.substr(bar + 1));
+    ASSIGN_OR_RETURN(std::vector<std::string> ids, FindMatches(ctx, "ValueSet", query, 2));
+    if (ids.size() > 1) return Bad(name, "several ValueSets have the url " + reference);
+    if (!ids.empty()) id = ids.front();
+  }
+  if (id.empty()) return Bad(name, "unknown value set '" + reference + "'");
+  Result<store::StoredVersion> stored = ctx.store.Read("ValueSet", id);
+  if (!stored.ok() || stored->deleted) return Bad(name, "unknown value set '" + reference + "'");
+  ASSIGN_OR_RETURN(json::Document doc, json::Parse(stored->json));
+  if (std::string_view url = doc.root().FindString("url"); !url.empty()) {
+    codes = term.ValueSetCodes(url, kMaxExpansion);
+    if (codes.ok()) return codes;
+  }
+  codes = term.ValueSetCodes(doc.root(), kMaxExpansion);
+  if (!codes.ok()) return Bad(name, codes.status().message());
+  return codes;
+}
+
 }  // namespace
 
-Result<QueryList> ExpandTerminologyModifiers(const Context& ctx, const QueryList& params) {
-  terminology::TerminologyService* term = ctx.options.terminology;
-  if (term == nullptr) return params;
+Result<QueryList> ExpandTerminologyModifiers(const Context& ctx, const Request& request,
+                                             const std::vector<std::string>& types,
+                                             const QueryList& params) {
   QueryList out;
   for (const auto& [name, value] : params) {
     size_t colon = name.rfind(':');
     std::string modifier = colon == std::string::npos ? "" : name.substr(colon + 1);
-    if (modifier != "below" && modifier != "above" && modifier != "in") {
+    std::string base = colon == std::string::npos ? name : name.substr(0, colon);
+    const bool value_set = modifier == "in" || modifier == "not-in";
+    if ((!value_set && modifier != "below" && modifier != "above") || !IsToken(types, base)) {
       out.emplace_back(name, value);
       continue;
     }
-    std::string base = name.substr(0, colon);
-    std::vector<std::string> codes;  // "system|code"
-    bool handled = true;
+    terminology::TerminologyService* term = ctx.options.terminology;
+    if (!value_set && (term == nullptr || value.find('|') == std::string::npos)) {
+      out.emplace_back(name, value);  // the search engine judges (and refuses) it
+      continue;
+    }
+    if (term == nullptr) {
+      return Bad(name, "no terminology is loaded on this server (`vesta terminology load r4`)");
+    }
+    std::vector<std::shared_ptr<const terminology::CodeList>> lists;
     for (const std::string& item : SplitCommas(value)) {
-      if (modifier == "in") {
-        // An implicit value set of a loaded code system: $expand it.
-        if (item.find("?fhir_vs") == std::string::npos ||
-            !KnownSystem(item.substr(0, item.find('?')))) {
-          handled = false;
-          break;
-        }
-        terminology::OperationParams p;
-        p.Add("url", item);
-        p.Add("count", std::to_string(kMaxExpansion));
-        Result<std::string> expansion = term->Expand(p);
-        if (!expansion.ok()) {
-          return Status(StatusCode::kInvalid, name + ": " + expansion.status().message());
-        }
-        ASSIGN_OR_RETURN(json::Document doc, json::Parse(*expansion));
-        const json::Value* exp = doc.root().Find("expansion");
-        const json::Value* contains = exp != nullptr ? exp->Find("contains") : nullptr;
-        if (contains != nullptr) {
-          for (const json::Value& c : contains->items()) {
-            codes.push_back(std::string(c.FindString("system")) + "|" +
-                            std::string(c.FindString("code")));
-          }
-        }
+      if (item.empty()) return Bad(name, "empty value");
+      if (value_set) {
+        ASSIGN_OR_RETURN(auto codes, ValueSetCodes(ctx, request, name, item));
+        lists.push_back(std::move(codes));
         continue;
       }
       size_t bar = item.find('|');
-      if (bar == std::string::npos || !KnownSystem(item.substr(0, bar))) {
-        handled = false;
-        break;
-      }
-      std::string system = item.substr(0, bar);
-      std::string code = item.substr(bar + 1);
-      if (modifier == "below") {
-        const size_t before = codes.size();
-        bool too_many = false;
-        Status s = term->Descendants(system, code, [&](std::string_view c) {
-          codes.push_back(system + "|" + std::string(c));
-          too_many = codes.size() > kMaxExpansion;
-          return !too_many;
-        });
-        if (!s.ok()) return Status(StatusCode::kInvalid, name + ": " + s.message());
-        if (codes.size() == before) {
-          return Status(StatusCode::kInvalid, name + ": '" + code + "' is not a code of " + system);
-        }
-        if (too_many) {
-          return Status(StatusCode::kInvalid, name + "=" + item + " covers more than " +
-                                                  std::to_string(kMaxExpansion) + " codes");
-        }
-      } else {
-        Result<std::vector<std::string>> up = Ancestors(*term, system, code);
-        if (!up.ok()) return Status(StatusCode::kInvalid, name + ": " + up.status().message());
-        for (const std::string& c : *up) codes.push_back(system + "|" + c);
-      }
+      if (bar == std::string::npos) return Bad(name, "expected system|code");
+      std::string system = item.substr(0, bar), code = item.substr(bar + 1);
+      Result<std::shared_ptr<const terminology::CodeList>> codes =
+          modifier == "below" ? term->CodesBelow(system, code, kMaxExpansion)
+                              : term->CodesAbove(system, code);
+      if (!codes.ok()) return Bad(name, codes.status().message());
+      lists.push_back(std::move(codes).value());
     }
-    if (!handled) {
-      out.emplace_back(name, value);
-      continue;
-    }
-    if (codes.size() > kMaxExpansion) {
-      return Status(StatusCode::kInvalid,
-                    name + " covers more than " + std::to_string(kMaxExpansion) + " codes");
-    }
-    if (codes.empty()) {
-      // Nothing can match: a code no resource can have keeps the search well-formed.
-      codes.push_back(value.substr(0, value.find('|')) + "|urn:vesta:no-code");
-    }
+    // A plain `code` element matches on the code alone (its index rows have no system).
+    const ElementKinds kinds = KindsOf(ctx.model, types, base);
     std::string joined;
-    for (const std::string& c : codes) joined += (joined.empty() ? "" : ",") + c;
-    out.emplace_back(base, joined);
+    std::set<std::string_view> plain;
+    size_t n = 0;
+    for (const auto& list : lists) {
+      for (const terminology::SystemCode& c : *list) {
+        if (++n > kMaxExpansion) {
+          return Bad(name, "stands for more than " + std::to_string(kMaxExpansion) + " codes");
+        }
+        const std::string code = Escape(c.code);
+        if (kinds.codings) joined += (joined.empty() ? "" : ",") + Escape(c.system) + "|" + code;
+        if (kinds.plain_codes && plain.insert(c.code).second) {
+          joined += (joined.empty() ? "|" : ",|") + code;
+        }
+      }
+    }
+    if (joined.empty()) joined = "|" + std::string(kNoCode);
+    out.emplace_back(modifier == "not-in" ? base + ":not" : base, joined);
   }
   return out;
 }

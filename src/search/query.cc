@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "fhir/datetime.h"
+#include "json/writer.h"
 #include "search/extract.h"
 #include "search/normalize.h"
 
@@ -70,6 +71,52 @@ std::optional<std::pair<std::string, std::string>> SplitBar(std::string_view s) 
     }
   }
   return std::nullopt;
+}
+
+// A token OR list longer than this (a :below or :in expansion rewritten by the REST layer into
+// code=sys|c1,sys|c2,...) is looked up per system with its codes bound as one JSON array,
+// `code IN (SELECT value FROM json_each(?))`, instead of one UNION ALL branch per value: SQLite
+// refuses more than 500 branches, and preparing a long union costs more than running it.
+// (json_each is SQLite's; PostgreSQL would say `code = ANY(?)`.)
+constexpr size_t kTokenListAbove = 16;
+
+// The tests of a long token OR list: one per system (and one for codes with any system), each
+// with its codes as a JSON array; `system|` values keep a test of their own.
+std::vector<Sql> GroupedTokenTests(const std::vector<std::string>& values) {
+  std::vector<std::pair<std::optional<std::string>, std::string>> groups;  // system, JSON array
+  std::vector<Sql> out;
+  for (const std::string& v : values) {
+    std::optional<std::pair<std::string, std::string>> sc = SplitBar(v);
+    std::optional<std::string> system;
+    std::string code = Unescape(v);
+    if (sc) {
+      system = sc->first;
+      code = Unescape(sc->second);
+      if (code.empty()) {
+        Sql t;
+        t << " AND system = ";
+        t.Arg(*system);
+        out.push_back(std::move(t));
+        continue;
+      }
+    }
+    auto g = std::find_if(groups.begin(), groups.end(),
+                          [&](const auto& x) { return x.first == system; });
+    if (g == groups.end()) g = groups.insert(groups.end(), {system, "["});
+    if (g->second.size() > 1) g->second += ',';
+    json::WriteString(code, &g->second);
+  }
+  for (auto& [system, codes] : groups) {
+    Sql t;
+    if (system) {
+      t << " AND system = ";
+      t.Arg(*system);
+    }
+    t << " AND code IN (SELECT value FROM json_each(";
+    t.Arg(codes + "]") << "))";
+    out.push_back(std::move(t));
+  }
+  return out;
 }
 
 // https://hl7.org/fhir/R4/search.html#prefix
@@ -183,15 +230,17 @@ class Planner {
       modifier = "";
     }
     std::vector<std::string> values = SplitUnescaped(value, ',');
-    Sql any;
-    // The probe form of the same condition, for a row already found by another condition:
-    // EXISTS (SELECT 1 FROM t WHERE seq = r.seq AND +type = ? AND +param = ? AND (tests OR ...)),
-    // a lookup of the (seq, type, param) index instead of a materialised list.
-    Sql probe;
     std::string_view probe_table = table;
     std::string probe_param = p->code;
-    for (size_t i = 0; i < values.size(); ++i) {
-      if (values[i].empty()) return Bad(name, "empty value");
+    for (const std::string& v : values) {
+      if (v.empty()) return Bad(name, "empty value");
+    }
+    const bool grouped =
+        p->type == ParamType::kToken && modifier.empty() && values.size() > kTokenListAbove;
+    // The tests of each OR-ed value, or of each group of values.
+    std::vector<Sql> alternatives;
+    if (grouped) alternatives = GroupedTokenTests(values);
+    for (size_t i = 0; !grouped && i < values.size(); ++i) {
       Sql tests;
       if (modifier == "identifier" && p->type == ParamType::kReference) {
         probe_table = "search_token";
@@ -203,6 +252,15 @@ class Planner {
       } else {
         RETURN_IF_ERROR(ValueTest(*p, name, modifier, values[i], &tests));
       }
+      alternatives.push_back(std::move(tests));
+    }
+    Sql any;
+    // The probe form of the same condition, for a row already found by another condition:
+    // EXISTS (SELECT 1 FROM t WHERE seq = r.seq AND +type = ? AND +param = ? AND (tests OR ...)),
+    // a lookup of the (seq, type, param) index instead of a materialised list.
+    Sql probe;
+    for (size_t i = 0; i < alternatives.size(); ++i) {
+      const Sql& tests = alternatives[i];
       if (i > 0) any << " UNION ALL ";
       any.Append(SelectSeq(probe_table, type, probe_param)).Append(tests);
       probe << (i > 0 ? " OR " : "") << "(1 = 1";

@@ -10,7 +10,8 @@
 // Every condition becomes `seq IN (SELECT seq FROM <index table> WHERE type = ? AND param = ?
 // AND <value test>)` (or NOT IN), so each one is a range lookup of an index keyed by
 // (type, param, value). Chains and _has nest the same shape. The SQL is the subset SQLite and
-// PostgreSQL share; values are always bound, never spliced into the text.
+// PostgreSQL share, except for long token OR lists (query.cc: their codes are one bound JSON
+// array read with SQLite's json_each); values are always bound, never spliced into the text.
 //
 // Errors: a malformed value, an unsupported modifier or (with strict handling) an unknown
 // parameter is kInvalid naming the parameter; the REST layer answers 400.

@@ -1,5 +1,6 @@
 #include "terminology/code_system_writer.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "terminology/progress.h"
@@ -9,7 +10,7 @@ namespace vesta::terminology::internal {
 namespace {
 
 // ICD-10-CM is at most 8 levels deep (chapter, block, category, 4 subcategory levels, 7th
-// character); anything deeper than this is a cycle in bad input.
+// character), HL7's code systems fewer than 20; anything deeper is bad input.
 constexpr int kMaxDepth = 32;
 
 }  // namespace
@@ -35,6 +36,13 @@ Status ReplaceCodeSystemRows(Db& db, const CodeSystemContent& content, Progress*
   for (const ConceptRow& c : content.concepts) code_count += IsCodeKind(c.kind) ? 1 : 0;
 
   {
+    bool existed = false;
+    {
+      ASSIGN_OR_RETURN(
+          Stmt q, db.Prepare("SELECT 1 FROM code_system_version WHERE url = ?1 AND version = ?2"));
+      q.Bind(1, content.url).Bind(2, content.version);
+      ASSIGN_OR_RETURN(existed, q.Step());
+    }
     {
       ASSIGN_OR_RETURN(
           Stmt up,
@@ -57,7 +65,13 @@ Status ReplaceCodeSystemRows(Db& db, const CodeSystemContent& content, Progress*
       if (!row) return Internal("code_system_version row missing after upsert");
       csv_id = q.Int(0);
     }
-    for (std::string_view table : {"concept", "concept_note", "closure", "concept_fts"}) {
+    // A new version has no rows yet (and concept_fts, whose csv_id is not indexed, would be
+    // scanned in full for nothing).
+    const std::vector<std::string_view> tables =
+        existed ? std::vector<std::string_view>{"concept", "concept_note", "concept_property",
+                                                "closure", "concept_fts"}
+                : std::vector<std::string_view>{};
+    for (std::string_view table : tables) {
       ASSIGN_OR_RETURN(Stmt del,
                        db.Prepare("DELETE FROM " + std::string(table) + " WHERE csv_id = ?1"));
       del.Bind(1, csv_id);
@@ -79,6 +93,20 @@ Status ReplaceCodeSystemRows(Db& db, const CodeSystemContent& content, Progress*
         Stmt clo,
         db.Prepare(
             "INSERT INTO closure (csv_id, ancestor, descendant, depth) VALUES (?1, ?2, ?3, ?4)"));
+    // Every concept's parents as indexes: ConceptRow::parent, then the extra links.
+    std::vector<std::vector<size_t>> parents(content.concepts.size());
+    for (size_t i = 0; i < content.concepts.size(); ++i) {
+      auto it = index.find(content.concepts[i].parent);
+      if (!content.concepts[i].parent.empty() && it != index.end())
+        parents[i].push_back(it->second);
+    }
+    for (const auto& [parent, child] : content.extra_links) {
+      auto p = index.find(parent);
+      auto c = index.find(child);
+      if (p == index.end() || c == index.end() || p->second == c->second) continue;
+      std::vector<size_t>& list = parents[c->second];
+      if (std::find(list.begin(), list.end(), p->second) == list.end()) list.push_back(p->second);
+    }
     int64_t n = 0;
     for (const ConceptRow& c : content.concepts) {
       bool has_parent = !c.parent.empty() && index.count(c.parent) > 0;
@@ -97,16 +125,19 @@ Status ReplaceCodeSystemRows(Db& db, const CodeSystemContent& content, Progress*
         fts.Bind(2, csv_id).Bind(3, c.code);
         RETURN_IF_ERROR(fts.Run());
       }
-      // The closure: every ancestor-or-self, with its distance.
-      const ConceptRow* cur = &c;
-      for (int depth = 0; depth <= kMaxDepth; ++depth) {
-        clo.Bind(1, csv_id).Bind(2, cur->code).Bind(3, c.code).Bind(4, int64_t{depth});
+      // The closure: every ancestor-or-self with its shortest distance, breadth first over the
+      // parent links (several parents make a DAG; a cycle in bad input ends at a code seen).
+      std::vector<std::pair<size_t, int64_t>> walk = {{index.at(c.code), 0}};
+      for (size_t k = 0; k < walk.size(); ++k) {  // bounded: each concept enters once
+        const auto [at, depth] = walk[k];
+        if (depth > kMaxDepth) return Invalid("the hierarchy above " + c.code + " is too deep");
+        clo.Bind(1, csv_id).Bind(2, content.concepts[at].code).Bind(3, c.code).Bind(4, depth);
         RETURN_IF_ERROR(clo.Run());
-        if (cur->parent.empty()) break;
-        auto it = index.find(cur->parent);
-        if (it == index.end()) break;
-        cur = &content.concepts[it->second];
-        if (depth == kMaxDepth) return Invalid("the hierarchy above " + c.code + " is a cycle");
+        for (size_t p : parents[at]) {
+          bool seen =
+              std::any_of(walk.begin(), walk.end(), [&](const auto& w) { return w.first == p; });
+          if (!seen) walk.emplace_back(p, depth + 1);
+        }
       }
       if (progress != nullptr)
         progress->Update(++n);
@@ -119,6 +150,15 @@ Status ReplaceCodeSystemRows(Db& db, const CodeSystemContent& content, Progress*
     for (const NoteRow& r : content.notes) {
       note.Bind(1, csv_id).Bind(2, r.code).Bind(3, r.kind).Bind(4, ord++).Bind(5, r.text);
       RETURN_IF_ERROR(note.Run());
+    }
+    ASSIGN_OR_RETURN(Stmt prop, db.Prepare("INSERT INTO concept_property (csv_id, code, "
+                                           "property, value_type, value, ord) "
+                                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+    ord = 0;
+    for (const PropertyRow& r : content.properties) {
+      prop.Bind(1, csv_id).Bind(2, r.code).Bind(3, r.property).Bind(4, r.value_type);
+      prop.Bind(5, r.value).Bind(6, ord++);
+      RETURN_IF_ERROR(prop.Run());
     }
     return Status::Ok();
   }

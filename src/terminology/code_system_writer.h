@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -19,9 +20,10 @@ namespace vesta::terminology::internal {
 class Db;
 
 // What a concept is. Only kHeader and kCode are codes of the code system proper; chapters and
-// blocks are kept for the hierarchy and marked notSelectable. (2 is reserved: an earlier
-// grouping kind, not written any more.)
-enum class ConceptKind : int { kChapter = 0, kBlock = 1, kHeader = 3, kCode = 4 };
+// blocks are kept for the hierarchy and marked notSelectable, as are the concepts a package
+// CodeSystem marks notSelectable or abstract (kAbstract). (2 is reserved: an earlier grouping
+// kind, not written any more.)
+enum class ConceptKind : int { kChapter = 0, kBlock = 1, kHeader = 3, kCode = 4, kAbstract = 5 };
 
 inline bool IsCodeKind(ConceptKind k) {
   return k == ConceptKind::kHeader || k == ConceptKind::kCode;
@@ -46,6 +48,16 @@ struct NoteRow {
   std::string text;
 };
 
+// A concept property of a simple type (https://hl7.org/fhir/R4/codesystem-definitions.html#
+// CodeSystem.concept.property): value_type is the FHIR type of value[x] ("code", "boolean",
+// "string", "dateTime", "integer", "decimal"), value its JSON text without quotes.
+struct PropertyRow {
+  std::string code;
+  std::string property;
+  std::string value_type;
+  std::string value;
+};
+
 struct CodeSystemContent {
   std::string url;
   std::string version;  // '' when unversioned
@@ -55,6 +67,11 @@ struct CodeSystemContent {
   std::string source_file;           // base name of the file loaded
   std::vector<ConceptRow> concepts;  // in the release's order; parents before children
   std::vector<NoteRow> notes;
+  std::vector<PropertyRow> properties;
+  // Further (parent, child) links beyond ConceptRow::parent, for code systems where a concept
+  // has several parents (HL7 v3 lists them with the `child` property); they count for the
+  // closure table and $lookup's parent / child.
+  std::vector<std::pair<std::string, std::string>> extra_links;
 };
 
 // Replaces the (url, version) content with `content` in one transaction. Concepts whose parent is

@@ -1,8 +1,8 @@
-// Loading ICD-10-CM, ICD-9-CM and the GEMs into the terminology database
-// (<data-dir>/terminology.db; docs/terminology.md). Each loader opens the database file itself
-// (creating it and its schema when absent), reads FILE or FILE.gz, and replaces what that file
-// provides in one transaction, so running a load again gives the same database. Progress goes to
-// stderr only when stderr is a terminal.
+// Loading ICD-10-CM, ICD-9-CM, the GEMs and FHIR packages' CodeSystems and ValueSets into the
+// terminology database (<data-dir>/terminology.db; docs/terminology.md). Each loader opens the
+// database file itself (creating it and its schema when absent), reads FILE or FILE.gz, and
+// replaces what that file provides in one transaction, so running a load again gives the same
+// database. Progress goes to stderr only when stderr is a terminal.
 //
 //   ASSIGN_OR_RETURN(LoadReport r, LoadIcd10CmTabular(TerminologyDbPath(dir), "tabular.xml.gz"));
 //
@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "base/status.h"
 
@@ -55,5 +56,40 @@ enum class GemDirection { kForward = 0, kBackward = 1 };  // I-9 -> I-10, I-10 -
 // (the GEMs carry no ICD-9-CM names, so its concepts have no display).
 Result<LoadReport> LoadGem(const std::string& db_path, const std::string& file,
                            std::optional<GemDirection> direction = std::nullopt);
+
+// The R4 definitions package as `npm ci` installs it, relative to the project folder.
+inline constexpr std::string_view kDefaultR4PackageDir = "node_modules/hl7.fhir.r4.examples";
+
+struct PackageLoadReport {
+  std::string package;              // "hl7.fhir.r4.examples@4.0.1"
+  int64_t code_systems = 0;         // CodeSystem resources read
+  int64_t code_systems_loaded = 0;  // of which with concepts in the database
+  int64_t concepts = 0;
+  int64_t value_sets = 0;                 // ValueSet resources read
+  int64_t value_sets_complete = 0;        // whose members are all known (from compose or expansion)
+  int64_t value_sets_from_expansion = 0;  // of those, from the expansion in the resource
+  int64_t members = 0;                    // value set members stored
+  bool already_loaded = false;            // IfLoaded::kSkip found it loaded: nothing was done
+  double seconds = 0;
+};
+
+// What LoadFhirPackage does when the same package name and version is already loaded.
+enum class IfLoaded { kReload, kSkip };
+
+// The CodeSystem-*.json and ValueSet-*.json resources of an unpacked FHIR package (the folder
+// holding package.json, or its parent with a package/ folder), e.g. hl7.fhir.r4.examples@4.0.1.
+// Replaces everything an earlier load of the same package name wrote, in one transaction:
+//   - each CodeSystem whose content is complete, example or fragment becomes a code system
+//     version (source 'package'): its concepts, the hierarchy from nested concepts (and HL7 v3's
+//     `child` / `parent` properties), concept properties of simple types and definitions;
+//     notSelectable / abstract concepts are kept but are not valid codes by default;
+//   - each ValueSet gets its members computed now (terminology/value_set_compose.h), so that
+//     $validate-code, $expand and search :in answer from one table;
+//   - both kinds of resource are kept as published, for the REST API to serve.
+// A CodeSystem whose url and version are already loaded from a release file (ICD-10-CM) is not
+// replaced. Progress goes to stderr when it is a terminal.
+Result<PackageLoadReport> LoadFhirPackage(const std::string& db_path,
+                                          const std::string& package_dir,
+                                          IfLoaded if_loaded = IfLoaded::kReload);
 
 }  // namespace vesta::terminology

@@ -6,7 +6,8 @@
 
 namespace vesta::terminology {
 
-Progress::Progress(std::string label) : label_(std::move(label)), enabled_(isatty(2) == 1) {}
+Progress::Progress(std::string label, int64_t step)
+    : label_(std::move(label)), step_(step), enabled_(isatty(2) == 1) {}
 
 Progress::~Progress() {
   if (printed_) std::fputc('\n', stderr);
@@ -20,7 +21,7 @@ void Progress::SetLabel(std::string label) {
 }
 
 void Progress::Update(int64_t done) {
-  if (!enabled_ || (done - last_ < 8192 && done != 0)) return;
+  if (!enabled_ || (done - last_ < step_ && done != 0)) return;
   last_ = done;
   std::fprintf(stderr, "\r%s: %lld", label_.c_str(), static_cast<long long>(done));
   std::fflush(stderr);

@@ -9,14 +9,16 @@ namespace vesta::terminology {
 
 class Progress {
  public:
-  explicit Progress(std::string label);
+  // Prints at most every `step` items.
+  explicit Progress(std::string label, int64_t step = 8192);
   ~Progress();  // ends the line
-  // Reports that `done` items have been handled; prints at most every 8192 items.
+  // Reports that `done` items have been handled.
   void Update(int64_t done);
   void SetLabel(std::string label);
 
  private:
   std::string label_;
+  int64_t step_;
   bool enabled_;
   bool printed_ = false;
   int64_t last_ = 0;

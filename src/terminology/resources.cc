@@ -79,27 +79,51 @@ std::string ValueSetJson(std::string_view system) {
 
 }  // namespace
 
-Result<std::vector<std::string>> TerminologyService::CodeSystems() {
-  std::lock_guard<std::mutex> lock(mu_);
+Result<std::vector<std::string>> TerminologyService::SummariesLocked(std::string_view type) {
   ASSIGN_OR_RETURN(std::vector<VersionRow> versions, internal::AllVersions(*db_));
   std::vector<std::string> out;
   std::string last_url;
-  for (const VersionRow& v : versions) {  // newest first within a url
-    out.push_back(CodeSystemJson(v, v.url != last_url));
+  for (const VersionRow& v : versions) {     // newest first within a url
+    if (internal::FromPackage(v)) continue;  // the package's own resources stand for these
+    if (type == "CodeSystem") {
+      out.push_back(CodeSystemJson(v, v.url != last_url));
+    } else if (v.url != last_url) {
+      out.push_back(ValueSetJson(v.url));
+    }
     last_url = v.url;
   }
   return out;
 }
 
+Result<std::vector<std::string>> TerminologyService::PackageResourcesLocked(std::string_view type,
+                                                                            std::string_view id) {
+  ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT json FROM package_resource WHERE type = ?1 AND "
+                                        "(?2 IS NULL OR id = ?2) ORDER BY id"));
+  q.Bind(1, type).BindTextOrNull(2, id);
+  std::vector<std::string> out;
+  for (;;) {  // bounded by the table's rows
+    ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back(q.Text(0));
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> TerminologyService::CodeSystems() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(std::vector<std::string> out, SummariesLocked("CodeSystem"));
+  ASSIGN_OR_RETURN(std::vector<std::string> package, PackageResourcesLocked("CodeSystem", ""));
+  out.insert(out.end(), std::make_move_iterator(package.begin()),
+             std::make_move_iterator(package.end()));
+  return out;
+}
+
 Result<std::vector<std::string>> TerminologyService::ValueSets() {
   std::lock_guard<std::mutex> lock(mu_);
-  ASSIGN_OR_RETURN(std::vector<VersionRow> versions, internal::AllVersions(*db_));
-  std::vector<std::string> out;
-  std::string last_url;
-  for (const VersionRow& v : versions) {
-    if (v.url != last_url) out.push_back(ValueSetJson(v.url));
-    last_url = v.url;
-  }
+  ASSIGN_OR_RETURN(std::vector<std::string> out, SummariesLocked("ValueSet"));
+  ASSIGN_OR_RETURN(std::vector<std::string> package, PackageResourcesLocked("ValueSet", ""));
+  out.insert(out.end(), std::make_move_iterator(package.begin()),
+             std::make_move_iterator(package.end()));
   return out;
 }
 
@@ -264,12 +288,16 @@ Result<std::string> TerminologyService::Invoke(std::string_view resource_type,
 }
 
 Result<std::string> TerminologyService::ReadResource(std::string_view type, std::string_view id) {
+  if (type != "CodeSystem" && type != "ValueSet" && type != "ConceptMap") {
+    return NotFound("no terminology resources of type " + std::string(type));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!id.empty() && type != "ConceptMap") {
+    ASSIGN_OR_RETURN(std::vector<std::string> package, PackageResourcesLocked(type, id));
+    if (!package.empty()) return std::move(package.front());
+  }
   Result<std::vector<std::string>> all =
-      type == "CodeSystem"   ? CodeSystems()
-      : type == "ValueSet"   ? ValueSets()
-      : type == "ConceptMap" ? ConceptMaps()
-                             : Result<std::vector<std::string>>(NotFound(
-                                   "no terminology resources of type " + std::string(type)));
+      type == "ConceptMap" ? ConceptMapsLocked(/*with_groups=*/false, "") : SummariesLocked(type);
   if (!all.ok()) return all.status();
   std::string needle = "\"id\":\"" + std::string(id) + "\"";
   for (std::string& r : *all) {

@@ -5,10 +5,20 @@
 namespace vesta::terminology::internal {
 namespace {
 
-// One row per loaded (code system, version). concept_fts indexes each concept's display and
-// inclusion terms for $expand's text filter. `version` is '' for an unversioned system.
-// concept.kind: see ConceptKind in code_system_writer.h. Codes are stored in their FHIR form
-// (ICD-10-CM "E11.9", ICD-9-CM "428.0"), as https://hl7.org/fhir/R4/icd.html uses them.
+// One row per loaded (code system, version): ICD-10-CM and ICD-9-CM from their release files, and
+// the CodeSystems of a FHIR package (source 'package'; terminology/package_loader.cc). concept_fts
+// indexes each concept's display and inclusion terms for $expand's text filter. `version` is '' for
+// an unversioned system. concept.kind: see ConceptKind in code_system_writer.h. Codes are stored in
+// their FHIR form (ICD-10-CM "E11.9", ICD-9-CM "428.0"), as https://hl7.org/fhir/R4/icd.html uses
+// them.
+//
+// concept_property: a package CodeSystem's concept properties of simple types (code, string,
+// boolean, integer, dateTime, decimal), value_type being the FHIR type ("code"), and each
+// concept's definition as the property "definition". package_resource: the CodeSystem and
+// ValueSet resources of a loaded package as published (content is CodeSystem.content, '' for a
+// ValueSet). value_set / value_set_member: each package ValueSet with its members computed at load
+// time (method 'compose' or 'expansion'; complete = 0 when part of it could not be evaluated, the
+// reason in note).
 constexpr std::string_view kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS code_system_version (
   id            INTEGER PRIMARY KEY,
@@ -68,6 +78,52 @@ CREATE TABLE IF NOT EXISTS gem (
 );
 CREATE INDEX IF NOT EXISTS gem_by_source ON gem (direction, source);
 CREATE INDEX IF NOT EXISTS gem_by_target ON gem (direction, target);
+CREATE TABLE IF NOT EXISTS concept_property (
+  csv_id     INTEGER NOT NULL,
+  code       TEXT NOT NULL,
+  property   TEXT NOT NULL,
+  value_type TEXT NOT NULL,
+  value      TEXT NOT NULL,
+  ord        INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS concept_property_by_code ON concept_property (csv_id, code);
+CREATE INDEX IF NOT EXISTS concept_property_by_value ON concept_property (csv_id, property, value);
+CREATE TABLE IF NOT EXISTS package_resource (
+  type    TEXT NOT NULL,
+  id      TEXT NOT NULL,
+  url     TEXT NOT NULL,
+  version TEXT NOT NULL,
+  content TEXT NOT NULL,
+  source  TEXT NOT NULL,
+  json    TEXT NOT NULL,
+  PRIMARY KEY (type, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS package_resource_by_url ON package_resource (type, url);
+CREATE TABLE IF NOT EXISTS value_set (
+  id           INTEGER PRIMARY KEY,
+  url          TEXT NOT NULL,
+  version      TEXT NOT NULL,
+  resource_id  TEXT NOT NULL,
+  name         TEXT NOT NULL,
+  title        TEXT NOT NULL,
+  source       TEXT NOT NULL,
+  method       TEXT NOT NULL,
+  complete     INTEGER NOT NULL,
+  note         TEXT NOT NULL,
+  member_count INTEGER NOT NULL,
+  UNIQUE (url, version)
+);
+CREATE TABLE IF NOT EXISTS value_set_member (
+  vs_id    INTEGER NOT NULL,
+  system   TEXT NOT NULL,
+  code     TEXT NOT NULL,
+  version  TEXT NOT NULL,
+  display  TEXT NOT NULL,
+  abstract INTEGER NOT NULL,
+  ord      INTEGER NOT NULL,
+  PRIMARY KEY (vs_id, system, code)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS value_set_member_by_ord ON value_set_member (vs_id, ord);
 CREATE TABLE IF NOT EXISTS gem_file (
   direction INTEGER PRIMARY KEY,
   file      TEXT NOT NULL,

@@ -29,8 +29,9 @@ Stmt& Stmt::Bind(int index, int64_t value) {
 }
 
 Stmt& Stmt::Bind(int index, std::string_view value) {
-  int rc = sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
-                             SQLITE_TRANSIENT);
+  // An empty view may have no data pointer, which SQLite would bind as NULL.
+  int rc = sqlite3_bind_text(stmt_, index, value.empty() ? "" : value.data(),
+                             static_cast<int>(value.size()), SQLITE_TRANSIENT);
   if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
   return *this;
 }

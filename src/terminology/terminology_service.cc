@@ -8,6 +8,7 @@
 
 #include "base/clock.h"
 #include "terminology/code_system_writer.h"
+#include "terminology/expansion_cache.h"
 #include "terminology/icd10cm/codes.h"
 #include "terminology/json_out.h"
 #include "terminology/service_internal.h"
@@ -26,6 +27,11 @@ std::string_view SystemName(std::string_view url) {
   if (url == kIcd10CmSystem) return "ICD-10-CM";
   if (url == kIcd9CmSystem) return "ICD-9-CM";
   return url;
+}
+
+std::string DisplayName(const VersionRow& v) {
+  if (v.url == kIcd10CmSystem || v.url == kIcd9CmSystem) return std::string(SystemName(v.url));
+  return !v.name.empty() ? v.name : !v.title.empty() ? v.title : v.url;
 }
 
 std::string NormalizedCode(std::string_view system, std::string_view code) {
@@ -139,10 +145,10 @@ Result<bool> ClosureContains(Db& db, int64_t csv_id, std::string_view ancestor,
 }  // namespace internal
 
 using internal::ConceptInfo;
+using internal::ImplicitValueSet;
+using internal::StoredValueSet;
+using internal::Validation;
 using internal::VersionRow;
-
-TerminologyService::TerminologyService(std::unique_ptr<internal::Db> db, ServiceOptions options)
-    : db_(std::move(db)), options_(std::move(options)) {}
 
 TerminologyService::~TerminologyService() = default;
 
@@ -157,6 +163,12 @@ Result<std::unique_ptr<TerminologyService>> TerminologyService::Open(const std::
   return std::unique_ptr<TerminologyService>(
       new TerminologyService(std::move(db), std::move(options)));
 }
+
+TerminologyService::TerminologyService(std::unique_ptr<internal::Db> db, ServiceOptions options)
+    : db_(std::move(db)),
+      options_(std::move(options)),
+      cache_(std::make_unique<internal::ExpansionCache>(options_.cache_entries,
+                                                        options_.cache_codes)) {}
 
 std::string TerminologyService::ForwardGemUrl() const {
   return options_.canonical_base + "/ConceptMap/gem-icd9cm-to-icd10cm";
@@ -190,8 +202,7 @@ Result<std::string> TerminologyService::Lookup(const OperationParams& in) {
   ASSIGN_OR_RETURN(VersionRow csv, internal::ResolveVersion(db, c.system, c.version));
   ASSIGN_OR_RETURN(std::optional<ConceptInfo> found, internal::FindConceptLenient(db, csv, c.code));
   if (!found) {
-    return NotFound("unknown code '" + c.code + "' in " +
-                    std::string(internal::SystemName(csv.url)) +
+    return NotFound("unknown code '" + c.code + "' in " + internal::DisplayName(csv) +
                     (csv.version.empty() ? "" : " version " + csv.version));
   }
   std::vector<std::string> wanted = in.GetAll("property");
@@ -199,7 +210,8 @@ Result<std::string> TerminologyService::Lookup(const OperationParams& in) {
     return wanted.empty() || std::find(wanted.begin(), wanted.end(), p) != wanted.end();
   };
   ParametersOut out;
-  out.String("name", internal::SystemName(csv.url));
+  out.String("name", internal::DisplayName(csv));
+  const bool package = internal::FromPackage(csv);
   if (!csv.version.empty()) out.String("version", csv.version);
   // display is 1..1 in $lookup, but FHIR strings may not be empty: an ICD-9-CM code without a
   // name (see FindConcept) has none.
@@ -217,24 +229,59 @@ Result<std::string> TerminologyService::Lookup(const OperationParams& in) {
     out.Parts("property", {ParametersOut::Part("code", "valueCode", ParametersOut::Q(code)),
                            ParametersOut::Part("value", type, value)});
   };
-  if (want("parent") && !found->parent.empty()) {
-    property("parent", "valueCode", ParametersOut::Q(found->parent));
-  }
-  if (want("child")) {
-    ASSIGN_OR_RETURN(
-        Stmt q,
-        db.Prepare("SELECT code FROM concept WHERE csv_id = ?1 AND parent = ?2 ORDER BY ord"));
+  // Parents and children: a package code system may give a concept several parents (the
+  // closure holds them all at depth 1); ICD-10-CM and ICD-9-CM have one, in the concept row.
+  auto links = [&](std::string_view name, std::string_view sql) -> Status {
+    if (!want(name)) return Status::Ok();
+    ASSIGN_OR_RETURN(Stmt q, db.Prepare(sql));
     q.Bind(1, csv.id).Bind(2, found->code);
-    for (;;) {  // bounded by the concept's children
+    for (;;) {  // bounded by the concept's links
       ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
-      property("child", "valueCode", ParametersOut::Q(q.Text(0)));
+      property(name, "valueCode", ParametersOut::Q(q.Text(0)));
+    }
+    return Status::Ok();
+  };
+  if (package) {
+    RETURN_IF_ERROR(links("parent",
+                          "SELECT cl.ancestor FROM closure cl CROSS JOIN concept c ON c.csv_id = "
+                          "cl.csv_id AND c.code = cl.ancestor WHERE cl.csv_id = ?1 AND "
+                          "cl.descendant = ?2 AND cl.depth = 1 ORDER BY c.ord"));
+    RETURN_IF_ERROR(links("child",
+                          "SELECT cl.descendant FROM closure cl CROSS JOIN concept c ON c.csv_id "
+                          "= cl.csv_id AND c.code = cl.descendant WHERE cl.csv_id = ?1 AND "
+                          "cl.ancestor = ?2 AND cl.depth = 1 ORDER BY c.ord"));
+  } else {
+    if (want("parent") && !found->parent.empty()) {
+      property("parent", "valueCode", ParametersOut::Q(found->parent));
+    }
+    RETURN_IF_ERROR(
+        links("child", "SELECT code FROM concept WHERE csv_id = ?1 AND parent = ?2 ORDER BY ord"));
+    bool groups = !internal::IsCodeKind(found->kind);
+    if (want("billable")) {
+      property("billable", "valueBoolean", found->billable ? "true" : "false");
+    }
+    if (want("notSelectable")) {
+      property("notSelectable", "valueBoolean", groups ? "true" : "false");
     }
   }
-  bool groups = !internal::IsCodeKind(found->kind);
-  if (want("billable")) property("billable", "valueBoolean", found->billable ? "true" : "false");
-  if (want("notSelectable")) {
-    property("notSelectable", "valueBoolean", groups ? "true" : "false");
+  {
+    // A package code system's properties as it gives them (notSelectable, status, definition...).
+    ASSIGN_OR_RETURN(Stmt q, db.Prepare("SELECT property, value_type, value FROM "
+                                        "concept_property WHERE csv_id = ?1 AND code = ?2 "
+                                        "ORDER BY ord"));
+    q.Bind(1, csv.id).Bind(2, found->code);
+    for (;;) {  // bounded by the concept's properties
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      std::string name = q.Text(0);
+      if (!want(name)) continue;
+      std::string type = q.Text(1);
+      std::string value = q.Text(2);
+      const bool raw = type == "boolean" || type == "integer" || type == "decimal";
+      type[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(type[0])));
+      property(name, "value" + type, raw ? value : ParametersOut::Q(value));
+    }
   }
   {
     ASSIGN_OR_RETURN(
@@ -257,12 +304,6 @@ Result<std::string> TerminologyService::Lookup(const OperationParams& in) {
 
 namespace {
 
-struct Validation {
-  bool result = false;
-  std::string message;
-  std::string display;
-};
-
 bool SameDisplay(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -274,36 +315,14 @@ bool SameDisplay(std::string_view a, std::string_view b) {
   return true;
 }
 
-// An implicit value set URL: "<system>?fhir_vs" or "<system>?fhir_vs=isa/<code>".
-struct ImplicitValueSet {
-  std::string system;
-  std::string isa;  // '' for the whole system
-};
-
-Result<ImplicitValueSet> ParseValueSetUrl(std::string_view url, std::string_view canonical_base) {
-  // Also accept the ids of the ValueSet resources this service describes.
-  std::string base = std::string(canonical_base) + "/ValueSet/";
-  if (url.starts_with(base)) {
-    std::string_view id = url.substr(base.size());
-    if (id == "icd-10-cm-all") return ImplicitValueSet{std::string(kIcd10CmSystem), ""};
-    if (id == "icd-9-cm-all") return ImplicitValueSet{std::string(kIcd9CmSystem), ""};
-  }
-  size_t q = url.find("?fhir_vs");
-  if (q == std::string_view::npos) {
-    return NotFound("unknown value set '" + std::string(url) +
-                    "' (implicit value sets: <system>?fhir_vs, <system>?fhir_vs=isa/<code>)");
-  }
-  ImplicitValueSet vs{std::string(url.substr(0, q)), ""};
-  if (vs.system != kIcd10CmSystem && vs.system != kIcd9CmSystem) {
-    return NotFound("unknown value set '" + std::string(url) + "'");
-  }
-  std::string_view rest = url.substr(q + 8);
-  if (rest.empty()) return vs;
-  if (rest.starts_with("=isa/") && rest.size() > 5) {
-    vs.isa = rest.substr(5);
-    return vs;
-  }
-  return NotFound("unsupported implicit value set '" + std::string(url) + "'");
+// The value set a request names: `url`, pinned by `valueSetVersion` when given
+// (https://hl7.org/fhir/R4/valueset-operation-validate-code.html: "valueSetVersion ... The
+// identifier that is used to identify a specific version of the value set").
+std::string ValueSetUrl(const OperationParams& in) {
+  std::string url = in.GetOr("url", "");
+  std::string version = in.GetOr("valueSetVersion", "");
+  if (!version.empty() && url.find('|') == std::string::npos) url += "|" + version;
+  return url;
 }
 
 // The version of `system` a request pins with $expand's `system-version` or $validate-code's
@@ -324,6 +343,38 @@ std::string SystemVersion(const OperationParams& in, std::string_view system) {
 
 namespace internal {
 
+Result<ImplicitValueSet> ParseImplicitValueSet(Db& db, std::string_view url,
+                                               std::string_view canonical_base) {
+  // Also accept the ids of the ValueSet resources this service describes.
+  std::string base = std::string(canonical_base) + "/ValueSet/";
+  if (url.starts_with(base)) {
+    std::string_view id = url.substr(base.size());
+    if (id == "icd-10-cm-all") return ImplicitValueSet{std::string(kIcd10CmSystem), ""};
+    if (id == "icd-9-cm-all") return ImplicitValueSet{std::string(kIcd9CmSystem), ""};
+  }
+  size_t q = url.find("?fhir_vs");
+  if (q == std::string_view::npos) {
+    return NotFound("unknown value set '" + std::string(url) +
+                    "' (neither a loaded ValueSet nor an implicit value set <system>?fhir_vs, "
+                    "<system>?fhir_vs=isa/<code>)");
+  }
+  ImplicitValueSet vs{std::string(url.substr(0, q)), ""};
+  // https://hl7.org/fhir/R4/codesystem.html#implicit: "the value set ... that contains all the
+  // codes in the code system"; any loaded code system has one.
+  if (Result<VersionRow> loaded = ResolveVersion(db, vs.system, ""); !loaded.ok()) {
+    if (loaded.status().code() != StatusCode::kNotFound) return loaded.status();
+    return NotFound("unknown value set '" + std::string(url) + "': code system " + vs.system +
+                    " is not loaded");
+  }
+  std::string_view rest = url.substr(q + 8);
+  if (rest.empty()) return vs;
+  if (rest.starts_with("=isa/") && rest.size() > 5) {
+    vs.isa = rest.substr(5);
+    return vs;
+  }
+  return NotFound("unsupported implicit value set '" + std::string(url) + "'");
+}
+
 // Validates one coding against (the newest or the given version of) its system, and, when
 // `isa` is set, membership below that code.
 Result<Validation> ValidateCoding(Db& db, const Coding& c, std::string_view display,
@@ -335,7 +386,7 @@ Result<Validation> ValidateCoding(Db& db, const Coding& c, std::string_view disp
     v.message = csv.status().message();
     return v;
   }
-  std::string name(SystemName(csv->url));
+  std::string name = DisplayName(*csv);
   ASSIGN_OR_RETURN(std::optional<ConceptInfo> found, FindConcept(db, *csv, c.code));
   if (!found) {
     v.message = "Unknown code '" + c.code + "' in " + name +
@@ -350,8 +401,11 @@ Result<Validation> ValidateCoding(Db& db, const Coding& c, std::string_view disp
   v.display = found->display;
   if (!IsCodeKind(found->kind)) {
     v.result = abstract_ok && isa == nullptr;
-    v.message = "'" + c.code + "' is a chapter or block of " + name + ", not a code" +
-                (v.result ? "; accepted because abstract=true" : "");
+    v.message =
+        "'" + c.code + "' is " +
+        (found->kind == ConceptKind::kAbstract ? "an abstract concept (notSelectable) of " + name
+                                               : "a chapter or block of " + name + ", not a code") +
+        (v.result ? "; accepted because abstract=true" : "");
     if (!v.result) return v;
   } else {
     v.result = true;
@@ -452,8 +506,21 @@ Result<std::string> TerminologyService::ValidateCodeInValueSet(const OperationPa
     if (in.Get("valueSet") != nullptr) return NotSupported("inline value sets are not supported");
     return Invalid("ValueSet/$validate-code needs url (the value set)");
   }
-  ASSIGN_OR_RETURN(ImplicitValueSet vs, ParseValueSetUrl(*url, options_.canonical_base));
   ASSIGN_OR_RETURN(bool abstract_ok, in.GetBool("abstract", false));
+  Result<ImplicitValueSet> implicit =
+      internal::ParseImplicitValueSet(db, *url, options_.canonical_base);
+  if (!implicit.ok()) {
+    if (implicit.status().code() != StatusCode::kNotFound) return implicit.status();
+    ASSIGN_OR_RETURN(std::optional<StoredValueSet> stored,
+                     internal::FindStoredValueSet(db, ValueSetUrl(in)));
+    if (!stored) return implicit.status();
+    ASSIGN_OR_RETURN(std::string default_system, internal::SingleSystem(db, *stored));
+    return RunValidation(
+        in, default_system, [&](const Coding& c, std::string_view display) -> Result<Validation> {
+          return internal::ValidateInStoredValueSet(db, *stored, c, display, abstract_ok);
+        });
+  }
+  const ImplicitValueSet& vs = *implicit;
   return RunValidation(
       in, vs.system, [&](const Coding& c, std::string_view display) -> Result<Validation> {
         if (c.system != vs.system) {
@@ -482,6 +549,10 @@ std::string LikeEscape(std::string_view s) {
   return out;
 }
 
+}  // namespace
+
+namespace internal {
+
 std::vector<std::string> FilterWords(std::string_view filter) {
   std::vector<std::string> words;
   for (size_t guard = 0; guard < 16 && !filter.empty(); ++guard) {
@@ -495,7 +566,7 @@ std::vector<std::string> FilterWords(std::string_view filter) {
   return words;
 }
 
-}  // namespace
+}  // namespace internal
 
 Result<std::string> TerminologyService::Expand(const OperationParams& in) {
   // https://hl7.org/fhir/R4/valueset-operation-expand.html
@@ -506,7 +577,16 @@ Result<std::string> TerminologyService::Expand(const OperationParams& in) {
     if (in.Get("valueSet") != nullptr) return NotSupported("inline value sets are not supported");
     return Invalid("$expand needs url (the value set)");
   }
-  ASSIGN_OR_RETURN(ImplicitValueSet vs, ParseValueSetUrl(*url, options_.canonical_base));
+  Result<ImplicitValueSet> implicit =
+      internal::ParseImplicitValueSet(db, *url, options_.canonical_base);
+  if (!implicit.ok()) {
+    if (implicit.status().code() != StatusCode::kNotFound) return implicit.status();
+    ASSIGN_OR_RETURN(std::optional<StoredValueSet> stored,
+                     internal::FindStoredValueSet(db, ValueSetUrl(in)));
+    if (!stored) return implicit.status();
+    return internal::ExpandStoredValueSet(db, *stored, in, options_);
+  }
+  const ImplicitValueSet& vs = *implicit;
   ASSIGN_OR_RETURN(VersionRow csv,
                    internal::ResolveVersion(db, vs.system, SystemVersion(in, vs.system)));
   std::string filter = in.GetOr("filter", "");
@@ -532,7 +612,7 @@ Result<std::string> TerminologyService::Expand(const OperationParams& in) {
   };
   std::vector<std::string> code_words;
   std::string fts_query;
-  for (const std::string& w : FilterWords(filter)) {
+  for (const std::string& w : internal::FilterWords(filter)) {
     if (std::any_of(w.begin(), w.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
       code_words.push_back(w);
       continue;
@@ -701,25 +781,6 @@ Result<bool> TerminologyService::IsA(std::string_view system, std::string_view c
   ASSIGN_OR_RETURN(VersionRow csv, internal::ResolveVersion(*db_, system, ""));
   return internal::ClosureContains(*db_, csv.id, internal::NormalizedCode(system, ancestor),
                                    internal::NormalizedCode(system, code));
-}
-
-Status TerminologyService::Descendants(std::string_view system, std::string_view code,
-                                       const std::function<bool(std::string_view)>& visit) {
-  std::lock_guard<std::mutex> lock(mu_);
-  ASSIGN_OR_RETURN(VersionRow csv, internal::ResolveVersion(*db_, system, ""));
-  ASSIGN_OR_RETURN(
-      Stmt q,
-      db_->Prepare(
-          "SELECT cl.descendant FROM closure cl CROSS JOIN concept c ON c.csv_id = cl.csv_id AND "
-          "c.code = cl.descendant WHERE cl.csv_id = ?1 AND cl.ancestor = ?2 ORDER BY c.ord"));
-  q.Bind(1, csv.id).Bind(2, internal::NormalizedCode(system, code));
-  for (;;) {  // bounded by the closure rows of one concept
-    ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    std::string d = q.Text(0);
-    if (!visit(d)) break;
-  }
-  return Status::Ok();
 }
 
 std::string TerminologyService::DescendantsSubquery(std::string_view schema) {

@@ -4,9 +4,12 @@
 // `:below` / `:above` and is-a.
 //
 // Systems: ICD-10-CM (http://hl7.org/fhir/sid/icd-10-cm) and ICD-9-CM
-// (http://hl7.org/fhir/sid/icd-9-cm), loaded with terminology/loaders.h; ConceptMaps: the CMS
-// GEMs in both directions. Implicit value sets: `<system>?fhir_vs` (every code) and
-// `<system>?fhir_vs=isa/CODE` (CODE and every code below it).
+// (http://hl7.org/fhir/sid/icd-9-cm), and the CodeSystems of a FHIR package such as
+// hl7.fhir.r4.examples (http://hl7.org/fhir/administrative-gender ...), loaded with
+// terminology/loaders.h; ConceptMaps: the CMS GEMs in both directions. Value sets: the package's
+// ValueSets by canonical url (members computed at load time), and the implicit value sets of
+// every loaded system, `<system>?fhir_vs` (every code) and `<system>?fhir_vs=isa/CODE` (CODE and
+// every code below it).
 //
 // Each operation takes its input as OperationParams (from a POST Parameters body or a GET query)
 // and returns the FHIR JSON of its output (a Parameters resource, or a ValueSet for $expand), or
@@ -38,14 +41,26 @@ namespace vesta {
 class Clock;
 }  // namespace vesta
 
+namespace vesta::json {
+class Value;
+}  // namespace vesta::json
+
 namespace vesta::terminology {
 
 namespace internal {
 class Db;
+class ExpansionCache;
 }  // namespace internal
 
 inline constexpr std::string_view kIcd10CmSystem = "http://hl7.org/fhir/sid/icd-10-cm";
 inline constexpr std::string_view kIcd9CmSystem = "http://hl7.org/fhir/sid/icd-9-cm";
+
+struct SystemCode {
+  std::string system;
+  std::string code;
+};
+// The codes a search modifier stands for (:below, :above, :in, :not-in).
+using CodeList = std::vector<SystemCode>;
 
 struct ServiceOptions {
   // Canonical base for the ConceptMaps and value set ids this server defines; the REST layer
@@ -57,6 +72,10 @@ struct ServiceOptions {
   int64_t max_expansion = 10000;
   // $expand's default and largest page.
   int64_t max_count = 10000;
+  // The expansions kept for search modifiers (CodesBelow, CodesAbove, ValueSetCodes): at most
+  // this many lists, and this many codes in all.
+  size_t cache_entries = 256;
+  size_t cache_codes = 1000000;
 };
 
 class TerminologyService {
@@ -82,15 +101,18 @@ class TerminologyService {
   Result<std::string> ValidateCodeInCodeSystem(const OperationParams& in);
 
   // ValueSet/$validate-code: https://hl7.org/fhir/R4/valueset-operation-validate-code.html
-  // In: url (an implicit value set) + code + system, or coding, or codeableConcept; display;
-  // systemVersion ("url|version").
+  // In: url (a package value set, "url|version" or with valueSetVersion, or an implicit value
+  // set) + code + system, or coding, or codeableConcept; display; abstract; systemVersion
+  // ("url|version"). Out: result, message, display. A value set that could be evaluated only in
+  // part answers false for codes outside the known part, and its message says why.
   Result<std::string> ValidateCodeInValueSet(const OperationParams& in);
 
   // ValueSet/$expand: https://hl7.org/fhir/R4/valueset-operation-expand.html
-  // In: url (an implicit value set), filter (every word must match: a word with a digit is a
-  // code prefix, the others word prefixes of the display or an inclusion term), offset, count,
-  // system-version ("url|version"). Out: the ValueSet with expansion.total / offset / contains
-  // in release order.
+  // In: url (as for $validate-code), filter (every word must match: a word with a digit is a
+  // code prefix, the others word prefixes of the display or, for ICD-10-CM, an inclusion term),
+  // offset, count, system-version ("url|version"). Out: the ValueSet with expansion.total /
+  // offset / contains, in the value set's (or the release's) order. A value set that cannot be
+  // evaluated completely is refused (kUnprocessable, naming what is missing).
   Result<std::string> Expand(const OperationParams& in);
 
   // CodeSystem/$subsumes: https://hl7.org/fhir/R4/codesystem-operation-subsumes.html
@@ -110,10 +132,11 @@ class TerminologyService {
   Result<std::string> Invoke(std::string_view resource_type, std::string_view operation,
                              const OperationParams& in);
 
-  // The resources describing what is loaded, as FHIR JSON. CodeSystems are summaries
-  // (content = not-present, with count). ids: "icd-10-cm" (the newest version; older ones are
-  // "icd-10-cm-<version>"), "icd-9-cm", ValueSets "icd-10-cm-all", "icd-9-cm-all", ConceptMaps
-  // "gem-icd9cm-to-icd10cm", "gem-icd10cm-to-icd9cm".
+  // The resources describing what is loaded, as FHIR JSON: for ICD-10-CM and ICD-9-CM
+  // summaries (CodeSystem content = not-present, with count), ids "icd-10-cm" (the newest
+  // version; older ones are "icd-10-cm-<version>"), "icd-9-cm", ValueSets "icd-10-cm-all",
+  // "icd-9-cm-all", ConceptMaps "gem-icd9cm-to-icd10cm", "gem-icd10cm-to-icd9cm"; then every
+  // CodeSystem and ValueSet of a loaded package as the package has it.
   Result<std::vector<std::string>> CodeSystems();
   Result<std::vector<std::string>> ValueSets();
   Result<std::vector<std::string>> ConceptMaps();
@@ -121,17 +144,32 @@ class TerminologyService {
   // holding every row (about 15 MB of JSON for the backward GEM), for clients that ask for the
   // whole map; the equivalences are those of Translate.
   Result<std::string> ConceptMapWithGroups(std::string_view id);
-  // One of the above by resource type and id (summaries); NotFound when absent.
+  // One of the above by resource type and id; NotFound when absent.
   Result<std::string> ReadResource(std::string_view type, std::string_view id);
+
+  // The codes search modifiers stand for (https://hl7.org/fhir/R4/search.html#token), kept in a
+  // bounded LRU cache that is emptied when the terminology database changes (a load while the
+  // server runs). Each is NotFound for an unknown system, code or value set, and kUnprocessable
+  // (too-costly) beyond `limit` codes.
+  //
+  // :below: `code` and every code below it in the newest version of `system`, release order.
+  Result<std::shared_ptr<const CodeList>> CodesBelow(std::string_view system, std::string_view code,
+                                                     size_t limit);
+  // :above: `code` and every code above it.
+  Result<std::shared_ptr<const CodeList>> CodesAbove(std::string_view system,
+                                                     std::string_view code);
+  // :in / :not-in: the members of the value set `reference` names: a canonical url ("url" or
+  // "url|version") of a package or implicit value set, or "ValueSet/<id>" of a package one.
+  // kUnprocessable also when the value set cannot be evaluated completely.
+  Result<std::shared_ptr<const CodeList>> ValueSetCodes(std::string_view reference, size_t limit);
+  // The same for a ValueSet resource the terminology does not hold (e.g. one created through the
+  // REST API): its compose evaluated against the loaded code systems; not cached.
+  Result<std::shared_ptr<const CodeList>> ValueSetCodes(const json::Value& value_set, size_t limit);
 
   // Closure queries on the newest loaded version of `system`.
   // True when `code` is `ancestor` or below it. NotFound when the system is not loaded; false
   // for unknown codes.
   Result<bool> IsA(std::string_view system, std::string_view code, std::string_view ancestor);
-  // Calls `visit` with `code` and every concept below it (groupings included), in release
-  // order, until it returns false.
-  Status Descendants(std::string_view system, std::string_view code,
-                     const std::function<bool(std::string_view)>& visit);
   // SQL for a store that ATTACHes the terminology database as `schema`: a subquery yielding the
   // codes (FHIR spelling, "E11.9") at or below ?2 in the newest version of system ?1 (bind
   // both), e.g.
@@ -147,14 +185,25 @@ class TerminologyService {
 
  private:
   TerminologyService(std::unique_ptr<internal::Db> db, ServiceOptions options);
-  // REQUIRES: mu_ held.
+  // REQUIRES: mu_ held (for all the *Locked functions).
   Result<std::vector<std::string>> ConceptMapsLocked(bool with_groups, std::string_view only_id);
+  // The ICD-10-CM / ICD-9-CM summaries of `type` (CodeSystem or ValueSet).
+  Result<std::vector<std::string>> SummariesLocked(std::string_view type);
+  // Every package resource of `type`, or the one with `id` when not empty.
+  Result<std::vector<std::string>> PackageResourcesLocked(std::string_view type,
+                                                          std::string_view id);
+  // Empties the cache when another connection has committed since the last call.
+  Status RefreshCacheLocked();
+  Result<std::shared_ptr<const CodeList>> CachedLocked(
+      const std::string& key, const std::function<Result<CodeList>()>& compute);
   Result<std::string> GemGroupJson(int64_t direction, const std::string& from,
                                    const std::string& to);
 
   std::mutex mu_;
   std::unique_ptr<internal::Db> db_;
   ServiceOptions options_;
+  std::unique_ptr<internal::ExpansionCache> cache_;
+  int64_t data_version_ = -1;  // PRAGMA data_version when the cache was last checked
 };
 
 }  // namespace vesta::terminology

@@ -173,16 +173,21 @@ TEST_F(TerminologyTest, IsAAndSubsumes) {
   EXPECT_EQ(subsumes("E11.9", "E11.9"), "equivalent");
   EXPECT_EQ(subsumes("E11.9", "S06"), "not-subsumed");
 
-  std::vector<std::string> below;
-  ASSERT_TRUE(service_
-                  ->Descendants(kIcd10, "T14.9",
-                                [&](std::string_view c) {
-                                  below.emplace_back(c);
-                                  return true;
-                                })
-                  .ok());
-  EXPECT_EQ(below.size(), 1u + 2u + 6u);
-  EXPECT_EQ(below.front(), "T14.9");
+  auto below = service_->CodesBelow(kIcd10, "T14.9", 100);
+  ASSERT_TRUE(below.ok()) << below.status().ToString();
+  EXPECT_EQ((*below)->size(), 1u + 2u + 6u);
+  EXPECT_EQ((*below)->front().code, "T14.9");
+  EXPECT_EQ((*below)->front().system, kIcd10);
+  // The undotted spelling names the same code; the limit is kept.
+  auto undotted = service_->CodesBelow(kIcd10, "T149", 100);
+  ASSERT_TRUE(undotted.ok());
+  EXPECT_EQ((*undotted)->size(), 9u);
+  EXPECT_EQ(service_->CodesBelow(kIcd10, "T14.9", 5).status().code(), StatusCode::kUnprocessable);
+  auto above = service_->CodesAbove(kIcd10, "E11.65");
+  ASSERT_TRUE(above.ok());
+  std::vector<std::string> up;
+  for (const SystemCode& c : **above) up.push_back(c.code);
+  EXPECT_EQ(up, (std::vector<std::string>{"E11.65", "E11.6", "E11", "E08-E13", "E00-E89"}));
 }
 
 TEST_F(TerminologyTest, ValueSetValidateAndExpand) {
