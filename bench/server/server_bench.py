@@ -107,6 +107,12 @@ def fmt(x):
     return "{:,.0f}".format(x) if x >= 100 else "{:.2f}".format(x)
 
 
+def quiesce():
+    """Flushes dirty pages to disk and lets the writeback settle before a timed write run."""
+    os.sync()
+    time.sleep(0.5)
+
+
 def raw_sqlite_inserts(path, clients, duration, payload):
     """Durable inserts straight into SQLite (WAL, synchronous=FULL), one transaction per row,
     `clients` threads each with its own connection: what the disk allows without group commit."""
@@ -195,7 +201,11 @@ def main():
         wrk(base + "/Observation", 32, 1, lua)
         for i in range(args.repeats):
             for c in (1, 32):
+                # Each write run starts with the page cache flushed, so that it does not pay for
+                # the previous run's writeback (the raw SQLite runs write as much as Vesta's).
+                quiesce()
                 creates[c].append(wrk(base + "/Observation", c, args.duration, lua))
+                quiesce()
                 raw[c].append(raw_sqlite_inserts(os.path.join(work, "raw-%d-%d.db" % (c, i)), c,
                                                  args.duration, body))
         stop_server(proc)
