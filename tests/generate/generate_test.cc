@@ -211,6 +211,37 @@ TEST(GenerateTest, PatientsDoNotDependOnPopulationSize) {
   EXPECT_EQ(b1.json(b1.entries()[0]), b2.json(b2.entries()[0]));
 }
 
+// A current smoker whose smoking case was dropped (its onset fell after the patient's death) once
+// got a smoking-cessation Procedure whose reasonReference was "Condition/" and 36 NUL bytes: the
+// id of a Condition never written. Patient 4477 of 10,000 with seed 7 was such a patient.
+TEST(GenerateTest, ReasonReferencesPointAtConditionsOfThePatient) {
+  GenerateOptions options;
+  options.patients = 10000;
+  options.seed = 7;
+  Generator generator(options);
+  ResourceBatch batch;
+  generator.GeneratePatient(4477, &batch);
+  std::set<std::string> conditions;
+  std::vector<std::string> reasons;
+  int cessation = 0;  // smoking-cessation education procedures: the case in point
+  for (const auto& e : batch.entries()) {
+    Result<json::Document> doc = json::Parse(batch.json(e));
+    ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+    if (doc->root().FindString("resourceType") == "Condition") {
+      conditions.insert("Condition/" + std::string(doc->root().FindString("id")));
+    }
+    if (batch.json(e).find("\"225323000\"") != std::string_view::npos) ++cessation;
+    if (const json::Value* rr = doc->root().Find("reasonReference")) {
+      for (const json::Value& r : rr->items()) reasons.emplace_back(r.FindString("reference"));
+    }
+  }
+  ASSERT_GT(cessation, 0);
+  for (const std::string& r : reasons) {
+    EXPECT_EQ(r.find('\0'), std::string::npos) << "a NUL in a reference";
+    EXPECT_TRUE(conditions.count(r)) << "unresolved " << r;
+  }
+}
+
 // ---- A population of 500, generated once ------------------------------------------------------
 
 struct Resource {
