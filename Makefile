@@ -9,7 +9,7 @@ BENCH_FLAGS ?=
 DATA_DIR ?= ./vesta-data
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build run test bench clean format
+.PHONY: all deps configure build run test test-sanitize bench clean format
 
 all: build
 
@@ -29,6 +29,11 @@ run: build
 
 test: build
 	@scripts/run-tests.sh $(BUILD_DIR)
+
+# The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer, in its own build dir
+# (the integration tests then run the sanitized server binary too).
+test-sanitize:
+	@$(MAKE) --no-print-directory test BUILD_DIR=build-asan CMAKE_FLAGS="-DVESTA_SANITIZE=ON $(CMAKE_FLAGS)"
 
 bench: build
 	@bench/run $(BENCH_FLAGS)
