@@ -75,7 +75,6 @@ struct Node {
   Fn fn{};
   int pos = 0;  // offset in the expression text, for messages
   std::string name;
-  std::string json_name_ext;  // "_" + name for members (built once at compile time)
   std::unique_ptr<Node> target;
   std::vector<std::unique_ptr<Node>> args;
   Item literal;

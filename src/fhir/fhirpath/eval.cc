@@ -37,6 +37,69 @@ bool IsNamedType(const Item& i, const Node& n) {
   return IsType(i, n.type);
 }
 
+bool IsLogical(Op op) {
+  return op == Op::kAnd || op == Op::kOr || op == Op::kXor || op == Op::kImplies;
+}
+
+bool IsComparison(Op op) {
+  switch (op) {
+    case Op::kEq:
+    case Op::kNe:
+    case Op::kEquiv:
+    case Op::kNotEquiv:
+    case Op::kIn:
+    case Op::kContains:
+    case Op::kLt:
+    case Op::kLe:
+    case Op::kGt:
+    case Op::kGe:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Whether `n` maps an empty input (its target's result) to an empty result without evaluating
+// anything else: its arguments, if any, are evaluated per input item.
+bool KeepsEmpty(const Node& n) {
+  switch (n.kind) {
+    case NodeKind::kMember:
+    case NodeKind::kTypeOp:
+      return true;
+    case NodeKind::kFunction:
+      switch (n.fn) {
+        case Fn::kWhere:
+        case Fn::kSelect:
+        case Fn::kOfType:
+        case Fn::kAs:
+        case Fn::kFirst:
+        case Fn::kLast:
+        case Fn::kTail:
+        case Fn::kResolve:
+          return true;
+        default:
+          return false;
+      }
+    default:
+      return false;
+  }
+}
+
+// Whether `n` is a path from a type name that no item of `focus` is of (`Observation.code` on a
+// Patient): the type name selects nothing, and nothing after it adds anything. Search parameter
+// expressions are unions of dozens of such paths, one per resource type.
+bool PathOfOtherType(const Node& n, Items focus) {
+  const Node* root = &n;
+  while (root->target != nullptr && KeepsEmpty(*root)) root = root->target.get();
+  if (root->kind != NodeKind::kMember || root->target != nullptr || root->named_type == nullptr) {
+    return false;
+  }
+  for (const Item& i : focus) {
+    if (i.is_node() && IsNamedType(i, *root)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Status Evaluator::Error(const Node& n, const std::string& what) const {
@@ -117,29 +180,8 @@ Result<Collection> Evaluator::EvalNode(const Node& n, const Frame& f) {
       return *f.total;
     case NodeKind::kVariable:
       return Variable(n);
-    case NodeKind::kMember: {
-      Collection out;
-      if (n.target == nullptr) {
-        Items focus = f.focus;
-        if (n.named_type != nullptr) {
-          // A type name at the start of a path selects the context when it is of that type
-          // (http://hl7.org/fhirpath/N1/#path-selection).
-          for (const Item& i : focus) {
-            if (i.is_node() && IsNamedType(i, n)) out.push_back(i);
-          }
-          return out;
-        }
-        for (const Item& i : focus) Member(i, n.name, n.json_name_ext, &out);
-        return out;
-      }
-      if (n.target->kind == NodeKind::kThis) {  // $this.name: no copy of the focus
-        for (const Item& i : f.focus) Member(i, n.name, n.json_name_ext, &out);
-        return out;
-      }
-      ASSIGN_OR_RETURN(Collection in, Eval(*n.target, f));
-      for (const Item& i : in) Member(i, n.name, n.json_name_ext, &out);
-      return out;
-    }
+    case NodeKind::kMember:
+      return Path(n, f);
     case NodeKind::kFunction: {
       if (n.fn == Fn::kOfType && n.target != nullptr && n.target->kind == NodeKind::kFunction &&
           n.target->fn == Fn::kDescendants) {
@@ -199,15 +241,16 @@ Result<Collection> Evaluator::EvalNode(const Node& n, const Frame& f) {
       return Error(n, "unary minus needs a number or quantity");
     }
     case NodeKind::kTypeOp: {
+      if (n.op == Op::kIs) {
+        ASSIGN_OR_RETURN(int is, TypeTest(n, f));
+        if (is < 0) return Collection{};
+        return Collection{Item::Boolean(is == 1)};
+      }
       ASSIGN_OR_RETURN(Collection in, Eval(*n.target, f));
       if (in.empty()) return Collection{};
-      if (in.size() > 1) {
-        return Error(n, std::string(n.op == Op::kIs ? "'is'" : "'as'") +
-                            " needs a single item, found " + std::to_string(in.size()));
-      }
-      bool is = IsType(in[0], n.type);
-      if (n.op == Op::kIs) return Collection{Item::Boolean(is)};
-      if (is) return in;
+      if (in.size() > 1)
+        return Error(n, "'as' needs a single item, found " + std::to_string(in.size()));
+      if (IsType(in[0], n.type)) return in;
       return Collection{};
     }
     case NodeKind::kBinary:
@@ -365,102 +408,225 @@ Result<Items> Evaluator::Operand(const Node& n, const Frame& f, Collection* stor
   return Items(*storage);
 }
 
+// A path `a.b.c` is a chain of member nodes, each the target of the next. The steps are walked
+// from the first one's input through two buffers that keep their capacity (per thread: walking
+// the steps evaluates nothing, so nothing else uses the buffers meanwhile); only the result is a
+// new collection. Search parameter expressions are mostly such paths.
+Result<Collection> Evaluator::Path(const Node& n, const Frame& f) {
+  constexpr int kMaxSteps = 32;  // a longer chain evaluates its start as the input
+  const Node* steps[kMaxSteps];  // the last step first
+  int count = 0;
+  const Node* step = &n;
+  while (true) {
+    steps[count++] = step;
+    const Node* target = step->target.get();
+    if (target == nullptr || target->kind != NodeKind::kMember || count == kMaxSteps) break;
+    step = target;
+  }
+  const Node& first = *steps[count - 1];
+  Collection evaluated;
+  Items in = f.focus;
+  if (first.target != nullptr && first.target->kind != NodeKind::kThis) {
+    ASSIGN_OR_RETURN(evaluated, Eval(*first.target, f));
+    in = evaluated;
+  }
+  static thread_local Collection buffers[2];
+  int next = 0;
+  if (first.target == nullptr && first.named_type != nullptr) {
+    // A type name at the start of a path selects the context when it is of that type
+    // (http://hl7.org/fhirpath/N1/#path-selection).
+    Collection& out = buffers[next];
+    out.clear();
+    for (const Item& i : in) {
+      if (i.is_node() && IsNamedType(i, first)) out.push_back(i);
+    }
+    in = out;
+    next = 1 - next;
+    --count;
+  }
+  for (int k = count - 1; k >= 0; --k) {
+    Collection& out = buffers[next];
+    out.clear();
+    for (const Item& i : in) Member(i, steps[k]->name, &out);
+    if (k > 0) {
+      budget_ -= static_cast<int64_t>(out.size());
+      if (budget_ < 0) return Error(*steps[k], "the evaluation produces too many items");
+    }
+    in = out;
+    next = 1 - next;
+  }
+  return Collection(in.begin(), in.end());
+}
+
+// a | b | c parses as (a | b) | c. The operands of such a chain are evaluated left to right
+// straight into one collection: the union of all of them is the union of the nested unions.
+bool Evaluator::AddUnionTerms(const Node& n, const Frame& f, DistinctAppender* out, Status* error) {
+  if (n.kind == NodeKind::kBinary && n.op == Op::kUnion) {
+    if (++depth_ > kMaxDepth) {
+      --depth_;
+      *error = Error(n, "evaluation nested too deeply");
+      return false;
+    }
+    const bool ok =
+        AddUnionTerms(*n.target, f, out, error) && AddUnionTerms(*n.args[0], f, out, error);
+    --depth_;
+    return ok;
+  }
+  if (PathOfOtherType(n, f.focus)) return true;
+  Collection storage;
+  Result<Items> items = Operand(n, f, &storage);
+  if (!items.ok()) {
+    *error = items.status();
+    return false;
+  }
+  for (const Item& i : *items) out->Add(i);
+  return true;
+}
+
 Result<Collection> Evaluator::Binary(const Node& n, const Frame& f) {
   const Op op = n.op;
-  // Boolean operators evaluate lazily where the left side decides
-  // (http://hl7.org/fhirpath/N1/#boolean-logic).
-  if (op == Op::kAnd || op == Op::kOr || op == Op::kXor || op == Op::kImplies) {
-    Collection lstore, rstore;
-    ASSIGN_OR_RETURN(Items lc, Operand(*n.target, f, &lstore));
-    ASSIGN_OR_RETURN(int l, BoolOf(*this, n, lc));
-    if (op == Op::kAnd && l == 0) return Collection{Item::Boolean(false)};
-    if (op == Op::kOr && l == 1) return Collection{Item::Boolean(true)};
-    if (op == Op::kImplies && l == 0) return Collection{Item::Boolean(true)};
-    ASSIGN_OR_RETURN(Items rc, Operand(*n.args[0], f, &rstore));
-    ASSIGN_OR_RETURN(int r, BoolOf(*this, n, rc));
-    auto B = [](bool b) { return Collection{Item::Boolean(b)}; };
-    switch (op) {
-      case Op::kAnd:
-        if (r == 0) return B(false);
-        if (l == 1 && r == 1) return B(true);
-        return Collection{};
-      case Op::kOr:
-        if (r == 1) return B(true);
-        if (l == 0 && r == 0) return B(false);
-        return Collection{};
-      case Op::kXor:
-        if (l < 0 || r < 0) return Collection{};
-        return B(l != r);
-      default:  // implies, l is true or empty
-        if (r == 1) return B(true);
-        if (l == 1 && r == 0) return B(false);
-        return Collection{};
-    }
+  if (IsLogical(op) || IsComparison(op)) {
+    ASSIGN_OR_RETURN(int r, IsLogical(op) ? Logical(n, f) : Comparison(n, f));
+    if (r < 0) return Collection{};
+    return Collection{Item::Boolean(r == 1)};
+  }
+  if (op == Op::kUnion) {
+    Collection out;
+    DistinctAppender distinct(&out);
+    Status error;
+    if (!AddUnionTerms(n, f, &distinct, &error)) return error;
+    return out;
   }
   Collection lstore, rstore;
   ASSIGN_OR_RETURN(Items lc, Operand(*n.target, f, &lstore));
   ASSIGN_OR_RETURN(Items rc, Operand(*n.args[0], f, &rstore));
+  if (op == Op::kConcat) {
+    if (lc.size() > 1 || rc.size() > 1) return Error(n, "'&' needs single strings");
+    std::string_view a, b;
+    if (!lc.empty() && !StringOf(lc[0], &a)) return Error(n, "'&' needs strings");
+    if (!rc.empty() && !StringOf(rc[0], &b)) return Error(n, "'&' needs strings");
+    return Collection{Item::String(std::string(a) + std::string(b))};
+  }
+  if (lc.empty() || rc.empty()) return Collection{};
+  if (lc.size() > 1 || rc.size() > 1) return Error(n, "arithmetic needs single items");
+  Item x, y;
+  if (!ToSystem(lc[0], &x) || !ToSystem(rc[0], &y)) {
+    return Error(n, "arithmetic needs primitive values");
+  }
+  Collection out;
+  std::string err;
+  if (!Arith(op, x, y, &out, &err)) return Error(n, err);
+  return out;
+}
+
+// Boolean operators evaluate lazily where the left side decides
+// (http://hl7.org/fhirpath/N1/#boolean-logic).
+Result<int> Evaluator::Logical(const Node& n, const Frame& f) {
+  const Op op = n.op;
+  Collection lstore, rstore;
+  ASSIGN_OR_RETURN(Items lc, Operand(*n.target, f, &lstore));
+  ASSIGN_OR_RETURN(int l, BoolOf(*this, n, lc));
+  if (op == Op::kAnd && l == 0) return 0;
+  if (op == Op::kOr && l == 1) return 1;
+  if (op == Op::kImplies && l == 0) return 1;
+  ASSIGN_OR_RETURN(Items rc, Operand(*n.args[0], f, &rstore));
+  ASSIGN_OR_RETURN(int r, BoolOf(*this, n, rc));
   switch (op) {
-    case Op::kUnion:
-      if (lc.data() == lstore.data()) return Union(std::move(lstore), rc);
-      return Union(Collection(lc.begin(), lc.end()), rc);
+    case Op::kAnd:
+      if (r == 0) return 0;
+      return l == 1 && r == 1 ? 1 : -1;
+    case Op::kOr:
+      if (r == 1) return 1;
+      return l == 0 && r == 0 ? 0 : -1;
+    case Op::kXor:
+      if (l < 0 || r < 0) return -1;
+      return l != r ? 1 : 0;
+    default:  // implies, l is true or empty
+      if (r == 1) return 1;
+      return l == 1 && r == 0 ? 0 : -1;
+  }
+}
+
+// Equality, equivalence, membership and ordering
+// (http://hl7.org/fhirpath/N1/#equality, #comparison, #collections-2).
+Result<int> Evaluator::Comparison(const Node& n, const Frame& f) {
+  const Op op = n.op;
+  Collection lstore, rstore;
+  ASSIGN_OR_RETURN(Items lc, Operand(*n.target, f, &lstore));
+  ASSIGN_OR_RETURN(Items rc, Operand(*n.args[0], f, &rstore));
+  switch (op) {
     case Op::kEq:
     case Op::kNe: {
       std::optional<bool> e = CollectionEquals(lc, rc);
-      if (!e) return Collection{};
-      return Collection{Item::Boolean(op == Op::kEq ? *e : !*e)};
+      if (!e) return -1;
+      return (op == Op::kEq) == *e ? 1 : 0;
     }
     case Op::kEquiv:
-    case Op::kNotEquiv: {
-      bool e = CollectionEquivalent(lc, rc);
-      return Collection{Item::Boolean(op == Op::kEquiv ? e : !e)};
-    }
+    case Op::kNotEquiv:
+      return (op == Op::kEquiv) == CollectionEquivalent(lc, rc) ? 1 : 0;
     case Op::kIn:
     case Op::kContains: {
       Items one = op == Op::kIn ? lc : rc;
       Items many = op == Op::kIn ? rc : lc;
-      if (one.empty()) return Collection{};
+      if (one.empty()) return -1;
       if (one.size() > 1) return Error(n, "membership test needs a single item");
       for (const Item& i : many) {
-        if (ItemEquals(one[0], i) == 1) return Collection{Item::Boolean(true)};
+        if (ItemEquals(one[0], i) == 1) return 1;
       }
-      return Collection{Item::Boolean(false)};
+      return 0;
     }
-    case Op::kConcat: {
-      if (lc.size() > 1 || rc.size() > 1) return Error(n, "'&' needs single strings");
-      std::string_view a, b;
-      if (!lc.empty() && !StringOf(lc[0], &a)) return Error(n, "'&' needs strings");
-      if (!rc.empty() && !StringOf(rc[0], &b)) return Error(n, "'&' needs strings");
-      return Collection{Item::String(std::string(a) + std::string(b))};
-    }
-    case Op::kLt:
-    case Op::kLe:
-    case Op::kGt:
-    case Op::kGe: {
-      if (lc.empty() || rc.empty()) return Collection{};
+    default: {  // < <= > >=
+      if (lc.empty() || rc.empty()) return -1;
       if (lc.size() > 1 || rc.size() > 1) return Error(n, "comparison needs single items");
       int c;
       bool empty;
       if (!ItemCompare(lc[0], rc[0], &c, &empty)) {
         return Error(n, "cannot compare " + ItemToString(lc[0]) + " with " + ItemToString(rc[0]));
       }
-      if (empty) return Collection{};
-      bool r = op == Op::kLt ? c < 0 : op == Op::kLe ? c <= 0 : op == Op::kGt ? c > 0 : c >= 0;
-      return Collection{Item::Boolean(r)};
-    }
-    default: {
-      if (lc.empty() || rc.empty()) return Collection{};
-      if (lc.size() > 1 || rc.size() > 1) return Error(n, "arithmetic needs single items");
-      Item x, y;
-      if (!ToSystem(lc[0], &x) || !ToSystem(rc[0], &y)) {
-        return Error(n, "arithmetic needs primitive values");
-      }
-      Collection out;
-      std::string err;
-      if (!Arith(op, x, y, &out, &err)) return Error(n, err);
-      return out;
+      if (empty) return -1;
+      return (op == Op::kLt   ? c < 0
+              : op == Op::kLe ? c <= 0
+              : op == Op::kGt ? c > 0
+                              : c >= 0)
+                 ? 1
+                 : 0;
     }
   }
+}
+
+// `is` (http://hl7.org/fhirpath/N1/#is-type-specifier).
+Result<int> Evaluator::TypeTest(const Node& n, const Frame& f) {
+  Collection storage;
+  ASSIGN_OR_RETURN(Items in, Operand(*n.target, f, &storage));
+  if (in.empty()) return -1;
+  if (in.size() > 1)
+    return Error(n, "'is' needs a single item, found " + std::to_string(in.size()));
+  return IsType(in[0], n.type) ? 1 : 0;
+}
+
+Result<int> Evaluator::Condition(const Node& criteria, const Frame& f, const Node& caller) {
+  if (criteria.kind == NodeKind::kBinary && IsLogical(criteria.op)) return Logical(criteria, f);
+  if (criteria.kind == NodeKind::kBinary && IsComparison(criteria.op)) {
+    return Comparison(criteria, f);
+  }
+  if (criteria.kind == NodeKind::kTypeOp && criteria.op == Op::kIs) return TypeTest(criteria, f);
+  if (criteria.kind == NodeKind::kFunction && criteria.args.empty() &&
+      (criteria.fn == Fn::kExists || criteria.fn == Fn::kEmpty)) {
+    Collection storage;
+    Items in = f.focus;
+    if (criteria.target != nullptr) {
+      ASSIGN_OR_RETURN(in, Operand(*criteria.target, f, &storage));
+    }
+    return (criteria.fn == Fn::kExists) != in.empty() ? 1 : 0;
+  }
+  ASSIGN_OR_RETURN(Collection c, Eval(criteria, f));
+  return BoolOf(*this, caller, c);
+}
+
+Result<int> Evaluator::ConditionOn(const Node& criteria, const Item& item, int64_t index,
+                                   const Frame& outer, const Node& caller) {
+  Frame f{Items(&item, 1), index, outer.total};
+  return Condition(criteria, f, caller);
 }
 
 }  // namespace internal

@@ -22,6 +22,8 @@ const fhir::Model& R4();
 // The focus is a view: iterating functions point it at one item of their input, without a copy.
 using Items = std::span<const Item>;
 
+class DistinctAppender;
+
 struct Frame {
   Items focus;
   int64_t index = -1;
@@ -46,7 +48,23 @@ class Evaluator {
  private:
   friend class FunctionCalls;
   Result<Collection> EvalNode(const Node& n, const Frame& f);
+  Result<Collection> Path(const Node& n, const Frame& f);  // `n` is a kMember node
   Result<Collection> Binary(const Node& n, const Frame& f);
+  // and, or, xor, implies; and the comparison operators (= != ~ !~ in contains < <= > >=):
+  // -1 empty, 0 false, 1 true.
+  Result<int> Logical(const Node& n, const Frame& f);
+  Result<int> Comparison(const Node& n, const Frame& f);
+  Result<int> TypeTest(const Node& n, const Frame& f);  // `is`
+  // The singleton Boolean value of `criteria` (-1 empty, 0 false, 1 true) for where(), exists()
+  // and all(): comparisons, boolean operators, `is` and exists()/empty() without the one-item
+  // collection Eval would build. Errors about the value name `caller`.
+  Result<int> Condition(const Node& criteria, const Frame& f, const Node& caller);
+  // Condition with `item` as $this (and $index).
+  Result<int> ConditionOn(const Node& criteria, const Item& item, int64_t index, const Frame& outer,
+                          const Node& caller);
+  // Appends the distinct items of the union chain `n` (a | b | c ...) to *out. Returns false, with
+  // *error set, when evaluating an operand fails: a Status per operand costs on long chains.
+  bool AddUnionTerms(const Node& n, const Frame& f, DistinctAppender* out, Status* error);
   // The value of an operand: a view of a literal's value or of the focus ($this) without a
   // copy, else the result of evaluating `n`, kept in *storage.
   Result<Items> Operand(const Node& n, const Frame& f, Collection* storage);
@@ -65,7 +83,7 @@ class Evaluator {
 
 // Appends the children named `name` of `item` (http://hl7.org/fhirpath/N1/#path-selection):
 // choice elements, primitive `_name` parts and arrays are handled via the model.
-void Member(const Item& item, std::string_view name, std::string_view ext_name, Collection* out);
+void Member(const Item& item, std::string_view name, Collection* out);
 // All child nodes of `item` (children()).
 void Children(const Item& item, Collection* out);
 // Appends the descendants of `input` (descendants()), or with `of_type` only those of that type
@@ -104,6 +122,21 @@ class UniqueCollector {
   Collection* out_;
   std::vector<uint32_t> slots_;
   std::vector<size_t> hashes_;
+};
+// Appends items to a collection unless an equal one (=) is there: a scan while the collection is
+// small, a UniqueCollector beyond.
+class DistinctAppender {
+ public:
+  // Starts from the items already in *out (which must not repeat).
+  explicit DistinctAppender(Collection* out) : out_(out) {
+    if (out_->size() > kScanLimit) set_.emplace(out_);
+  }
+  void Add(const Item& item);
+
+ private:
+  static constexpr size_t kScanLimit = 4;
+  Collection* out_;
+  std::optional<UniqueCollector> set_;
 };
 // The union of two collections without duplicates (http://hl7.org/fhirpath/N1/#union-collections).
 Collection Union(Collection a, std::span<const Item> b);

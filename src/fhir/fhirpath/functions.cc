@@ -755,8 +755,7 @@ Result<Collection> Evaluator::CallFunction(const Node& n, Items input, const Fra
       if (n.args.empty()) return Bool(!input.empty());
       Collection out;
       for (size_t i = 0; i < input.size(); ++i) {
-        ASSIGN_OR_RETURN(Collection c, EvalOn(*n.args[0], input[i], static_cast<int64_t>(i), f));
-        ASSIGN_OR_RETURN(int b, BoolOf(*this, n, c));
+        ASSIGN_OR_RETURN(int b, ConditionOn(*n.args[0], input[i], static_cast<int64_t>(i), f, n));
         if (b == 1) {
           if (n.fn == Fn::kExists) return Bool(true);
           out.push_back(input[i]);
@@ -767,8 +766,7 @@ Result<Collection> Evaluator::CallFunction(const Node& n, Items input, const Fra
     }
     case Fn::kAll: {
       for (size_t i = 0; i < input.size(); ++i) {
-        ASSIGN_OR_RETURN(Collection c, EvalOn(*n.args[0], input[i], static_cast<int64_t>(i), f));
-        ASSIGN_OR_RETURN(int b, BoolOf(*this, n, c));
+        ASSIGN_OR_RETURN(int b, ConditionOn(*n.args[0], input[i], static_cast<int64_t>(i), f, n));
         if (b != 1) return Bool(false);
       }
       return Bool(true);
@@ -1492,7 +1490,7 @@ Result<Collection> Evaluator::CallFunction(const Node& n, Items input, const Fra
       ASSIGN_OR_RETURN(bool hu, string_arg(0, &url));
       if (!hu) return Collection{};
       Collection exts, out;
-      for (const Item& i : input) Member(i, "extension", "_extension", &exts);
+      for (const Item& i : input) Member(i, "extension", &exts);
       for (const Item& e : exts) {
         if (e.node && e.node->is_object() && e.node->FindString("url") == url) out.push_back(e);
       }

@@ -4,10 +4,9 @@
 #include <cctype>
 #include <cmath>
 #include <cstring>
-#include <map>
-#include <unordered_map>
 
 #include "fhir/fhirpath/eval.h"
+#include "fhir/fhirpath/model_index.h"
 #include "fhir/model/model.h"
 #include "json/writer.h"
 
@@ -17,111 +16,7 @@ const fhir::Model& R4() { return fhir::Model::R4(); }
 
 namespace {
 
-// Per-thread memo tables in front of the model's lookups: the same few (structure, name) pairs
-// are asked about for every node. Keys are content (names from JSON documents live anywhere).
-struct MemoKey {
-  const void* scope = nullptr;
-  std::string_view a, b;
-};
-
-struct StoredKey {
-  const void* scope;
-  std::string a, b;
-};
-
-// The hash: the scope's address, and the length and a few letters of each name. Cheap, and
-// enough to spread the element and type names of a structure (equal keys are confirmed by
-// content). A full hash of every name measured 10-20% slower on the benchmark.
-struct MemoHash {
-  using is_transparent = void;
-  size_t operator()(const MemoKey& k) const {
-    size_t h = reinterpret_cast<uintptr_t>(k.scope) >> 4;
-    for (std::string_view s : {k.a, k.b}) {
-      h = h * 31 + s.size();
-      if (s.empty()) continue;
-      h = h * 131 + static_cast<unsigned char>(s[0]);
-      h = h * 131 + static_cast<unsigned char>(s[s.size() / 2]);
-      h = h * 131 + static_cast<unsigned char>(s.back());
-    }
-    return h * 0x9E3779B97F4A7C15ull;
-  }
-  size_t operator()(const StoredKey& k) const { return (*this)(MemoKey{k.scope, k.a, k.b}); }
-};
-
-struct MemoEq {
-  using is_transparent = void;
-  static MemoKey View(const MemoKey& k) { return k; }
-  static MemoKey View(const StoredKey& k) { return MemoKey{k.scope, k.a, k.b}; }
-  template <typename X, typename Y>
-  bool operator()(const X& x, const Y& y) const {
-    MemoKey u = View(x), v = View(y);
-    return u.scope == v.scope && u.a == v.a && u.b == v.b;
-  }
-};
-
-// A memo of some lookup by MemoKey. A small direct-mapped array of pointers to the table's
-// entries answers most lookups from a cache line or two; the table holds every key seen, and
-// starts over (with the array) when it grows past kMaxEntries, e.g. on a stream of documents
-// with random member names.
-template <typename V>
-class Memo {
- public:
-  template <typename Compute>
-  V Get(const MemoKey& key, Compute compute) {
-    const Entry*& slot = front_[(MemoHash()(key) >> 20) % kFront];
-    if (slot != nullptr && MemoEq()(slot->first, key)) return slot->second;
-    auto it = table_.find(key);
-    if (it == table_.end()) {
-      if (table_.size() >= kMaxEntries) {
-        table_.clear();
-        front_.fill(nullptr);
-      }
-      V value = compute();
-      it =
-          table_.emplace(StoredKey{key.scope, std::string(key.a), std::string(key.b)}, value).first;
-    }
-    slot = &*it;
-    return it->second;
-  }
-
- private:
-  using Table = std::unordered_map<StoredKey, V, MemoHash, MemoEq>;
-  using Entry = typename Table::value_type;
-  static constexpr size_t kFront = 4096;
-  static constexpr size_t kMaxEntries = 1 << 16;
-  Table table_;
-  std::array<const Entry*, kFront> front_{};
-};
-
-const fhir::StructInfo* CachedStruct(std::string_view name) {
-  static thread_local Memo<const fhir::StructInfo*> memo;
-  return memo.Get(MemoKey{nullptr, name, {}}, [&] { return R4().FindStruct(name); });
-}
-
-bool CachedIsA(std::string_view type, std::string_view ancestor) {
-  static thread_local Memo<bool> memo;
-  return memo.Get(MemoKey{nullptr, type, ancestor}, [&] { return R4().IsA(type, ancestor); });
-}
-
-// StructInfo::Match for JSON member names, cached per thread: every node of a type asks about the
-// same few names.
-struct MemberType {
-  fhir::ElementMatch match;
-  // The structure of the matched type: the TypeRef's own, else the named type's (looked up
-  // once here rather than for every node).
-  const fhir::StructInfo* structure = nullptr;
-};
-
-MemberType CachedMatch(const fhir::StructInfo* st, std::string_view key) {
-  static thread_local Memo<MemberType> memo;
-  return memo.Get(MemoKey{st, key, {}}, [&] {
-    MemberType mt;
-    mt.match = st->Match(key);
-    const fhir::TypeRef* t = mt.match.type;
-    mt.structure = t == nullptr ? nullptr : t->structure ? t->structure : R4().FindStruct(t->code);
-    return mt;
-  });
-}
+const ModelIndex& Index() { return ModelIndex::R4(); }
 
 }  // namespace
 
@@ -130,35 +25,68 @@ MemberType CachedMatch(const fhir::StructInfo* st, std::string_view key) {
 // https://hl7.org/fhir/R4/fhirpath.html#polymorphism (choice elements),
 // https://hl7.org/fhir/R4/json.html#primitive (the `_name` part of primitives).
 
+namespace {
+
+bool IsObject(const json::Value* v) { return v != nullptr && v->is_object(); }
+
+// Settles the type of a node as MakeNode does: a resource names its own in resourceType (an
+// element of type Resource, a Bundle's entry, a contained resource), and a complex type's
+// structure is looked up when the caller does not have it.
+void SettleType(const json::Value* v, std::string_view* type, const fhir::StructInfo** structure) {
+  if (!IsObject(v)) return;
+  if (type->empty() || *type == "Resource" || *type == "DomainResource") {
+    std::string_view rt = v->FindString("resourceType");
+    if (!rt.empty()) {
+      if (const fhir::StructInfo* s = Index().FindStruct(rt)) {
+        *structure = s;
+        *type = s->name;
+      }
+    }
+  }
+  if (*structure == nullptr && !type->empty()) *structure = Index().FindStruct(*type);
+}
+
+// Appends a node item, built in place (a walk appends many).
+void AppendNode(const json::Value* v, const json::Value* ext, std::string_view type,
+                const fhir::StructInfo* structure, Collection* out) {
+  Item& it = out->emplace_back();
+  it.node = v;
+  it.extension_part = ext;
+  it.fhir_type = type;
+  it.structure = structure;
+}
+
+const fhir::StructInfo* ExtensionStruct() {
+  static const fhir::StructInfo* const extension = Index().FindStruct("Extension");
+  return extension;
+}
+
+}  // namespace
+
 Item MakeNode(const json::Value* v, const json::Value* ext, std::string_view type,
               const fhir::StructInfo* structure) {
+  SettleType(v, &type, &structure);
   Item it;
   it.node = v;
   it.extension_part = ext;
   it.fhir_type = type;
   it.structure = structure;
-  if (v != nullptr && v->is_object() &&
-      (type.empty() || type == "Resource" || type == "DomainResource")) {
-    std::string_view rt = v->FindString("resourceType");
-    if (!rt.empty()) {
-      if (const fhir::StructInfo* s = CachedStruct(rt)) {
-        it.structure = s;
-        it.fhir_type = s->name;
-      }
-    }
-  }
-  if (it.structure == nullptr && !it.fhir_type.empty() && v != nullptr && v->is_object()) {
-    it.structure = CachedStruct(it.fhir_type);
-  }
   return it;
 }
 
 namespace {
 
-// Passes the node items of JSON value `v` (an array gives one per entry) to `sink(Item&&)`.
+// Passes the nodes of JSON value `v` and of its `_name` part `ext` (arrays give one node per
+// entry) to `sink(node, ext, type, structure)`, their types settled as by MakeNode.
 template <typename Sink>
 void ForEachValue(const json::Value* v, const json::Value* ext, std::string_view type,
                   const fhir::StructInfo* st, Sink&& sink) {
+  auto emit = [&](const json::Value* vi, const json::Value* ei) {
+    std::string_view t = type;
+    const fhir::StructInfo* s = st;
+    SettleType(vi, &t, &s);
+    sink(vi, ei, t, s);
+  };
   if (v != nullptr && v->is_null()) v = nullptr;
   if (ext != nullptr && ext->is_null()) ext = nullptr;
   if (v == nullptr && ext == nullptr) return;
@@ -172,16 +100,18 @@ void ForEachValue(const json::Value* v, const json::Value* ext, std::string_view
       if (vi && vi->is_null()) vi = nullptr;
       if (ei && ei->is_null()) ei = nullptr;
       if (vi == nullptr && ei == nullptr) continue;
-      sink(MakeNode(vi, ei, type, st));
+      emit(vi, ei);
     }
     return;
   }
-  sink(MakeNode(v, ext, type, st));
+  emit(v, ext);
 }
 
 void AddValues(const json::Value* v, const json::Value* ext, std::string_view type,
                const fhir::StructInfo* st, Collection* out) {
-  ForEachValue(v, ext, type, st, [out](Item&& i) { out->push_back(std::move(i)); });
+  ForEachValue(v, ext, type, st,
+               [out](const json::Value* vi, const json::Value* ei, std::string_view t,
+                     const fhir::StructInfo* s) { AppendNode(vi, ei, t, s, out); });
 }
 
 // The `_name` member of `obj` (a primitive's id/extension part), found without building "_name".
@@ -194,81 +124,97 @@ const json::Value* FindExtensionPart(const json::Value* obj, std::string_view na
   return nullptr;
 }
 
-bool IsPrimitiveCode(std::string_view code) {
-  return !code.empty() && std::islower(static_cast<unsigned char>(code[0]));
+// The members `name` and `_name` of `obj`, in one pass.
+void FindWithExtensionPart(const json::Value* obj, std::string_view name, const json::Value** value,
+                           const json::Value** ext) {
+  *value = *ext = nullptr;
+  for (const json::Member& m : obj->members()) {
+    if (m.key.size() == name.size()) {
+      if (m.key == name) *value = &m.value;
+    } else if (m.key.size() == name.size() + 1 && m.key[0] == '_' && m.key.substr(1) == name) {
+      *ext = &m.value;
+    }
+  }
 }
 
 }  // namespace
 
-void Member(const Item& item, std::string_view name, std::string_view ext_name, Collection* out) {
+void Member(const Item& item, std::string_view name, Collection* out) {
   if (!item.is_node()) return;
   const json::Value* obj = item.node;
-  if (obj == nullptr || !obj->is_object()) {
+  if (!IsObject(obj)) {
     // A primitive: only its `_name` part has children (id, extension).
-    if (item.extension_part != nullptr && item.extension_part->is_object()) {
+    if (IsObject(item.extension_part)) {
       if (name == "extension") {
-        AddValues(item.extension_part->Find(name), nullptr, "Extension",
-                  R4().FindStruct("Extension"), out);
+        AddValues(item.extension_part->Find(name), nullptr, ExtensionStruct()->name,
+                  ExtensionStruct(), out);
       } else if (name == "id") {
         AddValues(item.extension_part->Find(name), nullptr, "string", nullptr, out);
       }
     }
     return;
   }
+  const json::Value* value;
+  const json::Value* ext;
   const fhir::StructInfo* st = item.structure;
-  if (st != nullptr) {
-    const fhir::ElementInfo* e = st->FindElement(name);
-    if (e == nullptr) {
-      // Not in the model: fall back to the raw JSON (untyped).
-      AddValues(obj->Find(name), obj->Find(ext_name), "", nullptr, out);
-      return;
-    }
-    if (e->is_choice) {
-      for (const json::Member& m : obj->members()) {
-        if (m.key.size() <= name.size() || m.key.substr(0, name.size()) != name) continue;
-        MemberType mt = CachedMatch(st, m.key);
-        if (mt.match.element != e || mt.match.type == nullptr) continue;
-        AddValues(&m.value, FindExtensionPart(obj, m.key), mt.match.type->code, mt.structure, out);
-      }
-      // A primitive choice that only has its `_name` part.
-      for (const json::Member& m : obj->members()) {
-        if (m.key.size() <= name.size() + 1 || m.key[0] != '_' ||
-            m.key.substr(1, name.size()) != name) {
-          continue;
-        }
-        if (obj->Find(m.key.substr(1)) != nullptr) continue;
-        fhir::ElementMatch match = st->Match(m.key.substr(1));
-        if (match.element != e || match.type == nullptr) continue;
-        AddValues(nullptr, &m.value, match.type->code, nullptr, out);
-      }
-      return;
-    }
-    const fhir::TypeRef* t = e->types.empty() ? nullptr : &e->types[0];
-    std::string_view code = t ? std::string_view(t->code) : std::string_view();
-    const json::Value* ext = IsPrimitiveCode(code) ? FindExtensionPart(obj, name) : nullptr;
-    AddValues(obj->Find(name), ext, code, t ? t->structure : nullptr, out);
+  if (st == nullptr) {
+    FindWithExtensionPart(obj, name, &value, &ext);
+    AddValues(value, ext, "", nullptr, out);
     return;
   }
-  AddValues(obj->Find(name), obj->Find(ext_name), "", nullptr, out);
+  const ModelIndex::Names names = Index().NamesOf(st);
+  const ElementName e = names.FindElement(name);
+  if (e.element == nullptr) {
+    // Not in the model: fall back to the raw JSON (untyped).
+    FindWithExtensionPart(obj, name, &value, &ext);
+    AddValues(value, ext, "", nullptr, out);
+    return;
+  }
+  if (e.is_choice) {
+    for (const json::Member& m : obj->members()) {
+      if (m.key.size() <= name.size() || m.key.substr(0, name.size()) != name) continue;
+      MemberType mt = names.MatchMember(m.key);
+      if (mt.element != e.element) continue;
+      AddValues(&m.value, FindExtensionPart(obj, m.key), mt.type_name, mt.structure, out);
+    }
+    // A primitive choice that only has its `_name` part.
+    for (const json::Member& m : obj->members()) {
+      if (m.key.size() <= name.size() + 1 || m.key[0] != '_' ||
+          m.key.substr(1, name.size()) != name) {
+        continue;
+      }
+      if (obj->Find(m.key.substr(1)) != nullptr) continue;
+      MemberType mt = names.MatchMember(m.key.substr(1));
+      if (mt.element != e.element) continue;
+      AddValues(nullptr, &m.value, mt.type_name, nullptr, out);
+    }
+    return;
+  }
+  if (e.is_primitive) {
+    FindWithExtensionPart(obj, name, &value, &ext);
+  } else {
+    value = obj->Find(name);
+    ext = nullptr;
+  }
+  AddValues(value, ext, e.member.type_name, e.member.structure, out);
 }
 
 namespace {
 
-// Passes each child node of `item` to `sink(Item&&)` (children()).
+// Passes each child node of a node (its JSON, `_name` part and structure) to
+// `sink(node, ext, type, structure)` (children()).
 template <typename Sink>
-void ForEachChild(const Item& item, Sink&& sink) {
-  if (!item.is_node()) return;
-  const json::Value* obj = item.node;
-  if (obj == nullptr || !obj->is_object()) {
-    if (item.extension_part != nullptr && item.extension_part->is_object()) {
-      Collection parts;
-      Member(item, "id", "_id", &parts);
-      Member(item, "extension", "_extension", &parts);
-      for (Item& i : parts) sink(std::move(i));
+void ForEachChild(const json::Value* obj, const json::Value* ext, const fhir::StructInfo* st,
+                  Sink&& sink) {
+  if (!IsObject(obj)) {
+    if (IsObject(ext)) {
+      ForEachValue(ext->Find("id"), nullptr, "string", nullptr, sink);
+      ForEachValue(ext->Find("extension"), nullptr, ExtensionStruct()->name, ExtensionStruct(),
+                   sink);
     }
     return;
   }
-  const fhir::StructInfo* st = item.structure;
+  const ModelIndex::Names names = Index().NamesOf(st);
   bool has_underscore = false;
   for (const json::Member& m : obj->members()) {
     if (!m.key.empty() && m.key[0] == '_') has_underscore = true;
@@ -278,57 +224,139 @@ void ForEachChild(const Item& item, Sink&& sink) {
     if (!m.key.empty() && m.key[0] == '_') {
       // Only a `_name` without its value: the value-less primitive.
       if (obj->Find(m.key.substr(1)) != nullptr) continue;
-      std::string_view code;
-      if (st != nullptr) {
-        fhir::ElementMatch match = CachedMatch(st, m.key.substr(1)).match;
-        if (match.type != nullptr) code = match.type->code;
-      }
-      ForEachValue(nullptr, &m.value, code, nullptr, sink);
+      const MemberType mt = names.MatchMember(m.key.substr(1));
+      ForEachValue(nullptr, &m.value, mt.type_name, nullptr, sink);
       continue;
     }
-    const json::Value* ext = nullptr;
-    if (has_underscore) ext = FindExtensionPart(obj, m.key);
-    if (st != nullptr) {
-      MemberType mt = CachedMatch(st, m.key);
-      if (mt.match.type != nullptr) {
-        ForEachValue(&m.value, ext, mt.match.type->code, mt.structure, sink);
-        continue;
-      }
-    }
-    ForEachValue(&m.value, ext, "", nullptr, sink);
+    const json::Value* part = has_underscore ? FindExtensionPart(obj, m.key) : nullptr;
+    const MemberType mt = names.MatchMember(m.key);  // empty: untyped JSON
+    ForEachValue(&m.value, part, mt.type_name, mt.structure, sink);
   }
 }
+
+// ofType() over the many nodes of a walk. IsType's answer for a node depends only on its structure
+// when its type name is the structure's own name string (the walk names every node that has a
+// structure so: MemberType::type_name) or the structure is a backbone (TypeOf calls every backbone
+// BackboneElement). Those answers are kept per structure for the type asked, per thread: the
+// model's structures live for the whole process, and one expression is typically evaluated on
+// many resources in a row.
+class TypeFilter {
+ public:
+  explicit TypeFilter(const TypeSpec& type) : type_(type), cache_(CacheFor(type)) {}
+
+  bool Matches(const json::Value* v, const json::Value* ext, std::string_view type,
+               const fhir::StructInfo* st) {
+    const bool by_structure = st != nullptr && !type.empty() &&
+                              ((type.data() == st->name.data() && type.size() == st->name.size()) ||
+                               st->kind == fhir::TypeKind::kBackbone);
+    if (!by_structure) return Compute(v, ext, type, st);
+    Seen& seen = cache_.seen[(reinterpret_cast<uintptr_t>(st) >> 4) % kSize];
+    if (seen.structure != st) seen = Seen{st, Compute(v, ext, type, st)};
+    return seen.match;
+  }
+
+ private:
+  static constexpr size_t kSize = 64;
+  struct Seen {
+    const fhir::StructInfo* structure = nullptr;
+    bool match = false;
+  };
+  struct Cache {
+    std::string ns, name;  // the type the answers are for
+    std::array<Seen, kSize> seen{};
+  };
+
+  // The answers for `type`: a few types are kept (an expression may ask for several in turn,
+  // `descendants().ofType(code) | descendants().ofType(uri)`), the oldest replaced first.
+  static Cache& CacheFor(const TypeSpec& type) {
+    static thread_local std::array<Cache, 4> caches;
+    static thread_local size_t oldest = 0;
+    for (Cache& c : caches) {
+      if (c.name == type.name && c.ns == type.ns) return c;
+    }
+    Cache& c = caches[oldest];
+    oldest = (oldest + 1) % caches.size();
+    c.ns = type.ns;
+    c.name = type.name;
+    c.seen.fill(Seen{});
+    return c;
+  }
+
+  bool Compute(const json::Value* v, const json::Value* ext, std::string_view type,
+               const fhir::StructInfo* st) const {
+    Item item;
+    item.node = v;
+    item.extension_part = ext;
+    item.fhir_type = type;
+    item.structure = st;
+    return IsType(item, type_, TypeMatch::kExactPrimitive);
+  }
+
+  const TypeSpec& type_;
+  Cache& cache_;
+};
 
 }  // namespace
 
 void Children(const Item& item, Collection* out) {
-  ForEachChild(item, [out](Item&& i) { out->push_back(std::move(i)); });
+  if (!item.is_node()) return;
+  ForEachChild(item.node, item.extension_part, item.structure,
+               [out](const json::Value* v, const json::Value* ext, std::string_view type,
+                     const fhir::StructInfo* st) { AppendNode(v, ext, type, st, out); });
 }
 
 bool Descendants(Items input, const TypeSpec* of_type, size_t limit, Collection* out) {
-  // Breadth first. The queue holds only the nodes that can have children (objects, and
-  // primitives with an id/extension part); the output gets every node in the order the walk
-  // meets it, which is the order of a breadth-first listing of all descendants.
-  static thread_local Collection queue;  // keeps its capacity; the walk never re-enters itself
+  // Breadth first: the output gets every node in the order the walk meets it, which is the order
+  // of a breadth-first listing of all descendants. Only objects, and primitives with an
+  // id/extension part, have children.
+  if (of_type == nullptr) {
+    // Every node is output: the output is the queue. It is built in a buffer that keeps its
+    // capacity (the walk never re-enters itself), then copied once.
+    static thread_local Collection walk;
+    struct Clear {
+      ~Clear() { walk.clear(); }
+    } clear_on_exit;
+    walk.clear();
+    auto visit = [](const json::Value* v, const json::Value* ext, std::string_view type,
+                    const fhir::StructInfo* st) { AppendNode(v, ext, type, st, &walk); };
+    for (const Item& i : input) {
+      if (i.is_node()) ForEachChild(i.node, i.extension_part, i.structure, visit);
+    }
+    for (size_t k = 0; k < walk.size(); ++k) {
+      if (walk.size() > limit) return false;
+      const Item& cur = walk[k];  // copied into the call: `walk` grows during it
+      if (IsObject(cur.node) || IsObject(cur.extension_part)) {
+        ForEachChild(cur.node, cur.extension_part, cur.structure, visit);
+      }
+    }
+    if (walk.size() > limit) return false;
+    out->insert(out->end(), walk.begin(), walk.end());
+    return true;
+  }
+  struct Pending {
+    const json::Value* node;
+    const json::Value* ext;
+    const fhir::StructInfo* structure;
+  };
+  static thread_local std::vector<Pending> queue;  // keeps its capacity; the walk never re-enters
   struct Clear {
     ~Clear() { queue.clear(); }
   } clear_on_exit;
   queue.clear();
+  TypeFilter filter(*of_type);
   size_t produced = 0;
-  auto visit = [&](Item&& i) {
+  auto visit = [&](const json::Value* v, const json::Value* ext, std::string_view type,
+                   const fhir::StructInfo* st) {
     ++produced;
-    if ((i.node != nullptr && i.node->is_object()) ||
-        (i.extension_part != nullptr && i.extension_part->is_object())) {
-      queue.push_back(i);
-    }
-    if (of_type == nullptr || IsType(i, *of_type, TypeMatch::kExactPrimitive)) {
-      out->push_back(std::move(i));
-    }
+    if (IsObject(v) || IsObject(ext)) queue.push_back(Pending{v, ext, st});
+    if (filter.Matches(v, ext, type, st)) AppendNode(v, ext, type, st, out);
   };
-  for (const Item& i : input) ForEachChild(i, visit);
+  for (const Item& i : input) {
+    if (i.is_node()) ForEachChild(i.node, i.extension_part, i.structure, visit);
+  }
   for (size_t k = 0; k < queue.size(); ++k) {
-    Item cur = std::move(queue[k]);  // `queue` may reallocate while children are appended
-    ForEachChild(cur, visit);
+    const Pending p = queue[k];
+    ForEachChild(p.node, p.ext, p.structure, visit);
     if (produced > limit) return false;
   }
   return true;
@@ -413,21 +441,15 @@ bool IsType(const Item& item, const TypeSpec& t, TypeMatch match) {
   if (ns == "FHIR") {
     // as() and ofType() match primitive types exactly (a code is not cast to string), while
     // is() follows the type hierarchy; this is what the official R4 suite expects.
-    if (match == TypeMatch::kExactPrimitive && !name.empty() &&
-        std::islower(static_cast<unsigned char>(name[0]))) {
-      return false;
-    }
+    if (match == TypeMatch::kExactPrimitive && IsPrimitiveTypeName(name)) return false;
     if (t.name == "Any") return true;
     // A complex type or resource never derives from a primitive type (code, uri, string, ...).
-    if (!name.empty() && !std::islower(static_cast<unsigned char>(name[0])) && !t.name.empty() &&
-        std::islower(static_cast<unsigned char>(t.name[0]))) {
-      return false;
-    }
+    if (!name.empty() && !IsPrimitiveTypeName(name) && IsPrimitiveTypeName(t.name)) return false;
     if (item.structure && item.structure->kind == fhir::TypeKind::kBackbone &&
         (t.name == "Element")) {
       return true;
     }
-    return CachedIsA(name, t.name);
+    return Index().IsA(name, t.name);
   }
   return t.name == "Any";
 }
@@ -1022,8 +1044,17 @@ std::optional<int> CompareQuantity(const Quantity& a, const Quantity& b) {
 bool StringLikeNode(const Item& i) {
   if (!i.is_node() || i.node == nullptr || !i.node->is_string()) return false;
   std::string_view t = i.fhir_type;
-  return t != "date" && t != "dateTime" && t != "instant" && t != "time" && t != "decimal" &&
-         (t.empty() || std::islower(static_cast<unsigned char>(t[0])));
+  if (t.empty()) return true;
+  switch (t[0]) {  // the primitive types whose JSON strings are not String values
+    case 'd':
+      return t != "date" && t != "dateTime" && t != "decimal";
+    case 'i':
+      return t != "instant";
+    case 't':
+      return t != "time";
+    default:
+      return IsPrimitiveTypeName(t);
+  }
 }
 
 size_t ItemHash(const Item& i) {
@@ -1103,25 +1134,25 @@ bool UniqueCollector::Contains(const Item& item) const {
   return slots_[Find(item, ItemHash(item))] != 0;
 }
 
+void DistinctAppender::Add(const Item& item) {
+  if (set_) {
+    set_->Add(item);
+    return;
+  }
+  for (const Item& x : *out_) {
+    if (ItemEquals(x, item) == 1) return;
+  }
+  out_->push_back(item);
+  if (out_->size() > kScanLimit) set_.emplace(out_);
+}
+
 Collection Union(Collection a, std::span<const Item> b) {
   if (b.empty() && a.size() <= 1) return a;
   Collection out;
   out.reserve(a.size() + b.size());
-  if (a.size() + b.size() <= 16) {
-    // Small collections: a linear scan beats hashing.
-    auto add = [&out](const Item& x) {
-      for (const Item& y : out) {
-        if (ItemEquals(x, y) == 1) return;
-      }
-      out.push_back(x);
-    };
-    for (const Item& x : a) add(x);
-    for (const Item& x : b) add(x);
-    return out;
-  }
-  UniqueCollector unique(&out);
-  for (const Item& x : a) unique.Add(x);
-  for (const Item& x : b) unique.Add(x);
+  DistinctAppender distinct(&out);
+  for (const Item& x : a) distinct.Add(x);
+  for (const Item& x : b) distinct.Add(x);
   return out;
 }
 

@@ -513,7 +513,6 @@ class Parser {
       return n;
     }
     n->kind = NodeKind::kMember;
-    n->json_name_ext = "_" + n->name;
     if (!n->name.empty() && std::isupper(static_cast<unsigned char>(n->name[0]))) {
       n->named_type = fhir::Model::R4().FindStruct(n->name);
       n->type = TypeSpec{"", n->name};

@@ -100,7 +100,7 @@ struct Item {
   // For kNode: the element's JSON value (nullptr for a primitive that only has a `_name`
   // extension part), the `_name` object of a primitive (or nullptr), its FHIR type code
   // ("string", "HumanName", "Patient", "BackboneElement") and its structure in the R4 model
-  // (nullptr when the type is primitive or unknown).
+  // (nullptr when the type is unknown; a primitive's is its primitive type's, or nullptr).
   const json::Value* node = nullptr;
   const json::Value* extension_part = nullptr;
   std::string_view fhir_type;

@@ -37,6 +37,20 @@ TEST(FhirPathFhir, ChoiceElements) {
             "element is named 'value') at position 12");
 }
 
+// Search parameter expressions are unions of paths from type names: the paths from other types
+// than the resource's are empty, and are skipped without hiding errors in the others.
+TEST(FhirPathFhir, UnionsOfPathsFromTypeNames) {
+  const std::string expr = "Observation.status | Patient.gender | Observation.code.coding.code";
+  EXPECT_EQ(Eval(expr, kObservation), R"(["final","29463-7"])");
+  EXPECT_EQ(Eval(expr), R"(["male"])");
+  EXPECT_EQ(Eval("Resource.id | DomainResource.id | Patient.id"), R"(["p1"])");
+  EXPECT_EQ(Eval("(Observation.value as Quantity).value | (Patient.active as boolean)"), "[true]");
+  const std::string bad = "Observation.status | Patient.name.where(given)";
+  EXPECT_EQ(Eval(bad, kObservation), R"(["final"])");
+  EXPECT_EQ(Eval(bad),
+            "ERROR: FHIRPath: expected a single Boolean but found 2 items at position 34");
+}
+
 // The evaluator relies on this (IsNamedType in eval.cc): a concrete resource type never
 // derives from another one, so `Patient.name` on an Observation needs no hierarchy walk.
 TEST(FhirPathFhir, ConcreteResourceTypesDeriveOnlyFromAbstractOnes) {

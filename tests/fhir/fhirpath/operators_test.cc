@@ -95,6 +95,12 @@ TEST(FhirPathCollections, MembershipAndUnion) {
   EXPECT_EQ(Eval("(1 | 2) contains 3"), "[false]");
   EXPECT_TRUE(IsError(Eval("(1 | 2) in (1 | 2)")));
   EXPECT_EQ(Eval("(1 | 1.0 | 2)"), "[1,2]");  // 1 = 1.0: one of them is kept
+  // A chain of unions is the union of all its operands, in order of first appearance, also past
+  // the size where duplicates are found by hashing.
+  EXPECT_EQ(Eval("1 | 2 | 1 | (3 | 2) | 4"), "[1,2,3,4]");
+  EXPECT_EQ(Eval("(1|2|3|4|5|6|7|8|9|10|11|12|13|14|15|16|17|18|1|18|19).count()"), "[19]");
+  EXPECT_EQ(Eval("(name.given | name.given).count()"), "[3]");
+  EXPECT_EQ(Eval("name.use | {}"), R"(["official","usual"])");
 }
 
 TEST(FhirPathTypes, IsAsType) {
