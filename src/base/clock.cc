@@ -73,6 +73,20 @@ bool ParseHttpDate(const std::string& text, Micros* out) {
   return true;
 }
 
+namespace {
+
+// The 128 bits `hi`:`lo` in the RFC 9562 text form, lower case (8-4-4-4-12 hex digits).
+std::string FormatUuid(uint64_t hi, uint64_t lo) {
+  char buf[37];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xFFFF), static_cast<unsigned>(hi & 0xFFFF),
+                static_cast<unsigned>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
+  return buf;
+}
+
+}  // namespace
+
 UuidGenerator::UuidGenerator() : rng_(std::random_device{}()) {}
 
 std::string UuidGenerator::NewId() {
@@ -84,12 +98,7 @@ std::string UuidGenerator::NewId() {
   }
   a = (a & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;  // version 4
   b = (b & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // variant 1
-  char buf[37];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xFFFF), static_cast<unsigned>(a & 0xFFFF),
-                static_cast<unsigned>(b >> 48),
-                static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFULL));
-  return buf;
+  return FormatUuid(a, b);
 }
 
 UuidV7Generator::UuidV7Generator(Clock& clock) : clock_(clock), rng_(std::random_device{}()) {}
@@ -117,12 +126,7 @@ std::string UuidV7Generator::NewId() {
   }
   uint64_t hi = (static_cast<uint64_t>(ms) & 0xFFFFFFFFFFFFULL) << 16 | 0x7000U | counter;
   uint64_t lo = (random & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // variant 1
-  char buf[37];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
-                static_cast<unsigned>((hi >> 16) & 0xFFFF), static_cast<unsigned>(hi & 0xFFFF),
-                static_cast<unsigned>(lo >> 48),
-                static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
-  return buf;
+  return FormatUuid(hi, lo);
 }
 
 }  // namespace vesta

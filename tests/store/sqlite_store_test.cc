@@ -633,23 +633,31 @@ class IndexingHook : public WriteHook {
   }
 };
 
-TEST_F(SqliteStoreTest, WriteHooksRunInTheWriteTransaction) {
-  store_.reset();
-  SqliteStoreOptions options;
-  options.directory = dir_.path() + "/hooked";
-  std::string path = options.directory + "/vesta.db";
-  std::filesystem::create_directories(options.directory);
+// Opens a store in `directory` with IndexingHook installed; returns the database path. The
+// hook's table would come from a schema migration; the test makes it by hand.
+std::string OpenWithIndexingHook(SqliteStoreOptions options, const std::string& directory,
+                                 std::unique_ptr<Store>* store) {
+  options.directory = directory;
+  std::string path = directory + "/vesta.db";
+  std::filesystem::create_directories(directory);
   {
-    // The hook's table would come from a schema migration; the test makes it by hand.
     auto db = Connection::Open(path, Connection::Mode::kReadWrite);
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(
+    EXPECT_TRUE(db.ok());
+    if (!db.ok()) return path;
+    EXPECT_TRUE(
         (*db)->Exec("CREATE TABLE test_index (seq INTEGER, id TEXT, version INTEGER)").ok());
   }
   options.write_hooks = {std::make_shared<IndexingHook>()};
   auto opened = OpenSqliteStore(options);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  store_ = std::move(opened).value();
+  EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+  if (opened.ok()) *store = std::move(opened).value();
+  return path;
+}
+
+TEST_F(SqliteStoreTest, WriteHooksRunInTheWriteTransaction) {
+  store_.reset();
+  std::string path = OpenWithIndexingHook({}, dir_.path() + "/hooked", &store_);
+  ASSERT_NE(store_, nullptr);
 
   ASSERT_TRUE(WriteOne(Create("Patient", "p", kT0, "{}")).ok());
   ASSERT_TRUE(WriteOne(Update("Patient", "p", 1, kT0 + 1, "{}")).ok());
@@ -685,20 +693,9 @@ TEST_F(SqliteStoreTest, WriteHooksRunInTheWriteTransaction) {
 TEST_F(SqliteStoreTest, ASingleOpCallFailingAfterItWroteLeavesTheOthersOfItsBatch) {
   store_.reset();
   SqliteStoreOptions options;
-  options.directory = dir_.path() + "/redo";
-  std::string path = options.directory + "/vesta.db";
-  std::filesystem::create_directories(options.directory);
-  {
-    auto db = Connection::Open(path, Connection::Mode::kReadWrite);
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(
-        (*db)->Exec("CREATE TABLE test_index (seq INTEGER, id TEXT, version INTEGER)").ok());
-  }
-  options.write_hooks = {std::make_shared<IndexingHook>()};
   options.group_commit_window = std::chrono::milliseconds(50);  // one batch for all threads
-  auto opened = OpenSqliteStore(options);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  store_ = std::move(opened).value();
+  std::string path = OpenWithIndexingHook(options, dir_.path() + "/redo", &store_);
+  ASSERT_NE(store_, nullptr);
 
   constexpr int kThreads = 6;
   std::vector<Status> results(kThreads);
