@@ -84,7 +84,7 @@ ElementKinds KindsOf(const fhir::Model& model, const std::vector<std::string>& t
     return {true, true};  // system search, chains, _has: not known here
   }
   for (const std::string& type : types) {
-    const search::Param* p = search::Registry::R4().Find(type, param);
+    const search::Param* p = search::Registry::Active().Find(type, param);
     if (p == nullptr) return {true, true};
     std::string_view expr = p->expression;
     for (size_t guard = 0; guard < 64 && !expr.empty(); ++guard) {
@@ -108,7 +108,7 @@ ElementKinds KindsOf(const fhir::Model& model, const std::vector<std::string>& t
 // uri parameters have :below and :above of their own.
 bool IsToken(const std::vector<std::string>& types, std::string_view param) {
   for (const std::string& type : types) {
-    const search::Param* p = search::Registry::R4().Find(type, param);
+    const search::Param* p = search::Registry::Active().Find(type, param);
     if (p != nullptr && p->type != search::ParamType::kToken) return false;
   }
   return true;

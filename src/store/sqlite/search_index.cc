@@ -545,11 +545,10 @@ Result<int> ActivateStoredSearchParameters(const std::string& directory,
                                            std::vector<std::string>* skipped) {
   ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(directory + "/vesta.db", true));
   std::vector<std::string> stored;
-  const search::SqlArg none[] = {0};
   RETURN_IF_ERROR(
       db->Query("SELECT r.json FROM resource_current c JOIN resource r ON r.seq = c.seq"
-                " WHERE c.type = 'SearchParameter' AND r.deleted = 0 AND ? = 0",
-                none, [&](sqlite3_stmt* s) { stored.push_back(ColumnText(s, 0)); }));
+                " WHERE c.type = 'SearchParameter' AND r.deleted = 0",
+                {}, [&](sqlite3_stmt* s) { stored.push_back(ColumnText(s, 0)); }));
   if (stored.empty()) return 0;
   ASSIGN_OR_RETURN(std::unique_ptr<search::Registry> registry,
                    search::Registry::R4WithSearchParameters(stored, skipped));
