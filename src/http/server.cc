@@ -1,15 +1,17 @@
 // The HTTP/1.1 server on Boost.Beast + Asio. Everything Beast/Asio stays in this file.
 //
-// Shape: one io_context run on `threads` threads. Each connection is a Session on its own strand
-// that handles one request at a time (read header → check → read body → Handler → write →
-// next), so pipelined requests are answered in order from the bytes left in the read buffer
-// (RFC 9112 §9.3.2). The Handler runs inline on the io thread that completed the read: with
-// `threads` io threads a blocking Handler pins only its own thread, and a trivial one avoids two
-// hops through a separate pool. Measured with wrk (32 connections, loopback, 2 cores) against two
-// I/O threads posting to a pool of `threads`: higher throughput for a trivial Handler, the same
-// for one that sleeps 2 ms, and markedly less CPU per request in both cases. (The pool only came
-// out ahead when other processes saturated the machine.) While all `threads` are inside the
-// Handler, no connection makes progress: size `threads` for the blocking the Handler does.
+// Shape: `threads` event loops, each an io_context run by one thread, and one more io_context on
+// the thread that calls Run() for the acceptor, signals and shutdown. A new connection goes to the
+// loop with the fewest connections and stays there; it is a Session that handles one request at
+// a time (read header → check → read body → Handler → write → next), so pipelined requests are
+// answered in order from the bytes left in the read buffer (RFC 9112 §9.3.2). The Handler runs
+// inline on its loop's thread. With up to `threads` connections each has a thread to itself, and
+// a request costs no hand-off between threads: measured with wrk (32 connections, loopback, 2
+// cores), one io_context shared by all threads cost about 12 context switches per request, and
+// 32-client durable creates ran 25-45% faster once each loop had its own thread (docs/
+// benchmarks.md). The price: beyond `threads` connections, connections share a loop, and a
+// Handler that blocks holds up the others on its loop (not the whole server). Size `threads` for
+// the number of connections that may be inside the Handler at once.
 //
 // Specs: RFC 9110 (HTTP semantics), RFC 9112 (HTTP/1.1 message syntax), RFC 1952 (gzip).
 #include "http/server.h"
@@ -341,9 +343,12 @@ class ServerCore {
  private:
   void WaitForSignal();
   void Accept();
-  void OnAccept(beast::error_code ec, tcp::socket socket);
+  struct Loop;
+  void OnAccept(beast::error_code ec, tcp::socket socket, Loop& loop);
   void BeginShutdown();
   void MaybeFinish();
+  void StopAll();
+  Loop* LeastLoaded();
   std::vector<std::shared_ptr<Session>> LiveSessions();
   Response CallHandler(const Request& request) const;
 
@@ -357,9 +362,17 @@ class ServerCore {
   std::mutex mu_;
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;  // guarded by mu_
 
-  // Declared after the session registry: the io_context destroys queued handlers (and with them
+  // Declared after the session registry: the io_contexts destroy queued handlers (and with them
   // sessions, which unregister) before the registry goes away.
-  asio::io_context io_;
+  // `io_` runs the acceptor, signals and shutdown timer on the thread that calls Run(); each
+  // connection lives on one of `loops_`, an io_context run by one thread of its own.
+  asio::io_context io_{1};
+  struct Loop {
+    std::atomic<int> sessions{0};  // declared first: `io`'s queued handlers hold sessions
+    asio::io_context io{1};
+  };
+  std::vector<std::unique_ptr<Loop>> loops_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> loop_work_;
   asio::strand<asio::io_context::executor_type> strand_{asio::make_strand(io_)};
   tcp::acceptor acceptor_{strand_};
   asio::steady_timer accept_retry_{strand_};
@@ -371,8 +384,12 @@ class ServerCore {
 // One connection. All members are touched only on the connection's strand.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(ServerCore& core, tcp::socket socket) : core_(core), stream_(std::move(socket)) {}
-  ~Session() { core_.Unregister(this); }
+  Session(ServerCore& core, tcp::socket socket, std::atomic<int>& loop_sessions)
+      : core_(core), stream_(std::move(socket)), loop_sessions_(loop_sessions) {}
+  ~Session() {
+    loop_sessions_.fetch_sub(1, std::memory_order_relaxed);
+    core_.Unregister(this);
+  }
 
   void Start() {
     asio::dispatch(stream_.get_executor(),
@@ -561,6 +578,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   ServerCore& core_;
   beast::tcp_stream stream_;
+  std::atomic<int>& loop_sessions_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Request request_;
@@ -613,6 +631,13 @@ Status ServerCore::Start() {
     if (ec) return fail("cannot read the bound port of");
 
     work_.emplace(io_.get_executor());
+    int loops = std::max(1, options_.threads);
+    loops_.reserve(loops);
+    loop_work_.reserve(loops);
+    for (int i = 0; i < loops; ++i) {
+      loops_.push_back(std::make_unique<Loop>());
+      loop_work_.push_back(asio::make_work_guard(loops_.back()->io));
+    }
     if (options_.handle_signals) {
       signals_.emplace(strand_, SIGINT, SIGTERM);
       WaitForSignal();
@@ -632,7 +657,7 @@ void ServerCore::WaitForSignal() {
     if (ec) return;
     if (stopping()) {
       LogWarning("signal " + std::to_string(signal) + " during shutdown: stopping now");
-      io_.stop();
+      StopAll();
       return;
     }
     LogInfo("signal " + std::to_string(signal) + ": shutting down");
@@ -641,14 +666,28 @@ void ServerCore::WaitForSignal() {
   });
 }
 
-void ServerCore::Accept() {
-  if (stopping()) return;
-  acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket s) {
-    OnAccept(ec, std::move(s));
-  });
+// The loop with the fewest connections, so that up to `threads` connections each have a thread
+// of their own and a blocking Handler holds up only the connections that share its loop.
+ServerCore::Loop* ServerCore::LeastLoaded() {
+  Loop* best = loops_.front().get();
+  int least = best->sessions.load(std::memory_order_relaxed);
+  for (auto& loop : loops_) {
+    int n = loop->sessions.load(std::memory_order_relaxed);
+    if (n < least) least = n, best = loop.get();
+  }
+  return best;
 }
 
-void ServerCore::OnAccept(beast::error_code ec, tcp::socket socket) {
+void ServerCore::Accept() {
+  if (stopping()) return;
+  Loop* loop = LeastLoaded();
+  acceptor_.async_accept(loop->io.get_executor(),
+                         [this, loop](beast::error_code ec, tcp::socket s) {
+                           OnAccept(ec, std::move(s), *loop);
+                         });
+}
+
+void ServerCore::OnAccept(beast::error_code ec, tcp::socket socket, Loop& loop) {
   if (ec == asio::error::operation_aborted || stopping()) return;
   if (ec) {
     // Typically EMFILE: back off briefly rather than spin on the failing accept.
@@ -662,7 +701,8 @@ void ServerCore::OnAccept(beast::error_code ec, tcp::socket socket) {
   beast::error_code ignored;
   // Responses go out in one write; Nagle would only delay the next pipelined one.
   socket.set_option(tcp::no_delay(true), ignored);
-  auto session = std::make_shared<Session>(*this, std::move(socket));
+  loop.sessions.fetch_add(1, std::memory_order_relaxed);
+  auto session = std::make_shared<Session>(*this, std::move(socket), loop.sessions);
   Register(session);
   session->Start();
   Accept();
@@ -699,7 +739,12 @@ void ServerCore::MaybeFinish() {
     std::lock_guard lock(mu_);
     if (!sessions_.empty()) return;
   }
+  StopAll();
+}
+
+void ServerCore::StopAll() {
   io_.stop();
+  for (auto& loop : loops_) loop->io.stop();
 }
 
 void ServerCore::Shutdown() {
@@ -718,17 +763,17 @@ void ServerCore::BeginShutdown() {
   deadline_.async_wait([this](beast::error_code ec) {
     if (ec) return;
     LogWarning("shutdown: requests still in flight after the grace period; closing them");
-    io_.stop();
+    StopAll();
   });
   MaybeFinish();
 }
 
 void ServerCore::Run() {
   if (!started_) return;
-  auto run = [this] {
+  auto run = [](asio::io_context& io) {
     for (;;) {
       try {
-        io_.run();
+        io.run();
         return;
       } catch (const std::exception& e) {
         // Our handlers catch what they expect; this keeps a surprise from ending the thread.
@@ -736,11 +781,12 @@ void ServerCore::Run() {
       }
     }
   };
-  int threads = std::max(1, options_.threads);
   std::vector<std::thread> pool;
-  pool.reserve(threads - 1);
-  for (int i = 1; i < threads; ++i) pool.emplace_back(run);
-  run();
+  pool.reserve(loops_.size());
+  for (auto& loop : loops_) pool.emplace_back([&run, &loop] { run(loop->io); });
+  run(io_);
+  // io_ stops last (StopAll), or first on a forced stop: either way every loop is stopped.
+  for (auto& loop : loops_) loop->io.stop();
   for (auto& t : pool) t.join();
   // A forced stop may leave connections open; no thread runs the io_context any more, so they
   // can be closed from here.

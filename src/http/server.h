@@ -6,8 +6,10 @@
 //   RETURN_IF_ERROR(server.Start());   // bound and listening; server.port() is the real port
 //   server.Run();                      // blocks until Shutdown() (or SIGINT/SIGTERM)
 //
-// Threading: the Handler runs on one of `options.threads` threads and may block (e.g. on a
-// durable write); it is called concurrently and must be thread-safe. Beast and Asio stay inside
+// Threading: `options.threads` event loops of one thread each; a connection stays on one loop and
+// its Handler calls run on that loop's thread. The Handler may block (e.g. on a durable write),
+// holding up only the connections on its loop; it is called concurrently and must be
+// thread-safe. Beast and Asio stay inside
 // server.cc (pimpl) so that other targets do not compile them.
 #pragma once
 
@@ -57,7 +59,7 @@ using ErrorResponder = std::function<Response(int status, const std::string& mes
 struct ServerOptions {
   std::string listen = "127.0.0.1";
   uint16_t port = 8080;  // 0: any free port (tests)
-  int threads = 32;      // handler threads; handlers may block
+  int threads = 32;      // event loops, one thread each; a connection stays on one
   size_t max_body_bytes = 16 * 1024 * 1024;
   size_t gzip_min_bytes = 1024;  // compress bodies at least this large when gzip is accepted
   bool handle_signals = false;   // SIGINT/SIGTERM start a graceful shutdown (a second: stop now)

@@ -403,6 +403,50 @@ TEST(HttpServerTest, ManyConcurrentConnections) {
   EXPECT_GE(max_in_handler.load(), 2);  // handlers do run concurrently
 }
 
+// Each connection stays on one event loop; a new one goes to the loop with the fewest. With two
+// loops, a second connection is served while the first one's Handler is blocked.
+TEST(HttpServerTest, BlockedHandlerHoldsUpOnlyItsOwnLoop) {
+  ServerOptions o;
+  o.threads = 2;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false, blocked = false;
+  TestServer ts(o, [&](const Request& r) {
+    if (r.path == "/block") {
+      std::unique_lock lock(mu);
+      blocked = true;
+      cv.notify_all();
+      cv.wait_for(lock, std::chrono::seconds(10), [&] { return release; });
+    }
+    return Echo(r);
+  });
+  ASSERT_TRUE(ts.start_status().ok());
+  Client a(ts.port());
+  ASSERT_TRUE(a.connected());
+  std::optional<RawResponse> blocked_response;
+  std::thread t([&] { blocked_response = a.RoundTrip(Get("/block")); });
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return blocked; }));
+  }
+  Client b(ts.port());
+  ASSERT_TRUE(b.connected());
+  auto r = b.RoundTrip(Get("/free"));
+  bool served_while_blocked;
+  {
+    std::lock_guard lock(mu);
+    served_while_blocked = !release;
+    release = true;
+  }
+  cv.notify_all();
+  t.join();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(served_while_blocked);
+  ASSERT_TRUE(blocked_response);
+  EXPECT_EQ(blocked_response->status, 200);
+}
+
 TEST(HttpServerTest, OversizedBodyIs413) {
   ServerOptions o = SmallOptions();
   o.max_body_bytes = 1024;
