@@ -703,7 +703,9 @@ class Planner {
                            "modifiers: :[type], :identifier, :missing)");
     }
     if (v.find("://") != std::string::npos || v.rfind("urn:", 0) == 0) {
-      *s << " AND url = ";
+      // Such references have no target id (extract.cc); the term lets the partial url index
+      // (migration 006) serve the lookup.
+      *s << " AND target_id = '' AND url = ";
       s->Arg(v);
       return Status::Ok();
     }

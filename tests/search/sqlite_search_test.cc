@@ -383,6 +383,35 @@ TEST_F(SqliteSearchTest, ReindexRebuildsTheSameRows) {
 
 // Representative searches are answered through indexes: no full SCAN of an index table
 // (https://www.sqlite.org/eqp.html). The main table, search_resource, is read by type.
+// Absolute and urn: references are matched by their text (https://hl7.org/fhir/R4/
+// search.html#reference), through the partial url index that leaves relative references out.
+TEST_F(SqliteSearchTest, AbsoluteReferencesMatchByUrl) {
+  Put(R"({"resourceType":"Observation","id":"o5","status":"final",
+          "subject":{"reference":"http://other.example/fhir/Patient/x9"}})",
+      1800000000000000);
+  Put(R"({"resourceType":"Observation","id":"o6","status":"final",
+          "subject":{"reference":"urn:uuid:6a1b2c3d-0000-4000-8000-000000000001"}})",
+      1800000001000000);
+  EXPECT_EQ(Ids("Observation", "subject=http://other.example/fhir/Patient/x9"), (V{"o5"}));
+  EXPECT_EQ(Ids("Observation", "subject=urn:uuid:6a1b2c3d-0000-4000-8000-000000000001"),
+            (V{"o6"}));
+  EXPECT_EQ(Ids("Observation", "subject=http://other.example/fhir/Patient/x1"), (V{}));
+  EXPECT_EQ(Ids("Observation", "status=final&subject=http://other.example/fhir/Patient/x9"),
+            (V{"o5"}));
+  // A relative reference is not found by a URL that merely ends the same way.
+  EXPECT_EQ(Ids("Observation", "subject=http://other.example/fhir/Patient/p1"), (V{}));
+
+  SearchQuery q;
+  q.types = {"Observation"};
+  q.params = ParseQuery("subject=http://other.example/fhir/Patient/x9");
+  auto plan = ExplainSqliteSearch(dir_.path(), q);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  std::string all;
+  for (const std::string& line : *plan) all += line + "\n";
+  EXPECT_NE(all.find("search_reference_url"), std::string::npos) << all;
+  EXPECT_EQ(all.find("SCAN search_"), std::string::npos) << all;
+}
+
 TEST_F(SqliteSearchTest, RepresentativeSearchesUseIndexes) {
   const std::pair<const char*, const char*> searches[] = {
       {"Observation", "code=http://loinc.org|8867-4&date=ge2020"},
