@@ -12,6 +12,7 @@
 #include "search/extract.h"
 #include "search/query.h"
 #include "search/registry.h"
+#include "store/sqlite/connection.h"
 
 namespace vesta::store {
 namespace {
@@ -165,6 +166,7 @@ class Db {
       return s;
     }
     sqlite3_busy_timeout(db, 10000);
+    if (read_only) sqlite_internal::MapForReading(db);
     return std::unique_ptr<Db>(new Db(db));
   }
   ~Db() {
@@ -275,9 +277,13 @@ class DbExecutor : public SqlExecutor {
 
 // ---- Searching ---------------------------------------------------------------------------------
 
+// Read-only connections for searches, kept for the next search: a new connection reads the
+// schema again and starts with an empty page cache. Enough are kept for every HTTP thread
+// (serve's default is 64) to search at once without opening one per request.
 class ReaderPool {
  public:
   explicit ReaderPool(std::string path) : path_(std::move(path)) {}
+  static constexpr size_t kMaxIdle = 64;
 
   Result<std::unique_ptr<Db>> Take() {
     {
@@ -292,7 +298,7 @@ class ReaderPool {
   }
   void Give(std::unique_ptr<Db> db) {
     std::lock_guard lock(mu_);
-    if (free_.size() < 8) free_.push_back(std::move(db));
+    if (free_.size() < kMaxIdle) free_.push_back(std::move(db));
   }
 
  private:
