@@ -237,6 +237,7 @@ class Planner {
     }
     const bool grouped =
         p->type == ParamType::kToken && modifier.empty() && values.size() > kTokenListAbove;
+    pinned_ = false;
     // The tests of each OR-ed value, or of each group of values.
     std::vector<Sql> alternatives;
     if (grouped) alternatives = GroupedTokenTests(values);
@@ -277,6 +278,15 @@ class Planner {
       e.Arg(probe_param) << " AND (";
       e.Append(probe) << "))";
       probe_ = std::move(e);
+      if (pinned_ && !negate && alternatives.size() == 1 &&
+          (p->type == ParamType::kToken || p->type == ParamType::kReference)) {
+        Sql d;
+        d << "SELECT seq AS dseq FROM " << probe_table << " WHERE type = ";
+        d.Arg(type) << " AND param = ";
+        d.Arg(probe_param);
+        d.Append(alternatives[0]);
+        driver_ = std::move(d);
+      }
       // Which condition drives the search: the likely most selective one.
       switch (p->type) {
         case ParamType::kReference:
@@ -303,9 +313,13 @@ class Planner {
   // After Condition() at depth 0: the probe form of a plain parameter condition (none for _id,
   // _lastUpdated, :missing, chains and _has) and how selective it is likely to be (0 = most).
   std::optional<Sql> TakeProbe() { return std::exchange(probe_, std::nullopt); }
+  // After Condition() at depth 0: the condition as an index walk in seq order (Plan::driver),
+  // when it is one equality on a value index.
+  std::optional<Sql> TakeDriver() { return std::exchange(driver_, std::nullopt); }
   int priority() const { return priority_; }
   void ResetProbe() {
     probe_.reset();
+    driver_.reset();
     priority_ = 3;
   }
 
@@ -496,6 +510,7 @@ class Planner {
     if (!code.empty()) {
       *s << " AND code = ";
       s->Arg(code);
+      pinned_ = true;  // code and system: one key of the (type, param, code, system, seq) index
     } else if (!sc->first.empty()) {
       *s << " AND system <> ''";  // `system|`: the partial index on system holds these rows
     }
@@ -520,6 +535,7 @@ class Planner {
     *s << " AND code = ";
     s->Arg(pair) << " AND system = ";
     s->Arg(Unescape(parts[0]));
+    pinned_ = true;
     return Status::Ok();
   }
 
@@ -725,9 +741,11 @@ class Planner {
       s->Arg(type);
       *s << " AND target_id = ";
       s->Arg(id);
+      pinned_ = true;  // one key of the (type, param, target_type, target_id, seq) index
       return Status::Ok();
     }
     // An id alone: any of the parameter's target types (each one an index lookup).
+    pinned_ = p.targets.size() == 1;
     if (!p.targets.empty()) {
       *s << " AND target_type IN (";
       for (size_t i = 0; i < p.targets.size(); ++i) {
@@ -776,6 +794,8 @@ class Planner {
   const Registry& reg_;
   const SearchSpec& spec_;
   std::optional<Sql> probe_;
+  std::optional<Sql> driver_;
+  bool pinned_ = false;  // the last value test pinned every column of its value index but seq
   int priority_ = 3;
 };
 
@@ -784,6 +804,7 @@ class Planner {
 struct Cond {
   Sql in;
   std::optional<Sql> probe;
+  std::optional<Sql> driver;
   int priority = 3;
 };
 
@@ -987,7 +1008,7 @@ Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec) {
       if (types.empty()) types.emplace_back();  // every type: resource-level only
       Sql any;
       int known = 0;
-      std::optional<Sql> probe;
+      std::optional<Sql> probe, driver;
       int priority = 3;
       for (const std::string& t : types) {
         std::optional<Sql> c;
@@ -1006,6 +1027,7 @@ Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec) {
         any << (known++ ? " OR " : "");
         any.Append(*c);
         probe = planner.TakeProbe();
+        driver = planner.TakeDriver();
         priority = planner.priority();
       }
       if (known == 0) {
@@ -1020,7 +1042,10 @@ Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec) {
         Cond c;
         c.in << "(";
         c.in.Append(any) << ")";
-        if (known == 1) c.probe = std::move(probe);
+        if (known == 1) {
+          c.probe = std::move(probe);
+          c.driver = std::move(driver);
+        }
         c.priority = priority;
         conditions.push_back(std::move(c));
       }
@@ -1060,16 +1085,44 @@ Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec) {
   // one (chains, _has, _id...) a condition keeps its list form.
   std::stable_sort(conditions.begin(), conditions.end(),
                    [](const Cond& a, const Cond& b) { return a.priority < b.priority; });
+  // An unsorted page can walk the driving condition's index in seq order when it is one
+  // equality (docs/search.md); a sorted page needs every match anyway.
+  const bool walk = plan.sort.empty() && !conditions.empty() && conditions[0].driver;
+  if (walk) {
+    plan.driver = std::move(conditions[0].driver);
+    plan.driven_where.Append(w);
+  }
   for (size_t i = 0; i < conditions.size(); ++i) {
     const Cond& c = conditions[i];
     w << " AND ";
     w.Append(i > 0 && c.probe ? *c.probe : c.in);
+    if (walk && i > 0) {
+      plan.driven_where << " AND ";
+      plan.driven_where.Append(c.probe ? *c.probe : c.in);
+    }
   }
   return plan;
 }
 
 Sql PageSql(const Plan& plan) {
   Sql s;
+  if (plan.driver) {
+    // The driving index's rows in seq order from the cursor on, each joined to its resource row
+    // and tested by the other conditions; SQLite flattens the subquery into that loop (no list
+    // is materialised, no sort), and GROUP BY folds a resource's repeated rows (two codings
+    // with the same code) in the same pass. The subquery names its column `dseq` so that `seq`
+    // in the other conditions still means r.seq.
+    s << "SELECT r.seq FROM (";
+    s.Append(*plan.driver) << ") AS d JOIN search_resource r ON r.seq = d.dseq WHERE ";
+    s.Append(plan.driven_where);
+    if (plan.has_cursor) {
+      s << " AND d.dseq > ";
+      s.Arg(plan.cursor_seq);
+    }
+    s << " GROUP BY d.dseq ORDER BY d.dseq LIMIT ";
+    s.Arg(static_cast<int64_t>(plan.count) + 1);
+    return s;
+  }
   if (plan.sort.empty()) {
     s << "SELECT r.seq FROM search_resource r WHERE ";
     s.Append(plan.where);

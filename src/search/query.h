@@ -83,6 +83,12 @@ struct IncludeSpec {
 struct Plan {
   std::vector<std::string> types;  // empty: every type
   Sql where;                       // a condition over search_resource columns seq, type, id
+  // When the most selective condition is one equality on a value index (`code=system|code`,
+  // `subject=Patient/1`): `SELECT seq AS dseq FROM <index table> WHERE ...`, whose matches the
+  // index lists in seq order, and `where` without that condition. An unsorted page then walks
+  // the index from the cursor and stops after count + 1 rows instead of collecting every match.
+  std::optional<Sql> driver;
+  Sql driven_where;
   std::vector<SortKey> sort;       // empty: by seq (insertion order)
   int count = 50;
   TotalMode total = TotalMode::kDefault;

@@ -319,6 +319,64 @@ TEST_F(PagingTest, NextLinkStaysCorrectUnderConcurrentWrites) {
   EXPECT_EQ(ids, (V{"o2", "o4", "o6"}));  // nothing repeated, nothing skipped
 }
 
+// One equality on a value index drives the page as a walk of that index in seq order (Plan::
+// driver): pages visit every match once, in order, also when a resource has the same code twice
+// and while matches are written between pages; and the plan has no list and no sort.
+TEST_F(PagingTest, EqualityDrivenPagesWalkTheIndexInOrder) {
+  int64_t t = 1800000000000000;
+  for (const char* id : {"w1", "w2", "w3", "w4", "w5"}) {
+    std::string dup = std::string(id) == "w2" || std::string(id) == "w4"
+                          ? R"(,{"system":"http://loinc.org","code":"2339-0","display":"again"})"
+                          : "";
+    Put(std::string(R"({"resourceType":"Observation","id":")") + id +
+            R"(","status":"final","subject":{"reference":"Patient/p3"},)"
+            R"("code":{"coding":[{"system":"http://loinc.org","code":"2339-0"})" +
+            dup + "]}}",
+        t += 1000);
+  }
+  const std::string q = "code=http://loinc.org|2339-0";
+  EXPECT_EQ(AllPages(this, "Observation", q + "&_count=2", &PagingTest::Search),
+            (V{"w1", "w2", "w3", "w4", "w5"}));
+  EXPECT_EQ(AllPages(this, "Observation", q + "&status=final&_count=1", &PagingTest::Search),
+            (V{"w1", "w2", "w3", "w4", "w5"}));
+  EXPECT_EQ(AllPages(this, "Observation", "patient=Patient/p3&_count=2", &PagingTest::Search),
+            (V{"o4", "w1", "w2", "w3", "w4", "w5"}));
+  auto count = Search("Observation", q + "&_summary=count");
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(count->total, 5);
+
+  // A write between pages: the updated w1 moves behind the cursor's end (a new row), w6 is new.
+  auto first = Search("Observation", q + "&_count=2");
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->entries.size(), 2u);
+  Put(R"({"resourceType":"Observation","id":"w6","status":"final",
+          "code":{"coding":[{"system":"http://loinc.org","code":"2339-0"}]}})",
+      t += 1000);
+  Put(R"({"resourceType":"Observation","id":"w3","status":"amended",
+          "code":{"coding":[{"system":"http://loinc.org","code":"2339-0"}]}})",
+      t += 1000);
+  auto second = Search("Observation", q + "&_count=10&_cursor=" + first->next_cursor);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  std::vector<std::string> ids;
+  for (const auto& h : second->entries) ids.push_back(h.version.id);
+  EXPECT_EQ(ids, (V{"w4", "w5", "w6", "w3"}));
+
+  for (const char* query : {"code=http://loinc.org|2339-0&status=final",
+                            "patient=Patient/p3&date=ge2020"}) {
+    SearchQuery sq;
+    sq.types = {"Observation"};
+    sq.params = ParseQuery(query);
+    auto plan = ExplainSqliteSearch(dir_.path(), sq);
+    ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+    std::string all;
+    for (const std::string& line : *plan) all += line + "\n";
+    EXPECT_EQ(all.find("TEMP B-TREE"), std::string::npos) << query << "\n" << all;
+    EXPECT_EQ(all.find("LIST SUBQUERY"), std::string::npos) << query << "\n" << all;
+    EXPECT_EQ(all.find("MATERIALIZE"), std::string::npos) << query << "\n" << all;
+    EXPECT_EQ(all.find("SCAN "), std::string::npos) << query << "\n" << all;
+  }
+}
+
 TEST_F(SqliteSearchTest, OnlyTheCurrentVersionIsIndexed) {
   Put(R"({"resourceType":"Observation","id":"o1","status":"amended",
           "code":{"coding":[{"system":"http://loinc.org","code":"9279-1"}]},
