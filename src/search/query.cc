@@ -310,8 +310,8 @@ class Planner {
     return std::optional<Sql>(std::move(s));
   }
 
-  // After Condition() at depth 0: the probe form of a plain parameter condition (none for _id,
-  // _lastUpdated, :missing, chains and _has) and how selective it is likely to be (0 = most).
+  // After Condition() at depth 0: the probe form of a plain parameter or chain condition (none
+  // for _id, _lastUpdated, :missing and _has) and how selective it is likely to be (0 = most).
   std::optional<Sql> TakeProbe() { return std::exchange(probe_, std::nullopt); }
   // After Condition() at depth 0: the condition as an index walk in seq order (Plan::driver),
   // when it is one equality on a value index.
@@ -386,11 +386,13 @@ class Planner {
                            std::string(rest) + "'");
     }
     Sql any;
+    std::vector<Sql> inners;
     for (size_t i = 0; i < targets.size(); ++i) {
       ASSIGN_OR_RETURN(std::optional<Sql> inner, Condition(targets[i], rest, value, depth + 1));
       if (!inner) {
         return Bad(head, "'" + targets[i] + "' has no parameter '" + std::string(rest) + "'");
       }
+      inners.push_back(*inner);
       if (i > 0) any << " UNION ALL ";
       any << "SELECT seq FROM search_reference WHERE type = ";
       any.Arg(type) << " AND param = ";
@@ -403,6 +405,24 @@ class Planner {
     Sql s;
     s << "seq IN (";
     s.Append(any) << ")";
+    if (depth == 0) {
+      // The probe form, for a row found by another condition: does its reference point into the
+      // inner matches? The inner list (usually narrow: a name, an identifier) is collected once
+      // per search; the row's references are found through the (seq, type, param) index.
+      Sql e;
+      e << "EXISTS (SELECT 1 FROM search_reference WHERE seq = r.seq AND +type = ";
+      e.Arg(type) << " AND +param = ";
+      e.Arg(p->code) << " AND (";
+      for (size_t i = 0; i < targets.size(); ++i) {
+        if (i > 0) e << " OR ";
+        e << "(target_type = ";
+        e.Arg(targets[i]) << " AND target_id IN (SELECT id FROM search_resource WHERE +type = ";
+        e.Arg(targets[i]) << " AND ";
+        e.Append(inners[i]) << "))";
+      }
+      e << "))";
+      probe_ = std::move(e);
+    }
     return std::optional<Sql>(std::move(s));
   }
 
@@ -1082,7 +1102,11 @@ Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec) {
   }
   // The most selective condition with a list form drives (its list is materialised and walked in
   // seq order); the others are probed per candidate row when they have a probe form. Without
-  // one (chains, _has, _id...) a condition keeps its list form.
+  // one (_has, _id...) a condition keeps its list form. A chain that does not drive is probed:
+  // its inner list (the patients named Smith) is collected once and each row's references are
+  // looked up by seq. (Driving a chained search by a walked code instead was measured slower on
+  // 1,000 and 3,000 patients for `subject:Patient.family=...&code=...`: the walk probes about
+  // a hundred rows per match when one patient in a hundred has the name.)
   std::stable_sort(conditions.begin(), conditions.end(),
                    [](const Cond& a, const Cond& b) { return a.priority < b.priority; });
   // An unsorted page can walk the driving condition's index in seq order when it is one

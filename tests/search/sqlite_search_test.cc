@@ -216,6 +216,11 @@ TEST_F(SqliteSearchTest, RequestsFindTheExpectedIds) {
       {"Observation", "subject.name=smith", {"o4"}},
       {"Observation", "subject:Patient.gender=male", {"o3"}},
       {"Observation", "performer:Practitioner.name=house", {"o1"}},
+      // a chain probed per row of a walked index, or of another condition's list
+      {"Observation", "subject:Patient.name=müller&code=http://loinc.org|8867-4", {"o1"}},
+      {"Observation", "code=http://loinc.org|8867-4&subject:Patient.gender=male", {"o3"}},
+      {"Observation", "status=final&subject:Patient.name=müller", {"o1", "o2"}},
+      {"Observation", "subject.name=smith,miller&code=http://snomed.info/sct|271649006", {"o4"}},
       {"Observation", "subject:Patient._has:Condition:subject:code=44054006", {"o3"}},
       {"Patient", "_has:Observation:subject:code=8480-6", {"p1"}},
       {"Patient", "_has:Observation:patient:code=8867-4", {"p1", "p2"}},
@@ -477,6 +482,7 @@ TEST_F(SqliteSearchTest, RepresentativeSearchesUseIndexes) {
       {"Observation", "subject:Patient.name=muller"},
       {"Patient", "_has:Observation:subject:code=8480-6"},
       {"Patient", "name=mu&_sort=family"},
+      {"Observation", "subject:Patient.name=muller&code=http://loinc.org|8867-4"},
   };
   for (const auto& [type, query] : searches) {
     SearchQuery q;
