@@ -278,6 +278,11 @@ class Planner {
       e.Arg(probe_param) << " AND (";
       e.Append(probe) << "))";
       probe_ = std::move(e);
+      // Strings (names) and references (a patient) are the usual narrow conditions: they are
+      // not counted first, which would cost a statement on the most frequent searches.
+      if (!negate && p->type != ParamType::kString && p->type != ParamType::kReference) {
+        list_ = any;
+      }
       if (pinned_ && !negate && alternatives.size() == 1 &&
           (p->type == ParamType::kToken || p->type == ParamType::kReference)) {
         Sql d;
@@ -316,10 +321,13 @@ class Planner {
   // After Condition() at depth 0: the condition as an index walk in seq order (Plan::driver),
   // when it is one equality on a value index.
   std::optional<Sql> TakeDriver() { return std::exchange(driver_, std::nullopt); }
+  // After Condition() at depth 0: the plain condition's list as a SELECT of seqs.
+  std::optional<Sql> TakeList() { return std::exchange(list_, std::nullopt); }
   int priority() const { return priority_; }
   void ResetProbe() {
     probe_.reset();
     driver_.reset();
+    list_.reset();
     priority_ = 3;
   }
 
@@ -815,6 +823,7 @@ class Planner {
   const SearchSpec& spec_;
   std::optional<Sql> probe_;
   std::optional<Sql> driver_;
+  std::optional<Sql> list_;
   bool pinned_ = false;  // the last value test pinned every column of its value index but seq
   int priority_ = 3;
 };
@@ -825,6 +834,7 @@ struct Cond {
   Sql in;
   std::optional<Sql> probe;
   std::optional<Sql> driver;
+  std::optional<Sql> list;
   int priority = 3;
 };
 
@@ -1028,7 +1038,7 @@ Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec) {
       if (types.empty()) types.emplace_back();  // every type: resource-level only
       Sql any;
       int known = 0;
-      std::optional<Sql> probe, driver;
+      std::optional<Sql> probe, driver, list;
       int priority = 3;
       for (const std::string& t : types) {
         std::optional<Sql> c;
@@ -1048,6 +1058,7 @@ Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec) {
         any.Append(*c);
         probe = planner.TakeProbe();
         driver = planner.TakeDriver();
+        list = planner.TakeList();
         priority = planner.priority();
       }
       if (known == 0) {
@@ -1065,6 +1076,7 @@ Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec) {
         if (known == 1) {
           c.probe = std::move(probe);
           c.driver = std::move(driver);
+          c.list = std::move(list);
         }
         c.priority = priority;
         conditions.push_back(std::move(c));
@@ -1115,6 +1127,23 @@ Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec) {
   if (walk) {
     plan.driver = std::move(conditions[0].driver);
     plan.driven_where.Append(w);
+  }
+  const bool all_probed =
+      plan.sort.empty() && !walk && !conditions.empty() && conditions[0].list &&
+      std::all_of(conditions.begin(), conditions.end(),
+                  [](const Cond& c) { return c.probe.has_value(); });
+  if (all_probed) {
+    Sql n;
+    n << "SELECT count(*) FROM (";
+    n.Append(*conditions[0].list) << " LIMIT ";
+    n.Arg(spec.walk_above) << ")";
+    plan.walk_above = spec.walk_above;
+    plan.list_size = std::move(n);
+    plan.walk_where.emplace().Append(w);
+    for (const Cond& c : conditions) {
+      *plan.walk_where << " AND ";
+      plan.walk_where->Append(*c.probe);
+    }
   }
   for (size_t i = 0; i < conditions.size(); ++i) {
     const Cond& c = conditions[i];
@@ -1194,6 +1223,19 @@ Sql PageSql(const Plan& plan) {
     s << "k" << std::to_string(i) << (plan.sort[i].descending ? " DESC, " : ", ");
   }
   s << "seq LIMIT ";
+  s.Arg(static_cast<int64_t>(plan.count) + 1);
+  return s;
+}
+
+Sql WalkPageSql(const Plan& plan) {
+  Sql s;
+  s << "SELECT r.seq FROM search_resource r WHERE ";
+  s.Append(*plan.walk_where);
+  if (plan.has_cursor) {
+    s << " AND r.seq > ";
+    s.Arg(plan.cursor_seq);
+  }
+  s << " ORDER BY r.seq LIMIT ";
   s.Arg(static_cast<int64_t>(plan.count) + 1);
   return s;
 }

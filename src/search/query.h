@@ -65,6 +65,9 @@ struct SearchSpec {
   int default_count = 50;
   int max_count = 1000;
   int64_t now_micros = 0;  // for `ap` on dates
+  // A driving list at least this long is not collected: the page walks the type's rows instead
+  // (Plan::walk_where). Tests lower it.
+  int64_t walk_above = 2000;
 };
 
 struct SortKey {
@@ -89,6 +92,14 @@ struct Plan {
   // the index from the cursor and stops after count + 1 rows instead of collecting every match.
   std::optional<Sql> driver;
   Sql driven_where;
+  // Otherwise, for an unsorted page whose every condition can be probed per row: `SELECT
+  // count(*)` of the driving condition's list, stopped at walk_above rows, and `where` with every
+  // condition as a probe. When the list is that long, the driving condition is not selective and
+  // walking the type's rows in seq order, probing each, fills a page sooner than collecting the
+  // list (WalkPageSql).
+  std::optional<Sql> list_size;
+  std::optional<Sql> walk_where;
+  int64_t walk_above = 2000;
   std::vector<SortKey> sort;       // empty: by seq (insertion order)
   int count = 50;
   TotalMode total = TotalMode::kDefault;
@@ -109,6 +120,9 @@ Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec);
 // The page: `SELECT seq, k1, k2... FROM ... ORDER BY ... LIMIT count + 1` (one more row than
 // the page tells whether there is a next page). Columns: seq, then one per sort key.
 Sql PageSql(const Plan& plan);
+// The page as a walk of the type's rows with every condition probed (Plan::walk_where).
+Sql WalkPageSql(const Plan& plan);
+
 // SELECT count(*) of all matches (no cursor, no limit).
 Sql CountSql(const Plan& plan);
 

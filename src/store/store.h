@@ -101,6 +101,9 @@ struct SearchQuery {
   int default_count = 50;
   int max_count = 1000;
   Micros now = 0;  // for date `ap`
+  // An unsorted search whose driving condition matches at least this many resources walks the
+  // type's rows in order instead of collecting them (docs/search.md). Tests lower it.
+  int64_t walk_above = 2000;
 };
 
 enum class SearchMode { kMatch, kInclude };  // Bundle.entry.search.mode

@@ -315,6 +315,7 @@ search::SearchSpec SpecFor(const SearchQuery& q) {
   spec.handling = q.strict ? search::Handling::kStrict : search::Handling::kLenient;
   spec.default_count = q.default_count;
   spec.max_count = q.max_count;
+  spec.walk_above = q.walk_above;
   spec.now_micros = q.now;
   return spec;
 }
@@ -403,6 +404,12 @@ Result<SearchPage> RunSearch(Db& db, const SearchQuery& query) {
   if (plan.summary_count) return page;
 
   search::Sql sql = search::PageSql(plan);
+  if (plan.list_size) {
+    int64_t n = 0;
+    RETURN_IF_ERROR(db.Query(plan.list_size->text, plan.list_size->args,
+                             [&](sqlite3_stmt* s) { n = sqlite3_column_int64(s, 0); }));
+    if (n >= plan.walk_above) sql = search::WalkPageSql(plan);
+  }
   std::vector<int64_t> seqs;
   std::vector<search::SqlArg> last_keys;
   bool more = false;
