@@ -201,7 +201,8 @@ void AddServe(CLI::App& app) {
   cmd->add_option("--port", flags->port, "TCP port (0: any free port)")->capture_default_str();
   cmd->add_option("--listen", flags->listen, "Address to listen on")->capture_default_str();
   cmd->add_option("--data-dir", flags->data_dir, "Where the store lives")->capture_default_str();
-  cmd->add_option("--threads", flags->threads, "Request handler threads")
+  cmd->add_option("--threads", flags->threads,
+                  "Event loops, one thread each (a connection stays on one)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--max-body-mb", flags->max_body_mb, "Largest request body accepted (MiB)")
