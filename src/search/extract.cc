@@ -12,6 +12,7 @@
 #include <span>
 
 #include "fhir/datetime.h"
+#include "fhir/ucum.h"
 #include "search/normalize.h"
 
 namespace vesta::search {
@@ -81,12 +82,24 @@ void AddReference(const std::string& param, std::string_view ref, IndexRows* row
   rows->references.push_back(std::move(row));
 }
 
-void ExtractItem(const Param& param, const Item& item, IndexRows* rows) {
-  const std::string& code = param.code;
+// https://hl7.org/fhir/R4/search.html#quantity: "the server SHOULD ... canonical units". A value
+// with the UCUM system and a code ucum::Canonicalize knows also gets its canonical form.
+void Canonicalize(std::string_view system, std::string_view unit_code, double value,
+                  QuantityRow* row) {
+  if (system != kUcumSystem || unit_code.empty()) return;
+  std::optional<ucum::Canonical> c = ucum::Canonicalize(value, unit_code);
+  if (!c) return;
+  row->canonical_code = std::move(c->code);
+  row->canonical_value = c->value;
+}
+
+// The rows of one value `item` of a parameter (or composite component) of type `type` named
+// `code`.
+void ExtractItem(ParamType type, const std::string& code, const Item& item, IndexRows* rows) {
   if (!item.is_node()) {
     // A System value computed by the expression.
     std::string text = fhirpath::ItemToString(item);
-    switch (param.type) {
+    switch (type) {
       case ParamType::kString:
         AddString(code, text, rows);
         break;
@@ -112,7 +125,7 @@ void ExtractItem(const Param& param, const Item& item, IndexRows* rows) {
   if (item.node == nullptr) return;
   const json::Value& v = *item.node;
   std::string_view t = item.fhir_type;
-  switch (param.type) {
+  switch (type) {
     case ParamType::kToken:
       if (t == "CodeableConcept") {
         if (const json::Value* codings = v.Find("coding")) {
@@ -193,7 +206,7 @@ void ExtractItem(const Param& param, const Item& item, IndexRows* rows) {
             fhirpath::Item p;
             p.node = b;
             p.fhir_type = "Period";
-            ExtractItem(param, p, rows);
+            ExtractItem(type, code, p, rows);
           }
         }
       } else if (v.is_string()) {
@@ -212,8 +225,9 @@ void ExtractItem(const Param& param, const Item& item, IndexRows* rows) {
       std::string_view unit_code = Str(v.Find("code"));
       if (t == "Money") unit_code = Str(v.Find("currency"));
       if (unit_code.empty()) unit_code = Str(v.Find("unit"));
-      rows->quantities.push_back(
-          QuantityRow{code, d, std::string(Str(v.Find("system"))), std::string(unit_code)});
+      QuantityRow row{code, d, std::string(Str(v.Find("system"))), std::string(unit_code), "", 0};
+      if (t != "Money") Canonicalize(row.system, Str(v.Find("code")), d, &row);
+      rows->quantities.push_back(std::move(row));
       break;
     }
     case ParamType::kReference:
@@ -232,6 +246,144 @@ void ExtractItem(const Param& param, const Item& item, IndexRows* rows) {
       break;
     default:
       break;
+  }
+}
+
+CompositePart TextPart(std::string code, std::string system) {
+  CompositePart p;
+  p.code = std::move(code);
+  p.system = std::move(system);
+  return p;
+}
+
+template <typename T>
+CompositePart RangePart(T low, T high) {
+  CompositePart p;
+  p.low = low;
+  p.high = high;
+  return p;
+}
+
+// The parts a composite component gets from one `item` of its expression: the component
+// parameter's own rows for that item, as composite columns.
+void ComponentParts(const Component& c, const Item& item, std::vector<CompositePart>* out) {
+  if (c.type == ParamType::kQuantity && item.is_node() && item.node != nullptr &&
+      item.fhir_type == "Range") {
+    // A Range ([low, high], either end open) where the component expects a quantity
+    // (context-type-quantity's `value.as(Range)`); its ends share one unit.
+    const json::Value* ends[2] = {item.node->Find("low"), item.node->Find("high")};
+    constexpr double kMax = std::numeric_limits<double>::max();
+    double value[2] = {-kMax, kMax};
+    std::string_view system, unit_code;
+    bool any = false;
+    for (int i = 0; i < 2; ++i) {
+      const json::Value* e = ends[i];
+      const json::Value* v = e != nullptr ? e->Find("value") : nullptr;
+      if (v == nullptr || !v->is_number() || !ToDouble(v->number_text(), &value[i])) continue;
+      any = true;
+      system = Str(e->Find("system"));
+      unit_code = Str(e->Find("code"));
+      if (unit_code.empty()) unit_code = Str(e->Find("unit"));
+    }
+    if (!any) return;
+    CompositePart part{std::string(unit_code), std::string(system), value[0], value[1], "", 0, 0};
+    // Each end that is present in canonical units (an open end stays open); both must agree.
+    QuantityRow ends_canonical[2];
+    std::string_view canonical_code;
+    bool canonical = true;
+    for (int i = 0; i < 2 && canonical; ++i) {
+      if (value[i] == (i == 0 ? -kMax : kMax)) continue;
+      Canonicalize(system, unit_code, value[i], &ends_canonical[i]);
+      canonical = !ends_canonical[i].canonical_code.empty() &&
+                  (canonical_code.empty() || canonical_code == ends_canonical[i].canonical_code);
+      canonical_code = ends_canonical[i].canonical_code;
+    }
+    if (canonical) {
+      part.canonical_code = std::string(canonical_code);
+      part.canonical_low = value[0] == -kMax ? -kMax : ends_canonical[0].canonical_value;
+      part.canonical_high = value[1] == kMax ? kMax : ends_canonical[1].canonical_value;
+    }
+    out->push_back(std::move(part));
+    return;
+  }
+  IndexRows rows;
+  ExtractItem(c.type, c.code, item, &rows);
+  for (TokenRow& r : rows.tokens) {
+    // Text-only rows (a CodeableConcept.text) have no code to pair; :of-type and :identifier
+    // rows belong to other parameters.
+    if (r.param == c.code && !r.code.empty()) {
+      out->push_back(TextPart(std::move(r.code), std::move(r.system)));
+    }
+  }
+  for (StringRow& r : rows.strings) {
+    out->push_back(TextPart(std::move(r.norm), std::move(r.exact)));
+  }
+  for (const DateRow& r : rows.dates) {
+    out->push_back(RangePart(r.low, r.high));
+  }
+  for (const NumberRow& r : rows.numbers) {
+    out->push_back(RangePart(r.value, r.value));
+  }
+  for (QuantityRow& r : rows.quantities) {
+    out->push_back(CompositePart{std::move(r.code), std::move(r.system), r.value, r.value,
+                                 std::move(r.canonical_code), r.canonical_value,
+                                 r.canonical_value});
+  }
+  for (ReferenceRow& r : rows.references) {
+    if (r.param != c.code) continue;
+    out->push_back(
+        TextPart(r.target_type.empty() ? std::move(r.url) : r.target_type + "/" + r.target_id, ""));
+  }
+  for (UriRow& r : rows.uris) out->push_back(TextPart(std::move(r.uri), ""));
+}
+
+// https://hl7.org/fhir/R4/search.html#composite and SearchParameter.component
+// (https://hl7.org/fhir/R4/searchparameter-definitions.html#SearchParameter.component): each
+// component's expression is evaluated relative to each item of the composite's expression, and
+// every combination of their values within that item is one tuple.
+void ExtractComposite(const Param& param, const json::Value& resource,
+                      const fhirpath::Environment& env, IndexRows* rows) {
+  Result<fhirpath::Collection> matches = param.compiled->Evaluate(resource, env);
+  if (!matches.ok()) {
+    ++rows->errors;
+    return;
+  }
+  const size_t n = param.components.size();
+  std::vector<std::vector<CompositePart>> values(n);
+  for (const Item& match : *matches) {
+    const fhirpath::Collection context{match};
+    size_t tuples = 1;
+    // Last component first: it is the value (value.ofType(Quantity)...), the part most often
+    // absent, and an empty component means no tuple.
+    for (size_t i = n; i-- > 0 && tuples > 0;) {
+      values[i].clear();
+      Result<fhirpath::Collection> v =
+          param.components[i].compiled->Evaluate(context, &resource, env);
+      if (!v.ok()) {
+        ++rows->errors;
+        tuples = 0;
+        break;
+      }
+      for (const Item& item : *v) ComponentParts(param.components[i], item, &values[i]);
+      tuples = std::min(tuples * values[i].size(), kMaxTuplesPerItem + 1);
+    }
+    if (tuples == 0) continue;
+    if (tuples > kMaxTuplesPerItem) {
+      ++rows->errors;
+      continue;
+    }
+    // Every combination, the last component varying fastest.
+    std::vector<size_t> at(n, 0);
+    for (size_t k = 0; k < tuples; ++k) {
+      CompositeRow row{param.code, {}};
+      row.parts.reserve(n);
+      for (size_t i = 0; i < n; ++i) row.parts.push_back(values[i][at[i]]);
+      rows->composites.push_back(std::move(row));
+      for (size_t i = n; i-- > 0;) {
+        if (++at[i] < values[i].size()) break;
+        at[i] = 0;
+      }
+    }
   }
 }
 
@@ -262,13 +414,18 @@ IndexRows ExtractIndexRows(const Registry& registry, const json::Value& resource
   fhirpath::Environment env;
   env.resolver = &resolver;
   for (const Param& param : registry.ForType(type)) {
-    if (!param.compiled) continue;
+    // A parameter answered by other parameters' rows (Param::rows_of) writes none.
+    if (!param.compiled || !param.rows_of.empty()) continue;
+    if (param.type == ParamType::kComposite) {
+      ExtractComposite(param, resource, env, &rows);
+      continue;
+    }
     Result<fhirpath::Collection> values = param.compiled->Evaluate(resource, env);
     if (!values.ok()) {
       ++rows.errors;
       continue;
     }
-    for (const Item& item : *values) ExtractItem(param, item, &rows);
+    for (const Item& item : *values) ExtractItem(param.type, param.code, item, &rows);
   }
   // https://hl7.org/fhir/R4/compartmentdefinition-patient.html; a patient is in its own.
   if (type == "Patient") rows.patients.emplace_back(resource.FindString("id"));

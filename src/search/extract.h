@@ -9,7 +9,10 @@
 // skipped (and counted in `errors`).
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 #include "json/value.h"
@@ -48,12 +51,45 @@ struct NumberRow {
   double value = 0;
 };
 
+// The UCUM system URL (https://hl7.org/fhir/R4/datatypes.html#Quantity).
+inline constexpr std::string_view kUcumSystem = "http://unitsofmeasure.org";
+
 struct QuantityRow {
   std::string param;
   double value = 0;
   std::string system;
   std::string code;  // the code, or the unit text when there is no code
+  // https://hl7.org/fhir/R4/search.html#quantity: a UCUM quantity (system kUcumSystem, a code
+  // that ucum::Canonicalize knows) also in canonical units; canonical_code "" otherwise.
+  std::string canonical_code;
+  double canonical_value = 0;
 };
+
+// One component value of a composite tuple, in the columns of its type (docs/storage.md,
+// search_composite): token code and system; string normalised and exact; reference "Type/id"
+// (relative) or the URL as written; uri; number [value, value]; date [low, high] µs; quantity
+// unit code and system, [value, value] (a Range: [low, high]) and, for UCUM, the canonical form.
+struct CompositePart {
+  std::string code;
+  std::string system;
+  std::variant<int64_t, double> low = int64_t{0};
+  std::variant<int64_t, double> high = int64_t{0};
+  std::string canonical_code;  // "" unless a UCUM quantity
+  double canonical_low = 0;
+  double canonical_high = 0;
+};
+
+// https://hl7.org/fhir/R4/search.html#composite: one tuple of a composite parameter, its
+// components evaluated on the same item of the composite's expression (so an
+// Observation.component's code is paired only with that component's value).
+struct CompositeRow {
+  std::string param;
+  std::vector<CompositePart> parts;  // one per component, 2..kMaxComponents
+};
+
+// At most this many tuples are indexed per item a composite's expression matches (the product of
+// its components' value counts); the rest are left out and counted in IndexRows::errors.
+inline constexpr size_t kMaxTuplesPerItem = 256;
 
 struct ReferenceRow {
   std::string param;
@@ -75,6 +111,7 @@ struct IndexRows {
   std::vector<QuantityRow> quantities;
   std::vector<ReferenceRow> references;
   std::vector<UriRow> uris;
+  std::vector<CompositeRow> composites;
   std::vector<std::string> patients;  // ids of the patients whose compartment holds it
   int errors = 0;                     // expressions that failed on this resource
 };

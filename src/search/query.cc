@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "fhir/datetime.h"
+#include "fhir/ucum.h"
 #include "json/writer.h"
 #include "search/extract.h"
 #include "search/normalize.h"
@@ -174,19 +175,67 @@ std::string_view TableFor(ParamType t) {
       return "search_reference";
     case ParamType::kUri:
       return "search_uri";
+    case ParamType::kComposite:
+      return "search_composite";
     default:
       return "";
   }
 }
 
+// `param = ?`, or `param IN (?, ...)` for several (a composite read from others' rows);
+// `+param` when `plus` (do not use an index for it).
+void ParamTerm(const std::vector<std::string>& params, bool plus, Sql* s) {
+  *s << (plus ? "+param" : "param");
+  if (params.size() == 1) {
+    *s << " = ";
+    s->Arg(params.front());
+    return;
+  }
+  *s << " IN (";
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (i > 0) *s << ", ";
+    s->Arg(params[i]);
+  }
+  *s << ")";
+}
+
 // `SELECT seq FROM <table> WHERE type = ? AND param = ?`
-Sql SelectSeq(std::string_view table, const std::string& type, const std::string& param) {
+Sql SelectSeq(std::string_view table, const std::string& type,
+              const std::vector<std::string>& params) {
   Sql s;
   s << "SELECT seq FROM " << table << " WHERE type = ";
-  s.Arg(type) << " AND param = ";
-  s.Arg(param);
+  s.Arg(type) << " AND ";
+  ParamTerm(params, /*plus=*/false, &s);
   return s;
 }
+
+// The columns a value test reads: those of the parameter type's own index table, or those of
+// one component of a search_composite row (`code2`, `low2`, ...; docs/storage.md).
+struct Columns {
+  std::string code = "code", system = "system";      // token, quantity unit
+  std::string norm = "norm", exact = "exact";        // string
+  std::string date_low = "low", date_high = "high";  // date
+  std::string low = "value", high = "value";         // number, quantity: a point
+  std::string canonical_code = "canonical_code";     // quantity, UCUM canonical form
+  std::string canonical_low = "canonical_value", canonical_high = "canonical_value";
+  // A composite component: a reference is the one text "Type/id" (or the URL) and a uri, in
+  // `code`.
+  bool component = false;
+
+  static Columns Component(size_t index) {
+    const std::string n = std::to_string(index + 1);
+    Columns c;
+    c.code = c.norm = "code" + n;
+    c.system = c.exact = "system" + n;
+    c.date_low = c.low = "low" + n;
+    c.date_high = c.high = "high" + n;
+    c.canonical_code = "canonical_code" + n;
+    c.canonical_low = "canonical_low" + n;
+    c.canonical_high = "canonical_high" + n;
+    c.component = true;
+    return c;
+  }
+};
 
 class Planner {
  public:
@@ -215,14 +264,22 @@ class Planner {
     if (table.empty() || !p->compiled) {
       return Bad(name, std::string(ParamTypeName(p->type)) + " parameters are not supported yet");
     }
+    // The rows' param keys: the parameter's own, or those of the composites it is read from.
+    const std::vector<std::string> row_params =
+        p->rows_of.empty() ? std::vector<std::string>{p->code} : p->rows_of;
     if (modifier == "missing") {
       // https://hl7.org/fhir/R4/search.html#missing
       if (value != "true" && value != "false") return Bad(name, "use :missing=true or false");
       priority_ = 8;
       Sql s;
       s << (value == "true" ? "seq NOT IN (" : "seq IN (");
-      s.Append(SelectSeq(table, type, p->code)) << ")";
+      s.Append(SelectSeq(table, type, row_params)) << ")";
       return std::optional<Sql>(std::move(s));
+    }
+    if (p->type == ParamType::kComposite && !modifier.empty()) {
+      // https://hl7.org/fhir/R4/search.html#composite: the parts take their types' syntax and
+      // prefixes, not modifiers.
+      return Bad(name, "composite parameters take no modifier but :missing");
     }
     bool negate = false;
     if (modifier == "not" && p->type == ParamType::kToken) {
@@ -231,7 +288,7 @@ class Planner {
     }
     std::vector<std::string> values = SplitUnescaped(value, ',');
     std::string_view probe_table = table;
-    std::string probe_param = p->code;
+    std::vector<std::string> probe_params = row_params;
     for (const std::string& v : values) {
       if (v.empty()) return Bad(name, "empty value");
     }
@@ -245,13 +302,17 @@ class Planner {
       Sql tests;
       if (modifier == "identifier" && p->type == ParamType::kReference) {
         probe_table = "search_token";
-        probe_param = p->code + ":identifier";
-        RETURN_IF_ERROR(TokenTest(name, "", values[i], &tests));
+        probe_params = {p->code + ":identifier"};
+        RETURN_IF_ERROR(TokenTest(name, "", values[i], Columns(), &tests));
       } else if (modifier == "of-type" && p->type == ParamType::kToken) {
-        probe_param = p->code + ":of-type";
+        probe_params.clear();
+        for (const std::string& r : row_params) probe_params.push_back(r + ":of-type");
         RETURN_IF_ERROR(OfTypeTest(name, values[i], &tests));
+      } else if (p->type == ParamType::kComposite) {
+        RETURN_IF_ERROR(CompositeTest(*p, name, values[i], &tests));
       } else {
-        RETURN_IF_ERROR(ValueTest(*p, name, modifier, values[i], &tests));
+        RETURN_IF_ERROR(
+            ValueTest(p->type, p->targets, name, modifier, values[i], Columns(), &tests));
       }
       alternatives.push_back(std::move(tests));
     }
@@ -263,7 +324,7 @@ class Planner {
     for (size_t i = 0; i < alternatives.size(); ++i) {
       const Sql& tests = alternatives[i];
       if (i > 0) any << " UNION ALL ";
-      any.Append(SelectSeq(probe_table, type, probe_param)).Append(tests);
+      any.Append(SelectSeq(probe_table, type, probe_params)).Append(tests);
       probe << (i > 0 ? " OR " : "") << "(1 = 1";
       probe.Append(tests) << ")";
     }
@@ -274,8 +335,9 @@ class Planner {
       Sql e;
       e << (negate ? "NOT EXISTS (SELECT 1 FROM " : "EXISTS (SELECT 1 FROM ") << probe_table
         << " WHERE seq = r.seq AND +type = ";
-      e.Arg(type) << " AND +param = ";
-      e.Arg(probe_param) << " AND (";
+      e.Arg(type) << " AND ";
+      ParamTerm(probe_params, /*plus=*/true, &e);
+      e << " AND (";
       e.Append(probe) << "))";
       probe_ = std::move(e);
       // Strings (names) and references (a patient) are the usual narrow conditions: they are
@@ -283,12 +345,13 @@ class Planner {
       if (!negate && p->type != ParamType::kString && p->type != ParamType::kReference) {
         list_ = any;
       }
-      if (pinned_ && !negate && alternatives.size() == 1 &&
+      // (One param key: rows read from two (combo-*) are two ranges, not one in seq order.)
+      if (pinned_ && !negate && alternatives.size() == 1 && probe_params.size() == 1 &&
           (p->type == ParamType::kToken || p->type == ParamType::kReference)) {
         Sql d;
         d << "SELECT seq AS dseq FROM " << probe_table << " WHERE type = ";
         d.Arg(type) << " AND param = ";
-        d.Arg(probe_param);
+        d.Arg(probe_params.front());
         d.Append(alternatives[0]);
         driver_ = std::move(d);
       }
@@ -296,6 +359,9 @@ class Planner {
       switch (p->type) {
         case ParamType::kReference:
           priority_ = 0;
+          break;
+        case ParamType::kComposite:  // a token (or reference) and a value: usually narrow
+          priority_ = 1;
           break;
         case ParamType::kToken:
           priority_ = modifier.empty() ? 1 : 4;
@@ -489,32 +555,55 @@ class Planner {
     return std::optional<Sql>(std::move(s));
   }
 
-  Status ValueTest(const Param& p, std::string_view name, std::string_view modifier,
-                   const std::string& v, Sql* s) {
-    switch (p.type) {
+  // The tests of one value `v` of a parameter (or composite component) of type `type` over the
+  // columns `c`. `targets`: a reference's allowed target types.
+  Status ValueTest(ParamType type, const std::vector<std::string>& targets, std::string_view name,
+                   std::string_view modifier, const std::string& v, const Columns& c, Sql* s) {
+    switch (type) {
       case ParamType::kToken:
-        return TokenTest(name, modifier, v, s);
+        return TokenTest(name, modifier, v, c, s);
       case ParamType::kString:
-        return StringTest(name, modifier, v, s);
+        return StringTest(name, modifier, v, c, s);
       case ParamType::kDate:
         if (!modifier.empty())
           return Bad(name, "modifier :" + std::string(modifier) + " is not supported on dates");
         *s << " AND ";
-        return DateTest(name, v, "low", "high", s);
+        return DateTest(name, v, c.date_low, c.date_high, s);
       case ParamType::kNumber:
       case ParamType::kQuantity:
-        return NumberTest(p, name, modifier, v, s);
+        return NumberTest(type, name, modifier, v, c, s);
       case ParamType::kReference:
-        return ReferenceTest(p, name, modifier, v, s);
+        return ReferenceTest(targets, name, modifier, v, c, s);
       case ParamType::kUri:
-        return UriTest(name, modifier, v, s);
+        return UriTest(name, modifier, v, c, s);
       default:
         return Bad(name, "not supported");
     }
   }
 
+  // https://hl7.org/fhir/R4/search.html#composite: "[value]$[value]..." with one part per
+  // component, each in the syntax of the component's type (its prefixes included), all matching
+  // the same tuple (one search_composite row).
+  Status CompositeTest(const Param& p, std::string_view name, const std::string& value, Sql* s) {
+    std::vector<std::string> parts = SplitUnescaped(value, '$');
+    if (parts.size() != p.components.size()) {
+      std::string form;
+      for (const Component& c : p.components) form += (form.empty() ? "[" : "$[") + c.code + "]";
+      return Bad(name, "expected " + std::to_string(p.components.size()) +
+                           " values separated by $: " + form);
+    }
+    for (size_t i = 0; i < parts.size(); ++i) {
+      const Component& c = p.components[i];
+      if (parts[i].empty())
+        return Bad(name, "the " + c.code + " part ($" + std::to_string(i + 1) + ") is empty");
+      RETURN_IF_ERROR(ValueTest(c.type, c.targets, name, "", parts[i], Columns::Component(i), s));
+    }
+    return Status::Ok();
+  }
+
   // https://hl7.org/fhir/R4/search.html#token
-  Status TokenTest(std::string_view name, std::string_view modifier, const std::string& v, Sql* s) {
+  Status TokenTest(std::string_view name, std::string_view modifier, const std::string& v,
+                   const Columns& c, Sql* s) {
     if (modifier == "text") {
       std::string norm = NormalizeString(Unescape(v));
       // `text <> ''` repeats the partial index's condition, so that SQLite may use it.
@@ -530,19 +619,20 @@ class Planner {
     }
     std::optional<std::pair<std::string, std::string>> sc = SplitBar(v);
     if (!sc) {
-      *s << " AND code = ";
+      *s << " AND " << c.code << " = ";
       s->Arg(Unescape(v));
       return Status::Ok();
     }
     std::string code = Unescape(sc->second);
     if (!code.empty()) {
-      *s << " AND code = ";
+      *s << " AND " << c.code << " = ";
       s->Arg(code);
       pinned_ = true;  // code and system: one key of the (type, param, code, system, seq) index
     } else if (!sc->first.empty()) {
-      *s << " AND system <> ''";  // `system|`: the partial index on system holds these rows
+      // `system|`: the partial index on system holds these rows
+      *s << " AND " << c.system << " <> ''";
     }
-    *s << " AND system = ";
+    *s << " AND " << c.system << " = ";
     s->Arg(sc->first);
     return Status::Ok();
   }
@@ -569,16 +659,16 @@ class Planner {
 
   // https://hl7.org/fhir/R4/search.html#string
   Status StringTest(std::string_view name, std::string_view modifier, const std::string& v,
-                    Sql* s) {
+                    const Columns& c, Sql* s) {
     std::string exact = Unescape(v);
     std::string norm = NormalizeString(exact);
     if (modifier.empty()) {
-      *s << " AND norm >= ";
-      s->Arg(norm) << " AND norm < ";
+      *s << " AND " << c.norm << " >= ";
+      s->Arg(norm) << " AND " << c.norm << " < ";
       s->Arg(PrefixEnd(norm));
     } else if (modifier == "exact") {
-      *s << " AND norm = ";
-      s->Arg(norm) << " AND exact = ";
+      *s << " AND " << c.norm << " = ";
+      s->Arg(norm) << " AND " << c.exact << " = ";
       s->Arg(exact);
     } else if (modifier == "contains") {
       std::string pattern = "%";
@@ -661,9 +751,17 @@ class Planner {
     return Status::Ok();
   }
 
-  // https://hl7.org/fhir/R4/search.html#number, #quantity
-  Status NumberTest(const Param& p, std::string_view name, std::string_view modifier,
-                    const std::string& value, Sql* s) {
+  // https://hl7.org/fhir/R4/search.html#number, #quantity. The stored value is the range
+  // [low, high] of the columns `c` (a point when they are one column; a Range otherwise); the
+  // searched value has the precision it is written with ("100" is [99.5, 100.5)).
+  //
+  // https://hl7.org/fhir/R4/search.html#quantity: with the UCUM system and a unit that
+  // ucum::Canonicalize knows, the comparison is made in canonical units against the rows'
+  // canonical form (5.4 mg, 0.0054 g and 5400 ug are one value); every bound (the precision
+  // range, the ap margin) is computed in the unit given and then converted. Other systems, and
+  // UCUM codes that are not known, match the unit as written.
+  Status NumberTest(ParamType type, std::string_view name, std::string_view modifier,
+                    const std::string& value, const Columns& c, Sql* s) {
     if (!modifier.empty()) {
       return Bad(name, "modifier :" + std::string(modifier) + " is not supported here");
     }
@@ -671,7 +769,7 @@ class Planner {
     Prefix prefix = TakePrefix(&v);
     std::string system, unit;
     std::string_view number = v;
-    if (p.type == ParamType::kQuantity) {
+    if (type == ParamType::kQuantity) {
       std::vector<std::string> parts = SplitUnescaped(v, '|');
       if (parts.size() == 3) {
         system = Unescape(parts[1]);
@@ -685,71 +783,104 @@ class Planner {
     if (!ParseDouble(number, &d)) {
       return Bad(name, "'" + std::string(number) + "' is not a number");
     }
+    // The bounds the prefix compares with, in the unit given.
     double lo = 0, hi = 0;
     ImplicitRange(number, d, &lo, &hi);
+    if (prefix == Prefix::kAp) {
+      double margin = std::fabs(d) * 0.1;
+      lo = d - margin;
+      hi = d + margin;
+    }
+    std::string_view low = c.low, high = c.high;
+    bool canonical = false;
+    if (system == kUcumSystem && !unit.empty()) {
+      std::optional<ucum::Canonical> cd = ucum::Canonicalize(d, unit);
+      std::optional<ucum::Canonical> clo = ucum::Canonicalize(lo, unit);
+      std::optional<ucum::Canonical> chi = ucum::Canonicalize(hi, unit);
+      if (cd && clo && chi) {
+        canonical = true;
+        d = cd->value;
+        lo = clo->value;
+        hi = chi->value;
+        low = c.canonical_low;
+        high = c.canonical_high;
+        // `<> ''` repeats the partial index's condition (schema 008), so that SQLite may use it.
+        *s << " AND " << c.canonical_code << " <> '' AND " << c.canonical_code << " = ";
+        s->Arg(cd->code);
+      }
+    }
     switch (prefix) {
       case Prefix::kEq:
-        *s << " AND value >= ";
-        s->Arg(lo) << " AND value < ";
+        *s << " AND " << low << " >= ";
+        s->Arg(lo) << " AND " << high << " < ";
         s->Arg(hi);
         break;
       case Prefix::kNe:
-        *s << " AND NOT (value >= ";
-        s->Arg(lo) << " AND value < ";
+        *s << " AND NOT (" << low << " >= ";
+        s->Arg(lo) << " AND " << high << " < ";
         s->Arg(hi) << ")";
         break;
       case Prefix::kGt:
-      case Prefix::kSa:
-        *s << " AND value > ";
+        *s << " AND " << high << " > ";
         s->Arg(d);
         break;
       case Prefix::kLt:
-      case Prefix::kEb:
-        *s << " AND value < ";
+        *s << " AND " << low << " < ";
         s->Arg(d);
         break;
       case Prefix::kGe:
-        *s << " AND value >= ";
+        *s << " AND " << high << " >= ";
         s->Arg(d);
         break;
       case Prefix::kLe:
-        *s << " AND value <= ";
+        *s << " AND " << low << " <= ";
         s->Arg(d);
         break;
-      case Prefix::kAp: {
-        double margin = std::fabs(d) * 0.1;
-        *s << " AND value >= ";
-        s->Arg(d - margin) << " AND value <= ";
-        s->Arg(d + margin);
+      case Prefix::kSa:  // starts after: the whole range is above
+        *s << " AND " << low << " > ";
+        s->Arg(d);
         break;
-      }
+      case Prefix::kEb:  // ends before: the whole range is below
+        *s << " AND " << high << " < ";
+        s->Arg(d);
+        break;
+      case Prefix::kAp:  // overlaps [d - 10%, d + 10%]
+        *s << " AND " << low << " <= ";
+        s->Arg(hi) << " AND " << high << " >= ";
+        s->Arg(lo);
+        break;
     }
+    if (canonical) return Status::Ok();
     if (!system.empty()) {
-      *s << " AND system = ";
+      *s << " AND " << c.system << " = ";
       s->Arg(system);
     }
     if (!unit.empty()) {
-      *s << " AND code = ";
+      *s << " AND " << c.code << " = ";
       s->Arg(unit);
     }
     return Status::Ok();
   }
 
   // https://hl7.org/fhir/R4/search.html#reference
-  Status ReferenceTest(const Param& p, std::string_view name, std::string_view modifier,
-                       const std::string& value, Sql* s) {
+  Status ReferenceTest(const std::vector<std::string>& targets, std::string_view name,
+                       std::string_view modifier, const std::string& value, const Columns& c,
+                       Sql* s) {
     std::string v = Unescape(value);
     std::string type(modifier), id = v;
-    if (!modifier.empty() &&
-        std::find(p.targets.begin(), p.targets.end(), type) == p.targets.end()) {
+    if (!modifier.empty() && std::find(targets.begin(), targets.end(), type) == targets.end()) {
       return Bad(name, "':" + type +
                            "' is not a target type of this parameter (supported "
                            "modifiers: :[type], :identifier, :missing)");
     }
     if (v.find("://") != std::string::npos || v.rfind("urn:", 0) == 0) {
-      // Such references have no target id (extract.cc); the term lets the partial url index
-      // (migration 006) serve the lookup.
-      *s << " AND target_id = '' AND url = ";
+      if (c.component) {
+        *s << " AND " << c.code << " = ";
+      } else {
+        // Such references have no target id (extract.cc); the term lets the partial url index
+        // (migration 006) serve the lookup.
+        *s << " AND target_id = '' AND url = ";
+      }
       s->Arg(v);
       return Status::Ok();
     }
@@ -764,6 +895,22 @@ class Planner {
       size_t hist = id.find("/_history/");
       if (hist != std::string::npos) id.resize(hist);
     }
+    if (c.component) {
+      // A component holds a relative reference as one text, "Type/id".
+      if (!type.empty()) {
+        *s << " AND " << c.code << " = ";
+        s->Arg(type + "/" + id);
+        return Status::Ok();
+      }
+      if (targets.empty()) return Bad(name, "give the reference as [type]/[id]");
+      *s << " AND " << c.code << " IN (";
+      for (size_t i = 0; i < targets.size(); ++i) {
+        if (i > 0) *s << ", ";
+        s->Arg(targets[i] + "/" + id);
+      }
+      *s << ")";
+      return Status::Ok();
+    }
     if (!type.empty()) {
       *s << " AND target_type = ";
       s->Arg(type);
@@ -773,12 +920,12 @@ class Planner {
       return Status::Ok();
     }
     // An id alone: any of the parameter's target types (each one an index lookup).
-    pinned_ = p.targets.size() == 1;
-    if (!p.targets.empty()) {
+    pinned_ = targets.size() == 1;
+    if (!targets.empty()) {
       *s << " AND target_type IN (";
-      for (size_t i = 0; i < p.targets.size(); ++i) {
+      for (size_t i = 0; i < targets.size(); ++i) {
         if (i > 0) *s << ", ";
-        s->Arg(p.targets[i]);
+        s->Arg(targets[i]);
       }
       *s << ")";
     }
@@ -789,10 +936,10 @@ class Planner {
 
   // https://hl7.org/fhir/R4/search.html#uri
   Status UriTest(std::string_view name, std::string_view modifier, const std::string& value,
-                 Sql* s) {
+                 const Columns& c, Sql* s) {
     std::string v = Unescape(value);
     if (modifier.empty()) {
-      *s << " AND uri = ";
+      *s << " AND " << (c.component ? c.code : "uri") << " = ";
       s->Arg(v);
     } else if (modifier == "below") {
       *s << " AND uri >= ";
@@ -944,8 +1091,10 @@ Result<SortKey> SortKeyFor(const Registry& reg, const std::string& type, std::st
   key.expr << "COALESCE((SELECT " << (descending ? "MAX(" : "MIN(") << column << ") FROM "
            << TableFor(p->type) << " WHERE seq = r.seq AND +type = ";
   // `+`: SQLite must use the (seq, ...) index here, not a min/max walk of (type, param, value).
-  key.expr.Arg(type) << " AND +param = ";
-  key.expr.Arg(p->code) << "), ";
+  key.expr.Arg(type) << " AND ";
+  ParamTerm(p->rows_of.empty() ? std::vector<std::string>{p->code} : p->rows_of, /*plus=*/true,
+            &key.expr);
+  key.expr << "), ";
   if (text) {
     key.expr << (descending ? "''" : "char(1114111)");
   } else if (p->type == ParamType::kDate) {

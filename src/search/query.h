@@ -1,5 +1,6 @@
 // A search request (https://hl7.org/fhir/R4/search.html) parsed and planned into SQL over the
-// index tables of schema/002_search.sql (see docs/search.md for the translation).
+// index tables of schema/002_search.sql and 008_composite.sql (see docs/search.md for the
+// translation).
 //
 //   search::SearchSpec spec;
 //   spec.types = {"Observation"};

@@ -137,7 +137,116 @@ std::string AsToOfType(std::string e) {
   return e;
 }
 
+// R4 errata (https://hl7.org/fhir/R4/searchparameter-registry.html): the definition of
+// DocumentReference `relationship` gives its `relatesto` component (a reference) the expression
+// `code` and its `relation` component (a token) the expression `target`, the wrong way round;
+// RelatesTo.target is the Reference and RelatesTo.code the code (as R4B and R5 define them).
+constexpr std::string_view kRelationshipUrl =
+    "http://hl7.org/fhir/SearchParameter/DocumentReference-relationship";
+
 }  // namespace
+
+bool Registry::AddComponents(const json::Value& p, Param* param) const {
+  const json::Value* components = p.Find("component");
+  if (components == nullptr || !components->is_array()) return false;
+  for (const json::Value& c : components->items()) {
+    auto def = definitions_.find(c.FindString("definition"));
+    if (def == definitions_.end()) return false;
+    const Definition& d = def->second;
+    if (d.type == ParamType::kComposite || d.type == ParamType::kSpecial) return false;
+    Component component;
+    component.definition = std::string(def->first);
+    component.code = d.code;
+    component.type = d.type;
+    component.targets = d.targets;
+    component.expression = AsToOfType(std::string(c.FindString("expression")));
+    // R4's code-value-date names the FHIR primitive dateTime by its System type name
+    // (`value.as(DateTime)`), which no FHIR element is; the plain value-date parameter says
+    // `as dateTime`.
+    for (size_t at = component.expression.find("ofType(DateTime)"); at != std::string::npos;
+         at = component.expression.find("ofType(DateTime)", at)) {
+      component.expression.replace(at + 7, 1, "d");
+    }
+    param->components.push_back(std::move(component));
+  }
+  if (param->url == kRelationshipUrl && param->components.size() == 2 &&
+      param->components[0].expression == "code" && param->components[1].expression == "target") {
+    std::swap(param->components[0].expression, param->components[1].expression);
+  }
+  if (param->components.size() < 2 || param->components.size() > kMaxComponents) return false;
+  for (Component& component : param->components) {
+    // Evaluated on items of the composite's matches (e.g. Observation.component), whose element
+    // type is resolved at run time: no static type.
+    Result<fhirpath::Expression> e = fhirpath::Expression::Compile(component.expression);
+    if (!e.ok()) return false;
+    component.compiled = std::move(*e);
+  }
+  return true;
+}
+
+// https://hl7.org/fhir/R4/searchparameter-definitions.html#SearchParameter.expression: the values
+// of a parameter are those its expression selects, so a parameter whose expression is the union
+// of other parameters' expressions (same type; for composites, the same components) has exactly
+// the rows they have: Observation `combo-code` (code | component-code), `combo-value-quantity`,
+// `combo-value-concept`, `combo-data-absent-reason`, `combo-code-value-quantity` and
+// `combo-code-value-concept`. Writing them again would double those rows on every write.
+// Reference parameters are left alone: includes and the patient compartment read their rows by
+// name.
+void Registry::LinkUnionRows() {
+  auto same_components = [](const Param& a, const Param& b) {
+    if (a.components.size() != b.components.size()) return false;
+    for (size_t i = 0; i < a.components.size(); ++i) {
+      if (a.components[i].type != b.components[i].type ||
+          a.components[i].expression != b.components[i].expression) {
+        return false;
+      }
+    }
+    return true;
+  };
+  for (auto& [type, list] : by_type_) {
+    std::vector<std::vector<std::string_view>> branches(list.size());
+    std::vector<size_t> order(list.size());
+    for (size_t i = 0; i < list.size(); ++i) {
+      branches[i] = SplitUnion(list[i].expression);
+      std::sort(branches[i].begin(), branches[i].end());
+      order[i] = i;
+    }
+    // Fewer branches first: a parameter covering others sees their final rows_of.
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return branches[a].size() < branches[b].size(); });
+    for (size_t ci : order) {
+      Param& c = list[ci];
+      const std::vector<std::string_view>& need = branches[ci];
+      if (!c.compiled || need.size() < 2 || c.type == ParamType::kReference ||
+          c.code.rfind('_', 0) == 0) {
+        continue;
+      }
+      std::vector<std::string_view> covered;
+      std::vector<std::string> rows_of;
+      for (size_t di = 0; di < list.size(); ++di) {
+        const Param& d = list[di];
+        const std::vector<std::string_view>& have = branches[di];
+        if (di == ci || !d.compiled || d.type != c.type || have.size() >= need.size() ||
+            !std::includes(need.begin(), need.end(), have.begin(), have.end()) ||
+            (c.type == ParamType::kComposite && !same_components(c, d))) {
+          continue;
+        }
+        covered.insert(covered.end(), have.begin(), have.end());
+        if (d.rows_of.empty()) {
+          rows_of.push_back(d.code);
+        } else {
+          rows_of.insert(rows_of.end(), d.rows_of.begin(), d.rows_of.end());
+        }
+      }
+      std::sort(covered.begin(), covered.end());
+      covered.erase(std::unique(covered.begin(), covered.end()), covered.end());
+      if (covered != need) continue;
+      std::sort(rows_of.begin(), rows_of.end());
+      rows_of.erase(std::unique(rows_of.begin(), rows_of.end()), rows_of.end());
+      c.rows_of = std::move(rows_of);
+    }
+  }
+}
 
 std::string ExpressionForType(std::string_view expression, std::string_view type) {
   std::string out;
@@ -210,8 +319,7 @@ void Registry::AddDefinition(const json::Value& p, bool custom, std::vector<std:
       continue;
     }
     // _id and _lastUpdated are columns of the resource row; the rest is extracted.
-    if (param.code != "_id" && param.code != "_lastUpdated" && *type != ParamType::kSpecial &&
-        *type != ParamType::kComposite) {
+    if (param.code != "_id" && param.code != "_lastUpdated" && *type != ParamType::kSpecial) {
       fhirpath::CompileOptions options;
       options.context_type = base;
       Result<fhirpath::Expression> e = fhirpath::Expression::Compile(param.expression, options);
@@ -224,6 +332,10 @@ void Registry::AddDefinition(const json::Value& p, bool custom, std::vector<std:
       } else {
         ++uncompiled_;
       }
+    }
+    if (*type == ParamType::kComposite && param.compiled && !AddComponents(p, &param)) {
+      param.compiled.reset();
+      ++uncompiled_;
     }
     by_type_[base].push_back(std::move(param));
   }
@@ -244,8 +356,19 @@ Result<std::unique_ptr<Registry>> Registry::FromJson(std::string_view text) {
   auto reg = std::make_unique<Registry>();
   const json::Value* params = doc.root().Find("params");
   if (params == nullptr || !params->is_array()) return Internal("search definitions: no params");
+  for (const json::Value& p : params->items()) {
+    std::optional<ParamType> type = ParseType(p.FindString("type"));
+    if (!type) continue;
+    Definition& d = reg->definitions_[std::string(p.FindString("url"))];
+    d.type = *type;
+    d.code = std::string(p.FindString("code"));
+    if (const json::Value* t = p.Find("target")) {
+      for (const json::Value& v : t->items()) d.targets.emplace_back(v.string_value());
+    }
+  }
   for (const json::Value& p : params->items()) reg->AddDefinition(p, /*custom=*/false, nullptr);
   reg->SortAndDedupe();
+  reg->LinkUnionRows();
   if (const json::Value* comps = doc.root().Find("compartments")) {
     for (const json::Value& c : comps->items()) {
       if (c.FindString("code") != "Patient") continue;

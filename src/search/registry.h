@@ -42,6 +42,21 @@ enum class ParamType {
 
 std::string_view ParamTypeName(ParamType t);
 
+// One part of a composite parameter
+// (https://hl7.org/fhir/R4/searchparameter-definitions.html#SearchParameter.component): the
+// parameter it takes its type from and an expression relative to the composite's matches.
+struct Component {
+  std::string definition;  // the component parameter's canonical URL
+  std::string code;        // that parameter's code ("code", "value-quantity")
+  ParamType type = ParamType::kToken;
+  std::string expression;  // relative to an item the composite's expression matched
+  std::optional<fhirpath::Expression> compiled;
+  std::vector<std::string> targets;  // reference: the allowed target types
+};
+
+// A composite parameter has at most this many components (R4's have two or three).
+inline constexpr size_t kMaxComponents = 3;
+
 struct Param {
   std::string code;  // the name used in URLs: "code", "subject", "_tag"
   std::string url;   // the SearchParameter's canonical URL
@@ -51,6 +66,16 @@ struct Param {
   // _lastUpdated) and for expressions the engine could not compile (they are not indexed).
   std::optional<fhirpath::Expression> compiled;
   std::vector<std::string> targets;  // reference: the allowed target types
+  // Composite only (https://hl7.org/fhir/R4/search.html#composite): the components, in the order
+  // of the `$`-separated parts of a search value. A composite is compiled only when all of its
+  // components are.
+  std::vector<Component> components;
+  // The other parameters of the type whose rows are exactly this one's, when its expression is
+  // the union of theirs (same type; for composites the same components): combo-code = code |
+  // component-code, combo-code-value-quantity = code-value-quantity (on Observation) |
+  // component-code-value-quantity (on Observation.component). Such a parameter writes no rows;
+  // a search reads theirs. Never set on reference parameters.
+  std::vector<std::string> rows_of;
 };
 
 class Registry {
@@ -86,6 +111,20 @@ class Registry {
  private:
   void AddDefinition(const json::Value& definition, bool custom, std::vector<std::string>* skipped);
   void SortAndDedupe();
+  // Fills `param`'s components from the definition's `component` list; false when one cannot
+  // be used (unknown definition, a composite or special one, an expression that does not
+  // compile, fewer than 2 or more than kMaxComponents).
+  bool AddComponents(const json::Value& definition, Param* param) const;
+  void LinkUnionRows();
+
+  // Every definition's type, code and targets by canonical URL: what composite components refer
+  // to.
+  struct Definition {
+    ParamType type;
+    std::string code;
+    std::vector<std::string> targets;
+  };
+  std::map<std::string, Definition, std::less<>> definitions_;
 
   std::map<std::string, std::vector<Param>, std::less<>> by_type_;
   std::map<std::string, std::vector<std::string>, std::less<>> patient_compartment_;

@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "fhir/datetime.h"
@@ -175,6 +177,176 @@ TEST_F(SearchTest, OfficialExamplesGiveTheExpectedIds) {
   };
   for (const auto& [target, expected] : cases) {
     EXPECT_EQ(Search(target), Loaded(expected)) << target;
+  }
+}
+
+// "name=value&..." with each value percent-encoded (UCUM codes hold [ ] { }; '|' and '$' are
+// sent as they are, '|' as %7C like the cases above).
+std::string Query(const std::vector<std::pair<std::string, std::string>>& pairs) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const auto& [name, value] : pairs) {
+    out += (out.empty() ? "?" : "&") + name + "=";
+    for (unsigned char c : value) {
+      if (std::isalnum(c) ||
+          std::string_view("-._~,$:/").find(static_cast<char>(c)) != std::string_view::npos) {
+        out.push_back(static_cast<char>(c));
+      } else {
+        out += {'%', kHex[c >> 4], kHex[c & 15]};
+      }
+    }
+  }
+  return out;
+}
+
+// Composite parameters (https://hl7.org/fhir/R4/search.html#composite) over the official
+// examples: Observation/blood-pressure has components 8480-6 = 107 mm[Hg] and 8462-4 = 60
+// mm[Hg]; blood-pressure-dar has 8480-6 = 107 mm[Hg] and 8462-4 with a dataAbsentReason;
+// f205 has 48643-1 and 48642-3 = 60 mL/min/{1.73_m2}; map-sitting 8478-0 = 60 mm[Hg].
+TEST_F(SearchTest, CompositeParametersOverTheExamples) {
+  using P = std::vector<std::pair<std::string, std::string>>;
+  const std::pair<P, Ids> cases[] = {
+      // Each part with its type's syntax and prefixes.
+      {{{"component-code-value-quantity", "http://loinc.org|8480-6$gt100"}},
+       {"Observation/blood-pressure", "Observation/blood-pressure-dar"}},
+      {{{"component-code-value-quantity", "http://loinc.org|8462-4$lt100"}},
+       {"Observation/blood-pressure"}},
+      {{{"component-code-value-quantity", "8480-6$107"}},
+       {"Observation/blood-pressure", "Observation/blood-pressure-dar"}},
+      {{{"component-code-value-quantity",
+         "http://loinc.org|8480-6$ge100|http://unitsofmeasure.org|mm[Hg]"}},
+       {"Observation/blood-pressure", "Observation/blood-pressure-dar"}},
+      // Pairing: dar's 107 belongs to its 8480-6 component, never to its 8462-4.
+      {{{"component-code-value-quantity", "http://loinc.org|8462-4$gt100"}}, {}},
+      {{{"component-code-value-quantity", "http://loinc.org|8462-4$gt50"}},
+       {"Observation/blood-pressure"}},
+      // The value part compares in canonical units: 107 mm[Hg] = 14.27 kPa.
+      {{{"component-code-value-quantity",
+         "http://loinc.org|8480-6$ge14|http://unitsofmeasure.org|kPa"}},
+       {"Observation/blood-pressure", "Observation/blood-pressure-dar"}},
+      {{{"component-code-value-quantity",
+         "http://loinc.org|8480-6$ge15|http://unitsofmeasure.org|kPa"}},
+       {}},
+      // Comma = OR of tuples; a repeated parameter = AND.
+      {{{"component-code-value-quantity",
+         "http://loinc.org|8462-4$lt100,http://loinc.org|48643-1$ge60"}},
+       {"Observation/blood-pressure", "Observation/f205"}},
+      {{{"component-code-value-quantity", "8480-6$gt100"},
+        {"component-code-value-quantity", "8462-4$lt100"}},
+       {"Observation/blood-pressure"}},
+      // code-value-quantity pairs Observation.code with Observation.value only.
+      {{{"code-value-quantity", "http://loinc.org|8480-6$gt100"}}, {}},
+      {{{"code-value-quantity", "http://loinc.org|8310-5$gt37|http://unitsofmeasure.org|Cel"}},
+       {"Observation/f202"}},
+      {{{"code-value-quantity", "8310-5$gt99|http://unitsofmeasure.org|[degF]"}},
+       {"Observation/f202"}},
+      {{{"code-value-quantity", "http://loinc.org|29463-7$gt80|http://unitsofmeasure.org|kg"}},
+       {"Observation/example"}},
+      // combo-*: the Observation's own code and value, or a component's.
+      {{{"combo-code-value-quantity", "http://loinc.org|8480-6$gt100"}},
+       {"Observation/blood-pressure", "Observation/blood-pressure-dar"}},
+      {{{"combo-code-value-quantity", "http://loinc.org|8478-0$lt70"}},
+       {"Observation/map-sitting"}},
+      // :missing
+      {{{"component-code-value-quantity:missing", "false"}},
+       {"Observation/blood-pressure", "Observation/blood-pressure-dar", "Observation/f205"}},
+      {{{"component-code-value-quantity:missing", "false"}, {"code", "85354-9"}},
+       {"Observation/blood-pressure", "Observation/blood-pressure-dar"}},
+      {{{"component-code-value-quantity:missing", "true"}, {"code", "85354-9"}},
+       {"Observation/blood-pressure-cancel"}},
+  };
+  for (const auto& [params, expected] : cases) {
+    std::string target = "/Observation" + Query(params);
+    EXPECT_EQ(Search(target), Loaded(expected)) << target;
+  }
+}
+
+TEST_F(SearchTest, MalformedCompositeValuesAre400NamingTheParameter) {
+  for (const char* value :
+       {"http://loinc.org|8480-6", "8480-6$gt100$x", "8480-6$gtabc", "8480-6$", "$100"}) {
+    std::string target = "/Observation" + Query({{"component-code-value-quantity", value}});
+    HttpResult r = Do("GET", target);
+    EXPECT_EQ(r.status, 400) << target << ": " << r.body;
+    EXPECT_NE(r.body.find("OperationOutcome"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("component-code-value-quantity"), std::string::npos) << r.body;
+  }
+  HttpResult r = Do("GET", "/Observation" + Query({{"code-value-quantity:exact", "x$1"}}));
+  EXPECT_EQ(r.status, 400) << r.body;
+}
+
+// UCUM quantities compare in canonical units (https://hl7.org/fhir/R4/search.html#quantity);
+// other systems match the unit as written.
+TEST_F(SearchTest, QuantitiesCompareInCanonicalUcumUnits) {
+  const char* glucose[][2] = {
+      {"ucum-ug", R"("value":5500,"unit":"µg","system":"http://unitsofmeasure.org","code":"ug")"},
+      {"ucum-g", R"("value":0.0055,"unit":"g","system":"http://unitsofmeasure.org","code":"g")"},
+      {"ucum-mg", R"("value":5.3,"unit":"mg","system":"http://unitsofmeasure.org","code":"mg")"},
+      {"local-mg", R"("value":6,"unit":"mg","system":"http://example.org/units","code":"mg")"},
+  };
+  for (const auto& [id, quantity] : glucose) {
+    std::string body = std::string(R"({"resourceType":"Observation","id":")") + id +
+                       R"(","status":"final","code":{"coding":[{"system":)"
+                       R"("http://example.org/codes","code":"ucum-test"}]},"valueQuantity":{)" +
+                       quantity + "}}";
+    HttpResult r = Do("PUT", std::string("/Observation/") + id, body,
+                      {{"Content-Type", "application/fhir+json"}});
+    ASSERT_TRUE(r.status == 201 || r.status == 200) << r.body;
+  }
+  using P = std::vector<std::pair<std::string, std::string>>;
+  const std::pair<P, Ids> cases[] = {
+      {{{"code", "ucum-test"}, {"value-quantity", "gt5.4|http://unitsofmeasure.org|mg"}},
+       {"Observation/ucum-g", "Observation/ucum-ug"}},
+      {{{"code", "ucum-test"}, {"value-quantity", "5.5|http://unitsofmeasure.org|mg"}},
+       {"Observation/ucum-g", "Observation/ucum-ug"}},
+      {{{"code", "ucum-test"}, {"value-quantity", "5500|http://unitsofmeasure.org|ug"}},
+       {"Observation/ucum-g", "Observation/ucum-ug"}},
+      {{{"code", "ucum-test"}, {"value-quantity", "lt0.0054|http://unitsofmeasure.org|g"}},
+       {"Observation/ucum-mg"}},
+      {{{"code", "ucum-test"}, {"value-quantity", "le5.5|http://unitsofmeasure.org|mg"}},
+       {"Observation/ucum-g", "Observation/ucum-mg", "Observation/ucum-ug"}},
+      // Not UCUM: exact system and unit; no system: the unit as written, in any system.
+      {{{"code", "ucum-test"}, {"value-quantity", "6|http://example.org/units|mg"}},
+       {"Observation/local-mg"}},
+      {{{"code", "ucum-test"}, {"value-quantity", "gt5||mg"}},
+       {"Observation/local-mg", "Observation/ucum-mg"}},
+      {{{"code-value-quantity",
+         "http://example.org/codes|ucum-test$ge5.5|http://unitsofmeasure.org|mg"}},
+       {"Observation/ucum-g", "Observation/ucum-ug"}},
+      // Over the examples: 185 [lb_av] = 83.9 kg; 6.2 kPa = 46.5 mm[Hg]; 7.2 g/dL = 72 g/L;
+      // 25 cm and 51.2 cm are under 1000 mm, 66.9 [in_i] is not.
+      {{{"value-quantity", "gt80|http://unitsofmeasure.org|kg"}}, {"Observation/example"}},
+      {{{"value-quantity", "46.5|http://unitsofmeasure.org|mm[Hg]"}}, {"Observation/f003"}},
+      {{{"value-quantity", "72|http://unitsofmeasure.org|g/L"}}, {"Observation/f005"}},
+      {{{"value-quantity", "lt1000|http://unitsofmeasure.org|mm"}},
+       {"Observation/body-length", "Observation/head-circumference"}},
+      {{{"value-quantity", "122|http://snomed.info/sct|258814008"}}, {"Observation/f204"}},
+  };
+  loaded_->insert(
+      {"Observation/ucum-ug", "Observation/ucum-g", "Observation/ucum-mg", "Observation/local-mg"});
+  for (const auto& [params, expected] : cases) {
+    std::string target = "/Observation" + Query(params);
+    EXPECT_EQ(Search(target), Loaded(expected)) << target;
+  }
+}
+
+TEST_F(SearchTest, CapabilityStatementListsCompositeParameters) {
+  HttpResult r = Do("GET", "/metadata");
+  ASSERT_EQ(r.status, 200);
+  json::Document cs = Parse(r.body);
+  std::map<std::string, std::string> observation;  // name → type
+  for (const json::Value& rest : cs.root().Find("rest")->items()) {
+    for (const json::Value& res : rest.Find("resource")->items()) {
+      if (res.FindString("type") != "Observation") continue;
+      for (const json::Value& p : res.Find("searchParam")->items()) {
+        observation[std::string(p.FindString("name"))] = std::string(p.FindString("type"));
+      }
+    }
+  }
+  for (const char* name :
+       {"code-value-quantity", "code-value-concept", "code-value-date", "code-value-string",
+        "combo-code-value-quantity", "combo-code-value-concept", "component-code-value-quantity",
+        "component-code-value-concept"}) {
+    EXPECT_EQ(observation[name], "composite") << name;
   }
 }
 

@@ -159,6 +159,14 @@ std::vector<Case> ExpectedCases() {
       {"Observation", "code=8867-4,8480-6", {"o1", "o2", "o3"}},
       {"Observation", "status=final&code=8867-4", {"o1"}},
       {"Observation", "code:missing=true", {}},
+      // combo-code reads the rows of code and component-code (it writes none of its own).
+      {"Observation", "combo-code=8867-4", {"o1", "o3"}},
+      {"Observation", "combo-code=http://loinc.org|8480-6", {"o2"}},
+      {"Observation", "combo-code:text=heart", {"o1", "o3"}},
+      {"Observation", "combo-code:not=8867-4", {"o2", "o4"}},
+      {"Observation", "combo-code:missing=true", {}},
+      {"Observation", "combo-value-quantity=gt75", {"o2", "o3"}},
+      {"Observation", "combo-value-quantity:missing=true", {"o4"}},
       {"Patient", "identifier=MRN1", {"p1"}},
       {"Patient", "identifier=http://hosp|MRN1", {"p1"}},
       {"Patient",
@@ -250,6 +258,8 @@ TEST_F(SqliteSearchTest, RequestsFindTheExpectedIds) {
   for (const Case& c : ExpectedCases()) {
     EXPECT_EQ(Ids(c.type, c.query), c.expected) << c.type << "?" << c.query;
   }
+  EXPECT_EQ(Ids("Observation", "_id=o1,o2,o3&_sort=-combo-value-quantity", /*ordered=*/true),
+            (V{"o2", "o3", "o1"}));
 }
 
 TEST_F(SqliteSearchTest, CompartmentSearch) {
@@ -466,6 +476,164 @@ TEST_F(SqliteSearchTest, ReindexRebuildsTheSameRows) {
   EXPECT_EQ(Ids("Observation", "subject:Patient.name=müller"), (V{"o1", "o2"}));
 }
 
+// Composite parameters (https://hl7.org/fhir/R4/search.html#composite) and UCUM canonical
+// quantities (#quantity) over the store: bp3 has its diastolic above its systolic, so a search
+// that paired one component's code with another's value would find it.
+TEST_F(SqliteSearchTest, CompositeAndCanonicalQuantities) {
+  auto bp = [](const std::string& id, int systolic, int diastolic) {
+    auto component = [](const char* code, int value) {
+      return std::string(R"({"code":{"coding":[{"system":"http://loinc.org","code":")") + code +
+             R"("}]},"valueQuantity":{"value":)" + std::to_string(value) +
+             R"(,"system":"http://unitsofmeasure.org","code":"mm[Hg]"}})";
+    };
+    return R"({"resourceType":"Observation","id":")" + id +
+           R"(","status":"final","code":{"coding":[{"system":"http://loinc.org",)"
+           R"("code":"85354-9"}]},"subject":{"reference":"Patient/p1"},"component":[)" +
+           component("8480-6", systolic) + "," + component("8462-4", diastolic) + "]}";
+  };
+  auto glucose = [](const std::string& id, const std::string& quantity) {
+    return R"({"resourceType":"Observation","id":")" + id +
+           R"(","status":"final","code":{"coding":[{"system":"http://loinc.org",)"
+           R"("code":"2339-0"}]},"valueQuantity":{)" +
+           quantity + "}}";
+  };
+  int64_t t = 1800000000000000;
+  Put(bp("bp1", 107, 60), t += 1000000);
+  Put(bp("bp2", 150, 95), t += 1000000);
+  Put(bp("bp3", 90, 110), t += 1000000);
+  Put(glucose("g1", R"("value":5500,"system":"http://unitsofmeasure.org","code":"ug")"),
+      t += 1000000);
+  Put(glucose("g2", R"("value":0.0055,"system":"http://unitsofmeasure.org","code":"g")"),
+      t += 1000000);
+  Put(glucose("g3", R"("value":5.3,"system":"http://unitsofmeasure.org","code":"mg")"),
+      t += 1000000);
+  Put(glucose("g4", R"("value":6,"system":"http://example.org/units","code":"mg")"), t += 1000000);
+  // The other component types: concept, date, string; reference; three parts (numbers).
+  Put(R"({"resourceType":"Observation","id":"c1","status":"final",
+          "code":{"coding":[{"system":"http://loinc.org","code":"883-9"}]},
+          "valueCodeableConcept":{"coding":[{"system":"http://snomed.info/sct",
+                                             "code":"112144000"}]}})",
+      t += 1000000);
+  Put(R"({"resourceType":"Observation","id":"d1","status":"final",
+          "code":{"coding":[{"system":"http://loinc.org","code":"21112-8"}]},
+          "valueDateTime":"2020-03-04"})",
+      t += 1000000);
+  Put(R"({"resourceType":"Observation","id":"s1","status":"final",
+          "code":{"coding":[{"system":"http://loinc.org","code":"5778-6"}]},
+          "valueString":"Straw colored"})",
+      t += 1000000);
+  Put(R"({"resourceType":"DocumentReference","id":"doc2","status":"current",
+          "content":[{"attachment":{"url":"http://example.org/2"}}],
+          "relatesTo":[{"code":"replaces","target":{"reference":"DocumentReference/doc1"}}]})",
+      t += 1000000);
+  Put(R"({"resourceType":"MolecularSequence","id":"seq1","coordinateSystem":0,
+          "referenceSeq":{"chromosome":{"coding":[{"code":"1"}]},"windowStart":100,
+                          "windowEnd":200},
+          "variant":[{"start":120,"end":121}]})",
+      t += 1000000);
+  Put(R"({"resourceType":"Group","id":"grp1","type":"person","actual":false,
+          "characteristic":[
+            {"code":{"coding":[{"system":"http://example.org","code":"gender"}]},
+             "valueCodeableConcept":{"coding":[{"system":"http://hl7.org/fhir/administrative-gender",
+                                                "code":"female"}]},"exclude":false},
+            {"code":{"coding":[{"system":"http://example.org","code":"smoker"}]},
+             "valueBoolean":true,"exclude":false}]})",
+      t += 1000000);
+  Put(R"({"resourceType":"ValueSet","id":"vs1","status":"active",
+          "useContext":[{"code":{"system":"http://terminology.hl7.org/CodeSystem/usage-context-type",
+                                 "code":"focus"},
+                         "valueCodeableConcept":{"coding":[{"system":"http://snomed.info/sct",
+                                                            "code":"394577000"}]}},
+                        {"code":{"system":"http://terminology.hl7.org/CodeSystem/usage-context-type",
+                                 "code":"age"},
+                         "valueRange":{"low":{"value":18,"system":"http://unitsofmeasure.org",
+                                              "code":"a"},
+                                       "high":{"value":65,"system":"http://unitsofmeasure.org",
+                                               "code":"a"}}}]})",
+      t += 1000000);
+  const Case cases[] = {
+      {"Group", "characteristic-value=gender$female", {"grp1"}},
+      {"Group", "characteristic-value=smoker$true", {"grp1"}},
+      {"Group", "characteristic-value=smoker$female", {}},
+      {"ValueSet", "context-type-value=focus$http://snomed.info/sct|394577000", {"vs1"}},
+      {"ValueSet", "context-type-value=age$394577000", {}},
+      // A Range [18, 65] a: ge40 (its high is at least 40), lt20 (its low is below 20),
+      // sa10 (it starts after 10), and in months through UCUM.
+      {"ValueSet", "context-type-quantity=age$ge40", {"vs1"}},
+      {"ValueSet", "context-type-quantity=age$lt20", {"vs1"}},
+      {"ValueSet", "context-type-quantity=age$sa10", {"vs1"}},
+      {"ValueSet", "context-type-quantity=age$sa20", {}},
+      {"ValueSet", "context-type-quantity=age$gt700|http://unitsofmeasure.org|mo", {"vs1"}},
+      {"ValueSet", "context-type-quantity=age$gt800|http://unitsofmeasure.org|mo", {}},
+      {"Observation",
+       "code-value-concept=http://loinc.org|883-9$http://snomed.info/sct|112144000",
+       {"c1"}},
+      {"Observation", "code-value-concept=883-9$112144001", {}},
+      {"Observation", "combo-code-value-concept=883-9$112144000", {"c1"}},
+      {"Observation", "code-value-date=21112-8$2020-03", {"d1"}},
+      {"Observation", "code-value-date=21112-8$ge2020-03-05", {}},
+      {"Observation", "code-value-date=21112-8$lt2021", {"d1"}},
+      {"Observation", "code-value-string=5778-6$straw", {"s1"}},
+      {"Observation", "code-value-string=5778-6$yellow", {}},
+      {"DocumentReference", "relationship=DocumentReference/doc1$replaces", {"doc2"}},
+      {"DocumentReference", "relationship=doc1$replaces", {"doc2"}},
+      {"DocumentReference", "relationship=DocumentReference/doc1$appends", {}},
+      {"MolecularSequence", "chromosome-window-coordinate=1$le100$ge200", {"seq1"}},
+      {"MolecularSequence", "chromosome-window-coordinate=1$le100$gt200", {}},
+      {"MolecularSequence", "chromosome-variant-coordinate=1$120$121", {"seq1"}},
+      {"Observation",
+       "component-code-value-quantity=http://loinc.org|8480-6$gt100",
+       {"bp1", "bp2"}},
+      {"Observation", "component-code-value-quantity=http://loinc.org|8462-4$gt100", {"bp3"}},
+      {"Observation", "component-code-value-quantity=8480-6$lt100,8462-4$gt90", {"bp2", "bp3"}},
+      {"Observation",
+       "component-code-value-quantity=8480-6$gt100&component-code-value-quantity=8462-4$lt70",
+       {"bp1"}},
+      {"Observation", "component-code-value-quantity=|8480-6$gt100", {}},
+      {"Observation", "component-code-value-quantity=http://loinc.org|$gt140", {"bp2"}},
+      {"Observation",
+       "component-code-value-quantity=8480-6$ge13|http://unitsofmeasure.org|kPa",
+       {"bp1", "bp2"}},
+      {"Observation", "component-code-value-quantity=8480-6$ap100", {"bp1", "bp3"}},
+      {"Observation", "component-code-value-quantity=8480-6$ne107", {"bp2", "bp3"}},
+      {"Observation", "code-value-quantity=http://loinc.org|8480-6$gt100", {"o2"}},
+      {"Observation",
+       "combo-code-value-quantity=http://loinc.org|8480-6$gt100",
+       {"bp1", "bp2", "o2"}},
+      {"Observation",
+       "code-value-quantity=2339-0$gt5.4|http://unitsofmeasure.org|mg",
+       {"g1", "g2"}},
+      {"Observation",
+       "code-value-quantity:missing=true",
+       {"bp1", "bp2", "bp3", "c1", "d1", "o4", "s1"}},
+      {"Observation", "combo-code-value-quantity:missing=true", {"c1", "d1", "o4", "s1"}},
+      {"Observation", "component-code-value-quantity:missing=false", {"bp1", "bp2", "bp3"}},
+      {"Patient", "_has:Observation:subject:component-code-value-quantity=8462-4$gt100", {"p1"}},
+      // UCUM: one value in mg, g and ug; another system keeps its unit as written.
+      {"Observation", "value-quantity=gt5.4|http://unitsofmeasure.org|mg", {"g1", "g2"}},
+      {"Observation", "value-quantity=5.5|http://unitsofmeasure.org|mg", {"g1", "g2"}},
+      {"Observation", "value-quantity=0.0055|http://unitsofmeasure.org|g", {"g1", "g2"}},
+      {"Observation", "value-quantity=lt0.0054|http://unitsofmeasure.org|g", {"g3"}},
+      {"Observation", "value-quantity=6|http://example.org/units|mg", {"g4"}},
+      {"Observation", "value-quantity=gt5||mg", {"g3", "g4"}},
+      {"Observation", "value-quantity=ge15|http://unitsofmeasure.org|kPa", {"o2"}},
+      {"Observation", "value-quantity=1.2|http://unitsofmeasure.org|/s", {"o1"}},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(Ids(c.type, c.query), c.expected) << c.type << "?" << c.query;
+  }
+  // Reindexing rebuilds the composite rows and canonical values.
+  ASSERT_TRUE(store_->Close().ok());
+  ASSERT_TRUE(ReindexSqliteStore(dir_.path()).ok());
+  SqliteStoreOptions options;
+  options.directory = dir_.path();
+  auto reopened = OpenSqliteStoreWithSearch(options);
+  ASSERT_TRUE(reopened.ok());
+  store_ = std::move(*reopened);
+  EXPECT_EQ(Ids("Observation", "component-code-value-quantity=8462-4$gt100"), (V{"bp3"}));
+  EXPECT_EQ(Ids("Observation", "value-quantity=5.5|http://unitsofmeasure.org|mg"), (V{"g1", "g2"}));
+}
+
 // Representative searches are answered through indexes: no full SCAN of an index table
 // (https://www.sqlite.org/eqp.html). The main table, search_resource, is read by type.
 // Absolute and urn: references are matched by their text (https://hl7.org/fhir/R4/
@@ -505,6 +673,11 @@ TEST_F(SqliteSearchTest, RepresentativeSearchesUseIndexes) {
       {"Patient", "_has:Observation:subject:code=8480-6"},
       {"Patient", "name=mu&_sort=family"},
       {"Observation", "subject:Patient.name=muller&code=http://loinc.org|8867-4"},
+      {"Observation", "component-code-value-quantity=http://loinc.org|8480-6$gt100"},
+      {"Observation", "combo-code-value-quantity=8480-6$gt100&patient=p1"},
+      {"Observation", "code=8480-6&code-value-quantity=8480-6$ge100|http://unitsofmeasure.org|kPa"},
+      {"Observation", "value-quantity=gt5.4|http://unitsofmeasure.org|mg"},
+      {"Observation", "combo-code=http://loinc.org|8867-4&date=ge2020"},
   };
   for (const auto& [type, query] : searches) {
     SearchQuery q;

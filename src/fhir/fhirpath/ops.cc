@@ -8,6 +8,7 @@
 #include "fhir/fhirpath/eval.h"
 #include "fhir/fhirpath/model_index.h"
 #include "fhir/model/model.h"
+#include "fhir/ucum.h"
 #include "json/writer.h"
 
 namespace vesta::fhirpath::internal {
@@ -714,235 +715,20 @@ bool AddDuration(const Temporal& t, const Quantity& q, int sign, Temporal* out) 
 }
 
 // ---------------------------------------------------------------------------------------------
-// UCUM units (http://unitsofmeasure.org/ucum.html): a unit term is parsed into a factor and
-// powers of base dimensions. Only the atoms below are known; they cover the common clinical
-// units. Calendar keywords map to their UCUM definite durations for comparisons.
+// UCUM units (fhir/ucum.h, shared with search). Calendar keywords map to their UCUM definite
+// durations for comparisons.
 
 namespace {
 
-enum Dim { kM, kG, kS, kMol, kK, kRad, kNDims };
-
-struct UnitValue {
-  double factor = 1;
-  int dims[kNDims] = {0, 0, 0, 0, 0, 0};
-};
-
-struct Atom {
-  const char* code;
-  double factor;
-  int dims[kNDims];
-  bool metric;  // accepts prefixes
-};
-
-const Atom kAtoms[] = {
-    {"m", 1, {1, 0, 0, 0, 0, 0}, true},
-    {"g", 1, {0, 1, 0, 0, 0, 0}, true},
-    {"s", 1, {0, 0, 1, 0, 0, 0}, true},
-    {"mol", 6.02214076e23, {0, 0, 0, 0, 0, 0}, true},
-    {"K", 1, {0, 0, 0, 0, 1, 0}, true},
-    {"rad", 1, {0, 0, 0, 0, 0, 1}, true},
-    {"L", 1e-3, {3, 0, 0, 0, 0, 0}, true},
-    {"l", 1e-3, {3, 0, 0, 0, 0, 0}, true},
-    {"min", 60, {0, 0, 1, 0, 0, 0}, false},
-    {"h", 3600, {0, 0, 1, 0, 0, 0}, false},
-    {"d", 86400, {0, 0, 1, 0, 0, 0}, false},
-    {"wk", 604800, {0, 0, 1, 0, 0, 0}, false},
-    {"mo", 2629800, {0, 0, 1, 0, 0, 0}, false},
-    {"a", 31557600, {0, 0, 1, 0, 0, 0}, false},
-    {"[in_i]", 0.0254, {1, 0, 0, 0, 0, 0}, false},
-    {"[ft_i]", 0.3048, {1, 0, 0, 0, 0, 0}, false},
-    {"[yd_i]", 0.9144, {1, 0, 0, 0, 0, 0}, false},
-    {"[mi_i]", 1609.344, {1, 0, 0, 0, 0, 0}, false},
-    {"[lb_av]", 453.59237, {0, 1, 0, 0, 0, 0}, false},
-    {"[oz_av]", 28.349523125, {0, 1, 0, 0, 0, 0}, false},
-    {"[degF]", 5.0 / 9.0, {0, 0, 0, 0, 1, 0}, false},
-    {"Cel", 1, {0, 0, 0, 0, 1, 0}, false},
-    {"%", 0.01, {0, 0, 0, 0, 0, 0}, false},
-    {"[ppm]", 1e-6, {0, 0, 0, 0, 0, 0}, false},
-    {"Hz", 1, {0, 0, -1, 0, 0, 0}, true},
-    {"N", 1000, {1, 1, -2, 0, 0, 0}, true},
-    {"Pa", 1000, {-1, 1, -2, 0, 0, 0}, true},
-    {"J", 1000, {2, 1, -2, 0, 0, 0}, true},
-    {"W", 1000, {2, 1, -3, 0, 0, 0}, true},
-    {"m[Hg]", 133322000, {-1, 1, -2, 0, 0, 0}, true},
-    {"m[H2O]", 9806650, {-1, 1, -2, 0, 0, 0}, true},
-    {"[iU]", 1, {0, 0, 0, 0, 0, 0}, true},
-    {"[IU]", 1, {0, 0, 0, 0, 0, 0}, true},
-    {"U", 1, {0, 0, 0, 0, 0, 0}, true},
-    {"eq", 6.02214076e23, {0, 0, 0, 0, 0, 0}, true},
-    {"deg", 0.017453292519943295, {0, 0, 0, 0, 0, 1}, false},
-    {"[pi]", 3.141592653589793, {0, 0, 0, 0, 0, 0}, false},
-};
-
-struct Prefix {
-  const char* code;
-  double factor;
-};
-const Prefix kPrefixes[] = {{"da", 1e1},  {"Y", 1e24},  {"Z", 1e21}, {"E", 1e18}, {"P", 1e15},
-                            {"T", 1e12},  {"G", 1e9},   {"M", 1e6},  {"k", 1e3},  {"h", 1e2},
-                            {"d", 1e-1},  {"c", 1e-2},  {"m", 1e-3}, {"u", 1e-6}, {"n", 1e-9},
-                            {"p", 1e-12}, {"f", 1e-15}, {"a", 1e-18}};
-
-bool LookupAtom(std::string_view s, UnitValue* out) {
-  for (const Atom& a : kAtoms) {
-    if (s == a.code) {
-      out->factor = a.factor;
-      std::copy(a.dims, a.dims + kNDims, out->dims);
-      return true;
-    }
-  }
-  for (const Prefix& p : kPrefixes) {
-    size_t n = std::strlen(p.code);
-    if (s.size() <= n || s.substr(0, n) != p.code) continue;
-    std::string_view rest = s.substr(n);
-    for (const Atom& a : kAtoms) {
-      if (a.metric && rest == a.code) {
-        out->factor = a.factor * p.factor;
-        std::copy(a.dims, a.dims + kNDims, out->dims);
-        return true;
-      }
-    }
-  }
-  return false;
-}
-
-// One component: an atom with an optional exponent, a number ("10*3"), or a parenthesized term.
-bool ParseComponent(std::string_view s, size_t* i, UnitValue* out);
-
-bool ParseTerm(std::string_view s, size_t* i, UnitValue* out) {
-  UnitValue acc;
-  bool first = true;
-  bool divide = false;
-  if (*i < s.size() && s[*i] == '/') {
-    divide = true;
-    ++*i;
-  }
-  while (*i <= s.size()) {
-    UnitValue c;
-    if (!ParseComponent(s, i, &c)) return false;
-    double f = divide ? 1 / c.factor : c.factor;
-    acc.factor *= f;
-    for (int d = 0; d < kNDims; ++d) acc.dims[d] += divide ? -c.dims[d] : c.dims[d];
-    first = false;
-    if (*i >= s.size() || s[*i] == ')') break;
-    if (s[*i] == '.') {
-      divide = false;
-    } else if (s[*i] == '/') {
-      divide = true;
-    } else {
-      return false;
-    }
-    ++*i;
-  }
-  if (first) return false;
-  *out = acc;
-  return true;
-}
-
-bool ParseComponent(std::string_view s, size_t* i, UnitValue* out) {
-  if (*i < s.size() && s[*i] == '(') {
-    ++*i;
-    if (!ParseTerm(s, i, out)) return false;
-    if (*i >= s.size() || s[*i] != ')') return false;
-    ++*i;
-    return true;
-  }
-  size_t st = *i;
-  // Annotations {..} count as unity.
-  int bracket = 0;
-  while (*i < s.size()) {
-    char c = s[*i];
-    if (c == '[') ++bracket;
-    if (c == ']') --bracket;
-    if (bracket == 0 && (c == '.' || c == '/' || c == '(' || c == ')' || c == '{')) break;
-    ++*i;
-  }
-  std::string_view atom = s.substr(st, *i - st);
-  if (*i < s.size() && s[*i] == '{') {
-    size_t end = s.find('}', *i);
-    if (end == std::string_view::npos) return false;
-    *i = end + 1;
-    if (atom.empty()) {
-      *out = UnitValue{};
-      return true;
-    }
-  }
-  if (atom.empty()) return false;
-  // Exponent: trailing digits, optionally signed.
-  size_t e = atom.size();
-  while (e > 0 && std::isdigit(static_cast<unsigned char>(atom[e - 1]))) --e;
-  if (e > 0 && (atom[e - 1] == '-' || atom[e - 1] == '+')) --e;
-  int exponent = 1;
-  std::string_view base = atom;
-  if (e < atom.size() && e > 0 && atom[e - 1] != ']') {
-    exponent = std::atoi(std::string(atom.substr(e)).c_str());
-    base = atom.substr(0, e);
-  } else if (e < atom.size() && e > 0 && atom[e - 1] == ']') {
-    exponent = std::atoi(std::string(atom.substr(e)).c_str());
-    base = atom.substr(0, e);
-  }
-  if (e == 0) {
-    // A pure number such as "1" or "10*3".
-    *out = UnitValue{};
-    out->factor = std::atof(std::string(atom).c_str());
-    return out->factor != 0;
-  }
-  size_t star = base.find('*');
-  if (star != std::string_view::npos) {
-    double b = std::atof(std::string(base.substr(0, star)).c_str());
-    double x = std::atof(std::string(base.substr(star + 1)).c_str()) * exponent;
-    *out = UnitValue{};
-    out->factor = std::pow(b, x);
-    return true;
-  }
-  UnitValue a;
-  if (!LookupAtom(base, &a)) {
-    // "1" as the base with exponent digits already stripped.
-    return false;
-  }
-  out->factor = std::pow(a.factor, exponent);
-  for (int d = 0; d < kNDims; ++d) out->dims[d] = a.dims[d] * exponent;
-  return true;
-}
-
-bool ParseUnit(std::string_view unit, UnitValue* out) {
-  unit = CalendarToUcum(unit);
-  if (unit.empty() || unit == "1") {
-    *out = UnitValue{};
-    return true;
-  }
-  size_t i = 0;
-  if (!ParseTerm(unit, &i, out)) return false;
-  return i == unit.size();
-}
-
-bool SameDims(const UnitValue& a, const UnitValue& b) {
-  return std::equal(a.dims, a.dims + kNDims, b.dims);
-}
-
-std::string CanonicalUnit(const UnitValue& u) {
-  static const char* kNames[] = {"m", "g", "s", "mol", "K", "rad"};
-  std::string num, den;
-  for (int d = 0; d < kNDims; ++d) {
-    int p = u.dims[d];
-    if (p == 0) continue;
-    std::string& s = p > 0 ? num : den;
-    if (!s.empty()) s += '.';
-    s += kNames[d];
-    int ap = p > 0 ? p : -p;
-    if (ap != 1) s += std::to_string(ap);
-  }
-  if (num.empty() && den.empty()) return "1";
-  if (num.empty()) return "/" + den;
-  if (den.empty()) return num;
-  return num + "/" + den;
+std::optional<ucum::Unit> ParseUnit(std::string_view unit) {
+  return ucum::ParseUnit(CalendarToUcum(unit));
 }
 
 }  // namespace
 
 bool QuantitiesComparable(const Quantity& a, const Quantity& b) {
-  UnitValue x, y;
-  return ParseUnit(a.unit, &x) && ParseUnit(b.unit, &y) && SameDims(x, y);
+  std::optional<ucum::Unit> x = ParseUnit(a.unit), y = ParseUnit(b.unit);
+  return x && y && ucum::Commensurable(*x, *y);
 }
 
 bool ConvertQuantity(const Quantity& q, std::string_view unit, Quantity* out) {
@@ -950,11 +736,11 @@ bool ConvertQuantity(const Quantity& q, std::string_view unit, Quantity* out) {
     *out = q;
     return true;
   }
-  UnitValue from, to;
-  if (!ParseUnit(q.unit, &from) || !ParseUnit(unit, &to) || !SameDims(from, to)) return false;
+  std::optional<ucum::Unit> from = ParseUnit(q.unit), to = ParseUnit(unit);
+  if (!from || !to || !ucum::Commensurable(*from, *to)) return false;
   // Temperatures with offsets are not converted.
-  if (from.dims[kK] != 0 && q.unit != unit) return false;
-  double ratio = from.factor / to.factor;
+  if (from->dim(ucum::Dim::kKelvin) != 0 && q.unit != unit) return false;
+  double ratio = from->factor / to->factor;
   Decimal r;
   // Exact when the ratio is a power of ten.
   double lg = std::log10(ratio);
@@ -975,20 +761,22 @@ bool ConvertQuantity(const Quantity& q, std::string_view unit, Quantity* out) {
 }
 
 bool MultiplyQuantities(const Quantity& a, const Quantity& b, bool divide, Quantity* out) {
-  UnitValue x, y;
-  if (!ParseUnit(a.unit, &x) || !ParseUnit(b.unit, &y)) return false;
-  UnitValue r;
-  for (int d = 0; d < kNDims; ++d) r.dims[d] = x.dims[d] + (divide ? -y.dims[d] : y.dims[d]);
+  std::optional<ucum::Unit> x = ParseUnit(a.unit), y = ParseUnit(b.unit);
+  if (!x || !y) return false;
+  ucum::Unit r;
+  for (int d = 0; d < ucum::kDims; ++d) {
+    r.dims[d] = x->dims[d] + (divide ? -y->dims[d] : y->dims[d]);
+  }
   Decimal xa, yb;
   // Values in base units.
-  if (!Decimal::FromDouble(a.value.ToDouble() * x.factor, 12, &xa) ||
-      !Decimal::FromDouble(b.value.ToDouble() * y.factor, 12, &yb)) {
+  if (!Decimal::FromDouble(a.value.ToDouble() * x->factor, 12, &xa) ||
+      !Decimal::FromDouble(b.value.ToDouble() * y->factor, 12, &yb)) {
     return false;
   }
   Decimal v;
   if (divide ? !DecimalDiv(xa, yb, &v) : !DecimalMul(xa, yb, &v)) return false;
   out->value = v;
-  out->unit = CanonicalUnit(r);
+  out->unit = ucum::CanonicalCode(r);
   return true;
 }
 

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <set>
 #include <unordered_map>
+#include <variant>
 
 #include "json/parse.h"
 #include "search/extract.h"
@@ -22,9 +23,9 @@ constexpr int kMaxIterate = 3;      // rounds of _include:iterate
 
 // ---- Writing index rows ------------------------------------------------------------------------
 
-constexpr const char* kIndexTables[] = {"search_token",  "search_string",     "search_date",
-                                        "search_number", "search_quantity",   "search_reference",
-                                        "search_uri",    "search_compartment"};
+constexpr const char* kIndexTables[] = {"search_token",  "search_string",    "search_date",
+                                        "search_number", "search_quantity",  "search_reference",
+                                        "search_uri",    "search_composite", "search_compartment"};
 
 Status DeleteRows(SqlExecutor& sql, int64_t seq) {
   const SqlValue arg[] = {seq};
@@ -94,11 +95,42 @@ Status InsertRows(SqlExecutor& sql, const std::string& type, const std::string& 
                           std::string_view(r.param),
                           r.value,
                           std::string_view(r.system),
-                          std::string_view(r.code)};
+                          std::string_view(r.code),
+                          std::string_view(r.canonical_code),
+                          r.canonical_value};
     RETURN_IF_ERROR(
-        sql.Execute("INSERT INTO search_quantity (seq, type, param, value, system, "
-                    "code) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        sql.Execute("INSERT INTO search_quantity (seq, type, param, value, system, code, "
+                    "canonical_code, canonical_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                     a));
+  }
+  static_assert(search::kMaxComponents == 3, "the INSERT below names 3 components");
+  for (const auto& r : rows.composites) {
+    // Every component's 7 columns (schema/008_composite.sql); a part the parameter does not have
+    // is bound as the columns' defaults.
+    static const search::CompositePart kNone;
+    SqlValue a[3 + 7 * search::kMaxComponents];
+    a[0] = seq;
+    a[1] = t;
+    a[2] = std::string_view(r.param);
+    for (size_t i = 0; i < search::kMaxComponents; ++i) {
+      const search::CompositePart& p = i < r.parts.size() ? r.parts[i] : kNone;
+      SqlValue* c = a + 3 + 7 * i;
+      c[0] = std::string_view(p.code);
+      c[1] = std::string_view(p.system);
+      c[2] = std::visit([](auto v) { return SqlValue(v); }, p.low);
+      c[3] = std::visit([](auto v) { return SqlValue(v); }, p.high);
+      c[4] = std::string_view(p.canonical_code);
+      c[5] = p.canonical_low;
+      c[6] = p.canonical_high;
+    }
+    RETURN_IF_ERROR(sql.Execute(
+        "INSERT INTO search_composite (seq, type, param,"
+        " code1, system1, low1, high1, canonical_code1, canonical_low1, canonical_high1,"
+        " code2, system2, low2, high2, canonical_code2, canonical_low2, canonical_high2,"
+        " code3, system3, low3, high3, canonical_code3, canonical_low3, canonical_high3)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
+        " ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+        a));
   }
   for (const auto& r : rows.references) {
     const SqlValue a[] = {seq,
