@@ -331,10 +331,10 @@ class Planner {
     Sql s;
     s << (negate ? "seq NOT IN (" : "seq IN (");
     s.Append(any) << ")";
-    if (depth == 0) {
+    if (depth == 0 || want_probe_) {
       Sql e;
       e << (negate ? "NOT EXISTS (SELECT 1 FROM " : "EXISTS (SELECT 1 FROM ") << probe_table
-        << " WHERE seq = r.seq AND +type = ";
+        << " WHERE seq = " << row_ << " AND +type = ";
       e.Arg(type) << " AND ";
       ParamTerm(probe_params, /*plus=*/true, &e);
       e << " AND (";
@@ -414,9 +414,40 @@ class Planner {
       return Bad(name,
                  "'" + std::string(ref) + "' is not a reference parameter of '" + source + "'");
     }
-    ASSIGN_OR_RETURN(std::optional<Sql> inner,
-                     Condition(source, rest.substr(c2 + 1), value, depth + 1));
-    if (!inner) return Bad(name, "unknown parameter '" + std::string(rest.substr(c2 + 1)) + "'");
+    std::string_view inner_name = rest.substr(c2 + 1);
+    // A plain inner parameter (not a chain or another _has) also gets its probe form, on the
+    // referring row `hx` instead of `r`; the planner's own state is kept around the call.
+    const bool plain = inner_name.find('.') == std::string_view::npos &&
+                       inner_name.substr(0, 5) != "_has:";
+    auto saved_probe = std::exchange(probe_, std::nullopt);
+    auto saved_driver = std::exchange(driver_, std::nullopt);
+    auto saved_list = std::exchange(list_, std::nullopt);
+    int saved_priority = priority_;
+    std::string saved_row = std::exchange(row_, "hx.seq");
+    bool saved_want = std::exchange(want_probe_, plain);
+    auto inner_or = Condition(source, inner_name, value, depth + 1);
+    std::optional<Sql> inner_probe = std::exchange(probe_, std::move(saved_probe));
+    std::optional<Sql> inner_list = std::exchange(list_, std::move(saved_list));
+    driver_ = std::move(saved_driver);
+    priority_ = saved_priority;
+    row_ = std::move(saved_row);
+    want_probe_ = saved_want;
+    ASSIGN_OR_RETURN(std::optional<Sql> inner, std::move(inner_or));
+    if (!inner) return Bad(name, "unknown parameter '" + std::string(inner_name) + "'");
+    if (depth == 0 && plain && inner_probe) {
+      // The probe form: does a row of the source type refer to this row and match the inner
+      // condition? Through the (type, param, target_type, target_id, seq) index, then the inner
+      // condition's probe of each referring row. With it a page can walk the type's rows when
+      // the inner list is long (Plan::walk_where), which it counts (list_).
+      Sql e;
+      e << "EXISTS (SELECT 1 FROM search_reference hx WHERE hx.type = ";
+      e.Arg(source) << " AND hx.param = ";
+      e.Arg(rp->code) << " AND hx.target_type = ";
+      e.Arg(type) << " AND hx.target_id = r.id AND ";
+      e.Append(*inner_probe) << ")";
+      probe_ = std::move(e);
+      list_ = std::move(inner_list);
+    }
     Sql s;
     s << "seq IN (SELECT seq FROM search_resource WHERE type = ";
     s.Arg(type) << " AND id IN (SELECT target_id FROM search_reference WHERE type = ";
@@ -971,6 +1002,8 @@ class Planner {
   std::optional<Sql> probe_;
   std::optional<Sql> driver_;
   std::optional<Sql> list_;
+  std::string row_ = "r.seq";  // the row a probe tests: the page's, or a _has referrer's
+  bool want_probe_ = false;    // build the probe form below depth 0 (an inner _has parameter)
   bool pinned_ = false;  // the last value test pinned every column of its value index but seq
   int priority_ = 3;
 };
