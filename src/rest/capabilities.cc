@@ -5,6 +5,7 @@
 #include "json/writer.h"
 #include "rest/context.h"
 #include "search/registry.h"
+#include "search/text.h"
 
 namespace vesta::rest {
 namespace {
@@ -16,7 +17,8 @@ std::string SearchCapabilities(const std::string& type,
   const search::Registry& reg = search::Registry::Active();
   std::string params, includes;
   for (const search::Param& p : reg.ForType(type)) {
-    bool supported = p.code == "_id" || p.code == "_lastUpdated" || p.compiled.has_value();
+    bool supported = p.code == "_id" || p.code == "_lastUpdated" || p.compiled.has_value() ||
+                     search::IsTextSearchParam(p.code);  // the full-text index answers these
     if (!supported) continue;
     params += params.empty() ? "" : ",";
     params += "{\"name\":";
@@ -81,11 +83,12 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
       "each with its type's syntax and prefixes); quantities with a UCUM unit compare in "
       "canonical units; modifiers :missing, :exact, :contains, :text, "
       ":not, :of-type, :[type], :identifier, :below, :above; prefixes eq ne gt lt ge le sa eb ap; "
-      "chaining, _has, _sort, _count, _total, _summary, _elements, _include, _revinclude "
-      "(:iterate); on tokens, with a terminology loaded, :below, :above, :in and :not-in over its "
-      "code systems and value sets. Not yet: special parameters, "
-      "_contained, _list, _text, _content, _filter, "
-      "XML. Also: batch and transaction Bundles, conditional create, "
+      "chaining, _has, _sort, _count, _total (estimate: from a sample of the driving index), "
+      "_summary, _elements, _include, _revinclude (:iterate); full-text _text (narrative) and "
+      "_content (whole resource): words, quoted phrases, OR, word* prefixes, case- and "
+      "accent-insensitive; on tokens, with a terminology loaded, :below, :above, :in and :not-in "
+      "over its code systems and value sets. Not yet: special parameters (near, _list, _query, "
+      "_filter), _contained, XML. Also: batch and transaction Bundles, conditional create, "
       "update and delete, PATCH (JSON Patch, FHIRPath Patch), Patient/$everything, referential "
       "integrity on write and delete, and the terminology operations (ICD-10-CM, ICD-9-CM, the "
       "GEMs, the R4 code systems and value sets) when a terminology is loaded.\",\"resource\":[";
@@ -124,7 +127,11 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
       "\"searchParam\":[{\"name\":\"_id\",\"definition\":"
       "\"http://hl7.org/fhir/SearchParameter/Resource-id\",\"type\":\"token\"},"
       "{\"name\":\"_lastUpdated\",\"definition\":"
-      "\"http://hl7.org/fhir/SearchParameter/Resource-lastUpdated\",\"type\":\"date\"}]}]}";
+      "\"http://hl7.org/fhir/SearchParameter/Resource-lastUpdated\",\"type\":\"date\"},"
+      "{\"name\":\"_text\",\"definition\":"
+      "\"http://hl7.org/fhir/SearchParameter/DomainResource-text\",\"type\":\"string\"},"
+      "{\"name\":\"_content\",\"definition\":"
+      "\"http://hl7.org/fhir/SearchParameter/Resource-content\",\"type\":\"string\"}]}]}";
   Response r;
   r.SetHeader("Content-Type", ContentType(format));
   r.body = RenderJson(std::move(out), format);

@@ -436,6 +436,7 @@ IndexRows ExtractIndexRows(const Registry& registry, const json::Value& resource
   }
   std::sort(rows.patients.begin(), rows.patients.end());
   rows.patients.erase(std::unique(rows.patients.begin(), rows.patients.end()), rows.patients.end());
+  rows.text = ExtractText(resource);
   return rows;
 }
 

@@ -1,6 +1,7 @@
 // Index rows for one resource: every search parameter's values extracted with FHIRPath and
 // turned into the comparable forms of https://hl7.org/fhir/R4/search.html (one struct per
-// parameter type). The store writes them into its index tables with the resource version.
+// parameter type), and the resource's text for _text and _content (search/text.h). The store
+// writes them into its index tables with the resource version.
 //
 //   ASSIGN_OR_RETURN(json::Document doc, json::Parse(bytes));
 //   search::IndexRows rows = search::ExtractIndexRows(search::Registry::R4(), doc.root());
@@ -17,6 +18,7 @@
 
 #include "json/value.h"
 #include "search/registry.h"
+#include "search/text.h"
 
 namespace vesta::search {
 
@@ -113,6 +115,7 @@ struct IndexRows {
   std::vector<UriRow> uris;
   std::vector<CompositeRow> composites;
   std::vector<std::string> patients;  // ids of the patients whose compartment holds it
+  TextRow text;                       // for _text and _content (search/text.h)
   int errors = 0;                     // expressions that failed on this resource
 };
 

@@ -14,6 +14,7 @@
 #include "json/writer.h"
 #include "search/extract.h"
 #include "search/normalize.h"
+#include "search/text.h"
 
 namespace vesta::search {
 namespace {
@@ -44,6 +45,28 @@ std::vector<std::string> SplitUnescaped(std::string_view s, char sep) {
       }
     }
     if (s[i] == sep) {
+      out.emplace_back();
+    } else {
+      out.back().push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// A _text / _content value split at its commas (https://hl7.org/fhir/R4/search.html#escaping),
+// except those inside a quoted phrase, which cannot separate alternatives:
+// `"heart failure, chronic"` is one phrase. Escapes are kept for Unescape.
+std::vector<std::string> SplitOutsideQuotes(std::string_view s) {
+  std::vector<std::string> out(1);
+  bool quoted = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 1 < s.size()) {
+      out.back() += s.substr(i, 2);
+      ++i;
+      continue;
+    }
+    if (s[i] == '"') quoted = !quoted;
+    if (s[i] == ',' && !quoted) {
       out.emplace_back();
     } else {
       out.back().push_back(s[i]);
@@ -258,6 +281,7 @@ class Planner {
     }
     if (code == "_id") return IdCondition(type, name, modifier, value);
     if (code == "_lastUpdated") return LastUpdatedCondition(type, name, modifier, value);
+    if (IsTextSearchParam(code)) return TextCondition(type, name, code, modifier, value);
     const Param* p = reg_.Find(type, code);
     if (p == nullptr) return std::optional<Sql>();
     std::string_view table = TableFor(p->type);
@@ -528,6 +552,33 @@ class Planner {
       e << "))";
       probe_ = std::move(e);
     }
+    return std::optional<Sql>(std::move(s));
+  }
+
+  // https://hl7.org/fhir/R4/search.html#text: "_text: ... a search against the narrative of the
+  // resource"; "_content: ... searches the entire content of the resource". The value is a text
+  // search expression (search/text.h); comma-separated values are alternatives (OR). The set is
+  // the full-text index's rows (rowid = seq), the same for every type: for a type without the
+  // parameter (_text on Bundle, Binary, Parameters) the parameter is unknown.
+  Result<std::optional<Sql>> TextCondition(const std::string& type, std::string_view name,
+                                           std::string_view code, std::string_view modifier,
+                                           std::string_view value) {
+    if (!type.empty() && reg_.Find(type, code) == nullptr) return std::optional<Sql>();
+    if (!modifier.empty()) {
+      return Bad(name, "modifiers (:missing included) do not apply to " + std::string(code));
+    }
+    const TextScope scope = code == "_text" ? TextScope::kNarrative : TextScope::kContent;
+    std::string match;
+    for (const std::string& alternative : SplitOutsideQuotes(value)) {
+      std::string text = Unescape(alternative);
+      Result<std::string> expr = TextMatchExpression(text, scope);
+      if (!expr.ok()) return Bad(name, expr.status().message());
+      match += (match.empty() ? "(" : " OR (") + *expr + ")";
+    }
+    priority_ = 3;
+    Sql s;
+    s << "seq IN (SELECT rowid FROM search_text WHERE search_text MATCH ";
+    s.Arg(match) << ")";
     return std::optional<Sql>(std::move(s));
   }
 
@@ -1018,6 +1069,35 @@ struct Cond {
   int priority = 3;
 };
 
+// The set of a condition written `seq IN (<set>)` (optionally in parentheses), or nullopt for
+// any other form (NOT IN, an OR of several types' sets, `1 = 1`). The planner's SQL binds every
+// value, so its text holds no literal parentheses and they can be matched by counting.
+std::optional<Sql> SetOf(const Sql& condition) {
+  std::string_view t = condition.text;
+  while (t.size() >= 2 && t.front() == '(' && t.back() == ')') {
+    // Strip one pair of enclosing parentheses only when they match each other.
+    int depth = 0;
+    size_t i = 0;
+    for (; i < t.size(); ++i) {
+      depth += t[i] == '(' ? 1 : t[i] == ')' ? -1 : 0;
+      if (depth == 0) break;
+    }
+    if (i != t.size() - 1) break;
+    t = t.substr(1, t.size() - 2);
+  }
+  constexpr std::string_view kPrefix = "seq IN (";
+  if (t.substr(0, kPrefix.size()) != kPrefix || t.back() != ')') return std::nullopt;
+  int depth = 0;
+  for (size_t i = kPrefix.size() - 1; i < t.size(); ++i) {
+    depth += t[i] == '(' ? 1 : t[i] == ')' ? -1 : 0;
+    if (depth == 0 && i != t.size() - 1) return std::nullopt;  // `seq IN (...) OR ...`
+  }
+  Sql set;
+  set.text = std::string(t.substr(kPrefix.size(), t.size() - kPrefix.size() - 1));
+  set.args = condition.args;  // the prefix and the closing parenthesis bind nothing
+  return set;
+}
+
 std::string Hex(std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
@@ -1201,8 +1281,10 @@ Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec) {
     } else if (name == "_total") {
       if (value == "none") {
         plan.total = TotalMode::kNone;
-      } else if (value == "accurate" || value == "estimate") {
+      } else if (value == "accurate") {
         plan.total = TotalMode::kAccurate;
+      } else if (value == "estimate") {
+        plan.total = TotalMode::kEstimate;
       } else {
         return Bad(name, "use none, estimate or accurate");
       }
@@ -1222,20 +1304,30 @@ Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec) {
       int known = 0;
       std::optional<Sql> probe, driver, list;
       int priority = 3;
+      std::vector<Sql> alternatives;
       for (const std::string& t : types) {
         std::optional<Sql> c;
         planner.ResetProbe();
         if (t.empty()) {
           std::string_view code = std::string_view(name).substr(0, name.find(':'));
-          if (code != "_id" && code != "_lastUpdated") {
+          if (code != "_id" && code != "_lastUpdated" && !IsTextSearchParam(code)) {
             if (spec.handling == Handling::kStrict) {
-              return Bad(name, "only _id and _lastUpdated can be searched across all types");
+              return Bad(name,
+                         "only _id, _lastUpdated, _text and _content can be searched across all "
+                         "types");
             }
             continue;
           }
         }
         ASSIGN_OR_RETURN(c, planner.Condition(t, name, value, 0));
         if (!c) continue;
+        // The same set for several types (_text, _content do not depend on the type): once.
+        if (std::find_if(alternatives.begin(), alternatives.end(), [&](const Sql& a) {
+              return a.text == c->text && a.args == c->args;
+            }) != alternatives.end()) {
+          continue;
+        }
+        alternatives.push_back(*c);
         any << (known++ ? " OR " : "");
         any.Append(*c);
         probe = planner.TakeProbe();
@@ -1306,10 +1398,7 @@ Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec) {
   // An unsorted page can walk the driving condition's index in seq order when it is one
   // equality (docs/search.md); a sorted page needs every match anyway.
   const bool walk = plan.sort.empty() && !conditions.empty() && conditions[0].driver;
-  if (walk) {
-    plan.driver = std::move(conditions[0].driver);
-    plan.driven_where.Append(w);
-  }
+  if (walk) plan.driver = std::move(conditions[0].driver);
   const bool all_probed =
       plan.sort.empty() && !walk && !conditions.empty() && conditions[0].list &&
       std::all_of(conditions.begin(), conditions.end(),
@@ -1327,15 +1416,17 @@ Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec) {
       plan.walk_where->Append(*c.probe);
     }
   }
+  plan.filter = w;
   for (size_t i = 0; i < conditions.size(); ++i) {
     const Cond& c = conditions[i];
     w << " AND ";
     w.Append(i > 0 && c.probe ? *c.probe : c.in);
-    if (walk && i > 0) {
-      plan.driven_where << " AND ";
-      plan.driven_where.Append(c.probe ? *c.probe : c.in);
+    if (i > 0) {
+      plan.filter << " AND ";
+      plan.filter.Append(c.probe ? *c.probe : c.in);
     }
   }
+  if (!conditions.empty()) plan.driving_set = SetOf(conditions.front().in);
   return plan;
 }
 
@@ -1349,7 +1440,7 @@ Sql PageSql(const Plan& plan) {
     // in the other conditions still means r.seq.
     s << "SELECT r.seq FROM (";
     s.Append(*plan.driver) << ") AS d JOIN search_resource r ON r.seq = d.dseq WHERE ";
-    s.Append(plan.driven_where);
+    s.Append(plan.filter);
     if (plan.has_cursor) {
       s << " AND d.dseq > ";
       s.Arg(plan.cursor_seq);
@@ -1427,6 +1518,38 @@ Sql CountSql(const Plan& plan) {
   s << "SELECT count(*) FROM search_resource r WHERE ";
   s.Append(plan.where);
   return s;
+}
+
+Sql SetCountSql(const Plan& plan) {
+  Sql s;
+  s << "SELECT count(*) FROM (";
+  s.Append(*plan.driving_set) << ")";
+  return s;
+}
+
+Sql SetSampleSql(const Plan& plan, int64_t limit) {
+  Sql s;
+  s << "SELECT * FROM (";
+  s.Append(*plan.driving_set) << ") LIMIT ";
+  s.Arg(limit);
+  return s;
+}
+
+Sql SampleMatchesSql(const Plan& plan, const std::string& seqs_json) {
+  Sql s;
+  s << "SELECT count(*) FROM search_resource r WHERE r.seq IN (SELECT value FROM json_each(";
+  s.Arg(seqs_json) << ")) AND ";
+  s.Append(plan.filter);
+  return s;
+}
+
+// https://hl7.org/fhir/R4/search.html#total: "estimate: a rough estimate of the number of
+// matching resources is sufficient".
+int64_t EstimateTotal(int64_t set_rows, int64_t sampled_rows, int64_t matches) {
+  if (sampled_rows >= set_rows || sampled_rows <= 0) return matches;
+  const double share = static_cast<double>(matches) / static_cast<double>(sampled_rows);
+  return std::max(matches,
+                  static_cast<int64_t>(std::llround(share * static_cast<double>(set_rows))));
 }
 
 std::string EncodeCursor(const std::vector<SqlArg>& keys, int64_t seq) {

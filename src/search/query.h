@@ -1,6 +1,6 @@
 // A search request (https://hl7.org/fhir/R4/search.html) parsed and planned into SQL over the
-// index tables of schema/002_search.sql and 008_composite.sql (see docs/search.md for the
-// translation).
+// index tables of schema/002_search.sql and 008_composite.sql and the full-text table of
+// 009_text.sql (see docs/search.md for the translation).
 //
 //   search::SearchSpec spec;
 //   spec.types = {"Observation"};
@@ -54,7 +54,9 @@ struct Sql {
 };
 
 enum class Handling { kLenient, kStrict };  // Prefer: handling=... (search.html#errors)
-enum class TotalMode { kDefault, kNone, kAccurate };
+// _total (https://hl7.org/fhir/R4/search.html#total). kDefault: the total only when the whole
+// result fits in the first page.
+enum class TotalMode { kDefault, kNone, kEstimate, kAccurate };
 
 struct SearchSpec {
   // Resource types searched: one for a type search; several (or none: every type) for a system
@@ -91,8 +93,7 @@ struct Plan {
   // `subject=Patient/1`): `SELECT seq AS dseq FROM <index table> WHERE ...`, whose matches the
   // index lists in seq order, and `where` without that condition. An unsorted page then walks
   // the index from the cursor and stops after count + 1 rows instead of collecting every match.
-  std::optional<Sql> driver;
-  Sql driven_where;
+  std::optional<Sql> driver;  // its other conditions: `filter` below
   // Otherwise, for an unsorted page whose every condition can be probed per row: `SELECT
   // count(*)` of the driving condition's list, stopped at walk_above rows, and `where` with every
   // condition as a probe. When the list is that long, the driving condition is not selective and
@@ -114,6 +115,10 @@ struct Plan {
   bool has_cursor = false;
   // The parameters that were understood, in order, for the self link (no _cursor).
   std::vector<std::pair<std::string, std::string>> used;
+  // For _total=estimate: the driving condition's set (`SELECT seq FROM ...`, one column) when the
+  // driving condition is `seq IN (<set>)`, and `where` without that condition.
+  std::optional<Sql> driving_set;
+  Sql filter;
 };
 
 Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec);
@@ -126,6 +131,30 @@ Sql WalkPageSql(const Plan& plan);
 
 // SELECT count(*) of all matches (no cursor, no limit).
 Sql CountSql(const Plan& plan);
+
+// _total=estimate (https://hl7.org/fhir/R4/search.html#total). When the driving condition is a
+// set of rows (`seq IN (SELECT ...)`: any positive parameter condition, a chain, _has, _text, the
+// compartment), the total is estimated from that set instead of counted:
+//   set_rows   = SetCountSql: the rows of the set, counted from its index without reading them;
+//   sample     = SetSampleSql: its first kEstimateSample rows, in the set's index order;
+//   matches    = SampleMatchesSql: the distinct resources of the sample that pass the rest of the
+//                search (types and other conditions);
+//   total      = EstimateTotal(set_rows, sample rows, matches).
+// Without such a set (no condition, or only negations, :missing=true, OR across several types)
+// the count is exact (CountSql).
+inline constexpr int64_t kEstimateSample = 1000;
+// SELECT count(*) of the driving set. REQUIRES: plan.driving_set.
+Sql SetCountSql(const Plan& plan);
+// Its first `limit` rows (one column, the seq). REQUIRES: plan.driving_set.
+Sql SetSampleSql(const Plan& plan, int64_t limit);
+// How many of the seqs in `seqs_json` (a JSON array of integers) match the rest of the search.
+Sql SampleMatchesSql(const Plan& plan, const std::string& seqs_json);
+// The estimated total: exact (`matches`) when the sample holds the whole set, else the set's
+// rows times the share of sampled rows that are matching resources (a resource with several rows
+// in the set, e.g. two matching codes, counts once). The sample is the set's first rows in index
+// order (the oldest rows for one value, the lowest values for a range): data whose other
+// properties differ between old and new rows skews it.
+int64_t EstimateTotal(int64_t set_rows, int64_t sampled_rows, int64_t matches);
 
 // The opaque `_cursor` value for the row after which the next page starts.
 std::string EncodeCursor(const std::vector<SqlArg>& keys, int64_t seq);

@@ -7,6 +7,7 @@
 
 #include "fhir/model/model.h"
 #include "json/parse.h"
+#include "search/text.h"
 
 namespace vesta::search {
 
@@ -314,12 +315,15 @@ void Registry::AddDefinition(const json::Value& p, bool custom, std::vector<std:
     param.type = *type;
     param.targets = targets;
     param.expression = ExpressionForType(p.FindString("expression"), base);
-    if (param.expression.empty()) {
+    // _text and _content have no expression: the full-text index answers them (search/text.h).
+    const bool full_text = !custom && IsTextSearchParam(code);
+    if (param.expression.empty() && !full_text) {
       if (custom) skip("its expression has no branch for " + base);
       continue;
     }
     // _id and _lastUpdated are columns of the resource row; the rest is extracted.
-    if (param.code != "_id" && param.code != "_lastUpdated" && *type != ParamType::kSpecial) {
+    if (param.code != "_id" && param.code != "_lastUpdated" && !full_text &&
+        *type != ParamType::kSpecial) {
       fhirpath::CompileOptions options;
       options.context_type = base;
       Result<fhirpath::Expression> e = fhirpath::Expression::Compile(param.expression, options);

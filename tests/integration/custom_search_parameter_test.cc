@@ -105,6 +105,10 @@ TEST(CustomSearchParameterTest, TakesEffectAfterReindex) {
                     "/Patient?marital=http://terminology.hl7.org/CodeSystem/v3-MaritalStatus|S");
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(Ids(r.body), std::vector<std::string>{"single"});
+    // The full-text index was rebuilt by the reindex too (_content: the code "M").
+    r = HttpRequest(port, "GET", "/Patient?_content=m&_sort=_id");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(Ids(r.body), (std::vector<std::string>{"after", "before"}));
     // The CapabilityStatement lists it for Patient.
     r = HttpRequest(port, "GET", "/metadata");
     ASSERT_EQ(r.status, 200);

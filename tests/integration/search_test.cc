@@ -453,6 +453,131 @@ TEST_F(SearchTest, PagingUnderConcurrentWrites) {
   }
 }
 
+// _text and _content (https://hl7.org/fhir/R4/search.html#text) over the official examples: the
+// words were picked so that each one is in one example's narrative only, or in its data only.
+TEST_F(SearchTest, FullTextOverTheOfficialExamples) {
+  const Ids burn_or_myringotomy = {"Condition/f203", "Encounter/f203"};
+  const std::pair<const char*, Ids> cases[] = {
+      {"/Encounter?_text=myringotomy", {"Encounter/f203"}},  // narrative only
+      {"/Encounter?_content=myringotomy", {"Encounter/f203"}},
+      {"/Condition?_text=septicemia", {"Condition/f203"}},
+      {"/Patient?_text=neutered", {}},  // only in Patient/animal's data, not its narrative
+      {"/Patient?_content=neutered", {"Patient/animal"}},
+      // "Bénédicte" (a contact of Patient/example, not in its narrative): case and accents fold.
+      {"/Patient?_content=BENEDICTE", {"Patient/example"}},
+      {"/Patient?_content=b%C3%A9n%C3%A9dicte", {"Patient/example"}},
+      {"/Patient?_text=benedicte", {}},
+      // "Severe burn of left ear": a phrase is the words in order.
+      {"/Condition?_text=%22severe%20burn%22", {"Condition/example"}},
+      {"/Condition?_text=%22burn%20severe%22", {}},
+      {"/Condition?_text=severe%20ear", {"Condition/example"}},
+      {"/Condition?_text=severe%20myringotomy", {}},
+      {"/?_type=Condition,Encounter&_text=myringotomy%20OR%20septicemia", burn_or_myringotomy},
+      {"/?_type=Condition,Encounter&_text=myringotomy,septicemia", burn_or_myringotomy},
+      {"/?_content=neutered", {"Patient/animal"}},
+      // With other parameters (AND), in a compartment.
+      {"/Patient?_content=chalmers&gender=male", {"Patient/example"}},
+      {"/Patient?_content=chalmers&gender=female", {"Patient/animal"}},
+      {"/Patient/f001/Observation?_text=heuvel&code=http://loinc.org%7C15074-8",
+       {"Observation/f001", "Observation/unsat"}},
+      {"/Patient/example/Observation?_text=heuvel", {}},
+  };
+  for (const auto& [target, expected] : cases) {
+    EXPECT_EQ(Search(target), Loaded(expected)) << target;
+  }
+}
+
+TEST_F(SearchTest, FullTextFollowsUpdatesAndDeletes) {
+  auto patient = [](const std::string& narrative, const std::string& family) {
+    return R"({"resourceType":"Patient","text":{"status":"generated",)"
+           R"("div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">)" +
+           narrative + R"(</div>"},"name":[{"family":")" + family + R"("}]})";
+  };
+  HttpResult c = Do("POST", "/Patient", patient("Quokkaville resident", "Wombatson"),
+                    {{"Content-Type", "application/fhir+json"}});
+  ASSERT_EQ(c.status, 201) << c.body;
+  std::string id(Parse(c.body).root().FindString("id"));
+  const Ids self = {"Patient/" + id};
+  EXPECT_EQ(Search("/Patient?_text=quokkaville"), self);
+  EXPECT_EQ(Search("/Patient?_text=wombatson"), Ids{});
+  EXPECT_EQ(Search("/Patient?_content=wombatson"), self);
+
+  std::string updated = patient("Moved to Numbatburg", "Wombatson");
+  updated.insert(1, "\"id\":\"" + id + "\",");
+  HttpResult u = Do("PUT", "/Patient/" + id, updated, {{"Content-Type", "application/fhir+json"}});
+  ASSERT_EQ(u.status, 200) << u.body;
+  EXPECT_EQ(Search("/Patient?_text=quokkaville"), Ids{});
+  EXPECT_EQ(Search("/Patient?_text=numbatburg"), self);
+
+  ASSERT_EQ(Do("DELETE", "/Patient/" + id).status, 200);
+  EXPECT_EQ(Search("/Patient?_text=numbatburg"), Ids{});
+  EXPECT_EQ(Search("/Patient?_content=wombatson"), Ids{});
+}
+
+TEST_F(SearchTest, MalformedFullTextIs400NamingTheParameter) {
+  for (const char* target :
+       {"/Patient?_text=%22open", "/Patient?_content=a%20OR", "/Patient?_content:missing=true",
+        "/Patient?_text=", "/Patient?_text=x*", "/?_content=%28%29"}) {
+    HttpResult r = Do("GET", target);
+    EXPECT_EQ(r.status, 400) << target << ": " << r.body;
+    EXPECT_NE(r.body.find("OperationOutcome"), std::string::npos) << r.body;
+    std::string name =
+        std::string(target).find("_text") != std::string::npos ? "_text" : "_content";
+    EXPECT_NE(r.body.find(name), std::string::npos) << target << ": " << r.body;
+  }
+  // _text is defined on DomainResource: for a Bundle it is an unknown parameter.
+  HttpResult bundle = Do("GET", "/Bundle?_text=x", "", {{"Prefer", "handling=strict"}});
+  EXPECT_EQ(bundle.status, 400) << bundle.body;
+  EXPECT_EQ(Do("GET", "/Bundle?_content=x", "", {{"Prefer", "handling=strict"}}).status, 200);
+}
+
+// _total=estimate (https://hl7.org/fhir/R4/search.html#total): on sets this small, the estimate
+// samples the whole driving set and is exact; none gives no total.
+TEST_F(SearchTest, TotalEstimateAccurateAndNone) {
+  auto total = [](const std::string& target) -> int64_t {
+    HttpResult r = Do("GET", target);
+    EXPECT_EQ(r.status, 200) << target << ": " << r.body;
+    json::Document bundle = Parse(r.body);
+    const json::Value* t = bundle.root().Find("total");
+    return t == nullptr ? -1 : std::stoll(std::string(t->number_text()));
+  };
+  for (const char* query :
+       {"_content=heuvel", "status=final", "code=85354-9", "", "_content=heuvel&status=final"}) {
+    std::string base = std::string("/Observation?_count=1&") + query;
+    int64_t accurate = total(base + "&_total=accurate");
+    EXPECT_GT(accurate, 0) << query;
+    EXPECT_EQ(total(base + "&_total=estimate"), accurate) << query;
+  }
+  EXPECT_EQ(total("/Observation?_count=1&_total=estimate&_text=heuvel"),
+            static_cast<int64_t>(Loaded({"Observation/ekg", "Observation/f001", "Observation/f002",
+                                         "Observation/f003", "Observation/f004", "Observation/f005",
+                                         "Observation/unsat"})
+                                     .size()));
+  EXPECT_EQ(total("/Observation?_count=1&_total=none&status=final"), -1);
+}
+
+TEST_F(SearchTest, CapabilityStatementListsTheFullTextParameters) {
+  HttpResult r = Do("GET", "/metadata");
+  ASSERT_EQ(r.status, 200);
+  json::Document doc = Parse(r.body);
+  const json::Value& rest = doc.root().Find("rest")->items()[0];
+  std::map<std::string, std::set<std::string>> params;  // type → search parameter names
+  for (const json::Value& res : rest.Find("resource")->items()) {
+    for (const json::Value& p : res.Find("searchParam")->items()) {
+      params[std::string(res.FindString("type"))].insert(std::string(p.FindString("name")));
+    }
+  }
+  EXPECT_TRUE(params["Patient"].count("_text"));
+  EXPECT_TRUE(params["Patient"].count("_content"));
+  EXPECT_FALSE(params["Bundle"].count("_text"));
+  EXPECT_TRUE(params["Bundle"].count("_content"));
+  std::set<std::string> system;
+  for (const json::Value& p : rest.Find("searchParam")->items()) {
+    system.insert(std::string(p.FindString("name")));
+  }
+  EXPECT_EQ(system, (std::set<std::string>{"_id", "_lastUpdated", "_text", "_content"}));
+}
+
 // Synthea patients ($VESTA_SHARED_DATA/synthea/patients, transaction Bundles): batch and
 // transaction are not implemented yet, so each entry is PUT on its own with its urn:uuid
 // references rewritten to Type/id. Expected results are computed from the Bundles themselves.

@@ -169,6 +169,84 @@ TEST(PlanTest, ValuesAreBoundNotSpliced) {
             static_cast<long>(page.args.size()));
 }
 
+// https://hl7.org/fhir/R4/search.html#text: _text and _content are one full-text set each,
+// answered from the search_text table with an expression this server quoted itself.
+TEST(PlanTest, TextParametersAreFullTextSets) {
+  auto plan = PlanOf({{"_text", "heart failure,\"x:y\""}, {"code", "8867-4"}});
+  auto quoted = PlanOf({{"_content", "\"a, b\",c"}});  // no alternative inside a phrase
+  ASSERT_TRUE(quoted.ok()) << quoted.status().ToString();
+  EXPECT_NE(std::find(quoted->where.args.begin(), quoted->where.args.end(),
+                      SqlArg(R"x(("a, b") OR ("c"))x")),
+            quoted->where.args.end());
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_NE(
+      plan->where.text.find("seq IN (SELECT rowid FROM search_text WHERE search_text MATCH ?)"),
+      std::string::npos)
+      << plan->where.text;
+  const std::string match = R"(narrative : ("heart" AND "failure")) OR (narrative : ("x:y")))";
+  EXPECT_NE(std::find(plan->where.args.begin(), plan->where.args.end(), SqlArg("(" + match)),
+            plan->where.args.end());
+  // Bundle is not a DomainResource: _text is unknown there, _content is not.
+  SearchSpec bundle;
+  bundle.types = {"Bundle"};
+  bundle.params = {{"_text", "x"}};
+  bundle.handling = Handling::kStrict;
+  EXPECT_FALSE(PlanSearch(Registry::R4(), bundle).ok());
+  bundle.params = {{"_content", "x"}};
+  EXPECT_TRUE(PlanSearch(Registry::R4(), bundle).ok());
+  // Across types the set is the same: it is written once.
+  SearchSpec system;
+  system.params = {{"_type", "Patient,Observation,Condition"}, {"_content", "x"}};
+  auto across = PlanSearch(Registry::R4(), system);
+  ASSERT_TRUE(across.ok()) << across.status().ToString();
+  EXPECT_EQ(across->where.args.size(), 4u) << across->where.text;  // three types, one MATCH
+  for (auto [name, value] :
+       std::vector<std::pair<std::string, std::string>>{{"_text", ""},
+                                                        {"_text", "\"open"},
+                                                        {"_content", "a OR"},
+                                                        {"_text:missing", "true"},
+                                                        {"_content:exact", "x"},
+                                                        {"_text", "x,"}}) {
+    auto bad = PlanOf({{name, value}});
+    EXPECT_FALSE(bad.ok()) << name << "=" << value;
+    if (!bad.ok()) {
+      EXPECT_EQ(bad.status().code(), StatusCode::kInvalid);
+      EXPECT_NE(bad.status().message().find(name.substr(0, name.find(':'))), std::string::npos)
+          << bad.status().message();
+    }
+  }
+}
+
+// https://hl7.org/fhir/R4/search.html#total: the driving set and the rest of the search, from
+// which _total=estimate samples.
+TEST(PlanTest, EstimateUsesTheDrivingSet) {
+  auto plan = PlanOf({{"status", "final"}, {"subject", "Patient/p1"}, {"_total", "estimate"}});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->total, TotalMode::kEstimate);
+  ASSERT_TRUE(plan->driving_set.has_value());
+  // The reference drives; the token is probed in the filter.
+  EXPECT_EQ(plan->driving_set->text.rfind("SELECT seq FROM search_reference WHERE", 0), 0u)
+      << plan->driving_set->text;
+  EXPECT_NE(plan->filter.text.find("EXISTS (SELECT 1 FROM search_token"), std::string::npos)
+      << plan->filter.text;
+  EXPECT_EQ(plan->filter.text.find("search_reference"), std::string::npos) << plan->filter.text;
+  Sql count = SetCountSql(*plan);
+  EXPECT_EQ(std::count(count.text.begin(), count.text.end(), '?'),
+            static_cast<long>(count.args.size()));
+  // A negation alone, or no condition: no set (the count is exact).
+  EXPECT_FALSE(PlanOf({{"code:not", "x"}})->driving_set.has_value());
+  EXPECT_FALSE(PlanOf({})->driving_set.has_value());
+  auto text = PlanOf({{"_content", "x"}});
+  ASSERT_TRUE(text->driving_set.has_value());
+  EXPECT_EQ(text->driving_set->text, "SELECT rowid FROM search_text WHERE search_text MATCH ?");
+
+  EXPECT_EQ(EstimateTotal(500, 500, 480), 480);  // the whole set sampled: exact
+  EXPECT_EQ(EstimateTotal(10000, 1000, 1000), 10000);
+  EXPECT_EQ(EstimateTotal(10000, 1000, 250), 2500);  // a quarter of the rows match
+  EXPECT_EQ(EstimateTotal(10000, 1000, 0), 0);
+  EXPECT_EQ(EstimateTotal(0, 0, 0), 0);
+}
+
 // Every R4 example resource goes through extraction; parameters whose expression errors on a
 // resource are skipped, and there should be none.
 TEST(ExtractTest, TheR4ExamplesExtractWithoutErrors) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "store/sqlite/connection.h"
 #include "store/sqlite/search_index.h"
 #include "store/temp_dir.h"
 
@@ -474,6 +475,321 @@ TEST_F(SqliteSearchTest, ReindexRebuildsTheSameRows) {
   ASSERT_TRUE(reopened.ok());
   store_ = std::move(*reopened);
   EXPECT_EQ(Ids("Observation", "subject:Patient.name=müller"), (V{"o1", "o2"}));
+}
+
+// _text and _content (https://hl7.org/fhir/R4/search.html#text) over the full-text index.
+class FullTextTest : public SqliteSearchTest {
+ protected:
+  // A narrative div holding `xhtml`, as a JSON string's content.
+  static std::string Div(const std::string& xhtml) {
+    return R"(<div xmlns=\"http://www.w3.org/1999/xhtml\">)" + xhtml + "</div>";
+  }
+
+  void SetUp() override {
+    SqliteSearchTest::SetUp();
+    int64_t t = 1750000000000000;
+    Put(R"({"resourceType":"Condition","id":"t1","subject":{"reference":"Patient/p1"},
+            "text":{"status":"generated","div":")" +
+            Div("Chronic <b>heart</b> failure, NYHA class II") + R"("},
+            "code":{"text":"Cardiac insufficiency"}})",
+        t += 1000000);
+    Put(R"({"resourceType":"Condition","id":"t2","subject":{"reference":"Patient/p2"},
+            "text":{"status":"generated","div":")" +
+            Div("<p>Acute asthma after exercise in the caf&eacute;</p>") + R"("},
+            "code":{"text":"Asthma"},"note":[{"text":"failure of inhaler technique"}]})",
+        t += 1000000);
+    Put(R"({"resourceType":"Observation","id":"t3","status":"final",
+            "subject":{"reference":"Patient/p1"},
+            "text":{"status":"generated","div":")" +
+            Div("Resting pulse") + R"("},
+            "code":{"text":"Heart rate"}})",
+        t += 1000000);
+  }
+};
+
+TEST_F(FullTextTest, TextSearchesTheNarrativeAndContentEverything) {
+  const Case cases[] = {
+      {"Condition", "_text=heart", {"t1"}},
+      {"Condition", "_text=HEART", {"t1"}},
+      {"Condition", "_text=cardiac", {}},  // only in the data
+      {"Condition", "_content=cardiac", {"t1"}},
+      {"Condition", "_content=heart", {"t1"}},  // the narrative is content too
+      {"Condition", "_text=cafe", {"t2"}},      // &eacute; decoded, accents folded
+      {"Condition", "_text=CAFÉ", {"t2"}},
+      {"Condition", "_text=\"heart failure\"", {"t1"}},
+      {"Condition", "_text=\"failure heart\"", {}},
+      {"Condition", "_text=failure", {"t1"}},
+      {"Condition", "_content=failure", {"t1", "t2"}},
+      {"Condition", "_text=chronic asthma", {}},  // every word must occur
+      {"Condition", "_text=chronic OR asthma", {"t1", "t2"}},
+      {"Condition", "_text=heart,asthma", {"t1", "t2"}},              // comma: OR
+      {"Condition", "_text=\"failure, nyha\",asthma", {"t1", "t2"}},  // not inside quotes
+      {"Condition", "_text=\"failure nyha\"", {"t1"}},
+      {"Condition", "_content=insuff*", {"t1"}},
+      {"Condition", "_content=insuff", {}},
+      // No FTS5 syntax: punctuation separates the words of one term, read as a phrase.
+      {"Condition", "_text=heart-failure", {"t1"}},
+      {"Condition", "_text=(heart) failure:", {"t1"}},
+      {"Condition", "_text=NEAR(heart failure)", {}},  // "near heart" is not in the text
+      {"Condition", "_text=content:cardiac", {}},      // not a column filter escaping _text
+      {"Condition", "_content=cardiac insufficiency*", {"t1"}},
+      {"Condition", "_text=heart&subject=Patient/p1", {"t1"}},  // AND with other parameters
+      {"Condition", "_text=heart&subject=Patient/p2", {}},
+      {"Condition", "_content=failure&_text=asthma", {"t2"}},
+      {"Observation", "_text=heart", {}},
+      {"Observation", "_content=heart", {"o1", "o3", "t3"}},  // o1, o3: display "Heart rate"
+      {"Observation", "_content=heart&code=8867-4", {"o1", "o3"}},
+      {"Observation", "_content=heart&status=final&_sort=-date", {"o1", "t3"}},
+      {"Patient", "_content=zurich", {"p1"}},
+      // Chains and _has reach the full-text sets of other types.
+      {"Observation", "subject:Patient._content=muller", {"o1", "o2", "t3"}},
+      {"Patient", "_has:Condition:subject:_text=heart", {"p1"}},
+      // System search, with and without _type.
+      {"", "_content=heart", {"o1", "o3", "t1", "t3"}},
+      {"", "_type=Condition,Observation&_text=heart OR pulse", {"t1", "t3"}},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(Ids(c.type, c.query), c.expected) << c.type << "?" << c.query;
+  }
+  EXPECT_EQ(Ids("Condition", "_content=failure", false, "p1"), (V{"t1"}));
+  EXPECT_EQ(Ids("Observation", "_text=pulse", false, "p2"), (V{}));
+}
+
+TEST_F(FullTextTest, OnlyTheCurrentVersionsTextIsFound) {
+  Put(R"({"resourceType":"Condition","id":"t1","subject":{"reference":"Patient/p1"},
+          "text":{"status":"generated","div":")" +
+          Div("Resolved arrhythmia") + R"("}})",
+      1800000000000000);
+  EXPECT_EQ(Ids("Condition", "_text=heart"), (V{}));
+  EXPECT_EQ(Ids("Condition", "_content=cardiac"), (V{}));
+  EXPECT_EQ(Ids("Condition", "_text=arrhythmia"), (V{"t1"}));
+  WriteOp del;
+  del.kind = WriteKind::kDelete;
+  del.type = "Condition";
+  del.id = "t2";
+  del.expected_version = 1;
+  del.last_updated = 1800000000000001;
+  ASSERT_TRUE(store_->Write(std::span<const WriteOp>(&del, 1)).ok());
+  EXPECT_EQ(Ids("Condition", "_content=asthma"), (V{}));
+  EXPECT_EQ(Ids("Condition", "_content=failure"), (V{}));
+  // Reindexing rebuilds the same full-text rows.
+  ASSERT_TRUE(store_->Close().ok());
+  auto n = ReindexSqliteStore(dir_.path());
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  SqliteStoreOptions options;
+  options.directory = dir_.path();
+  auto reopened = OpenSqliteStoreWithSearch(options);
+  ASSERT_TRUE(reopened.ok());
+  store_ = std::move(*reopened);
+  EXPECT_EQ(Ids("Condition", "_text=arrhythmia"), (V{"t1"}));
+  EXPECT_EQ(Ids("Condition", "_content=asthma"), (V{}));
+  EXPECT_EQ(Ids("Observation", "_content=heart"), (V{"o1", "o3", "t3"}));
+  EXPECT_EQ(Ids("Patient", "_content=zurich"), (V{"p1"}));
+}
+
+// The full-text table is contentless: a replaced version's words must be removed exactly (given
+// the words it was inserted with), not merely hidden by the join with the current resources.
+TEST_F(FullTextTest, ReplacedVersionsLeaveNoWordsBehind) {
+  auto rows_with = [&](const std::string& word) -> int64_t {
+    auto db = sqlite_internal::Connection::Open(dir_.path() + "/vesta.db",
+                                                sqlite_internal::Connection::Mode::kReadOnly);
+    EXPECT_TRUE(db.ok());
+    if (!db.ok()) return -1;
+    auto stmt = (*db)->Prepare("SELECT count(*) FROM search_text WHERE search_text MATCH ?1");
+    EXPECT_TRUE(stmt.ok()) << stmt.status().ToString();
+    if (!stmt.ok()) return -1;
+    stmt->BindText(1, "\"" + word + "\"");
+    auto row = stmt->Step();
+    return row.ok() && *row ? stmt->ColumnInt(0) : -1;
+  };
+  EXPECT_EQ(rows_with("cardiac"), 1);
+  EXPECT_EQ(rows_with("asthma"), 1);
+  EXPECT_EQ(rows_with("heart"), 4);  // t1, t3, o1, o3
+  // An update prepared as usual, then two versions of t3 in one call: the second replaces a
+  // version that did not exist when it was prepared (the writer reads it back).
+  Put(R"({"resourceType":"Condition","id":"t1","text":{"status":"generated",
+          "div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">Resolved</div>"}})",
+      1800000000000000);
+  WriteOp twice[2];
+  for (int i = 0; i < 2; ++i) {
+    twice[i].kind = WriteKind::kUpdate;
+    twice[i].type = "Observation";
+    twice[i].id = "t3";
+    twice[i].expected_version = 1 + i;
+    twice[i].last_updated = 1800000000000001 + i;
+    twice[i].json = std::string(R"({"resourceType":"Observation","id":"t3","status":"final",)") +
+                    R"("code":{"text":")" + (i == 0 ? "Pulse oximetry" : "Respiratory rate") +
+                    R"("}})";
+  }
+  ASSERT_TRUE(store_->Write(twice).ok());
+  WriteOp del;
+  del.kind = WriteKind::kDelete;
+  del.type = "Condition";
+  del.id = "t2";
+  del.expected_version = 1;
+  del.last_updated = 1800000000000010;
+  ASSERT_TRUE(store_->Write(std::span<const WriteOp>(&del, 1)).ok());
+  for (const char* gone : {"cardiac", "chronic", "asthma", "inhaler", "pulse", "oximetry"}) {
+    EXPECT_EQ(rows_with(gone), 0) << gone;
+  }
+  EXPECT_EQ(rows_with("heart"), 2);  // o1, o3
+  EXPECT_EQ(rows_with("respiratory"), 1);
+  EXPECT_EQ(rows_with("resolved"), 1);
+  EXPECT_EQ(Ids("Observation", "_content=respiratory"), (V{"t3"}));
+}
+
+// A store created before migration 009 gets an empty full-text table; `vesta reindex` fills it.
+TEST_F(FullTextTest, UpgradedStoresAreFilledByReindex) {
+  ASSERT_TRUE(store_->Close().ok());
+  {
+    auto db = sqlite_internal::Connection::Open(dir_.path() + "/vesta.db",
+                                                sqlite_internal::Connection::Mode::kReadWrite);
+    ASSERT_TRUE(db.ok());
+    // Back to the schema before 009 (the rows stay).
+    ASSERT_TRUE((*db)
+                    ->Exec("DROP TABLE search_text; ALTER TABLE search_resource DROP COLUMN "
+                           "has_text; DELETE FROM schema_version WHERE version = 9")
+                    .ok());
+  }
+  SqliteStoreOptions options;
+  options.directory = dir_.path();
+  auto reopened = OpenSqliteStoreWithSearch(options);  // applies 009 again, and warns
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  store_ = std::move(*reopened);
+  EXPECT_EQ(Ids("Condition", "_text=heart"), (V{}));
+  // Before the reindex, an update removes words that were never inserted: FTS5 ignores that.
+  Put(R"({"resourceType":"Condition","id":"t2","code":{"text":"Bronchospasm"}})", 1790000000000000);
+  EXPECT_EQ(Ids("Condition", "_content=bronchospasm"), (V{"t2"}));
+  ASSERT_TRUE(store_->Close().ok());
+  auto n = ReindexSqliteStore(dir_.path());
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  reopened = OpenSqliteStoreWithSearch(options);
+  ASSERT_TRUE(reopened.ok());
+  store_ = std::move(*reopened);
+  EXPECT_EQ(Ids("Condition", "_text=heart"), (V{"t1"}));
+  EXPECT_EQ(Ids("Condition", "_content=bronchospasm"), (V{"t2"}));
+  // Updates after the reindex remove the words the reindex wrote.
+  Put(R"({"resourceType":"Condition","id":"t1","code":{"text":"Resolved"}})", 1800000000000000);
+  EXPECT_EQ(Ids("Condition", "_content=cardiac OR heart"), (V{}));
+}
+
+TEST_F(FullTextTest, MalformedValuesNameTheParameter) {
+  for (const char* query : {"_text=", "_text=\"open", "_content=a OR", "_content=OR",
+                            "_text:missing=true", "_content=x*", "_text=()"}) {
+    auto page = Search("Condition", query);
+    ASSERT_FALSE(page.ok()) << query;
+    EXPECT_EQ(page.status().code(), StatusCode::kInvalid) << query;
+    std::string name(query);
+    name = name.substr(0, name.find_first_of(":="));
+    EXPECT_NE(page.status().message().find(name), std::string::npos) << page.status().message();
+  }
+}
+
+// A _text search is answered by the FTS5 index (MATCH, "INDEX 0:M" in the plan), never by a
+// full scan of the full-text table or an index table.
+TEST_F(FullTextTest, TextSearchesUseTheFullTextIndex) {
+  const std::pair<const char*, const char*> searches[] = {
+      {"Condition", "_text=heart"},
+      {"Observation", "_content=heart&code=8867-4"},
+      {"Observation", "code=8867-4&_content=heart&_sort=-date"},
+      {"", "_content=heart"},
+      {"", "_type=Condition,Observation&_text=heart"},
+  };
+  for (const auto& [type, query] : searches) {
+    SearchQuery q;
+    if (*type != '\0') q.types = {type};
+    q.params = ParseQuery(query);
+    auto plan = ExplainSqliteSearch(dir_.path(), q);
+    ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+    std::string all;
+    for (const std::string& line : *plan) all += line + "\n";
+    bool fts = false;
+    for (const std::string& line : *plan) {
+      if (line.find("search_text VIRTUAL TABLE") != std::string::npos) {
+        EXPECT_NE(line.find("INDEX 0:M"), std::string::npos) << query << "\n" << all;
+        fts = true;
+        continue;
+      }
+      EXPECT_EQ(line.find("SCAN search_"), std::string::npos) << query << "\n" << all;
+      EXPECT_EQ(line.find("SCAN r"), std::string::npos) << query << "\n" << all;
+    }
+    EXPECT_TRUE(fts) << query << "\n" << all;
+  }
+}
+
+// _total=estimate (https://hl7.org/fhir/R4/search.html#total): exact while the driving set fits
+// the sample, an estimate from a sample above it, at a fraction of the work of counting.
+TEST_F(SqliteSearchTest, EstimatedTotals) {
+  constexpr int kN = 12000;
+  std::vector<WriteOp> ops;
+  for (int i = 0; i < kN; ++i) {
+    WriteOp op;
+    op.type = "Observation";
+    op.id = "e" + std::to_string(i);
+    op.last_updated = 1750000000000000 + i;
+    // Every one final; a quarter with code q (in a regular pattern); one in 40 with code r.
+    std::string code = i % 40 == 0 ? "r" : i % 4 == 1 ? "q" : "c";
+    op.json = R"({"resourceType":"Observation","id":")" + op.id +
+              R"(","status":"final","code":{"coding":[{"system":"http://x","code":")" + code +
+              R"("}]},"subject":{"reference":"Patient/p)" + std::to_string(i % 3 + 1) + R"("}})";
+    ops.push_back(std::move(op));
+  }
+  ASSERT_TRUE(store_->Write(ops).ok());
+  auto total = [&](const std::string& query) -> std::pair<int64_t, int64_t> {
+    SearchQuery q;
+    q.types = {"Observation"};
+    q.params = ParseQuery(query);
+    auto cost = MeasureSqliteTotal(dir_.path(), q);
+    EXPECT_TRUE(cost.ok()) << cost.status().ToString();
+    if (!cost.ok() || !cost->total) return {-1, 0};
+    return {*cost->total, cost->vm_steps};
+  };
+  // Small sets are counted exactly.
+  EXPECT_EQ(total("code=r&_total=estimate").first, kN / 40);
+  EXPECT_EQ(total("code=r&subject=Patient/p1&_total=estimate").first, 100);
+  // The status set (12,004 rows: o1, o2, o4 and the 12,000) is counted from its index; the
+  // sample says every row is a match.
+  auto [accurate, accurate_steps] = total("status=final&_total=accurate");
+  auto [estimate, estimate_steps] = total("status=final&_total=estimate");
+  EXPECT_EQ(accurate, kN + 3);
+  EXPECT_EQ(estimate, kN + 3);
+  EXPECT_LT(estimate_steps * 3, accurate_steps) << estimate_steps << " vs " << accurate_steps;
+  // Two conditions: the status set drives (it comes first among equally ranked tokens); a
+  // quarter of it also has code q, and the estimate extrapolates the sample's share.
+  auto [q_accurate, q_accurate_steps] = total("status=final&code=q&_total=accurate");
+  auto [q_estimate, q_estimate_steps] = total("status=final&code=q&_total=estimate");
+  EXPECT_EQ(q_accurate, kN / 4);
+  EXPECT_GE(q_estimate, kN / 4 * 8 / 10);
+  EXPECT_LE(q_estimate, kN / 4 * 12 / 10);
+  EXPECT_LT(q_estimate_steps * 3, q_accurate_steps)
+      << q_estimate_steps << " vs " << q_accurate_steps;
+  if (std::getenv("VESTA_SHOW_PLANS") != nullptr) {
+    std::cout << "status=final: accurate " << accurate << " in " << accurate_steps
+              << " VM steps, estimate " << estimate << " in " << estimate_steps << "\n"
+              << "status=final&code=q: accurate " << q_accurate << " in " << q_accurate_steps
+              << " VM steps, estimate " << q_estimate << " in " << q_estimate_steps << "\n";
+  }
+  // The compartment's set holds every type: the sample's share of Observations scales it.
+  SearchQuery q;
+  q.types = {"Observation"};
+  q.compartment_patient = "p2";
+  q.params = {{"_total", "estimate"}};
+  auto compartment = MeasureSqliteTotal(dir_.path(), q);
+  ASSERT_TRUE(compartment.ok());
+  EXPECT_GE(*compartment->total, 4000 * 9 / 10);  // o3 and a third of the 12,000
+  EXPECT_LE(*compartment->total, 4001 * 11 / 10);
+  // Through the search itself: _total=estimate gives Bundle.total, accurate the exact count.
+  auto page = Search("Observation", "status=final&_count=5&_total=estimate");
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->total, kN + 3);
+  EXPECT_EQ(page->entries.size(), 5u);
+  page = Search("Observation", "_summary=count&_total=estimate&code=r");
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->total, kN / 40);
+  EXPECT_TRUE(page->entries.empty());
+  page = Search("Observation", "status=final&_count=5&_total=none");
+  ASSERT_TRUE(page.ok());
+  EXPECT_FALSE(page->total.has_value());
 }
 
 // Composite parameters (https://hl7.org/fhir/R4/search.html#composite) and UCUM canonical

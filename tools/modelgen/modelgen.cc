@@ -105,7 +105,13 @@ int SearchMain(const std::string& dir, const std::string& out_path) {
     }
     const Value& r = parsed->root();
     if (r.FindString("resourceType") == "SearchParameter") {
-      if (r.Find("base") == nullptr || r.Find("expression") == nullptr) continue;
+      // Parameters without an expression cannot be extracted, except _text and _content, which
+      // the full-text index answers (src/search/text.h).
+      const std::string_view code = r.FindString("code");
+      if (r.Find("base") == nullptr ||
+          (r.Find("expression") == nullptr && code != "_text" && code != "_content")) {
+        continue;
+      }
       std::string one = "{\"url\":" + vesta::json::ToString(*r.Find("url"));
       for (const char* key : {"code", "base", "type", "expression", "target", "component",
                               "comparator", "modifier", "multipleOr"}) {

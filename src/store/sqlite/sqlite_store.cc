@@ -172,6 +172,20 @@ class ConnectionExecutor : public SqlExecutor {
  public:
   explicit ConnectionExecutor(Connection& db) : db_(db) {}
   Status Execute(std::string_view sql, std::span<const SqlValue> params) override {
+    ASSIGN_OR_RETURN(Statement stmt, Bound(sql, params));
+    return stmt.Run();
+  }
+  Result<std::optional<std::string>> QueryBytes(std::string_view sql,
+                                                std::span<const SqlValue> params) override {
+    ASSIGN_OR_RETURN(Statement stmt, Bound(sql, params));
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    std::optional<std::string> out;
+    if (row && !stmt.ColumnIsNull(0)) out = stmt.ColumnBytes(0);
+    return out;
+  }
+
+ private:
+  Result<Statement> Bound(std::string_view sql, std::span<const SqlValue> params) {
     ASSIGN_OR_RETURN(Statement stmt, db_.Prepare(sql));
     for (size_t i = 0; i < params.size(); ++i) {
       int index = static_cast<int>(i) + 1;
@@ -190,10 +204,9 @@ class ConnectionExecutor : public SqlExecutor {
           },
           params[i]);
     }
-    return stmt.Run();
+    return stmt;
   }
 
- private:
   Connection& db_;
 };
 
@@ -771,8 +784,24 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteStoreOptions& options
   RETURN_IF_ERROR(db->Exec("PRAGMA cache_size = -65536"));
   // Each call's savepoint journals the pages it changes; in memory, not in a temporary file.
   RETURN_IF_ERROR(db->Exec("PRAGMA temp_store = MEMORY"));
-  RETURN_IF_ERROR(sqlite_internal::ApplyMigrations(*db, sqlite_internal::EmbeddedMigrations(),
-                                                   WallClockMicros()));
+  const Micros migrated_at = WallClockMicros();
+  RETURN_IF_ERROR(
+      sqlite_internal::ApplyMigrations(*db, sqlite_internal::EmbeddedMigrations(), migrated_at));
+  {
+    // Migration 009 creates the full-text index (_text, _content) empty: resources stored before
+    // it are only found by those parameters after `vesta reindex`.
+    ASSIGN_OR_RETURN(
+        Statement stmt,
+        db->Prepare("SELECT 1 FROM schema_version WHERE version = 9 AND applied_at = ?1"
+                    " AND EXISTS (SELECT 1 FROM search_resource)"));
+    stmt.BindInt(1, migrated_at);
+    ASSIGN_OR_RETURN(bool needs_reindex, stmt.Step());
+    if (needs_reindex) {
+      LogWarning(
+          "schema migration 009_text added the full-text index for _text and _content; "
+          "resources stored before it are not in it until `vesta reindex` is run");
+    }
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> checkpointer,
                    Connection::Open(path, Connection::Mode::kReadWrite));
   RETURN_IF_ERROR(checkpointer->Exec("PRAGMA synchronous = NORMAL"));
@@ -787,7 +816,8 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteStoreOptions& options
   // Search (search_index.h): the index hook runs first in every write, and Search reads the
   // index tables on its own read-only connections.
   SqliteStoreOptions with_index = options;
-  with_index.write_hooks.insert(with_index.write_hooks.begin(), MakeSearchIndexHook());
+  with_index.write_hooks.insert(with_index.write_hooks.begin(),
+                                MakeSearchIndexHook(options.directory));
   return AddSqliteSearch(
       std::unique_ptr<Store>(new SqliteStore(with_index, std::move(path), std::move(db),
                                              std::move(checkpointer), wal_fd)),

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -59,6 +60,11 @@ class SqlExecutor {
  public:
   virtual ~SqlExecutor() = default;
   virtual Status Execute(std::string_view sql, std::span<const SqlValue> params) = 0;
+  // Runs a query and returns the first column of its first row as bytes; nullopt when there is
+  // no row or the value is NULL. For a hook that needs a row written before, e.g. the JSON of
+  // the version being replaced.
+  virtual Result<std::optional<std::string>> QueryBytes(std::string_view sql,
+                                                        std::span<const SqlValue> params) = 0;
 };
 
 // The version just written, as a hook sees it.
