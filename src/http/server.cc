@@ -364,15 +364,17 @@ class ServerCore {
 
   // Declared after the session registry: the io_contexts destroy queued handlers (and with them
   // sessions, which unregister) before the registry goes away.
-  // `io_` runs the acceptor, signals and shutdown timer on the thread that calls Run(); each
-  // connection lives on one of `loops_`, an io_context run by one thread of its own.
-  asio::io_context io_{1};
+  // Each connection lives on one of `loops_`, an io_context run by one thread of its own.
   struct Loop {
     std::atomic<int> sessions{0};  // declared first: `io`'s queued handlers hold sessions
     asio::io_context io{1};
   };
   std::vector<std::unique_ptr<Loop>> loops_;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> loop_work_;
+  // `io_` runs the acceptor, signals and shutdown timer on the thread that calls Run(). Declared
+  // after the loops, so destroyed before them: a pending accept holds a socket of a loop's
+  // io_context, which must outlive it.
+  asio::io_context io_{1};
   asio::strand<asio::io_context::executor_type> strand_{asio::make_strand(io_)};
   tcp::acceptor acceptor_{strand_};
   asio::steady_timer accept_retry_{strand_};
