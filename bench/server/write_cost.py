@@ -31,38 +31,14 @@ import shutil
 import sqlite3
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
 
-# The Observation of server_bench.py: no narrative.
-OBSERVATION = {
-    "resourceType": "Observation",
-    "status": "final",
-    "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                              "code": "vital-signs", "display": "Vital Signs"}]}],
-    "code": {"coding": [{"system": "http://loinc.org", "code": "85354-9",
-                         "display": "Blood pressure panel with all children optional"}],
-             "text": "Blood pressure systolic & diastolic"},
-    "subject": {"reference": "Patient/example"},
-    "effectiveDateTime": "2012-09-17",
-    "performer": [{"reference": "Practitioner/example"}],
-    "interpretation": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
-                                    "code": "L", "display": "low"}], "text": "Below low normal"}],
-    "bodySite": {"coding": [{"system": "http://snomed.info/sct", "code": "368209003", "display": "Right arm"}]},
-    "component": [
-        {"code": {"coding": [{"system": "http://loinc.org", "code": "8480-6", "display": "Systolic blood pressure"}]},
-         "valueQuantity": {"value": 107, "unit": "mmHg", "system": "http://unitsofmeasure.org", "code": "mm[Hg]"}},
-        {"code": {"coding": [{"system": "http://loinc.org", "code": "8462-4", "display": "Diastolic blood pressure"}]},
-         "valueQuantity": {"value": 60.50, "unit": "mmHg", "system": "http://unitsofmeasure.org", "code": "mm[Hg]"}},
-    ],
-}
-
-CREATE_LUA = """
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/fhir+json"
-wrk.body = [[%s]]
-"""
+# The Observation and the create script of server_bench.py (no narrative).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from server_bench import CREATE_LUA, OBSERVATION  # noqa: E402
 
 # PUT of a new version of one of the resources u0..u999 (the body's id is replaced).
 UPDATE_LUA = """
