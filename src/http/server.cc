@@ -683,10 +683,9 @@ ServerCore::Loop* ServerCore::LeastLoaded() {
 void ServerCore::Accept() {
   if (stopping()) return;
   Loop* loop = LeastLoaded();
-  acceptor_.async_accept(loop->io.get_executor(),
-                         [this, loop](beast::error_code ec, tcp::socket s) {
-                           OnAccept(ec, std::move(s), *loop);
-                         });
+  acceptor_.async_accept(
+      loop->io.get_executor(),
+      [this, loop](beast::error_code ec, tcp::socket s) { OnAccept(ec, std::move(s), *loop); });
 }
 
 void ServerCore::OnAccept(beast::error_code ec, tcp::socket socket, Loop& loop) {

@@ -446,8 +446,8 @@ class Planner {
     std::string_view inner_name = rest.substr(c2 + 1);
     // A plain inner parameter (not a chain or another _has) also gets its probe form, on the
     // referring row `hx` instead of `r`; the planner's own state is kept around the call.
-    const bool plain = inner_name.find('.') == std::string_view::npos &&
-                       inner_name.substr(0, 5) != "_has:";
+    const bool plain =
+        inner_name.find('.') == std::string_view::npos && inner_name.substr(0, 5) != "_has:";
     auto saved_probe = std::exchange(probe_, std::nullopt);
     auto saved_driver = std::exchange(driver_, std::nullopt);
     auto saved_list = std::exchange(list_, std::nullopt);
@@ -1061,7 +1061,7 @@ class Planner {
   bool name_list_ = false;
   std::string row_ = "r.seq";  // the row a probe tests: the page's, or a _has referrer's
   bool want_probe_ = false;    // build the probe form below depth 0 (an inner _has parameter)
-  bool pinned_ = false;  // the last value test pinned every column of its value index but seq
+  bool pinned_ = false;        // the last value test pinned every column of its value index but seq
   int priority_ = 3;
 };
 
@@ -1409,10 +1409,9 @@ Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec) {
   // equality (docs/search.md); a sorted page needs every match anyway.
   const bool walk = plan.sort.empty() && !conditions.empty() && conditions[0].driver;
   if (walk) plan.driver = std::move(conditions[0].driver);
-  const bool all_probed =
-      plan.sort.empty() && !walk && !conditions.empty() && conditions[0].list &&
-      std::all_of(conditions.begin(), conditions.end(),
-                  [](const Cond& c) { return c.probe.has_value(); });
+  const bool all_probed = plan.sort.empty() && !walk && !conditions.empty() && conditions[0].list &&
+                          std::all_of(conditions.begin(), conditions.end(),
+                                      [](const Cond& c) { return c.probe.has_value(); });
   if (all_probed) {
     Sql n;
     n << "SELECT count(*) FROM (";

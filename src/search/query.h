@@ -102,7 +102,7 @@ struct Plan {
   std::optional<Sql> list_size;
   std::optional<Sql> walk_where;
   int64_t walk_above = 2000;
-  std::vector<SortKey> sort;       // empty: by seq (insertion order)
+  std::vector<SortKey> sort;  // empty: by seq (insertion order)
   int count = 50;
   TotalMode total = TotalMode::kDefault;
   bool summary_count = false;  // _summary=count: only the total

@@ -331,9 +331,9 @@ TEST_F(PagingTest, WalkingTheTypeFindsTheSameMatches) {
   }
   EXPECT_EQ(AllPages(this, "Observation", "status=final&_count=1", &PagingTest::Search),
             (V{"o1", "o2", "o4"}));
-  EXPECT_EQ(AllPages(this, "Patient", "gender=female&birthdate=ge1970&_count=1",
-                     &PagingTest::Search),
-            (V{"p1", "p3"}));
+  EXPECT_EQ(
+      AllPages(this, "Patient", "gender=female&birthdate=ge1970&_count=1", &PagingTest::Search),
+      (V{"p1", "p3"}));
   auto page = Search("Observation", "status=final&_count=1&_total=accurate");
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->total, 3);
@@ -399,8 +399,8 @@ TEST_F(PagingTest, EqualityDrivenPagesWalkTheIndexInOrder) {
   for (const auto& h : second->entries) ids.push_back(h.version.id);
   EXPECT_EQ(ids, (V{"w4", "w5", "w6", "w3"}));
 
-  for (const char* query : {"code=http://loinc.org|2339-0&status=final",
-                            "patient=Patient/p3&date=ge2020"}) {
+  for (const char* query :
+       {"code=http://loinc.org|2339-0&status=final", "patient=Patient/p3&date=ge2020"}) {
     SearchQuery sq;
     sq.types = {"Observation"};
     sq.params = ParseQuery(query);
@@ -962,8 +962,7 @@ TEST_F(SqliteSearchTest, AbsoluteReferencesMatchByUrl) {
           "subject":{"reference":"urn:uuid:6a1b2c3d-0000-4000-8000-000000000001"}})",
       1800000001000000);
   EXPECT_EQ(Ids("Observation", "subject=http://other.example/fhir/Patient/x9"), (V{"o5"}));
-  EXPECT_EQ(Ids("Observation", "subject=urn:uuid:6a1b2c3d-0000-4000-8000-000000000001"),
-            (V{"o6"}));
+  EXPECT_EQ(Ids("Observation", "subject=urn:uuid:6a1b2c3d-0000-4000-8000-000000000001"), (V{"o6"}));
   EXPECT_EQ(Ids("Observation", "subject=http://other.example/fhir/Patient/x1"), (V{}));
   EXPECT_EQ(Ids("Observation", "status=final&subject=http://other.example/fhir/Patient/x9"),
             (V{"o5"}));

@@ -356,7 +356,7 @@ class SqliteStore final : public Store {
   }
   void CheckpointLoop();
   static int OnWalCommit(void* self, sqlite3* db, const char* schema, int log_pages);
-  void RestartLogIfLong();  // writer thread only
+  void RestartLogIfLong();         // writer thread only
   std::atomic<int> log_pages_{0};  // the log's size after the last commit
   // Applies and commits a batch; returns what each call will hear.
   // `isolate_all`: a savepoint around every call, not only around calls of several ops.
@@ -484,8 +484,8 @@ void SqliteStore::WriterLoop() {
 void SqliteStore::RestartLogIfLong() {
   if (log_pages_.load(std::memory_order_relaxed) < kRestartPages) return;
   int log_pages = 0, copied = 0;
-  int rc = sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_RESTART,
-                                     &log_pages, &copied);
+  int rc = sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_RESTART, &log_pages,
+                                     &copied);
   if (rc == SQLITE_OK) {
     log_pages_.store(0, std::memory_order_relaxed);
   } else if (rc != SQLITE_BUSY) {
