@@ -1414,11 +1414,11 @@ Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec) {
                                       [](const Cond& c) { return c.probe.has_value(); });
   if (all_probed) {
     Sql n;
-    n << "SELECT count(*) FROM (";
+    n << "SELECT count(*) >= ";
+    n.Arg(spec.walk_above) << " FROM (";
     n.Append(*conditions[0].list) << " LIMIT ";
     n.Arg(spec.walk_above) << ")";
-    plan.walk_above = spec.walk_above;
-    plan.list_size = std::move(n);
+    plan.walk_check = std::move(n);
     plan.walk_where.emplace().Append(w);
     for (const Cond& c : conditions) {
       *plan.walk_where << " AND ";
@@ -1444,6 +1444,30 @@ Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec) {
   return plan;
 }
 
+namespace {
+
+// An unsorted page's end: after the cursor, in `seq` order (each resource once when `group`),
+// one row more than the page.
+void AppendSeqPageEnd(const Plan& plan, std::string_view seq, bool group, Sql* s) {
+  if (plan.has_cursor) {
+    *s << " AND " << seq << " > ";
+    s->Arg(plan.cursor_seq);
+  }
+  if (group) *s << " GROUP BY " << seq;
+  *s << " ORDER BY " << seq << " LIMIT ";
+  s->Arg(static_cast<int64_t>(plan.count) + 1);
+}
+
+Sql SeqPageSql(const Plan& plan, const Sql& where) {
+  Sql s;
+  s << "SELECT r.seq FROM search_resource r WHERE ";
+  s.Append(where);
+  AppendSeqPageEnd(plan, "r.seq", /*group=*/false, &s);
+  return s;
+}
+
+}  // namespace
+
 Sql PageSql(const Plan& plan) {
   Sql s;
   if (plan.driver) {
@@ -1455,25 +1479,10 @@ Sql PageSql(const Plan& plan) {
     s << "SELECT r.seq FROM (";
     s.Append(*plan.driver) << ") AS d JOIN search_resource r ON r.seq = d.dseq WHERE ";
     s.Append(plan.filter);
-    if (plan.has_cursor) {
-      s << " AND d.dseq > ";
-      s.Arg(plan.cursor_seq);
-    }
-    s << " GROUP BY d.dseq ORDER BY d.dseq LIMIT ";
-    s.Arg(static_cast<int64_t>(plan.count) + 1);
+    AppendSeqPageEnd(plan, "d.dseq", /*group=*/true, &s);
     return s;
   }
-  if (plan.sort.empty()) {
-    s << "SELECT r.seq FROM search_resource r WHERE ";
-    s.Append(plan.where);
-    if (plan.has_cursor) {
-      s << " AND r.seq > ";
-      s.Arg(plan.cursor_seq);
-    }
-    s << " ORDER BY r.seq LIMIT ";
-    s.Arg(static_cast<int64_t>(plan.count) + 1);
-    return s;
-  }
+  if (plan.sort.empty()) return SeqPageSql(plan, plan.where);
   s << "SELECT seq";
   for (size_t i = 0; i < plan.sort.size(); ++i) s << ", k" << std::to_string(i);
   s << " FROM (SELECT r.seq AS seq";
@@ -1514,18 +1523,7 @@ Sql PageSql(const Plan& plan) {
   return s;
 }
 
-Sql WalkPageSql(const Plan& plan) {
-  Sql s;
-  s << "SELECT r.seq FROM search_resource r WHERE ";
-  s.Append(*plan.walk_where);
-  if (plan.has_cursor) {
-    s << " AND r.seq > ";
-    s.Arg(plan.cursor_seq);
-  }
-  s << " ORDER BY r.seq LIMIT ";
-  s.Arg(static_cast<int64_t>(plan.count) + 1);
-  return s;
-}
+Sql WalkPageSql(const Plan& plan) { return SeqPageSql(plan, *plan.walk_where); }
 
 Sql CountSql(const Plan& plan) {
   Sql s;

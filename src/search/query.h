@@ -94,14 +94,13 @@ struct Plan {
   // index lists in seq order, and `where` without that condition. An unsorted page then walks
   // the index from the cursor and stops after count + 1 rows instead of collecting every match.
   std::optional<Sql> driver;  // its other conditions: `filter` below
-  // Otherwise, for an unsorted page whose every condition can be probed per row: `SELECT
-  // count(*)` of the driving condition's list, stopped at walk_above rows, and `where` with every
-  // condition as a probe. When the list is that long, the driving condition is not selective and
-  // walking the type's rows in seq order, probing each, fills a page sooner than collecting the
-  // list (WalkPageSql).
-  std::optional<Sql> list_size;
+  // Otherwise, for an unsorted page whose every condition can be probed per row: whether the
+  // driving condition's list holds at least SearchSpec::walk_above rows (`SELECT count(*) >= ?`
+  // over the list stopped there; 1 or 0), and `where` with every condition as a probe. When the
+  // list is that long, the driving condition is not selective and walking the type's rows in seq
+  // order, probing each, fills a page sooner than collecting the list (WalkPageSql).
+  std::optional<Sql> walk_check;
   std::optional<Sql> walk_where;
-  int64_t walk_above = 2000;
   std::vector<SortKey> sort;  // empty: by seq (insertion order)
   int count = 50;
   TotalMode total = TotalMode::kDefault;

@@ -574,11 +574,11 @@ Result<SearchPage> RunSearch(Db& db, const SearchQuery& query) {
   if (plan.summary_count) return page;
 
   search::Sql sql = search::PageSql(plan);
-  if (plan.list_size) {
-    int64_t n = 0;
-    RETURN_IF_ERROR(db.Query(plan.list_size->text, plan.list_size->args,
-                             [&](sqlite3_stmt* s) { n = sqlite3_column_int64(s, 0); }));
-    if (n >= plan.walk_above) sql = search::WalkPageSql(plan);
+  if (plan.walk_check) {
+    int64_t long_list = 0;
+    RETURN_IF_ERROR(db.Query(plan.walk_check->text, plan.walk_check->args,
+                             [&](sqlite3_stmt* s) { long_list = sqlite3_column_int64(s, 0); }));
+    if (long_list) sql = search::WalkPageSql(plan);
   }
   std::vector<int64_t> seqs;
   std::vector<search::SqlArg> last_keys;
