@@ -36,9 +36,9 @@ import tempfile
 import time
 import urllib.request
 
-# The Observation and the create script of server_bench.py (no narrative).
+# The Observation, the create script and the server start/stop of server_bench.py.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_bench import CREATE_LUA, OBSERVATION  # noqa: E402
+from server_bench import CREATE_LUA, OBSERVATION, start_server, stop_server  # noqa: E402
 
 # PUT of a new version of one of the resources u0..u999 (the body's id is replaced).
 UPDATE_LUA = """
@@ -51,27 +51,6 @@ request = function()
 end
 """
 UPDATED = 1000  # resources created before an update run
-
-
-def start_server(vesta, data_dir):
-    proc = subprocess.Popen([vesta, "serve", "--listen", "127.0.0.1", "--port", "0",
-                             "--data-dir", data_dir, "--referential-integrity", "off"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    line = proc.stdout.readline()
-    m = re.search(r":(\d+)\s*$", line)
-    if not m:
-        proc.kill()
-        raise RuntimeError("server did not start: %r" % line)
-    return proc, int(m.group(1))
-
-
-def stop_server(proc):
-    proc.terminate()
-    try:
-        proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def thread_cpu_ns(pid):
@@ -110,7 +89,7 @@ def table_bytes(data_dir):
 
 def one_run(vesta, work, name, lua, connections, duration, tables, updates, body):
     data = os.path.join(work, name)
-    proc, port = start_server(vesta, data)
+    proc, port, _ = start_server(vesta, data, ("--referential-integrity", "off"))
     try:
         if updates:
             for i in range(UPDATED):
