@@ -1432,12 +1432,13 @@ Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec) {
   const bool names = !walk && !conditions.empty() && conditions[0].name_list;
   for (size_t i = 0; i < conditions.size(); ++i) {
     const Cond& c = conditions[i];
-    const bool probed = i > 0 && c.probe && !(names && c.name_list);
+    // The first condition drives (its list); the others are probed where they can be.
+    const Sql& form = i > 0 && c.probe && !(names && c.name_list) ? *c.probe : c.in;
     w << " AND ";
-    w.Append(probed ? *c.probe : c.in);
+    w.Append(form);
     if (i > 0) {
       plan.filter << " AND ";
-      plan.filter.Append(c.probe && !(names && c.name_list) ? *c.probe : c.in);
+      plan.filter.Append(form);
     }
   }
   if (!conditions.empty()) plan.driving_set = SetOf(conditions.front().in);
