@@ -33,6 +33,7 @@ struct ServeFlags {
   std::string data_dir = "./vesta-data";
   int threads = 64;
   size_t max_body_mb = 64;
+  size_t read_cache_mb = 64;
   std::string base_url;
   std::string durability = "full";
   std::string referential_integrity = "on";
@@ -110,6 +111,7 @@ int RunServe(const ServeFlags& flags) {
   store_options.directory = flags.data_dir;
   store_options.durability =
       flags.durability == "normal" ? store::Durability::kNormal : store::Durability::kFull;
+  store_options.read_cache_bytes = flags.read_cache_mb << 20;
   Result<std::unique_ptr<store::Store>> store = store::OpenSqliteStore(store_options);
   if (!store.ok()) {
     std::cerr << "vesta: cannot open the store in " << flags.data_dir << ": "
@@ -207,6 +209,11 @@ void AddServe(CLI::App& app) {
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--max-body-mb", flags->max_body_mb, "Largest request body accepted (MiB)")
       ->capture_default_str();
+  cmd->add_option("--read-cache-mb", flags->read_cache_mb,
+                  "Memory for recently read resources, so that reading one again skips the "
+                  "database (0: off)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{0}, size_t{1} << 20));
   cmd->add_option("--base-url", flags->base_url,
                   "Public base URL for links (default: from the Host header)");
   cmd->add_option("--durability", flags->durability,

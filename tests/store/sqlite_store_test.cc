@@ -620,6 +620,74 @@ TEST_F(SqliteStoreTest, ReadsRunAlongsideWrites) {
   EXPECT_EQ(bad_reads.load(), 0);
 }
 
+// Reads are served from the version cache once a resource was read; every write must show in
+// the next read, and no read may return a version older than one acknowledged before it began.
+TEST_F(SqliteStoreTest, CachedReadsNeverGoBehindAcknowledgedWrites) {
+  ASSERT_TRUE(WriteOne(Create("Patient", "p", kT0, "v1")).ok());
+  ASSERT_EQ(store_->Read("Patient", "p")->version, 1);
+  ASSERT_EQ(store_->Read("Patient", "p")->version, 1);  // now cached
+  ASSERT_TRUE(WriteOne(Update("Patient", "p", 1, kT0 + 1, "v2")).ok());
+  EXPECT_EQ(store_->Read("Patient", "p")->json, "v2");
+  ASSERT_TRUE(WriteOne(Delete("Patient", "p", 2, kT0 + 2)).ok());
+  EXPECT_TRUE(store_->Read("Patient", "p")->deleted);
+
+  ASSERT_TRUE(WriteOne(Create("Patient", "q", kT0, "v1")).ok());
+  std::atomic<int64_t> acknowledged{1};
+  std::atomic<bool> stop{false};
+  std::atomic<int> behind{0}, torn{0}, reads{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&] {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      for (int i = 0; i < 200000 && !stop.load() && std::chrono::steady_clock::now() < deadline;
+           ++i) {
+        int64_t floor = acknowledged.load();
+        auto read = store_->Read("Patient", "q");
+        ++reads;
+        if (!read.ok() || read->json != "v" + std::to_string(read->version)) {
+          ++torn;
+        } else if (read->version < floor) {
+          ++behind;
+        }
+      }
+    });
+  }
+  for (int v = 1; v < 200; ++v) {
+    ASSERT_TRUE(WriteOne(Update("Patient", "q", v, kT0 + v, "v" + std::to_string(v + 1))).ok());
+    acknowledged = v + 1;
+  }
+  stop = true;
+  for (auto& r : readers) r.join();
+  EXPECT_GT(reads.load(), 0);
+  EXPECT_EQ(torn.load(), 0);
+  EXPECT_EQ(behind.load(), 0);
+}
+
+// Another process writing the same database bypasses this store's writer: its writes reach
+// cached reads through PRAGMA data_version, which the writer looks at every 100 ms when idle.
+TEST_F(SqliteStoreTest, AnotherWritersCommitsReachCachedReads) {
+  ASSERT_TRUE(WriteOne(Create("Patient", "p", kT0, "v1")).ok());
+  ASSERT_EQ(store_->Read("Patient", "p")->version, 1);
+  ASSERT_EQ(store_->Read("Patient", "p")->version, 1);  // cached
+  {
+    SqliteStoreOptions options;
+    options.directory = dir_.path() + "/data";
+    auto other = OpenSqliteStore(options);
+    ASSERT_TRUE(other.ok()) << other.status().ToString();
+    WriteOp op = Update("Patient", "p", 1, kT0 + 1, "v2");
+    auto written = (*other)->Write(std::span<const WriteOp>(&op, 1));
+    ASSERT_TRUE(written.ok()) << written.status().ToString();
+  }
+  int64_t seen = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    seen = store_->Read("Patient", "p")->version;
+    if (seen == 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(seen, 2);
+}
+
 // The extension point: hook rows commit with the version and roll back with a failed call.
 class IndexingHook : public WriteHook {
  public:

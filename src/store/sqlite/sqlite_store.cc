@@ -25,6 +25,7 @@
 #include "store/sqlite/connection.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/search_index.h"
+#include "store/sqlite/version_cache.h"
 
 namespace vesta::store {
 
@@ -227,6 +228,7 @@ class SqliteStore final : public Store {
       : options_(options),
         db_(std::move(writer)),
         readers_(std::move(path), options.read_connections),
+        cache_(options.read_cache_bytes),
         executor_(*db_),
         wal_fd_(wal_fd),
         checkpoint_db_(std::move(checkpointer)) {
@@ -244,6 +246,8 @@ class SqliteStore final : public Store {
   }
 
   Result<StoredVersion> Read(const std::string& type, const std::string& id) override {
+    const uint64_t ticket = cache_.Ticket();  // before the snapshot: see VersionCache
+    if (std::optional<StoredVersion> hit = cache_.Find(type, id)) return std::move(*hit);
     ASSIGN_OR_RETURN(auto db, readers_.Acquire());
     static const std::string kSql = std::string("SELECT ") + std::string(kVersionColumns) +
                                     " FROM resource_current c JOIN resource r ON r.seq = c.seq"
@@ -252,7 +256,9 @@ class SqliteStore final : public Store {
     stmt.BindText(1, type).BindText(2, id);
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) return NotFound(Name(type, id) + " does not exist");
-    return ReadVersionRow(stmt);
+    StoredVersion v = ReadVersionRow(stmt);
+    cache_.Fill(ticket, v);
+    return v;
   }
 
   Result<StoredVersion> ReadVersion(const std::string& type, const std::string& id,
@@ -356,7 +362,11 @@ class SqliteStore final : public Store {
   }
   void CheckpointLoop();
   static int OnWalCommit(void* self, sqlite3* db, const char* schema, int log_pages);
-  void RestartLogIfLong();         // writer thread only
+  void RestartLogIfLong();  // writer thread only
+  // Empties the read cache when another process committed since the last look. Writer thread.
+  void ForgetForeignWrites();
+  // Drops the versions the batch wrote from the read cache (committed or not: harmless).
+  void InvalidateWritten(const std::vector<std::shared_ptr<WriteRequest>>& batch);
   std::atomic<int> log_pages_{0};  // the log's size after the last commit
   // Applies and commits a batch; returns what each call will hear.
   // `isolate_all`: a savepoint around every call, not only around calls of several ops.
@@ -374,6 +384,10 @@ class SqliteStore final : public Store {
   const SqliteStoreOptions options_;
   std::unique_ptr<Connection> db_;  // the writer's connection; used by the writer thread only
   ReaderPool readers_;
+  VersionCache cache_;
+  // PRAGMA data_version on the writer's connection when last looked at: it moves only when
+  // another connection (another process) commits. Writer thread only.
+  int64_t data_version_ = -1;
   ConnectionExecutor executor_;
 
   std::mutex mu_;  // guards queue_ and stopping_
@@ -414,6 +428,9 @@ constexpr int kCheckpointPages = 4000;
 // Pages of log past which the writer restarts the log itself (RestartLogIfLong): 16,000 (64 MiB).
 constexpr int kRestartPages = 4 * kCheckpointPages;
 
+// How often an idle writer looks for other processes' commits (ForgetForeignWrites).
+constexpr std::chrono::milliseconds kForeignWritePoll{100};
+
 int SqliteStore::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*schema*/, int log_pages) {
   static_cast<SqliteStore*>(self)->log_pages_.store(log_pages, std::memory_order_relaxed);
   if (log_pages >= kCheckpointPages) {
@@ -453,10 +470,14 @@ void SqliteStore::CheckpointLoop() {
 void SqliteStore::WriterLoop() {
   const size_t max_batch = static_cast<size_t>(std::max(options_.max_batch, 1));
   for (;;) {
+    ForgetForeignWrites();
     std::vector<std::shared_ptr<WriteRequest>> batch;
     {
       std::unique_lock lock(mu_);
-      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (!work_cv_.wait_for(lock, kForeignWritePoll,
+                             [&] { return stopping_ || !queue_.empty(); })) {
+        continue;  // idle: look for other processes' writes again
+      }
       if (queue_.empty()) return;  // stopping, and nothing left to drain
       if (options_.group_commit_window.count() > 0 && !stopping_) {
         work_cv_.wait_for(lock, options_.group_commit_window,
@@ -468,6 +489,7 @@ void SqliteStore::WriterLoop() {
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
     }
     std::vector<CallResult> results = CommitBatch(batch);
+    InvalidateWritten(batch);  // before any writer hears back, so it reads its own write
     Acknowledge(std::move(batch), std::move(results));
     RestartLogIfLong();
   }
@@ -491,6 +513,29 @@ void SqliteStore::RestartLogIfLong() {
   } else if (rc != SQLITE_BUSY) {
     LogWarning(sqlite_internal::SqliteError(rc, db_->handle(), "restarting the log").message());
   }
+}
+
+void SqliteStore::InvalidateWritten(const std::vector<std::shared_ptr<WriteRequest>>& batch) {
+  if (!cache_.enabled()) return;
+  std::vector<std::pair<std::string_view, std::string_view>> written;
+  for (const auto& call : batch) {
+    for (const WriteOp& op : call->ops) written.emplace_back(op.type, op.id);
+  }
+  cache_.Invalidate(written);
+}
+
+// The cache sees this process's writes; a second process writing the same database (a CLI
+// import while the server runs) shows up only in data_version, looked at before every batch and
+// every kForeignWritePoll while idle: such writes reach cached reads within that time.
+void SqliteStore::ForgetForeignWrites() {
+  if (!cache_.enabled()) return;
+  Result<Statement> stmt = db_->Prepare("PRAGMA data_version");
+  if (!stmt.ok()) return;
+  Result<bool> row = stmt->Step();
+  if (!row.ok() || !*row) return;
+  int64_t version = stmt->ColumnInt(0);
+  if (data_version_ >= 0 && version != data_version_) cache_.Clear();
+  data_version_ = version;
 }
 
 void SqliteStore::Acknowledge(std::vector<std::shared_ptr<WriteRequest>> calls,

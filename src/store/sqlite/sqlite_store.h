@@ -108,6 +108,9 @@ struct SqliteStoreOptions {
   int max_batch = 512;
   // The most read-only connections opened (lazily) for Read, ReadVersion and History.
   int read_connections = 4;
+  // Memory for the current versions of recently read resources (VersionCache): a repeated read
+  // of the same resource skips SQLite. 0 turns it off.
+  size_t read_cache_bytes = size_t{64} << 20;
   // Called for each written version, in order; see WriteHook.
   std::vector<std::shared_ptr<WriteHook>> write_hooks;
   // Durability::kFull: makes the write-ahead log durable, given its file descriptor; returns 0
