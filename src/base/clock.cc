@@ -17,11 +17,23 @@ Micros SystemClock::Now() {
 }
 
 namespace {
+// UTC calendar fields of `t`, from the proleptic Gregorian calendar of <chrono>: no call into
+// gmtime_r, which takes the C library's time zone lock on every call (it showed in read
+// profiles through Last-Modified).
 std::tm ToTm(Micros t) {
-  std::time_t secs = static_cast<std::time_t>(t / 1000000);
-  if (t < 0 && t % 1000000 != 0) --secs;
+  using namespace std::chrono;
+  const sys_time<microseconds> tp{microseconds(t)};
+  const sys_days day = floor<days>(tp);
+  const year_month_day ymd{day};
+  const hh_mm_ss<seconds> hms{floor<seconds>(tp - day)};
   std::tm tm{};
-  gmtime_r(&secs, &tm);
+  tm.tm_year = static_cast<int>(ymd.year()) - 1900;
+  tm.tm_mon = static_cast<int>(static_cast<unsigned>(ymd.month())) - 1;
+  tm.tm_mday = static_cast<int>(static_cast<unsigned>(ymd.day()));
+  tm.tm_hour = static_cast<int>(hms.hours().count());
+  tm.tm_min = static_cast<int>(hms.minutes().count());
+  tm.tm_sec = static_cast<int>(hms.seconds().count());
+  tm.tm_wday = static_cast<int>(weekday(day).c_encoding());
   return tm;
 }
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <set>
 #include <vector>
 
@@ -20,6 +21,37 @@ TEST(ClockTest, HttpDateRoundTrips) {
   ASSERT_TRUE(ParseHttpDate(FormatHttpDate(t), &back));
   EXPECT_EQ(back, t);
   EXPECT_FALSE(ParseHttpDate("yesterday", &back));
+}
+
+// The calendar fields come from <chrono>, not gmtime_r: both must agree, across leap days,
+// years before 1970 and instants with a fraction of a second before the epoch.
+TEST(ClockTest, CalendarFieldsAgreeWithGmtime) {
+  std::vector<Micros> times = {0,
+                               -1,
+                               -999999,
+                               -1000000,
+                               951782400000000 /* 2000-02-29 */,
+                               4107542399999999 /* 2100-02-28T23:59:59.999999 */,
+                               -2208988800000000 /* 1900-01-01 */,
+                               1795485179000000};
+  uint64_t x = 88172645463325252ull;
+  for (int i = 0; i < 2000; ++i) {  // xorshift: a fixed spread of instants, 1700 to 2240
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    times.push_back(static_cast<Micros>(x % 17000000000000000ull) - 8500000000000000);
+  }
+  for (Micros t : times) {
+    std::time_t secs = static_cast<std::time_t>(t / 1000000);
+    if (t < 0 && t % 1000000 != 0) --secs;
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char want[64];
+    std::strftime(want, sizeof want, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    ASSERT_EQ(FormatHttpDate(t), want) << t;
+    std::strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S", &tm);
+    ASSERT_EQ(FormatInstant(t).substr(0, 19), want) << t;
+  }
 }
 
 TEST(ClockTest, SystemClockStrictlyIncreases) {
