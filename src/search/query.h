@@ -101,6 +101,19 @@ struct Plan {
   // order, probing each, fills a page sooner than collecting the list (WalkPageSql).
   std::optional<Sql> walk_check;
   std::optional<Sql> walk_where;
+  // When the driving condition of an unsorted search is a chain to one target type
+  // (`subject:Patient.family=Smith`): the page walks the references to the inner matches in
+  // (target id, seq) order through the (type, param, target_type, target_id, seq) index, testing
+  // each referring row by `filter`, and stops when the page is full (ChainPageSql). Its cursor
+  // carries the target id as a key. Otherwise a page would first collect every row referring to
+  // every match (every observation of every Smith), a list that grows with the data.
+  struct ChainOrder {
+    std::string type;         // the referring type (Observation)
+    std::string param;        // its reference parameter (subject)
+    std::string target_type;  // Patient
+    Sql inner;                // the inner condition over the target's search_resource row
+  };
+  std::optional<ChainOrder> chain;
   std::vector<SortKey> sort;  // empty: by seq (insertion order)
   int count = 50;
   TotalMode total = TotalMode::kDefault;
@@ -125,6 +138,9 @@ Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec);
 // The page: `SELECT seq, k1, k2... FROM ... ORDER BY ... LIMIT count + 1` (one more row than
 // the page tells whether there is a next page). Columns: seq, then one per sort key.
 Sql PageSql(const Plan& plan);
+// Columns of a page row after the seq, and keys of its cursor: one per sort key, or the target
+// id of a chain-ordered page (Plan::chain).
+size_t KeyColumns(const Plan& plan);
 // The page as a walk of the type's rows with every condition probed (Plan::walk_where).
 Sql WalkPageSql(const Plan& plan);
 

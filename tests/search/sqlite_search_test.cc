@@ -322,6 +322,90 @@ TEST_F(PagingTest, KeysetPagesVisitEveryMatchOnce) {
   EXPECT_TRUE(count->entries.empty());
 }
 
+// A chain that drives an unsorted page walks the references to its inner matches in (target
+// id, seq) order (Plan::chain): pages visit every match once, in that order, while matches are
+// written between pages; a resource referring to two inner matches comes once; the cursor of
+// another search's form is refused; and the plan has no sort and reads no table in full.
+TEST_F(PagingTest, ChainedPagesWalkTheReferencesInTargetOrder) {
+  int64_t t = 1800000000000000;
+  // Patients named Chainer, created out of id order, and one named otherwise.
+  for (const char* id : {"cb", "ca", "cc"}) {
+    Put(std::string(R"({"resourceType":"Patient","id":")") + id +
+            R"(","name":[{"family":"Chainer"}]})",
+        t += 1000);
+  }
+  Put(R"({"resourceType":"Patient","id":"cz","name":[{"family":"Other"}]})", t += 1000);
+  auto obs = [&](const std::string& id, const std::string& subject, const std::string& code,
+                 const std::string& performers) {
+    Put(R"({"resourceType":"Observation","id":")" + id +
+            R"(","status":"final","code":{"coding":[{"system":"http://loinc.org","code":")" + code +
+            R"("}]},"subject":{"reference":"Patient/)" + subject + R"("}, "performer":[)" +
+            performers + "]}",
+        t += 1000);
+  };
+  obs("x1", "cc", "1-1", "");
+  obs("x2", "ca", "1-1", "");
+  obs("x3", "cb", "1-1", "");
+  obs("x4", "ca", "2-2", "");  // another code
+  obs("x5", "cz", "1-1", "");  // another name
+  obs("x6", "ca", "1-1", "");
+  obs("x7", "cb", "1-1",
+      R"({"reference":"Patient/cc"},{"reference":"Patient/ca"},{"reference":"Patient/ca"})");
+  const std::string q = "subject:Patient.family=chainer&code=http://loinc.org|1-1";
+  const V in_order = {"x2", "x6", "x3", "x7", "x1"};  // ca's, cb's, cc's; each in seq order
+  EXPECT_EQ(AllPages(this, "Observation", q + "&_count=1", &PagingTest::Search), in_order);
+  EXPECT_EQ(AllPages(this, "Observation", q + "&_count=2", &PagingTest::Search), in_order);
+  EXPECT_EQ(AllPages(this, "Observation", q + "&_count=50", &PagingTest::Search), in_order);
+  auto count = Search("Observation", q + "&_summary=count");
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(count->total, 5);
+  // x7 refers to ca twice and to cc: once, under ca.
+  EXPECT_EQ(AllPages(this, "Observation", "performer:Patient.family=chainer&_count=1",
+                     &PagingTest::Search),
+            (V{"x7"}));
+
+  // Between pages: a match for a target before the cursor's (not seen: it sorts before it),
+  // one for the cursor's own target after it, one for a later target, and a match that stops
+  // matching.
+  auto first = Search("Observation", q + "&_count=3");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_EQ(first->entries.size(), 3u);  // x2, x6, x3: the cursor is at (cb, x3)
+  obs("x8", "ca", "1-1", "");
+  obs("x9", "cb", "1-1", "");
+  obs("x10", "cc", "1-1", "");
+  obs("x1", "cc", "2-2", "");
+  auto second = Search("Observation", q + "&_count=10&_cursor=" + first->next_cursor);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  std::vector<std::string> ids;
+  for (const auto& h : second->entries) ids.push_back(h.version.id);
+  EXPECT_EQ(ids, (V{"x7", "x9", "x10"}));
+
+  // A cursor of a seq-ordered page (no key) or a sorted one (an integer key) is not this one's.
+  auto plain = Search("Observation", "code=http://loinc.org|1-1&_count=1");
+  ASSERT_TRUE(plain.ok());
+  ASSERT_FALSE(plain->next_cursor.empty());
+  EXPECT_EQ(Search("Observation", q + "&_cursor=" + plain->next_cursor).status().code(),
+            StatusCode::kInvalid);
+  EXPECT_EQ(Search("Observation", q + "&_cursor=i5~12").status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(Search("Observation", "code=http://loinc.org|1-1&_cursor=" + first->next_cursor)
+                .status()
+                .code(),
+            StatusCode::kInvalid);
+
+  for (bool with_cursor : {false, true}) {
+    SearchQuery sq;
+    sq.types = {"Observation"};
+    sq.params = ParseQuery(q + (with_cursor ? "&_cursor=" + first->next_cursor : ""));
+    auto plan = ExplainSqliteSearch(dir_.path(), sq);
+    ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+    std::string all;
+    for (const std::string& line : *plan) all += line + "\n";
+    EXPECT_EQ(all.find("TEMP B-TREE"), std::string::npos) << all;
+    EXPECT_EQ(all.find("SCAN search_"), std::string::npos) << all;
+    EXPECT_NE(all.find("search_reference_target"), std::string::npos) << all;
+  }
+}
+
 // With every driving list counted as long, unsorted searches whose conditions all have a probe
 // form walk the type's rows instead (Plan::walk_where): the same matches, pages and totals.
 TEST_F(PagingTest, WalkingTheTypeFindsTheSameMatches) {

@@ -590,7 +590,7 @@ Result<SearchPage> RunSearch(Db& db, const SearchQuery& query) {
     }
     seqs.push_back(sqlite3_column_int64(s, 0));
     last_keys.clear();
-    for (size_t i = 0; i < plan.sort.size(); ++i) {
+    for (size_t i = 0; i < search::KeyColumns(plan); ++i) {
       last_keys.push_back(ColumnArg(s, static_cast<int>(i) + 1));
     }
   }));
