@@ -414,7 +414,7 @@ class Planner {
   std::optional<Sql> TakeDriver() { return std::exchange(driver_, std::nullopt); }
   // After Condition() at depth 0: the plain condition's list as a SELECT of seqs.
   std::optional<Sql> TakeList() { return std::exchange(list_, std::nullopt); }
-  // After Condition() at depth 0: a chain to one target type, as Plan::chain.
+  // After Condition() at depth 0: a chain, as Plan::chain.
   std::optional<Plan::ChainOrder> TakeChain() { return std::exchange(chain_, std::nullopt); }
   // After Condition() at depth 0: a string prefix or :exact condition, whose list is read from
   // the covering (type, param, norm, seq) index.
@@ -559,9 +559,15 @@ class Planner {
       }
       e << "))";
       probe_ = std::move(e);
-      if (targets.size() == 1) {
-        chain_ = Plan::ChainOrder{type, p->code, targets.front(), std::move(inners.front())};
+      Plan::ChainOrder order{type, p->code, {}};
+      for (size_t i = 0; i < targets.size(); ++i) {
+        order.targets.push_back(Plan::ChainTarget{targets[i], std::move(inners[i])});
       }
+      std::sort(order.targets.begin(), order.targets.end(),
+                [](const Plan::ChainTarget& a, const Plan::ChainTarget& b) {
+                  return a.type + "/" < b.type + "/";
+                });
+      chain_ = std::move(order);
     }
     return std::optional<Sql>(std::move(s));
   }
@@ -1428,7 +1434,9 @@ Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec) {
   // the other form was not made for this search.
   if (plan.has_cursor &&
       (plan.cursor_keys.size() != KeyColumns(plan) ||
-       (plan.chain && !std::holds_alternative<std::string>(plan.cursor_keys[0])))) {
+       (plan.chain &&
+        (!std::holds_alternative<std::string>(plan.cursor_keys[0]) ||
+         std::get<std::string>(plan.cursor_keys[0]).find('/') == std::string::npos)))) {
     return Status(StatusCode::kInvalid, "_cursor is not one this server made for this search");
   }
   const bool all_probed = plan.sort.empty() && !walk && !plan.chain && !conditions.empty() &&
@@ -1494,61 +1502,88 @@ Sql SeqPageSql(const Plan& plan, const Sql& where) {
 
 size_t KeyColumns(const Plan& plan) { return plan.chain ? 1 : plan.sort.size(); }
 
-// Plan::chain's page: the references to the inner matches in (target_id, seq) order. SQLite
-// reads the IN list of target ids in order and each id's references in seq order from the
-// covering (type, param, target_type, target_id, seq) index, so no sort is needed and the
-// LIMIT stops the walk. After a cursor (target id c, seq s) it reads c's references after s, then
-// the targets after c (the inner matches with id > c: the targets before it are never read).
-// A row that refers to several inner matches is kept under the lowest of them only.
+// Plan::chain's page: the references to the inner matches in ("TargetType/id", seq) order, one
+// arm per target type in that order. In an arm SQLite reads the IN list of target ids in order and
+// each id's references in seq order from the covering (type, param, target_type, target_id, seq)
+// index, so no sort is needed, and the LIMIT stops the walk; UNION ALL keeps its arms' order.
+// After a cursor ("T/c", seq s) the page reads c's references after s, then T's targets after c
+// (the inner matches with id > c: those before it are never read), then the later types. A row
+// that refers to several inner matches is kept under the lowest of them only.
 Sql ChainPageSql(const Plan& plan) {
   const Plan::ChainOrder& c = *plan.chain;
-  const std::string& after_id =
-      plan.has_cursor ? std::get<std::string>(plan.cursor_keys[0]) : std::string();
-  auto targets = [&](Sql& s, bool after_cursor) {
+  std::string after_type, after_id;  // the cursor's target
+  if (plan.has_cursor) {
+    const std::string& key = std::get<std::string>(plan.cursor_keys[0]);
+    after_type = key.substr(0, key.find('/'));
+    after_id = key.substr(key.find('/') + 1);
+  }
+  auto ids = [&](Sql& s, const Plan::ChainTarget& t, bool after_cursor) {
     s << "(SELECT id FROM search_resource WHERE +type = ";
-    s.Arg(c.target_type) << " AND ";
-    s.Append(c.inner);
+    s.Arg(t.type) << " AND ";
+    s.Append(t.inner);
     if (after_cursor) {
       s << " AND id > ";
       s.Arg(after_id);
     }
     s << ")";
   };
-  auto arm = [&](Sql& s, bool at_cursor) {
-    s << "SELECT x.seq AS seq, x.target_id AS k0 FROM search_reference x JOIN search_resource r"
-         " ON r.seq = x.seq WHERE x.type = ";
+  enum class From { kAll, kCursorTarget, kAfterCursorTarget };
+  auto arm = [&](Sql& s, const Plan::ChainTarget& t, From from) {
+    s << "SELECT x.seq AS seq, x.target_type || '/' || x.target_id AS k0 FROM search_reference x"
+         " JOIN search_resource r ON r.seq = x.seq WHERE x.type = ";
     s.Arg(c.type) << " AND x.param = ";
     s.Arg(c.param) << " AND x.target_type = ";
-    s.Arg(c.target_type) << " AND ";
-    if (at_cursor) {
+    s.Arg(t.type) << " AND ";
+    if (from == From::kCursorTarget) {
       s << "x.target_id = ";
       s.Arg(after_id) << " AND x.seq > ";
       s.Arg(plan.cursor_seq) << " AND ";
     }
     s << "x.target_id IN ";
-    targets(s, plan.has_cursor && !at_cursor);
+    ids(s, t, from == From::kAfterCursorTarget);
     s << " AND ";
     s.Append(plan.filter);
-    // The row's own references through the seq index (`+`: not the target index, which would
-    // be searched once per inner match).
+    // A lower inner match among the row's own references, found through the seq index (`+`:
+    // not the target index, which would be searched once per inner match).
     s << " AND NOT EXISTS (SELECT 1 FROM search_reference y WHERE y.seq = x.seq"
-         " AND +y.type = x.type AND +y.param = x.param AND +y.target_type = x.target_type AND"
-         " y.target_id < x.target_id AND y.target_id IN ";
-    targets(s, false);
-    s << ") GROUP BY x.target_id, x.seq ORDER BY x.target_id, x.seq LIMIT ";
+         " AND +y.type = x.type AND +y.param = x.param AND y.target_type || '/' || y.target_id <"
+         " x.target_type || '/' || x.target_id AND (";
+    for (size_t i = 0; i < c.targets.size(); ++i) {
+      if (i > 0) s << " OR ";
+      s << "(y.target_type = ";
+      s.Arg(c.targets[i].type) << " AND y.target_id IN ";
+      ids(s, c.targets[i], false);
+      s << ")";
+    }
+    s << ")) GROUP BY x.target_id, x.seq ORDER BY x.target_id, x.seq LIMIT ";
     s.Arg(static_cast<int64_t>(plan.count) + 1);
   };
+  std::vector<std::pair<const Plan::ChainTarget*, From>> arms;
+  for (const Plan::ChainTarget& t : c.targets) {
+    if (!plan.has_cursor) {
+      arms.emplace_back(&t, From::kAll);
+    } else if (t.type == after_type) {
+      arms.emplace_back(&t, From::kCursorTarget);
+      arms.emplace_back(&t, From::kAfterCursorTarget);
+    } else if (t.type + "/" > after_type + "/") {
+      arms.emplace_back(&t, From::kAll);
+    }
+  }
   Sql s;
-  if (!plan.has_cursor) {
-    arm(s, false);
+  if (arms.empty()) {
+    s << "SELECT 0 WHERE 0";  // the cursor is past the last target type
     return s;
   }
-  // The cursor's target first, then the later ones: UNION ALL keeps its arms' order.
-  s << "SELECT seq, k0 FROM (";
-  arm(s, true);
-  s << ") UNION ALL SELECT seq, k0 FROM (";
-  arm(s, false);
-  s << ") LIMIT ";
+  if (arms.size() == 1) {
+    arm(s, *arms[0].first, arms[0].second);
+    return s;
+  }
+  for (size_t i = 0; i < arms.size(); ++i) {
+    s << (i == 0 ? "SELECT seq, k0 FROM (" : " UNION ALL SELECT seq, k0 FROM (");
+    arm(s, *arms[i].first, arms[i].second);
+    s << ")";
+  }
+  s << " LIMIT ";
   s.Arg(static_cast<int64_t>(plan.count) + 1);
   return s;
 }

@@ -101,17 +101,20 @@ struct Plan {
   // order, probing each, fills a page sooner than collecting the list (WalkPageSql).
   std::optional<Sql> walk_check;
   std::optional<Sql> walk_where;
-  // When the driving condition of an unsorted search is a chain to one target type
-  // (`subject:Patient.family=Smith`): the page walks the references to the inner matches in
-  // (target id, seq) order through the (type, param, target_type, target_id, seq) index, testing
-  // each referring row by `filter`, and stops when the page is full (ChainPageSql). Its cursor
-  // carries the target id as a key. Otherwise a page would first collect every row referring to
-  // every match (every observation of every Smith), a list that grows with the data.
+  // When the driving condition of an unsorted search is a chain (`subject:Patient.family=Smith`):
+  // the page walks the references to the inner matches in ("TargetType/id", seq) order through
+  // the (type, param, target_type, target_id, seq) index, testing each referring row by `filter`,
+  // and stops when the page is full (ChainPageSql). Its cursor carries "TargetType/id" as a key.
+  // Otherwise a page would first collect every row referring to every match (every observation
+  // of every Smith), a list that grows with the data.
+  struct ChainTarget {
+    std::string type;  // Patient
+    Sql inner;         // the inner condition over the target's search_resource row
+  };
   struct ChainOrder {
-    std::string type;         // the referring type (Observation)
-    std::string param;        // its reference parameter (subject)
-    std::string target_type;  // Patient
-    Sql inner;                // the inner condition over the target's search_resource row
+    std::string type;                  // the referring type (Observation)
+    std::string param;                 // its reference parameter (subject)
+    std::vector<ChainTarget> targets;  // in the order of "type/" (the key's order)
   };
   std::optional<ChainOrder> chain;
   std::vector<SortKey> sort;  // empty: by seq (insertion order)

@@ -392,6 +392,19 @@ TEST_F(PagingTest, ChainedPagesWalkTheReferencesInTargetOrder) {
                 .code(),
             StatusCode::kInvalid);
 
+  // A chain to several target types: `subject.name` reaches Patient and Location (the other
+  // subject types have no `name`), walked in "Location/...", "Patient/..." order, across pages.
+  Put(R"({"resourceType":"Location","id":"lb","name":"Chainer Ward"})", t += 1000);
+  Put(R"({"resourceType":"Observation","id":"x11","status":"final","code":{"coding":[
+          {"system":"http://loinc.org","code":"1-1"}]},"subject":{"reference":"Location/lb"}})",
+      t += 1000);
+  const std::string both = "subject.name=chainer&code=http://loinc.org|1-1";
+  const V both_in_order = {"x11", "x2", "x6", "x8", "x3", "x7", "x9", "x10"};
+  EXPECT_EQ(AllPages(this, "Observation", both + "&_count=1", &PagingTest::Search), both_in_order);
+  EXPECT_EQ(AllPages(this, "Observation", both + "&_count=3", &PagingTest::Search), both_in_order);
+  EXPECT_EQ(AllPages(this, "Observation", both + "&_count=100", &PagingTest::Search),
+            both_in_order);
+
   for (bool with_cursor : {false, true}) {
     SearchQuery sq;
     sq.types = {"Observation"};
