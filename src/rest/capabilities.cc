@@ -31,6 +31,10 @@ std::string SearchCapabilities(const std::string& type,
       json::WriteString(type + ":" + p.code, &includes);
     }
   }
+  // _list is not a SearchParameter of R4 but a special parameter of every type.
+  params += std::string(params.empty() ? "" : ",") +
+            "{\"name\":\"_list\",\"type\":\"special\",\"documentation\":\"The resources a "
+            "List refers to in its entries (https://hl7.org/fhir/R4/search.html#list)\"}";
   std::string out =
       ",\"searchInclude\":[" + std::string(includes.empty() ? "" : "\"*\",") + includes + "]";
   out += ",\"searchRevInclude\":[";
@@ -87,8 +91,9 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
       "_summary, _elements, _include, _revinclude (:iterate); full-text _text (narrative) and "
       "_content (whole resource): words, quoted phrases, OR, word* prefixes, case- and "
       "accent-insensitive; on tokens, with a terminology loaded, :below, :above, :in and :not-in "
-      "over its code systems and value sets. Not yet: special parameters (near, _list, _query, "
-      "_filter), _contained, XML. Also: batch and transaction Bundles, conditional create, "
+      "over its code systems and value sets; _list with the id of a List resource. Not yet: "
+      "special parameters (near, _query, _filter), functional lists ($current-problems...), "
+      "_contained, XML. Also: batch and transaction Bundles, conditional create, "
       "update and delete, PATCH (JSON Patch, FHIRPath Patch), Patient/$everything, referential "
       "integrity on write and delete, and the terminology operations (ICD-10-CM, ICD-9-CM, the "
       "GEMs, the R4 code systems and value sets) when a terminology is loaded.\",\"resource\":[";
@@ -131,7 +136,10 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
       "{\"name\":\"_text\",\"definition\":"
       "\"http://hl7.org/fhir/SearchParameter/DomainResource-text\",\"type\":\"string\"},"
       "{\"name\":\"_content\",\"definition\":"
-      "\"http://hl7.org/fhir/SearchParameter/Resource-content\",\"type\":\"string\"}]}]}";
+      "\"http://hl7.org/fhir/SearchParameter/Resource-content\",\"type\":\"string\"},"
+      "{\"name\":\"_list\",\"type\":\"special\",\"documentation\":"
+      "\"The resources a List refers to in its entries "
+      "(https://hl7.org/fhir/R4/search.html#list)\"}]}]}";
   Response r;
   r.SetHeader("Content-Type", ContentType(format));
   r.body = RenderJson(std::move(out), format);

@@ -281,6 +281,7 @@ class Planner {
     }
     if (code == "_id") return IdCondition(type, name, modifier, value);
     if (code == "_lastUpdated") return LastUpdatedCondition(type, name, modifier, value);
+    if (code == "_list") return ListCondition(type, name, modifier, value);
     if (IsTextSearchParam(code)) return TextCondition(type, name, code, modifier, value);
     const Param* p = reg_.Find(type, code);
     if (p == nullptr) return std::optional<Sql>();
@@ -596,6 +597,46 @@ class Planner {
     Sql s;
     s << "seq IN (SELECT rowid FROM search_text WHERE search_text MATCH ";
     s.Arg(match) << ")";
+    return std::optional<Sql>(std::move(s));
+  }
+
+  // https://hl7.org/fhir/R4/search.html#list: `_list=42` matches the resources that List/42 refers
+  // to in its entries (List.entry.item, the List's `item` parameter); several ids are OR-ed. The
+  // functional lists (`$current-problems`, ...) are not supported. An entry matches by its
+  // relative reference (type and id), as the reference index holds it.
+  Result<std::optional<Sql>> ListCondition(const std::string& type, std::string_view name,
+                                           std::string_view modifier, std::string_view value) {
+    if (!modifier.empty()) {
+      return Bad(name, "modifiers (:missing included) do not apply to _list");
+    }
+    std::vector<std::string> ids = SplitUnescaped(value, ',');
+    if (ids.empty()) return Bad(name, "expected the id of a List resource");
+    for (std::string& id : ids) {
+      id = Unescape(id);
+      if (!id.empty() && id.front() == '$') {
+        return Bad(name, "functional lists such as '" + id +
+                             "' are not supported; give the id of a List resource");
+      }
+      if (id.empty()) return Bad(name, "expected the id of a List resource");
+    }
+    priority_ = 0;  // a list names its items: usually a few
+    Sql s;
+    s << "seq IN (SELECT m.seq FROM search_reference li JOIN search_resource m ON m.type ="
+         " li.target_type AND m.id = li.target_id WHERE li.seq IN (SELECT seq FROM"
+         " search_resource WHERE type = ";
+    s.Arg(std::string("List")) << " AND id IN (";
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (i > 0) s << ", ";
+      s.Arg(ids[i]);
+    }
+    s << ")) AND +li.type = ";
+    s.Arg(std::string("List")) << " AND +li.param = ";
+    s.Arg(std::string("item"));
+    if (!type.empty()) {
+      s << " AND li.target_type = ";
+      s.Arg(type);
+    }
+    s << ")";
     return std::optional<Sql>(std::move(s));
   }
 
@@ -1333,11 +1374,12 @@ Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec) {
         planner.ResetProbe();
         if (t.empty()) {
           std::string_view code = std::string_view(name).substr(0, name.find(':'));
-          if (code != "_id" && code != "_lastUpdated" && !IsTextSearchParam(code)) {
+          if (code != "_id" && code != "_lastUpdated" && code != "_list" &&
+              !IsTextSearchParam(code)) {
             if (spec.handling == Handling::kStrict) {
               return Bad(name,
-                         "only _id, _lastUpdated, _text and _content can be searched across all "
-                         "types");
+                         "only _id, _lastUpdated, _list, _text and _content can be searched across "
+                         "all types");
             }
             continue;
           }

@@ -36,7 +36,7 @@ class SearchTest : public ::testing::Test {
     while (dirent* e = readdir(d)) {
       std::string name = e->d_name;
       for (const char* type : {"Patient-", "Observation-", "Practitioner-", "Organization-",
-                               "Condition-", "Encounter-"}) {
+                               "Condition-", "Encounter-", "List-"}) {
         if (name.rfind(type, 0) == 0 && name.size() > 5 &&
             name.substr(name.size() - 5) == ".json") {
           files.push_back(name);
@@ -174,6 +174,12 @@ TEST_F(SearchTest, OfficialExamplesGiveTheExpectedIds) {
        {"Observation/blood-pressure", "Observation/blood-pressure-cancel",
         "Observation/blood-pressure-dar"}},
       {"/?_type=Patient,Practitioner&_id=f001", {"Patient/f001", "Practitioner/f001"}},
+      // https://hl7.org/fhir/R4/search.html#list: List/example's entries are two Conditions;
+      // List/long's are 255 Patients, among them every Patient example.
+      {"/Condition?_list=example", {"Condition/example", "Condition/example2"}},
+      {"/Condition?_list=long,example&code=39065001", {"Condition/example"}},
+      {"/Patient?_list=example", {}},
+      {"/Patient?_list=long&_id=pat1,f001,nosuch", {"Patient/f001", "Patient/pat1"}},
   };
   for (const auto& [target, expected] : cases) {
     EXPECT_EQ(Search(target), Loaded(expected)) << target;
@@ -348,6 +354,7 @@ TEST_F(SearchTest, CapabilityStatementListsCompositeParameters) {
         "component-code-value-concept"}) {
     EXPECT_EQ(observation[name], "composite") << name;
   }
+  EXPECT_EQ(observation["_list"], "special");
 }
 
 TEST_F(SearchTest, IncludeAndRevinclude) {
@@ -575,7 +582,7 @@ TEST_F(SearchTest, CapabilityStatementListsTheFullTextParameters) {
   for (const json::Value& p : rest.Find("searchParam")->items()) {
     system.insert(std::string(p.FindString("name")));
   }
-  EXPECT_EQ(system, (std::set<std::string>{"_id", "_lastUpdated", "_text", "_content"}));
+  EXPECT_EQ(system, (std::set<std::string>{"_id", "_lastUpdated", "_list", "_text", "_content"}));
 }
 
 // Synthea patients ($VESTA_SHARED_DATA/synthea/patients, transaction Bundles): batch and

@@ -547,6 +547,61 @@ TEST_F(SqliteSearchTest, ErrorsNameTheParameter) {
   EXPECT_EQ(lenient->entries.size(), 4u);
 }
 
+// https://hl7.org/fhir/R4/search.html#list: the resources a List refers to in its entries, of the
+// searched type, OR-ed over several lists, combined with other conditions, following the List's
+// updates; functional lists and modifiers are refused naming the parameter.
+TEST_F(SqliteSearchTest, ListSelectsTheItemsOfTheList) {
+  int64_t t = 1800000000000000;
+  Put(R"({"resourceType":"List","id":"l1","status":"current","mode":"working","entry":[
+          {"item":{"reference":"Patient/p1"}},{"item":{"reference":"Observation/o2"}},
+          {"item":{"reference":"Observation/o4"}},{"item":{"reference":"Observation/gone"}}]})",
+      t += 1000);
+  Put(R"({"resourceType":"List","id":"l2","status":"current","mode":"working","entry":[
+          {"item":{"reference":"Patient/p3"}}]})",
+      t += 1000);
+  EXPECT_EQ(Ids("Patient", "_list=l1"), (V{"p1"}));
+  EXPECT_EQ(Ids("Observation", "_list=l1"), (V{"o2", "o4"}));
+  EXPECT_EQ(Ids("Patient", "_list=l1,l2"), (V{"p1", "p3"}));
+  EXPECT_EQ(Ids("Patient", "_list=l1,l2&gender=female"), (V{"p1", "p3"}));
+  EXPECT_EQ(Ids("Patient", "gender=female&_list=l2"), (V{"p3"}));
+  EXPECT_EQ(Ids("Observation", "_list=l1&code=8480-6"), (V{"o2"}));
+  EXPECT_EQ(Ids("Observation", "_list=l2"), (V{}));
+  EXPECT_EQ(Ids("Observation", "_list=nosuchlist"), (V{}));
+  SearchQuery all;
+  all.params = {{"_list", "l1"}};
+  auto system = store_->Search(all);
+  ASSERT_TRUE(system.ok()) << system.status().ToString();
+  std::vector<std::string> found;
+  for (const auto& h : system->entries) found.push_back(h.version.type + "/" + h.version.id);
+  std::sort(found.begin(), found.end());
+  EXPECT_EQ(found, (V{"Observation/o2", "Observation/o4", "Patient/p1"}));
+
+  Put(R"({"resourceType":"List","id":"l1","status":"current","mode":"working","entry":[
+          {"item":{"reference":"Observation/o2"}}]})",
+      t += 1000);
+  EXPECT_EQ(Ids("Observation", "_list=l1"), (V{"o2"}));
+  EXPECT_EQ(Ids("Patient", "_list=l1"), (V{}));
+
+  for (const auto& [param, value] : std::vector<std::pair<std::string, std::string>>{
+           {"_list", "$current-problems"}, {"_list:missing", "true"}, {"_list", ""}}) {
+    SearchQuery q;
+    q.types = {"Observation"};
+    q.params = {{param, value}};
+    auto result = store_->Search(q);
+    ASSERT_FALSE(result.ok()) << param << "=" << value;
+    EXPECT_EQ(result.status().code(), StatusCode::kInvalid);
+    EXPECT_NE(result.status().message().find("_list"), std::string::npos)
+        << result.status().message();
+  }
+
+  SearchQuery explain;
+  explain.types = {"Observation"};
+  explain.params = ParseQuery("_list=l1&code=8480-6");
+  auto plan = ExplainSqliteSearch(dir_.path(), explain);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  for (const std::string& line : *plan) EXPECT_EQ(line.find("SCAN "), std::string::npos) << line;
+}
+
 TEST_F(SqliteSearchTest, OfTypeNeedsAllThreeParts) {
   for (const char* value : {"MR|MRN1", "http://terminology.hl7.org/CodeSystem/v2-0203||MRN1",
                             "http://terminology.hl7.org/CodeSystem/v2-0203|MR|"}) {
