@@ -4,6 +4,7 @@
 
 #include "json/writer.h"
 #include "rest/context.h"
+#include "search/query.h"
 #include "search/registry.h"
 #include "search/text.h"
 
@@ -18,7 +19,8 @@ std::string SearchCapabilities(const std::string& type,
   std::string params, includes;
   for (const search::Param& p : reg.ForType(type)) {
     bool supported = p.code == "_id" || p.code == "_lastUpdated" || p.compiled.has_value() ||
-                     search::IsTextSearchParam(p.code);  // the full-text index answers these
+                     search::IsTextSearchParam(p.code) ||  // the full-text index answers these
+                     search::IsNearParam(type, p);
     if (!supported) continue;
     params += params.empty() ? "" : ",";
     params += "{\"name\":";
@@ -91,8 +93,10 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
       "_summary, _elements, _include, _revinclude (:iterate); full-text _text (narrative) and "
       "_content (whole resource): words, quoted phrases, OR, word* prefixes, case- and "
       "accent-insensitive; on tokens, with a terminology loaded, :below, :above, :in and :not-in "
-      "over its code systems and value sets; _list with the id of a List resource. Not yet: "
-      "special parameters (near, _query, _filter), functional lists ($current-problems...), "
+      "over its code systems and value sets; _list with the id of a List resource; Location near "
+      "(latitude|longitude|distance|units, "
+      "great-circle distance). Not yet: "
+      "special parameters (_query, _filter), functional lists ($current-problems...), "
       "_contained, XML. Also: batch and transaction Bundles, conditional create, "
       "update and delete, PATCH (JSON Patch, FHIRPath Patch), Patient/$everything, referential "
       "integrity on write and delete, and the terminology operations (ICD-10-CM, ICD-9-CM, the "

@@ -427,6 +427,21 @@ IndexRows ExtractIndexRows(const Registry& registry, const json::Value& resource
     }
     for (const Item& item : *values) ExtractItem(param.type, param.code, item, &rows);
   }
+  // Location `near` (special, Location.position): the WGS84 latitude and longitude as two number
+  // rows of the same resource (kNearLatitude, kNearLongitude), read by the planner's distance
+  // test. Only a position with both is indexed.
+  if (type == "Location") {
+    if (const json::Value* position = resource.Find("position")) {
+      const json::Value* lat = position->Find("latitude");
+      const json::Value* lon = position->Find("longitude");
+      double la = 0, lo = 0;
+      if (lat != nullptr && lon != nullptr && lat->is_number() && lon->is_number() &&
+          ToDouble(lat->number_text(), &la) && ToDouble(lon->number_text(), &lo)) {
+        rows.numbers.push_back(NumberRow{std::string(kNearLatitude), la});
+        rows.numbers.push_back(NumberRow{std::string(kNearLongitude), lo});
+      }
+    }
+  }
   // https://hl7.org/fhir/R4/compartmentdefinition-patient.html; a patient is in its own.
   if (type == "Patient") rows.patients.emplace_back(resource.FindString("id"));
   for (const std::string& p : registry.PatientCompartmentParams(type)) {

@@ -28,6 +28,11 @@ namespace vesta::search {
 // string (https://hl7.org/fhir/R4/datatypes.html#string), so the pair is unambiguous.
 inline constexpr char kOfTypeSeparator = '\x1f';
 
+// The number rows of Location `near` (https://hl7.org/fhir/R4/location.html#positional):
+// Location.position's latitude and longitude, in degrees.
+inline constexpr std::string_view kNearLatitude = "near:latitude";
+inline constexpr std::string_view kNearLongitude = "near:longitude";
+
 struct TokenRow {
   std::string param;   // "code"; "subject:identifier" for a Reference.identifier
   std::string system;  // "" when the value has none

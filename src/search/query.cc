@@ -285,6 +285,7 @@ class Planner {
     if (IsTextSearchParam(code)) return TextCondition(type, name, code, modifier, value);
     const Param* p = reg_.Find(type, code);
     if (p == nullptr) return std::optional<Sql>();
+    if (IsNearParam(type, *p)) return NearCondition(type, name, modifier, value);
     std::string_view table = TableFor(p->type);
     if (table.empty() || !p->compiled) {
       return Bad(name, std::string(ParamTypeName(p->type)) + " parameters are not supported yet");
@@ -597,6 +598,74 @@ class Planner {
     Sql s;
     s << "seq IN (SELECT rowid FROM search_text WHERE search_text MATCH ";
     s.Arg(match) << ")";
+    return std::optional<Sql>(std::move(s));
+  }
+
+  // Location `near` (http://hl7.org/fhir/SearchParameter/Location-near): `[latitude]|[longitude]|
+  // [distance]|[units]` in WGS84 degrees; units a UCUM length (km when omitted); without a
+  // distance, kNearDefaultMeters. Matches a Location whose position lies within the distance on
+  // the great circle (haversine, mean Earth radius). The latitude rows are found by a range on
+  // the (type, param, value) index, each joined to its longitude row by seq, then tested.
+  Result<std::optional<Sql>> NearCondition(const std::string& type, std::string_view name,
+                                           std::string_view modifier, std::string_view value) {
+    if (modifier == "missing") {
+      if (value != "true" && value != "false") return Bad(name, "use :missing=true or false");
+      priority_ = 8;
+      Sql s;
+      s << (value == "true" ? "seq NOT IN (" : "seq IN (")
+        << "SELECT seq FROM search_number WHERE type = ";
+      s.Arg(type) << " AND param = ";
+      s.Arg(std::string(kNearLatitude)) << ")";
+      return std::optional<Sql>(std::move(s));
+    }
+    if (!modifier.empty()) return Bad(name, "modifiers other than :missing do not apply to near");
+    constexpr double kEarthRadiusMeters = 6371008.8;  // the mean radius of the WGS84 ellipsoid
+    constexpr double kPi = 3.14159265358979323846;
+    Sql any;
+    std::vector<std::string> alternatives = SplitUnescaped(value, ',');
+    if (alternatives.empty()) return Bad(name, "expected latitude|longitude|distance|units");
+    for (size_t i = 0; i < alternatives.size(); ++i) {
+      std::vector<std::string> parts = SplitUnescaped(alternatives[i], '|');
+      if (parts.size() < 2 || parts.size() > 4) {
+        return Bad(name, "expected latitude|longitude|distance|units, e.g. 42.25|-83.69|10|km");
+      }
+      double lat = 0, lon = 0, distance = kNearDefaultMeters / 1000;
+      if (!ParseDouble(Unescape(parts[0]), &lat) || lat < -90 || lat > 90) {
+        return Bad(name, "the latitude must be a number of degrees from -90 to 90");
+      }
+      if (!ParseDouble(Unescape(parts[1]), &lon) || lon < -180 || lon > 180) {
+        return Bad(name, "the longitude must be a number of degrees from -180 to 180");
+      }
+      if (parts.size() >= 3 && !parts[2].empty() &&
+          (!ParseDouble(Unescape(parts[2]), &distance) || !(distance >= 0))) {
+        return Bad(name, "the distance must be a number, 0 or more");
+      }
+      std::string units = parts.size() == 4 && !parts[3].empty() ? Unescape(parts[3]) : "km";
+      std::optional<ucum::Canonical> meters = ucum::Canonicalize(distance, units);
+      if (!meters || meters->code != "m") {
+        return Bad(name, "'" + units + "' is not a UCUM unit of length (km, m, [mi_i], ...)");
+      }
+      const double d = meters->value;
+      const double lat_r = lat * kPi / 180;
+      const double reach = d / kEarthRadiusMeters * 180 / kPi;  // degrees of latitude
+      if (i > 0) any << " UNION ALL ";
+      any << "SELECT a.seq FROM search_number a JOIN search_number b ON b.seq = a.seq AND"
+             " b.type = a.type AND b.param = ";
+      any.Arg(std::string(kNearLongitude)) << " WHERE a.type = ";
+      any.Arg(type) << " AND a.param = ";
+      any.Arg(std::string(kNearLatitude)) << " AND a.value >= ";
+      any.Arg(std::max(-90.0, lat - reach)) << " AND a.value <= ";
+      any.Arg(std::min(90.0, lat + reach)) << " AND 2 * ";
+      any.Arg(kEarthRadiusMeters) << " * asin(min(1, sqrt(pow(sin((radians(a.value) - ";
+      any.Arg(lat_r) << ") / 2), 2) + ";
+      any.Arg(std::cos(lat_r)) << " * cos(radians(a.value)) * pow(sin(radians(b.value - ";
+      any.Arg(lon) << ") / 2), 2)))) <= ";
+      any.Arg(d);
+    }
+    priority_ = 2;
+    Sql s;
+    s << "seq IN (";
+    s.Append(any) << ")";
     return std::optional<Sql>(std::move(s));
   }
 
@@ -1541,6 +1610,10 @@ Sql SeqPageSql(const Plan& plan, const Sql& where) {
 }
 
 }  // namespace
+
+bool IsNearParam(std::string_view type, const Param& p) {
+  return type == "Location" && p.code == "near" && p.type == ParamType::kSpecial;
+}
 
 size_t KeyColumns(const Plan& plan) { return plan.chain ? 1 : plan.sort.size(); }
 

@@ -138,6 +138,11 @@ struct Plan {
 
 Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec);
 
+// Location `near` (type special), the one special parameter the planner answers: by the great-
+// circle distance from Location.position. Without a distance in the value, this many meters.
+bool IsNearParam(std::string_view type, const Param& p);
+inline constexpr double kNearDefaultMeters = 10000;
+
 // The page: `SELECT seq, k1, k2... FROM ... ORDER BY ... LIMIT count + 1` (one more row than
 // the page tells whether there is a next page). Columns: seq, then one per sort key.
 Sql PageSql(const Plan& plan);

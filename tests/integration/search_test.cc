@@ -36,7 +36,7 @@ class SearchTest : public ::testing::Test {
     while (dirent* e = readdir(d)) {
       std::string name = e->d_name;
       for (const char* type : {"Patient-", "Observation-", "Practitioner-", "Organization-",
-                               "Condition-", "Encounter-", "List-"}) {
+                               "Condition-", "Encounter-", "List-", "Location-"}) {
         if (name.rfind(type, 0) == 0 && name.size() > 5 &&
             name.substr(name.size() - 5) == ".json") {
           files.push_back(name);
@@ -179,6 +179,14 @@ TEST_F(SearchTest, OfficialExamplesGiveTheExpectedIds) {
       {"/Condition?_list=example", {"Condition/example", "Condition/example2"}},
       {"/Condition?_list=long,example&code=39065001", {"Condition/example"}},
       {"/Patient?_list=example", {}},
+      // Location near: Location/1 is in Ann Arbor; Location/hl7 gives its coordinates swapped,
+      // which still makes a valid point (latitude -83.69).
+      {"/Location?near=42.2547%7C-83.6946%7C5%7Ckm", {"Location/1"}},
+      {"/Location?near=-83.69471%7C42.2565%7C1%7Ckm", {"Location/hl7"}},
+      {"/Location?near=42.2547%7C-83.6946%7C5%7Ckm,-83.69471%7C42.2565%7C1%7Ckm",
+       {"Location/1", "Location/hl7"}},
+      {"/Location?near:missing=true",
+       {"Location/2", "Location/amb", "Location/ph", "Location/ukp"}},
       {"/Patient?_list=long&_id=pat1,f001,nosuch", {"Patient/f001", "Patient/pat1"}},
   };
   for (const auto& [target, expected] : cases) {
@@ -574,6 +582,8 @@ TEST_F(SearchTest, CapabilityStatementListsTheFullTextParameters) {
       params[std::string(res.FindString("type"))].insert(std::string(p.FindString("name")));
     }
   }
+  EXPECT_TRUE(params["Location"].count("near"));
+  EXPECT_TRUE(params["Patient"].count("_list"));
   EXPECT_TRUE(params["Patient"].count("_text"));
   EXPECT_TRUE(params["Patient"].count("_content"));
   EXPECT_FALSE(params["Bundle"].count("_text"));

@@ -602,6 +602,54 @@ TEST_F(SqliteSearchTest, ListSelectsTheItemsOfTheList) {
   for (const std::string& line : *plan) EXPECT_EQ(line.find("SCAN "), std::string::npos) << line;
 }
 
+// Location `near` (http://hl7.org/fhir/SearchParameter/Location-near): great-circle distance
+// from latitude|longitude, in the units given (km by default; 10 km without a distance), across
+// the antimeridian, OR-ed over several points, :missing; malformed values are 400s naming it.
+TEST_F(SqliteSearchTest, NearFindsLocationsWithinTheDistance) {
+  int64_t t = 1800000000000000;
+  auto location = [&](const std::string& id, const std::string& position) {
+    Put(R"({"resourceType":"Location","id":")" + id + R"(","name":")" + id + "\"" +
+            (position.empty() ? "" : R"(,"position":)" + position) + "}",
+        t += 1000);
+  };
+  location("annarbor", R"({"latitude":42.2808,"longitude":-83.7430})");
+  location("ypsilanti", R"({"latitude":42.2411,"longitude":-83.6130})");  // 11.6 km
+  location("detroit", R"({"latitude":42.3314,"longitude":-83.0458})");    // 57.7 km
+  location("west", R"({"latitude":0,"longitude":179.95})");
+  location("east", R"({"latitude":0,"longitude":-179.95})");  // 11.1 km from west
+  location("nowhere", "");
+  EXPECT_EQ(Ids("Location", "near=42.2808|-83.7430|15|km"), (V{"annarbor", "ypsilanti"}));
+  EXPECT_EQ(Ids("Location", "near=42.2808|-83.7430|60|km"),
+            (V{"annarbor", "detroit", "ypsilanti"}));
+  EXPECT_EQ(Ids("Location", "near=42.2808|-83.7430|10|[mi_i]"), (V{"annarbor", "ypsilanti"}));
+  EXPECT_EQ(Ids("Location", "near=42.2808|-83.7430|11000|m"), (V{"annarbor"}));
+  EXPECT_EQ(Ids("Location", "near=42.2808|-83.7430|12"), (V{"annarbor", "ypsilanti"}));
+  EXPECT_EQ(Ids("Location", "near=42.2808|-83.7430"), (V{"annarbor"}));  // 10 km
+  EXPECT_EQ(Ids("Location", "near=0|179.99|10|km"), (V{"east", "west"}));
+  EXPECT_EQ(Ids("Location", "near=0|-179.99|5|km"), (V{"east"}));
+  EXPECT_EQ(Ids("Location", "near=42.3314|-83.0458|1|km,0|179.95|1|km"), (V{"detroit", "west"}));
+  EXPECT_EQ(Ids("Location", "near=42.3314|-83.0458|100|km&name=ypsi"), (V{"ypsilanti"}));
+  EXPECT_EQ(Ids("Location", "near:missing=true"), (V{"nowhere"}));
+  EXPECT_EQ(Ids("Location", "near:missing=false").size(), 5u);
+
+  for (const char* value : {"91|0", "abc|0", "1|2|3|kg", "1", "1|2|-5|km", "1|2|3|km|x"}) {
+    SearchQuery q;
+    q.types = {"Location"};
+    q.params = {{"near", value}};
+    auto result = store_->Search(q);
+    ASSERT_FALSE(result.ok()) << value;
+    EXPECT_EQ(result.status().code(), StatusCode::kInvalid) << value;
+    EXPECT_NE(result.status().message().find("near"), std::string::npos)
+        << result.status().message();
+  }
+  SearchQuery explain;
+  explain.types = {"Location"};
+  explain.params = ParseQuery("near=42.2808|-83.7430|15|km");
+  auto plan = ExplainSqliteSearch(dir_.path(), explain);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  for (const std::string& line : *plan) EXPECT_EQ(line.find("SCAN "), std::string::npos) << line;
+}
+
 TEST_F(SqliteSearchTest, OfTypeNeedsAllThreeParts) {
   for (const char* value : {"MR|MRN1", "http://terminology.hl7.org/CodeSystem/v2-0203||MRN1",
                             "http://terminology.hl7.org/CodeSystem/v2-0203|MR|"}) {
