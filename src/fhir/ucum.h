@@ -7,10 +7,13 @@
 //   std::optional<ucum::Canonical> c = ucum::Canonicalize(5500, "ug");   // {0.0055, "g"}
 //   ucum::Canonicalize(5.4, "mg")->value < c->value                      // true: 5.4 mg < 5.5 mg
 //
-// Only the atoms listed in ucum.cc are known: the metric base and derived units used in clinical
-// data, the common customary ones (inch, pound, °F...), mm[Hg], %, [IU]. An unknown atom makes
-// the whole unit unknown (nullopt / false): callers then compare units as written. Annotations
-// (`{cells}`) count as 1, as UCUM says.
+// The atoms listed in ucum.cc are known: UCUM's base units, the metric (SI and cgs) units,
+// natural constants, the customary units (international, US survey, British imperial,
+// avoirdupois, troy, apothecaries', typesetting), and the arbitrary units ([IU], [arb'U], [CFU],
+// ...), each of which is commensurable only with itself. Units on a logarithmic or other
+// non-ratio scale ([pH], B, Np, [hp_X], [p'diop], %[slope]) have no conversion and are not known:
+// an unknown atom makes the whole unit unknown (nullopt / false), and callers then compare units
+// as written. Annotations (`{cells}`) count as 1, as UCUM says.
 //
 // Thread-safety: everything here is a pure function over constant tables.
 #pragma once
@@ -22,11 +25,15 @@
 
 namespace vesta::ucum {
 
-// UCUM's base units that the known atoms need: m, g, s, K, rad; and one dimension for the
-// international unit, which UCUM makes an arbitrary unit (commensurable only with itself), so
-// that `[IU]/L` never compares equal to `/L` or `U/L`.
-enum class Dim { kMeter, kGram, kSecond, kKelvin, kRadian, kInternationalUnit };
-inline constexpr int kDims = 6;
+// UCUM's base units: m, g, s, K, rad, C (charge) and cd (luminous intensity); one dimension for
+// the international unit, which UCUM makes an arbitrary unit, so that `[IU]/L` never compares
+// equal to `/L` or `U/L`; then one dimension for each other arbitrary unit (kArbitraryUnits, in
+// the order of ucum.cc's table). The order of the first six is part of the canonical codes stored
+// in search indexes: new dimensions go at the end.
+enum class Dim { kMeter, kGram, kSecond, kKelvin, kRadian, kInternationalUnit, kCoulomb, kCandela };
+inline constexpr int kBaseDims = 8;
+inline constexpr int kArbitraryUnits = 32;
+inline constexpr int kDims = kBaseDims + kArbitraryUnits;
 
 struct Unit {
   double factor = 1;                 // the size of the unit in base units

@@ -5,7 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "json/parse.h"
 #include "search/extract.h"
@@ -138,14 +142,97 @@ TEST(UcumTest, UcumSearchesCompareCanonicalValues) {
   EXPECT_TRUE(g && low && high) << sql;
 
   // Another system, or a UCUM code the server does not know: the unit as written.
-  for (const char* value : {"5.4|http://example.org/units|mg", "5.4||mg",
-                            "5.4|http://unitsofmeasure.org|{rbc}/[HPF]"}) {
+  for (const char* value :
+       {"5.4|http://example.org/units|mg", "5.4||mg", "5.4|http://unitsofmeasure.org|[pH]"}) {
     spec.params = {{"value-quantity", value}};
     auto exact = PlanSearch(Registry::R4(), spec);
     ASSERT_TRUE(exact.ok()) << value;
     EXPECT_EQ(exact->where.text.find("canonical"), std::string::npos) << value;
     EXPECT_NE(exact->where.text.find("code = ?"), std::string::npos) << value;
   }
+}
+
+// R4's common UCUM units (ValueSet ucum-common, 1,364 codes): every one on a ratio scale is
+// known; those on a logarithmic or other special scale are not (their values do not convert by a
+// factor), and are compared as written.
+TEST(UcumTest, KnowsEveryRatioUnitOfTheR4CommonUnits) {
+  std::ifstream in(std::string(VESTA_FHIR_PACKAGE_DIR) + "/ValueSet-ucum-common.json");
+  if (!in) GTEST_SKIP() << "the R4 examples package is not installed";
+  std::stringstream text;
+  text << in.rdbuf();
+  auto doc = json::Parse(text.str());
+  ASSERT_TRUE(doc.ok());
+  const std::set<std::string> special = {
+      "[pH]",  "dB",    "%[slope]", "[hp_C]", "[hp_M]", "[hp_Q]", "[hp_X]", "[p'diop]", "B",
+      "B[kW]", "B[mV]", "B[SPL]",   "B[uV]",  "B[V]",   "B[W]",   "bit_s",  "Np"};
+  int known = 0;
+  std::vector<std::string> unknown;
+  for (const json::Value& include : doc->root().Find("compose")->Find("include")->items()) {
+    for (const json::Value& entry : include.Find("concept")->items()) {
+      std::string code(entry.FindString("code"));
+      bool parsed = ucum::ParseUnit(code).has_value();
+      if (parsed) ++known;
+      if (parsed == (special.count(code) > 0)) unknown.push_back(code);
+    }
+  }
+  EXPECT_EQ(known, 1347);
+  EXPECT_TRUE(unknown.empty()) << "known though special, or unknown though a ratio unit: "
+                               << ::testing::PrintToString(unknown);
+}
+
+TEST(UcumTest, ConvertsTheWiderTable) {
+  struct Case {
+    double value;
+    const char* unit;
+    double same_value;
+    const char* same_unit;
+  };
+  const Case cases[] = {
+      {1, "[psi]", 6894.757293168, "Pa"},
+      {20, "[drp]", 1, "mL"},
+      {1, "[tsp_us]", 4.92892159375, "mL"},
+      {1, "[gal_br]", 4.54609, "L"},
+      {1, "[stone_av]", 6.35029318, "kg"},
+      {1, "[oz_tr]", 31.1034768, "g"},
+      {1, "[gr]", 64.79891, "mg"},
+      {1, "[ft_us]", 0.304800609601219, "m"},
+      {1, "[nmi_i]", 1.852, "km"},
+      {1, "atm", 101.325, "kPa"},
+      {1, "[in_i'Hg]", 25.4, "mm[Hg]"},
+      {1, "mA", 1, "mC/s"},
+      {1, "V", 1, "W/A"},
+      {1, "Ohm", 1, "V/A"},
+      {1, "S", 1, "/Ohm"},
+      {1, "T", 1e4, "G"},
+      {1, "Ci", 37, "GBq"},
+      {1, "Sv", 100, "REM"},
+      {1, "[Btu_IT]", 1055.05585262, "J"},
+      {1, "[HP]", 745.69987158227, "W"},
+      {1, "eV", 1.60217733e-19, "J"},
+      {1, "lx", 1, "lm/m2"},
+      {10, "10*6.[CFU]/L", 10, "[CFU]/uL"},
+      {1, "[PRU]", 1, "mm[Hg].s/mL"},
+      {1, "[LPF]", 100, "[HPF]"},
+  };
+  for (const Case& c : cases) {
+    std::optional<ucum::Canonical> a = ucum::Canonicalize(c.value, c.unit);
+    std::optional<ucum::Canonical> b = ucum::Canonicalize(c.same_value, c.same_unit);
+    ASSERT_TRUE(a.has_value()) << c.unit;
+    ASSERT_TRUE(b.has_value()) << c.same_unit;
+    EXPECT_EQ(a->code, b->code) << c.unit << " against " << c.same_unit;
+    EXPECT_NEAR(a->value, b->value, std::fabs(b->value) * 1e-9) << c.unit;
+  }
+  auto unit = [](const char* code) { return *ucum::ParseUnit(code); };
+  // Each arbitrary unit is commensurable only with itself.
+  EXPECT_FALSE(ucum::Commensurable(unit("[CFU]/mL"), unit("[PFU]/mL")));
+  EXPECT_FALSE(ucum::Commensurable(unit("[CFU]/mL"), unit("/mL")));
+  EXPECT_FALSE(ucum::Commensurable(unit("[arb'U]"), unit("[IU]")));
+  EXPECT_TRUE(ucum::Commensurable(unit("k[CFU]/L"), unit("[CFU]/mL")));
+  EXPECT_EQ(ucum::CanonicalCode(unit("[CFU]/mL")), "[CFU]/m3");
+  // Charge and light are dimensions of their own.
+  EXPECT_FALSE(ucum::Commensurable(unit("C"), unit("1")));
+  EXPECT_FALSE(ucum::Commensurable(unit("cd"), unit("1")));
+  EXPECT_EQ(ucum::CanonicalCode(unit("V")), "m2.g.s-2.C-1");
 }
 
 }  // namespace
