@@ -331,6 +331,15 @@ class SqliteStore final : public Store {
     checkpoint_thread_.join();
     checkpoint_db_.reset();
     readers_.Close();
+    if (cache_.enabled()) {
+      // For the operator sizing --read-cache-mb: how often reads found their version in memory.
+      VersionCache::Stats stats = cache_.stats();
+      if (stats.hits + stats.misses > 0) {
+        LogInfo("read cache: " + std::to_string(stats.hits) + " hits, " +
+                std::to_string(stats.misses) + " misses, " + std::to_string(stats.entries) +
+                " versions in " + std::to_string(stats.bytes >> 10) + " KiB at close");
+      }
+    }
     // Fold the log into the database file and truncate it, so the directory holds one
     // self-contained file after a clean shutdown (easy to copy for backup).
     Status status = db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
