@@ -11,6 +11,11 @@
 namespace vesta::rest {
 namespace {
 
+// _list is not a SearchParameter of R4 but a special parameter of every type, and of the system.
+constexpr std::string_view kListParam =
+    "{\"name\":\"_list\",\"type\":\"special\",\"documentation\":\"The resources a List refers "
+    "to in its entries (https://hl7.org/fhir/R4/search.html#list)\"}";
+
 // The search parameters of `type` that the server indexes (https://hl7.org/fhir/R4/search.html),
 // and its _include / _revinclude values.
 std::string SearchCapabilities(const std::string& type,
@@ -33,10 +38,7 @@ std::string SearchCapabilities(const std::string& type,
       json::WriteString(type + ":" + p.code, &includes);
     }
   }
-  // _list is not a SearchParameter of R4 but a special parameter of every type.
-  params += std::string(params.empty() ? "" : ",") +
-            "{\"name\":\"_list\",\"type\":\"special\",\"documentation\":\"The resources a "
-            "List refers to in its entries (https://hl7.org/fhir/R4/search.html#list)\"}";
+  params += std::string(params.empty() ? "" : ",") + std::string(kListParam);
   std::string out =
       ",\"searchInclude\":[" + std::string(includes.empty() ? "" : "\"*\",") + includes + "]";
   out += ",\"searchRevInclude\":[";
@@ -140,10 +142,8 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
       "{\"name\":\"_text\",\"definition\":"
       "\"http://hl7.org/fhir/SearchParameter/DomainResource-text\",\"type\":\"string\"},"
       "{\"name\":\"_content\",\"definition\":"
-      "\"http://hl7.org/fhir/SearchParameter/Resource-content\",\"type\":\"string\"},"
-      "{\"name\":\"_list\",\"type\":\"special\",\"documentation\":"
-      "\"The resources a List refers to in its entries "
-      "(https://hl7.org/fhir/R4/search.html#list)\"}]}]}";
+      "\"http://hl7.org/fhir/SearchParameter/Resource-content\",\"type\":\"string\"}," +
+      std::string(kListParam) + "]}]}";
   Response r;
   r.SetHeader("Content-Type", ContentType(format));
   r.body = RenderJson(std::move(out), format);

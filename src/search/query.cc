@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <numbers>
 #include <utility>
 
 #include "fhir/datetime.h"
@@ -260,6 +261,12 @@ struct Columns {
   }
 };
 
+// Whether the chain keys ("Type/id") of target type `a` all sort before those of type `b`: the
+// order of Plan::ChainOrder::targets and of a chain-ordered page's arms.
+bool ChainKeyBefore(std::string_view a, std::string_view b) {
+  return std::string(a) + "/" < std::string(b) + "/";
+}
+
 class Planner {
  public:
   Planner(const Registry& registry, const SearchSpec& spec) : reg_(registry), spec_(spec) {}
@@ -293,15 +300,7 @@ class Planner {
     // The rows' param keys: the parameter's own, or those of the composites it is read from.
     const std::vector<std::string> row_params =
         p->rows_of.empty() ? std::vector<std::string>{p->code} : p->rows_of;
-    if (modifier == "missing") {
-      // https://hl7.org/fhir/R4/search.html#missing
-      if (value != "true" && value != "false") return Bad(name, "use :missing=true or false");
-      priority_ = 8;
-      Sql s;
-      s << (value == "true" ? "seq NOT IN (" : "seq IN (");
-      s.Append(SelectSeq(table, type, row_params)) << ")";
-      return std::optional<Sql>(std::move(s));
-    }
+    if (modifier == "missing") return Missing(name, value, table, type, row_params);
     if (p->type == ParamType::kComposite && !modifier.empty()) {
       // https://hl7.org/fhir/R4/search.html#composite: the parts take their types' syntax and
       // prefixes, not modifiers.
@@ -567,7 +566,7 @@ class Planner {
       }
       std::sort(order.targets.begin(), order.targets.end(),
                 [](const Plan::ChainTarget& a, const Plan::ChainTarget& b) {
-                  return a.type + "/" < b.type + "/";
+                  return ChainKeyBefore(a.type, b.type);
                 });
       chain_ = std::move(order);
     }
@@ -601,6 +600,19 @@ class Planner {
     return std::optional<Sql>(std::move(s));
   }
 
+  // https://hl7.org/fhir/R4/search.html#missing: `:missing=true` is the type's rows without a row
+  // of `params` in `table`, `:missing=false` those with one.
+  Result<std::optional<Sql>> Missing(std::string_view name, std::string_view value,
+                                     std::string_view table, const std::string& type,
+                                     const std::vector<std::string>& params) {
+    if (value != "true" && value != "false") return Bad(name, "use :missing=true or false");
+    priority_ = 8;
+    Sql s;
+    s << (value == "true" ? "seq NOT IN (" : "seq IN (");
+    s.Append(SelectSeq(table, type, params)) << ")";
+    return std::optional<Sql>(std::move(s));
+  }
+
   // Location `near` (http://hl7.org/fhir/SearchParameter/Location-near): `[latitude]|[longitude]|
   // [distance]|[units]` in WGS84 degrees; units a UCUM length (km when omitted); without a
   // distance, kNearDefaultMeters. Matches a Location whose position lies within the distance on
@@ -609,18 +621,11 @@ class Planner {
   Result<std::optional<Sql>> NearCondition(const std::string& type, std::string_view name,
                                            std::string_view modifier, std::string_view value) {
     if (modifier == "missing") {
-      if (value != "true" && value != "false") return Bad(name, "use :missing=true or false");
-      priority_ = 8;
-      Sql s;
-      s << (value == "true" ? "seq NOT IN (" : "seq IN (")
-        << "SELECT seq FROM search_number WHERE type = ";
-      s.Arg(type) << " AND param = ";
-      s.Arg(std::string(kNearLatitude)) << ")";
-      return std::optional<Sql>(std::move(s));
+      return Missing(name, value, "search_number", type, {std::string(kNearLatitude)});
     }
     if (!modifier.empty()) return Bad(name, "modifiers other than :missing do not apply to near");
     constexpr double kEarthRadiusMeters = 6371008.8;  // the mean radius of the WGS84 ellipsoid
-    constexpr double kPi = 3.14159265358979323846;
+    constexpr double kPi = std::numbers::pi;
     Sql any;
     std::vector<std::string> alternatives = SplitUnescaped(value, ',');
     if (alternatives.empty()) return Bad(name, "expected latitude|longitude|distance|units");
@@ -629,15 +634,15 @@ class Planner {
       if (parts.size() < 2 || parts.size() > 4) {
         return Bad(name, "expected latitude|longitude|distance|units, e.g. 42.25|-83.69|10|km");
       }
-      double lat = 0, lon = 0, distance = kNearDefaultMeters / 1000;
+      double lat = 0, lon = 0, distance = 0;
       if (!ParseDouble(Unescape(parts[0]), &lat) || lat < -90 || lat > 90) {
         return Bad(name, "the latitude must be a number of degrees from -90 to 90");
       }
       if (!ParseDouble(Unescape(parts[1]), &lon) || lon < -180 || lon > 180) {
         return Bad(name, "the longitude must be a number of degrees from -180 to 180");
       }
-      if (parts.size() >= 3 && !parts[2].empty() &&
-          (!ParseDouble(Unescape(parts[2]), &distance) || !(distance >= 0))) {
+      const bool has_distance = parts.size() >= 3 && !parts[2].empty();
+      if (has_distance && (!ParseDouble(Unescape(parts[2]), &distance) || !(distance >= 0))) {
         return Bad(name, "the distance must be a number, 0 or more");
       }
       std::string units = parts.size() == 4 && !parts[3].empty() ? Unescape(parts[3]) : "km";
@@ -645,7 +650,8 @@ class Planner {
       if (!meters || meters->code != "m") {
         return Bad(name, "'" + units + "' is not a UCUM unit of length (km, m, [mi_i], ...)");
       }
-      const double d = meters->value;
+      // Without a distance the units are irrelevant (the SearchParameter's description).
+      const double d = has_distance ? meters->value : kNearDefaultMeters;
       const double lat_r = lat * kPi / 180;
       const double reach = d / kEarthRadiusMeters * 180 / kPi;  // degrees of latitude
       if (i > 0) any << " UNION ALL ";
@@ -1680,7 +1686,7 @@ Sql ChainPageSql(const Plan& plan) {
     } else if (t.type == after_type) {
       arms.emplace_back(&t, From::kCursorTarget);
       arms.emplace_back(&t, From::kAfterCursorTarget);
-    } else if (t.type + "/" > after_type + "/") {
+    } else if (ChainKeyBefore(after_type, t.type)) {
       arms.emplace_back(&t, From::kAll);
     }
   }

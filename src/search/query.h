@@ -144,7 +144,7 @@ bool IsNearParam(std::string_view type, const Param& p);
 inline constexpr double kNearDefaultMeters = 10000;
 
 // The page: `SELECT seq, k1, k2... FROM ... ORDER BY ... LIMIT count + 1` (one more row than
-// the page tells whether there is a next page). Columns: seq, then one per sort key.
+// the page tells whether there is a next page). Columns: seq, then KeyColumns(plan).
 Sql PageSql(const Plan& plan);
 // Columns of a page row after the seq, and keys of its cursor: one per sort key, or the target
 // id of a chain-ordered page (Plan::chain).

@@ -625,6 +625,9 @@ TEST_F(SqliteSearchTest, NearFindsLocationsWithinTheDistance) {
   EXPECT_EQ(Ids("Location", "near=42.2808|-83.7430|11000|m"), (V{"annarbor"}));
   EXPECT_EQ(Ids("Location", "near=42.2808|-83.7430|12"), (V{"annarbor", "ypsilanti"}));
   EXPECT_EQ(Ids("Location", "near=42.2808|-83.7430"), (V{"annarbor"}));  // 10 km
+  // Without a distance the units are irrelevant: still 10 km (5 km north of Ann Arbor), not 10 m.
+  EXPECT_EQ(Ids("Location", "near=42.3258|-83.7430||m"), (V{"annarbor"}));
+  EXPECT_EQ(Ids("Location", "near=42.3258|-83.7430||[mi_i]"), (V{"annarbor"}));
   EXPECT_EQ(Ids("Location", "near=0|179.99|10|km"), (V{"east", "west"}));
   EXPECT_EQ(Ids("Location", "near=0|-179.99|5|km"), (V{"east"}));
   EXPECT_EQ(Ids("Location", "near=42.3314|-83.0458|1|km,0|179.95|1|km"), (V{"detroit", "west"}));
