@@ -635,15 +635,17 @@ class Planner {
         return Bad(name, "expected latitude|longitude|distance|units, e.g. 42.25|-83.69|10|km");
       }
       double lat = 0, lon = 0, distance = 0;
-      if (!ParseDouble(Unescape(parts[0]), &lat) || lat < -90 || lat > 90) {
+      // Written as ranges that NaN fails ("nan" parses as a double).
+      if (!ParseDouble(Unescape(parts[0]), &lat) || !(lat >= -90 && lat <= 90)) {
         return Bad(name, "the latitude must be a number of degrees from -90 to 90");
       }
-      if (!ParseDouble(Unescape(parts[1]), &lon) || lon < -180 || lon > 180) {
+      if (!ParseDouble(Unescape(parts[1]), &lon) || !(lon >= -180 && lon <= 180)) {
         return Bad(name, "the longitude must be a number of degrees from -180 to 180");
       }
       const bool has_distance = parts.size() >= 3 && !parts[2].empty();
-      if (has_distance && (!ParseDouble(Unescape(parts[2]), &distance) || !(distance >= 0))) {
-        return Bad(name, "the distance must be a number, 0 or more");
+      if (has_distance && (!ParseDouble(Unescape(parts[2]), &distance) || !(distance >= 0) ||
+                           !std::isfinite(distance))) {
+        return Bad(name, "the distance must be a finite number, 0 or more");
       }
       std::string units = parts.size() == 4 && !parts[3].empty() ? Unescape(parts[3]) : "km";
       std::optional<ucum::Canonical> meters = ucum::Canonicalize(distance, units);

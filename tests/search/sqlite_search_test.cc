@@ -635,7 +635,8 @@ TEST_F(SqliteSearchTest, NearFindsLocationsWithinTheDistance) {
   EXPECT_EQ(Ids("Location", "near:missing=true"), (V{"nowhere"}));
   EXPECT_EQ(Ids("Location", "near:missing=false").size(), 5u);
 
-  for (const char* value : {"91|0", "abc|0", "1|2|3|kg", "1", "1|2|-5|km", "1|2|3|km|x"}) {
+  for (const char* value : {"91|0", "abc|0", "1|2|3|kg", "1", "1|2|-5|km", "1|2|3|km|x", "nan|0",
+                            "0|nan", "0|0|nan|km", "0|0|inf|km"}) {
     SearchQuery q;
     q.types = {"Location"};
     q.params = {{"near", value}};
