@@ -20,8 +20,8 @@
 #include "base/clock.h"
 #include "cli/command.h"
 #include "fhir/model/model.h"
+#include "fhir/resource/resource_json.h"
 #include "json/parse.h"
-#include "rest/resource_json.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace vesta::cli {
@@ -69,7 +69,7 @@ class Importer {
     auto doc = json::Parse(line);
     if (!doc.ok()) return Reject(where, doc.status());
     std::string type(doc->root().FindString("resourceType"));
-    auto checked = rest::ParseResourceBody(line, type, fhir::Model::R4());
+    auto checked = fhir::ParseResourceBody(line, type, fhir::Model::R4());
     if (!checked.ok()) return Reject(where, checked.status());
     std::string id(checked->root().FindString("id"));
     if (id.empty()) id = ids_.NewId();
@@ -81,7 +81,7 @@ class Importer {
     // Assume a new resource; Flush() turns conflicts into updates.
     p.op.kind = store::WriteKind::kCreate;
     p.op.expected_version = store::kExpectNone;
-    p.op.json = rest::StoredJson(*checked, id, 1, p.op.last_updated);
+    p.op.json = fhir::StoredJson(*checked, id, 1, p.op.last_updated);
     docs_.push_back(std::move(checked).value());
     pending_.push_back(std::move(p));
     if (static_cast<int>(pending_.size()) >= batch_) Flush();
@@ -118,7 +118,7 @@ class Importer {
           current == store::kExpectNone ? store::WriteKind::kCreate : store::WriteKind::kUpdate;
       p.op.expected_version = current;
       p.op.last_updated = clock_.Now();
-      p.op.json = rest::StoredJson(doc, p.op.id, current + 1, p.op.last_updated);
+      p.op.json = fhir::StoredJson(doc, p.op.id, current + 1, p.op.last_updated);
       auto written = store_.Write({&p.op, 1});
       if (written.ok()) {
         ++loaded_;

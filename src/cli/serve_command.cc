@@ -13,12 +13,12 @@
 #include "base/log.h"
 #include "cli/command.h"
 #include "fhir/model/model.h"
+#include "fhir/resource/resource_json.h"
 #include "http/server.h"
 #include "json/parse.h"
 #include "json/value.h"
 #include "rest/api.h"
 #include "rest/outcome.h"
-#include "rest/resource_json.h"
 #include "store/sqlite/search_index.h"
 #include "store/sqlite/sqlite_store.h"
 #include "terminology/loaders.h"
@@ -83,7 +83,7 @@ Status PublishTerminologyResources(terminology::TerminologyService& term, store:
     } else if (cur.status().code() != StatusCode::kNotFound) {
       return cur.status();
     }
-    Result<json::Document> checked = rest::ParseResourceBody(text, type, model);
+    Result<json::Document> checked = fhir::ParseResourceBody(text, type, model);
     if (!checked.ok()) {
       LogWarning("terminology resource " + type + "/" + id +
                  " not published: " + checked.status().message());
@@ -95,7 +95,7 @@ Status PublishTerminologyResources(terminology::TerminologyService& term, store:
     op.id = id;
     op.expected_version = current;
     op.last_updated = clock.Now();
-    op.json = rest::StoredJson(*checked, id, current + 1, op.last_updated);
+    op.json = fhir::StoredJson(*checked, id, current + 1, op.last_updated);
     batch.push_back(std::move(op));
     if (batch.size() == kBatch) RETURN_IF_ERROR(flush());
   }

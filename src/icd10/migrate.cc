@@ -12,9 +12,9 @@
 #include <utility>
 
 #include "fhir/model/model.h"
+#include "fhir/resource/resource_json.h"
 #include "json/parse.h"
 #include "json/writer.h"
-#include "rest/resource_json.h"
 #include "terminology/operation_params.h"
 
 namespace vesta::icd10 {
@@ -369,14 +369,14 @@ class Migration {
     const Micros now = clock_.Now();
     const int64_t next = current.version + 1;
     ASSIGN_OR_RETURN(json::Document updated,
-                     rest::ParseResourceBody(json::ToString(root), current.type, model));
+                     fhir::ParseResourceBody(json::ToString(root), current.type, model));
     store::WriteOp update;
     update.kind = store::WriteKind::kUpdate;
     update.type = current.type;
     update.id = current.id;
     update.expected_version = current.version;
     update.last_updated = now;
-    update.json = rest::StoredJson(updated, current.id, next, now);
+    update.json = fhir::StoredJson(updated, current.id, next, now);
 
     const std::string prefix = current.type + "/" + current.id + "/_history/";
     std::string changes;
@@ -403,14 +403,14 @@ class Migration {
     // entity: the version it was derived from.
     p += ",\"entity\":[{\"role\":\"source\",\"what\":{\"reference\":" +
          Quoted(prefix + std::to_string(current.version)) + "}}]}";
-    ASSIGN_OR_RETURN(json::Document provenance, rest::ParseResourceBody(p, "Provenance", model));
+    ASSIGN_OR_RETURN(json::Document provenance, fhir::ParseResourceBody(p, "Provenance", model));
     store::WriteOp create;
     create.kind = store::WriteKind::kCreate;
     create.type = "Provenance";
     create.id = ids_.NewId();
     create.expected_version = store::kExpectNone;
     create.last_updated = now;
-    create.json = rest::StoredJson(provenance, create.id, 1, now);
+    create.json = fhir::StoredJson(provenance, create.id, 1, now);
 
     std::vector<store::WriteOp> ops;
     ops.push_back(std::move(update));

@@ -4,9 +4,9 @@
 // resource exists without an id element). If an id is provided, the server SHALL ignore it."
 // The server assigns id, meta.versionId and meta.lastUpdated; 201 Created with Location,
 // ETag and Last-Modified.
+#include "fhir/resource/resource_json.h"
 #include "rest/context.h"
 #include "rest/outcome.h"
-#include "rest/resource_json.h"
 #include "rest/url.h"
 
 namespace vesta::rest {
@@ -14,7 +14,7 @@ namespace vesta::rest {
 Response CreateInteraction(const Context& ctx, const Request& request, const OutputFormat& format,
                            const Target& target) {
   if (Status s = CheckBodyContentType(request); !s.ok()) return ErrorResponse(s);
-  Result<json::Document> doc = ParseResourceBody(request.body, target.type, ctx.model);
+  Result<json::Document> doc = fhir::ParseResourceBody(request.body, target.type, ctx.model);
   if (!doc.ok()) return ErrorResponse(doc.status());
   // Conditional create (https://hl7.org/fhir/R4/http.html#ccreate): "If-None-Exist: [search
   // parameters]": no match: create; one match: ignore the POST and answer 200 OK; several: 412.
@@ -50,7 +50,7 @@ Response CreateInteraction(const Context& ctx, const Request& request, const Out
   op.id = ctx.ids.NewId();
   op.expected_version = store::kExpectNone;
   op.last_updated = ctx.clock.Now();
-  op.json = StoredJson(*doc, op.id, 1, op.last_updated);
+  op.json = fhir::StoredJson(*doc, op.id, 1, op.last_updated);
   Result<std::vector<store::WriteResult>> written = ctx.store.Write({&op, 1});
   if (!written.ok()) return ErrorResponse(written.status());
   Response r;

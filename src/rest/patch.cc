@@ -11,11 +11,11 @@
 
 #include "fhir/patch/fhirpath_patch.h"
 #include "fhir/patch/json_patch.h"
+#include "fhir/resource/resource_json.h"
 #include "json/parse.h"
 #include "json/writer.h"
 #include "rest/context.h"
 #include "rest/outcome.h"
-#include "rest/resource_json.h"
 
 namespace vesta::rest {
 namespace {
@@ -83,7 +83,7 @@ Result<json::Document> PatchedResource(const Context& ctx, const Target& target,
   // The same checks as a PUT of the patched resource; a patch that breaks the resource is
   // unprocessable (422) rather than a malformed request.
   Result<json::Document> checked =
-      ParseResourceBody(json::ToString(patched), target.type, ctx.model);
+      fhir::ParseResourceBody(json::ToString(patched), target.type, ctx.model);
   if (!checked.ok()) {
     return Status(StatusCode::kUnprocessable,
                   "the patched resource is not valid: " + checked.status().message(),
@@ -153,7 +153,7 @@ Response PatchInteraction(const Context& ctx, const Request& request, const Outp
     op.expected_version = cur->version;
     op.last_updated = ctx.clock.Now();
     const int64_t version = cur->version + 1;
-    op.json = StoredJson(*doc, op.id, version, op.last_updated);
+    op.json = fhir::StoredJson(*doc, op.id, version, op.last_updated);
     Result<std::vector<store::WriteResult>> written = ctx.store.Write({&op, 1});
     if (!written.ok()) {
       if (written.status().code() != StatusCode::kConflict) {

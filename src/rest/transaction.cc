@@ -27,11 +27,11 @@
 #include <set>
 #include <thread>
 
+#include "fhir/resource/resource_json.h"
 #include "json/parse.h"
 #include "json/writer.h"
 #include "rest/context.h"
 #include "rest/outcome.h"
-#include "rest/resource_json.h"
 #include "rest/url.h"
 
 namespace vesta::rest {
@@ -555,7 +555,7 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
       } else {
         text = json::ToString(RewriteReferences(doc.arena(), *p.resource, references, &changed));
       }
-      Result<json::Document> checked = ParseResourceBody(text, p.type, ctx.model);
+      Result<json::Document> checked = fhir::ParseResourceBody(text, p.type, ctx.model);
       if (!checked.ok()) return AtEntry(i, checked.status(), p.type);
       if (Status s = CheckReferences(ctx, request, checked->root(), p.type, targets); !s.ok()) {
         return AtEntry(i, s, p.type);
@@ -570,7 +570,7 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
       }
       op.kind =
           current == store::kExpectNone ? store::WriteKind::kCreate : store::WriteKind::kUpdate;
-      op.json = StoredJson(*checked, p.id, current + 1, now);
+      op.json = fhir::StoredJson(*checked, p.id, current + 1, now);
       p.result.status = current == store::kExpectNone ? 201 : 200;
       p.result.resource_json = op.json;
     }

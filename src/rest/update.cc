@@ -6,16 +6,16 @@
 // exist creates it with the client's id (update as create: 201). With If-Match the update only
 // happens when the current version matches (https://hl7.org/fhir/R4/http.html#concurrency),
 // else 412 Precondition Failed.
+#include "fhir/resource/resource_json.h"
 #include "rest/context.h"
 #include "rest/outcome.h"
-#include "rest/resource_json.h"
 
 namespace vesta::rest {
 
 Response UpdateInteraction(const Context& ctx, const Request& request, const OutputFormat& format,
                            const Target& target) {
   if (Status s = CheckBodyContentType(request); !s.ok()) return ErrorResponse(s);
-  Result<json::Document> doc = ParseResourceBody(request.body, target.type, ctx.model);
+  Result<json::Document> doc = fhir::ParseResourceBody(request.body, target.type, ctx.model);
   if (!doc.ok()) return ErrorResponse(doc.status());
   const json::Value* body_id = doc->root().Find("id");
   if (body_id == nullptr) {
@@ -70,7 +70,7 @@ Response UpdateInteraction(const Context& ctx, const Request& request, const Out
     op.expected_version = current;
     op.last_updated = ctx.clock.Now();
     const int64_t version = current + 1;
-    op.json = StoredJson(*doc, op.id, version, op.last_updated);
+    op.json = fhir::StoredJson(*doc, op.id, version, op.last_updated);
     Result<std::vector<store::WriteResult>> written = ctx.store.Write({&op, 1});
     if (!written.ok()) {
       if (written.status().code() != StatusCode::kConflict) {

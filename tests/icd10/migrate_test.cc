@@ -12,9 +12,9 @@
 
 #include "base/clock.h"
 #include "fhir/model/model.h"
+#include "fhir/resource/resource_json.h"
 #include "fhir/validate/validator.h"
 #include "json/parse.h"
-#include "rest/resource_json.h"
 #include "store/sqlite/sqlite_store.h"
 #include "terminology/loaders.h"
 #include "terminology/terminology_service.h"
@@ -85,7 +85,7 @@ class MigrateTest : public ::testing::Test {
   }
 
   void Put(const std::string& type, const std::string& json) {
-    auto doc = rest::ParseResourceBody(json, type, fhir::Model::R4());
+    auto doc = fhir::ParseResourceBody(json, type, fhir::Model::R4());
     ASSERT_TRUE(doc.ok()) << doc.status().ToString() << "\n" << json;
     std::string id(doc->root().FindString("id"));
     auto cur = store_->Read(type, id);
@@ -95,7 +95,7 @@ class MigrateTest : public ::testing::Test {
     op.type = type;
     op.id = id;
     op.last_updated = clock_.Now();
-    op.json = rest::StoredJson(*doc, id, op.expected_version + 1, op.last_updated);
+    op.json = fhir::StoredJson(*doc, id, op.expected_version + 1, op.last_updated);
     ASSERT_TRUE(store_->Write({&op, 1}).ok());
   }
 

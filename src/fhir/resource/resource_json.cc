@@ -1,4 +1,4 @@
-#include "rest/resource_json.h"
+#include "fhir/resource/resource_json.h"
 
 #include <vector>
 
@@ -6,10 +6,10 @@
 #include "json/parse.h"
 #include "json/writer.h"
 
-namespace vesta::rest {
+namespace vesta::fhir {
 
 Result<json::Document> ParseResourceBody(std::string_view body, const std::string& type,
-                                         const fhir::Model& model) {
+                                         const Model& model) {
   if (body.empty()) return Status(StatusCode::kInvalid, "the request has no body");
   ASSIGN_OR_RETURN(json::Document doc, json::Parse(body));
   const json::Value& root = doc.root();
@@ -25,7 +25,7 @@ Result<json::Document> ParseResourceBody(std::string_view body, const std::strin
     return Status(StatusCode::kInvalid, msg,
                   {Issue{Severity::kError, "invalid", msg, std::string(rt->string_value())}});
   }
-  RETURN_IF_ERROR(fhir::ValidateResource(root, model));
+  RETURN_IF_ERROR(ValidateResource(root, model));
   return doc;
 }
 
@@ -52,4 +52,4 @@ std::string StoredJson(json::Document& doc, const std::string& id, int64_t versi
   return json::ToString(json::Value::Object(arena, members));
 }
 
-}  // namespace vesta::rest
+}  // namespace vesta::fhir
