@@ -1,11 +1,11 @@
 #include "generate/generator.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 
+#include "base/strings.h"
 #include "generate/rng.h"
 #include "generate/tables.h"
 
@@ -1375,9 +1375,8 @@ void Generator::GenerateShared(ResourceBatch* out) const {
       j.Key("active").Bool(true);
       j.Array("name").Begin().Field("use", "official").Field("family", family);
       j.Array("given").Str(given).EndArray().Array("prefix").Str("Dr.").EndArray().End().EndArray();
-      std::string email =
-          std::string(given) + "." + std::string(family) + std::to_string(p) + "@example.org";
-      for (char& ch : email) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      std::string email = Lower(std::string(given) + "." + std::string(family) + std::to_string(p) +
+                                "@example.org");
       j.Array("telecom")
           .Begin()
           .Field("system", "email")

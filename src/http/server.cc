@@ -44,6 +44,7 @@
 #include <unordered_map>
 
 #include "base/log.h"
+#include "base/strings.h"
 
 namespace vesta::http {
 namespace {
@@ -74,48 +75,6 @@ constexpr int kGzipLevel = 5;  // compression vs CPU: level 5 is close to 6 in s
 // Beast 1.74 speaks boost::string_view.
 std::string_view Sv(beast::string_view s) { return {s.data(), s.size()}; }
 
-char Lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](char x, char y) { return Lower(x) == Lower(y); });
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decoding (RFC 3986 §2.1). Returns false on a '%' not followed by two hex digits.
-// In the query, '+' means a space (application/x-www-form-urlencoded, as FHIR clients send).
-bool PercentDecode(std::string_view in, bool plus_is_space, std::string& out) {
-  out.clear();
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%') {
-      int hi = i + 1 < in.size() ? HexValue(in[i + 1]) : -1;
-      int lo = i + 2 < in.size() ? HexValue(in[i + 2]) : -1;
-      if (hi < 0 || lo < 0) return false;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return true;
-}
-
 // Splits the request-target (RFC 9112 §3.2) into the decoded path and query pairs.
 // origin-form "/p?q", absolute-form "http://host/p?q" (a server MUST accept it, §3.2.2) and
 // asterisk-form "*" (OPTIONS, §3.2.4) are accepted; authority-form (CONNECT) is not.
@@ -141,16 +100,19 @@ bool ParseTarget(std::string_view target, Request& req) {
   std::string_view raw_query =
       q == std::string_view::npos ? std::string_view() : rest.substr(q + 1);
   if (raw_path.empty()) raw_path = "/";  // "http://host?x" has the path "/"
-  if (!PercentDecode(raw_path, false, req.path)) return false;
+  req.path.clear();
+  if (!PercentDecode(raw_path, PlusIs::kPlus, &req.path)) return false;
   while (!raw_query.empty()) {
     size_t amp = raw_query.find('&');
     std::string_view pair = raw_query.substr(0, amp);
     raw_query = amp == std::string_view::npos ? std::string_view() : raw_query.substr(amp + 1);
     if (pair.empty()) continue;
     size_t eq = pair.find('=');
+    // In the query '+' means a space (application/x-www-form-urlencoded, as FHIR clients send).
     std::string key, value;
-    if (!PercentDecode(pair.substr(0, eq), true, key)) return false;
-    if (eq != std::string_view::npos && !PercentDecode(pair.substr(eq + 1), true, value)) {
+    if (!PercentDecode(pair.substr(0, eq), PlusIs::kSpace, &key)) return false;
+    if (eq != std::string_view::npos &&
+        !PercentDecode(pair.substr(eq + 1), PlusIs::kSpace, &value)) {
       return false;
     }
     req.query.emplace_back(std::move(key), std::move(value));
@@ -175,12 +137,12 @@ bool AcceptsGzip(std::string_view value) {
     std::string_view item = value.substr(0, comma);
     value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
     size_t semi = item.find(';');
-    std::string_view coding = Trim(item.substr(0, semi));
+    std::string_view coding = Trim(item.substr(0, semi), kHttpWhitespace);
     bool positive = true;
     while (semi != std::string_view::npos) {
       item = item.substr(semi + 1);
       semi = item.find(';');
-      std::string_view param = Trim(item.substr(0, semi));
+      std::string_view param = Trim(item.substr(0, semi), kHttpWhitespace);
       if (param.size() >= 2 && Lower(param[0]) == 'q' && param[1] == '=') {
         positive = QValuePositive(param.substr(2));
       }
@@ -438,7 +400,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     // RFC 9110 §8.4: only gzip (and its alias x-gzip) is decoded; anything else is 415
     // (§15.5.16).
-    std::string_view encoding = Trim(Sv(req[bhttp::field::content_encoding]));
+    std::string_view encoding = Trim(Sv(req[bhttp::field::content_encoding]), kHttpWhitespace);
     gzip_body_ = false;
     if (EqualsIgnoreCase(encoding, "gzip") || EqualsIgnoreCase(encoding, "x-gzip")) {
       gzip_body_ = true;
@@ -460,7 +422,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (parser_->is_done()) return Dispatch();
     // RFC 9110 §10.1.1: answer "100-continue" before reading the body the client is holding.
     if (req.version() >= 11 &&
-        EqualsIgnoreCase(Trim(Sv(req[bhttp::field::expect])), "100-continue")) {
+        EqualsIgnoreCase(Trim(Sv(req[bhttp::field::expect]), kHttpWhitespace), "100-continue")) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       state_ = State::kReadingBody;
       stream_.expires_after(kWriteTimeout);

@@ -8,6 +8,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "base/strings.h"
 namespace vesta::json {
 namespace {
 
@@ -36,14 +37,6 @@ bool IsJsonNumber(std::string_view s) {
     while (digit(i)) ++i;
   }
   return i == s.size();
-}
-
-std::string_view TrimToken(std::string_view t) {
-  while (!t.empty() && (t.back() == ' ' || t.back() == '\n' || t.back() == '\r' ||
-                        t.back() == '\t')) {
-    t.remove_suffix(1);
-  }
-  return t;
 }
 
 class Builder {
@@ -86,7 +79,7 @@ class Builder {
         return Status::Ok();
       }
       case od::json_type::number: {
-        std::string_view raw = TrimToken(v.raw_json_token());
+        std::string_view raw = TrimRight(v.raw_json_token());
         if (!IsJsonNumber(raw)) return Fail("invalid number '" + std::string(raw) + "'", raw);
         *out = Value::Number(arena_, raw);
         return Status::Ok();
@@ -106,7 +99,7 @@ class Builder {
       case od::json_type::null: {
         bool is_null;
         if (auto err = v.is_null().get(is_null); err || !is_null) {
-          return Fail("invalid literal", TrimToken(v.raw_json_token()));
+          return Fail("invalid literal", TrimRight(v.raw_json_token()));
         }
         *out = Value();
         return Status::Ok();
@@ -148,7 +141,7 @@ class Builder {
                   std::string("invalid JSON: ") + simdjson::error_message(err));
   }
   Status Fail(simdjson::error_code err, od::value& v) {
-    return Fail(simdjson::error_message(err), TrimToken(v.raw_json_token()));
+    return Fail(simdjson::error_message(err), TrimRight(v.raw_json_token()));
   }
 
   Arena& arena_;
@@ -190,7 +183,7 @@ Result<Document> Parse(std::string_view input) {
     if (raw.data() + raw.size() != padded.data() + padded.size()) {
       return Status(StatusCode::kInvalid, "invalid JSON: unexpected content after the value");
     }
-    raw = TrimToken(raw);
+    raw = TrimRight(raw);
     if (type == od::json_type::string) {
       std::string_view s;
       if (auto err = doc.get_string().get(s)) {

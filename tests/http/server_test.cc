@@ -13,7 +13,6 @@
 #include <zlib.h>
 
 #include <atomic>
-#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -27,22 +26,13 @@
 #include <thread>
 #include <vector>
 
+#include "base/strings.h"
+
 namespace vesta::http {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 std::string Gzip(std::string_view in) {
   z_stream zs{};

@@ -7,12 +7,12 @@
 #include "fhir/patch/fhirpath_patch.h"
 
 #include <algorithm>
-#include <cctype>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "base/strings.h"
 #include "fhir/fhirpath/fhirpath.h"
 
 namespace vesta::patch {
@@ -214,20 +214,13 @@ Result<std::string> JsonName(const fhir::ElementInfo* element, std::string_view 
   return std::string(name) + std::string(suffix);
 }
 
-bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
-}
-
 // The structure of element `e`'s values; for a choice element, of the type named by `suffix`
 // ("DateTime" → dateTime). Null for primitives and unknown types.
 const fhir::StructInfo* ElementStruct(const fhir::Model& model, const fhir::ElementInfo* e,
                                       std::string_view suffix) {
   if (e == nullptr) return nullptr;
   for (const fhir::TypeRef& t : e->types) {
-    if (e->is_choice && !EqualsIgnoringCase(t.code, suffix)) continue;
+    if (e->is_choice && !EqualsIgnoreCase(t.code, suffix)) continue;
     return t.structure != nullptr ? t.structure : model.FindStruct(t.code);
   }
   return nullptr;
