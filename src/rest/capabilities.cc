@@ -4,7 +4,7 @@
 
 #include "json/writer.h"
 #include "rest/context.h"
-#include "search/query.h"
+#include "search/plan.h"
 #include "search/registry.h"
 #include "search/text.h"
 

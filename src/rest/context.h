@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -13,6 +14,7 @@
 #include "rest/api.h"
 #include "rest/format.h"
 #include "rest/request.h"
+#include "search/spec.h"
 #include "store/store.h"
 
 namespace vesta::rest {
@@ -83,13 +85,14 @@ Status CheckReferences(const Context& ctx, const Request& request, const json::V
 // `type`/`id` (ignoring those in `also_deleted`, "Type/id", deleted with it).
 Status CheckNotReferenced(const Context& ctx, const std::string& type, const std::string& id,
                           const std::set<std::string>& also_deleted = {});
-// Rewrites token :below / :above / :in / :not-in into the plain token searches they stand for,
-// with the terminology's code systems and value sets (src/rest/terminology_search.cc): one output
-// pair per input pair. `types` are the searched types (empty for a system search). kInvalid
-// naming the parameter for an unknown code, code system or value set.
-Result<QueryList> ExpandTerminologyModifiers(const Context& ctx, const Request& request,
-                                             const std::vector<std::string>& types,
-                                             const QueryList& params);
+// The codes that token :below / :above / :in / :not-in stand for, from the terminology's code
+// systems and value sets (src/rest/terminology_search.cc), by the index of their pair in
+// `params`; the planner matches them as sets (search/spec.h, CodeSet). `types` are the searched
+// types (empty for a system search). kInvalid naming the parameter for an unknown code, code
+// system or value set.
+Result<std::map<size_t, search::CodeSet>> ExpandTerminologyModifiers(
+    const Context& ctx, const Request& request, const std::vector<std::string>& types,
+    const QueryList& params);
 // `current_json` with a JSON Patch (`json_patch`) or FHIRPath Patch (a Parameters) applied and
 // checked like an update of `target` (src/rest/patch.cc). kUnprocessable when the result is not
 // a valid resource; kInvalid when the patch would change resourceType or id.

@@ -44,15 +44,11 @@ Response SearchInteraction(const Context& ctx, const Request& request, const Out
     if (!form.ok()) return ErrorResponse(form.status());
     q.params.insert(q.params.end(), form->begin(), form->end());
   }
-  // Token :below / :above / :in / :not-in become plain token searches (terminology_search.cc).
-  Result<QueryList> expanded = ExpandTerminologyModifiers(ctx, request, q.types, q.params);
-  if (!expanded.ok()) return ErrorResponse(expanded.status());
-  // Links show what the client asked for, not the expansion (one output pair per input pair).
-  std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string>> shown;
-  for (size_t i = 0; i < q.params.size() && i < expanded->size(); ++i) {
-    if ((*expanded)[i] != q.params[i]) shown[(*expanded)[i]] = q.params[i];
-  }
-  q.params = std::move(expanded).value();
+  // Token :below / :above / :in / :not-in stand for code sets (terminology_search.cc).
+  Result<std::map<size_t, search::CodeSet>> code_sets =
+      ExpandTerminologyModifiers(ctx, request, q.types, q.params);
+  if (!code_sets.ok()) return ErrorResponse(code_sets.status());
+  q.code_sets = std::move(code_sets).value();
   q.compartment_patient = compartment_patient;
   // https://hl7.org/fhir/R4/search.html#errors
   q.strict = request.Header("Prefer").find("handling=strict") != std::string_view::npos;
@@ -80,8 +76,7 @@ Response SearchInteraction(const Context& ctx, const Request& request, const Out
   path += "/" + target.type;  // system search: [base]/?_type=...
   std::string carried;
   for (const auto& used : page->used_params) {
-    auto it = shown.find(used);
-    const auto& [name, value] = it == shown.end() ? used : it->second;
+    const auto& [name, value] = used;
     carried += (carried.empty() ? "" : "&") + PercentEncode(name) + "=" + PercentEncode(value);
   }
   std::string self = path + (carried.empty() ? "" : "?" + carried);

@@ -4,12 +4,12 @@
 //   :in      "the search parameter is a URI (relative or absolute) that identifies a value set, and
 //            the search parameter tests whether the coding is in the specified value set"
 //   :not-in  "... tests whether the coding is not in the specified value set"
-// The REST layer rewrites such a parameter into the plain token search it stands for,
-// `code=system|c1,system|c2,...` (an OR over the codes; the search engine turns a long list
-// into one lookup per system), or for :not-in `code:not=...`. :not is "Reverse the code
-// matching described above to return all resources that do not have a matching item. Note that
-// this includes resources that have no value for the parameter": so :not-in matches resources
-// none of whose codes is in the value set, including those without the element.
+// The REST layer finds the codes such a parameter stands for and hands them to the planner as a
+// code set (search/spec.h, CodeSet), which matches them as an OR over the codes (a long list as
+// one lookup per system), or for :not-in as :not does: "Reverse the code matching described
+// above to return all resources that do not have a matching item. Note that this includes
+// resources that have no value for the parameter": so :not-in matches resources none of whose
+// codes is in the value set, including those without the element.
 //
 // Value sets are named by canonical url (optionally `|version`), by `ValueSet/<id>` or by this
 // server's `[base]/ValueSet/<id>`: a value set of the terminology (a package's, or an implicit
@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <set>
 
+#include "base/strings.h"
 #include "json/parse.h"
 #include "rest/context.h"
 #include "search/registry.h"
@@ -28,21 +29,6 @@ namespace {
 
 // The most codes one modifier may stand for: a chapter of ICD-10-CM is a few thousand.
 constexpr size_t kMaxExpansion = 20000;
-// A code no resource has, for a value set with no member: `code:in` then matches nothing and
-// `code:not-in` everything, and the rewritten parameter stays well-formed.
-constexpr std::string_view kNoCode = "urn:vesta:no-code";
-
-std::vector<std::string> SplitCommas(const std::string& v) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= v.size()) {
-    size_t comma = v.find(',', start);
-    out.push_back(v.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
 
 // Which kinds of element a token parameter indexes: Codings (a system with each code) or plain
 // `code` elements, whose system is implicit in their binding and which the index keeps with an
@@ -114,17 +100,6 @@ bool IsToken(const std::vector<std::string>& types, std::string_view param) {
   return true;
 }
 
-// A code or system as a search value: `,` `$` `|` and `\` escaped with `\`
-// (https://hl7.org/fhir/R4/search.html#escaping).
-std::string Escape(std::string_view s) {
-  std::string out;
-  for (char ch : s) {
-    if (ch == ',' || ch == '|' || ch == '\\' || ch == '$') out += '\\';
-    out += ch;
-  }
-  return out;
-}
-
 Status Bad(const std::string& name, const std::string& message) {
   return Status(StatusCode::kInvalid, name + ": " + message);
 }
@@ -170,38 +145,37 @@ Result<std::shared_ptr<const terminology::CodeList>> ValueSetCodes(const Context
 
 }  // namespace
 
-Result<QueryList> ExpandTerminologyModifiers(const Context& ctx, const Request& request,
-                                             const std::vector<std::string>& types,
-                                             const QueryList& params) {
-  QueryList out;
-  for (const auto& [name, value] : params) {
+Result<std::map<size_t, search::CodeSet>> ExpandTerminologyModifiers(
+    const Context& ctx, const Request& request, const std::vector<std::string>& types,
+    const QueryList& params) {
+  std::map<size_t, search::CodeSet> out;
+  for (size_t index = 0; index < params.size(); ++index) {
+    const auto& [name, value] = params[index];
     size_t colon = name.rfind(':');
     std::string modifier = colon == std::string::npos ? "" : name.substr(colon + 1);
     std::string base = colon == std::string::npos ? name : name.substr(0, colon);
     const bool value_set = modifier == "in" || modifier == "not-in";
     if ((!value_set && modifier != "below" && modifier != "above") || !IsToken(types, base)) {
-      out.emplace_back(name, value);
       continue;
     }
     terminology::TerminologyService* term = ctx.options.terminology;
     if (!value_set && (term == nullptr || value.find('|') == std::string::npos)) {
-      out.emplace_back(name, value);  // the search engine judges (and refuses) it
-      continue;
+      continue;  // the search engine judges (and refuses) it
     }
     if (term == nullptr) {
       return Bad(name, "no terminology is loaded on this server (`vesta terminology load r4`)");
     }
     std::vector<std::shared_ptr<const terminology::CodeList>> lists;
-    for (const std::string& item : SplitCommas(value)) {
+    for (std::string_view item : Split(value, ',')) {
       if (item.empty()) return Bad(name, "empty value");
       if (value_set) {
-        ASSIGN_OR_RETURN(auto codes, ValueSetCodes(ctx, request, name, item));
+        ASSIGN_OR_RETURN(auto codes, ValueSetCodes(ctx, request, name, std::string(item)));
         lists.push_back(std::move(codes));
         continue;
       }
       size_t bar = item.find('|');
-      if (bar == std::string::npos) return Bad(name, "expected system|code");
-      std::string system = item.substr(0, bar), code = item.substr(bar + 1);
+      if (bar == std::string_view::npos) return Bad(name, "expected system|code");
+      std::string system(item.substr(0, bar)), code(item.substr(bar + 1));
       Result<std::shared_ptr<const terminology::CodeList>> codes =
           modifier == "below" ? term->CodesBelow(system, code, kMaxExpansion)
                               : term->CodesAbove(system, code);
@@ -210,23 +184,22 @@ Result<QueryList> ExpandTerminologyModifiers(const Context& ctx, const Request& 
     }
     // A plain `code` element matches on the code alone (its index rows have no system).
     const ElementKinds kinds = KindsOf(ctx.model, types, base);
-    std::string joined;
-    std::set<std::string_view> plain;
+    search::CodeSet& set = out[index];
+    std::set<std::pair<std::string_view, std::string_view>> seen;
     size_t n = 0;
     for (const auto& list : lists) {
       for (const terminology::SystemCode& c : *list) {
         if (++n > kMaxExpansion) {
           return Bad(name, "stands for more than " + std::to_string(kMaxExpansion) + " codes");
         }
-        const std::string code = Escape(c.code);
-        if (kinds.codings) joined += (joined.empty() ? "" : ",") + Escape(c.system) + "|" + code;
-        if (kinds.plain_codes && plain.insert(c.code).second) {
-          joined += (joined.empty() ? "|" : ",|") + code;
+        if (kinds.codings && seen.emplace(c.system, c.code).second) {
+          set.codes.emplace_back(c.system, c.code);
+        }
+        if (kinds.plain_codes && seen.emplace(std::string_view(), c.code).second) {
+          set.codes.emplace_back(std::string(), c.code);
         }
       }
     }
-    if (joined.empty()) joined = "|" + std::string(kNoCode);
-    out.emplace_back(modifier == "not-in" ? base + ":not" : base, joined);
   }
   return out;
 }

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -25,6 +26,7 @@
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "search/spec.h"
 
 namespace vesta::store {
 
@@ -96,6 +98,9 @@ struct SearchQuery {
   // [type]?...: one type. System search (/?_type=...): empty, the types come from `_type`.
   std::vector<std::string> types;
   std::vector<std::pair<std::string, std::string>> params;  // in order, repeated names kept
+  // The codes a token :below, :above, :in or :not-in parameter stands for, by the index of its
+  // pair in `params` (the REST layer asks the terminology); search/spec.h, CodeSet.
+  std::map<size_t, search::CodeSet> code_sets;
   std::string compartment_patient;  // Patient/[id]/[type]: the patient id; "" otherwise
   bool strict = false;              // Prefer: handling=strict: unknown parameters are errors
   int default_count = 50;

@@ -9,8 +9,9 @@
 #include "fhir/model/model.h"
 #include "json/parse.h"
 #include "search/extract.h"
-#include "search/query.h"
+#include "search/plan.h"
 #include "search/registry.h"
+#include "search/rendered_plan.h"
 
 namespace vesta::search {
 namespace {
@@ -190,13 +191,13 @@ TEST(CompositeExtractTest, ReferencesRangesAndThreeComponents) {
   EXPECT_EQ(Low(window[1].parts[2]), 151);
 }
 
-Result<Plan> PlanOf(const std::string& name, const std::string& value,
+Result<RenderedPlan> PlanOf(const std::string& name, const std::string& value,
                     const std::string& type = "Observation") {
   SearchSpec spec;
   spec.types = {type};
   spec.params = {{name, value}};
   spec.handling = Handling::kStrict;
-  return PlanSearch(Registry::R4(), spec);
+  return PlanAndRender(Registry::R4(), spec);
 }
 
 TEST(CompositePlanTest, WrongArityAndMalformedPartsNameTheParameter) {

@@ -8,8 +8,9 @@
 #include "json/parse.h"
 #include "search/extract.h"
 #include "search/normalize.h"
-#include "search/query.h"
+#include "search/plan.h"
 #include "search/registry.h"
+#include "search/rendered_plan.h"
 
 namespace vesta::search {
 namespace {
@@ -120,13 +121,13 @@ TEST(ExtractTest, ExtractsEachParameterType) {
   EXPECT_EQ(rows.errors, 0);
 }
 
-Result<Plan> PlanOf(std::vector<std::pair<std::string, std::string>> params,
-                    Handling handling = Handling::kLenient) {
+Result<RenderedPlan> PlanOf(std::vector<std::pair<std::string, std::string>> params,
+                            Handling handling = Handling::kLenient) {
   SearchSpec spec;
   spec.types = {"Observation"};
   spec.params = std::move(params);
   spec.handling = handling;
-  return PlanSearch(Registry::R4(), spec);
+  return PlanAndRender(Registry::R4(), spec);
 }
 
 TEST(PlanTest, UnknownParametersFollowHandling) {
@@ -197,7 +198,7 @@ TEST(PlanTest, TextParametersAreFullTextSets) {
   // Across types the set is the same: it is written once.
   SearchSpec system;
   system.params = {{"_type", "Patient,Observation,Condition"}, {"_content", "x"}};
-  auto across = PlanSearch(Registry::R4(), system);
+  auto across = PlanAndRender(Registry::R4(), system);
   ASSERT_TRUE(across.ok()) << across.status().ToString();
   EXPECT_EQ(across->where.args.size(), 4u) << across->where.text;  // three types, one MATCH
   for (auto [name, value] :

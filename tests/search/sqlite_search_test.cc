@@ -420,7 +420,7 @@ TEST_F(PagingTest, ChainedPagesWalkTheReferencesInTargetOrder) {
 }
 
 // With every driving list counted as long, unsorted searches whose conditions all have a probe
-// form walk the type's rows instead (Plan::walk_where): the same matches, pages and totals.
+// form walk the type's rows instead (Plan::CountThenWalk): the same matches, pages and totals.
 TEST_F(PagingTest, WalkingTheTypeFindsTheSameMatches) {
   walk_above_ = 1;
   for (const Case& c : ExpectedCases()) {

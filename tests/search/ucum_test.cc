@@ -13,8 +13,9 @@
 
 #include "json/parse.h"
 #include "search/extract.h"
-#include "search/query.h"
+#include "search/plan.h"
 #include "search/registry.h"
+#include "search/rendered_plan.h"
 
 namespace vesta::search {
 namespace {
@@ -126,7 +127,7 @@ TEST(UcumTest, UcumSearchesCompareCanonicalValues) {
   SearchSpec spec;
   spec.types = {"Observation"};
   spec.params = {{"value-quantity", "5.4|http://unitsofmeasure.org|mg"}};
-  auto plan = PlanSearch(Registry::R4(), spec);
+  auto plan = PlanAndRender(Registry::R4(), spec);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   const std::string& sql = plan->where.text;
   EXPECT_NE(sql.find("canonical_code = ?"), std::string::npos) << sql;
@@ -145,7 +146,7 @@ TEST(UcumTest, UcumSearchesCompareCanonicalValues) {
   for (const char* value :
        {"5.4|http://example.org/units|mg", "5.4||mg", "5.4|http://unitsofmeasure.org|[pH]"}) {
     spec.params = {{"value-quantity", value}};
-    auto exact = PlanSearch(Registry::R4(), spec);
+    auto exact = PlanAndRender(Registry::R4(), spec);
     ASSERT_TRUE(exact.ok()) << value;
     EXPECT_EQ(exact->where.text.find("canonical"), std::string::npos) << value;
     EXPECT_NE(exact->where.text.find("code = ?"), std::string::npos) << value;
