@@ -57,7 +57,7 @@ Result<std::optional<params::Bound>> Binder::Bind(const std::string& type, std::
   size_t dot = name.find('.');
   if (dot != std::string_view::npos) {
     return params::Chain(*this, type, name.substr(0, dot), name.substr(dot + 1), value, codes,
-                          depth);
+                         depth);
   }
   std::string_view code = name, modifier;
   size_t colon = name.find(':');
@@ -154,8 +154,8 @@ Result<params::Bound> Binder::Indexed(const Param& p, const std::string& type,
         ASSIGN_OR_RETURN(t, params::Token(name, "", v, 0));
       } else if (modifier == "of-type" && p.type == ParamType::kToken) {
         std::vector<std::string> of_type;
-        for (const std::string& r : (p.rows_of.empty() ? std::vector<std::string>{p.code}
-                                                       : p.rows_of)) {
+        for (const std::string& r :
+             (p.rows_of.empty() ? std::vector<std::string>{p.code} : p.rows_of)) {
           of_type.push_back(r + ":of-type");
         }
         c.params = std::move(of_type);
@@ -163,8 +163,8 @@ Result<params::Bound> Binder::Indexed(const Param& p, const std::string& type,
       } else if (p.type == ParamType::kComposite) {
         ASSIGN_OR_RETURN(t, params::Composite(p, name, v, spec_.now_micros));
       } else {
-        ASSIGN_OR_RETURN(t, params::ValueOf(p.type, p.targets, name, modifier, v, 0,
-                                            spec_.now_micros));
+        ASSIGN_OR_RETURN(
+            t, params::ValueOf(p.type, p.targets, name, modifier, v, 0, spec_.now_micros));
       }
       pinned = t.pinned;
       c.alternatives.push_back(std::move(t.test));

@@ -42,7 +42,8 @@ Test Test::Not(Test child) {
 }
 
 bool Condition::HasProbe() const {
-  if (std::holds_alternative<IndexCondition>(test) || std::holds_alternative<ChainCondition>(test)) {
+  if (std::holds_alternative<IndexCondition>(test) ||
+      std::holds_alternative<ChainCondition>(test)) {
     return true;
   }
   if (const HasCondition* h = std::get_if<HasCondition>(&test)) {
@@ -158,8 +159,7 @@ bool ParseCount(std::string_view s, int64_t* n) { return ParseI64(s, n) && *n >=
 bool SameText(const Condition& a, const Condition& b) {
   const TextCondition* x = std::get_if<TextCondition>(&a.test);
   const TextCondition* y = std::get_if<TextCondition>(&b.test);
-  return x != nullptr && y != nullptr && x->scope == y->scope &&
-         x->alternatives == y->alternatives;
+  return x != nullptr && y != nullptr && x->scope == y->scope && x->alternatives == y->alternatives;
 }
 
 // The condition of one parameter; across several types (system search) it must hold in one of
@@ -176,8 +176,7 @@ Result<std::optional<PlannedCondition>> ConditionOf(Binder& binder, const Search
   for (const std::string& t : types) {
     if (t.empty()) {
       std::string_view code = std::string_view(name).substr(0, name.find(':'));
-      if (code != "_id" && code != "_lastUpdated" && code != "_list" &&
-          !IsTextSearchParam(code)) {
+      if (code != "_id" && code != "_lastUpdated" && code != "_list" && !IsTextSearchParam(code)) {
         if (spec.handling == Handling::kStrict) {
           return Bad(name,
                      "only _id, _lastUpdated, _list, _text and _content can be searched across "
@@ -219,9 +218,8 @@ Result<std::optional<PlannedCondition>> ConditionOf(Binder& binder, const Search
 // rows per match when one patient in a hundred has the name.)
 Status ChooseStrategy(const SearchSpec& spec, Plan* plan) {
   std::vector<PlannedCondition>& conds = plan->conditions;
-  std::stable_sort(conds.begin(), conds.end(), [](const auto& a, const auto& b) {
-    return a.priority < b.priority;
-  });
+  std::stable_sort(conds.begin(), conds.end(),
+                   [](const auto& a, const auto& b) { return a.priority < b.priority; });
   const IndexCondition* first =
       conds.empty() ? nullptr : std::get_if<IndexCondition>(&conds[0].condition.test);
   if (plan->sort.empty() && first != nullptr && first->pinned) {
@@ -315,10 +313,10 @@ Result<Plan> PlanSearch(const Registry& registry, const SearchSpec& spec) {
       if (c) {
         plan.conditions.push_back(std::move(*c));
       } else if (spec.handling == Handling::kStrict) {
-        return Bad(name, "unknown search parameter for " +
-                             (plan.types.empty() ? std::string("this search")
-                                                 : plan.types.front()) +
-                             " (see the CapabilityStatement at /metadata)");
+        return Bad(name,
+                   "unknown search parameter for " +
+                       (plan.types.empty() ? std::string("this search") : plan.types.front()) +
+                       " (see the CapabilityStatement at /metadata)");
       } else {
         used = false;  // https://hl7.org/fhir/R4/search.html#errors: lenient ignores it
       }

@@ -34,29 +34,30 @@ namespace vesta::search {
 // A bound value: an integer (dates as microseconds), a real number or a text.
 using Value = std::variant<int64_t, double, std::string>;
 
-// ---- Value tests ---------------------------------------------------------------------------------
+// ---- Value tests
+// ---------------------------------------------------------------------------------
 
 // A column of an index row, named by what it holds; a backend maps it to its own columns. A
 // composite parameter's rows hold up to kMaxComponents components: Field::component 1, 2, 3
 // names that component's column (0: the parameter type's own index row).
 enum class Column {
-  kCode,           // token code; quantity unit code; a composite component's reference or uri
-  kSystem,         // token system; quantity unit system
-  kTokenText,      // token display text, normalized (:text)
-  kNorm,           // string, normalized (search/normalize.h)
-  kExact,          // string as written
-  kDateLow,        // date range, microseconds
+  kCode,       // token code; quantity unit code; a composite component's reference or uri
+  kSystem,     // token system; quantity unit system
+  kTokenText,  // token display text, normalized (:text)
+  kNorm,       // string, normalized (search/normalize.h)
+  kExact,      // string as written
+  kDateLow,    // date range, microseconds
   kDateHigh,
-  kNumberLow,      // number or quantity as written (a point: low = high)
+  kNumberLow,  // number or quantity as written (a point: low = high)
   kNumberHigh,
   kCanonicalCode,  // quantity in UCUM canonical units
   kCanonicalLow,
   kCanonicalHigh,
-  kTargetType,     // reference: a relative reference's type and id, or the url of another one
+  kTargetType,  // reference: a relative reference's type and id, or the url of another one
   kTargetId,
   kUrl,
-  kUri,            // uri
-  kLastUpdated,    // the resource row's meta.lastUpdated, microseconds
+  kUri,          // uri
+  kLastUpdated,  // the resource row's meta.lastUpdated, microseconds
 };
 
 struct Field {
@@ -83,9 +84,9 @@ enum class Op {
 struct Test {
   enum class Kind { kCompare, kAll, kAny, kNot };
   Kind kind = Kind::kAll;
-  Field field;                // kCompare
-  Op op = Op::kEq;            // kCompare
-  std::vector<Value> values;  // kCompare: one, or the list of kIn / kInSet
+  Field field;                 // kCompare
+  Op op = Op::kEq;             // kCompare
+  std::vector<Value> values;   // kCompare: one, or the list of kIn / kInSet
   std::vector<Test> children;  // kAll, kAny; kNot: one
 
   static Test Compare(Field f, Op op, std::vector<Value> values = {});
@@ -95,7 +96,8 @@ struct Test {
   static Test Not(Test child);
 };
 
-// ---- Conditions ----------------------------------------------------------------------------------
+// ---- Conditions
+// ----------------------------------------------------------------------------------
 
 struct Condition;
 
@@ -148,11 +150,11 @@ struct HasCondition {
   bool plain_inner = false;  // the inner condition is a plain parameter, not a chain or _has
 };
 
-// https://hl7.org/fhir/R4/search.html#text: _text / _content, each alternative a text search
-// expression (search/text.h), unescaped; OR-ed. The same for every type.
+// https://hl7.org/fhir/R4/search.html#text: _text / _content, each alternative a parsed text
+// search expression (search/text.h); OR-ed. The same for every type.
 struct TextCondition {
   TextScope scope = TextScope::kContent;
-  std::vector<std::string> alternatives;
+  std::vector<TextQuery> alternatives;
 };
 
 // Location `near`: positions within `meters` of a point on the great circle.
@@ -217,7 +219,8 @@ struct Condition {
   bool IsSet() const;
 };
 
-// ---- The plan ------------------------------------------------------------------------------------
+// ---- The plan
+// ------------------------------------------------------------------------------------
 
 // How a condition after the first is tested: by collecting its list, or by probing each
 // candidate row. The first condition always drives as a list.
@@ -275,7 +278,7 @@ struct Plan {
   };
   using Strategy = std::variant<Collect, IndexWalk, ChainWalk, CountThenWalk>;
 
-  std::vector<std::string> types;          // empty: every type
+  std::vector<std::string> types;            // empty: every type
   std::vector<PlannedCondition> conditions;  // AND-ed; the first drives
   Strategy strategy;
   std::vector<SortKey> sort;  // empty: by row order (insertion)

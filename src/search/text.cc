@@ -298,21 +298,6 @@ class ContentWalker {
 
 Status BadText(const std::string& why) { return Status(StatusCode::kInvalid, why); }
 
-struct Term {
-  std::string text;
-  bool prefix = false;
-};
-
-// FTS5 string literal: "..." with any '"' doubled (https://www.sqlite.org/fts5.html#fts5_strings).
-void AppendQuoted(std::string_view text, std::string* out) {
-  out->push_back('"');
-  for (char c : text) {
-    if (c == '"') out->push_back('"');
-    out->push_back(c);
-  }
-  out->push_back('"');
-}
-
 }  // namespace
 
 // https://hl7.org/fhir/R4/narrative.html#xhtml: the div is XHTML; its text is what a reader sees.
@@ -389,15 +374,15 @@ TextRow ExtractText(const json::Value& resource) {
   return row;
 }
 
-Result<std::string> TextMatchExpression(std::string_view value, TextScope scope) {
+Result<TextQuery> ParseTextQuery(std::string_view value) {
   if (value.size() > kMaxTextQueryBytes) {
     return BadText("longer than " + std::to_string(kMaxTextQueryBytes) + " bytes");
   }
   // Groups of OR-ed terms; the groups are AND-ed.
-  std::vector<std::vector<Term>> groups;
+  std::vector<std::vector<TextTerm>> groups;
   enum class Last { kNone, kTerm, kOr, kAnd } last = Last::kNone;
   int terms = 0;
-  auto add_term = [&](Term t) -> Status {
+  auto add_term = [&](TextTerm t) -> Status {
     if (++terms > kMaxTextTerms) {
       return BadText("more than " + std::to_string(kMaxTextTerms) + " words or phrases");
     }
@@ -423,7 +408,7 @@ Result<std::string> TextMatchExpression(std::string_view value, TextScope scope)
     } else if (c == '"') {
       size_t close = value.find('"', i + 1);
       if (close == std::string_view::npos) return BadText("a quoted phrase is not closed");
-      Term t;
+      TextTerm t;
       t.text = std::string(value.substr(i + 1, close - i - 1));
       i = close + 1;
       if (i < value.size() && value[i] == '*') {
@@ -443,7 +428,7 @@ Result<std::string> TextMatchExpression(std::string_view value, TextScope scope)
         last = word == "OR" ? Last::kOr : Last::kAnd;
         continue;
       }
-      Term t;
+      TextTerm t;
       if (word.size() > 1 && word.back() == '*') {
         t.prefix = true;
         while (!word.empty() && word.back() == '*') word.remove_suffix(1);
@@ -456,33 +441,18 @@ Result<std::string> TextMatchExpression(std::string_view value, TextScope scope)
     return BadText(std::string(last == Last::kOr ? "OR" : "AND") +
                    " needs a word or phrase on each side");
   }
-  // Terms without a letter or digit would be empty phrases to FTS5, which match nothing: drop
-  // them, as the tokenizer drops punctuation from the indexed text.
-  std::string expr;
-  int groups_out = 0;
-  for (const std::vector<Term>& group : groups) {
-    std::vector<const Term*> kept;
-    for (const Term& t : group) {
-      if (CountWordChars(t.text) > 0) kept.push_back(&t);
+  // Terms without a letter or digit would match nothing (an empty phrase): drop them, as the
+  // tokenizer drops punctuation from the indexed text.
+  TextQuery query;
+  for (std::vector<TextTerm>& group : groups) {
+    std::vector<TextTerm> kept;
+    for (TextTerm& t : group) {
+      if (CountWordChars(t.text) > 0) kept.push_back(std::move(t));
     }
-    if (kept.empty()) continue;
-    if (groups_out++ > 0) expr += " AND ";
-    if (kept.size() > 1) expr += "(";
-    for (size_t k = 0; k < kept.size(); ++k) {
-      if (k > 0) expr += " OR ";
-      // Control characters are not text; they must not reach FTS5's parser either.
-      std::string text = kept[k]->text;
-      for (char& ch : text) {
-        if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F) ch = ' ';
-      }
-      AppendQuoted(text, &expr);
-      if (kept[k]->prefix) expr += "*";
-    }
-    if (kept.size() > 1) expr += ")";
+    if (!kept.empty()) query.groups.push_back(std::move(kept));
   }
-  if (groups_out == 0) return BadText("no word to search for");
-  if (scope == TextScope::kNarrative) return "narrative : (" + expr + ")";
-  return expr;
+  if (query.groups.empty()) return BadText("no word to search for");
+  return query;
 }
 
 }  // namespace vesta::search

@@ -5,23 +5,20 @@
 //   "The _content parameter ... searches the entire content of the resource"
 //
 // Both sides live here: what a resource contributes to the full-text index (its narrative as
-// plain text, and the rest of its text values), and how a search value becomes an FTS5 MATCH
-// expression (https://www.sqlite.org/fts5.html#full_text_query_syntax) built only from phrases
-// this code quotes itself, so that no user text is ever read as FTS5 syntax.
+// plain text, and the rest of its text values), and a search value parsed into words, phrases,
+// prefixes, AND and OR (TextQuery), which a backend renders in its own full-text syntax.
 //
 //   search::TextRow row = search::ExtractText(doc.root());   // on the writer's caller thread
-//   ASSIGN_OR_RETURN(std::string match,
-//                    search::TextMatchExpression("\"heart failure\" OR asthma",
-//                                                search::TextScope::kNarrative));
-//   // match == R"(narrative : ("heart failure" OR "asthma"))"
+//   ASSIGN_OR_RETURN(search::TextQuery q, search::ParseTextQuery("\"heart failure\" OR asthma"));
+//   // q.groups == {{{"heart failure"}, {"asthma"}}}
 //
-// The index (schema/009_text.sql) is one FTS5 row per current resource with two columns,
-// `narrative` and `content`; docs/search.md describes the accepted syntax.
+// docs/search.md describes the accepted syntax.
 #pragma once
 
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "json/value.h"
@@ -68,8 +65,8 @@ enum class TextScope {
   kContent,    // _content: both columns
 };
 
-// The FTS5 MATCH expression for one _text / _content value (one comma-separated alternative,
-// already unescaped). Accepted syntax:
+// A _text / _content value (one comma-separated alternative, already unescaped), parsed:
+// groups of OR-ed terms, the groups AND-ed. Accepted syntax:
 //   words          every word must occur (AND); `AND` between two terms is allowed and changes
 //                  nothing
 //   "a phrase"     the words in this order, next to each other
@@ -78,12 +75,28 @@ enum class TextScope {
 //                  also "a phrase"* (the last word is a prefix)
 // Matching is case-insensitive and accent-insensitive (the index's tokenizer folds both). Any
 // other character ( ( ) : ^ + - NEAR ...) is not syntax: it separates words inside a term, as it
-// does in the indexed text. Words made only of punctuation are ignored.
+// does in the indexed text. Terms made only of punctuation are dropped, as the tokenizer drops
+// punctuation from the indexed text.
 // kInvalid (without the parameter's name: the caller adds it) for an unterminated quote, an OR or
 // AND without a term on each side, a too-short prefix, nothing to search for, more than
 // kMaxTextTerms terms or a value longer than kMaxTextQueryBytes.
 inline constexpr int kMaxTextTerms = 32;
 inline constexpr size_t kMaxTextQueryBytes = 1024;
-Result<std::string> TextMatchExpression(std::string_view value, TextScope scope);
+
+struct TextTerm {
+  std::string text;  // a word or a phrase, as written
+  bool prefix = false;
+  bool operator==(const TextTerm&) const = default;
+};
+
+struct TextQuery {
+  std::vector<std::vector<TextTerm>> groups;  // each non-empty
+  bool operator==(const TextQuery&) const = default;
+};
+
+Result<TextQuery> ParseTextQuery(std::string_view value);
+
+// A backend renders a TextQuery in its own full-text syntax: the SQLite store as an FTS5 MATCH
+// expression (store/sqlite/search_sql.h, Fts5MatchExpression).
 
 }  // namespace vesta::search

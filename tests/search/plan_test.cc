@@ -1,20 +1,20 @@
 // The search plan as a value (search/plan.h): which condition drives, the page strategy, each
 // condition's form, value tests bound to index columns, terminology code sets. No SQL here: the
 // SQLite rendering is checked in search_test.cc and by the searches of sqlite_search_test.cc.
+#include "search/plan.h"
+
 #include <gtest/gtest.h>
 
 #include <variant>
 
 #include "search/parse.h"
-#include "search/plan.h"
 #include "search/registry.h"
 
 namespace vesta::search {
 namespace {
 
 Result<Plan> Planned(std::vector<std::pair<std::string, std::string>> params,
-                     std::map<size_t, CodeSet> code_sets = {},
-                     std::string type = "Observation") {
+                     std::map<size_t, CodeSet> code_sets = {}, std::string type = "Observation") {
   SearchSpec spec;
   spec.types = {std::move(type)};
   spec.params = std::move(params);
@@ -99,8 +99,7 @@ TEST(PlanValueTest, AChainDrivesAChainWalk) {
 // When a name drives, another name is collected as its own list (both from the name index);
 // other conditions are probed.
 TEST(PlanValueTest, NamesBesideADrivingNameAreLists) {
-  auto plan = Planned({{"family", "smith"}, {"given", "jo"}, {"gender", "female"}}, {},
-                      "Patient");
+  auto plan = Planned({{"family", "smith"}, {"given", "jo"}, {"gender", "female"}}, {}, "Patient");
   ASSERT_TRUE(plan.ok());
   ASSERT_EQ(plan->conditions.size(), 3u);
   // gender (token, priority 1) drives; the names are then probed.

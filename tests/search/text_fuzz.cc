@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "search/text.h"
+#include "store/sqlite/search_sql.h"
 
 namespace {
 
@@ -53,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text = NarrativeText(in);
   if (text.size() > in.size() * 4 + 16) std::abort();  // entities only ever grow a little
   for (TextScope scope : {TextScope::kNarrative, TextScope::kContent}) {
-    vesta::Result<std::string> expr = TextMatchExpression(in, scope);
+    vesta::Result<std::string> expr = vesta::store::sql::TextMatchExpression(in, scope);
     if (expr.ok()) RunMatch(*expr);
   }
   return 0;

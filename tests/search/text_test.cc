@@ -8,9 +8,13 @@
 #include <string>
 
 #include "json/parse.h"
+#include "store/sqlite/search_sql.h"
 
 namespace vesta::search {
 namespace {
+
+// The SQLite store renders parsed text queries as FTS5 MATCH expressions.
+using store::sql::TextMatchExpression;
 
 TEST(NarrativeTextTest, StripsTagsAndKeepsWordsApart) {
   EXPECT_EQ(NarrativeText(R"(<div xmlns="http://www.w3.org/1999/xhtml"><p>Heart <b>fail</b>ure</p>)"

@@ -51,8 +51,8 @@ Result<ValueTest> Composite(const Param& p, std::string_view name, const std::st
     if (parts[i].empty()) {
       return Bad(name, "the " + c.code + " part ($" + std::to_string(i + 1) + ") is empty");
     }
-    ASSIGN_OR_RETURN(ValueTest part, ValueOf(c.type, c.targets, name, "", parts[i],
-                                             static_cast<int>(i) + 1, now));
+    ASSIGN_OR_RETURN(ValueTest part,
+                     ValueOf(c.type, c.targets, name, "", parts[i], static_cast<int>(i) + 1, now));
     for (Test& t : part.test.children) out.test.children.push_back(std::move(t));
   }
   return out;

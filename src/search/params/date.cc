@@ -50,8 +50,7 @@ Result<Test> Date(std::string_view name, std::string_view value, Field low, Fiel
       return cmp(high, Op::kLt, pl);
     case Prefix::kAp: {
       // "approximately": within 10% of the distance from now, at least a day.
-      int64_t d =
-          std::max<int64_t>(86400000000LL, static_cast<int64_t>(std::llabs(now - pl) / 10));
+      int64_t d = std::max<int64_t>(86400000000LL, static_cast<int64_t>(std::llabs(now - pl) / 10));
       return Test::All({cmp(low, Op::kLe, ph > kMaxI64 - d ? kMaxI64 : ph + d),
                         cmp(high, Op::kGe, pl < kMinI64 + d ? kMinI64 : pl - d)});
     }

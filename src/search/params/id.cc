@@ -23,8 +23,8 @@ Result<Bound> Id(const std::string& type, std::string_view name, std::string_vie
 
 // https://hl7.org/fhir/R4/search.html#lastUpdated: a date search on meta.lastUpdated, a point in
 // time (the same tests as a date range whose low and high are equal). Every resource has one.
-Result<Bound> LastUpdated(const std::string& type, std::string_view name,
-                          std::string_view modifier, std::string_view value, int64_t now) {
+Result<Bound> LastUpdated(const std::string& type, std::string_view name, std::string_view modifier,
+                          std::string_view value, int64_t now) {
   if (modifier == "missing") return Bound{{ConstantCondition{value != "true"}}, 3};
   if (!modifier.empty()) return Bad(name, "modifier not supported on _lastUpdated");
   LastUpdatedCondition c;

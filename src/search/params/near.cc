@@ -16,9 +16,9 @@ Result<Bound> Near(const std::string& type, std::string_view name, std::string_v
                    std::string_view value) {
   if (modifier == "missing") {
     if (value != "true" && value != "false") return Bad(name, "use :missing=true or false");
-    return Bound{{MissingCondition{ParamType::kNumber, type, {std::string(kNearLatitude)},
-                                   value == "true"}},
-                 8};
+    return Bound{
+        {MissingCondition{ParamType::kNumber, type, {std::string(kNearLatitude)}, value == "true"}},
+        8};
   }
   if (!modifier.empty()) return Bad(name, "modifiers other than :missing do not apply to near");
   NearCondition c;

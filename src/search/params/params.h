@@ -82,8 +82,8 @@ struct Bound {
 // https://hl7.org/fhir/R4/search.html#id, _lastUpdated
 Result<Bound> Id(const std::string& type, std::string_view name, std::string_view modifier,
                  std::string_view value);
-Result<Bound> LastUpdated(const std::string& type, std::string_view name,
-                          std::string_view modifier, std::string_view value, int64_t now);
+Result<Bound> LastUpdated(const std::string& type, std::string_view name, std::string_view modifier,
+                          std::string_view value, int64_t now);
 // https://hl7.org/fhir/R4/search.html#list
 Result<Bound> List(const std::string& type, std::string_view name, std::string_view modifier,
                    std::string_view value);

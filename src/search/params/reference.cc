@@ -11,8 +11,7 @@ namespace vesta::search::params {
 // names), or an absolute url. A component of a composite holds a relative reference as one
 // text, "Type/id", in its code column.
 Result<ValueTest> Reference(const std::vector<std::string>& targets, std::string_view name,
-                            std::string_view modifier, const std::string& value,
-                            int component) {
+                            std::string_view modifier, const std::string& value, int component) {
   std::string v = UnescapeSearchValue(value);
   std::string type(modifier), id = v;
   if (!modifier.empty() && std::find(targets.begin(), targets.end(), type) == targets.end()) {

@@ -26,8 +26,8 @@ Result<ValueTest> String(std::string_view name, std::string_view modifier, const
         false};
   }
   if (modifier == "contains") {
-    return ValueTest{
-        Test::All({Test::Compare(Column::kNorm, Op::kContains, std::move(norm))}), false};
+    return ValueTest{Test::All({Test::Compare(Column::kNorm, Op::kContains, std::move(norm))}),
+                     false};
   }
   return Bad(name, "modifier :" + std::string(modifier) +
                        " is not supported on strings "

@@ -1,8 +1,9 @@
 // The full-text parameters _text and _content: https://hl7.org/fhir/R4/search.html#text
+#include "search/text.h"
+
 #include "base/strings.h"
 #include "search/params/params.h"
 #include "search/parse.h"
-#include "search/text.h"
 
 namespace vesta::search::params {
 
@@ -19,11 +20,9 @@ Result<Bound> Text(std::string_view name, std::string_view code, std::string_vie
   TextCondition c;
   c.scope = code == "_text" ? TextScope::kNarrative : TextScope::kContent;
   for (const std::string& alternative : SplitOutsideQuotes(value)) {
-    std::string text = UnescapeSearchValue(alternative);
-    // Checked here, so that a backend's rendering of it cannot fail.
-    Result<std::string> expr = TextMatchExpression(text, c.scope);
-    if (!expr.ok()) return Bad(name, expr.status().message());
-    c.alternatives.push_back(std::move(text));
+    Result<TextQuery> query = ParseTextQuery(UnescapeSearchValue(alternative));
+    if (!query.ok()) return Bad(name, query.status().message());
+    c.alternatives.push_back(std::move(query).value());
   }
   return Bound{{std::move(c)}, 3};
 }

@@ -30,8 +30,7 @@ Result<ValueTest> Token(std::string_view name, std::string_view modifier, const 
   std::optional<std::pair<std::string, std::string>> sc = SplitBar(v);
   if (!sc) {
     return ValueTest{
-        Test::All({Test::Compare(At(Column::kCode, component), Op::kEq,
-                                 {UnescapeSearchValue(v)})}),
+        Test::All({Test::Compare(At(Column::kCode, component), Op::kEq, {UnescapeSearchValue(v)})}),
         false};
   }
   ValueTest out;
@@ -43,8 +42,7 @@ Result<ValueTest> Token(std::string_view name, std::string_view modifier, const 
     // `system|`: the partial index on system holds these rows
     out.test.children.push_back(Test::Compare(At(Column::kSystem, component), Op::kNotEmpty));
   }
-  out.test.children.push_back(
-      Test::Compare(At(Column::kSystem, component), Op::kEq, {sc->first}));
+  out.test.children.push_back(Test::Compare(At(Column::kSystem, component), Op::kEq, {sc->first}));
   return out;
 }
 
@@ -61,17 +59,18 @@ Result<ValueTest> OfType(std::string_view name, const std::string& v) {
   std::string pair = UnescapeSearchValue(parts[1]);
   pair.push_back(kOfTypeSeparator);
   pair += UnescapeSearchValue(parts[2]);
-  return ValueTest{Test::All({Test::Compare(Column::kCode, Op::kEq, pair),
-                              Test::Compare(Column::kSystem, Op::kEq, UnescapeSearchValue(parts[0]))}),
-                   true};
+  return ValueTest{
+      Test::All({Test::Compare(Column::kCode, Op::kEq, pair),
+                 Test::Compare(Column::kSystem, Op::kEq, UnescapeSearchValue(parts[0]))}),
+      true};
 }
 
 namespace {
 
 // Codes grouped by system (nullopt: any system), in the order of their first appearance; a
 // `system|` pair with no code keeps a test of its own.
-std::vector<Test> Grouped(const std::vector<std::pair<std::optional<std::string>, std::string>>&
-                              codes) {
+std::vector<Test> Grouped(
+    const std::vector<std::pair<std::optional<std::string>, std::string>>& codes) {
   std::vector<std::pair<std::optional<std::string>, std::vector<Value>>> groups;
   std::vector<Test> out;
   for (const auto& [system, code] : codes) {

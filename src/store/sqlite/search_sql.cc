@@ -320,10 +320,8 @@ struct SetVisitor {
   }
   std::optional<SetForm> operator()(const search::TextCondition& c) const {
     std::string match;
-    for (const std::string& alternative : c.alternatives) {
-      Result<std::string> expr = search::TextMatchExpression(alternative, c.scope);
-      // Checked by the planner; a value that still fails matches nothing.
-      match += (match.empty() ? "(" : " OR (") + (expr.ok() ? *expr : std::string("\"\"")) + ")";
+    for (const search::TextQuery& alternative : c.alternatives) {
+      match += (match.empty() ? "(" : " OR (") + Fts5MatchExpression(alternative, c.scope) + ")";
     }
     Sql s;
     s << "SELECT rowid FROM search_text WHERE search_text MATCH ";
@@ -648,7 +646,44 @@ Sql SortKeySql(const search::SortKey& key) {
   return e;
 }
 
+// FTS5 string literal: "..." with any '"' doubled (https://www.sqlite.org/fts5.html#fts5_strings).
+void AppendQuoted(std::string_view text, std::string* out) {
+  out->push_back('"');
+  for (char c : text) {
+    if (c == '"') out->push_back('"');
+    out->push_back(c);
+  }
+  out->push_back('"');
+}
+
 }  // namespace
+
+std::string Fts5MatchExpression(const search::TextQuery& query, search::TextScope scope) {
+  std::string expr;
+  for (size_t g = 0; g < query.groups.size(); ++g) {
+    const std::vector<search::TextTerm>& group = query.groups[g];
+    if (g > 0) expr += " AND ";
+    if (group.size() > 1) expr += "(";
+    for (size_t k = 0; k < group.size(); ++k) {
+      if (k > 0) expr += " OR ";
+      // Control characters are not text; they must not reach FTS5's parser either.
+      std::string text = group[k].text;
+      for (char& ch : text) {
+        if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F) ch = ' ';
+      }
+      AppendQuoted(text, &expr);
+      if (group[k].prefix) expr += "*";
+    }
+    if (group.size() > 1) expr += ")";
+  }
+  if (scope == search::TextScope::kNarrative) return "narrative : (" + expr + ")";
+  return expr;
+}
+
+Result<std::string> TextMatchExpression(std::string_view value, search::TextScope scope) {
+  ASSIGN_OR_RETURN(search::TextQuery query, search::ParseTextQuery(value));
+  return Fts5MatchExpression(query, scope);
+}
 
 Sql ListSql(const Condition& condition) {
   Sql s;

@@ -77,4 +77,13 @@ Sql SampleMatchesSql(const search::Plan& plan, const std::string& seqs_json);
 // One condition's list form (`seq IN (...)`, `seq NOT IN (...)`, or a constant), for tests.
 Sql ListSql(const search::Condition& condition);
 
+// A parsed _text / _content value as an FTS5 MATCH expression
+// (https://www.sqlite.org/fts5.html#full_text_query_syntax) over the index of schema/009_text.sql
+// (one row per current resource, columns `narrative` and `content`): built only from phrases
+// quoted here, so that no user text is ever read as FTS5 syntax; kNarrative limits it to the
+// `narrative` column.
+std::string Fts5MatchExpression(const search::TextQuery& query, search::TextScope scope);
+// ParseTextQuery, then Fts5MatchExpression.
+Result<std::string> TextMatchExpression(std::string_view value, search::TextScope scope);
+
 }  // namespace vesta::store::sql
