@@ -28,6 +28,10 @@
 #include "base/status.h"
 #include "search/spec.h"
 
+namespace vesta::json {
+class Document;
+}
+
 namespace vesta::store {
 
 // One stored version of a resource.
@@ -55,6 +59,11 @@ struct WriteOp {
   int64_t expected_version = kExpectNone;
   Micros last_updated = 0;
   std::string json;  // the new version's bytes; must be empty for kDelete
+  // Optional: the parsed form of `json` (what json::Parse(json) would give: id and meta set as
+  // stored), so that a backend that indexes the resource does not parse the bytes again. The
+  // caller keeps it alive until Write() returns, and it must describe `json` exactly: it is
+  // trusted, not compared. When absent, a backend that needs the tree parses `json`.
+  const json::Document* document = nullptr;
 };
 
 // What a successful write made.

@@ -20,11 +20,13 @@ std::string BaseName(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-Status WriteCodeSystem(Db& db, const CodeSystemContent& content, Progress* progress) {
-  return InTransaction(db, [&] { return ReplaceCodeSystemRows(db, content, progress); });
+Status WriteCodeSystem(sqlite::Connection& db, const CodeSystemContent& content,
+                       Progress* progress) {
+  return sqlite::InTransaction(db, [&] { return ReplaceCodeSystemRows(db, content, progress); });
 }
 
-Status ReplaceCodeSystemRows(Db& db, const CodeSystemContent& content, Progress* progress) {
+Status ReplaceCodeSystemRows(sqlite::Connection& db, const CodeSystemContent& content,
+                             Progress* progress) {
   std::unordered_map<std::string_view, size_t> index;
   index.reserve(content.concepts.size());
   for (size_t i = 0; i < content.concepts.size(); ++i) {
@@ -39,13 +41,14 @@ Status ReplaceCodeSystemRows(Db& db, const CodeSystemContent& content, Progress*
     bool existed = false;
     {
       ASSIGN_OR_RETURN(
-          Stmt q, db.Prepare("SELECT 1 FROM code_system_version WHERE url = ?1 AND version = ?2"));
+          sqlite::Statement q,
+          db.Prepare("SELECT 1 FROM code_system_version WHERE url = ?1 AND version = ?2"));
       q.Bind(1, content.url).Bind(2, content.version);
       ASSIGN_OR_RETURN(existed, q.Step());
     }
     {
       ASSIGN_OR_RETURN(
-          Stmt up,
+          sqlite::Statement up,
           db.Prepare(
               "INSERT INTO code_system_version (url, version, name, title, source, source_file, "
               "concept_count, code_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
@@ -59,7 +62,8 @@ Status ReplaceCodeSystemRows(Db& db, const CodeSystemContent& content, Progress*
     int64_t csv_id = 0;
     {
       ASSIGN_OR_RETURN(
-          Stmt q, db.Prepare("SELECT id FROM code_system_version WHERE url = ?1 AND version = ?2"));
+          sqlite::Statement q,
+          db.Prepare("SELECT id FROM code_system_version WHERE url = ?1 AND version = ?2"));
       q.Bind(1, content.url).Bind(2, content.version);
       ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) return Internal("code_system_version row missing after upsert");
@@ -72,13 +76,13 @@ Status ReplaceCodeSystemRows(Db& db, const CodeSystemContent& content, Progress*
                                                 "closure", "concept_fts"}
                 : std::vector<std::string_view>{};
     for (std::string_view table : tables) {
-      ASSIGN_OR_RETURN(Stmt del,
+      ASSIGN_OR_RETURN(sqlite::Statement del,
                        db.Prepare("DELETE FROM " + std::string(table) + " WHERE csv_id = ?1"));
       del.Bind(1, csv_id);
       RETURN_IF_ERROR(del.Run());
     }
     ASSIGN_OR_RETURN(
-        Stmt ins,
+        sqlite::Statement ins,
         db.Prepare(
             "INSERT INTO concept (csv_id, code, display, kind, billable, parent, ord, short_name, "
             "long_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
@@ -88,9 +92,10 @@ Status ReplaceCodeSystemRows(Db& db, const CodeSystemContent& content, Progress*
       if (r.kind == "inclusionTerm") search_text[r.code] += " " + r.text;
     }
     ASSIGN_OR_RETURN(
-        Stmt fts, db.Prepare("INSERT INTO concept_fts (text, csv_id, code) VALUES (?1, ?2, ?3)"));
+        sqlite::Statement fts,
+        db.Prepare("INSERT INTO concept_fts (text, csv_id, code) VALUES (?1, ?2, ?3)"));
     ASSIGN_OR_RETURN(
-        Stmt clo,
+        sqlite::Statement clo,
         db.Prepare(
             "INSERT INTO closure (csv_id, ancestor, descendant, depth) VALUES (?1, ?2, ?3, ?4)"));
     // Every concept's parents as indexes: ConceptRow::parent, then the extra links.
@@ -144,16 +149,18 @@ Status ReplaceCodeSystemRows(Db& db, const CodeSystemContent& content, Progress*
       else
         ++n;
     }
-    ASSIGN_OR_RETURN(Stmt note, db.Prepare("INSERT INTO concept_note (csv_id, code, kind, ord, "
-                                           "text) VALUES (?1, ?2, ?3, ?4, ?5)"));
+    ASSIGN_OR_RETURN(sqlite::Statement note,
+                     db.Prepare("INSERT INTO concept_note (csv_id, code, kind, ord, "
+                                "text) VALUES (?1, ?2, ?3, ?4, ?5)"));
     int64_t ord = 0;
     for (const NoteRow& r : content.notes) {
       note.Bind(1, csv_id).Bind(2, r.code).Bind(3, r.kind).Bind(4, ord++).Bind(5, r.text);
       RETURN_IF_ERROR(note.Run());
     }
-    ASSIGN_OR_RETURN(Stmt prop, db.Prepare("INSERT INTO concept_property (csv_id, code, "
-                                           "property, value_type, value, ord) "
-                                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+    ASSIGN_OR_RETURN(sqlite::Statement prop,
+                     db.Prepare("INSERT INTO concept_property (csv_id, code, "
+                                "property, value_type, value, ord) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
     ord = 0;
     for (const PropertyRow& r : content.properties) {
       prop.Bind(1, csv_id).Bind(2, r.code).Bind(3, r.property).Bind(4, r.value_type);
@@ -164,13 +171,15 @@ Status ReplaceCodeSystemRows(Db& db, const CodeSystemContent& content, Progress*
   }
 }
 
-Result<CodeSystemContent> ReadCodeSystem(Db& db, std::string_view url, std::string_view version) {
+Result<CodeSystemContent> ReadCodeSystem(sqlite::Connection& db, std::string_view url,
+                                         std::string_view version) {
   CodeSystemContent out;
   int64_t csv_id = 0;
   {
     ASSIGN_OR_RETURN(
-        Stmt q, db.Prepare("SELECT id, name, title, source, source_file FROM code_system_version "
-                           "WHERE url = ?1 AND version = ?2"));
+        sqlite::Statement q,
+        db.Prepare("SELECT id, name, title, source, source_file FROM code_system_version "
+                   "WHERE url = ?1 AND version = ?2"));
     q.Bind(1, url).Bind(2, version);
     ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) return NotFound(std::string(url) + " version " + std::string(version));
@@ -184,7 +193,7 @@ Result<CodeSystemContent> ReadCodeSystem(Db& db, std::string_view url, std::stri
   }
   {
     ASSIGN_OR_RETURN(
-        Stmt q,
+        sqlite::Statement q,
         db.Prepare(
             "SELECT code, display, kind, billable, parent, short_name, long_name FROM concept "
             "WHERE csv_id = ?1 ORDER BY ord"));
@@ -205,7 +214,7 @@ Result<CodeSystemContent> ReadCodeSystem(Db& db, std::string_view url, std::stri
   }
   {
     ASSIGN_OR_RETURN(
-        Stmt q,
+        sqlite::Statement q,
         db.Prepare("SELECT code, kind, text FROM concept_note WHERE csv_id = ?1 ORDER BY ord"));
     q.Bind(1, csv_id);
     for (;;) {  // bounded by the table's rows

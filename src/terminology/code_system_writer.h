@@ -11,13 +11,15 @@
 
 #include "base/status.h"
 
+namespace vesta::sqlite {
+class Connection;
+}
+
 namespace vesta::terminology {
 class Progress;
 }  // namespace vesta::terminology
 
 namespace vesta::terminology::internal {
-
-class Db;
 
 // What a concept is. Only kHeader and kCode are codes of the code system proper; chapters and
 // blocks are kept for the hierarchy and marked notSelectable, as are the concepts a package
@@ -76,14 +78,17 @@ struct CodeSystemContent {
 
 // Replaces the (url, version) content with `content` in one transaction. Concepts whose parent is
 // not in `content` become roots. REQUIRES: codes are unique.
-Status WriteCodeSystem(Db& db, const CodeSystemContent& content, Progress* progress);
+Status WriteCodeSystem(sqlite::Connection& db, const CodeSystemContent& content,
+                       Progress* progress);
 // The same without its own transaction, for a loader that writes more in the same one.
 // REQUIRES: a transaction is open on `db`.
-Status ReplaceCodeSystemRows(Db& db, const CodeSystemContent& content, Progress* progress);
+Status ReplaceCodeSystemRows(sqlite::Connection& db, const CodeSystemContent& content,
+                             Progress* progress);
 
 // Reads back a version's concepts and notes (for a loader that merges into it). NotFound when
 // the version is not loaded.
-Result<CodeSystemContent> ReadCodeSystem(Db& db, std::string_view url, std::string_view version);
+Result<CodeSystemContent> ReadCodeSystem(sqlite::Connection& db, std::string_view url,
+                                         std::string_view version);
 
 // The base name of a path, for code_system_version.source_file.
 std::string BaseName(const std::string& path);

@@ -17,8 +17,8 @@
 namespace vesta::terminology {
 
 using internal::JsonObject;
-using internal::Stmt;
 using internal::VersionRow;
+using sqlite::Statement;
 
 namespace {
 
@@ -97,8 +97,9 @@ Result<std::vector<std::string>> TerminologyService::SummariesLocked(std::string
 
 Result<std::vector<std::string>> TerminologyService::PackageResourcesLocked(std::string_view type,
                                                                             std::string_view id) {
-  ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT json FROM package_resource WHERE type = ?1 AND "
-                                        "(?2 IS NULL OR id = ?2) ORDER BY id"));
+  ASSIGN_OR_RETURN(sqlite::Statement q,
+                   db_->Prepare("SELECT json FROM package_resource WHERE type = ?1 AND "
+                                "(?2 IS NULL OR id = ?2) ORDER BY id"));
   q.Bind(1, type).BindTextOrNull(2, id);
   std::vector<std::string> out;
   for (;;) {  // bounded by the table's rows
@@ -143,8 +144,9 @@ Result<std::vector<std::string>> TerminologyService::ConceptMapsLocked(bool with
                                                                        std::string_view only_id) {
   std::vector<std::tuple<int64_t, std::string, std::string, int64_t>> files;
   {
-    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT direction, file, year, rows FROM gem_file "
-                                          "ORDER BY direction"));
+    ASSIGN_OR_RETURN(sqlite::Statement q,
+                     db_->Prepare("SELECT direction, file, year, rows FROM gem_file "
+                                  "ORDER BY direction"));
     for (;;) {  // at most two rows
       ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
@@ -187,7 +189,8 @@ Result<std::string> TerminologyService::GemGroupJson(int64_t direction, const st
   // ICD-10-CM displays from its newest version; ICD-9-CM has none in the GEMs.
   std::unordered_map<std::string, std::string> displays;
   if (Result<VersionRow> v = internal::ResolveVersion(*db_, kIcd10CmSystem, ""); v.ok()) {
-    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT code, display FROM concept WHERE csv_id = ?1"));
+    ASSIGN_OR_RETURN(sqlite::Statement q,
+                     db_->Prepare("SELECT code, display FROM concept WHERE csv_id = ?1"));
     q.Bind(1, v->id);
     for (;;) {  // bounded by the version's concepts
       ASSIGN_OR_RETURN(bool row, q.Step());
@@ -201,9 +204,10 @@ Result<std::string> TerminologyService::GemGroupJson(int64_t direction, const st
   };
   std::unordered_map<std::string, int64_t> shared;  // target -> single-row sources
   {
-    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT target, count(DISTINCT source) FROM gem WHERE "
-                                          "direction = ?1 AND no_map = 0 AND combination = 0 "
-                                          "GROUP BY target"));
+    ASSIGN_OR_RETURN(sqlite::Statement q,
+                     db_->Prepare("SELECT target, count(DISTINCT source) FROM gem WHERE "
+                                  "direction = ?1 AND no_map = 0 AND combination = 0 "
+                                  "GROUP BY target"));
     q.Bind(1, direction);
     for (;;) {  // bounded by the GEM's rows
       ASSIGN_OR_RETURN(bool row, q.Step());
@@ -253,9 +257,10 @@ Result<std::string> TerminologyService::GemGroupJson(int64_t direction, const st
                            .Done());
     rows.clear();
   };
-  ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT source, target, approximate, no_map, combination, "
-                                        "scenario, choice_list FROM gem WHERE direction = ?1 "
-                                        "ORDER BY source, line"));
+  ASSIGN_OR_RETURN(sqlite::Statement q,
+                   db_->Prepare("SELECT source, target, approximate, no_map, combination, "
+                                "scenario, choice_list FROM gem WHERE direction = ?1 "
+                                "ORDER BY source, line"));
   q.Bind(1, direction);
   for (;;) {  // bounded by the GEM's rows
     ASSIGN_OR_RETURN(bool row, q.Step());

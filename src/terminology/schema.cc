@@ -134,6 +134,6 @@ CREATE TABLE IF NOT EXISTS gem_file (
 
 }  // namespace
 
-Status EnsureSchema(Db& db) { return db.Exec(kSchema); }
+Status EnsureSchema(sqlite::Connection& db) { return db.Exec(kSchema); }
 
 }  // namespace vesta::terminology::internal

@@ -6,14 +6,16 @@
 
 #include "base/status.h"
 
-namespace vesta::terminology::internal {
+namespace vesta::sqlite {
+class Connection;
+}
 
-class Db;
+namespace vesta::terminology::internal {
 
 inline constexpr std::string_view kIcd10CmUrl = "http://hl7.org/fhir/sid/icd-10-cm";
 inline constexpr std::string_view kIcd9CmUrl = "http://hl7.org/fhir/sid/icd-9-cm";
 
 // Creates the tables when absent (the file may be new or from an earlier run).
-Status EnsureSchema(Db& db);
+Status EnsureSchema(sqlite::Connection& db);
 
 }  // namespace vesta::terminology::internal

@@ -19,7 +19,7 @@ namespace vesta::terminology {
 using internal::ConceptKind;
 using internal::JsonObject;
 using internal::ParametersOut;
-using internal::Stmt;
+using sqlite::Statement;
 
 namespace internal {
 
@@ -41,9 +41,10 @@ std::string NormalizedCode(std::string_view system, std::string_view code) {
   return c;
 }
 
-Result<VersionRow> ResolveVersion(Db& db, std::string_view system, std::string_view version) {
+Result<VersionRow> ResolveVersion(sqlite::Connection& db, std::string_view system,
+                                  std::string_view version) {
   ASSIGN_OR_RETURN(
-      Stmt q,
+      sqlite::Statement q,
       db.Prepare(
           "SELECT id, url, version, name, title, source, source_file, concept_count, code_count "
           "FROM code_system_version WHERE url = ?1 AND (?2 IS NULL OR version = ?2) "
@@ -70,9 +71,9 @@ Result<VersionRow> ResolveVersion(Db& db, std::string_view system, std::string_v
   return v;
 }
 
-Result<std::vector<VersionRow>> AllVersions(Db& db) {
+Result<std::vector<VersionRow>> AllVersions(sqlite::Connection& db) {
   ASSIGN_OR_RETURN(
-      Stmt q,
+      sqlite::Statement q,
       db.Prepare("SELECT url, version FROM code_system_version ORDER BY url, version DESC"));
   std::vector<std::pair<std::string, std::string>> keys;
   for (;;) {  // bounded by the table's rows
@@ -89,10 +90,10 @@ Result<std::vector<VersionRow>> AllVersions(Db& db) {
   return out;
 }
 
-Result<std::optional<ConceptInfo>> FindConcept(Db& db, const VersionRow& csv,
+Result<std::optional<ConceptInfo>> FindConcept(sqlite::Connection& db, const VersionRow& csv,
                                                std::string_view code) {
   ASSIGN_OR_RETURN(
-      Stmt q,
+      sqlite::Statement q,
       db.Prepare("SELECT code, display, kind, billable, parent, short_name, long_name FROM concept "
                  "WHERE csv_id = ?1 AND code = ?2"));
   q.Bind(1, csv.id).Bind(2, code);
@@ -111,7 +112,7 @@ Result<std::optional<ConceptInfo>> FindConcept(Db& db, const VersionRow& csv,
     // The GEMs carry no ICD-9-CM names. The one name available is that of an ICD-10-CM code the
     // forward GEM declares identical (all flags off: "the entry is ... equivalent").
     ASSIGN_OR_RETURN(
-        Stmt d,
+        sqlite::Statement d,
         db.Prepare("SELECT c.display FROM gem g JOIN concept c ON c.code = g.target "
                    "AND c.csv_id = (SELECT id FROM code_system_version WHERE url = ?2 "
                    "ORDER BY version DESC LIMIT 1) "
@@ -124,7 +125,7 @@ Result<std::optional<ConceptInfo>> FindConcept(Db& db, const VersionRow& csv,
   return std::optional<ConceptInfo>(std::move(c));
 }
 
-Result<std::optional<ConceptInfo>> FindConceptLenient(Db& db, const VersionRow& csv,
+Result<std::optional<ConceptInfo>> FindConceptLenient(sqlite::Connection& db, const VersionRow& csv,
                                                       std::string_view code) {
   ASSIGN_OR_RETURN(std::optional<ConceptInfo> c, FindConcept(db, csv, code));
   if (c) return c;
@@ -133,10 +134,10 @@ Result<std::optional<ConceptInfo>> FindConceptLenient(Db& db, const VersionRow& 
   return FindConcept(db, csv, normalized);
 }
 
-Result<bool> ClosureContains(Db& db, int64_t csv_id, std::string_view ancestor,
+Result<bool> ClosureContains(sqlite::Connection& db, int64_t csv_id, std::string_view ancestor,
                              std::string_view descendant) {
   ASSIGN_OR_RETURN(
-      Stmt q,
+      sqlite::Statement q,
       db.Prepare("SELECT 1 FROM closure WHERE csv_id = ?1 AND ancestor = ?2 AND descendant = ?3"));
   q.Bind(1, csv_id).Bind(2, ancestor).Bind(3, descendant);
   return q.Step();
@@ -158,13 +159,14 @@ Result<std::unique_ptr<TerminologyService>> TerminologyService::Open(const std::
   if (stat(db_path.c_str(), &st) != 0) {
     return NotFound("no terminology database at " + db_path + " (run `vesta terminology load`)");
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<internal::Db> db,
-                   internal::Db::Open(db_path, internal::Db::Mode::kReadOnly));
+  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Connection> db,
+                   internal::OpenTerminologyDb(db_path, sqlite::Mode::kReadOnly));
   return std::unique_ptr<TerminologyService>(
       new TerminologyService(std::move(db), std::move(options)));
 }
 
-TerminologyService::TerminologyService(std::unique_ptr<internal::Db> db, ServiceOptions options)
+TerminologyService::TerminologyService(std::unique_ptr<sqlite::Connection> db,
+                                       ServiceOptions options)
     : db_(std::move(db)),
       options_(std::move(options)),
       cache_(std::make_unique<internal::ExpansionCache>(options_.cache_entries,
@@ -185,7 +187,7 @@ Result<std::string> TerminologyService::Lookup(const OperationParams& in) {
   // https://hl7.org/fhir/R4/codesystem-operation-lookup.html: "code ... system ... version" or
   // "coding"; the output names the system and gives the display and the requested properties.
   std::lock_guard<std::mutex> lock(mu_);
-  internal::Db& db = *db_;
+  sqlite::Connection& db = *db_;
   Coding c;
   std::vector<Coding> codings = in.GetCodings("coding");
   if (!codings.empty()) {
@@ -233,7 +235,7 @@ Result<std::string> TerminologyService::Lookup(const OperationParams& in) {
   // closure holds them all at depth 1); ICD-10-CM and ICD-9-CM have one, in the concept row.
   auto links = [&](std::string_view name, std::string_view sql) -> Status {
     if (!want(name)) return Status::Ok();
-    ASSIGN_OR_RETURN(Stmt q, db.Prepare(sql));
+    ASSIGN_OR_RETURN(sqlite::Statement q, db.Prepare(sql));
     q.Bind(1, csv.id).Bind(2, found->code);
     for (;;) {  // bounded by the concept's links
       ASSIGN_OR_RETURN(bool row, q.Step());
@@ -267,9 +269,10 @@ Result<std::string> TerminologyService::Lookup(const OperationParams& in) {
   }
   {
     // A package code system's properties as it gives them (notSelectable, status, definition...).
-    ASSIGN_OR_RETURN(Stmt q, db.Prepare("SELECT property, value_type, value FROM "
-                                        "concept_property WHERE csv_id = ?1 AND code = ?2 "
-                                        "ORDER BY ord"));
+    ASSIGN_OR_RETURN(sqlite::Statement q,
+                     db.Prepare("SELECT property, value_type, value FROM "
+                                "concept_property WHERE csv_id = ?1 AND code = ?2 "
+                                "ORDER BY ord"));
     q.Bind(1, csv.id).Bind(2, found->code);
     for (;;) {  // bounded by the concept's properties
       ASSIGN_OR_RETURN(bool row, q.Step());
@@ -285,7 +288,7 @@ Result<std::string> TerminologyService::Lookup(const OperationParams& in) {
   }
   {
     ASSIGN_OR_RETURN(
-        Stmt q,
+        sqlite::Statement q,
         db.Prepare(
             "SELECT kind, text FROM concept_note WHERE csv_id = ?1 AND code = ?2 ORDER BY ord"));
     q.Bind(1, csv.id).Bind(2, found->code);
@@ -343,7 +346,7 @@ std::string SystemVersion(const OperationParams& in, std::string_view system) {
 
 namespace internal {
 
-Result<ImplicitValueSet> ParseImplicitValueSet(Db& db, std::string_view url,
+Result<ImplicitValueSet> ParseImplicitValueSet(sqlite::Connection& db, std::string_view url,
                                                std::string_view canonical_base) {
   // Also accept the ids of the ValueSet resources this service describes.
   std::string base = std::string(canonical_base) + "/ValueSet/";
@@ -377,7 +380,7 @@ Result<ImplicitValueSet> ParseImplicitValueSet(Db& db, std::string_view url,
 
 // Validates one coding against (the newest or the given version of) its system, and, when
 // `isa` is set, membership below that code.
-Result<Validation> ValidateCoding(Db& db, const Coding& c, std::string_view display,
+Result<Validation> ValidateCoding(sqlite::Connection& db, const Coding& c, std::string_view display,
                                   bool abstract_ok, const std::string* isa) {
   Validation v;
   Result<VersionRow> csv = ResolveVersion(db, c.system, c.version);
@@ -481,7 +484,7 @@ Result<std::string> RunValidation(const OperationParams& in, std::string_view de
 
 Result<std::string> TerminologyService::ValidateCodeInCodeSystem(const OperationParams& in) {
   std::lock_guard<std::mutex> lock(mu_);
-  internal::Db& db = *db_;
+  sqlite::Connection& db = *db_;
   std::string url = in.GetOr("url", in.GetOr("system", ""));
   if (url.empty() && in.GetCodings("coding").empty() && in.GetCodings("codeableConcept").empty()) {
     return Invalid("CodeSystem/$validate-code needs url (the code system) and code");
@@ -500,7 +503,7 @@ Result<std::string> TerminologyService::ValidateCodeInCodeSystem(const Operation
 
 Result<std::string> TerminologyService::ValidateCodeInValueSet(const OperationParams& in) {
   std::lock_guard<std::mutex> lock(mu_);
-  internal::Db& db = *db_;
+  sqlite::Connection& db = *db_;
   const std::string* url = in.Get("url");
   if (url == nullptr) {
     if (in.Get("valueSet") != nullptr) return NotSupported("inline value sets are not supported");
@@ -571,7 +574,7 @@ std::vector<std::string> FilterWords(std::string_view filter) {
 Result<std::string> TerminologyService::Expand(const OperationParams& in) {
   // https://hl7.org/fhir/R4/valueset-operation-expand.html
   std::lock_guard<std::mutex> lock(mu_);
-  internal::Db& db = *db_;
+  sqlite::Connection& db = *db_;
   const std::string* url = in.Get("url");
   if (url == nullptr) {
     if (in.Get("valueSet") != nullptr) return NotSupported("inline value sets are not supported");
@@ -652,13 +655,13 @@ Result<std::string> TerminologyService::Expand(const OperationParams& in) {
   for (const std::string& w : code_words) {
     from += " AND c.code LIKE " + arg(LikeEscape(w)) + " || '%' ESCAPE '\\'";
   }
-  auto bind = [&](Stmt& s) {
+  auto bind = [&](sqlite::Statement& s) {
     s.Bind(1, csv.id);
     for (size_t i = 0; i < args.size(); ++i) s.Bind(static_cast<int>(i + 2), args[i]);
   };
   int64_t total = 0;
   {
-    ASSIGN_OR_RETURN(Stmt q, db.Prepare("SELECT count(*)" + from));
+    ASSIGN_OR_RETURN(sqlite::Statement q, db.Prepare("SELECT count(*)" + from));
     bind(q);
     ASSIGN_OR_RETURN(bool row, q.Step());
     total = row ? q.Int(0) : 0;
@@ -675,9 +678,10 @@ Result<std::string> TerminologyService::Expand(const OperationParams& in) {
   std::vector<std::string> contains;
   {
     const int limit_index = static_cast<int>(args.size()) + 2;
-    ASSIGN_OR_RETURN(Stmt q, db.Prepare("SELECT c.code, c.display, c.billable" + from +
-                                        " ORDER BY c.ord LIMIT ?" + std::to_string(limit_index) +
-                                        " OFFSET ?" + std::to_string(limit_index + 1)));
+    ASSIGN_OR_RETURN(
+        sqlite::Statement q,
+        db.Prepare("SELECT c.code, c.display, c.billable" + from + " ORDER BY c.ord LIMIT ?" +
+                   std::to_string(limit_index) + " OFFSET ?" + std::to_string(limit_index + 1)));
     bind(q);
     q.Bind(limit_index, count);
     q.Bind(limit_index + 1, offset);
@@ -735,7 +739,7 @@ Result<std::string> TerminologyService::Subsumes(const OperationParams& in) {
   // https://hl7.org/fhir/R4/codesystem-operation-subsumes.html: "equivalent | subsumes |
   // subsumed-by | not-subsumed".
   std::lock_guard<std::mutex> lock(mu_);
-  internal::Db& db = *db_;
+  sqlite::Connection& db = *db_;
   std::string system = in.GetOr("system", "");
   std::string version = in.GetOr("version", "");
   std::string a = in.GetOr("codeA", "");

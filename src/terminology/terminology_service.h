@@ -37,6 +37,10 @@
 #include "base/status.h"
 #include "terminology/operation_params.h"
 
+namespace vesta::sqlite {
+class Connection;
+}
+
 namespace vesta {
 class Clock;
 }  // namespace vesta
@@ -48,7 +52,6 @@ class Value;
 namespace vesta::terminology {
 
 namespace internal {
-class Db;
 class ExpansionCache;
 }  // namespace internal
 
@@ -184,7 +187,7 @@ class TerminologyService {
   std::string BackwardGemUrl() const;
 
  private:
-  TerminologyService(std::unique_ptr<internal::Db> db, ServiceOptions options);
+  TerminologyService(std::unique_ptr<sqlite::Connection> db, ServiceOptions options);
   // REQUIRES: mu_ held (for all the *Locked functions).
   Result<std::vector<std::string>> ConceptMapsLocked(bool with_groups, std::string_view only_id);
   // The ICD-10-CM / ICD-9-CM summaries of `type` (CodeSystem or ValueSet).
@@ -200,7 +203,7 @@ class TerminologyService {
                                    const std::string& to);
 
   std::mutex mu_;
-  std::unique_ptr<internal::Db> db_;
+  std::unique_ptr<sqlite::Connection> db_;
   ServiceOptions options_;
   std::unique_ptr<internal::ExpansionCache> cache_;
   int64_t data_version_ = -1;  // PRAGMA data_version when the cache was last checked

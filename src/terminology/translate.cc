@@ -29,8 +29,8 @@ namespace vesta::terminology {
 using internal::ConceptInfo;
 using internal::JsonObject;
 using internal::ParametersOut;
-using internal::Stmt;
 using internal::VersionRow;
+using sqlite::Statement;
 
 namespace {
 
@@ -62,7 +62,7 @@ std::string_view ApproximateEquivalence(int64_t alternatives, int64_t shared) {
 
 Result<std::string> TerminologyService::Translate(const OperationParams& in) {
   std::lock_guard<std::mutex> lock(mu_);
-  internal::Db& db = *db_;
+  sqlite::Connection& db = *db_;
   Coding c;
   std::vector<Coding> codings = in.GetCodings("coding");
   std::vector<Coding> cc = in.GetCodings("codeableConcept");
@@ -123,7 +123,7 @@ Result<std::string> TerminologyService::Translate(const OperationParams& in) {
   std::vector<GemRow> rows;
   {
     ASSIGN_OR_RETURN(
-        Stmt q,
+        sqlite::Statement q,
         db.Prepare(reverse
                        ? "SELECT source, approximate, no_map, combination, scenario, choice_list "
                          "FROM gem WHERE direction = ?1 AND target = ?2 ORDER BY line"
@@ -160,7 +160,7 @@ Result<std::string> TerminologyService::Translate(const OperationParams& in) {
     return internal::CodingJson(target_system, "", result_code, display);
   };
   auto count_distinct = [&](std::string_view sql, const std::string& key) -> Result<int64_t> {
-    ASSIGN_OR_RETURN(Stmt q, db.Prepare(sql));
+    ASSIGN_OR_RETURN(sqlite::Statement q, db.Prepare(sql));
     q.Bind(1, d).Bind(2, key);
     ASSIGN_OR_RETURN(bool row, q.Step());
     return row ? q.Int(0) : int64_t{0};

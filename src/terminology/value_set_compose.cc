@@ -23,7 +23,7 @@ using Part = std::optional<std::vector<Member>>;
 
 class Evaluator {
  public:
-  Evaluator(Db& db, const ValueSetResolver& resolve, size_t limit)
+  Evaluator(sqlite::Connection& db, const ValueSetResolver& resolve, size_t limit)
       : db_(db), resolve_(resolve), limit_(limit) {}
 
   // https://hl7.org/fhir/R4/valueset.html#compositions: "The value set is the union of the
@@ -204,7 +204,7 @@ class Evaluator {
       }
     }
     std::vector<Member> out;
-    ASSIGN_OR_RETURN(Stmt q,
+    ASSIGN_OR_RETURN(sqlite::Statement q,
                      db_.Prepare("SELECT code, display, kind FROM concept WHERE csv_id = ?1 "
                                  "ORDER BY ord"));
     q.Bind(1, csv->id);
@@ -227,8 +227,9 @@ class Evaluator {
 
   // CodeSystem.content of a package code system; '' for the release-file systems (complete).
   Result<std::string> Content(const VersionRow& csv) {
-    ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT content FROM package_resource WHERE type = "
-                                         "'CodeSystem' AND url = ?1 AND version = ?2"));
+    ASSIGN_OR_RETURN(sqlite::Statement q,
+                     db_.Prepare("SELECT content FROM package_resource WHERE type = "
+                                 "'CodeSystem' AND url = ?1 AND version = ?2"));
     q.Bind(1, csv.url).Bind(2, csv.version);
     ASSIGN_OR_RETURN(bool row, q.Step());
     return row ? q.Text(0) : std::string();
@@ -237,7 +238,7 @@ class Evaluator {
   Result<std::unordered_set<std::string>> Codes(std::string_view sql, int64_t csv_id,
                                                 std::string_view value) {
     std::unordered_set<std::string> out;
-    ASSIGN_OR_RETURN(Stmt q, db_.Prepare(sql));
+    ASSIGN_OR_RETURN(sqlite::Statement q, db_.Prepare(sql));
     q.Bind(1, csv_id);
     if (sql.find("?2") != std::string_view::npos) q.Bind(2, value);
     for (;;) {  // bounded by the version's concepts
@@ -318,14 +319,16 @@ class Evaluator {
           value);
     }
     if (op == "=") {
-      ASSIGN_OR_RETURN(Stmt has, db_.Prepare("SELECT 1 FROM concept_property WHERE csv_id = ?1 AND "
-                                             "property = ?2 LIMIT 1"));
+      ASSIGN_OR_RETURN(sqlite::Statement has,
+                       db_.Prepare("SELECT 1 FROM concept_property WHERE csv_id = ?1 AND "
+                                   "property = ?2 LIMIT 1"));
       has.Bind(1, csv.id).Bind(2, property);
       ASSIGN_OR_RETURN(bool known, has.Step());
       if (known) {
         has.Reset();
-        ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT code FROM concept_property WHERE csv_id = ?1 "
-                                             "AND property = ?2 AND value = ?3"));
+        ASSIGN_OR_RETURN(sqlite::Statement q,
+                         db_.Prepare("SELECT code FROM concept_property WHERE csv_id = ?1 "
+                                     "AND property = ?2 AND value = ?3"));
         q.Bind(1, csv.id).Bind(2, property).Bind(3, value);
         std::unordered_set<std::string> out;
         for (;;) {  // bounded by the version's property rows
@@ -341,7 +344,7 @@ class Evaluator {
     return Set();
   }
 
-  Db& db_;
+  sqlite::Connection& db_;
   const ValueSetResolver& resolve_;
   size_t limit_;
 };
@@ -366,7 +369,7 @@ void FromExpansion(const json::Value& contains, Members* out, int depth) {
 
 }  // namespace
 
-Result<Members> EvaluateValueSet(Db& db, const json::Value& value_set,
+Result<Members> EvaluateValueSet(sqlite::Connection& db, const json::Value& value_set,
                                  const ValueSetResolver& resolve, size_t limit) {
   Members out;
   const json::Value* compose = value_set.Find("compose");

@@ -17,9 +17,9 @@ namespace vesta::terminology {
 using internal::JsonObject;
 using internal::Members;
 using internal::ParametersOut;
-using internal::Stmt;
 using internal::StoredValueSet;
 using internal::VersionRow;
+using sqlite::Statement;
 
 namespace internal {
 namespace {
@@ -28,7 +28,7 @@ constexpr std::string_view kValueSetColumns =
     "SELECT id, url, version, resource_id, name, title, method, note, complete, member_count "
     "FROM value_set ";
 
-StoredValueSet ReadValueSetRow(const Stmt& q) {
+StoredValueSet ReadValueSetRow(const sqlite::Statement& q) {
   StoredValueSet v;
   v.id = q.Int(0);
   v.url = q.Text(1);
@@ -81,11 +81,11 @@ enum class Direction { kBelow, kAbove };
 
 // The codes at or below (at or above) `code` in the newest version of `system`, in release
 // order (nearest first).
-Result<CodeList> ClosureCodes(Db& db, Direction direction, std::string_view system,
+Result<CodeList> ClosureCodes(sqlite::Connection& db, Direction direction, std::string_view system,
                               std::string_view code, size_t limit) {
   ASSIGN_OR_RETURN(VersionRow csv, ResolveVersion(db, system, ""));
   ASSIGN_OR_RETURN(
-      Stmt q,
+      sqlite::Statement q,
       db.Prepare(direction == Direction::kBelow
                      ? "SELECT cl.descendant FROM closure cl CROSS JOIN concept c ON c.csv_id = "
                        "cl.csv_id AND c.code = cl.descendant WHERE cl.csv_id = ?1 AND "
@@ -121,34 +121,39 @@ Result<CodeList> CompleteCodes(Members members, std::string_view url) {
 
 }  // namespace
 
-Result<std::optional<StoredValueSet>> FindStoredValueSet(Db& db, std::string_view url) {
+Result<std::optional<StoredValueSet>> FindStoredValueSet(sqlite::Connection& db,
+                                                         std::string_view url) {
   size_t bar = url.find('|');
   std::string_view version = bar == std::string_view::npos ? "" : url.substr(bar + 1);
-  ASSIGN_OR_RETURN(Stmt q, db.Prepare(std::string(kValueSetColumns) +
-                                      "WHERE url = ?1 AND (?2 IS NULL OR version = ?2) "
-                                      "ORDER BY version DESC LIMIT 1"));
+  ASSIGN_OR_RETURN(
+      sqlite::Statement q,
+      db.Prepare(std::string(kValueSetColumns) + "WHERE url = ?1 AND (?2 IS NULL OR version = ?2) "
+                                                 "ORDER BY version DESC LIMIT 1"));
   q.Bind(1, url.substr(0, bar)).BindTextOrNull(2, version);
   ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<StoredValueSet>();
   return std::optional<StoredValueSet>(ReadValueSetRow(q));
 }
 
-Result<std::optional<StoredValueSet>> FindStoredValueSetById(Db& db, std::string_view id) {
-  ASSIGN_OR_RETURN(Stmt q, db.Prepare(std::string(kValueSetColumns) + "WHERE resource_id = ?1 "
-                                                                      "LIMIT 1"));
+Result<std::optional<StoredValueSet>> FindStoredValueSetById(sqlite::Connection& db,
+                                                             std::string_view id) {
+  ASSIGN_OR_RETURN(sqlite::Statement q,
+                   db.Prepare(std::string(kValueSetColumns) + "WHERE resource_id = ?1 "
+                                                              "LIMIT 1"));
   q.Bind(1, id);
   ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<StoredValueSet>();
   return std::optional<StoredValueSet>(ReadValueSetRow(q));
 }
 
-Result<Members> StoredMembers(Db& db, const StoredValueSet& vs) {
+Result<Members> StoredMembers(sqlite::Connection& db, const StoredValueSet& vs) {
   Members out;
   out.complete = vs.complete;
   out.note = vs.note;
   out.method = vs.method;
-  ASSIGN_OR_RETURN(Stmt q, db.Prepare("SELECT system, code, version, display, abstract FROM "
-                                      "value_set_member WHERE vs_id = ?1 ORDER BY ord"));
+  ASSIGN_OR_RETURN(sqlite::Statement q,
+                   db.Prepare("SELECT system, code, version, display, abstract FROM "
+                              "value_set_member WHERE vs_id = ?1 ORDER BY ord"));
   q.Bind(1, vs.id);
   for (;;) {  // bounded by the value set's members
     ASSIGN_OR_RETURN(bool row, q.Step());
@@ -158,7 +163,7 @@ Result<Members> StoredMembers(Db& db, const StoredValueSet& vs) {
   return out;
 }
 
-Result<Members> KnownValueSetMembers(Db& db, std::string_view url, size_t limit,
+Result<Members> KnownValueSetMembers(sqlite::Connection& db, std::string_view url, size_t limit,
                                      std::string_view canonical_base) {
   ASSIGN_OR_RETURN(std::optional<StoredValueSet> stored, FindStoredValueSet(db, url));
   if (stored) {
@@ -198,9 +203,10 @@ Result<Members> KnownValueSetMembers(Db& db, std::string_view url, size_t limit,
   return EvaluateValueSet(db, doc.root(), none, limit);
 }
 
-Result<std::string> SingleSystem(Db& db, const StoredValueSet& vs) {
-  ASSIGN_OR_RETURN(Stmt q, db.Prepare("SELECT DISTINCT system FROM value_set_member WHERE "
-                                      "vs_id = ?1 LIMIT 2"));
+Result<std::string> SingleSystem(sqlite::Connection& db, const StoredValueSet& vs) {
+  ASSIGN_OR_RETURN(sqlite::Statement q,
+                   db.Prepare("SELECT DISTINCT system FROM value_set_member WHERE "
+                              "vs_id = ?1 LIMIT 2"));
   q.Bind(1, vs.id);
   std::vector<std::string> systems;
   for (int i = 0; i < 2; ++i) {
@@ -214,16 +220,18 @@ Result<std::string> SingleSystem(Db& db, const StoredValueSet& vs) {
 // https://hl7.org/fhir/R4/valueset-operation-validate-code.html: "Validate that a coded value is
 // in the set of codes allowed by a value set." The members are stored; when the code system is
 // loaded too, the display is checked against it as for CodeSystem/$validate-code.
-Result<Validation> ValidateInStoredValueSet(Db& db, const StoredValueSet& vs, const Coding& c,
-                                            std::string_view display, bool abstract_ok) {
+Result<Validation> ValidateInStoredValueSet(sqlite::Connection& db, const StoredValueSet& vs,
+                                            const Coding& c, std::string_view display,
+                                            bool abstract_ok) {
   Validation v;
   if (c.system.empty()) {
     v.message = "The code '" + c.code + "' has no system, and value set " + vs.url +
                 " has codes from several systems";
     return v;
   }
-  ASSIGN_OR_RETURN(Stmt q, db.Prepare("SELECT display, abstract FROM value_set_member WHERE "
-                                      "vs_id = ?1 AND system = ?2 AND code = ?3"));
+  ASSIGN_OR_RETURN(sqlite::Statement q,
+                   db.Prepare("SELECT display, abstract FROM value_set_member WHERE "
+                              "vs_id = ?1 AND system = ?2 AND code = ?3"));
   q.Bind(1, vs.id).Bind(2, c.system).Bind(3, c.code);
   ASSIGN_OR_RETURN(bool member, q.Step());
   const std::string member_display = member ? q.Text(0) : "";
@@ -270,7 +278,7 @@ Result<Validation> ValidateInStoredValueSet(Db& db, const StoredValueSet& vs, co
   return v;
 }
 
-Result<std::string> ExpandStoredValueSet(Db& db, const StoredValueSet& vs,
+Result<std::string> ExpandStoredValueSet(sqlite::Connection& db, const StoredValueSet& vs,
                                          const OperationParams& in, const ServiceOptions& options) {
   // https://hl7.org/fhir/R4/valueset-operation-expand.html: "the server ... returns an error if
   // it cannot" expand the value set.
@@ -334,7 +342,7 @@ Status TerminologyService::RefreshCacheLocked() {
   // https://www.sqlite.org/pragma.html#pragma_data_version: "the integer values returned by two
   // invocations of "PRAGMA data_version" from the same connection will be different if changes
   // were committed to the database by any other connection in the interim" — a loader.
-  ASSIGN_OR_RETURN(Stmt q, db_->Prepare("PRAGMA data_version"));
+  ASSIGN_OR_RETURN(sqlite::Statement q, db_->Prepare("PRAGMA data_version"));
   ASSIGN_OR_RETURN(bool row, q.Step());
   const int64_t version = row ? q.Int(0) : 0;
   if (version != data_version_) {

@@ -9,8 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "store/sqlite/connection.h"
+#include "sqlite/connection.h"
 #include "store/sqlite/search_index.h"
+#include "store/sqlite/search_run.h"
 #include "store/temp_dir.h"
 
 namespace vesta::store {
@@ -795,16 +796,16 @@ TEST_F(FullTextTest, OnlyTheCurrentVersionsTextIsFound) {
 // the words it was inserted with), not merely hidden by the join with the current resources.
 TEST_F(FullTextTest, ReplacedVersionsLeaveNoWordsBehind) {
   auto rows_with = [&](const std::string& word) -> int64_t {
-    auto db = sqlite_internal::Connection::Open(dir_.path() + "/vesta.db",
-                                                sqlite_internal::Connection::Mode::kReadOnly);
+    auto db =
+        sqlite::Connection::Open(dir_.path() + "/vesta.db", sqlite::Connection::Mode::kReadOnly);
     EXPECT_TRUE(db.ok());
     if (!db.ok()) return -1;
     auto stmt = (*db)->Prepare("SELECT count(*) FROM search_text WHERE search_text MATCH ?1");
     EXPECT_TRUE(stmt.ok()) << stmt.status().ToString();
     if (!stmt.ok()) return -1;
-    stmt->BindText(1, "\"" + word + "\"");
+    stmt->Bind(1, "\"" + word + "\"");
     auto row = stmt->Step();
-    return row.ok() && *row ? stmt->ColumnInt(0) : -1;
+    return row.ok() && *row ? stmt->Int(0) : -1;
   };
   EXPECT_EQ(rows_with("cardiac"), 1);
   EXPECT_EQ(rows_with("asthma"), 1);
@@ -846,8 +847,8 @@ TEST_F(FullTextTest, ReplacedVersionsLeaveNoWordsBehind) {
 TEST_F(FullTextTest, UpgradedStoresAreFilledByReindex) {
   ASSERT_TRUE(store_->Close().ok());
   {
-    auto db = sqlite_internal::Connection::Open(dir_.path() + "/vesta.db",
-                                                sqlite_internal::Connection::Mode::kReadWrite);
+    auto db =
+        sqlite::Connection::Open(dir_.path() + "/vesta.db", sqlite::Connection::Mode::kReadWrite);
     ASSERT_TRUE(db.ok());
     // Back to the schema before 009 (the rows stay; 010 and later run again, harmlessly).
     ASSERT_TRUE((*db)

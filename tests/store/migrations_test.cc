@@ -6,18 +6,18 @@
 #include <string>
 #include <vector>
 
-#include "store/sqlite/connection.h"
+#include "sqlite/connection.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/temp_dir.h"
 
 namespace vesta::store {
 namespace {
 
+using sqlite::Connection;
+using sqlite::Statement;
 using sqlite_internal::ApplyMigrations;
-using sqlite_internal::Connection;
 using sqlite_internal::EmbeddedMigrations;
 using sqlite_internal::Migration;
-using sqlite_internal::Statement;
 
 SqliteStoreOptions Options(const TempDir& dir) {
   SqliteStoreOptions options;
@@ -34,7 +34,7 @@ std::vector<std::string> RecordedVersions(Connection& db) {
   for (;;) {
     auto row = stmt->Step();
     if (!row.ok() || !*row) break;
-    out.push_back(std::to_string(stmt->ColumnInt(0)) + ":" + stmt->ColumnBytes(1));
+    out.push_back(std::to_string(stmt->Int(0)) + ":" + stmt->Text(1));
   }
   return out;
 }
@@ -103,7 +103,7 @@ TEST(MigrationsTest, AFailedMigrationLeavesNoTrace) {
   auto check = (*db)->Prepare("SELECT count(*) FROM sqlite_master WHERE name = 'a'");
   ASSERT_TRUE(check.ok());
   ASSERT_TRUE(check->Step().ok());
-  EXPECT_EQ(check->ColumnInt(0), 0);
+  EXPECT_EQ(check->Int(0), 0);
 }
 
 TEST(MigrationsTest, StoreRefusesADatabaseFromANewerSchema) {

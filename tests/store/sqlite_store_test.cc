@@ -17,13 +17,13 @@
 #include <thread>
 #include <vector>
 
-#include "store/sqlite/connection.h"
+#include "sqlite/connection.h"
 #include "store/temp_dir.h"
 
 namespace vesta::store {
 namespace {
 
-using sqlite_internal::Connection;
+using sqlite::Connection;
 
 constexpr Micros kT0 = 1795485179000000;  // 2026-11-24T01:52:59Z
 
@@ -750,7 +750,7 @@ TEST_F(SqliteStoreTest, WriteHooksRunInTheWriteTransaction) {
     auto row = rows->Step();
     ASSERT_TRUE(row.ok());
     if (!*row) break;
-    found.push_back(rows->ColumnBytes(0) + "/" + std::to_string(rows->ColumnInt(1)));
+    found.push_back(rows->Text(0) + "/" + std::to_string(rows->Int(1)));
   }
   EXPECT_EQ(found, std::vector<std::string>{"p/2"});
 }
@@ -790,7 +790,7 @@ TEST_F(SqliteStoreTest, ASingleOpCallFailingAfterItWroteLeavesTheOthersOfItsBatc
   auto rows = (*db)->Prepare("SELECT count(*) FROM test_index");
   ASSERT_TRUE(rows.ok());
   ASSERT_TRUE(*rows->Step());
-  EXPECT_EQ(rows->ColumnInt(0), kThreads - 1);
+  EXPECT_EQ(rows->Int(0), kThreads - 1);
 }
 
 }  // namespace

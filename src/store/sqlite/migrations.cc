@@ -14,25 +14,25 @@ constexpr std::string_view kCreateSchemaVersion =
     " name TEXT NOT NULL,"
     " applied_at INTEGER NOT NULL)";
 
-Status ApplyOne(Connection& db, const Migration& m, int64_t now) {
+Status ApplyOne(sqlite::Connection& db, const Migration& m, int64_t now) {
   RETURN_IF_ERROR(db.Exec(m.sql));
-  ASSIGN_OR_RETURN(Statement record,
+  ASSIGN_OR_RETURN(sqlite::Statement record,
                    db.Prepare("INSERT INTO schema_version (version, name, applied_at) "
                               "VALUES (?1, ?2, ?3)"));
-  record.BindInt(1, m.version).BindText(2, m.name).BindInt(3, now);
+  record.Bind(1, m.version).Bind(2, m.name).Bind(3, now);
   return record.Run();
 }
 
 }  // namespace
 
-Status ApplyMigrations(Connection& db, std::span<const Migration> migrations, int64_t now) {
+Status ApplyMigrations(sqlite::Connection& db, std::span<const Migration> migrations, int64_t now) {
   RETURN_IF_ERROR(db.Exec(kCreateSchemaVersion));
   int64_t current = 0;
   {
-    ASSIGN_OR_RETURN(Statement max_version,
+    ASSIGN_OR_RETURN(sqlite::Statement max_version,
                      db.Prepare("SELECT coalesce(max(version), 0) FROM schema_version"));
     ASSIGN_OR_RETURN(bool row, max_version.Step());
-    if (row) current = max_version.ColumnInt(0);
+    if (row) current = max_version.Int(0);
   }
   int64_t known = migrations.empty() ? 0 : migrations.back().version;
   if (current > known) {

@@ -6,7 +6,7 @@
 #include <span>
 
 #include "base/status.h"
-#include "store/sqlite/connection.h"
+#include "sqlite/connection.h"
 
 namespace vesta::store::sqlite_internal {
 
@@ -24,6 +24,6 @@ std::span<const Migration> EmbeddedMigrations();
 // whole version. Fails with kUnavailable when the database was written by a newer binary (it
 // records a version this binary does not know): running on it could corrupt data.
 // `now` is stored as applied_at.
-Status ApplyMigrations(Connection& db, std::span<const Migration> migrations, int64_t now);
+Status ApplyMigrations(sqlite::Connection& db, std::span<const Migration> migrations, int64_t now);
 
 }  // namespace vesta::store::sqlite_internal

@@ -1,7 +1,6 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,7 +9,6 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
-#include <filesystem>
 #include <future>
 #include <iterator>
 #include <memory>
@@ -22,18 +20,20 @@
 #include <utility>
 
 #include "base/log.h"
-#include "store/sqlite/connection.h"
+#include "sqlite/connection.h"
+#include "sqlite/reader_pool.h"
 #include "store/sqlite/migrations.h"
-#include "store/sqlite/search_index.h"
 #include "store/sqlite/version_cache.h"
+#include "store/sqlite/version_store.h"
+#include "store/sqlite/write_hook.h"
 
 namespace vesta::store {
 
 namespace {
 
-using sqlite_internal::Connection;
-using sqlite_internal::Migration;
-using sqlite_internal::Statement;
+using sqlite::Connection;
+using sqlite::ReaderPool;
+using sqlite::Statement;
 
 Status Unavailable(std::string message) {
   return Status(StatusCode::kUnavailable, std::move(message));
@@ -73,143 +73,16 @@ constexpr std::string_view kVersionColumns =
 
 StoredVersion ReadVersionRow(const Statement& row) {
   StoredVersion v;
-  v.type = row.ColumnBytes(1);
-  v.id = row.ColumnBytes(2);
-  v.version = row.ColumnInt(3);
-  v.last_updated = row.ColumnInt(4);
-  v.deleted = row.ColumnInt(5) != 0;
-  if (!v.deleted) v.json = row.ColumnBytes(6);
+  v.type = row.Text(1);
+  v.id = row.Text(2);
+  v.version = row.Int(3);
+  v.last_updated = row.Int(4);
+  v.deleted = row.Int(5) != 0;
+  if (!v.deleted) v.json = row.Text(6);
   return v;
 }
 
-// ---- Readers ---------------------------------------------------------------------------------
-
-// Read-only connections handed out one per call. Opened lazily up to a limit; Close() waits for
-// every connection to come back, so no read runs on a closed database.
-class ReaderPool {
- public:
-  ReaderPool(std::string path, int limit) : path_(std::move(path)), limit_(std::max(limit, 1)) {}
-
-  // Returns the connection to the pool on destruction.
-  class Lease {
-   public:
-    Lease(ReaderPool* pool, std::unique_ptr<Connection> db) : pool_(pool), db_(std::move(db)) {}
-    Lease(Lease&&) = default;
-    ~Lease() {
-      if (db_ != nullptr) pool_->Release(std::move(db_));
-    }
-    Connection& operator*() { return *db_; }
-    Connection* operator->() { return db_.get(); }
-
-   private:
-    ReaderPool* pool_;
-    std::unique_ptr<Connection> db_;
-  };
-
-  Result<Lease> Acquire() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return closed_ || !idle_.empty() || open_ < limit_; });
-    if (closed_) return ClosedError();
-    if (!idle_.empty()) {
-      std::unique_ptr<Connection> db = std::move(idle_.back());
-      idle_.pop_back();
-      return Lease(this, std::move(db));
-    }
-    ++open_;
-    lock.unlock();
-    auto db = Connection::Open(path_, Connection::Mode::kReadOnly);
-    if (!db.ok()) {
-      lock.lock();
-      --open_;
-      cv_.notify_all();
-      return db.status();
-    }
-    return Lease(this, std::move(db).value());
-  }
-
-  void Close() {
-    std::unique_lock lock(mu_);
-    closed_ = true;
-    cv_.notify_all();
-    cv_.wait(lock, [&] { return static_cast<int>(idle_.size()) == open_; });
-    idle_.clear();
-    open_ = 0;
-  }
-
- private:
-  void Release(std::unique_ptr<Connection> db) {
-    std::lock_guard lock(mu_);
-    idle_.push_back(std::move(db));
-    cv_.notify_all();
-  }
-
-  const std::string path_;
-  const int limit_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::unique_ptr<Connection>> idle_;
-  int open_ = 0;  // connections in existence: idle or leased
-  bool closed_ = false;
-};
-
-// Runs a read in one snapshot: a deferred transaction on a read-only connection, so that a
-// History page and its total agree even while the writer commits.
-class ReadTransaction {
- public:
-  explicit ReadTransaction(Connection& db) : db_(db) {}
-  ~ReadTransaction() {
-    if (db_.InTransaction()) (void)db_.Exec("COMMIT");
-  }
-  Status Begin() { return db_.Exec("BEGIN"); }
-
- private:
-  Connection& db_;
-};
-
 // ---- The writer ------------------------------------------------------------------------------
-
-// Exposes the writer's connection to write hooks.
-class ConnectionExecutor : public SqlExecutor {
- public:
-  explicit ConnectionExecutor(Connection& db) : db_(db) {}
-  Status Execute(std::string_view sql, std::span<const SqlValue> params) override {
-    ASSIGN_OR_RETURN(Statement stmt, Bound(sql, params));
-    return stmt.Run();
-  }
-  Result<std::optional<std::string>> QueryBytes(std::string_view sql,
-                                                std::span<const SqlValue> params) override {
-    ASSIGN_OR_RETURN(Statement stmt, Bound(sql, params));
-    ASSIGN_OR_RETURN(bool row, stmt.Step());
-    std::optional<std::string> out;
-    if (row && !stmt.ColumnIsNull(0)) out = stmt.ColumnBytes(0);
-    return out;
-  }
-
- private:
-  Result<Statement> Bound(std::string_view sql, std::span<const SqlValue> params) {
-    ASSIGN_OR_RETURN(Statement stmt, db_.Prepare(sql));
-    for (size_t i = 0; i < params.size(); ++i) {
-      int index = static_cast<int>(i) + 1;
-      std::visit(
-          [&](const auto& value) {
-            using T = std::decay_t<decltype(value)>;
-            if constexpr (std::is_same_v<T, std::nullptr_t>) {
-              stmt.BindNull(index);
-            } else if constexpr (std::is_same_v<T, int64_t>) {
-              stmt.BindInt(index, value);
-            } else if constexpr (std::is_same_v<T, double>) {
-              stmt.BindDouble(index, value);
-            } else {
-              stmt.BindText(index, value);
-            }
-          },
-          params[i]);
-    }
-    return stmt;
-  }
-
-  Connection& db_;
-};
 
 // One pending Write() call: its ops (owned by the caller, who waits) and where to put the result.
 struct WriteRequest {
@@ -222,19 +95,20 @@ struct WriteRequest {
 class SqliteStore final : public Store {
  public:
   // `wal_fd`: the write-ahead log, open for syncing when durability is kFull (else -1); owned.
-  SqliteStore(const SqliteStoreOptions& options, std::string path,
-              std::unique_ptr<Connection> writer, std::unique_ptr<Connection> checkpointer,
-              int wal_fd)
+  SqliteStore(const SqliteStoreOptions& options, std::shared_ptr<ReaderPool> readers,
+              sqlite_internal::SearchFunction search, std::unique_ptr<Connection> writer,
+              std::unique_ptr<Connection> checkpointer, int wal_fd)
       : options_(options),
         db_(std::move(writer)),
-        readers_(std::move(path), options.read_connections),
+        readers_(std::move(readers)),
+        search_(std::move(search)),
         cache_(options.read_cache_bytes),
         executor_(*db_),
         wal_fd_(wal_fd),
         checkpoint_db_(std::move(checkpointer)) {
     // Checkpoints run on their own thread and connection, so that the writer never stops to copy
     // the log into the database file. SQLite calls the hook after each commit with the log's size.
-    sqlite3_wal_hook(db_->handle(), &SqliteStore::OnWalCommit, this);
+    db_->OnLogCommit([this](int log_pages) { OnLogCommit(log_pages); });
     checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
     if (wal_fd_ >= 0) sync_thread_ = std::thread([this] { SyncLoop(); });
     writer_thread_ = std::thread([this] { WriterLoop(); });
@@ -248,12 +122,12 @@ class SqliteStore final : public Store {
   Result<StoredVersion> Read(const std::string& type, const std::string& id) override {
     const uint64_t ticket = cache_.Ticket();  // before the snapshot: see VersionCache
     if (std::optional<StoredVersion> hit = cache_.Find(type, id)) return std::move(*hit);
-    ASSIGN_OR_RETURN(auto db, readers_.Acquire());
+    ASSIGN_OR_RETURN(auto db, readers_->Acquire());
     static const std::string kSql = std::string("SELECT ") + std::string(kVersionColumns) +
                                     " FROM resource_current c JOIN resource r ON r.seq = c.seq"
                                     " WHERE c.type = ?1 AND c.id = ?2";
     ASSIGN_OR_RETURN(Statement stmt, db->Prepare(kSql));
-    stmt.BindText(1, type).BindText(2, id);
+    stmt.Bind(1, type).Bind(2, id);
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) return NotFound(Name(type, id) + " does not exist");
     StoredVersion v = ReadVersionRow(stmt);
@@ -263,12 +137,12 @@ class SqliteStore final : public Store {
 
   Result<StoredVersion> ReadVersion(const std::string& type, const std::string& id,
                                     int64_t version) override {
-    ASSIGN_OR_RETURN(auto db, readers_.Acquire());
+    ASSIGN_OR_RETURN(auto db, readers_->Acquire());
     static const std::string kSql = std::string("SELECT ") + std::string(kVersionColumns) +
                                     " FROM resource r"
                                     " WHERE r.type = ?1 AND r.id = ?2 AND r.version = ?3";
     ASSIGN_OR_RETURN(Statement stmt, db->Prepare(kSql));
-    stmt.BindText(1, type).BindText(2, id).BindInt(3, version);
+    stmt.Bind(1, type).Bind(2, id).Bind(3, version);
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) {
       return NotFound(Name(type, id) + " has no version " + std::to_string(version));
@@ -306,6 +180,12 @@ class SqliteStore final : public Store {
 
   Result<HistoryPage> History(const HistoryQuery& query) override;
 
+  Result<SearchPage> Search(const SearchQuery& query) override {
+    if (!search_) return Store::Search(query);
+    ASSIGN_OR_RETURN(auto db, readers_->Acquire());
+    return search_(*db, query);
+  }
+
   Status Close() override {
     std::lock_guard close_lock(close_mu_);
     if (closed_) return Status::Ok();
@@ -330,7 +210,7 @@ class SqliteStore final : public Store {
     checkpoint_cv_.notify_one();
     checkpoint_thread_.join();
     checkpoint_db_.reset();
-    readers_.Close();
+    readers_->Close();
     if (cache_.enabled()) {
       // For the operator sizing --read-cache-mb: how often reads found their version in memory.
       VersionCache::Stats stats = cache_.stats();
@@ -370,8 +250,8 @@ class SqliteStore final : public Store {
     return stmt.Run();
   }
   void CheckpointLoop();
-  static int OnWalCommit(void* self, sqlite3* db, const char* schema, int log_pages);
-  void RestartLogIfLong();  // writer thread only
+  void OnLogCommit(int log_pages);  // after each of the writer's commits
+  void RestartLogIfLong();          // writer thread only
   // Empties the read cache when another process committed since the last look. Writer thread.
   void ForgetForeignWrites();
   // Drops the versions the batch wrote from the read cache (committed or not: harmless).
@@ -392,7 +272,9 @@ class SqliteStore final : public Store {
 
   const SqliteStoreOptions options_;
   std::unique_ptr<Connection> db_;  // the writer's connection; used by the writer thread only
-  ReaderPool readers_;
+  // Every read-only connection: reads, history, searches and the index hook's reads.
+  std::shared_ptr<ReaderPool> readers_;
+  const sqlite_internal::SearchFunction search_;
   VersionCache cache_;
   // PRAGMA data_version on the writer's connection when last looked at: it moves only when
   // another connection (another process) commits. Writer thread only.
@@ -440,17 +322,15 @@ constexpr int kRestartPages = 4 * kCheckpointPages;
 // How often an idle writer looks for other processes' commits (ForgetForeignWrites).
 constexpr std::chrono::milliseconds kForeignWritePoll{100};
 
-int SqliteStore::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*schema*/, int log_pages) {
-  static_cast<SqliteStore*>(self)->log_pages_.store(log_pages, std::memory_order_relaxed);
+void SqliteStore::OnLogCommit(int log_pages) {
+  log_pages_.store(log_pages, std::memory_order_relaxed);
   if (log_pages >= kCheckpointPages) {
-    auto* store = static_cast<SqliteStore*>(self);
     {
-      std::lock_guard lock(store->checkpoint_mu_);
-      store->checkpoint_due_ = true;
+      std::lock_guard lock(checkpoint_mu_);
+      checkpoint_due_ = true;
     }
-    store->checkpoint_cv_.notify_one();
+    checkpoint_cv_.notify_one();
   }
-  return SQLITE_OK;
 }
 
 // PASSIVE checkpoints, as SQLite's automatic ones: copy what no reader still needs, never block
@@ -464,14 +344,10 @@ void SqliteStore::CheckpointLoop() {
       if (checkpoint_stop_) return;
       checkpoint_due_ = false;
     }
-    int log_pages = 0;
-    int copied = 0;
-    int rc = sqlite3_wal_checkpoint_v2(checkpoint_db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                       &log_pages, &copied);
-    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+    Result<bool> done = checkpoint_db_->Checkpoint(Connection::CheckpointMode::kPassive);
+    if (!done.ok()) {
       // Not fatal: the log only grows until the next pass succeeds (or Close() checkpoints).
-      LogWarning(
-          sqlite_internal::SqliteError(rc, checkpoint_db_->handle(), "checkpoint").message());
+      LogWarning(done.status().message());
     }
   }
 }
@@ -514,13 +390,11 @@ void SqliteStore::WriterLoop() {
 // of the log and the database, whatever the sync thread does next. Writes wait meanwhile.
 void SqliteStore::RestartLogIfLong() {
   if (log_pages_.load(std::memory_order_relaxed) < kRestartPages) return;
-  int log_pages = 0, copied = 0;
-  int rc = sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_RESTART, &log_pages,
-                                     &copied);
-  if (rc == SQLITE_OK) {
+  Result<bool> done = db_->Checkpoint(Connection::CheckpointMode::kRestart);
+  if (!done.ok()) {
+    LogWarning("restarting the log: " + done.status().message());
+  } else if (*done) {
     log_pages_.store(0, std::memory_order_relaxed);
-  } else if (rc != SQLITE_BUSY) {
-    LogWarning(sqlite_internal::SqliteError(rc, db_->handle(), "restarting the log").message());
   }
 }
 
@@ -542,7 +416,7 @@ void SqliteStore::ForgetForeignWrites() {
   if (!stmt.ok()) return;
   Result<bool> row = stmt->Step();
   if (!row.ok() || !*row) return;
-  int64_t version = stmt->ColumnInt(0);
+  int64_t version = stmt->Int(0);
   if (data_version_ >= 0 && version != data_version_) cache_.Clear();
   data_version_ = version;
 }
@@ -697,9 +571,9 @@ Result<WriteResult> SqliteStore::ApplyOp(const WriteOp& op,
   {
     ASSIGN_OR_RETURN(Statement find, db_->Prepare("SELECT version, seq FROM resource_current"
                                                   " WHERE type = ?1 AND id = ?2"));
-    find.BindText(1, op.type).BindText(2, op.id);
+    find.Bind(1, op.type).Bind(2, op.id);
     ASSIGN_OR_RETURN(bool row, find.Step());
-    if (row) current.emplace(find.ColumnInt(0), find.ColumnInt(1));
+    if (row) current.emplace(find.Int(0), find.Int(1));
   }
   // The compare-and-set.
   if (op.expected_version == kExpectNone) {
@@ -723,8 +597,8 @@ Result<WriteResult> SqliteStore::ApplyOp(const WriteOp& op,
                      db_->Prepare("INSERT INTO resource"
                                   " (type, id, version, last_updated, deleted, json)"
                                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
-    insert.BindText(1, op.type).BindText(2, op.id).BindInt(3, version);
-    insert.BindInt(4, op.last_updated).BindInt(5, deleted ? 1 : 0);
+    insert.Bind(1, op.type).Bind(2, op.id).Bind(3, version);
+    insert.Bind(4, op.last_updated).Bind(5, deleted ? 1 : 0);
     if (deleted) {
       insert.BindNull(6);
     } else {
@@ -736,7 +610,7 @@ Result<WriteResult> SqliteStore::ApplyOp(const WriteOp& op,
   if (current.has_value()) {
     ASSIGN_OR_RETURN(Statement supersede,
                      db_->Prepare("UPDATE resource SET superseded_at = ?1 WHERE seq = ?2"));
-    supersede.BindInt(1, op.last_updated).BindInt(2, current->second);
+    supersede.Bind(1, op.last_updated).Bind(2, current->second);
     RETURN_IF_ERROR(supersede.Run());
   }
   {
@@ -745,7 +619,7 @@ Result<WriteResult> SqliteStore::ApplyOp(const WriteOp& op,
                                   " VALUES (?1, ?2, ?3, ?4)"
                                   " ON CONFLICT (type, id) DO UPDATE"
                                   " SET version = excluded.version, seq = excluded.seq"));
-    upsert.BindText(1, op.type).BindText(2, op.id).BindInt(3, version).BindInt(4, seq);
+    upsert.Bind(1, op.type).Bind(2, op.id).Bind(3, version).Bind(4, seq);
     RETURN_IF_ERROR(upsert.Run());
   }
   // The extension point: search indexes and compartments, in this same savepoint.
@@ -780,10 +654,10 @@ Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {
     where += " AND r.last_updated <= ?5 AND (r.superseded_at IS NULL OR r.superseded_at > ?4)";
   }
   auto bind = [&](Statement& stmt) {
-    if (!query.type.empty()) stmt.BindText(1, query.type);
-    if (!query.id.empty()) stmt.BindText(2, query.id);
-    if (query.since.has_value()) stmt.BindInt(3, *query.since);
-    if (query.at.has_value()) stmt.BindInt(4, query.at->first).BindInt(5, query.at->second);
+    if (!query.type.empty()) stmt.Bind(1, query.type);
+    if (!query.id.empty()) stmt.Bind(2, query.id);
+    if (query.since.has_value()) stmt.Bind(3, *query.since);
+    if (query.at.has_value()) stmt.Bind(4, query.at->first).Bind(5, query.at->second);
   };
   // One resource's history reads the (type, id) range of resource_version and sorts those few
   // rows. Left to itself SQLite would walk the type's whole history in order instead.
@@ -796,8 +670,8 @@ Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {
   }
   page_sql += " ORDER BY r.last_updated DESC, r.seq DESC LIMIT ?8";
 
-  ASSIGN_OR_RETURN(auto db, readers_.Acquire());
-  ReadTransaction snapshot(*db);
+  ASSIGN_OR_RETURN(auto db, readers_->Acquire());
+  sqlite::ReadSnapshot snapshot(*db);
   RETURN_IF_ERROR(snapshot.Begin());
 
   HistoryPage page;
@@ -805,9 +679,9 @@ Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {
     ASSIGN_OR_RETURN(Statement stmt, db->Prepare(page_sql));
     bind(stmt);
     if (query.after.has_value()) {
-      stmt.BindInt(6, query.after->last_updated).BindInt(7, query.after->seq);
+      stmt.Bind(6, query.after->last_updated).Bind(7, query.after->seq);
     }
-    stmt.BindInt(8, static_cast<int64_t>(query.count) + 1);  // one more tells has_more
+    stmt.Bind(8, static_cast<int64_t>(query.count) + 1);  // one more tells has_more
     for (;;) {
       ASSIGN_OR_RETURN(bool row, stmt.Step());
       if (!row) break;
@@ -817,7 +691,7 @@ Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {
       }
       HistoryEntry entry;
       entry.version = ReadVersionRow(stmt);
-      entry.cursor = HistoryCursor{entry.version.last_updated, stmt.ColumnInt(0)};
+      entry.cursor = HistoryCursor{entry.version.last_updated, stmt.Int(0)};
       page.entries.push_back(std::move(entry));
     }
   }
@@ -825,7 +699,7 @@ Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {
     ASSIGN_OR_RETURN(Statement stmt, db->Prepare("SELECT count(*)" + from + where));
     bind(stmt);
     ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (row) page.total = stmt.ColumnInt(0);
+    if (row) page.total = stmt.Int(0);
   }
   return page;
 }
@@ -843,15 +717,12 @@ int64_t SqliteSchemaVersion() {
   return migrations.empty() ? 0 : migrations.back().version;
 }
 
-Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteStoreOptions& options) {
-  if (options.directory.empty()) return Invalid("the store needs a data directory");
-  std::error_code ec;
-  std::filesystem::create_directories(options.directory, ec);
-  if (ec) return Internal("creating " + options.directory + ": " + ec.message());
-  std::string path = (std::filesystem::path(options.directory) / "vesta.db").string();
+namespace sqlite_internal {
 
-  ASSIGN_OR_RETURN(std::unique_ptr<Connection> db,
-                   Connection::Open(path, Connection::Mode::kReadWrite));
+Result<std::unique_ptr<Store>> OpenVersionStore(const SqliteStoreOptions& options,
+                                                const std::string& path,
+                                                std::shared_ptr<ReaderPool> readers,
+                                                SearchFunction search) {
   // WAL: readers see the last commit while the writer works, and a commit is one append to the
   // log instead of a rollback journal's several writes.
   //
@@ -859,14 +730,15 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteStoreOptions& options
   // syncs the log before each checkpoint and the database file after it. Durability::kFull adds
   // the store's own log sync (SyncLoop) before any write is acknowledged: the writer does not
   // wait for the disk, it applies the next batch while the previous one is being synced.
-  RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode = WAL"));
-  RETURN_IF_ERROR(db->Exec("PRAGMA synchronous = NORMAL"));
-  // Large enough that a batch never spills dirty pages into the log before its commit.
-  RETURN_IF_ERROR(db->Exec("PRAGMA cache_size = -65536"));
-  // Each call's savepoint journals the pages it changes; in memory, not in a temporary file.
-  RETURN_IF_ERROR(db->Exec("PRAGMA temp_store = MEMORY"));
-  // When the log starts over, its file is cut back to 64 MiB (RestartLogIfLong).
-  RETURN_IF_ERROR(db->Exec("PRAGMA journal_size_limit = 67108864"));
+  //
+  // cache_size: large enough that a batch never spills dirty pages into the log before its
+  // commit. temp_store: each call's savepoint journals the pages it changes; in memory, not in a
+  // temporary file. journal_size_limit: when the log starts over, its file is cut back to 64 MiB
+  // (RestartLogIfLong).
+  const sqlite::OpenOptions writer = sqlite::OpenOptions::ReadWrite(
+      {"journal_mode = WAL", "synchronous = NORMAL", "cache_size = -65536", "temp_store = MEMORY",
+       "journal_size_limit = 67108864"});
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> db, Connection::Open(path, writer));
   const Micros migrated_at = WallClockMicros();
   RETURN_IF_ERROR(
       sqlite_internal::ApplyMigrations(*db, sqlite_internal::EmbeddedMigrations(), migrated_at));
@@ -877,7 +749,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteStoreOptions& options
         Statement stmt,
         db->Prepare("SELECT 1 FROM schema_version WHERE version = 9 AND applied_at = ?1"
                     " AND EXISTS (SELECT 1 FROM search_resource)"));
-    stmt.BindInt(1, migrated_at);
+    stmt.Bind(1, migrated_at);
     ASSIGN_OR_RETURN(bool needs_reindex, stmt.Step());
     if (needs_reindex) {
       LogWarning(
@@ -885,9 +757,9 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteStoreOptions& options
           "resources stored before it are not in it until `vesta reindex` is run");
     }
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<Connection> checkpointer,
-                   Connection::Open(path, Connection::Mode::kReadWrite));
-  RETURN_IF_ERROR(checkpointer->Exec("PRAGMA synchronous = NORMAL"));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<Connection> checkpointer,
+      Connection::Open(path, sqlite::OpenOptions::ReadWrite({"synchronous = NORMAL"})));
   int wal_fd = -1;
   if (options.durability == Durability::kFull) {
     // The log exists from the migrations' transaction on; SQLite keeps the same file while any
@@ -896,15 +768,9 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteStoreOptions& options
     wal_fd = ::open(wal.c_str(), O_RDWR | O_CLOEXEC);
     if (wal_fd < 0) return Internal("opening " + wal + ": " + std::strerror(errno));
   }
-  // Search (search_index.h): the index hook runs first in every write, and Search reads the
-  // index tables on its own read-only connections.
-  SqliteStoreOptions with_index = options;
-  with_index.write_hooks.insert(with_index.write_hooks.begin(),
-                                MakeSearchIndexHook(options.directory));
-  return AddSqliteSearch(
-      std::unique_ptr<Store>(new SqliteStore(with_index, std::move(path), std::move(db),
-                                             std::move(checkpointer), wal_fd)),
-      options.directory);
+  return std::unique_ptr<Store>(new SqliteStore(options, std::move(readers), std::move(search),
+                                                std::move(db), std::move(checkpointer), wal_fd));
 }
 
+}  // namespace sqlite_internal
 }  // namespace vesta::store

@@ -37,7 +37,7 @@ using internal::ConceptKind;
 using internal::ConceptRow;
 using internal::Members;
 using internal::PropertyRow;
-using internal::Stmt;
+using sqlite::Statement;
 
 // The largest value set stored (members); an include of a whole large system (ICD-10-CM) in a
 // package value set is kept incomplete rather than copied.
@@ -132,7 +132,7 @@ Status AddConcepts(const json::Value& concepts, const std::string& parent, int d
 }
 
 // Removes what an earlier load of the package `name` (any version) wrote.
-Status DeletePackageRows(internal::Db& db, const std::string& name) {
+Status DeletePackageRows(sqlite::Connection& db, const std::string& name) {
   // source_file / source is "<name>@<version>".
   constexpr std::string_view kOfPackage = "substr(%s, 1, length(?1) + 1) = ?1 || '@'";
   auto of_package = [&](std::string_view column) {
@@ -142,7 +142,7 @@ Status DeletePackageRows(internal::Db& db, const std::string& name) {
   };
   std::vector<int64_t> versions;
   {
-    ASSIGN_OR_RETURN(Stmt q,
+    ASSIGN_OR_RETURN(sqlite::Statement q,
                      db.Prepare("SELECT id FROM code_system_version WHERE source = ?2 AND " +
                                 of_package("source_file")));
     q.Bind(1, name).Bind(2, internal::kPackageSource);
@@ -156,8 +156,8 @@ Status DeletePackageRows(internal::Db& db, const std::string& name) {
     for (std::string_view table :
          {"concept", "concept_note", "concept_property", "closure", "code_system_version"}) {
       std::string column = table == "code_system_version" ? "id" : "csv_id";
-      ASSIGN_OR_RETURN(
-          Stmt del, db.Prepare("DELETE FROM " + std::string(table) + " WHERE " + column + " = ?1"));
+      ASSIGN_OR_RETURN(sqlite::Statement del, db.Prepare("DELETE FROM " + std::string(table) +
+                                                         " WHERE " + column + " = ?1"));
       del.Bind(1, id);
       RETURN_IF_ERROR(del.Run());
     }
@@ -173,7 +173,7 @@ Status DeletePackageRows(internal::Db& db, const std::string& name) {
             of_package("source") + ")",
         "DELETE FROM value_set WHERE " + of_package("source"),
         "DELETE FROM package_resource WHERE " + of_package("source")}) {
-    ASSIGN_OR_RETURN(Stmt del, db.Prepare(sql));
+    ASSIGN_OR_RETURN(sqlite::Statement del, db.Prepare(sql));
     del.Bind(1, name);
     RETURN_IF_ERROR(del.Run());
   }
@@ -182,10 +182,11 @@ Status DeletePackageRows(internal::Db& db, const std::string& name) {
 
 // True when (url, version) is already loaded from something other than a package (a release
 // file such as the ICD-10-CM Tabular List), which a package must not replace.
-Result<bool> LoadedFromRelease(internal::Db& db, const std::string& url,
+Result<bool> LoadedFromRelease(sqlite::Connection& db, const std::string& url,
                                const std::string& version) {
-  ASSIGN_OR_RETURN(Stmt q, db.Prepare("SELECT 1 FROM code_system_version WHERE url = ?1 AND "
-                                      "version = ?2 AND source <> ?3"));
+  ASSIGN_OR_RETURN(sqlite::Statement q,
+                   db.Prepare("SELECT 1 FROM code_system_version WHERE url = ?1 AND "
+                              "version = ?2 AND source <> ?3"));
   q.Bind(1, url).Bind(2, version).Bind(3, internal::kPackageSource);
   return q.Step();
 }
@@ -210,11 +211,11 @@ Result<PackageLoadReport> LoadFhirPackage(const std::string& db_path,
   const std::string package = name + "@" + version;  // "@" even without a version
   PackageLoadReport report;
   report.package = package;
-  ASSIGN_OR_RETURN(std::unique_ptr<internal::Db> db,
-                   internal::Db::Open(db_path, internal::Db::Mode::kReadWrite));
+  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Connection> db,
+                   internal::OpenTerminologyDb(db_path, sqlite::Mode::kReadWrite));
   RETURN_IF_ERROR(internal::EnsureSchema(*db));
   if (if_loaded == IfLoaded::kSkip) {
-    ASSIGN_OR_RETURN(Stmt q,
+    ASSIGN_OR_RETURN(sqlite::Statement q,
                      db->Prepare("SELECT 1 FROM package_resource WHERE source = ?1 LIMIT 1"));
     q.Bind(1, package);
     ASSIGN_OR_RETURN(report.already_loaded, q.Step());
@@ -259,12 +260,13 @@ Result<PackageLoadReport> LoadFhirPackage(const std::string& db_path,
     }
   }
 
-  RETURN_IF_ERROR(internal::InTransaction(*db, [&]() -> Status {
+  RETURN_IF_ERROR(sqlite::InTransaction(*db, [&]() -> Status {
     RETURN_IF_ERROR(DeletePackageRows(*db, name));
     // The resources as published, for the REST API.
-    ASSIGN_OR_RETURN(Stmt put, db->Prepare("INSERT OR REPLACE INTO package_resource (type, id, "
-                                           "url, version, content, source, json) VALUES (?1, ?2, "
-                                           "?3, ?4, ?5, ?6, ?7)"));
+    ASSIGN_OR_RETURN(sqlite::Statement put,
+                     db->Prepare("INSERT OR REPLACE INTO package_resource (type, id, "
+                                 "url, version, content, source, json) VALUES (?1, ?2, "
+                                 "?3, ?4, ?5, ?6, ?7)"));
     for (const PackageResource& r : resources) {
       put.Bind(1, r.type).Bind(2, r.id).Bind(3, r.url).Bind(4, r.version);
       put.Bind(5, r.doc.root().FindString("content")).Bind(6, package);
@@ -336,15 +338,15 @@ Result<PackageLoadReport> LoadFhirPackage(const std::string& db_path,
       }
       return done.emplace(vs, std::move(m).value()).first->second;
     };
-    ASSIGN_OR_RETURN(Stmt vs_row,
+    ASSIGN_OR_RETURN(sqlite::Statement vs_row,
                      db->Prepare("INSERT OR REPLACE INTO value_set (url, version, resource_id, "
                                  "name, title, source, method, complete, note, member_count) "
                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
-    ASSIGN_OR_RETURN(Stmt member,
+    ASSIGN_OR_RETURN(sqlite::Statement member,
                      db->Prepare("INSERT OR IGNORE INTO value_set_member (vs_id, system, code, "
                                  "version, display, abstract, ord) VALUES (?1, ?2, ?3, ?4, ?5, "
                                  "?6, ?7)"));
-    ASSIGN_OR_RETURN(Stmt old_members,
+    ASSIGN_OR_RETURN(sqlite::Statement old_members,
                      db->Prepare("DELETE FROM value_set_member WHERE vs_id IN (SELECT id FROM "
                                  "value_set WHERE url = ?1 AND version = ?2)"));
     progress.SetLabel("writing value sets");
@@ -362,8 +364,9 @@ Result<PackageLoadReport> LoadFhirPackage(const std::string& db_path,
       old_members.Bind(1, r.url).Bind(2, r.version);
       RETURN_IF_ERROR(old_members.Run());
       RETURN_IF_ERROR(vs_row.Run());
-      ASSIGN_OR_RETURN(Stmt id, db->Prepare("SELECT id FROM value_set WHERE url = ?1 AND "
-                                            "version = ?2"));
+      ASSIGN_OR_RETURN(sqlite::Statement id,
+                       db->Prepare("SELECT id FROM value_set WHERE url = ?1 AND "
+                                   "version = ?2"));
       id.Bind(1, r.url).Bind(2, r.version);
       ASSIGN_OR_RETURN(bool found, id.Step());
       if (!found) return Internal("value_set row missing after insert");

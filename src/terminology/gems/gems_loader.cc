@@ -104,11 +104,11 @@ Status ParseGemLine(std::string_view line, GemDirection dir, int64_t line_no,
 }
 
 // Rebuilds ICD-9-CM from the ICD-9-CM codes of the loaded GEM rows.
-Status RebuildIcd9(internal::Db& db) {
+Status RebuildIcd9(sqlite::Connection& db) {
   std::set<std::string> codes;
   {
     ASSIGN_OR_RETURN(
-        internal::Stmt q,
+        sqlite::Statement q,
         db.Prepare("SELECT source FROM gem WHERE direction = 0 UNION "
                    "SELECT target FROM gem WHERE direction = 1 AND target IS NOT NULL"));
     for (;;) {  // bounded by the table's rows
@@ -126,7 +126,7 @@ Status RebuildIcd9(internal::Db& db) {
       "Modification (ICD-9-CM), codes from the CMS GEMs";
   content.source = "gems";
   {
-    ASSIGN_OR_RETURN(internal::Stmt q,
+    ASSIGN_OR_RETURN(sqlite::Statement q,
                      db.Prepare("SELECT group_concat(file, ' + ') FROM gem_file"));
     ASSIGN_OR_RETURN(bool row, q.Step());
     content.source_file = row ? q.Text(0) : "";
@@ -169,17 +169,17 @@ Result<LoadReport> LoadGem(const std::string& db_path, const std::string& file,
   if (rows.empty() || !direction) return Invalid(file + ": no GEM rows");
   int64_t dir = static_cast<int64_t>(*direction);
 
-  ASSIGN_OR_RETURN(std::unique_ptr<internal::Db> db,
-                   internal::Db::Open(db_path, internal::Db::Mode::kReadWrite));
+  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Connection> db,
+                   internal::OpenTerminologyDb(db_path, sqlite::Mode::kReadWrite));
   RETURN_IF_ERROR(internal::EnsureSchema(*db));
-  RETURN_IF_ERROR(internal::InTransaction(*db, [&]() -> Status {
+  RETURN_IF_ERROR(sqlite::InTransaction(*db, [&]() -> Status {
     {
-      ASSIGN_OR_RETURN(internal::Stmt del, db->Prepare("DELETE FROM gem WHERE direction = ?1"));
+      ASSIGN_OR_RETURN(sqlite::Statement del, db->Prepare("DELETE FROM gem WHERE direction = ?1"));
       del.Bind(1, dir);
       RETURN_IF_ERROR(del.Run());
     }
     ASSIGN_OR_RETURN(
-        internal::Stmt ins,
+        sqlite::Statement ins,
         db->Prepare("INSERT INTO gem (direction, source, target, approximate, no_map, combination, "
                     "scenario, choice_list, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
     Progress progress("writing " + base);
@@ -193,7 +193,7 @@ Result<LoadReport> LoadGem(const std::string& db_path, const std::string& file,
       progress.Update(++n);
     }
     {
-      ASSIGN_OR_RETURN(internal::Stmt up,
+      ASSIGN_OR_RETURN(sqlite::Statement up,
                        db->Prepare("INSERT OR REPLACE INTO gem_file (direction, file, year, rows) "
                                    "VALUES (?1, ?2, ?3, ?4)"));
       up.Bind(1, dir).Bind(2, base).Bind(3, YearOf(base)).Bind(4, n);

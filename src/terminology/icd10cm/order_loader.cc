@@ -147,8 +147,8 @@ Result<LoadReport> LoadIcd10CmOrder(const std::string& db_path, const std::strin
   }
   if (rows.empty()) return Invalid(file + ": no codes");
 
-  ASSIGN_OR_RETURN(std::unique_ptr<internal::Db> db,
-                   internal::Db::Open(db_path, internal::Db::Mode::kReadWrite));
+  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Connection> db,
+                   internal::OpenTerminologyDb(db_path, sqlite::Mode::kReadWrite));
   RETURN_IF_ERROR(internal::EnsureSchema(*db));
 
   CodeSystemContent content;

@@ -287,8 +287,8 @@ Result<LoadReport> LoadIcd10CmTabular(const std::string& db_path, const std::str
   }
   if (content.version.empty()) return Invalid(file + ": no <version> in the Tabular List");
   if (content.concepts.empty()) return Invalid(file + ": no chapters or codes");
-  ASSIGN_OR_RETURN(std::unique_ptr<internal::Db> db,
-                   internal::Db::Open(db_path, internal::Db::Mode::kReadWrite));
+  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Connection> db,
+                   internal::OpenTerminologyDb(db_path, sqlite::Mode::kReadWrite));
   RETURN_IF_ERROR(internal::EnsureSchema(*db));
   {
     Progress progress("writing ICD-10-CM " + content.version);
