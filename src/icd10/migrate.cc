@@ -3,7 +3,6 @@
 #include "icd10/migrate.h"
 
 #include <algorithm>
-#include <cctype>
 #include <map>
 #include <memory>
 #include <optional>
@@ -11,6 +10,7 @@
 #include <span>
 #include <utility>
 
+#include "base/strings.h"
 #include "fhir/model/model.h"
 #include "fhir/resource/resource_json.h"
 #include "json/parse.h"
@@ -42,17 +42,11 @@ struct Translation {
   std::string equivalence;
 };
 
-std::string Trimmed(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return b == std::string_view::npos ? std::string() : std::string(s.substr(b, e - b + 1));
-}
-
 // The code as the GEMs spell it: no dot, upper case (428.0 and 4280 are the same code).
 std::string GemSpelling(std::string_view code) {
   std::string out;
-  for (char ch : Trimmed(code)) {
-    if (ch != '.') out += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  for (char ch : Trim(code)) {
+    if (ch != '.') out += Upper(ch);
   }
   return out;
 }
@@ -313,7 +307,7 @@ class Migration {
     std::vector<json::Value> added;
     for (size_t i = 0; i < codings->items().size(); ++i) {
       const json::Value& c = codings->items()[i];
-      std::string code = Trimmed(c.FindString("code"));
+      std::string code(Trim(c.FindString("code")));
       if (!IsIcd9CmSystem(c.FindString("system")) || code.empty()) continue;
       ASSIGN_OR_RETURN(Translation t, Translate(code));
       WorklistRow row;

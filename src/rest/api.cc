@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <charconv>
 
+#include "base/strings.h"
 #include "fhir/validate/validator.h"
 #include "rest/context.h"
 #include "rest/outcome.h"
+#include "rest/url.h"
 
 namespace vesta::rest {
 
@@ -36,8 +38,7 @@ std::string BaseUrl(const rest::Context& ctx, const Request& request) {
 std::string ETagFor(int64_t version) { return "W/\"" + std::to_string(version) + "\""; }
 
 std::optional<int64_t> ParseETag(std::string_view v) {
-  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+  v = Trim(v, kHttpWhitespace);
   if (v.substr(0, 2) == "W/") v.remove_prefix(2);
   if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
   int64_t n = 0;
@@ -49,6 +50,32 @@ std::optional<int64_t> ParseETag(std::string_view v) {
 void SetVersionHeaders(const store::StoredVersion& v, Response* r) {
   r->SetHeader("ETag", ETagFor(v.version));
   r->SetHeader("Last-Modified", FormatHttpDate(v.last_updated));
+}
+
+Result<store::StoredVersion> ReadCurrent(const rest::Context& ctx, const std::string& type,
+                                         const std::string& id) {
+  Result<store::StoredVersion> v = ctx.store.Read(type, id);
+  if (!v.ok() && v.status().code() == StatusCode::kNotFound) {
+    return Status(StatusCode::kNotFound, type + "/" + id + " is not known");
+  }
+  return v;
+}
+
+Response GoneResponse(const store::StoredVersion& deletion, const std::string& message) {
+  Response r = ErrorResponse(Status(StatusCode::kGone, message));
+  SetVersionHeaders(deletion, &r);
+  return r;
+}
+
+Response ResourceResponse(const rest::Context& ctx, const store::StoredVersion& v,
+                          const ResourceView& view, const OutputFormat& format) {
+  Result<std::string> body = RenderResource(v.json, view, format, ctx.model);
+  if (!body.ok()) return ErrorResponse(body.status());
+  Response r;
+  SetVersionHeaders(v, &r);
+  r.SetHeader("Content-Type", ContentType(format));
+  r.body = std::move(body).value();
+  return r;
 }
 
 void ApplyPrefer(const Request& request, const OutputFormat& format,
@@ -68,18 +95,6 @@ void ApplyPrefer(const Request& request, const OutputFormat& format,
 }
 
 namespace {
-
-std::vector<std::string_view> SplitPath(std::string_view path) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (start < path.size()) {
-    size_t slash = path.find('/', start);
-    if (slash == std::string_view::npos) slash = path.size();
-    if (slash > start) parts.push_back(path.substr(start, slash - start));
-    start = slash + 1;
-  }
-  return parts;
-}
 
 Response MethodNotAllowed(const std::string& method, const std::string& allow) {
   Response r = ErrorResponse(

@@ -44,6 +44,18 @@ std::string ETagFor(int64_t version);
 std::optional<int64_t> ParseETag(std::string_view value);
 // Sets ETag, Last-Modified and Content-Type for a response carrying a stored version.
 void SetVersionHeaders(const store::StoredVersion& v, Response* r);
+// The current version of `type`/`id`, which may be a deletion (deleted = true); kNotFound
+// "Type/id is not known" when the resource never existed.
+Result<store::StoredVersion> ReadCurrent(const Context& ctx, const std::string& type,
+                                         const std::string& id);
+// 410 Gone for a version that is a deletion, with its ETag and Last-Modified
+// (https://hl7.org/fhir/R4/http.html#read: "a GET for a deleted resource returns a 410 status
+// code").
+Response GoneResponse(const store::StoredVersion& deletion, const std::string& message);
+// 200 with a stored version as the client asked for it (`view`, `format`) and its ETag and
+// Last-Modified: the answer of read and vread.
+Response ResourceResponse(const Context& ctx, const store::StoredVersion& v,
+                          const ResourceView& view, const OutputFormat& format);
 // The body and headers asked for by Prefer (https://hl7.org/fhir/R4/http.html#ops):
 // return=minimal → no body; return=OperationOutcome → an informational outcome;
 // otherwise (representation, the default) the resource.

@@ -10,10 +10,11 @@
 #include <charconv>
 #include <set>
 
+#include "base/strings.h"
 #include "json/writer.h"
+#include "rest/bundle.h"
 #include "rest/context.h"
 #include "rest/outcome.h"
-#include "rest/url.h"
 #include "search/registry.h"
 
 namespace vesta::rest {
@@ -46,19 +47,13 @@ Response EverythingInteraction(const Context& ctx, const Request& request,
     if (k == "_since") {
       since = v;
     } else if (k == "_type") {
-      size_t start = 0;
-      while (start <= v.size()) {
-        size_t comma = v.find(',', start);
-        std::string t =
-            v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        if (!t.empty()) {
-          if (!ctx.model.IsResourceType(t)) {
-            return ErrorResponse(Status(StatusCode::kInvalid, "_type: unknown type '" + t + "'"));
-          }
-          only_types.insert(t);
+      for (std::string_view piece : Split(v, ',')) {
+        std::string t(piece);
+        if (t.empty()) continue;
+        if (!ctx.model.IsResourceType(t)) {
+          return ErrorResponse(Status(StatusCode::kInvalid, "_type: unknown type '" + t + "'"));
         }
-        if (comma == std::string::npos) break;
-        start = comma + 1;
+        only_types.insert(t);
       }
     } else if (k == "_count") {
       int n = 0;
@@ -83,13 +78,8 @@ Response EverythingInteraction(const Context& ctx, const Request& request,
                                                             "'; supported: _since, _type, _count"));
     }
   }
-  Result<store::StoredVersion> patient = ctx.store.Read("Patient", target.id);
-  if (!patient.ok()) {
-    if (patient.status().code() == StatusCode::kNotFound) {
-      return ErrorResponse(Status(StatusCode::kNotFound, "Patient/" + target.id + " is not known"));
-    }
-    return ErrorResponse(patient.status());
-  }
+  Result<store::StoredVersion> patient = ReadCurrent(ctx, "Patient", target.id);
+  if (!patient.ok()) return ErrorResponse(patient.status());
   if (patient->deleted) {
     return ErrorResponse(Status(StatusCode::kGone, "Patient/" + target.id + " was deleted"));
   }
@@ -136,33 +126,23 @@ Response EverythingInteraction(const Context& ctx, const Request& request,
     }
   }
   const std::string base = BaseUrl(ctx, request);
-  const std::string self_path = base + "/Patient/" + target.id + "/$everything";
-  std::string carried;
-  for (const auto& [k, v] : params) {
-    if (k != "_cursor") carried += "&" + PercentEncode(k) + "=" + PercentEncode(v);
+  BundleHead head;
+  head.type = "searchset";
+  head.id = ctx.ids.NewId();
+  head.last_updated = ctx.clock.Now();
+  head.links =
+      PagingLinks(base + "/Patient/" + target.id + "/$everything", EncodeQuery(params), next);
+  head.empty_entries = EmptyEntries::kWriteEmptyArray;
+  BundleWriter bundle(head);
+  for (const store::StoredVersion* v : page) {
+    const std::string full_url = FullUrl(base, v->type, v->id);
+    BundleEntry entry;
+    entry.full_url = full_url;
+    entry.resource = v->json;
+    entry.search = SearchEntryMode::kMatch;
+    bundle.Add(entry);
   }
-  std::string out = "{\"resourceType\":\"Bundle\",\"id\":\"" + ctx.ids.NewId() +
-                    "\",\"meta\":{\"lastUpdated\":\"" + FormatInstant(ctx.clock.Now()) +
-                    "\"},\"type\":\"searchset\",\"link\":[{\"relation\":\"self\",\"url\":";
-  json::WriteString(self_path + (carried.empty() ? "" : "?" + carried.substr(1)), &out);
-  out += "}";
-  if (!next.empty()) {
-    out += ",{\"relation\":\"next\",\"url\":";
-    json::WriteString(self_path + "?_cursor=" + PercentEncode(next) + carried, &out);
-    out += "}";
-  }
-  out += "],\"entry\":[";
-  for (size_t i = 0; i < page.size(); ++i) {
-    if (i) out += ",";
-    out += "{\"fullUrl\":";
-    json::WriteString(base + "/" + page[i]->type + "/" + page[i]->id, &out);
-    out += ",\"resource\":" + page[i]->json + ",\"search\":{\"mode\":\"match\"}}";
-  }
-  out += "]}";
-  Response r;
-  r.SetHeader("Content-Type", ContentType(format));
-  r.body = RenderJson(std::move(out), format);
-  return r;
+  return JsonResponse(bundle.Finish(), format);
 }
 
 }  // namespace vesta::rest

@@ -1,32 +1,21 @@
 #include "rest/format.h"
 
-#include <strings.h>
-
 #include <algorithm>
 
+#include "base/strings.h"
 #include "json/parse.h"
 #include "json/writer.h"
 
 namespace vesta::rest {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+std::string_view Trim(std::string_view s) { return vesta::Trim(s, kHttpWhitespace); }
 
 // The media type of a _format value or an Accept item, without parameters.
 enum class Kind { kFhirJson, kJson, kAny, kOther };
 
 Kind Classify(std::string_view media) {
-  std::string m = Lower(Trim(media.substr(0, media.find(';'))));
+  std::string m = MediaTypeOf(media);
   if (m == "json" || m == "application/fhir+json" || m == "application/json+fhir") {
     return Kind::kFhirJson;
   }
@@ -50,6 +39,10 @@ bool QualityZero(std::string_view item) {
 }
 
 }  // namespace
+
+std::string MediaTypeOf(std::string_view content_type) {
+  return Lower(Trim(content_type.substr(0, content_type.find(';'))));
+}
 
 Result<OutputFormat> NegotiateFormat(const Request& request) {
   OutputFormat format;
@@ -78,11 +71,7 @@ Result<OutputFormat> NegotiateFormat(const Request& request) {
   std::string_view accept = request.Header("Accept");
   if (Trim(accept).empty()) return format;
   bool fhir = false, plain = false, any = false;
-  size_t start = 0;
-  while (start <= accept.size()) {
-    size_t comma = accept.find(',', start);
-    std::string_view item = accept.substr(
-        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+  for (std::string_view item : Split(accept, ',')) {
     if (!QualityZero(item)) {
       switch (Classify(item)) {
         case Kind::kFhirJson:
@@ -98,8 +87,6 @@ Result<OutputFormat> NegotiateFormat(const Request& request) {
           break;
       }
     }
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
   }
   if (fhir || any) return format;
   if (plain) {
@@ -144,16 +131,11 @@ Result<ResourceView> ParseView(const Request& request) {
     }
   }
   if (const std::string* e = request.Param("_elements")) {
-    size_t start = 0;
-    while (start <= e->size()) {
-      size_t comma = e->find(',', start);
-      std::string name(Trim(std::string_view(*e).substr(
-          start, comma == std::string::npos ? std::string::npos : comma - start)));
+    for (std::string_view piece : Split(*e, ',')) {
+      std::string name(Trim(piece));
       // Only top-level names are defined in R4; "Patient.name" is accepted as "name".
       if (size_t dot = name.rfind('.'); dot != std::string::npos) name = name.substr(dot + 1);
       if (!name.empty()) view.elements.push_back(name);
-      if (comma == std::string::npos) break;
-      start = comma + 1;
     }
   }
   return view;
@@ -274,6 +256,13 @@ std::string RenderJson(std::string json, const OutputFormat& format) {
   auto doc = json::Parse(json);
   if (!doc.ok()) return json;
   return json::ToString(doc->root(), json::Style::kPretty);
+}
+
+Response JsonResponse(std::string json, const OutputFormat& format) {
+  Response r;
+  r.SetHeader("Content-Type", ContentType(format));
+  r.body = RenderJson(std::move(json), format);
+  return r;
 }
 
 }  // namespace vesta::rest

@@ -20,6 +20,9 @@ struct OutputFormat {
   bool pretty = false;
 };
 
+// The media type of a Content-Type or Accept item: lower case, without parameters or
+// surrounding whitespace ("Application/JSON; charset=utf-8" -> "application/json").
+std::string MediaTypeOf(std::string_view content_type);
 // From _format (which wins) or Accept. Only JSON is served: XML, Turtle or anything else
 // gives kNotAcceptable (406). An absent or wildcard Accept means FHIR JSON.
 Result<OutputFormat> NegotiateFormat(const Request& request);
@@ -47,5 +50,8 @@ Result<std::string> RenderResource(std::string_view stored_json, const ResourceV
 
 // Re-serializes compact JSON pretty-printed when asked; otherwise returns it unchanged.
 std::string RenderJson(std::string json, const OutputFormat& format);
+
+// A 200 response carrying `json` (a Bundle, an OperationOutcome) in the negotiated format.
+Response JsonResponse(std::string json, const OutputFormat& format);
 
 }  // namespace vesta::rest

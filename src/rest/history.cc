@@ -10,7 +10,7 @@
 #include <charconv>
 
 #include "fhir/datetime.h"
-#include "json/writer.h"
+#include "rest/bundle.h"
 #include "rest/context.h"
 #include "rest/outcome.h"
 #include "rest/url.h"
@@ -31,7 +31,6 @@ Response HistoryInteraction(const Context& ctx, const Request& request, const Ou
   q.type = target.type;
   q.id = target.id;
   q.count = ctx.options.default_page_size;
-  std::string carried;  // the parameters repeated in paging links
   for (const auto& [name, value] : request.query) {
     if (name == "_count") {
       int64_t n = 0;
@@ -59,26 +58,18 @@ Response HistoryInteraction(const Context& ctx, const Request& request, const Ou
         return ErrorResponse(Status(StatusCode::kInvalid, "_cursor is not one this server made"));
       }
       q.after = c;
-      continue;
     } else if (name == "_format" || name == "_pretty" || name == "_summary" ||
                name == "_elements") {
-      // presentation parameters: carried into links below
+      // presentation parameters: carried into the paging links
     } else {
       return ErrorResponse(Status(StatusCode::kInvalid, "unknown parameter '" + name +
                                                             "' for history; supported: "
                                                             "_count, _since, _at"));
     }
-    carried += "&" + PercentEncode(name) + "=" + PercentEncode(value);
   }
   if (!target.id.empty()) {
-    Result<store::StoredVersion> cur = ctx.store.Read(target.type, target.id);
-    if (!cur.ok()) {
-      if (cur.status().code() == StatusCode::kNotFound) {
-        return ErrorResponse(
-            Status(StatusCode::kNotFound, target.type + "/" + target.id + " is not known"));
-      }
-      return ErrorResponse(cur.status());
-    }
+    Result<store::StoredVersion> cur = ReadCurrent(ctx, target.type, target.id);
+    if (!cur.ok()) return ErrorResponse(cur.status());
   }
   Result<ResourceView> view = ParseView(request);
   if (!view.ok()) return ErrorResponse(view.status());
@@ -90,59 +81,45 @@ Response HistoryInteraction(const Context& ctx, const Request& request, const Ou
   if (!target.type.empty()) path += "/" + target.type;
   if (!target.id.empty()) path += "/" + target.id;
   path += "/_history";
-  std::string self = path + (request.query.empty() ? "" : "?");
-  for (size_t i = 0; i < request.query.size(); ++i) {
-    self += (i ? "&" : "") + PercentEncode(request.query[i].first) + "=" +
-            PercentEncode(request.query[i].second);
-  }
-
-  std::string out = "{\"resourceType\":\"Bundle\",\"id\":\"" + ctx.ids.NewId() +
-                    "\",\"meta\":{\"lastUpdated\":\"" + FormatInstant(ctx.clock.Now()) +
-                    "\"},\"type\":\"history\",\"total\":" + std::to_string(page->total) +
-                    ",\"link\":[{\"relation\":\"self\",\"url\":";
-  json::WriteString(self, &out);
-  out += "}";
+  std::string next_cursor;
   if (page->has_more && !page->entries.empty()) {
     const store::HistoryCursor& c = page->entries.back().cursor;
-    std::string next =
-        path + "?_cursor=" + std::to_string(c.last_updated) + "_" + std::to_string(c.seq) + carried;
-    out += ",{\"relation\":\"next\",\"url\":";
-    json::WriteString(next, &out);
-    out += "}";
+    next_cursor = std::to_string(c.last_updated) + "_" + std::to_string(c.seq);
   }
-  out += "]";
-  if (view->summary != SummaryMode::kCount && !page->entries.empty()) {
-    out += ",\"entry\":[";
-    bool first = true;
+  BundleHead head;
+  head.type = "history";
+  head.id = ctx.ids.NewId();
+  head.last_updated = ctx.clock.Now();
+  head.total = page->total;
+  head.links = PagingLinks(path, EncodeQuery(request.query), next_cursor);
+  BundleWriter bundle(head);
+  if (view->summary != SummaryMode::kCount) {
     for (const store::HistoryEntry& e : page->entries) {
       const store::StoredVersion& v = e.version;
-      if (!first) out += ",";
-      first = false;
-      std::string rel = v.type + "/" + v.id;
-      out += "{\"fullUrl\":";
-      json::WriteString(base + "/" + rel, &out);
+      const std::string full_url = FullUrl(base, v.type, v.id);
+      const std::string relative = v.type + "/" + v.id;
+      const bool created = v.version == 1 && !v.deleted;
+      std::string body;
       if (!v.deleted) {
-        Result<std::string> body = RenderResource(v.json, *view, OutputFormat{}, ctx.model);
-        if (!body.ok()) return ErrorResponse(body.status());
-        out += ",\"resource\":" + *body;
+        Result<std::string> rendered = RenderResource(v.json, *view, OutputFormat{}, ctx.model);
+        if (!rendered.ok()) return ErrorResponse(rendered.status());
+        body = std::move(rendered).value();
       }
-      const char* method = v.deleted ? "DELETE" : v.version == 1 ? "POST" : "PUT";
-      out += ",\"request\":{\"method\":\"";
-      out += method;
-      out += "\",\"url\":";
-      json::WriteString(v.version == 1 && !v.deleted ? v.type : rel, &out);
-      out += "},\"response\":{\"status\":\"";
-      out += v.deleted ? "204" : v.version == 1 ? "201" : "200";
-      out += "\",\"etag\":\"W/\\\"" + std::to_string(v.version) + "\\\"\",\"lastModified\":\"" +
-             FormatInstant(v.last_updated) + "\"}}";
+      BundleEntry entry;
+      entry.full_url = full_url;
+      entry.resource = body;
+      entry.request = BundleEntryRequest{v.deleted ? "DELETE"
+                                         : created ? "POST"
+                                                   : "PUT",
+                                         created ? std::string_view(v.type) : relative};
+      entry.response = BundleEntryResponse{v.deleted ? "204"
+                                           : created ? "201"
+                                                     : "200",
+                                           "", v.version, v.last_updated, ""};
+      bundle.Add(entry);
     }
-    out += "]";
   }
-  out += "}";
-  Response r;
-  r.SetHeader("Content-Type", ContentType(format));
-  r.body = RenderJson(std::move(out), format);
-  return r;
+  return JsonResponse(bundle.Finish(), format);
 }
 
 }  // namespace vesta::rest

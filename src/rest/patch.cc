@@ -7,8 +7,6 @@
 // servers that support PATCH SHALL support Resource Contention on the PATCH interaction" — with
 // If-Match the patch applies only to that version (else 412); without it a concurrent change is
 // read again and the patch re-applied to the new version.
-#include <cctype>
-
 #include "fhir/patch/fhirpath_patch.h"
 #include "fhir/patch/json_patch.h"
 #include "fhir/resource/resource_json.h"
@@ -16,6 +14,7 @@
 #include "json/writer.h"
 #include "rest/context.h"
 #include "rest/outcome.h"
+#include "rest/versioned_write.h"
 
 namespace vesta::rest {
 namespace {
@@ -29,11 +28,7 @@ Result<json::Document> PatchedResource(const Context& ctx, const Target& target,
 // https://hl7.org/fhir/R4/http.html#patch: the media type says which patch format the body is.
 Result<PatchKind> KindOf(const Request& request) {
   std::string_view ct = request.Header("Content-Type");
-  std::string media(ct.substr(0, ct.find(';')));
-  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.pop_back();
-  size_t start = media.find_first_not_of(" \t");
-  media = start == std::string::npos ? std::string() : media.substr(start);
-  for (char& c : media) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string media = MediaTypeOf(ct);
   if (media == "application/json-patch+json") return PatchKind::kJsonPatch;
   if (media == "application/fhir+json" || media == "application/json" ||
       media == "application/json+fhir") {
@@ -108,74 +103,23 @@ Response PatchInteraction(const Context& ctx, const Request& request, const Outp
     return ErrorResponse(
         Status(StatusCode::kInvalid, "a FHIRPath Patch body must be a Parameters resource"));
   }
-  std::optional<int64_t> if_match;
-  if (std::string_view im = request.Header("If-Match"); !im.empty()) {
-    if_match = ParseETag(im);
-    if (!if_match) {
-      return ErrorResponse(
-          Status(StatusCode::kInvalid, "If-Match must be a version ETag such as W/\"3\""));
-    }
-  }
-  constexpr int kAttempts = 20;
-  for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    Result<store::StoredVersion> cur = ctx.store.Read(target.type, target.id);
-    if (!cur.ok()) {
-      if (cur.status().code() == StatusCode::kNotFound) {
-        return ErrorResponse(
-            Status(StatusCode::kNotFound, target.type + "/" + target.id + " is not known"));
-      }
-      return ErrorResponse(cur.status());
-    }
-    if (cur->deleted) {
-      Response r =
-          ErrorResponse(Status(StatusCode::kGone, target.type + "/" + target.id + " was deleted"));
-      SetVersionHeaders(*cur, &r);
-      return r;
-    }
-    if (if_match && *if_match != cur->version) {
-      return ErrorResponse(
-          Status(StatusCode::kPreconditionFailed, "If-Match " + ETagFor(*if_match) +
-                                                      " does not match the current version " +
-                                                      ETagFor(cur->version)));
-    }
-    Result<json::Document> doc = PatchedResource(ctx, target, cur->json, *kind, patch_doc->root());
-    if (!doc.ok()) return ErrorResponse(doc.status());
-    // Referential integrity as for update; a resource may refer to itself.
-    if (Status s = CheckReferences(ctx, request, doc->root(), target.type,
-                                   {target.type + "/" + target.id});
-        !s.ok()) {
-      return ErrorResponse(s);
-    }
-    store::WriteOp op;
-    op.kind = store::WriteKind::kUpdate;
-    op.type = target.type;
-    op.id = target.id;
-    op.expected_version = cur->version;
-    op.last_updated = ctx.clock.Now();
-    const int64_t version = cur->version + 1;
-    op.json = fhir::StoredJson(*doc, op.id, version, op.last_updated);
-    Result<std::vector<store::WriteResult>> written = ctx.store.Write({&op, 1});
-    if (!written.ok()) {
-      if (written.status().code() != StatusCode::kConflict) {
-        return ErrorResponse(written.status());
-      }
-      if (if_match) {
-        return ErrorResponse(Status(
-            StatusCode::kPreconditionFailed,
-            "If-Match " + ETagFor(*if_match) + ": the resource was changed by another request"));
-      }
-      continue;  // someone else wrote first: patch their version
-    }
-    Response r;
-    r.status = 200;
-    store::StoredVersion v{op.type, op.id, version, op.last_updated, false, {}};
-    SetVersionHeaders(v, &r);
-    ApplyPrefer(request, format, op.json, "patched " + op.type + "/" + op.id, &r);
-    return r;
-  }
-  return ErrorResponse(Status(
-      StatusCode::kConflict,
-      target.type + "/" + target.id + " is being changed by many requests at once; try again"));
+  Result<VersionedWrite> w = WriteVersioned(
+      ctx, request, target, WhenAbsent::kNotFound, WhenDeleted::kGone,
+      [&](const store::StoredVersion* current, store::WriteOp& op) -> PrepareResult {
+        ASSIGN_OR_RETURN(json::Document doc,
+                         PatchedResource(ctx, target, current->json, *kind, patch_doc->root()));
+        // Referential integrity as for update; a resource may refer to itself.
+        RETURN_IF_ERROR(CheckReferences(ctx, request, doc.root(), target.type,
+                                        {target.type + "/" + target.id}));
+        op.json = fhir::StoredJson(doc, op.id, op.expected_version + 1, op.last_updated);
+        return WriteIt();
+      });
+  if (!w.ok()) return ErrorResponse(w.status());
+  if (w->answer) return std::move(*w->answer);
+  Response r;
+  SetVersionHeaders(w->written, &r);
+  ApplyPrefer(request, format, w->op.json, "patched " + target.type + "/" + target.id, &r);
+  return r;
 }
 
 }  // namespace vesta::rest

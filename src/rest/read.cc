@@ -28,7 +28,7 @@ Response ReadInteraction(const Context& ctx, const Request& request, const Outpu
                          const Target& target) {
   Result<ResourceView> view = ParseView(request);
   if (!view.ok()) return ErrorResponse(view.status());
-  Result<store::StoredVersion> v = ctx.store.Read(target.type, target.id);
+  Result<store::StoredVersion> v = ReadCurrent(ctx, target.type, target.id);
   if (!v.ok()) {
     // The terminology's own CodeSystems, ValueSets and ConceptMaps (summaries: ICD-10-CM's
     // 95,000 concepts are reached through $lookup and $expand, not inlined).
@@ -44,29 +44,16 @@ Response ReadInteraction(const Context& ctx, const Request& request, const Outpu
         return r;
       }
     }
-    if (v.status().code() == StatusCode::kNotFound) {
-      return ErrorResponse(
-          Status(StatusCode::kNotFound, target.type + "/" + target.id + " is not known"));
-    }
     return ErrorResponse(v.status());
   }
-  if (v->deleted) {
-    Response r =
-        ErrorResponse(Status(StatusCode::kGone, target.type + "/" + target.id + " was deleted"));
+  if (v->deleted) return GoneResponse(*v, target.type + "/" + target.id + " was deleted");
+  if (NotModified(request, *v)) {
+    Response r;
+    r.status = 304;
     SetVersionHeaders(*v, &r);
     return r;
   }
-  Response r;
-  SetVersionHeaders(*v, &r);
-  if (NotModified(request, *v)) {
-    r.status = 304;
-    return r;
-  }
-  Result<std::string> body = RenderResource(v->json, *view, format, ctx.model);
-  if (!body.ok()) return ErrorResponse(body.status());
-  r.SetHeader("Content-Type", ContentType(format));
-  r.body = std::move(body).value();
-  return r;
+  return ResourceResponse(ctx, *v, *view, format);
 }
 
 }  // namespace vesta::rest

@@ -10,7 +10,7 @@
 #include <cctype>
 #include <map>
 
-#include "json/writer.h"
+#include "rest/bundle.h"
 #include "rest/context.h"
 #include "rest/outcome.h"
 #include "rest/url.h"
@@ -79,45 +79,27 @@ Response SearchInteraction(const Context& ctx, const Request& request, const Out
     const auto& [name, value] = used;
     carried += (carried.empty() ? "" : "&") + PercentEncode(name) + "=" + PercentEncode(value);
   }
-  std::string self = path + (carried.empty() ? "" : "?" + carried);
 
-  std::string out = "{\"resourceType\":\"Bundle\",\"id\":\"" + ctx.ids.NewId() +
-                    "\",\"meta\":{\"lastUpdated\":\"" + FormatInstant(ctx.clock.Now()) +
-                    "\"},\"type\":\"searchset\"";
-  if (page->total) out += ",\"total\":" + std::to_string(*page->total);
-  out += ",\"link\":[{\"relation\":\"self\",\"url\":";
-  json::WriteString(self, &out);
-  out += "}";
-  if (!page->next_cursor.empty()) {
-    std::string next = path + "?" + carried + (carried.empty() ? "" : "&") +
-                       "_cursor=" + PercentEncode(page->next_cursor);
-    out += ",{\"relation\":\"next\",\"url\":";
-    json::WriteString(next, &out);
-    out += "}";
+  BundleHead head;
+  head.type = "searchset";
+  head.id = ctx.ids.NewId();
+  head.last_updated = ctx.clock.Now();
+  head.total = page->total;
+  head.links = PagingLinks(path, carried, page->next_cursor);
+  BundleWriter bundle(head);
+  for (const store::SearchHit& hit : page->entries) {
+    const store::StoredVersion& v = hit.version;
+    Result<std::string> body = RenderResource(v.json, *view, OutputFormat{}, ctx.model);
+    if (!body.ok()) return ErrorResponse(body.status());
+    const std::string full_url = FullUrl(base, v.type, v.id);
+    BundleEntry entry;
+    entry.full_url = full_url;
+    entry.resource = *body;
+    entry.search =
+        hit.mode == store::SearchMode::kMatch ? SearchEntryMode::kMatch : SearchEntryMode::kInclude;
+    bundle.Add(entry);
   }
-  out += "]";
-  if (!page->entries.empty()) {
-    out += ",\"entry\":[";
-    bool first = true;
-    for (const store::SearchHit& hit : page->entries) {
-      const store::StoredVersion& v = hit.version;
-      Result<std::string> body = RenderResource(v.json, *view, OutputFormat{}, ctx.model);
-      if (!body.ok()) return ErrorResponse(body.status());
-      if (!first) out += ",";
-      first = false;
-      out += "{\"fullUrl\":";
-      json::WriteString(base + "/" + v.type + "/" + v.id, &out);
-      out += ",\"resource\":" + *body + ",\"search\":{\"mode\":\"";
-      out += hit.mode == store::SearchMode::kMatch ? "match" : "include";
-      out += "\"}}";
-    }
-    out += "]";
-  }
-  out += "}";
-  Response r;
-  r.SetHeader("Content-Type", ContentType(format));
-  r.body = RenderJson(std::move(out), format);
-  return r;
+  return JsonResponse(bundle.Finish(), format);
 }
 
 }  // namespace vesta::rest

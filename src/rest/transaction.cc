@@ -27,9 +27,11 @@
 #include <set>
 #include <thread>
 
+#include "base/strings.h"
 #include "fhir/resource/resource_json.h"
 #include "json/parse.h"
 #include "json/writer.h"
+#include "rest/bundle.h"
 #include "rest/context.h"
 #include "rest/outcome.h"
 #include "rest/url.h"
@@ -137,41 +139,22 @@ Result<Request> EntryRequest(const Request& outer, const json::Value& entry,
   return r;
 }
 
-void AppendEntryResponse(const EntryResult& e, bool include_resource, std::string* out) {
-  *out += "{";
-  bool comma = false;
-  if (include_resource && !e.resource_json.empty()) {
-    *out += "\"resource\":" + e.resource_json;
-    comma = true;
-  }
-  if (comma) *out += ",";
-  *out += "\"response\":{\"status\":";
-  json::WriteString(StatusLine(e.status), out);
-  if (!e.location.empty()) {
-    *out += ",\"location\":";
-    json::WriteString(e.location, out);
-  }
-  if (e.version > 0) *out += ",\"etag\":\"W/\\\"" + std::to_string(e.version) + "\\\"\"";
-  if (e.last_modified > 0) {
-    *out += ",\"lastModified\":\"" + FormatInstant(e.last_modified) + "\"";
-  }
-  if (!e.outcome_json.empty()) *out += ",\"outcome\":" + e.outcome_json;
-  *out += "}}";
-}
-
-Response BundleResponse(const Context& ctx, const OutputFormat& format, const char* type,
+Response BundleResponse(const Context& ctx, const OutputFormat& format, std::string_view type,
                         const std::vector<EntryResult>& results, bool include_resources) {
-  std::string out = "{\"resourceType\":\"Bundle\",\"id\":\"" + ctx.ids.NewId() + "\",\"type\":\"" +
-                    type + "\",\"entry\":[";
-  for (size_t i = 0; i < results.size(); ++i) {
-    if (i) out += ",";
-    AppendEntryResponse(results[i], include_resources, &out);
+  BundleHead head;
+  head.type = type;
+  head.id = ctx.ids.NewId();
+  head.empty_entries = EmptyEntries::kWriteEmptyArray;
+  BundleWriter bundle(head);
+  for (const EntryResult& e : results) {
+    const std::string status = StatusLine(e.status);
+    BundleEntry entry;
+    if (include_resources) entry.resource = e.resource_json;
+    entry.response =
+        BundleEntryResponse{status, e.location, e.version, e.last_modified, e.outcome_json};
+    bundle.Add(entry);
   }
-  out += "]}";
-  Response r;
-  r.SetHeader("Content-Type", ContentType(format));
-  r.body = RenderJson(std::move(out), format);
-  return r;
+  return JsonResponse(bundle.Finish(), format);
 }
 
 // ---- batch ------------------------------------------------------------------------------------
@@ -290,36 +273,6 @@ int Order(const std::string& method) {
   return 3;  // GET, HEAD
 }
 
-// Decodes standard base64 (RFC 4648 §4), ignoring whitespace.
-Result<std::string> DecodeBase64(std::string_view in) {
-  std::string out;
-  int bits = 0, value = 0;
-  for (char c : in) {
-    int v;
-    if (c >= 'A' && c <= 'Z')
-      v = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      v = c - '0' + 52;
-    else if (c == '+')
-      v = 62;
-    else if (c == '/')
-      v = 63;
-    else if (c == '=' || c == ' ' || c == '\n' || c == '\r' || c == '\t')
-      continue;
-    else
-      return Status(StatusCode::kInvalid, "Binary.data is not base64");
-    value = (value << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((value >> bits) & 0xFF));
-    }
-  }
-  return out;
-}
-
 // The resource a PATCH entry makes of `current_json`: a Binary entry holds a JSON Patch
 // (base64 in Binary.data), a Parameters entry a FHIRPath Patch.
 Result<json::Document> PatchFromEntry(const Context& ctx, const std::string& type,
@@ -329,8 +282,9 @@ Result<json::Document> PatchFromEntry(const Context& ctx, const std::string& typ
   if (patch_resource.FindString("resourceType") == "Parameters") {
     return ApplyPatchToResource(ctx, target, current_json, /*json_patch=*/false, patch_resource);
   }
-  ASSIGN_OR_RETURN(std::string text, DecodeBase64(patch_resource.FindString("data")));
-  ASSIGN_OR_RETURN(json::Document patch, json::Parse(text));
+  std::optional<std::string> text = Base64Decode(patch_resource.FindString("data"));
+  if (!text) return Status(StatusCode::kInvalid, "Binary.data is not base64");
+  ASSIGN_OR_RETURN(json::Document patch, json::Parse(*text));
   return ApplyPatchToResource(ctx, target, current_json, /*json_patch=*/true, patch.root());
 }
 
@@ -361,17 +315,7 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
       if (!p.if_match) return AtEntry(i, Status(StatusCode::kInvalid, "ifMatch is not an ETag"));
     }
     p.if_none_exist = std::string(req->FindString("ifNoneExist"));
-    std::vector<std::string_view> parts;
-    {
-      std::string_view path = p.url.path;
-      size_t start = 1;
-      while (start <= path.size()) {
-        size_t slash = path.find('/', start);
-        if (slash == std::string_view::npos) slash = path.size();
-        if (slash > start) parts.push_back(path.substr(start, slash - start));
-        start = slash + 1;
-      }
-    }
+    std::vector<std::string_view> parts = SplitPath(p.url.path);
     if (p.method == "GET" || p.method == "HEAD") continue;
     if (parts.empty() || !ctx.model.IsResourceType(parts[0])) {
       return AtEntry(

@@ -9,6 +9,7 @@
 #include "fhir/resource/resource_json.h"
 #include "rest/context.h"
 #include "rest/outcome.h"
+#include "rest/versioned_write.h"
 
 namespace vesta::rest {
 
@@ -37,66 +38,24 @@ Response UpdateInteraction(const Context& ctx, const Request& request, const Out
       !s.ok()) {
     return ErrorResponse(s);
   }
-  std::optional<int64_t> if_match;
-  if (std::string_view im = request.Header("If-Match"); !im.empty()) {
-    if_match = ParseETag(im);
-    if (!if_match) {
-      return ErrorResponse(
-          Status(StatusCode::kInvalid, "If-Match must be a version ETag such as W/\"3\""));
-    }
+  Result<VersionedWrite> w = WriteVersioned(
+      ctx, request, target, WhenAbsent::kCreate, WhenDeleted::kPrepare,
+      [&](const store::StoredVersion*, store::WriteOp& op) -> PrepareResult {
+        op.json = fhir::StoredJson(*doc, op.id, op.expected_version + 1, op.last_updated);
+        return WriteIt();
+      });
+  if (!w.ok()) return ErrorResponse(w.status());
+  const store::StoredVersion& v = w->written;
+  const bool created = v.version == 1;
+  Response r;
+  r.status = created ? 201 : 200;
+  SetVersionHeaders(v, &r);
+  if (created) {
+    r.SetHeader("Location", BaseUrl(ctx, request) + "/" + v.type + "/" + v.id + "/_history/1");
   }
-  // Compare-and-set against the current version; without If-Match a concurrent writer only
-  // makes us read again and retry.
-  constexpr int kAttempts = 20;
-  for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    int64_t current = store::kExpectNone;
-    Result<store::StoredVersion> cur = ctx.store.Read(target.type, target.id);
-    if (cur.ok()) {
-      current = cur->version;
-    } else if (cur.status().code() != StatusCode::kNotFound) {
-      return ErrorResponse(cur.status());
-    }
-    if (if_match && *if_match != current) {
-      return ErrorResponse(Status(
-          StatusCode::kPreconditionFailed,
-          "If-Match " + ETagFor(*if_match) + " does not match the current version " +
-              (current == store::kExpectNone ? std::string("(none: the resource does not exist)")
-                                             : ETagFor(current))));
-    }
-    store::WriteOp op;
-    op.kind = current == store::kExpectNone ? store::WriteKind::kCreate : store::WriteKind::kUpdate;
-    op.type = target.type;
-    op.id = target.id;
-    op.expected_version = current;
-    op.last_updated = ctx.clock.Now();
-    const int64_t version = current + 1;
-    op.json = fhir::StoredJson(*doc, op.id, version, op.last_updated);
-    Result<std::vector<store::WriteResult>> written = ctx.store.Write({&op, 1});
-    if (!written.ok()) {
-      if (written.status().code() != StatusCode::kConflict) {
-        return ErrorResponse(written.status());
-      }
-      if (if_match) {
-        return ErrorResponse(Status(
-            StatusCode::kPreconditionFailed,
-            "If-Match " + ETagFor(*if_match) + ": the resource was changed by another request"));
-      }
-      continue;
-    }
-    Response r;
-    r.status = version == 1 ? 201 : 200;
-    store::StoredVersion v{op.type, op.id, version, op.last_updated, false, {}};
-    SetVersionHeaders(v, &r);
-    if (version == 1) {
-      r.SetHeader("Location", BaseUrl(ctx, request) + "/" + op.type + "/" + op.id + "/_history/1");
-    }
-    ApplyPrefer(request, format, op.json,
-                (version == 1 ? "created " : "updated ") + op.type + "/" + op.id, &r);
-    return r;
-  }
-  return ErrorResponse(Status(
-      StatusCode::kConflict,
-      target.type + "/" + target.id + " is being changed by many requests at once; try again"));
+  ApplyPrefer(request, format, w->op.json,
+              (created ? "created " : "updated ") + v.type + "/" + v.id, &r);
+  return r;
 }
 
 }  // namespace vesta::rest

@@ -2,34 +2,9 @@
 
 #include <cctype>
 
+#include "base/strings.h"
+
 namespace vesta::rest {
-namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool Decode(std::string_view s, bool plus_is_space, std::string* out) {
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+' && plus_is_space) {
-      out->push_back(' ');
-    } else if (s[i] == '%') {
-      if (i + 2 >= s.size()) return false;
-      int a = HexValue(s[i + 1]), b = HexValue(s[i + 2]);
-      if (a < 0 || b < 0) return false;
-      out->push_back(static_cast<char>(a * 16 + b));
-      i += 2;
-    } else {
-      out->push_back(s[i]);
-    }
-  }
-  return true;
-}
-
-}  // namespace
 
 std::string PercentEncode(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -57,8 +32,9 @@ Result<QueryList> ParseQueryString(std::string_view query) {
     if (!pair.empty()) {
       size_t eq = pair.find('=');
       std::string name, value;
-      if (!Decode(pair.substr(0, eq), true, &name) ||
-          (eq != std::string_view::npos && !Decode(pair.substr(eq + 1), true, &value))) {
+      if (!PercentDecode(pair.substr(0, eq), PlusIs::kSpace, &name) ||
+          (eq != std::string_view::npos &&
+           !PercentDecode(pair.substr(eq + 1), PlusIs::kSpace, &value))) {
         return Status(StatusCode::kInvalid,
                       "bad %-escape in the query '" + std::string(query) + "'");
       }
@@ -67,6 +43,14 @@ Result<QueryList> ParseQueryString(std::string_view query) {
     start = amp + 1;
   }
   return out;
+}
+
+std::vector<std::string_view> SplitPath(std::string_view path) {
+  std::vector<std::string_view> parts;
+  for (std::string_view part : Split(path, '/')) {
+    if (!part.empty()) parts.push_back(part);
+  }
+  return parts;
 }
 
 Result<EntryUrl> ParseEntryUrl(std::string_view url, std::string_view base) {
@@ -80,7 +64,7 @@ Result<EntryUrl> ParseEntryUrl(std::string_view url, std::string_view base) {
   std::string_view path = url.substr(0, q);
   if (path.empty() || path[0] != '/') out.path = "/";
   std::string decoded;
-  if (!Decode(path, false, &decoded)) {
+  if (!PercentDecode(path, PlusIs::kPlus, &decoded)) {
     return Status(StatusCode::kInvalid, "bad %-escape in request.url '" + std::string(url) + "'");
   }
   out.path += decoded;

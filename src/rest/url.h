@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "rest/request.h"
@@ -16,6 +17,9 @@ std::string PercentEncode(std::string_view s);
 
 // Splits "a=1&b=x%20y" into decoded pairs ('+' is a space). kInvalid on a bad %-escape.
 Result<QueryList> ParseQueryString(std::string_view query);
+
+// The non-empty segments of a URL path: "/Patient//1/" gives "Patient", "1". Views into `path`.
+std::vector<std::string_view> SplitPath(std::string_view path);
 
 // A relative request URL of a Bundle entry ("Patient/1", "Patient?identifier=x",
 // "Patient/1/_history/2", "/Patient" or an absolute URL under `base`) as a path and query.

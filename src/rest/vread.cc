@@ -16,19 +16,9 @@ Response VReadInteraction(const Context& ctx, const Request& request, const Outp
     }
     return ErrorResponse(v.status());
   }
-  if (v->deleted) {
-    // The version records the deletion: it has no content (http.html#vread: 410 Gone).
-    Response r = ErrorResponse(Status(StatusCode::kGone, name + " is a deletion"));
-    SetVersionHeaders(*v, &r);
-    return r;
-  }
-  Response r;
-  SetVersionHeaders(*v, &r);
-  Result<std::string> body = RenderResource(v->json, *view, format, ctx.model);
-  if (!body.ok()) return ErrorResponse(body.status());
-  r.SetHeader("Content-Type", ContentType(format));
-  r.body = std::move(body).value();
-  return r;
+  // A version that records a deletion has no content (http.html#vread: 410 Gone).
+  if (v->deleted) return GoneResponse(*v, name + " is a deletion");
+  return ResourceResponse(ctx, *v, *view, format);
 }
 
 }  // namespace vesta::rest
