@@ -103,10 +103,11 @@ Response PatchInteraction(const Context& ctx, const Request& request, const Outp
     return ErrorResponse(
         Status(StatusCode::kInvalid, "a FHIRPath Patch body must be a Parameters resource"));
   }
+  json::Document doc;  // the latest attempt's patched resource; lives until the write is done
   Result<VersionedWrite> w = WriteVersioned(
       ctx, request, target, WhenAbsent::kNotFound, WhenDeleted::kGone,
       [&](const store::StoredVersion* current, store::WriteOp& op) -> PrepareResult {
-        ASSIGN_OR_RETURN(json::Document doc,
+        ASSIGN_OR_RETURN(doc,
                          PatchedResource(ctx, target, current->json, *kind, patch_doc->root()));
         // Referential integrity as for update; a resource may refer to itself.
         RETURN_IF_ERROR(CheckReferences(ctx, request, doc.root(), target.type,

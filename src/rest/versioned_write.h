@@ -50,7 +50,8 @@ enum class WhenDeleted {
 // and WhenAbsent::kCreate). `op` arrives with type, id, expected_version (the version read, or
 // store::kExpectNone), last_updated (now) and kind (kCreate when absent, else kUpdate) set;
 // prepare adds the new content (json) or makes it a kDelete. A Response ends the interaction
-// without writing; an error Status ends it with that error. Called again on every retry.
+// without writing; an error Status ends it with that error. Called again on every retry. What
+// `op` points to (store::WriteOp::document) must outlive WriteVersioned: keep it in the caller.
 using PrepareResult = Result<std::optional<Response>>;
 using PrepareWrite =
     std::function<PrepareResult(const store::StoredVersion* current, store::WriteOp& op)>;
