@@ -7,9 +7,9 @@
 // search.mode = match, _include/_revinclude targets with mode = include, `total` when known, and
 // self/next links. Paging is keyset-based: `next` carries an opaque _cursor.
 #include <algorithm>
-#include <cctype>
 #include <map>
 
+#include "base/strings.h"
 #include "rest/bundle.h"
 #include "rest/context.h"
 #include "rest/outcome.h"
@@ -21,8 +21,7 @@ namespace {
 // application/x-www-form-urlencoded (https://hl7.org/fhir/R4/http.html#search: POST _search):
 // the query-string syntax, with trailing line ends some clients add.
 Result<QueryList> ParseForm(std::string_view body) {
-  while (!body.empty() && (body.back() == '\r' || body.back() == '\n')) body.remove_suffix(1);
-  Result<QueryList> form = ParseQueryString(body);
+  Result<QueryList> form = ParseQueryString(TrimRight(body, "\r\n"));
   if (!form.ok()) return Status(StatusCode::kInvalid, "the _search form body has a bad %-escape");
   return form;
 }
@@ -74,11 +73,9 @@ Response SearchInteraction(const Context& ctx, const Request& request, const Out
   std::string path = base;
   if (!compartment_patient.empty()) path += "/Patient/" + compartment_patient;
   path += "/" + target.type;  // system search: [base]/?_type=...
-  std::string carried;
-  for (const auto& used : page->used_params) {
-    const auto& [name, value] = used;
-    carried += (carried.empty() ? "" : "&") + PercentEncode(name) + "=" + PercentEncode(value);
-  }
+  // The self link shows the parameters the search used (unknown ones ignored under lenient
+  // handling are left out).
+  const std::string carried = EncodeQuery(page->used_params);
 
   BundleHead head;
   head.type = "searchset";
