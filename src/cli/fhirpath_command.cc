@@ -3,6 +3,12 @@
 //
 //   vesta fhirpath "Patient.name.where(use = 'official').given" patient.json
 //   cat patient.json | vesta fhirpath "birthDate" -
+//   vesta fhirpath --strict "Observation.code" patient.json   (an error: the context is a Patient)
+//
+// Non-strict by default (fhirpath.h, Mode): a type name that is not the resource's type and an
+// element the model does not have select nothing. Any JSON can be evaluated: a document whose
+// resourceType is not an R4 type (or that has none) is navigated as plain JSON, its strings,
+// numbers and booleans as System values.
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -21,6 +27,7 @@ struct FhirPathArgs {
   std::string expression;
   std::string file = "-";
   std::vector<std::string> variables;  // name=string
+  bool strict = false;
 };
 
 [[noreturn]] void Fail(const std::string& what, int code) {
@@ -45,6 +52,7 @@ void Run(const FhirPathArgs& args) {
   if (!doc.ok()) Fail(args.file + ": " + doc.status().message(), 1);
   fhirpath::CompileOptions options;
   options.context_type = std::string(doc->root().FindString("resourceType"));
+  options.mode = args.strict ? fhirpath::Mode::kStrict : fhirpath::Mode::kNonStrict;
   Result<fhirpath::Expression> expr = fhirpath::Expression::Compile(args.expression, options);
   if (!expr.ok()) Fail(expr.status().message(), 2);
   fhirpath::Environment env;
@@ -69,6 +77,9 @@ void Add(CLI::App& app) {
   cmd->add_option("expression", args->expression, "The FHIRPath expression")->required();
   cmd->add_option("resource", args->file, "The resource's JSON file, or - for stdin");
   cmd->add_option("--var", args->variables, "A string variable for the expression: name=value");
+  cmd->add_flag("--strict", args->strict,
+                "Strict checks: a type name the resource is not, or an element the R4 model does "
+                "not have, is an error (by default they select nothing)");
   cmd->callback([args] { Run(*args); });
 }
 

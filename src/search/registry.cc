@@ -326,6 +326,8 @@ void Registry::AddDefinition(const json::Value& p, bool custom, std::vector<std:
         *type != ParamType::kSpecial) {
       fhirpath::CompileOptions options;
       options.context_type = base;
+      // A branch for another type selects nothing on this one (expressions are written for many).
+      options.mode = fhirpath::Mode::kNonStrict;
       Result<fhirpath::Expression> e = fhirpath::Expression::Compile(param.expression, options);
       if (!e.ok()) e = fhirpath::Expression::Compile(param.expression);
       if (e.ok()) {

@@ -79,7 +79,7 @@ class Checker {
               for (auto& [code, s] : in.types) {
                 if (R4().IsA(code, n.name)) match = true;
               }
-              if (!match) {
+              if (!match && options_.mode == Mode::kStrict) {
                 return Error(n, "the context is not a " + n.name);
               }
             }
@@ -164,6 +164,9 @@ class Checker {
           hint = " (a choice element is named '" + m.element->name + "')";
         }
       }
+      // Non-strict: the name selects nothing at run time, except a choice element's JSON name,
+      // which FHIRPath never selects (https://hl7.org/fhir/R4/fhirpath.html#polymorphism).
+      if (options_.mode != Mode::kStrict && hint.empty()) return StaticType::Unknown();
       return Error(n, "'" + n.name + "' is not an element of " + names + hint);
     }
     return out;

@@ -13,16 +13,6 @@ namespace {
 
 constexpr int kMaxDepth = 400;
 
-bool IsNumber(const Item& i) {
-  return i.kind == ItemKind::kInteger || i.kind == ItemKind::kDecimal;
-}
-Decimal AsDecimal(const Item& i) {
-  return i.kind == ItemKind::kInteger ? Decimal::FromInt(i.as_int()) : i.as_decimal();
-}
-bool IsTemporal(const Item& i) {
-  return i.kind == ItemKind::kDate || i.kind == ItemKind::kDateTime || i.kind == ItemKind::kTime;
-}
-
 // Whether node `i` is of the type named at the start of the path `n` (`Patient` in
 // `Patient.name`). Search parameter expressions are long unions of such paths, one per resource
 // type, so most checks are a resource against another concrete resource type: no concrete
@@ -224,9 +214,10 @@ Result<Collection> Evaluator::EvalNode(const Node& n, const Frame& f) {
         }
         return Collection{v};
       }
-      if (v.kind == ItemKind::kInteger) {
+      if (IsWhole(v)) {
         if (v.as_int() == INT64_MIN) return Collection{};  // overflow: empty, as for + - *
-        return Collection{Item::Integer(-v.as_int())};
+        return Collection{v.kind == ItemKind::kLong ? Item::Long(-v.as_int())
+                                                    : Item::Integer(-v.as_int())};
       }
       if (v.kind == ItemKind::kDecimal) {
         Decimal d = v.as_decimal();
@@ -264,7 +255,10 @@ namespace {
 // Arithmetic on two System values (http://hl7.org/fhirpath/N1/#math-1).
 // Returns false with *err set on a type error; true with an empty *out for empty results.
 bool Arith(Op op, const Item& x, const Item& y, Collection* out, std::string* err) {
-  if (x.kind == ItemKind::kInteger && y.kind == ItemKind::kInteger && op != Op::kDiv) {
+  if (IsWhole(x) && IsWhole(y) && op != Op::kDiv) {
+    // Integer with Integer gives an Integer; with a Long, a Long
+    // (https://hl7.org/fhirpath/#long: Integer converts implicitly to Long).
+    const bool long_result = x.kind == ItemKind::kLong || y.kind == ItemKind::kLong;
     int64_t a = x.as_int(), b = y.as_int(), r = 0;
     switch (op) {
       case Op::kAdd:
@@ -288,7 +282,7 @@ bool Arith(Op op, const Item& x, const Item& y, Collection* out, std::string* er
         *err = "bad operator";
         return false;
     }
-    out->push_back(Item::Integer(r));
+    out->push_back(long_result ? Item::Long(r) : Item::Integer(r));
     return true;
   }
   if (IsNumber(x) && IsNumber(y)) {
@@ -443,6 +437,23 @@ Result<Collection> Evaluator::Path(const Node& n, const Frame& f) {
     in = out;
     next = 1 - next;
     --count;
+  } else if (first.target == nullptr && !first.type.name.empty()) {
+    // A capitalised name that the model does not know: the type of a resource outside the model
+    // (plain JSON with a `resourceType`, http://hl7.org/fhirpath/N1/#models) selects the context
+    // items of that resourceType; other items are navigated by the name as an element.
+    Collection& out = buffers[next];
+    out.clear();
+    for (const Item& i : in) {
+      if (i.is_node() && i.node != nullptr && i.node->is_object() &&
+          i.node->FindString("resourceType") == first.name) {
+        out.push_back(i);
+      } else {
+        Member(i, first.name, &out);
+      }
+    }
+    in = out;
+    next = 1 - next;
+    --count;
   }
   for (int k = count - 1; k >= 0; --k) {
     Collection& out = buffers[next];
@@ -502,13 +513,19 @@ Result<Collection> Evaluator::Binary(const Node& n, const Frame& f) {
   ASSIGN_OR_RETURN(Items rc, Operand(*n.args[0], f, &rstore));
   if (op == Op::kConcat) {
     if (lc.size() > 1 || rc.size() > 1) return Error(n, "'&' needs single strings");
+    // A primitive without a value counts as empty, like an empty operand.
     std::string_view a, b;
-    if (!lc.empty() && !StringOf(lc[0], &a)) return Error(n, "'&' needs strings");
-    if (!rc.empty() && !StringOf(rc[0], &b)) return Error(n, "'&' needs strings");
+    if (!lc.empty() && !ValueLess(lc[0]) && !StringOf(lc[0], &a)) {
+      return Error(n, "'&' needs strings");
+    }
+    if (!rc.empty() && !ValueLess(rc[0]) && !StringOf(rc[0], &b)) {
+      return Error(n, "'&' needs strings");
+    }
     return Collection{Item::String(std::string(a) + std::string(b))};
   }
   if (lc.empty() || rc.empty()) return Collection{};
   if (lc.size() > 1 || rc.size() > 1) return Error(n, "arithmetic needs single items");
+  if (ValueLess(lc[0]) || ValueLess(rc[0])) return Collection{};  // no value: empty
   Item x, y;
   if (!ToSystem(lc[0], &x) || !ToSystem(rc[0], &y)) {
     return Error(n, "arithmetic needs primitive values");
@@ -578,6 +595,7 @@ Result<int> Evaluator::Comparison(const Node& n, const Frame& f) {
     default: {  // < <= > >=
       if (lc.empty() || rc.empty()) return -1;
       if (lc.size() > 1 || rc.size() > 1) return Error(n, "comparison needs single items");
+      if (ValueLess(lc[0]) || ValueLess(rc[0])) return -1;  // no value: empty
       int c;
       bool empty;
       if (!ItemCompare(lc[0], rc[0], &c, &empty)) {

@@ -46,7 +46,7 @@ class Evaluator {
   Status Error(const Node& n, const std::string& what) const;
 
  private:
-  friend class FunctionCalls;
+  friend class FunctionCall;
   Result<Collection> EvalNode(const Node& n, const Frame& f);
   Result<Collection> Path(const Node& n, const Frame& f);  // `n` is a kMember node
   Result<Collection> Binary(const Node& n, const Frame& f);
@@ -79,7 +79,30 @@ class Evaluator {
   int64_t budget_ = 20'000'000;  // items produced per evaluation
 };
 
-// --- Shared helpers (ops.cc) ---
+// --- Shared helpers (navigation.cc, equality.cc, arithmetic.cc) ---
+
+// Whether `item` is a FHIR primitive node without a value: only its `_name` part (an id or
+// extensions), as `"given": [null, "James"], "_given": [{"id": "a1"}, null]` gives for the first
+// name (https://hl7.org/fhir/R4/json.html#primitive). It is a node (navigable: .id, .extension;
+// counted by exists() and count()) but has no value: operators and functions that need a value
+// treat it as empty.
+inline bool ValueLess(const Item& item) { return item.is_node() && item.node == nullptr; }
+
+// Integer, Long or Decimal (System values).
+inline bool IsNumber(const Item& i) {
+  return i.kind == ItemKind::kInteger || i.kind == ItemKind::kLong || i.kind == ItemKind::kDecimal;
+}
+// Integer or Long.
+inline bool IsWhole(const Item& i) {
+  return i.kind == ItemKind::kInteger || i.kind == ItemKind::kLong;
+}
+// REQUIRES: IsNumber(i).
+inline Decimal AsDecimal(const Item& i) {
+  return IsWhole(i) ? Decimal::FromInt(i.as_int()) : i.as_decimal();
+}
+inline bool IsTemporal(const Item& i) {
+  return i.kind == ItemKind::kDate || i.kind == ItemKind::kDateTime || i.kind == ItemKind::kTime;
+}
 
 // Appends the children named `name` of `item` (http://hl7.org/fhirpath/N1/#path-selection):
 // choice elements, primitive `_name` parts and arrays are handled via the model.
@@ -152,6 +175,10 @@ bool CollectionEquivalent(Items a, Items b);
 // Temporal arithmetic: t + q (sign ±1). Returns false when the unit is not a time unit allowed
 // for t.
 bool AddDuration(const Temporal& t, const Quantity& q, int sign, Temporal* out);
+// Days since 1970-01-01 of a civil date, and milliseconds since then of a date/time's fields
+// (ignoring its timezone; a Time counts from midnight).
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d);
+int64_t ToMillis(const Temporal& t);
 // Temporal ordering; nullopt when precisions differ and the common part is equal.
 std::optional<int> CompareTemporal(const Temporal& a, const Temporal& b);
 

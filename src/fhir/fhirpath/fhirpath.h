@@ -81,10 +81,28 @@ struct Environment {
   std::function<void(std::string_view, const Collection&)> trace;
 };
 
+// How strictly an expression is checked against the model when it is compiled
+// (http://hl7.org/fhirpath/N1/#type-safety-and-strict-evaluation: "an implementation may choose to
+// ... return an error ... or it may choose to return empty" for paths the model does not allow).
+enum class Mode : uint8_t {
+  // A type name that is not the context's type (`Observation.code` on a Patient) and an element
+  // the model does not have select nothing, as at run time. What callers evaluating expressions
+  // written for many resource types (search parameters, `vesta fhirpath`) want.
+  kNonStrict,
+  // Both are errors when the expression is compiled ("the context is not a Observation", "'foo'
+  // is not an element of Patient"): the official suite's mode="strict" tests.
+  kStrict,
+};
+
 struct CompileOptions {
   // The type of the context the expression will be evaluated on ("Patient"), when known. Used
-  // for static checks: a path that names an element the type does not have is an error.
+  // for static checks: with Mode::kStrict, a path that names an element the type does not have,
+  // or a type the context is not, is an error.
   std::string context_type;
+  // In both modes, an element named with its choice type suffix (`Observation.valueQuantity`
+  // instead of `value.ofType(Quantity)`, https://hl7.org/fhir/R4/fhirpath.html#polymorphism) is
+  // an error when the context type is known.
+  Mode mode = Mode::kNonStrict;
   // When set, functions that rely on order (first, last, skip, take, tail, [n]) applied to an
   // unordered collection (children(), descendants()) are errors
   // (http://hl7.org/fhirpath/N1/#ordered-collections).

@@ -1,7 +1,9 @@
 // The table of FHIRPath functions: names and arities, checked when an expression is compiled.
 //
-// http://hl7.org/fhirpath/N1/#functions and the FHIR additions
-// https://hl7.org/fhir/R4/fhirpath.html#functions.
+// http://hl7.org/fhirpath/N1/#functions, the FHIR additions
+// https://hl7.org/fhir/R4/fhirpath.html#functions, and FHIRPath 2.0 and the current build's
+// (https://build.fhir.org/ig/HL7/FHIRPath/): toLong, lastIndexOf, coalesce, the date/time
+// component extractors, duration and difference.
 #pragma once
 
 #include <string_view>
@@ -50,7 +52,15 @@ namespace vesta::fhirpath::internal {
   X(kConformsTo, "conformsTo", 1, 1) X(kSubsumes, "subsumes", 1, 1)                       \
   X(kSubsumedBy, "subsumedBy", 1, 1) X(kElementDefinition, "elementDefinition", 0, 0)     \
   X(kSlice, "slice", 2, 2) X(kCheckModifiers, "checkModifiers", 1, 1)                     \
-  X(kDefineVariable, "defineVariable", 1, 2)
+  X(kDefineVariable, "defineVariable", 1, 2)                                              \
+  X(kToLong, "toLong", 0, 0) X(kConvertsToLong, "convertsToLong", 0, 0)                   \
+  X(kLastIndexOf, "lastIndexOf", 1, 1) X(kCoalesce, "coalesce", 1, 99)                    \
+  X(kYearOf, "yearOf", 0, 0) X(kMonthOf, "monthOf", 0, 0) X(kDayOf, "dayOf", 0, 0)        \
+  X(kHourOf, "hourOf", 0, 0) X(kMinuteOf, "minuteOf", 0, 0)                               \
+  X(kSecondOf, "secondOf", 0, 0) X(kMillisecondOf, "millisecondOf", 0, 0)                 \
+  X(kTimezoneOffsetOf, "timezoneOffsetOf", 0, 0) X(kDateOf, "dateOf", 0, 0)               \
+  X(kTimeOf, "timeOf", 0, 0) X(kDuration, "duration", 2, 2)                               \
+  X(kDifference, "difference", 2, 2)
 // clang-format on
 
 enum class Fn : uint8_t {

@@ -50,12 +50,20 @@ void AppendUtf8(std::string* out, unsigned cp) {
   } else if (cp < 0x800) {
     out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
     out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
+  } else if (cp < 0x10000) {
     out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
     out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
     out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
   }
 }
+
+bool IsHighSurrogate(unsigned cp) { return cp >= 0xD800 && cp <= 0xDBFF; }
+bool IsLowSurrogate(unsigned cp) { return cp >= 0xDC00 && cp <= 0xDFFF; }
 
 class Lexer {
  public:
@@ -89,6 +97,12 @@ class Lexer {
         }
         t.kind = Tok::kNumber;
         t.text = std::string(s_.substr(st, i_ - st));
+        // A Long literal: digits and an L (https://hl7.org/fhirpath/#long, STU).
+        if (i_ < s_.size() && s_[i_] == 'L' && (i_ + 1 >= s_.size() || !IsIdentChar(s_[i_ + 1])) &&
+            t.text.find('.') == std::string::npos) {
+          ++i_;
+          t.text += 'L';
+        }
       } else if (c == '@') {
         ++i_;
         RETURN_IF_ERROR(DateTimeLiteral(&t));
@@ -184,14 +198,22 @@ class Lexer {
           out->push_back(e);
           break;
         case 'u': {
-          if (i_ + 4 > s_.size()) return ErrorAt(static_cast<int>(i_), "bad \\u escape");
-          unsigned cp = 0;
-          for (int k = 0; k < 4; ++k) {
-            char h = s_[i_++];
-            if (!std::isxdigit(static_cast<unsigned char>(h))) {
-              return ErrorAt(static_cast<int>(i_), "bad \\u escape");
+          // http://hl7.org/fhirpath/N1/#string: \uXXXX is a UTF-16 code unit, as in JSON: a
+          // surrogate pair written as two escapes is one code point (RFC 8259 section 7). A lone
+          // surrogate has no UTF-8 form: an error, so no invalid UTF-8 comes out.
+          const int at = static_cast<int>(i_) - 2;
+          unsigned cp;
+          if (!Hex4(&cp)) return ErrorAt(at, "bad \\u escape: four hexadecimal digits expected");
+          if (IsHighSurrogate(cp)) {
+            unsigned low;
+            if (s_.substr(i_, 2) != "\\u" || (i_ += 2, !Hex4(&low)) || !IsLowSurrogate(low)) {
+              return ErrorAt(at,
+                             "unpaired surrogate in \\u escape (a high surrogate must be "
+                             "followed by a \\u escape of a low surrogate)");
             }
-            cp = cp * 16 + (IsDigit(h) ? h - '0' : (std::tolower(h) - 'a' + 10));
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+          } else if (IsLowSurrogate(cp)) {
+            return ErrorAt(at, "unpaired surrogate in \\u escape (a low surrogate alone)");
           }
           AppendUtf8(out, cp);
           break;
@@ -203,6 +225,20 @@ class Lexer {
     if (i_ >= s_.size()) return ErrorAt(start, "unterminated string");
     ++i_;
     return Status::Ok();
+  }
+
+  // Four hexadecimal digits at i_ (consumed) as a number.
+  bool Hex4(unsigned* out) {
+    if (i_ + 4 > s_.size()) return false;
+    unsigned v = 0;
+    for (int k = 0; k < 4; ++k) {
+      const char h = s_[i_ + k];
+      if (!std::isxdigit(static_cast<unsigned char>(h))) return false;
+      v = v * 16 + static_cast<unsigned>(IsDigit(h) ? h - '0' : (std::tolower(h) - 'a' + 10));
+    }
+    i_ += 4;
+    *out = v;
+    return true;
   }
 
   bool Digits(int n) {
@@ -549,6 +585,15 @@ class Parser {
       case Tok::kNumber: {
         ++p_;
         n->kind = NodeKind::kLiteral;
+        if (t.text.back() == 'L') {
+          Decimal d;
+          if (!Decimal::Parse(std::string_view(t.text).substr(0, t.text.size() - 1), &d) ||
+              d.mantissa > INT64_MAX) {
+            return ErrorAt(t.pos, "Long out of range");
+          }
+          n->literal = Item::Long(static_cast<int64_t>(d.mantissa));
+          return n;
+        }
         Decimal d;
         if (!Decimal::Parse(t.text, &d)) return ErrorAt(t.pos, "number out of range");
         // A quantity: a number followed by a unit string or a calendar keyword.

@@ -439,6 +439,8 @@ std::string ItemToString(const Item& item) {
       return item.as_bool() ? "true" : "false";
     case ItemKind::kInteger:
       return std::to_string(item.as_int());
+    case ItemKind::kLong:
+      return std::to_string(item.as_int()) + "L";
     case ItemKind::kDecimal:
       return item.as_decimal().ToString();
     case ItemKind::kString:
@@ -477,6 +479,7 @@ std::string CollectionToJson(const Collection& c) {
         out += item.as_bool() ? "true" : "false";
         break;
       case ItemKind::kInteger:
+      case ItemKind::kLong:
         out += std::to_string(item.as_int());
         break;
       case ItemKind::kDecimal:

@@ -80,6 +80,7 @@ enum class ItemKind : uint8_t {
   kNode,  // an element or resource of the input
   kBoolean,
   kInteger,
+  kLong,  // FHIRPath 2.0 Long (https://hl7.org/fhirpath/#long, STU): 64 bits, written 2L
   kDecimal,
   kString,
   kDate,
@@ -107,11 +108,12 @@ struct Item {
   const fhir::StructInfo* structure = nullptr;
 
   // For System values.
-  int64_t scalar = 0;  // Boolean (0/1) and Integer
+  int64_t scalar = 0;  // Boolean (0/1), Integer and Long
   std::shared_ptr<const SystemPayload> payload;
 
   static Item Boolean(bool b) { return Scalar(ItemKind::kBoolean, b ? 1 : 0); }
   static Item Integer(int64_t i) { return Scalar(ItemKind::kInteger, i); }
+  static Item Long(int64_t i) { return Scalar(ItemKind::kLong, i); }
   static Item Dec(Decimal d) { return Boxed(ItemKind::kDecimal, SystemPayload(d)); }
   static Item String(std::string s) {
     return Boxed(ItemKind::kString, SystemPayload(std::move(s)));
@@ -122,7 +124,7 @@ struct Item {
   bool is_node() const { return kind == ItemKind::kNode; }
   // REQUIRES: the matching kind.
   bool as_bool() const { return scalar != 0; }
-  int64_t as_int() const { return scalar; }
+  int64_t as_int() const { return scalar; }  // Integer and Long
   const Decimal& as_decimal() const { return std::get<Decimal>(*payload); }
   const std::string& as_string() const { return std::get<std::string>(*payload); }
   const Temporal& as_temporal() const { return std::get<Temporal>(*payload); }

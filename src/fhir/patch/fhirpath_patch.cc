@@ -351,7 +351,10 @@ class Patcher {
   Patcher(json::Arena& arena, const fhir::Model& model) : arena_(arena), model_(model) {}
 
   Result<json::Value> Apply(const json::Value& root, const Operation& op) {
-    ASSIGN_OR_RETURN(fhirpath::Expression expr, fhirpath::Expression::Compile(op.path));
+    // No context type: the path is checked as it is evaluated (what is absent selects nothing).
+    fhirpath::CompileOptions options;
+    options.mode = fhirpath::Mode::kNonStrict;
+    ASSIGN_OR_RETURN(fhirpath::Expression expr, fhirpath::Expression::Compile(op.path, options));
     Result<fhirpath::Collection> found = expr.Evaluate(root);
     if (!found.ok()) return Invalid("path '" + op.path + "': " + found.status().message());
     const fhirpath::Collection& items = *found;

@@ -219,6 +219,7 @@ TEST(FhirPathConformance, R4Suite) {
     CompileOptions options;
     if (doc != nullptr) options.context_type = std::string(doc->root().FindString("resourceType"));
     options.check_ordered_functions = c.check_ordered;
+    options.mode = c.strict ? Mode::kStrict : Mode::kNonStrict;
     std::string outcome;
     Result<Expression> expr = Expression::Compile(c.expression, options);
     Result<Collection> result = expr.ok() ? (doc ? expr->Evaluate(doc->root(), env)
