@@ -7,7 +7,7 @@ namespace {
 // ---- Long-term conditions -------------------------------------------------------------------
 // Prevalence of diagnosed disease by age at the reference date, before risk modifiers, rounded
 // from CDC summaries (NHANES, NHIS, BRFSS). For obesity and smoking it is the trait itself
-// (BMI >= 30; current cigarette smoking); generator.cc codes a Condition for part of them.
+// (BMI >= 30; current cigarette smoking); patient_builder.cc codes a Condition for part of them.
 
 constexpr AgeBand kObesityBands[] = {{0, 0.0, 0.0},    {2, 0.18, 0.17},  {20, 0.40, 0.39},
                                      {40, 0.44, 0.44}, {60, 0.42, 0.43}, {80, 0.25, 0.25}};
@@ -35,7 +35,7 @@ constexpr Diagnosis kObesityDx[] = {
     {"E66.9", "Obesity, unspecified", "414916001", "Obesity (disorder)"},
     {"E66.01", "Morbid (severe) obesity due to excess calories", "238136002",
      "Morbid obesity (disorder)"}};
-constexpr double kObesityW[] = {1, 0};  // generator.cc picks E66.01 for BMI >= 40
+constexpr double kObesityW[] = {1, 0};  // patient_builder.cc picks E66.01 for BMI >= 40
 constexpr Diagnosis kSmokerDx[] = {{"F17.210", "Nicotine dependence, cigarettes, uncomplicated",
                                     "56294008", "Nicotine dependence (disorder)"},
                                    {"Z72.0", "Tobacco use", "77176002", "Smoker (finding)"}};
@@ -49,7 +49,7 @@ constexpr Diagnosis kDiabetesDx[] = {
     {"E11.65", "Type 2 diabetes mellitus with hyperglycemia", "", ""},
     {"E11.40", "Type 2 diabetes mellitus with diabetic neuropathy, unspecified", "368581000119106",
      "Neuropathy due to type 2 diabetes mellitus (disorder)"},
-    // Chosen by generator.cc when the patient also has CKD.
+    // Chosen by patient_builder.cc when the patient also has CKD.
     {"E11.22", "Type 2 diabetes mellitus with diabetic chronic kidney disease", "127013003",
      "Disorder of kidney due to diabetes mellitus (disorder)"}};
 constexpr double kDiabetesW[] = {0.7, 0.2, 0.1, 0};
@@ -67,7 +67,7 @@ constexpr Diagnosis kAsthmaDx[] = {
 constexpr double kAsthmaW[] = {0.5, 0.3, 0.2};
 constexpr Diagnosis kCopdDx[] = {{"J44.9", "Chronic obstructive pulmonary disease, unspecified",
                                   "13645005", "Chronic obstructive lung disease (disorder)"}};
-// The stage decides the eGFR range in generator.cc (index order matters).
+// The stage decides the eGFR range in patient_builder.cc (index order matters).
 constexpr Diagnosis kCkdDx[] = {{"N18.2", "Chronic kidney disease, stage 2 (mild)", "431856006",
                                  "Chronic kidney disease stage 2 (disorder)"},
                                 {"N18.30", "Chronic kidney disease, stage 3 unspecified",

@@ -1,5 +1,5 @@
 // The generator's clinical and demographic tables: code systems, concepts, prevalence by age and
-// sex, medications, vaccines, allergies and places. Data, not logic: generator.cc decides who
+// sex, medications, vaccines, allergies and places. Data, not logic: patient_builder.cc decides who
 // gets what; these tables say with which codes and how often. docs/generate.md lists the sources
 // of the figures (US adult prevalence from CDC/NHANES summaries, rounded).
 //
@@ -37,7 +37,7 @@ struct Drug {
   int per_day;                 // doses a day (0: as needed)
 };
 
-// The long-term conditions the model tracks. Order matters: generator.cc decides them in this
+// The long-term conditions the model tracks. Order matters: patient_builder.cc decides them in this
 // order because later ones depend on earlier ones (diabetes on obesity, CKD on diabetes...).
 enum class Chronic {
   kObesity,
@@ -92,7 +92,7 @@ struct Vaccine {
   std::string_view cvx;
   std::string_view display;
 };
-// Named vaccines used by the schedule in generator.cc.
+// Named vaccines used by the schedule in immunizations.cc.
 struct VaccineSet {
   Vaccine hep_b_ped, dtap, ipv, hib, pcv13, mmr, varicella, hep_a_ped, tdap, hpv, mcv4, influenza,
       td, zoster, ppsv23, covid;
