@@ -1,4 +1,6 @@
-// The HTTP/1.1 server on Boost.Beast + Asio. Everything Beast/Asio stays in this file.
+// The HTTP/1.1 server on Boost.Beast + Asio: connections, the acceptor and the event loops.
+// Everything Beast/Asio stays in this file; what needs neither is beside it: message.h (the
+// request-target, Accept-Encoding, Date, header-field checks) and gzip.h (zlib).
 //
 // Shape: `threads` event loops, each an io_context run by one thread, and one more io_context on
 // the thread that calls Run() for the acceptor, signals and shutdown. A new connection goes to the
@@ -16,8 +18,6 @@
 // Specs: RFC 9110 (HTTP semantics), RFC 9112 (HTTP/1.1 message syntax), RFC 1952 (gzip).
 #include "http/server.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -32,11 +32,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <cctype>
 #include <chrono>
-#include <climits>
 #include <csignal>
-#include <ctime>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -45,6 +42,8 @@
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "http/gzip.h"
+#include "http/message.h"
 
 namespace vesta::http {
 namespace {
@@ -67,193 +66,18 @@ constexpr auto kWriteTimeout = std::chrono::seconds(60);
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
 // Graceful shutdown waits this long for in-flight requests before closing everything.
 constexpr auto kShutdownGrace = std::chrono::seconds(10);
-constexpr int kGzipLevel = 5;  // compression vs CPU: level 5 is close to 6 in size, faster
 
-// ---------------------------------------------------------------------------------------------
-// Small text helpers.
+using internal::AcceptsGzip;
+using internal::GzipCompress;
+using internal::GzipInflate;
+using internal::HttpDate;
+using internal::InflateResult;
+using internal::IsSafeValue;
+using internal::IsToken;
+using internal::ParseTarget;
 
 // Beast 1.74 speaks boost::string_view.
 std::string_view Sv(beast::string_view s) { return {s.data(), s.size()}; }
-
-// Splits the request-target (RFC 9112 §3.2) into the decoded path and query pairs.
-// origin-form "/p?q", absolute-form "http://host/p?q" (a server MUST accept it, §3.2.2) and
-// asterisk-form "*" (OPTIONS, §3.2.4) are accepted; authority-form (CONNECT) is not.
-bool ParseTarget(std::string_view target, Request& req) {
-  if (target == "*") {
-    req.path = "*";
-    return true;
-  }
-  std::string_view rest = target;
-  if (rest.empty() || rest.front() != '/') {
-    size_t scheme_end = rest.find("://");
-    if (scheme_end == std::string_view::npos) return false;
-    std::string_view scheme = rest.substr(0, scheme_end);
-    if (!EqualsIgnoreCase(scheme, "http") && !EqualsIgnoreCase(scheme, "https")) return false;
-    rest.remove_prefix(scheme_end + 3);
-    size_t path_start = rest.find_first_of("/?");
-    rest = path_start == std::string_view::npos ? std::string_view() : rest.substr(path_start);
-  }
-  // Drop a fragment should a client send one; it is not part of the request-target.
-  rest = rest.substr(0, rest.find('#'));
-  size_t q = rest.find('?');
-  std::string_view raw_path = rest.substr(0, q);
-  std::string_view raw_query =
-      q == std::string_view::npos ? std::string_view() : rest.substr(q + 1);
-  if (raw_path.empty()) raw_path = "/";  // "http://host?x" has the path "/"
-  req.path.clear();
-  if (!PercentDecode(raw_path, PlusIs::kPlus, &req.path)) return false;
-  while (!raw_query.empty()) {
-    size_t amp = raw_query.find('&');
-    std::string_view pair = raw_query.substr(0, amp);
-    raw_query = amp == std::string_view::npos ? std::string_view() : raw_query.substr(amp + 1);
-    if (pair.empty()) continue;
-    size_t eq = pair.find('=');
-    // In the query '+' means a space (application/x-www-form-urlencoded, as FHIR clients send).
-    std::string key, value;
-    if (!PercentDecode(pair.substr(0, eq), PlusIs::kSpace, &key)) return false;
-    if (eq != std::string_view::npos &&
-        !PercentDecode(pair.substr(eq + 1), PlusIs::kSpace, &value)) {
-      return false;
-    }
-    req.query.emplace_back(std::move(key), std::move(value));
-  }
-  return true;
-}
-
-// True when a qvalue (RFC 9110 §12.4.2) is above zero: "0", "0.0", "0.000" are zero.
-bool QValuePositive(std::string_view q) {
-  for (char c : q) {
-    if (c >= '1' && c <= '9') return true;
-  }
-  return false;
-}
-
-// Whether an Accept-Encoding field value (RFC 9110 §12.5.3) accepts gzip: "gzip" or its alias
-// "x-gzip" (§8.4.1.3) with q > 0, or "*" with q > 0 when gzip is not listed by name.
-bool AcceptsGzip(std::string_view value) {
-  std::optional<bool> gzip, star;
-  while (!value.empty()) {
-    size_t comma = value.find(',');
-    std::string_view item = value.substr(0, comma);
-    value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
-    size_t semi = item.find(';');
-    std::string_view coding = Trim(item.substr(0, semi), kHttpWhitespace);
-    bool positive = true;
-    while (semi != std::string_view::npos) {
-      item = item.substr(semi + 1);
-      semi = item.find(';');
-      std::string_view param = Trim(item.substr(0, semi), kHttpWhitespace);
-      if (param.size() >= 2 && Lower(param[0]) == 'q' && param[1] == '=') {
-        positive = QValuePositive(param.substr(2));
-      }
-    }
-    if (EqualsIgnoreCase(coding, "gzip") || EqualsIgnoreCase(coding, "x-gzip")) {
-      gzip = gzip.value_or(false) || positive;
-    } else if (coding == "*") {
-      star = positive;
-    }
-  }
-  if (gzip.has_value()) return *gzip;
-  return star.value_or(false);
-}
-
-// The Date header (RFC 9110 §6.6.1, IMF-fixdate), formatted once per second per thread.
-const std::string& HttpDate() {
-  thread_local std::time_t cached_second = -1;
-  thread_local std::string cached;
-  std::time_t now = std::time(nullptr);
-  if (now != cached_second) {
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[64];
-    size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    cached.assign(buf, n);
-    cached_second = now;
-  }
-  return cached;
-}
-
-// RFC 9110 §5.1: a field name is a token; §5.5: a value has no CR, LF or NUL. The handler is
-// ours, but a header built from user input must never split the response.
-bool IsToken(std::string_view s) {
-  if (s.empty()) return false;
-  for (unsigned char c : s) {
-    if (std::isalnum(c)) continue;
-    if (std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) == std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool IsSafeValue(std::string_view s) {
-  return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
-}
-
-// ---------------------------------------------------------------------------------------------
-// gzip (RFC 1952) with zlib.
-
-// Compresses `in` into a gzip member. False on a zlib failure (the caller sends it uncompressed).
-bool GzipCompress(std::string_view in, std::string& out) {
-  if (in.size() > UINT_MAX) return false;
-  z_stream zs{};
-  // windowBits 15 + 16: write a gzip header and trailer instead of a zlib wrapper.
-  if (deflateInit2(&zs, kGzipLevel, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    return false;
-  }
-  out.resize(deflateBound(&zs, static_cast<uLong>(in.size())) + 32);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  int rc = deflate(&zs, Z_FINISH);
-  size_t produced = zs.total_out;
-  deflateEnd(&zs);
-  if (rc != Z_STREAM_END) return false;
-  out.resize(produced);
-  return true;
-}
-
-enum class InflateResult { kOk, kCorrupt, kTooLarge };
-
-// Inflates a gzip body (possibly several members, RFC 1952 §2.2) into `out`, refusing to produce
-// more than `limit` bytes so that a small "zip bomb" cannot exhaust memory.
-InflateResult GzipInflate(std::string_view in, size_t limit, std::string& out) {
-  out.clear();
-  z_stream zs{};
-  if (inflateInit2(&zs, 15 + 16) != Z_OK) return InflateResult::kCorrupt;
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  size_t remaining_in = in.size();
-  std::array<char, 64 * 1024> chunk;
-  InflateResult result = InflateResult::kCorrupt;
-  for (;;) {
-    if (zs.avail_in == 0 && remaining_in > 0) {
-      zs.avail_in = static_cast<uInt>(std::min<size_t>(remaining_in, UINT_MAX));
-      remaining_in -= zs.avail_in;
-    }
-    zs.next_out = reinterpret_cast<Bytef*>(chunk.data());
-    zs.avail_out = static_cast<uInt>(chunk.size());
-    int rc = inflate(&zs, Z_NO_FLUSH);
-    size_t produced = chunk.size() - zs.avail_out;
-    if (out.size() + produced > limit) {
-      result = InflateResult::kTooLarge;
-      break;
-    }
-    out.append(chunk.data(), produced);
-    if (rc == Z_STREAM_END) {
-      if (zs.avail_in == 0 && remaining_in == 0) {
-        result = InflateResult::kOk;
-        break;
-      }
-      if (inflateReset(&zs) != Z_OK) break;  // another gzip member follows
-      continue;
-    }
-    if (rc == Z_BUF_ERROR && zs.avail_in == 0 && remaining_in == 0) break;  // truncated
-    if (rc != Z_OK && rc != Z_BUF_ERROR) break;
-  }
-  inflateEnd(&zs);
-  return result;
-}
 
 // ---------------------------------------------------------------------------------------------
 
