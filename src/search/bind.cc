@@ -43,6 +43,28 @@ bool Indexable(ParamType t) {
   }
 }
 
+// The value test of one value of a plain parameter; :identifier and :of-type read other rows
+// (their params and table are set on `c`).
+Result<params::ValueTest> ValueTestOf(const Param& p, std::string_view name,
+                                      std::string_view modifier, const std::string& v, int64_t now,
+                                      IndexCondition* c) {
+  if (modifier == "identifier" && p.type == ParamType::kReference) {
+    c->table = ParamType::kToken;
+    c->params = {p.code + ":identifier"};
+    return params::Token(name, "", v, 0);
+  }
+  if (modifier == "of-type" && p.type == ParamType::kToken) {
+    c->params.clear();
+    for (const std::string& r :
+         (p.rows_of.empty() ? std::vector<std::string>{p.code} : p.rows_of)) {
+      c->params.push_back(r + ":of-type");
+    }
+    return params::OfType(name, v);
+  }
+  if (p.type == ParamType::kComposite) return params::Composite(p, name, v, now);
+  return params::ValueOf(p.type, p.targets, name, modifier, v, 0, now);
+}
+
 }  // namespace
 
 Result<std::optional<params::Bound>> Binder::Bind(const std::string& type, std::string_view name,
@@ -111,63 +133,43 @@ Result<params::Bound> Binder::Indexed(const Param& p, const std::string& type,
   }
   // https://hl7.org/fhir/R4/search.html#token: :in, :not-in, :below, :above stand for the codes
   // the terminology gave (search/spec.h, CodeSet), matched as a set.
+  bool pinned = false;
   if (codes != nullptr && p.type == ParamType::kToken) {
-    const bool negated = modifier == "not-in";
+    c.negated = modifier == "not-in";
+    modifier = "";  // from here on a plain token condition over the codes
     if (codes->codes.empty()) {
       // No member: :in matches nothing and :not-in everything.
-      return params::Bound{{ConstantCondition{negated}}, negated ? 9 : 1};
+      return params::Bound{{ConstantCondition{c.negated}}, c.negated ? 9 : 1};
     }
-    c.negated = negated;
-    std::vector<std::string> values;
-    for (const auto& [system, code] : codes->codes) {
-      values.push_back(EscapeSearchValue(system) + "|" + EscapeSearchValue(code));
-    }
-    if (values.size() > params::kTokenListAbove) {
+    if (codes->codes.size() > params::kTokenListAbove) {
       c.alternatives = params::CodeSetTests(*codes);
     } else {
-      for (const std::string& v : values) {
+      for (const auto& [system, code] : codes->codes) {
+        const std::string v = EscapeSearchValue(system) + "|" + EscapeSearchValue(code);
         ASSIGN_OR_RETURN(params::ValueTest t, params::Token(name, "", v, 0));
         c.alternatives.push_back(std::move(t.test));
-        c.pinned = t.pinned;
+        pinned = t.pinned;
       }
     }
-    c.pinned = c.pinned && !negated && c.alternatives.size() == 1;
-    return params::Bound{{std::move(c)}, negated ? 9 : 1};
-  }
-  if (modifier == "not" && p.type == ParamType::kToken) {
-    c.negated = true;  // https://hl7.org/fhir/R4/search.html#modifiers
-    modifier = "";
-  }
-  std::vector<std::string> values = SplitEscaped(value, ',');
-  for (const std::string& v : values) {
-    if (v.empty()) return Bad(name, "empty value");
-  }
-  bool pinned = false;
-  if (p.type == ParamType::kToken && modifier.empty() && values.size() > params::kTokenListAbove) {
-    c.alternatives = params::TokenList(values);
   } else {
+    if (modifier == "not" && p.type == ParamType::kToken) {
+      c.negated = true;  // https://hl7.org/fhir/R4/search.html#modifiers
+      modifier = "";
+    }
+    std::vector<std::string> values = SplitEscaped(value, ',');
     for (const std::string& v : values) {
-      params::ValueTest t;
-      if (modifier == "identifier" && p.type == ParamType::kReference) {
-        c.table = ParamType::kToken;
-        c.params = {p.code + ":identifier"};
-        ASSIGN_OR_RETURN(t, params::Token(name, "", v, 0));
-      } else if (modifier == "of-type" && p.type == ParamType::kToken) {
-        std::vector<std::string> of_type;
-        for (const std::string& r :
-             (p.rows_of.empty() ? std::vector<std::string>{p.code} : p.rows_of)) {
-          of_type.push_back(r + ":of-type");
-        }
-        c.params = std::move(of_type);
-        ASSIGN_OR_RETURN(t, params::OfType(name, v));
-      } else if (p.type == ParamType::kComposite) {
-        ASSIGN_OR_RETURN(t, params::Composite(p, name, v, spec_.now_micros));
-      } else {
-        ASSIGN_OR_RETURN(
-            t, params::ValueOf(p.type, p.targets, name, modifier, v, 0, spec_.now_micros));
+      if (v.empty()) return Bad(name, "empty value");
+    }
+    if (p.type == ParamType::kToken && modifier.empty() &&
+        values.size() > params::kTokenListAbove) {
+      c.alternatives = params::TokenList(values);
+    } else {
+      for (const std::string& v : values) {
+        ASSIGN_OR_RETURN(params::ValueTest t,
+                         ValueTestOf(p, name, modifier, v, spec_.now_micros, &c));
+        pinned = t.pinned;
+        c.alternatives.push_back(std::move(t.test));
       }
-      pinned = t.pinned;
-      c.alternatives.push_back(std::move(t.test));
     }
   }
   // One equality on a value index, with one param key (rows read from two, as combo-* are, are
