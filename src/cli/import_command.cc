@@ -91,7 +91,10 @@ class Importer {
     if (pending_.empty()) return;
     std::vector<store::WriteOp> ops;
     ops.reserve(pending_.size());
-    for (const Pending& p : pending_) ops.push_back(p.op);
+    for (size_t i = 0; i < pending_.size(); ++i) {
+      ops.push_back(pending_[i].op);
+      ops.back().document = &docs_[i];  // indexed as parsed, not parsed again
+    }
     auto written = store_.Write(ops);
     if (written.ok()) {
       loaded_ += static_cast<int64_t>(ops.size());
@@ -119,6 +122,7 @@ class Importer {
       p.op.expected_version = current;
       p.op.last_updated = clock_.Now();
       p.op.json = fhir::StoredJson(doc, p.op.id, current + 1, p.op.last_updated);
+      p.op.document = &doc;
       auto written = store_.Write({&p.op, 1});
       if (written.ok()) {
         ++loaded_;

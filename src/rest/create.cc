@@ -51,6 +51,7 @@ Response CreateInteraction(const Context& ctx, const Request& request, const Out
   op.expected_version = store::kExpectNone;
   op.last_updated = ctx.clock.Now();
   op.json = fhir::StoredJson(*doc, op.id, 1, op.last_updated);
+  op.document = &*doc;  // indexed as parsed, not parsed again
   Result<std::vector<store::WriteResult>> written = ctx.store.Write({&op, 1});
   if (!written.ok()) return ErrorResponse(written.status());
   Response r;

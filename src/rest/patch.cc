@@ -113,6 +113,7 @@ Response PatchInteraction(const Context& ctx, const Request& request, const Outp
         RETURN_IF_ERROR(CheckReferences(ctx, request, doc.root(), target.type,
                                         {target.type + "/" + target.id}));
         op.json = fhir::StoredJson(doc, op.id, op.expected_version + 1, op.last_updated);
+        op.document = &doc;  // indexed as parsed, not parsed again
         return WriteIt();
       });
   if (!w.ok()) return ErrorResponse(w.status());

@@ -22,6 +22,7 @@
 // entry, in the order of the request.
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <random>
 #include <set>
@@ -440,6 +441,7 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
     return Order(plan[a].method) < Order(plan[b].method);
   });
   std::vector<store::WriteOp> ops;
+  std::deque<json::Document> documents;  // the ops' parsed resources, indexed as they are
   std::vector<size_t> op_entry;
   const Micros now = ctx.clock.Now();
   for (size_t i : order) {
@@ -515,6 +517,8 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
       op.kind =
           current == store::kExpectNone ? store::WriteKind::kCreate : store::WriteKind::kUpdate;
       op.json = fhir::StoredJson(*checked, p.id, current + 1, now);
+      documents.push_back(std::move(*checked));
+      op.document = &documents.back();
       p.result.status = current == store::kExpectNone ? 201 : 200;
       p.result.resource_json = op.json;
     }

@@ -42,6 +42,7 @@ Response UpdateInteraction(const Context& ctx, const Request& request, const Out
       ctx, request, target, WhenAbsent::kCreate, WhenDeleted::kPrepare,
       [&](const store::StoredVersion*, store::WriteOp& op) -> PrepareResult {
         op.json = fhir::StoredJson(*doc, op.id, op.expected_version + 1, op.last_updated);
+        op.document = &*doc;  // indexed as parsed, not parsed again
         return WriteIt();
       });
   if (!w.ok()) return ErrorResponse(w.status());

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "json/parse.h"
 #include "sqlite/connection.h"
 #include "store/temp_dir.h"
 
@@ -791,6 +792,59 @@ TEST_F(SqliteStoreTest, ASingleOpCallFailingAfterItWroteLeavesTheOthersOfItsBatc
   ASSERT_TRUE(rows.ok());
   ASSERT_TRUE(*rows->Step());
   EXPECT_EQ(rows->Int(0), kThreads - 1);
+}
+
+// One parse per write: the index hook takes its rows from WriteOp::document when the caller
+// passes the tree it parsed, and parses the bytes only when it does not.
+TEST_F(SqliteStoreTest, TheIndexHookUsesTheCallersDocument) {
+  auto found = [&](const std::string& family) {
+    SearchQuery query;
+    query.types = {"Patient"};
+    query.params = {{"family", family}};
+    Result<SearchPage> page = store_->Search(query);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    std::vector<std::string> ids;
+    if (page.ok()) {
+      for (const SearchHit& hit : page->entries) ids.push_back(hit.version.id);
+    }
+    return ids;
+  };
+  // With a document: its values are indexed, not the bytes' (the document is trusted, so a tree
+  // that differs from the bytes shows which one the hook read).
+  Result<json::Document> doc =
+      json::Parse(R"({"resourceType":"Patient","id":"p1","name":[{"family":"FromTree"}]})");
+  ASSERT_TRUE(doc.ok());
+  WriteOp with = Create("Patient", "p1", kT0,
+                        R"({"resourceType":"Patient","id":"p1","name":[{"family":"FromBytes"}]})");
+  with.document = &*doc;
+  ASSERT_TRUE(WriteOne(with).ok());
+  EXPECT_EQ(found("FromTree"), std::vector<std::string>{"p1"});
+  EXPECT_TRUE(found("FromBytes").empty());
+  // Without one: the bytes are parsed, as before.
+  ASSERT_TRUE(WriteOne(Create("Patient", "p2", kT0,
+                              R"({"resourceType":"Patient","id":"p2","name":[{"family":"Raw"}]})"))
+                  .ok());
+  EXPECT_EQ(found("Raw"), std::vector<std::string>{"p2"});
+  // An update with a document replaces the rows (and the words) of the version before.
+  Result<json::Document> next =
+      json::Parse(R"({"resourceType":"Patient","id":"p2","name":[{"family":"Renamed"}]})");
+  ASSERT_TRUE(next.ok());
+  WriteOp update = Update("Patient", "p2", 1, kT0 + 1,
+                          R"({"resourceType":"Patient","id":"p2","name":[{"family":"Renamed"}]})");
+  update.document = &*next;
+  ASSERT_TRUE(WriteOne(update).ok());
+  EXPECT_TRUE(found("Raw").empty());
+  EXPECT_EQ(found("Renamed"), std::vector<std::string>{"p2"});
+}
+
+// The store's Close() covers searches too: one reader pool for reads and searches.
+TEST_F(SqliteStoreTest, SearchesAfterCloseAreRefused) {
+  ASSERT_TRUE(WriteOne(Create("Patient", "p1", kT0, R"({"resourceType":"Patient"})")).ok());
+  SearchQuery query;
+  query.types = {"Patient"};
+  ASSERT_TRUE(store_->Search(query).ok());
+  ASSERT_TRUE(store_->Close().ok());
+  EXPECT_EQ(store_->Search(query).status().code(), StatusCode::kUnavailable);
 }
 
 }  // namespace

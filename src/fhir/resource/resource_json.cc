@@ -49,7 +49,10 @@ std::string StoredJson(json::Document& doc, const std::string& id, int64_t versi
   for (const json::Member& m : root.members()) {
     if (m.key != "resourceType" && m.key != "id" && m.key != "meta") members.push_back(m);
   }
-  return json::ToString(json::Value::Object(arena, members));
+  // The document becomes the stored version, so that the same tree can feed the search index
+  // (store::WriteOp::document) instead of the bytes being parsed again.
+  doc.mutable_root() = json::Value::Object(arena, members);
+  return json::ToString(doc.root());
 }
 
 }  // namespace vesta::fhir

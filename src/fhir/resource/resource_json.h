@@ -25,7 +25,9 @@ Result<json::Document> ParseResourceBody(std::string_view body, const std::strin
 
 // The JSON to store and serve for a new version: `resource` with id, meta.versionId and
 // meta.lastUpdated set by the server (resourceType, id and meta first; everything else as the
-// client sent it, numbers byte for byte).
+// client sent it, numbers byte for byte). `doc` is changed to that version: afterwards it is what
+// parsing the returned bytes would give (store::WriteOp::document). Calling it again on the same
+// `doc` for another version gives that version.
 std::string StoredJson(json::Document& doc, const std::string& id, int64_t version,
                        Micros last_updated);
 
