@@ -601,8 +601,14 @@ Sql ChainPageSql(const Plan& plan) {
 // sort last either way.
 Sql SortKeySql(const search::SortKey& key) {
   Sql e;
-  if (key.source == search::SortKey::Source::kId) return e << "r.id", e;
-  if (key.source == search::SortKey::Source::kLastUpdated) return e << "r.last_updated", e;
+  if (key.source == search::SortKey::Source::kId) {
+    e << "r.id";
+    return e;
+  }
+  if (key.source == search::SortKey::Source::kLastUpdated) {
+    e << "r.last_updated";
+    return e;
+  }
   std::string_view column;
   bool text = false;
   switch (key.table) {
