@@ -17,21 +17,38 @@ namespace {
 
 bool ObjectNode(const Item& i) { return i.is_node() && i.node && i.node->is_object(); }
 
-// https://hl7.org/fhirpath/N1/#string-equivalence: "the strings must be the same, ignoring case
-// and locale, and normalizing whitespace (i.e. all whitespace characters are treated as
-// equivalent)". A run of whitespace characters becomes one space; nothing is trimmed, so
-// '  ab c' is not equivalent to 'ab c' (a leading space is still a character).
+// https://build.fhir.org/ig/HL7/FHIRPath/#string-equivalence: "Normalizing whitespace means
+// treating as equivalent all characters in the Unicode White_Space character class ... Multiple
+// whitespace characters in sequence are not collapsed to a single character" ('a     b' ~ 'a b'
+// is false), and nothing is trimmed ('  ab c' ~ 'ab c' is false). Case is ignored (ASCII).
 std::string NormalizeSpace(std::string_view s) {
   std::string out;
-  bool space = false;
-  for (char c : s) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-      if (!space) out += ' ';
-      space = true;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == ' ' || (c >= 0x09 && c <= 0x0D)) {
+      out += ' ';
       continue;
     }
-    space = false;
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (c >= 0xC2 && i + 1 < s.size()) {  // the White_Space code points above U+007F
+      const unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+      if (c == 0xC2 && (c1 == 0x85 || c1 == 0xA0)) {  // U+0085, U+00A0
+        out += ' ';
+        ++i;
+        continue;
+      }
+      if (i + 2 < s.size()) {
+        const unsigned char c2 = static_cast<unsigned char>(s[i + 2]);
+        const unsigned cp = ((c & 0x0Fu) << 12) | ((c1 & 0x3Fu) << 6) | (c2 & 0x3Fu);
+        if ((c & 0xF0) == 0xE0 && (cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
+                                   cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000)) {
+          out += ' ';
+          i += 2;
+          continue;
+        }
+      }
+    }
+    out += static_cast<char>(std::tolower(c));
   }
   return out;
 }
@@ -220,7 +237,10 @@ bool ItemEquivalent(const Item& a, const Item& b) {
   Item x, y;
   if (!ToSystem(a, &x) || !ToSystem(b, &y)) return false;
   if (IsNumber(x) && IsNumber(y)) {
-    Decimal da = AsDecimal(x), db = AsDecimal(y);
+    // https://build.fhir.org/ig/HL7/FHIRPath/#equivalent: "comparison is done on values rounded
+    // to the precision of the least precise operand. Trailing zeroes after the decimal are
+    // ignored in determining precision" (1.1 ~ 1.0 is true: 1.0 has precision 0).
+    Decimal da = AsDecimal(x).Normalized(), db = AsDecimal(y).Normalized();
     int s = std::min(da.scale, db.scale);
     s = std::max(s, 0);
     Decimal ra, rb;
@@ -244,7 +264,7 @@ bool ItemEquivalent(const Item& a, const Item& b) {
     qb.unit = std::string(CalendarToUcum(qb.unit));
     Quantity cb;
     if (!ConvertQuantity(qb, qa.unit, &cb)) return false;
-    int s = std::min(qa.value.scale, qb.value.scale);
+    int s = std::min(qa.value.Normalized().scale, qb.value.Normalized().scale);
     s = std::max(s, 0);
     Decimal ra, rb;
     if (!qa.value.Rescale(s, &ra) || !cb.value.Rescale(s, &rb)) return false;

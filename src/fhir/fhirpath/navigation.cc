@@ -139,7 +139,16 @@ void FindWithExtensionPart(const json::Value* obj, std::string_view name, const 
 }  // namespace
 
 void Member(const Item& item, std::string_view name, Collection* out) {
-  if (!item.is_node()) return;
+  if (!item.is_node()) {
+    // A System Quantity has the elements value and unit
+    // (https://build.fhir.org/ig/HL7/FHIRPath/#quantity: "a value ... and a unit"), as a FHIR
+    // Quantity does: (9.16 'g' * 8.22).value.
+    if (item.kind == ItemKind::kQuantity) {
+      if (name == "value") out->push_back(Item::Dec(item.as_quantity().value));
+      if (name == "unit") out->push_back(Item::String(item.as_quantity().unit));
+    }
+    return;
+  }
   const json::Value* obj = item.node;
   if (!IsObject(obj)) {
     // A primitive: only its `_name` part has children (id, extension).
