@@ -13,6 +13,7 @@
 // A returned std::string_view points into the argument and stays valid as long as it does.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -83,6 +84,15 @@ enum class PlusIs { kPlus, kSpace };
 // PlusIs::kSpace a '+' is a space, as in application/x-www-form-urlencoded query strings.
 // Returns false, with `out` holding a partial result, on a '%' not followed by two hex digits.
 [[nodiscard]] bool PercentDecode(std::string_view in, PlusIs plus, std::string* out);
+
+// --- UTF-8 (RFC 3629) ---
+
+// Appends the UTF-8 encoding of the code point `cp` (REQUIRES: cp <= 0x10FFFF; surrogates are
+// the caller's to refuse).
+void AppendUtf8(uint32_t cp, std::string* out);
+// The code point that starts at s[*i], advancing *i past it. A malformed or truncated sequence
+// gives U+FFFD and advances one byte. REQUIRES: *i < s.size().
+uint32_t NextCodePoint(std::string_view s, size_t* i);
 
 // --- FHIR search values (https://hl7.org/fhir/R4/search.html#escaping) ---
 //

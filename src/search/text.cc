@@ -7,56 +7,13 @@
 #include <unordered_set>
 #include <vector>
 
+#include "base/strings.h"
 #include "fhir/model/model.h"
 
 namespace vesta::search {
 namespace {
 
-// ---- UTF-8
-// ---------------------------------------------------------------------------------------
-
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
-// Decodes the code point at s[*i] and advances *i; a malformed byte is returned as U+FFFD.
-uint32_t NextCodePoint(std::string_view s, size_t* i) {
-  unsigned char c = static_cast<unsigned char>(s[*i]);
-  if (c < 0x80) {
-    ++*i;
-    return c;
-  }
-  size_t extra = (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : 0;
-  if (extra == 0 || s.size() - *i <= extra) {
-    ++*i;
-    return 0xFFFD;
-  }
-  uint32_t cp = c & (0x3F >> extra);
-  for (size_t k = 1; k <= extra; ++k) {
-    unsigned char b = static_cast<unsigned char>(s[*i + k]);
-    if ((b & 0xC0) != 0x80) {
-      ++*i;
-      return 0xFFFD;
-    }
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  *i += extra + 1;
-  return cp;
-}
+// ---- UTF-8 (AppendUtf8 and NextCodePoint: base/strings.h) -------------------------------------
 
 // Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence.
 void TruncateUtf8(std::string* s, size_t max) {

@@ -188,5 +188,30 @@ TEST(SearchEscapeTest, SplitThenUnescapeRoundTrips) {
   EXPECT_EQ(back, codes);
 }
 
+// RFC 3629: one to four bytes per code point; malformed input decodes to U+FFFD one byte at a time.
+TEST(Utf8Test, EncodeDecodeRoundTrips) {
+  for (uint32_t cp : {0x24u, 0xA2u, 0x20ACu, 0x10348u, 0x7Fu, 0x80u, 0x7FFu, 0x800u, 0xFFFFu,
+                      0x10000u, 0x10FFFFu}) {
+    std::string s;
+    AppendUtf8(cp, &s);
+    size_t i = 0;
+    EXPECT_EQ(NextCodePoint(s, &i), cp);
+    EXPECT_EQ(i, s.size());
+  }
+  std::string euro;
+  AppendUtf8(0x20AC, &euro);
+  EXPECT_EQ(euro, "\xE2\x82\xAC");
+  const std::string bad =
+      "\xE2\x82"
+      "a\xFF";  // a truncated sequence, then a stray byte
+  size_t i = 0;
+  EXPECT_EQ(NextCodePoint(bad, &i), 0xFFFDu);
+  EXPECT_EQ(i, 1u);
+  EXPECT_EQ(NextCodePoint(bad, &i), 0xFFFDu);
+  EXPECT_EQ(NextCodePoint(bad, &i), static_cast<uint32_t>('a'));
+  EXPECT_EQ(NextCodePoint(bad, &i), 0xFFFDu);
+  EXPECT_EQ(i, bad.size());
+}
+
 }  // namespace
 }  // namespace vesta
