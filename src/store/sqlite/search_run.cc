@@ -105,38 +105,7 @@ search::SearchSpec SpecFor(const SearchQuery& q) {
 Status FollowIncludes(SearchDb& db, const search::IncludeSpec& inc, bool reverse,
                       const std::vector<int64_t>& seqs, std::set<int64_t>* out) {
   for (int64_t seq : seqs) {
-    sql::Sql s;
-    if (!reverse) {
-      s << "SELECT r2.seq FROM search_reference x JOIN search_resource r2"
-           " ON r2.type = x.target_type AND r2.id = x.target_id WHERE x.seq = ";
-      s.Arg(seq);
-      if (inc.source_type != "*") {
-        s << " AND x.type = ";
-        s.Arg(inc.source_type);
-      }
-      if (!inc.param.empty()) {
-        s << " AND x.param = ";
-        s.Arg(inc.param);
-      }
-    } else {
-      s << "SELECT x.seq FROM search_resource me JOIN search_reference x"
-           " ON x.target_type = me.type AND x.target_id = me.id WHERE me.seq = ";
-      s.Arg(seq);
-      if (inc.source_type != "*") {
-        s << " AND x.type = ";
-        s.Arg(inc.source_type);
-      }
-      if (!inc.param.empty()) {
-        s << " AND x.param = ";
-        s.Arg(inc.param);
-      }
-    }
-    if (!inc.target_type.empty()) {
-      s << (reverse ? " AND me.type = " : " AND x.target_type = ");
-      s.Arg(inc.target_type);
-    }
-    s << " LIMIT ";
-    s.Arg(static_cast<int64_t>(kMaxIncluded));
+    const sql::Sql s = sql::IncludeSql(inc, reverse, seq, kMaxIncluded);
     RETURN_IF_ERROR(db.Query(s.text, s.args, [&](const sqlite::Statement& st) {
       if (out->size() < static_cast<size_t>(kMaxIncluded)) out->insert(st.Int(0));
     }));

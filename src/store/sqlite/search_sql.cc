@@ -710,6 +710,33 @@ Sql ListSql(const Condition& condition) {
   return s;
 }
 
+Sql IncludeSql(const search::IncludeSpec& inc, bool reverse, int64_t seq, int64_t limit) {
+  Sql s;
+  if (!reverse) {
+    s << "SELECT r2.seq FROM search_reference x JOIN search_resource r2"
+         " ON r2.type = x.target_type AND r2.id = x.target_id WHERE x.seq = ";
+  } else {
+    s << "SELECT x.seq FROM search_resource me JOIN search_reference x"
+         " ON x.target_type = me.type AND x.target_id = me.id WHERE me.seq = ";
+  }
+  s.Arg(seq);
+  if (inc.source_type != "*") {
+    s << " AND x.type = ";
+    s.Arg(inc.source_type);
+  }
+  if (!inc.param.empty()) {
+    s << " AND x.param = ";
+    s.Arg(inc.param);
+  }
+  if (!inc.target_type.empty()) {
+    s << (reverse ? " AND me.type = " : " AND x.target_type = ");
+    s.Arg(inc.target_type);
+  }
+  s << " LIMIT ";
+  s.Arg(limit);
+  return s;
+}
+
 Sql WhereSql(const Plan& plan) {
   Sql w = TypesSql(plan);
   AppendConditions(plan, 0, &w);

@@ -74,6 +74,10 @@ Sql SetCountSql(const search::Plan& plan);
 Sql SetSampleSql(const search::Plan& plan, int64_t limit);
 Sql SampleMatchesSql(const search::Plan& plan, const std::string& seqs_json);
 
+// https://hl7.org/fhir/R4/search.html#include: the rows the resource row `seq` refers to through
+// `inc` (or, `reverse`, for _revinclude, the rows that refer to it), at most `limit`.
+Sql IncludeSql(const search::IncludeSpec& inc, bool reverse, int64_t seq, int64_t limit);
+
 // One condition's list form (`seq IN (...)`, `seq NOT IN (...)`, or a constant), for tests.
 Sql ListSql(const search::Condition& condition);
 
