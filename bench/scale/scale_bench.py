@@ -21,11 +21,12 @@ import json
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import lib  # noqa: E402
 
 READ_LUA = """
 local ids = {}
@@ -52,46 +53,6 @@ def timed(cmd):
     return secs, rss / 1024.0
 
 
-def start_server(vesta, data_dir):
-    proc = subprocess.Popen([vesta, "serve", "--listen", "127.0.0.1", "--port", "0",
-                             "--data-dir", data_dir], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
-    line = proc.stdout.readline()
-    m = re.search(r":(\d+)\s*$", line)
-    if not m:
-        proc.kill()
-        raise RuntimeError("server did not start: %r" % line)
-    return proc, int(m.group(1))
-
-
-def stop_server(proc):
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def wrk(url, duration, script=None, connections=32):
-    cmd = ["wrk", "-t2", "-c%d" % connections, "-d%ds" % duration, "--latency", "--timeout", "10s"]
-    if script:
-        cmd += ["-s", script]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True,
-                         timeout=duration + 60).stdout
-    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if not m:
-        raise RuntimeError("wrk failed on %s: %s" % (url, out[-300:]))
-    if re.search(r"Non-2xx or 3xx responses: (\d+)", out):
-        raise RuntimeError("wrk saw error responses for %s" % url)
-
-    def pct(p):
-        m = re.search(r"\s%s%%\s+([\d.]+)(us|ms|s)" % p, out)
-        v, unit = float(m.group(1)), m.group(2)
-        return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
-    return {"rps": float(m.group(1)), "p50": pct(50), "p99": pct(99)}
-
-
 def ids_of(ndjson, limit=20000):
     ids = []
     with open(ndjson) as f:
@@ -102,8 +63,7 @@ def ids_of(ndjson, limit=20000):
     return ids
 
 
-def med(xs):
-    return statistics.median(xs)
+med = lib.median
 
 
 def count_lines(path):
@@ -138,23 +98,20 @@ def measure(args, size, work):
             f.write(READ_LUA % (idfile, size, rtype))
     shutil.rmtree(out_dir)
 
-    proc, port = start_server(args.vesta, data)
-    base = "http://127.0.0.1:%d" % port
-    try:
+    with lib.Server(args.vesta, data) as server:
+        base = server.base
         runs = {"healthz": [], "Patient": [], "Observation": [], "history": []}
         # warm-up: one short untimed run of each
-        wrk(base + "/healthz", 1)
+        lib.wrk(base + "/healthz", 1)
         for rtype in ("Patient", "Observation"):
-            wrk(base, 1, lua[rtype])
-        wrk(base + "/Patient/_history?_count=50", 1)
+            lib.wrk(base, 1, script=lua[rtype])
+        lib.wrk(base + "/Patient/_history?_count=50", 1)
         for _ in range(args.repeats):
-            runs["healthz"].append(wrk(base + "/healthz", args.duration))
-            runs["Patient"].append(wrk(base, args.duration, lua["Patient"]))
-            runs["healthz"].append(wrk(base + "/healthz", args.duration))
-            runs["Observation"].append(wrk(base, args.duration, lua["Observation"]))
-            runs["history"].append(wrk(base + "/Patient/_history?_count=50", args.duration))
-    finally:
-        stop_server(proc)
+            runs["healthz"].append(lib.wrk(base + "/healthz", args.duration))
+            runs["Patient"].append(lib.wrk(base, args.duration, script=lua["Patient"]))
+            runs["healthz"].append(lib.wrk(base + "/healthz", args.duration))
+            runs["Observation"].append(lib.wrk(base, args.duration, script=lua["Observation"]))
+            runs["history"].append(lib.wrk(base + "/Patient/_history?_count=50", args.duration))
     shutil.rmtree(data)
     return {
         "size": size, "resources": resources, "bytes": nbytes, "db_bytes": db_bytes,
@@ -173,11 +130,8 @@ def main():
     args = ap.parse_args()
     args.vesta = os.path.abspath(args.vesta)
     sizes = [int(s) for s in args.sizes.split(",")]
-    work = tempfile.mkdtemp(prefix="vesta-scale-")
-    try:
+    with lib.work_dir("vesta-scale-") as work:
         results = [measure(args, s, work) for s in sizes]
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
     out = []
     out.append("Command: `bench/scale/scale_bench.py --vesta build/vesta --sizes %s --repeats %d "

@@ -50,29 +50,12 @@ import time
 import urllib.parse
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import lib  # noqa: E402
+
 
 def log(*a):
     print(*a, file=sys.stderr, flush=True)
-
-
-def start_server(vesta, data_dir):
-    proc = subprocess.Popen([vesta, "serve", "--listen", "127.0.0.1", "--port", "0",
-                             "--data-dir", data_dir, "--threads", "2"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    line = proc.stdout.readline()
-    m = re.search(r":(\d+)\s*$", line)
-    if not m:
-        proc.kill()
-        raise RuntimeError("server did not start: %r" % line)
-    return proc, int(m.group(1))
-
-
-def stop_server(proc):
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 def quiesce(proc, limit_s=120):
@@ -100,18 +83,9 @@ def quiesce(proc, limit_s=120):
 
 
 def wrk(url, connections, duration):
-    cmd = ["wrk", "-t2", "-c%d" % connections, "-d%ds" % duration, "--latency",
-           "--timeout", "10s", url]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60).stdout
-    if re.search(r"Non-2xx or 3xx responses: (\d+)", out):
-        raise RuntimeError("wrk saw error responses for %s" % url)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-
-    def pct(p):
-        m = re.search(r"\s%s%%\s+([\d.]+)(us|ms|s)\b" % p, out)
-        v, unit = float(m.group(1)), m.group(2)
-        return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
-    return rps, pct(50), pct(99)
+    """(requests/s, p50 ms, p99 ms) of one wrk run."""
+    r = lib.wrk(url, duration, connections)
+    return r["rps"], r["p50"], r["p99"]
 
 
 def get_json(url):
@@ -505,13 +479,10 @@ class Postgres:
                     if len(parts) >= 3:
                         lat.append(int(parts[2]) / 1000.0)  # µs -> ms
             os.remove(path)
-        lat.sort()
         mean = re.search(r"latency average = ([\d.]+) ms", r.stdout)
 
-        def pct(q):
-            return lat[min(len(lat) - 1, int(round(q * (len(lat) - 1))))] if lat else float("nan")
-        return (float(m.group(1)), float(mean.group(1)) if mean else float("nan"), pct(0.50),
-                pct(0.99))
+        return (float(m.group(1)), float(mean.group(1)) if mean else float("nan"),
+                lib.percentile(lat, 0.50), lib.percentile(lat, 0.99))
 
     def explain(self, sql):
         return self.psql("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql)
@@ -544,10 +515,6 @@ def check_same(pg, base, path, spec, bundle):
     if len(ids) == total and set(ids) != set(pg_ids):
         return "the matches differ (same count)"
     return None
-
-
-def median_spread(xs):
-    return statistics.median(xs), min(xs), max(xs)
 
 
 def pg_dir_for(workdir, n, acct):
@@ -603,9 +570,8 @@ def run_size(args, n, workdir):
             pg.start(shared_mb)
             log("PostgreSQL: COPY %d resources, indexes, VACUUM ANALYZE" % resources)
             pg_load = pg.load(pop)
-        proc, port = start_server(args.vesta, data)
-        base = "http://127.0.0.1:%d" % port
-        try:
+        with lib.Server(args.vesta, data, ("--threads", "2")) as server:
+            proc, base = server.proc, server.base
             clinical, summary = queries(pid, family, given, code, cond)
             sql_clinical, sql_counts = pg_queries(pid, family, given, code, cond)
             for name, path in clinical + summary:
@@ -638,16 +604,16 @@ def run_size(args, n, workdir):
                         c99.append(q99)
                         ratios.append(rps / max(qps, 1e-9))
                 matches = len(get_json(base + path).get("entry", []))
-                rows.append((name, path, median_spread(a), statistics.median(p50s),
+                rows.append((name, path, lib.median_spread(a), statistics.median(p50s),
                              statistics.median(p99s),
                              statistics.median(a) / statistics.median(b)
                              if statistics.median(b) > 0 else None, matches))
                 if pg:
-                    pg_rows.append(dict(name=name, differ=differ, a=median_spread(a),
-                                        c=median_spread(c) if c else None,
+                    pg_rows.append(dict(name=name, differ=differ, a=lib.median_spread(a),
+                                        c=lib.median_spread(c) if c else None,
                                         p50=statistics.median(c50) if c else None,
                                         p99=statistics.median(c99) if c else None,
-                                        ratio=median_spread(ratios) if c else None))
+                                        ratio=lib.median_spread(ratios) if c else None))
                 log("  %-45s %8.0f req/s%s" % (name, statistics.median(a),
                                                 "   PostgreSQL %8.0f q/s" % statistics.median(c)
                                                 if c else ""))
@@ -669,14 +635,12 @@ def run_size(args, n, workdir):
                         c.append(pg.pgbench(pg_count_sql(spec), args.connections, args.duration,
                                             "c%d" % i)[0])
                         ratios.append(a[-1] / max(c[-1], 1e-9))
-                counts.append((name, total, median_spread(a), total * statistics.median(a)))
+                counts.append((name, total, lib.median_spread(a), total * statistics.median(a)))
                 if pg:
                     pg_counts.append(dict(name=name, differ=differ, total=total,
-                                          c=median_spread(c) if c else None,
-                                          ratio=median_spread(ratios) if c else None))
+                                          c=lib.median_spread(c) if c else None,
+                                          ratio=lib.median_spread(ratios) if c else None))
                 log("  %-45s %8.0f matched/s" % (name, total * statistics.median(a)))
-        finally:
-            stop_server(proc)
     finally:
         if pg:
             pg.stop()
@@ -715,8 +679,6 @@ def main():
                     help="log EXPLAIN ANALYZE of every PostgreSQL query to stderr")
     args = ap.parse_args()
     args.generator = args.generator or args.vesta
-    own_workdir = not args.workdir
-    workdir = args.workdir or tempfile.mkdtemp(prefix="vesta-search-bench-")
     pg_skip = None
     if args.no_postgres:
         pg_skip = "--no-postgres"
@@ -726,15 +688,12 @@ def main():
     args.pg_account = None
     if args.pg_bindir:
         args.pg_account = server_account()
-        if args.pg_account is not None and own_workdir:
-            os.chmod(workdir, 0o711)  # the server's account may pass through, not list it
     if pg_skip:
         log("PostgreSQL baseline skipped: %s" % pg_skip)
-    try:
+    with lib.work_dir("vesta-search-bench-", keep=args.workdir) as workdir:
+        if args.pg_account is not None and not args.workdir:
+            os.chmod(workdir, 0o711)  # the server's account may pass through, not list it
         results = [run_size(args, int(n), workdir) for n in args.sizes.split(",")]
-    finally:
-        if own_workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
 
     print("Populations (`vesta generate --seed 7`, loaded with `vesta import`, indexed at write "
           "time):\n")

@@ -16,16 +16,15 @@ Prints a Markdown section on stdout.
 import argparse
 import json
 import os
-import re
-import shutil
 import sqlite3
-import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import lib  # noqa: E402
 
 OBSERVATION = {
     "resourceType": "Observation",
@@ -56,47 +55,7 @@ wrk.body = [[%s]]
 """
 
 
-def start_server(vesta, data_dir, extra=()):
-    t0 = time.monotonic()
-    proc = subprocess.Popen([vesta, "serve", "--listen", "127.0.0.1", "--port", "0",
-                             "--data-dir", data_dir, *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    line = proc.stdout.readline()
-    ready = time.monotonic() - t0
-    m = re.search(r":(\d+)\s*$", line)
-    if not m:
-        proc.kill()
-        raise RuntimeError("server did not start: %r" % line)
-    return proc, int(m.group(1)), ready
-
-
-def stop_server(proc):
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def wrk(url, connections, duration, script=None):
-    cmd = ["wrk", "-t%d" % min(2, connections), "-c%d" % connections, "-d%ds" % duration, "--latency", "--timeout", "10s"]
-    if script:
-        cmd += ["-s", script]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=duration + 60).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    def pct(p):
-        m = re.search(r"\s%s%%\s+([\d.]+)(us|ms|s)" % p, out)
-        v, unit = float(m.group(1)), m.group(2)
-        return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non2xx:
-        raise RuntimeError("wrk saw %s error responses for %s" % (non2xx.group(1), url))
-    return {"rps": rps, "p50": pct(50), "p99": pct(99)}
-
-
-def med(xs):
-    return statistics.median(xs)
+med = lib.median
 
 
 def spread(xs):
@@ -149,14 +108,12 @@ def main():
     ap.add_argument("--duration", type=int, default=4)
     args = ap.parse_args()
     vesta = os.path.abspath(args.vesta)
-    work = tempfile.mkdtemp(prefix="vesta-bench-")
     body = json.dumps(OBSERVATION, separators=(",", ":"))
-    lua = os.path.join(work, "create.lua")
-    with open(lua, "w") as f:
-        f.write(CREATE_LUA % body)
     out = []
-    servers = []
-    try:
+    with lib.work_dir("vesta-bench-") as work:
+        lua = os.path.join(work, "create.lua")
+        with open(lua, "w") as f:
+            f.write(CREATE_LUA % body)
         # (c) start-up: alternate `vesta --version` (baseline: process start) and serve-to-ready.
         startup, baseline = [], []
         for i in range(args.repeats + 1):
@@ -164,51 +121,49 @@ def main():
             subprocess.run([vesta, "--version"], capture_output=True, check=True)
             b = time.monotonic() - t0
             d = os.path.join(work, "startup-%d" % i)
-            proc, _, ready = start_server(vesta, d)
-            stop_server(proc)
+            with lib.Server(vesta, d) as server:
+                ready = server.ready_s
             if i > 0:  # the first pair is the warm-up
                 baseline.append(b * 1000)
                 startup.append(ready * 1000)
 
-        data = os.path.join(work, "data")
-        proc, port, _ = start_server(vesta, data)
-        servers.append(proc)
-        base = "http://127.0.0.1:%d" % port
-        # The Observation's references must resolve (referential integrity is on by default).
-        for rtype in ("Patient", "Practitioner"):
-            urllib.request.urlopen(urllib.request.Request(
-                base + "/%s/example" % rtype, method="PUT",
-                data=json.dumps({"resourceType": rtype, "id": "example"}).encode(),
-                headers={"Content-Type": "application/fhir+json"})).read()
-        req = urllib.request.Request(base + "/Observation", data=body.encode(), method="POST",
-                                     headers={"Content-Type": "application/fhir+json"})
-        created = json.loads(urllib.request.urlopen(req).read())
-        read_url = base + "/Observation/" + created["id"]
-        size = len(urllib.request.urlopen(read_url).read())
+        with lib.Server(vesta, os.path.join(work, "data")) as server:
+            base = server.base
+            # The Observation's references must resolve (referential integrity is on by default).
+            for rtype in ("Patient", "Practitioner"):
+                urllib.request.urlopen(urllib.request.Request(
+                    base + "/%s/example" % rtype, method="PUT",
+                    data=json.dumps({"resourceType": rtype, "id": "example"}).encode(),
+                    headers={"Content-Type": "application/fhir+json"})).read()
+            req = urllib.request.Request(base + "/Observation", data=body.encode(), method="POST",
+                                         headers={"Content-Type": "application/fhir+json"})
+            created = json.loads(urllib.request.urlopen(req).read())
+            read_url = base + "/Observation/" + created["id"]
+            size = len(urllib.request.urlopen(read_url).read())
 
-        # (a) read vs /healthz, alternating, after a warm-up of each.
-        wrk(base + "/healthz", 32, 1)
-        wrk(read_url, 32, 1)
-        health, read = [], []
-        for _ in range(args.repeats):
-            health.append(wrk(base + "/healthz", 32, args.duration))
-            read.append(wrk(read_url, 32, args.duration))
-        ratios = [r["rps"] / h["rps"] for r, h in zip(read, health)]
+            # (a) read vs /healthz, alternating, after a warm-up of each.
+            lib.wrk(base + "/healthz", 1)
+            lib.wrk(read_url, 1)
+            health, read = [], []
+            for _ in range(args.repeats):
+                health.append(lib.wrk(base + "/healthz", args.duration))
+                read.append(lib.wrk(read_url, args.duration))
+            ratios = [r["rps"] / h["rps"] for r, h in zip(read, health)]
 
-        # (b) durable creates, 1 and 32 clients, alternating with raw SQLite inserts.
-        creates = {1: [], 32: []}
-        raw = {1: [], 32: []}
-        wrk(base + "/Observation", 32, 1, lua)
-        for i in range(args.repeats):
-            for c in (1, 32):
-                # Each write run starts with the page cache flushed, so that it does not pay for
-                # the previous run's writeback (the raw SQLite runs write as much as Vesta's).
-                quiesce()
-                creates[c].append(wrk(base + "/Observation", c, args.duration, lua))
-                quiesce()
-                raw[c].append(raw_sqlite_inserts(os.path.join(work, "raw-%d-%d.db" % (c, i)), c,
-                                                 args.duration, body))
-        stop_server(proc)
+            # (b) durable creates, 1 and 32 clients, alternating with raw SQLite inserts.
+            creates = {1: [], 32: []}
+            raw = {1: [], 32: []}
+            lib.wrk(base + "/Observation", 1, script=lua)
+            for i in range(args.repeats):
+                for c in (1, 32):
+                    # Each write run starts with the page cache flushed, so that it does not pay
+                    # for the previous run's writeback (the raw SQLite runs write as much as
+                    # Vesta's).
+                    quiesce()
+                    creates[c].append(lib.wrk(base + "/Observation", args.duration, c, lua))
+                    quiesce()
+                    raw[c].append(raw_sqlite_inserts(
+                        os.path.join(work, "raw-%d-%d.db" % (c, i)), c, args.duration, body))
 
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                                 text=True).stdout.strip()
@@ -241,12 +196,7 @@ def main():
                           med([x["p99"] for x in creates[c]])))
         out.append("| (c) start-up to ready, ms | %.0f (%.0f–%.0f) | `vesta --version`: %.0f | |"
                    % (med(startup), min(startup), max(startup), med(baseline)))
-        print("\n".join(out))
-    finally:
-        for p in servers:
-            if p.poll() is None:
-                stop_server(p)
-        shutil.rmtree(work, ignore_errors=True)
+    print("\n".join(out))
 
 
 if __name__ == "__main__":

@@ -26,19 +26,17 @@ Prints a Markdown table on stdout.
 import argparse
 import json
 import os
-import re
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
 import urllib.request
 
-# The Observation, the create script and the server start/stop of server_bench.py.
+# The Observation, the create script and the page-cache flush of server_bench.py.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_bench import CREATE_LUA, OBSERVATION, start_server, stop_server  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import lib  # noqa: E402
+from server_bench import CREATE_LUA, OBSERVATION, quiesce  # noqa: E402
 
 # PUT of a new version of one of the resources u0..u999 (the body's id is replaced).
 UPDATE_LUA = """
@@ -89,27 +87,20 @@ def table_bytes(data_dir):
 
 def one_run(vesta, work, name, lua, connections, duration, tables, updates, body):
     data = os.path.join(work, name)
-    proc, port, _ = start_server(vesta, data, ("--referential-integrity", "off"))
-    try:
+    with lib.Server(vesta, data, ("--referential-integrity", "off")) as server:
         if updates:
             for i in range(UPDATED):
                 doc = dict(body, id="u%d" % i)
                 urllib.request.urlopen(urllib.request.Request(
-                    "http://127.0.0.1:%d/Observation/u%d" % (port, i), method="PUT",
+                    server.url("/Observation/u%d" % i), method="PUT",
                     data=json.dumps(doc).encode(),
                     headers={"Content-Type": "application/fhir+json"})).read()
-        before = thread_cpu_ns(proc.pid)
-        wrote_before = written_bytes(proc.pid)
-        out = subprocess.run(["wrk", "-t%d" % min(2, connections), "-c%d" % connections,
-                              "-d%ds" % duration, "--timeout", "10s", "-s", lua,
-                              "http://127.0.0.1:%d%s" % (port, "" if updates else "/Observation")],
-                             capture_output=True, text=True, timeout=duration + 60).stdout
-        after = thread_cpu_ns(proc.pid)
-        wrote = written_bytes(proc.pid) - wrote_before
-        if re.search(r"Non-2xx or 3xx responses: (\d+)", out):
-            raise RuntimeError("wrk saw error responses: " + out)
-    finally:
-        stop_server(proc)
+        before = thread_cpu_ns(server.pid)
+        wrote_before = written_bytes(server.pid)
+        lib.wrk(server.url("" if updates else "/Observation"), duration, connections, lua,
+                latency=False)
+        after = thread_cpu_ns(server.pid)
+        wrote = written_bytes(server.pid) - wrote_before
     creates = stored_resources(data, "Observation") - (UPDATED if updates else 0)
     deltas = {t: after[t] - before.get(t, 0) for t in after}
     result = {
@@ -149,26 +140,22 @@ def main():
         body.pop("meta", None)
     if body.get("resourceType") != "Observation":
         raise SystemExit("the body must be an Observation")
-    work = tempfile.mkdtemp(prefix="vesta-write-cost-")
-    lua = os.path.join(work, "create.lua")
-    with open(lua, "w") as f:
-        if args.updates:
-            f.write(UPDATE_LUA % (json.dumps(dict(body, id="__ID__"), separators=(",", ":")),
-                                  UPDATED - 1))
-        else:
-            f.write(CREATE_LUA % json.dumps(body, separators=(",", ":")))
     runs = {"a": [], "b": []}
-    try:
+    with lib.work_dir("vesta-write-cost-") as work:
+        lua = os.path.join(work, "create.lua")
+        with open(lua, "w") as f:
+            if args.updates:
+                f.write(UPDATE_LUA % (json.dumps(dict(body, id="__ID__"), separators=(",", ":")),
+                                      UPDATED - 1))
+            else:
+                f.write(CREATE_LUA % json.dumps(body, separators=(",", ":")))
         for i in range(args.repeats + 1):
             for key, vesta in (("a", args.a), ("b", args.b)):
-                os.sync()
-                time.sleep(0.5)
+                quiesce()
                 r = one_run(os.path.abspath(vesta), work, "%s%d" % (key, i), lua, args.connections,
                             args.duration, args.tables, args.updates, body)
                 if i > 0:  # the first pair warms up
                     runs[key].append(r)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     size = len(json.dumps(body, separators=(",", ":")))
     print("%d-byte Observation, %s, %d connections, %d s runs, %d alternating repeats, "
           "median (min–max)\n" % (size, "updates" if args.updates else "creates", args.connections,

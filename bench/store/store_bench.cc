@@ -80,12 +80,17 @@ void MustExec(const char* sql) {
   }
 }
 
-void SetUpRaw(const benchmark::State&) {
+// Opens g_raw on a new database in a new g_dir, in WAL mode with synchronous=FULL.
+void OpenRaw() {
   g_dir = MakeTempDir();
   std::string path = g_dir + "/raw.db";
   if (sqlite3_open(path.c_str(), &g_raw) != SQLITE_OK) std::abort();
   MustExec("PRAGMA journal_mode = WAL");
   MustExec("PRAGMA synchronous = FULL");
+}
+
+void SetUpRaw(const benchmark::State&) {
+  OpenRaw();
   // The same row shape as Vesta's `resource` table, without its indexes and current-version
   // table: the baseline is the cost of the I/O, not of our schema.
   MustExec(
@@ -96,11 +101,7 @@ void SetUpRaw(const benchmark::State&) {
 // The baseline with Vesta's own tables and indexes: separates what the schema costs from what the
 // writer thread and savepoints cost.
 void SetUpRawVestaSchema(const benchmark::State&) {
-  g_dir = MakeTempDir();
-  std::string path = g_dir + "/raw.db";
-  if (sqlite3_open(path.c_str(), &g_raw) != SQLITE_OK) std::abort();
-  MustExec("PRAGMA journal_mode = WAL");
-  MustExec("PRAGMA synchronous = FULL");
+  OpenRaw();
   for (const auto& m : sqlite_internal::EmbeddedMigrations()) MustExec(m.sql);
 }
 
@@ -127,21 +128,28 @@ void BM_VestaDurableWrite(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// Inserts version 1 of Patient `id` into g_raw's `resource` table; SQLite's result code.
+// REQUIRES: g_raw_mu held, inside a transaction.
+int InsertResourceRow(const std::string& id) {
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(g_raw,
+                     "INSERT INTO resource (type, id, version, last_updated, deleted, json)"
+                     " VALUES ('Patient', ?1, 1, 1795485179000000, 0, ?2)",
+                     -1, &stmt, nullptr);
+  sqlite3_bind_text(stmt, 1, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_blob(stmt, 2, kPatientJson.data(), static_cast<int>(kPatientJson.size()),
+                    SQLITE_STATIC);
+  int rc = sqlite3_step(stmt);
+  sqlite3_finalize(stmt);
+  return rc;
+}
+
 void BM_RawSqliteDurableWrite(benchmark::State& state) {
   for (auto _ : state) {
     std::string id = "p" + std::to_string(g_next_id++);
     std::lock_guard lock(g_raw_mu);
-    sqlite3_stmt* stmt = nullptr;
     MustExec("BEGIN IMMEDIATE");
-    sqlite3_prepare_v2(g_raw,
-                       "INSERT INTO resource (type, id, version, last_updated, deleted, json)"
-                       " VALUES ('Patient', ?1, 1, 1795485179000000, 0, ?2)",
-                       -1, &stmt, nullptr);
-    sqlite3_bind_text(stmt, 1, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
-    sqlite3_bind_blob(stmt, 2, kPatientJson.data(), static_cast<int>(kPatientJson.size()),
-                      SQLITE_STATIC);
-    int rc = sqlite3_step(stmt);
-    sqlite3_finalize(stmt);
+    int rc = InsertResourceRow(id);
     if (rc != SQLITE_DONE) {
       state.SkipWithError(sqlite3_errmsg(g_raw));
       break;
@@ -156,16 +164,8 @@ void BM_RawSqliteVestaSchemaDurableWrite(benchmark::State& state) {
     std::string id = "p" + std::to_string(g_next_id++);
     std::lock_guard lock(g_raw_mu);
     MustExec("BEGIN IMMEDIATE");
+    int rc = InsertResourceRow(id);
     sqlite3_stmt* stmt = nullptr;
-    sqlite3_prepare_v2(g_raw,
-                       "INSERT INTO resource (type, id, version, last_updated, deleted, json)"
-                       " VALUES ('Patient', ?1, 1, 1795485179000000, 0, ?2)",
-                       -1, &stmt, nullptr);
-    sqlite3_bind_text(stmt, 1, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
-    sqlite3_bind_blob(stmt, 2, kPatientJson.data(), static_cast<int>(kPatientJson.size()),
-                      SQLITE_STATIC);
-    int rc = sqlite3_step(stmt);
-    sqlite3_finalize(stmt);
     sqlite3_prepare_v2(g_raw,
                        "INSERT INTO resource_current (type, id, version, seq)"
                        " VALUES ('Patient', ?1, 1, last_insert_rowid())",

@@ -21,15 +21,15 @@ import argparse
 import json
 import os
 import random
-import re
 import shutil
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import lib  # noqa: E402
 
 LUA = """
 local codes = {}
@@ -39,25 +39,6 @@ request = function()
   return wrk.format("GET", "%s" .. codes[math.random(#codes)])
 end
 """
-
-
-def wrk(url, duration, script=None):
-    cmd = ["wrk", "-t2", "-c32", "-d%ds" % duration, "--latency", "--timeout", "10s"]
-    if script:
-        cmd += ["-s", script]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True,
-                         timeout=duration + 60).stdout
-    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if not m:
-        raise RuntimeError("wrk failed: " + out[-300:])
-    if re.search(r"Non-2xx or 3xx responses: (\d+)", out):
-        raise RuntimeError("wrk saw error responses for " + url)
-
-    def pct(p):
-        m2 = re.search(r"\s%s%%\s+([\d.]+)(us|ms|s)" % p, out)
-        v, unit = float(m2.group(1)), m2.group(2)
-        return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
-    return {"rps": float(m.group(1)), "p50": pct(50), "p99": pct(99)}
 
 
 def main():
@@ -82,45 +63,47 @@ def main():
     if not all(os.path.exists(p) for p in (tabular, order, codes_txt, gem9, gem10)):
         print("Skipped: the ICD-10-CM reference data is not at %s." % icd)
         return 0
-    work = tempfile.mkdtemp(prefix="vesta-term-bench-")
-    proc = None
-    try:
-        data = os.path.join(work, "data")
-        loads = []
-        for what, files in (("icd10cm-tabular", [tabular]), ("icd10cm-order", [order]),
-                            ("gems", [gem9, gem10])):
-            t0 = time.monotonic()
-            subprocess.run([vesta, "terminology", "load", what, *files, "--data-dir", data],
-                           check=True, capture_output=True)
-            loads.append((what, time.monotonic() - t0))
+    with lib.work_dir("vesta-term-bench-") as work:
+        print("\n".join(measure(args, vesta, work, tabular, order, codes_txt, gem9, gem10)))
+    return 0
+
+
+def measure(args, vesta, work, tabular, order, codes_txt, gem9, gem10):
+    """The section's lines."""
+    data = os.path.join(work, "data")
+    loads = []
+    for what, files in (("icd10cm-tabular", [tabular]), ("icd10cm-order", [order]),
+                        ("gems", [gem9, gem10])):
         t0 = time.monotonic()
-        r4 = subprocess.run([vesta, "terminology", "load", "r4", args.r4, "--data-dir", data],
-                            capture_output=True)
-        if r4.returncode == 0:
-            loads.append(("r4", time.monotonic() - t0))        # A population with ICD-10-CM coded Conditions, for :below against a plain token search.
-        gen = os.path.join(work, "gen")
-        subprocess.run([vesta, "generate", "--patients", str(args.patients), "--seed", "7",
-                        "--format", "ndjson", "--out", gen], check=True, capture_output=True)
-        subprocess.run([vesta, "import", "--fast", "--data-dir", data, gen], check=True,
-                       capture_output=True)
-        shutil.rmtree(gen)
-        codes = []
-        with open(codes_txt) as f:
-            for line in f:
-                c = line.split()[0]
-                codes.append(c[:3] + "." + c[3:] if len(c) > 3 else c)
-        random.Random(1).shuffle(codes)
-        icd9 = []
-        with open(gem9) as f:
-            for line in f:
-                icd9.append(line.split()[0])
-        icd9 = sorted(set(icd9))
-        random.Random(2).shuffle(icd9)
-        proc = subprocess.Popen([vesta, "serve", "--listen", "127.0.0.1", "--port", "0",
-                                 "--data-dir", data], stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, text=True)
-        port = int(re.search(r":(\d+)\s*$", proc.stdout.readline()).group(1))
-        base = "http://127.0.0.1:%d" % port
+        subprocess.run([vesta, "terminology", "load", what, *files, "--data-dir", data],
+                       check=True, capture_output=True)
+        loads.append((what, time.monotonic() - t0))
+    t0 = time.monotonic()
+    r4 = subprocess.run([vesta, "terminology", "load", "r4", args.r4, "--data-dir", data],
+                        capture_output=True)
+    if r4.returncode == 0:
+        loads.append(("r4", time.monotonic() - t0))
+    # A population with ICD-10-CM coded Conditions, for :below against a plain token search.
+    gen = os.path.join(work, "gen")
+    subprocess.run([vesta, "generate", "--patients", str(args.patients), "--seed", "7",
+                    "--format", "ndjson", "--out", gen], check=True, capture_output=True)
+    subprocess.run([vesta, "import", "--fast", "--data-dir", data, gen], check=True,
+                   capture_output=True)
+    shutil.rmtree(gen)
+    codes = []
+    with open(codes_txt) as f:
+        for line in f:
+            c = line.split()[0]
+            codes.append(c[:3] + "." + c[3:] if len(c) > 3 else c)
+    random.Random(1).shuffle(codes)
+    icd9 = []
+    with open(gem9) as f:
+        for line in f:
+            icd9.append(line.split()[0])
+    icd9 = sorted(set(icd9))
+    random.Random(2).shuffle(icd9)
+    with lib.Server(vesta, data) as server:
+        base = server.base
         # The FY2022 list holds a few codes FY2023 dropped ($lookup answers 404 for those):
         # keep the ones the loaded release knows, so every timed request is a success.
         known = []
@@ -147,9 +130,9 @@ def main():
             scripts[name] = os.path.join(work, name + ".lua")
             with open(scripts[name], "w") as f:
                 f.write(LUA % (lst, prefix))
-        wrk(base + "/healthz", 1)
+        lib.wrk(base + "/healthz", 1)
         for s in scripts.values():
-            wrk(base, 1, s)
+            lib.wrk(base, 1, script=s)
         icd = "http://hl7.org/fhir/sid/icd-10-cm"
         # Every generated Observation is final: the status searches are one patient's, the
         # way a client asks (the reference drives, the status condition is checked per row).
@@ -170,7 +153,7 @@ def main():
             try:
                 page = json.loads(urllib.request.urlopen(base + path).read())
                 counts[key] = page.get("total", len(page.get("entry", [])))
-                wrk(base + path, 1)
+                lib.wrk(base + path, 1)
             except urllib.error.HTTPError as e:
                 counts[key] = "HTTP %d" % e.code  # not supported by this build: not timed
                 del searches[key]
@@ -179,68 +162,62 @@ def main():
         runs.update({k: [] for k in searches})
         for _ in range(args.repeats):
             for name, script in scripts.items():
-                runs["healthz"].append(wrk(base + "/healthz", args.duration))
-                runs[name].append(wrk(base, args.duration, script))
+                runs["healthz"].append(lib.wrk(base + "/healthz", args.duration))
+                runs[name].append(lib.wrk(base, args.duration, script=script))
             for key, path in searches.items():
-                runs[key].append(wrk(base + path, args.duration))
-        med = statistics.median
-        hz = med([x["rps"] for x in runs["healthz"]])
-        out = ["Command: `bench/terminology/terminology_bench.py --vesta build/vesta --repeats %d "
-               "--duration %d`; full ICD-10-CM FY2023 Tabular + FY2022 order file + 2018 GEMs; wrk "
-               "32 connections on loopback, random codes." % (args.repeats, args.duration), "",
-               "| load | seconds |", "| --- | ---: |"]
-        for what, secs in loads:
-            out.append("| `vesta terminology load %s` | %.1f |" % (what, secs))
-        out.append("| all | %.1f |" % sum(s for _, s in loads))
-        out += ["", "| request | req/s | vs /healthz | p50 ms | p99 ms |",
-                "| --- | ---: | ---: | ---: | ---: |"]
-        labels = {"healthz": "GET /healthz (baseline)",
-                  "validate": "CodeSystem/$validate-code (ICD-10-CM)",
-                  "lookup": "CodeSystem/$lookup (ICD-10-CM)",
-                  "translate": "ConceptMap/$translate (ICD-9-CM → ICD-10-CM)"}
-        for key in ("healthz", "validate", "lookup", "translate"):
-            xs = runs[key]
-            rps = [x["rps"] for x in xs]
-            out.append("| %s | %s (%s–%s) | %.2f | %.2f | %.2f |" % (
-                labels[key], "{:,.0f}".format(med(rps)), "{:,.0f}".format(min(rps)),
-                "{:,.0f}".format(max(rps)), med(rps) / hz, med([x["p50"] for x in xs]),
-                med([x["p99"] for x in xs])))
-        out += ["", "Search modifiers answered by the terminology, over %s generated patients "
-                "(`_summary=count`, the same run, alternating); ratio = req/s of the search / "
-                "req/s of the plain token search beside it (1.00: as fast):" % "{:,}".format(
-                    args.patients), "",
-                "| search | matches | req/s | p50 ms | ratio to plain |",
-                "| --- | ---: | ---: | ---: | ---: |"]
-        labels = [("plain", "`Condition?code=icd-10-cm\\|E11.9` (plain; count)", None),
-                  ("below", "`Condition?code:below=icd-10-cm\\|E11` (116 codes; count)", "plain"),
-                  ("chapter", "`Condition?code:below=icd-10-cm\\|E00-E89` (1,214 codes; count)",
-                   "plain"),
-                  ("status_plain", "`Observation?subject=…&status=final` (plain; count)", None),
-                  ("status_in", "`Observation?subject=…&status:in=…/observation-status` (count)",
-                   "status_plain"),
-                  ("status_not", "`Observation?subject=…&status:not=final` (plain; count)", None),
-                  ("status_not_in",
-                   "`Observation?subject=…&status:not-in=…/observation-status` (count)",
-                   "status_not")]
-        for key, label, against in labels:
-            if key not in runs or not runs[key]:
-                out.append("| %s | %s | – | – | – |" % (label, counts.get(key, "–")))
-                continue
-            rps = [x["rps"] for x in runs[key]]
-            ratio = "–"
-            if against and runs.get(against):
-                rs = [x / y for x, y in zip(rps, [z["rps"] for z in runs[against]])]
-                ratio = "%.2f (%.2f–%.2f)" % (med(rs), min(rs), max(rs))
-            out.append("| %s | %s | %s | %.2f | %s |" % (
-                label, "{:,}".format(counts[key]), "{:,.0f}".format(med(rps)),
-                med([x["p50"] for x in runs[key]]), ratio))
-        print("\n".join(out))
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=30)
-        shutil.rmtree(work, ignore_errors=True)
-    return 0
+                runs[key].append(lib.wrk(base + path, args.duration))
+    med = lib.median
+    hz = med([x["rps"] for x in runs["healthz"]])
+    out = ["Command: `bench/terminology/terminology_bench.py --vesta build/vesta --repeats %d "
+           "--duration %d`; full ICD-10-CM FY2023 Tabular + FY2022 order file + 2018 GEMs; wrk "
+           "32 connections on loopback, random codes." % (args.repeats, args.duration), "",
+           "| load | seconds |", "| --- | ---: |"]
+    for what, secs in loads:
+        out.append("| `vesta terminology load %s` | %.1f |" % (what, secs))
+    out.append("| all | %.1f |" % sum(s for _, s in loads))
+    out += ["", "| request | req/s | vs /healthz | p50 ms | p99 ms |",
+            "| --- | ---: | ---: | ---: | ---: |"]
+    labels = {"healthz": "GET /healthz (baseline)",
+              "validate": "CodeSystem/$validate-code (ICD-10-CM)",
+              "lookup": "CodeSystem/$lookup (ICD-10-CM)",
+              "translate": "ConceptMap/$translate (ICD-9-CM → ICD-10-CM)"}
+    for key in ("healthz", "validate", "lookup", "translate"):
+        xs = runs[key]
+        rps = [x["rps"] for x in xs]
+        out.append("| %s | %s (%s–%s) | %.2f | %.2f | %.2f |" % (
+            labels[key], "{:,.0f}".format(med(rps)), "{:,.0f}".format(min(rps)),
+            "{:,.0f}".format(max(rps)), med(rps) / hz, med([x["p50"] for x in xs]),
+            med([x["p99"] for x in xs])))
+    out += ["", "Search modifiers answered by the terminology, over %s generated patients "
+            "(`_summary=count`, the same run, alternating); ratio = req/s of the search / "
+            "req/s of the plain token search beside it (1.00: as fast):" % "{:,}".format(
+                args.patients), "",
+            "| search | matches | req/s | p50 ms | ratio to plain |",
+            "| --- | ---: | ---: | ---: | ---: |"]
+    labels = [("plain", "`Condition?code=icd-10-cm\\|E11.9` (plain; count)", None),
+              ("below", "`Condition?code:below=icd-10-cm\\|E11` (116 codes; count)", "plain"),
+              ("chapter", "`Condition?code:below=icd-10-cm\\|E00-E89` (1,214 codes; count)",
+               "plain"),
+              ("status_plain", "`Observation?subject=…&status=final` (plain; count)", None),
+              ("status_in", "`Observation?subject=…&status:in=…/observation-status` (count)",
+               "status_plain"),
+              ("status_not", "`Observation?subject=…&status:not=final` (plain; count)", None),
+              ("status_not_in",
+               "`Observation?subject=…&status:not-in=…/observation-status` (count)",
+               "status_not")]
+    for key, label, against in labels:
+        if key not in runs or not runs[key]:
+            out.append("| %s | %s | – | – | – |" % (label, counts.get(key, "–")))
+            continue
+        rps = [x["rps"] for x in runs[key]]
+        ratio = "–"
+        if against and runs.get(against):
+            rs = [x / y for x, y in zip(rps, [z["rps"] for z in runs[against]])]
+            ratio = "%.2f (%.2f–%.2f)" % (med(rs), min(rs), max(rs))
+        out.append("| %s | %s | %s | %.2f | %s |" % (
+            label, "{:,}".format(counts[key]), "{:,.0f}".format(med(rps)),
+            med([x["p50"] for x in runs[key]]), ratio))
+    return out
 
 
 if __name__ == "__main__":

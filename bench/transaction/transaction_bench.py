@@ -19,12 +19,12 @@ import json
 import os
 import re
 import shutil
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import lib  # noqa: E402
 
 
 class Client:
@@ -40,19 +40,6 @@ class Client:
         if r.status >= 300:
             raise RuntimeError("%s %s: %d %s" % (method, path, r.status, data[:300]))
         return data
-
-
-def start(vesta, data):
-    proc = subprocess.Popen([vesta, "serve", "--listen", "127.0.0.1", "--port", "0",
-                             "--data-dir", data, "--referential-integrity", "off"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    port = int(re.search(r":(\d+)\s*$", proc.stdout.readline()).group(1))
-    return proc, port
-
-
-def stop(proc):
-    proc.terminate()
-    proc.wait(timeout=60)
 
 
 def rewrite(v, refs):
@@ -129,17 +116,15 @@ def main():
         print("Skipped: the Synthea bundles are not at %s." % syn)
         return 0
     largest = max(patients, key=os.path.getsize)
-    work = tempfile.mkdtemp(prefix="vesta-tx-bench-")
     rates = {"transaction": [], "single": []}
     everything_ms = []
     everything_count = 0
-    try:
+    with lib.work_dir("vesta-tx-bench-") as work:
         for rep in range(args.repeats + 1):  # the first pair is the warm-up
             for mode in ("transaction", "single"):
                 data = os.path.join(work, "%s-%d" % (mode, rep))
-                proc, port = start(vesta, data)
-                try:
-                    c = Client(port)
+                with lib.Server(vesta, data, ("--referential-integrity", "off")) as server:
+                    c = Client(server.port)
                     t0 = time.monotonic()
                     n = (load_bundles if mode == "transaction" else load_one_by_one)(c, files)
                     secs = time.monotonic() - t0
@@ -166,12 +151,8 @@ def main():
                                 path = u.path + "?" + u.query
                             everything_ms.append((time.monotonic() - t0) * 1000)
                             everything_count = count
-                finally:
-                    stop(proc)
                 shutil.rmtree(data, ignore_errors=True)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    med = statistics.median
+    med = lib.median
     ratios = [a / b for a, b in zip(rates["transaction"], rates["single"])]
     out = ["Command: `bench/transaction/transaction_bench.py --vesta build/vesta --repeats %d`; the "
            "Synthea bundles in ../shared/data/synthea (the 2 shared bundles and %d patients), one client, durable writes, "
