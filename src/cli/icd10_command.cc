@@ -10,8 +10,8 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 
+#include "base/strings.h"
 #include "cli/command.h"
 #include "icd10/migrate.h"
 #include "store/sqlite/sqlite_store.h"
@@ -29,12 +29,10 @@ struct MigrateFlags {
   bool dry_run = false;
 };
 
-std::vector<std::string> SplitTypes(const std::string& list) {
+std::vector<std::string> SplitTypes(std::string_view list) {
   std::vector<std::string> out;
-  std::stringstream in(list);
-  std::string t;
-  while (std::getline(in, t, ',')) {
-    if (!t.empty()) out.push_back(t);
+  for (std::string_view t : Split(list, ',')) {
+    if (!t.empty()) out.emplace_back(t);
   }
   return out;
 }

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/strings.h"  // Trim, for the loaders that read these files
+
 namespace vesta::terminology {
 
 // "E119" -> "E11.9"; codes of 3 characters or fewer, and anything but letters and digits
@@ -15,8 +17,5 @@ std::string Undotted(std::string_view code);
 // ICD-9-CM diagnosis codes: "4280" -> "428.0", "V0381" -> "V03.81", "E8558" -> "E855.8"
 // (E codes have 4 characters before the point, the others 3).
 std::string Icd9CmDotted(std::string_view code);
-
-// Trims ASCII whitespace at both ends.
-std::string_view Trim(std::string_view s);
 
 }  // namespace vesta::terminology
