@@ -10,7 +10,8 @@
 // Writes go through one writer thread that takes every pending Write() call, runs each in its own
 // SAVEPOINT inside one BEGIN IMMEDIATE ... COMMIT and then wakes the callers: concurrent writers
 // share one fsync, and a call that fails rolls back only its own savepoint. Reads (Read,
-// ReadVersion, History) run on a pool of read-only connections, concurrently with the writer.
+// ReadVersion, History, Search) run on one pool of read-only connections, concurrently with the
+// writer; Close() waits for them.
 //
 // Thread-safety: the returned Store may be used from any number of threads. One process should
 // open a given directory at a time (a second opener works, but writes of the two are not grouped).
