@@ -4,6 +4,7 @@
 //   vesta fhirpath "Patient.name.where(use = 'official').given" patient.json
 //   cat patient.json | vesta fhirpath "birthDate" -
 //   vesta fhirpath --strict "Observation.code" patient.json   (an error: the context is a Patient)
+//   vesta fhirpath "Observation.code | Condition.code" obs1.json cond1.json   (a line per file)
 //
 // Non-strict by default (fhirpath.h, Mode): a type name that is not the resource's type and an
 // element the model does not have select nothing. Any JSON can be evaluated: a document whose
@@ -12,9 +13,11 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "cli/command.h"
 #include "fhir/fhirpath/fhirpath.h"
@@ -25,7 +28,7 @@ namespace {
 
 struct FhirPathArgs {
   std::string expression;
-  std::string file = "-";
+  std::vector<std::string> files = {"-"};
   std::vector<std::string> variables;  // name=string
   bool strict = false;
 };
@@ -35,26 +38,22 @@ struct FhirPathArgs {
   throw CLI::RuntimeError(code);
 }
 
-void Run(const FhirPathArgs& args) {
-  std::string text;
-  if (args.file == "-") {
-    std::ostringstream ss;
+bool Read(const std::string& file, std::string* text) {
+  std::ostringstream ss;
+  if (file == "-") {
     ss << std::cin.rdbuf();
-    text = ss.str();
   } else {
-    std::ifstream in(args.file, std::ios::binary);
-    if (!in) Fail("cannot read " + args.file, 1);
-    std::ostringstream ss;
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return false;
     ss << in.rdbuf();
-    text = ss.str();
   }
-  Result<json::Document> doc = json::Parse(text);
-  if (!doc.ok()) Fail(args.file + ": " + doc.status().message(), 1);
-  fhirpath::CompileOptions options;
-  options.context_type = std::string(doc->root().FindString("resourceType"));
-  options.mode = args.strict ? fhirpath::Mode::kStrict : fhirpath::Mode::kNonStrict;
-  Result<fhirpath::Expression> expr = fhirpath::Expression::Compile(args.expression, options);
-  if (!expr.ok()) Fail(expr.status().message(), 2);
+  *text = ss.str();
+  return true;
+}
+
+// Evaluates the expression on each file: one file prints the result; several print one line
+// each, `file: result`. An error on one file is reported and the others still run (exit 1).
+void Run(const FhirPathArgs& args) {
   fhirpath::Environment env;
   for (const std::string& v : args.variables) {
     size_t eq = v.find('=');
@@ -65,9 +64,49 @@ void Run(const FhirPathArgs& args) {
     std::fprintf(stderr, "trace %.*s: %s\n", static_cast<int>(name.size()), name.data(),
                  fhirpath::CollectionToJson(c).c_str());
   };
-  Result<fhirpath::Collection> result = expr->Evaluate(doc->root(), env);
-  if (!result.ok()) Fail(result.status().message(), 1);
-  std::printf("%s\n", fhirpath::CollectionToJson(*result).c_str());
+  // Compiled once per context type: the resourceType of the file (none for plain JSON).
+  std::map<std::string, fhirpath::Expression> compiled;
+  const bool several = args.files.size() > 1;
+  bool failed = false;
+  for (const std::string& file : args.files) {
+    auto fail = [&](const std::string& what, int code) {
+      if (!several || code == 2) Fail((several ? file + ": " : "") + what, code);
+      std::fprintf(stderr, "vesta fhirpath: %s: %s\n", file.c_str(), what.c_str());
+      failed = true;
+    };
+    std::string text;
+    if (!Read(file, &text)) {
+      fail("cannot read " + file, 1);
+      continue;
+    }
+    Result<json::Document> doc = json::Parse(text);
+    if (!doc.ok()) {
+      fail(doc.status().message(), 1);
+      continue;
+    }
+    const std::string type(doc->root().FindString("resourceType"));
+    auto it = compiled.find(type);
+    if (it == compiled.end()) {
+      fhirpath::CompileOptions options;
+      options.context_type = type;
+      options.mode = args.strict ? fhirpath::Mode::kStrict : fhirpath::Mode::kNonStrict;
+      Result<fhirpath::Expression> expr = fhirpath::Expression::Compile(args.expression, options);
+      if (!expr.ok()) Fail((several ? file + ": " : "") + expr.status().message(), 2);
+      it = compiled.emplace(type, std::move(*expr)).first;
+    }
+    Result<fhirpath::Collection> result = it->second.Evaluate(doc->root(), env);
+    if (!result.ok()) {
+      fail(result.status().message(), 1);
+      continue;
+    }
+    const std::string json = fhirpath::CollectionToJson(*result);
+    if (several) {
+      std::printf("%s: %s\n", file.c_str(), json.c_str());
+    } else {
+      std::printf("%s\n", json.c_str());
+    }
+  }
+  if (failed) throw CLI::RuntimeError(1);
 }
 
 void Add(CLI::App& app) {
@@ -75,7 +114,9 @@ void Add(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "fhirpath", "Evaluate a FHIRPath expression on a JSON resource; prints a JSON array");
   cmd->add_option("expression", args->expression, "The FHIRPath expression")->required();
-  cmd->add_option("resource", args->file, "The resource's JSON file, or - for stdin");
+  cmd->add_option("resource", args->files,
+                  "The resource's JSON file, or - for stdin (the default); several files print "
+                  "one line each, `file: result`");
   cmd->add_option("--var", args->variables, "A string variable for the expression: name=value");
   cmd->add_flag("--strict", args->strict,
                 "Strict checks: a type name the resource is not, or an element the R4 model does "

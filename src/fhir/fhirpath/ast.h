@@ -82,6 +82,11 @@ struct Node {
   // For a kMember whose name is a type in the model (`Patient` in `Patient.name`), that type;
   // looked up once when the expression is compiled.
   const fhir::StructInfo* named_type = nullptr;
+  // For the `as` operator compiled in Mode::kNonStrict: a collection of several items keeps those
+  // of the type (as ofType() does) instead of being an error. R4's search parameter expressions
+  // apply `as` to collections (`(Substance.ingredient.substance as CodeableConcept)`); R5 rewrote
+  // them with ofType().
+  bool as_filters = false;
 };
 
 // Parses `text` into a tree. Errors are kInvalid Statuses naming the offset.

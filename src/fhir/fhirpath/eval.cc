@@ -239,8 +239,16 @@ Result<Collection> Evaluator::EvalNode(const Node& n, const Frame& f) {
       }
       ASSIGN_OR_RETURN(Collection in, Eval(*n.target, f));
       if (in.empty()) return Collection{};
-      if (in.size() > 1)
-        return Error(n, "'as' needs a single item, found " + std::to_string(in.size()));
+      if (in.size() > 1) {
+        if (!n.as_filters) {
+          return Error(n, "'as' needs a single item, found " + std::to_string(in.size()));
+        }
+        Collection out;
+        for (const Item& i : in) {
+          if (IsType(i, n.type)) out.push_back(i);
+        }
+        return out;
+      }
       if (IsType(in[0], n.type)) return in;
       return Collection{};
     }
@@ -649,6 +657,17 @@ Result<int> Evaluator::ConditionOn(const Node& criteria, const Item& item, int64
 
 }  // namespace internal
 
+namespace {
+
+// Sets what non-strict evaluation changes in the tree (Node::as_filters).
+void MarkNonStrict(internal::Node* n) {
+  if (n->kind == internal::NodeKind::kTypeOp && n->op == internal::Op::kAs) n->as_filters = true;
+  if (n->target != nullptr) MarkNonStrict(n->target.get());
+  for (auto& a : n->args) MarkNonStrict(a.get());
+}
+
+}  // namespace
+
 Item ResourceItem(const json::Value& resource) {
   return internal::MakeNode(&resource, nullptr, "", nullptr);
 }
@@ -656,6 +675,7 @@ Item ResourceItem(const json::Value& resource) {
 Result<Expression> Expression::Compile(std::string_view text, const CompileOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<internal::Node> root, internal::Parse(text));
   RETURN_IF_ERROR(internal::Check(*root, options));
+  if (options.mode == Mode::kNonStrict) MarkNonStrict(root.get());
   Expression e;
   e.text_ = std::string(text);
   e.root_ = std::shared_ptr<const internal::Node>(std::move(root));

@@ -86,11 +86,14 @@ struct Environment {
 // ... return an error ... or it may choose to return empty" for paths the model does not allow).
 enum class Mode : uint8_t {
   // A type name that is not the context's type (`Observation.code` on a Patient) and an element
-  // the model does not have select nothing, as at run time. What callers evaluating expressions
-  // written for many resource types (search parameters, `vesta fhirpath`) want.
+  // the model does not have select nothing, as at run time; the `as` operator on several items
+  // keeps those of the type (as ofType() does) where strict evaluation is an error. What callers
+  // evaluating expressions written for many resource types (search parameters, `vesta fhirpath`)
+  // want.
   kNonStrict,
   // Both are errors when the expression is compiled ("the context is not a Observation", "'foo'
-  // is not an element of Patient"): the official suite's mode="strict" tests.
+  // is not an element of Patient"), and `as` on several items when evaluated: the official
+  // suite's mode="strict" tests.
   kStrict,
 };
 
