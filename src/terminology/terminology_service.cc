@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "base/clock.h"
+#include "base/strings.h"
 #include "terminology/code_system_writer.h"
 #include "terminology/expansion_cache.h"
 #include "terminology/icd10cm/codes.h"
@@ -282,7 +283,7 @@ Result<std::string> TerminologyService::Lookup(const OperationParams& in) {
       std::string type = q.Text(1);
       std::string value = q.Text(2);
       const bool raw = type == "boolean" || type == "integer" || type == "decimal";
-      type[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(type[0])));
+      type[0] = Upper(type[0]);
       property(name, "value" + type, raw ? value : ParametersOut::Q(value));
     }
   }
@@ -306,17 +307,6 @@ Result<std::string> TerminologyService::Lookup(const OperationParams& in) {
 // $validate-code
 
 namespace {
-
-bool SameDisplay(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // The value set a request names: `url`, pinned by `valueSetVersion` when given
 // (https://hl7.org/fhir/R4/valueset-operation-validate-code.html: "valueSetVersion ... The
@@ -421,8 +411,9 @@ Result<Validation> ValidateCoding(sqlite::Connection& db, const Coding& c, std::
       return v;
     }
   }
-  if (!display.empty() && !SameDisplay(display, found->display) &&
-      !SameDisplay(display, found->short_name) && !SameDisplay(display, found->long_name)) {
+  if (!display.empty() && !EqualsIgnoreCase(display, found->display) &&
+      !EqualsIgnoreCase(display, found->short_name) &&
+      !EqualsIgnoreCase(display, found->long_name)) {
     v.result = false;
     v.message = "The display '" + std::string(display) + "' is not a valid display for '" + c.code +
                 "'; expected '" + found->display + "'";

@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "base/clock.h"
+#include "base/strings.h"
 #include "json/parse.h"
 #include "terminology/expansion_cache.h"
 #include "terminology/json_out.h"
@@ -49,12 +50,6 @@ Status TooCostly(std::string_view what, size_t limit) {
       std::string(what) + " has more than " + std::to_string(limit) + " codes",
       {Issue{Severity::kError, "too-costly",
              std::string(what) + " larger than " + std::to_string(limit) + " codes", ""}});
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // $expand's filter on a stored member: every word must match; a word with a digit is a code
@@ -259,7 +254,7 @@ Result<Validation> ValidateInStoredValueSet(sqlite::Connection& db, const Stored
   } else {
     v.result = true;
     v.display = member_display;
-    if (!display.empty() && !member_display.empty() && Lower(display) != Lower(member_display)) {
+    if (!display.empty() && !member_display.empty() && !EqualsIgnoreCase(display, member_display)) {
       v.result = false;
       v.message = "The display '" + std::string(display) + "' is not a valid display for '" +
                   c.code + "'; expected '" + member_display + "'";

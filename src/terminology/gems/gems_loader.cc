@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "base/strings.h"
 #include "terminology/code_system_writer.h"
 #include "terminology/icd10cm/codes.h"
 #include "terminology/line_reader.h"
@@ -29,11 +30,6 @@ struct GemRow {
   std::string target;  // '' for a No Map row
   int approximate = 0, no_map = 0, combination = 0, scenario = 0, choice_list = 0;
 };
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::optional<GemDirection> DirectionFromName(const std::string& base) {
   std::string lower = Lower(base);

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/strings.h"
 #include "terminology/code_system_writer.h"
 #include "terminology/icd10cm/codes.h"
 #include "terminology/line_reader.h"
@@ -35,17 +36,6 @@ struct OrderRow {
   std::string long_name;
 };
 
-std::vector<std::string_view> SplitTabs(std::string_view line) {
-  std::vector<std::string_view> out;
-  for (size_t i = 0; i < 64; ++i) {  // bounded: order files have fewer than 64 columns
-    size_t tab = line.find('\t');
-    out.push_back(line.substr(0, tab));
-    if (tab == std::string_view::npos) break;
-    line.remove_prefix(tab + 1);
-  }
-  return out;
-}
-
 std::string_view Column(std::string_view line, size_t begin, size_t end) {
   if (begin >= line.size()) return {};
   return Trim(line.substr(begin, end - begin));
@@ -56,7 +46,7 @@ Status ParseLine(std::string_view line, bool tsv, int64_t line_no, const std::st
   std::string_view code;
   std::string_view flag;
   if (tsv) {
-    std::vector<std::string_view> cols = SplitTabs(line);
+    std::vector<std::string_view> cols = Split(line, '\t');
     if (cols.size() < 5) {
       return Invalid(file + ":" + std::to_string(line_no) + ": expected at least 5 columns");
     }
