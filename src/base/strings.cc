@@ -47,6 +47,20 @@ std::vector<std::string_view> Split(std::string_view s, char separator) {
   }
 }
 
+std::vector<std::string_view> SplitWords(std::string_view s, size_t max_words,
+                                         std::string_view blanks) {
+  std::vector<std::string_view> out;
+  while (out.size() < max_words) {
+    size_t begin = s.find_first_not_of(blanks);
+    if (begin == std::string_view::npos) break;
+    s.remove_prefix(begin);
+    size_t end = s.find_first_of(blanks);
+    out.push_back(s.substr(0, end));
+    s.remove_prefix(end == std::string_view::npos ? s.size() : end);
+  }
+  return out;
+}
+
 int HexDigitValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;

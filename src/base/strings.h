@@ -48,6 +48,10 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 // The pieces of `s` between each `separator`, empty pieces included: "a,,b" gives "a", "", "b"
 // and "" gives one empty piece. Nothing is unescaped; for search values see SplitEscaped.
 std::vector<std::string_view> Split(std::string_view s, char separator);
+// The words of `s`: its runs of characters not in `blanks` (" a \tbc\n" gives "a", "bc"). At
+// most `max_words` of them; the rest of `s` is ignored, so that untrusted input bounds the work.
+std::vector<std::string_view> SplitWords(std::string_view s, size_t max_words,
+                                         std::string_view blanks = kWhitespace);
 
 // --- Hex ---
 

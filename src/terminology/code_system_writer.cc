@@ -15,6 +15,31 @@ constexpr int kMaxDepth = 32;
 
 }  // namespace
 
+ConceptRow ReadConceptRow(const sqlite::Statement& q) {
+  ConceptRow c;
+  c.code = q.Text(0);
+  c.display = q.Text(1);
+  c.kind = static_cast<ConceptKind>(q.Int(2));
+  c.billable = q.Int(3) != 0;
+  c.parent = q.Text(4);
+  c.short_name = q.Text(5);
+  c.long_name = q.Text(6);
+  return c;
+}
+
+LoadReport ReportOf(const CodeSystemContent& content) {
+  LoadReport report;
+  report.system = content.url;
+  report.version = content.version;
+  report.concepts = static_cast<int64_t>(content.concepts.size());
+  for (const ConceptRow& c : content.concepts) {
+    report.codes += IsCodeKind(c.kind) ? 1 : 0;
+    report.valid_codes += c.billable ? 1 : 0;
+  }
+  report.notes = static_cast<int64_t>(content.notes.size());
+  return report;
+}
+
 std::string BaseName(const std::string& path) {
   size_t slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -201,15 +226,7 @@ Result<CodeSystemContent> ReadCodeSystem(sqlite::Connection& db, std::string_vie
     for (;;) {  // bounded by the table's rows
       ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
-      ConceptRow c;
-      c.code = q.Text(0);
-      c.display = q.Text(1);
-      c.kind = static_cast<ConceptKind>(q.Int(2));
-      c.billable = q.Int(3) != 0;
-      c.parent = q.Text(4);
-      c.short_name = q.Text(5);
-      c.long_name = q.Text(6);
-      out.concepts.push_back(std::move(c));
+      out.concepts.push_back(ReadConceptRow(q));
     }
   }
   {

@@ -10,10 +10,12 @@
 #include <vector>
 
 #include "base/status.h"
+#include "terminology/loaders.h"
 
 namespace vesta::sqlite {
 class Connection;
-}
+class Statement;
+}  // namespace vesta::sqlite
 
 namespace vesta::terminology {
 class Progress;
@@ -40,6 +42,10 @@ struct ConceptRow {
   std::string short_name;
   std::string long_name;
 };
+
+// The ConceptRow in the current row of `q`, whose first columns are the `concept` table's code,
+// display, kind, billable, parent, short_name and long_name, in that order.
+ConceptRow ReadConceptRow(const sqlite::Statement& q);
 
 // An instructional note or inclusion term attached to a concept. kind is the Tabular List
 // element name: inclusionTerm, includes, excludes1, excludes2, codeFirst, useAdditionalCode,
@@ -89,6 +95,10 @@ Status ReplaceCodeSystemRows(sqlite::Connection& db, const CodeSystemContent& co
 // the version is not loaded.
 Result<CodeSystemContent> ReadCodeSystem(sqlite::Connection& db, std::string_view url,
                                          std::string_view version);
+
+// A load's report of `content`: its url and version, and how many concepts, codes, valid codes
+// and notes it holds (the loader adds its input rows and time).
+LoadReport ReportOf(const CodeSystemContent& content);
 
 // The base name of a path, for code_system_version.source_file.
 std::string BaseName(const std::string& path);

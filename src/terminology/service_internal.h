@@ -29,12 +29,8 @@ struct VersionRow {
   int64_t code_count = 0;
 };
 
-struct ConceptInfo {
-  std::string code, display;
-  ConceptKind kind = ConceptKind::kCode;
-  bool billable = false;
-  std::string parent, short_name, long_name;
-};
+// A concept as the service reads it: the row the loaders write.
+using ConceptInfo = ConceptRow;
 
 // code_system_version.source, value_set.source and package_resource.source of what a FHIR
 // package provided (terminology/package_loader.cc); source_file then names the package.

@@ -100,14 +100,7 @@ Result<std::optional<ConceptInfo>> FindConcept(sqlite::Connection& db, const Ver
   q.Bind(1, csv.id).Bind(2, code);
   ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<ConceptInfo>();
-  ConceptInfo c;
-  c.code = q.Text(0);
-  c.display = q.Text(1);
-  c.kind = static_cast<ConceptKind>(q.Int(2));
-  c.billable = q.Int(3) != 0;
-  c.parent = q.Text(4);
-  c.short_name = q.Text(5);
-  c.long_name = q.Text(6);
+  ConceptInfo c = ReadConceptRow(q);
   q.Reset();
   if (c.display.empty() && csv.url == kIcd9CmSystem) {
     // The GEMs carry no ICD-9-CM names. The one name available is that of an ICD-10-CM code the
@@ -549,14 +542,7 @@ namespace internal {
 
 std::vector<std::string> FilterWords(std::string_view filter) {
   std::vector<std::string> words;
-  for (size_t guard = 0; guard < 16 && !filter.empty(); ++guard) {
-    size_t b = filter.find_first_not_of(" \t");
-    if (b == std::string_view::npos) break;
-    filter.remove_prefix(b);
-    size_t e = filter.find_first_of(" \t");
-    words.emplace_back(filter.substr(0, e));
-    filter.remove_prefix(e == std::string_view::npos ? filter.size() : e);
-  }
+  for (std::string_view w : SplitWords(filter, 16, " \t")) words.emplace_back(w);
   return words;
 }
 

@@ -63,6 +63,16 @@ TEST(SplitTest, KeepsEmptyPieces) {
   EXPECT_EQ(Strings(Split("a\\,b", ',')), (Pieces{"a\\", "b"}));  // no escapes
 }
 
+TEST(SplitTest, Words) {
+  EXPECT_EQ(Strings(SplitWords("  a \tbc  d", 10)), (Pieces{"a", "bc", "d"}));
+  EXPECT_EQ(Strings(SplitWords("a b c d", 2)), (Pieces{"a", "b"}));
+  EXPECT_EQ(Strings(SplitWords(" \t ", 10)), Pieces{});
+  EXPECT_EQ(Strings(SplitWords("", 10)), Pieces{});
+  EXPECT_EQ(Strings(SplitWords("x", 0)), Pieces{});
+  EXPECT_EQ(Strings(SplitWords("a\r\nb c\n", 10)), (Pieces{"a", "b", "c"}));
+  EXPECT_EQ(Strings(SplitWords("a\nb c", 10, " \t")), (Pieces{"a\nb", "c"}));
+}
+
 TEST(HexTest, EncodeAndDecode) {
   EXPECT_EQ(HexEncode("hi"), "6869");
   EXPECT_EQ(HexEncode(std::string("\x00\xff\x10", 3)), "00ff10");

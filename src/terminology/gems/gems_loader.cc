@@ -59,15 +59,7 @@ Status ParseGemLine(std::string_view line, GemDirection dir, int64_t line_no,
                     const std::string& file, GemRow* row) {
   // Fields are blank-separated; split rather than trust exact columns (some copies of the
   // files are re-spaced), then check each field.
-  std::vector<std::string_view> f;
-  for (size_t guard = 0; guard < 8 && !line.empty(); ++guard) {
-    size_t b = line.find_first_not_of(" \t");
-    if (b == std::string_view::npos) break;
-    line.remove_prefix(b);
-    size_t e = line.find_first_of(" \t");
-    f.push_back(line.substr(0, e));
-    line.remove_prefix(e == std::string_view::npos ? line.size() : e);
-  }
+  std::vector<std::string_view> f = SplitWords(line, 8);
   auto bad = [&](const char* why) {
     return Invalid(file + ":" + std::to_string(line_no) + ": " + why);
   };

@@ -294,15 +294,7 @@ Result<LoadReport> LoadIcd10CmTabular(const std::string& db_path, const std::str
     Progress progress("writing ICD-10-CM " + content.version);
     RETURN_IF_ERROR(internal::WriteCodeSystem(*db, content, &progress));
   }
-  LoadReport report;
-  report.system = content.url;
-  report.version = content.version;
-  report.concepts = static_cast<int64_t>(content.concepts.size());
-  for (const ConceptRow& c : content.concepts) {
-    report.codes += internal::IsCodeKind(c.kind) ? 1 : 0;
-    report.valid_codes += c.billable ? 1 : 0;
-  }
-  report.notes = static_cast<int64_t>(content.notes.size());
+  LoadReport report = internal::ReportOf(content);
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }
