@@ -1,7 +1,12 @@
 #include "store/sqlite/search_index.h"
 
+#include <algorithm>
+#include <deque>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -205,19 +210,85 @@ struct PreparedWrite {
   search::TextRow replaced_text;
 };
 
+// The full-text columns of recently committed versions, by type, id and version, so that the
+// write that replaces one can remove its words without reading and parsing it again. Sound
+// because a committed version never changes: entries are added only after their commit
+// (WriteHook::OnCommitted), and a version is replaced at most once, so an entry is taken out when
+// used. Bounded by the bytes of text it holds; the oldest entries go first. Thread-safe.
+class CommittedText {
+ public:
+  explicit CommittedText(size_t max_bytes) : max_bytes_(max_bytes) {}
+
+  void Put(const WriteOp& op, int64_t version, const search::TextRow& text) {
+    if (Size(text) > max_bytes_) return;
+    std::string key = Key(op.type, op.id, version);
+    std::lock_guard lock(mu_);
+    if (!entries_.try_emplace(key, text).second) return;
+    order_.push_back(std::move(key));
+    bytes_ += Size(text);
+    while (bytes_ > max_bytes_ && !order_.empty()) {
+      auto old = entries_.find(order_.front());
+      order_.pop_front();
+      if (old == entries_.end()) continue;  // taken already
+      bytes_ -= Size(old->second);
+      entries_.erase(old);
+    }
+    // Keys of taken entries stay in order_ until they reach its front; drop them when they
+    // outnumber the entries, so that order_ stays proportional to what is kept.
+    if (order_.size() > 2 * entries_.size() + 1024) {
+      std::erase_if(order_, [&](const std::string& k) { return !entries_.contains(k); });
+    }
+  }
+
+  // The text of that version, removed from the cache; nullopt when it is not there.
+  std::optional<search::TextRow> Take(const WriteOp& op, int64_t version) {
+    const std::string key = Key(op.type, op.id, version);
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return std::nullopt;
+    std::optional<search::TextRow> text = std::move(it->second);
+    bytes_ -= Size(*text);
+    entries_.erase(it);
+    return text;
+  }
+
+ private:
+  static size_t Size(const search::TextRow& t) {
+    return t.narrative.size() + t.content.size() + 64;
+  }
+  static std::string Key(const std::string& type, const std::string& id, int64_t version) {
+    return type + '/' + id + '/' + std::to_string(version);
+  }
+
+  const size_t max_bytes_;
+  std::mutex mu_;
+  std::unordered_map<std::string, search::TextRow> entries_;
+  std::deque<std::string> order_;  // keys put, oldest first (some already taken)
+  size_t bytes_ = 0;
+};
+
+// Text of recently committed versions kept for the writes that replace them.
+constexpr size_t kCommittedTextBytes = size_t{16} << 20;
+
 class SearchIndexHook : public WriteHook {
  public:
   explicit SearchIndexHook(std::shared_ptr<sqlite::ReaderPool> readers)
-      : readers_(std::move(readers)) {}
+      : readers_(std::move(readers)), committed_(kCommittedTextBytes) {}
 
   // Extraction is the costly part: it runs on the caller's thread, in parallel. That includes
-  // the full-text columns of the version being replaced, read back from the store: the
+  // the full-text columns of the version being replaced: kept from its own write when this
+  // process committed it recently, else read back from the store and parsed. The
   // compare-and-set guarantees that if this write happens, it replaces exactly
   // `op.expected_version`.
   Result<std::shared_ptr<const void>> Prepare(const WriteOp& op) override {
     auto prepared = std::make_shared<PreparedWrite>();
     if (op.kind != WriteKind::kDelete) prepared->rows = ExtractRows(op);
-    if (op.expected_version != kExpectNone) {
+    if (op.expected_version == kExpectNone) return std::shared_ptr<const void>(std::move(prepared));
+    if (std::optional<search::TextRow> kept = committed_.Take(op, op.expected_version)) {
+      prepared->has_replaced = true;
+      prepared->replaced_version = op.expected_version;
+      prepared->replaced_text = std::move(*kept);
+    } else {
       Result<std::optional<std::string>> replaced = ReadVersionJson(op);
       if (replaced.ok() && replaced->has_value()) {
         prepared->has_replaced = true;
@@ -228,6 +299,12 @@ class SearchIndexHook : public WriteHook {
       // reads the replaced version itself.
     }
     return std::shared_ptr<const void>(std::move(prepared));
+  }
+
+  // Keeps the committed version's text (empty for a delete) for the write that replaces it.
+  void OnCommitted(const WriteOp& op, int64_t version, const void* prepared) override {
+    if (prepared == nullptr) return;
+    committed_.Put(op, version, static_cast<const PreparedWrite*>(prepared)->rows.text);
   }
 
   Status OnWrite(const WrittenVersion& written, SqlExecutor& sql) override {
@@ -274,6 +351,7 @@ class SearchIndexHook : public WriteHook {
   }
 
   std::shared_ptr<sqlite::ReaderPool> readers_;  // the store's
+  CommittedText committed_;
 };
 
 }  // namespace

@@ -256,6 +256,9 @@ class SqliteStore final : public Store {
   void ForgetForeignWrites();
   // Drops the versions the batch wrote from the read cache (committed or not: harmless).
   void InvalidateWritten(const std::vector<std::shared_ptr<WriteRequest>>& batch);
+  // Tells the hooks which versions of the batch committed (WriteHook::OnCommitted).
+  void NotifyCommitted(const std::vector<std::shared_ptr<WriteRequest>>& batch,
+                       const std::vector<CallResult>& results);
   std::atomic<int> log_pages_{0};  // the log's size after the last commit
   // Applies and commits a batch; returns what each call will hear.
   // `isolate_all`: a savepoint around every call, not only around calls of several ops.
@@ -375,6 +378,7 @@ void SqliteStore::WriterLoop() {
     }
     std::vector<CallResult> results = CommitBatch(batch);
     InvalidateWritten(batch);  // before any writer hears back, so it reads its own write
+    NotifyCommitted(batch, results);
     Acknowledge(std::move(batch), std::move(results));
     RestartLogIfLong();
   }
@@ -405,6 +409,20 @@ void SqliteStore::InvalidateWritten(const std::vector<std::shared_ptr<WriteReque
     for (const WriteOp& op : call->ops) written.emplace_back(op.type, op.id);
   }
   cache_.Invalidate(written);
+}
+
+void SqliteStore::NotifyCommitted(const std::vector<std::shared_ptr<WriteRequest>>& batch,
+                                  const std::vector<CallResult>& results) {
+  const size_t hooks = options_.write_hooks.size();
+  for (size_t c = 0; c < batch.size(); ++c) {
+    if (!results[c].ok() || batch[c]->prepared.empty()) continue;
+    for (size_t i = 0; i < batch[c]->ops.size(); ++i) {
+      for (size_t h = 0; h < hooks; ++h) {
+        options_.write_hooks[h]->OnCommitted(batch[c]->ops[i], (*results[c])[i].version,
+                                             batch[c]->prepared[i * hooks + h].get());
+      }
+    }
+  }
 }
 
 // The cache sees this process's writes; a second process writing the same database (a CLI

@@ -82,6 +82,15 @@ class WriteHook {
     (void)op;
     return std::shared_ptr<const void>();
   }
+  // Called on the writer thread once the transaction holding `op`'s new `version` has committed
+  // (before its caller hears back), with what Prepare() returned for it: from here on that
+  // version exists for good. Not called for writes that failed or were rolled back. Must not
+  // block.
+  virtual void OnCommitted(const WriteOp& op, int64_t version, const void* prepared) {
+    (void)op;
+    (void)version;
+    (void)prepared;
+  }
 };
 
 }  // namespace vesta::store
