@@ -797,10 +797,10 @@ TEST_F(SqliteStoreTest, ASingleOpCallFailingAfterItWroteLeavesTheOthersOfItsBatc
 // One parse per write: the index hook takes its rows from WriteOp::document when the caller
 // passes the tree it parsed, and parses the bytes only when it does not.
 TEST_F(SqliteStoreTest, TheIndexHookUsesTheCallersDocument) {
-  auto found = [&](const std::string& family) {
+  auto found = [&](const std::string& family, const std::string& param = "family") {
     SearchQuery query;
     query.types = {"Patient"};
-    query.params = {{"family", family}};
+    query.params = {{param, family}};
     Result<SearchPage> page = store_->Search(query);
     EXPECT_TRUE(page.ok()) << page.status().ToString();
     std::vector<std::string> ids;
@@ -835,6 +835,35 @@ TEST_F(SqliteStoreTest, TheIndexHookUsesTheCallersDocument) {
   ASSERT_TRUE(WriteOne(update).ok());
   EXPECT_TRUE(found("Raw").empty());
   EXPECT_EQ(found("Renamed"), std::vector<std::string>{"p2"});
+  // The full-text words follow the current version through updates and a delete: the words of
+  // a replaced version are removed with the text kept from its own write (or read back).
+  EXPECT_TRUE(found("raw", "_content").empty());
+  EXPECT_EQ(found("renamed", "_content"), std::vector<std::string>{"p2"});
+  ASSERT_TRUE(
+      WriteOne(Update("Patient", "p2", 2, kT0 + 2,
+                      R"({"resourceType":"Patient","id":"p2","name":[{"family":"Third"}]})"))
+          .ok());
+  EXPECT_TRUE(found("renamed", "_content").empty());
+  EXPECT_EQ(found("third", "_content"), std::vector<std::string>{"p2"});
+  ASSERT_TRUE(WriteOne(Delete("Patient", "p2", 3, kT0 + 3)).ok());
+  EXPECT_TRUE(found("third", "_content").empty());
+  ASSERT_TRUE(WriteOne(Update("Patient", "p2", 4, kT0 + 4,
+                              R"({"resourceType":"Patient","id":"p2","name":[{"family":"Back"}]})"))
+                  .ok());
+  EXPECT_EQ(found("back", "_content"), std::vector<std::string>{"p2"});
+  EXPECT_EQ(found("fromtree", "_content"), std::vector<std::string>{"p1"});
+  // The full-text table is contentless: the replaced versions' words must be gone from it, not
+  // merely hidden by the join with the current resources (a wrong text would leave them).
+  auto db = Connection::Open(dir_.path() + "/data/vesta.db", Connection::Mode::kReadOnly);
+  ASSERT_TRUE(db.ok());
+  for (const char* word : {"raw", "renamed", "third", "back", "fromtree"}) {
+    auto rows = (*db)->Prepare("SELECT count(*) FROM search_text WHERE search_text MATCH ?1");
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    rows->Bind(1, std::string("\"") + word + "\"");
+    ASSERT_TRUE(*rows->Step());
+    const std::string w = word;
+    EXPECT_EQ(rows->Int(0), w == "back" || w == "fromtree" ? 1 : 0) << word;
+  }
 }
 
 // The store's Close() covers searches too: one reader pool for reads and searches.
