@@ -1,0 +1,299 @@
+#include "store/postgres/postgres_store.h"
+
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "postgres/pool.h"
+#include "store/postgres/migrations.h"
+
+namespace vesta::store {
+
+namespace {
+
+using postgres::Pool;
+using postgres::Rows;
+using postgres::Value;
+
+Status ClosedError() { return Status(StatusCode::kUnavailable, "the store is closed"); }
+
+std::string Name(const std::string& type, const std::string& id) { return type + "/" + id; }
+
+Micros WallClockMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Checks what can be checked without the database, so that a bad call never reaches it. The
+// same rules and messages as the SQLite store's.
+Status ValidateOp(const WriteOp& op) {
+  if (op.type.empty() || op.id.empty()) return Invalid("a write needs a resource type and id");
+  std::string name = Name(op.type, op.id);
+  if (op.expected_version < 0) return Invalid(name + ": negative expected version");
+  switch (op.kind) {
+    case WriteKind::kCreate:
+      if (op.expected_version != kExpectNone) {
+        return Invalid(name + ": a create cannot expect an existing version");
+      }
+      [[fallthrough]];
+    case WriteKind::kUpdate:
+      if (op.json.empty()) return Invalid(name + ": a create or update needs the resource JSON");
+      break;
+    case WriteKind::kDelete:
+      if (!op.json.empty()) return Invalid(name + ": a delete carries no JSON");
+      if (op.expected_version == kExpectNone) {
+        return Invalid(name + ": a delete must name the version it replaces");
+      }
+      break;
+  }
+  return Status::Ok();
+}
+
+// The columns every version-returning query selects, in this order.
+constexpr std::string_view kVersionColumns =
+    "r.seq, r.type, r.id, r.version, r.last_updated, r.deleted, r.json";
+
+StoredVersion VersionRow(const Rows& rows, int row) {
+  StoredVersion v;
+  v.type = std::string(rows.Text(row, 1));
+  v.id = std::string(rows.Text(row, 2));
+  v.version = rows.Int(row, 3);
+  v.last_updated = rows.Int(row, 4);
+  v.deleted = rows.Int(row, 5) != 0;
+  if (!v.deleted) v.json = rows.Bytes(row, 6);
+  return v;
+}
+
+class PostgresStore : public Store {
+ public:
+  PostgresStore(const std::string& uri, Pool::Options options) : pool_(uri, std::move(options)) {}
+  ~PostgresStore() override { (void)Close(); }
+
+  Pool& pool() { return pool_; }
+
+  Result<StoredVersion> Read(const std::string& type, const std::string& id) override;
+  Result<StoredVersion> ReadVersion(const std::string& type, const std::string& id,
+                                    int64_t version) override;
+  Result<std::vector<WriteResult>> Write(std::span<const WriteOp> ops) override;
+  Result<HistoryPage> History(const HistoryQuery& query) override;
+  Status Close() override;
+
+ private:
+  Result<WriteResult> ApplyOp(postgres::Connection& db, const WriteOp& op);
+
+  Pool pool_;
+  std::atomic<bool> closed_{false};
+};
+
+Result<StoredVersion> PostgresStore::Read(const std::string& type, const std::string& id) {
+  if (closed_) return ClosedError();
+  ASSIGN_OR_RETURN(Pool::Lease db, pool_.Acquire());
+  ASSIGN_OR_RETURN(Rows rows, db->Query(std::string("SELECT ") + std::string(kVersionColumns) +
+                                            " FROM resource_current c"
+                                            " JOIN resource r ON r.seq = c.seq"
+                                            " WHERE c.type = $1 AND c.id = $2",
+                                        {std::string_view(type), std::string_view(id)}));
+  if (rows.size() == 0) return NotFound(Name(type, id) + " not found");
+  return VersionRow(rows, 0);
+}
+
+Result<StoredVersion> PostgresStore::ReadVersion(const std::string& type, const std::string& id,
+                                                 int64_t version) {
+  if (closed_) return ClosedError();
+  ASSIGN_OR_RETURN(Pool::Lease db, pool_.Acquire());
+  ASSIGN_OR_RETURN(
+      Rows rows,
+      db->Query(std::string("SELECT ") + std::string(kVersionColumns) +
+                    " FROM resource r WHERE r.type = $1 AND r.id = $2 AND r.version = $3",
+                {std::string_view(type), std::string_view(id), version}));
+  if (rows.size() == 0) {
+    return NotFound(Name(type, id) + " has no version " + std::to_string(version));
+  }
+  return VersionRow(rows, 0);
+}
+
+// One transaction per call (READ COMMITTED): all its ops or none, durable at COMMIT
+// (synchronous_commit = on, the server's default; concurrent commits share WAL flushes by
+// PostgreSQL's own grouping). Calls are not batched together as in the SQLite store: every
+// connection of the pool writes at once, and the row locks below order them.
+Result<std::vector<WriteResult>> PostgresStore::Write(std::span<const WriteOp> ops) {
+  if (closed_) return ClosedError();
+  for (const WriteOp& op : ops) RETURN_IF_ERROR(ValidateOp(op));
+  std::vector<WriteResult> out;
+  if (ops.empty()) return out;
+  out.reserve(ops.size());
+  ASSIGN_OR_RETURN(Pool::Lease db, pool_.Acquire());
+  RETURN_IF_ERROR(postgres::InTransaction(*db, postgres::Isolation::kReadCommitted, [&]() {
+    for (const WriteOp& op : ops) {
+      ASSIGN_OR_RETURN(WriteResult r, ApplyOp(*db, op));
+      out.push_back(r);
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+// The compare-and-set. The current row of (type, id) is locked (FOR UPDATE) before its version
+// is compared: a concurrent writer of the same resource waits here until the first commits, then
+// reads the committed version (READ COMMITTED re-reads a row locked under it) and fails the
+// comparison. A resource that does not exist yet has no row to lock: two creators both pass, and
+// the second's INSERT waits on the first's uncommitted key in resource_version, then fails with a
+// unique violation, mapped to kConflict naming the resource. A kConflict aborts the transaction:
+// the whole call fails and nothing of it is written.
+Result<WriteResult> PostgresStore::ApplyOp(postgres::Connection& db, const WriteOp& op) {
+  const std::string name = Name(op.type, op.id);
+  // Class 23 (unique violation) and 40 (deadlock between two multi-op calls) are kConflict in
+  // the adapter; the contract wants the resource named.
+  auto named = [&](const Status& status) {
+    if (status.code() != StatusCode::kConflict) return status;
+    return Conflict(name + " was written concurrently: " + status.message());
+  };
+  const std::string_view type = op.type;
+  const std::string_view id = op.id;
+  std::optional<std::pair<int64_t, int64_t>> current;  // version, seq
+  {
+    Result<Rows> rows =
+        db.Query("SELECT version, seq FROM resource_current WHERE type = $1 AND id = $2 FOR UPDATE",
+                 {type, id});
+    if (!rows.ok()) return named(rows.status());
+    if (rows->size() == 1) current.emplace(rows->Int(0, 0), rows->Int(0, 1));
+  }
+  if (op.expected_version == kExpectNone) {
+    if (current.has_value()) {
+      return Conflict(name + " already exists (version " + std::to_string(current->first) + ")");
+    }
+  } else if (!current.has_value()) {
+    return Conflict(name + " does not exist (expected version " +
+                    std::to_string(op.expected_version) + ")");
+  } else if (current->first != op.expected_version) {
+    return Conflict(name + " is at version " + std::to_string(current->first) +
+                    ", not the expected version " + std::to_string(op.expected_version));
+  }
+  const int64_t version = op.expected_version + 1;
+
+  int64_t seq = 0;
+  {
+    Result<Rows> rows =
+        op.kind == WriteKind::kDelete
+            ? db.Query(
+                  "INSERT INTO resource (type, id, version, last_updated, deleted, json)"
+                  " VALUES ($1, $2, $3, $4, 1, NULL) RETURNING seq",
+                  {type, id, version, op.last_updated})
+            : db.Query(
+                  "INSERT INTO resource (type, id, version, last_updated, deleted, json)"
+                  " VALUES ($1, $2, $3, $4, 0, $5) RETURNING seq",
+                  {type, id, version, op.last_updated, postgres::Bytes{op.json}});
+    if (!rows.ok()) return named(rows.status());
+    if (rows->size() != 1) return Internal(name + ": the insert returned no seq");
+    seq = rows->Int(0, 0);
+  }
+  if (current.has_value()) {
+    RETURN_IF_ERROR(db.Query("UPDATE resource SET superseded_at = $1 WHERE seq = $2",
+                             {op.last_updated, current->second})
+                        .status());
+    RETURN_IF_ERROR(db.Query("UPDATE resource_current SET version = $3, seq = $4"
+                             " WHERE type = $1 AND id = $2",
+                             {type, id, version, seq})
+                        .status());
+  } else {
+    Status inserted = db.Query(
+                            "INSERT INTO resource_current (type, id, version, seq)"
+                            " VALUES ($1, $2, $3, $4)",
+                            {type, id, version, seq})
+                          .status();
+    if (!inserted.ok()) return named(inserted);
+  }
+  return WriteResult{version};
+}
+
+// https://hl7.org/fhir/R4/http.html#history
+// Newest first; keyset paging on (last_updated, seq), so page N costs the same as page 1. The
+// page and the total are read in one REPEATABLE READ snapshot, so they agree.
+Result<HistoryPage> PostgresStore::History(const HistoryQuery& query) {
+  if (closed_) return ClosedError();
+  if (query.count < 1) return Invalid("history page size must be at least 1");
+  if (query.type.empty() && !query.id.empty()) return Invalid("history of an id needs a type");
+
+  // Parameters are numbered in the order the filter uses them (PostgreSQL infers each one's type
+  // from its use, so none may be left out); each variant of the SQL is prepared once per
+  // connection.
+  std::vector<Value> params;
+  auto param = [&](Value v) {
+    params.push_back(v);
+    return "$" + std::to_string(params.size());
+  };
+  std::string where = " WHERE true";
+  if (!query.type.empty()) where += " AND r.type = " + param(std::string_view(query.type));
+  if (!query.id.empty()) where += " AND r.id = " + param(std::string_view(query.id));
+  if (query.since.has_value()) where += " AND r.last_updated >= " + param(*query.since);
+  // A version is current from its last_updated until the next version's (superseded_at):
+  // it overlaps [low, high] when it starts by `high` and has not been replaced by `low`.
+  if (query.at.has_value()) {
+    std::string high = param(query.at->second);
+    where += " AND r.last_updated <= " + high +
+             " AND (r.superseded_at IS NULL OR r.superseded_at > " + param(query.at->first) + ")";
+  }
+  const size_t filter_params = params.size();
+  std::string page_sql =
+      std::string("SELECT ") + std::string(kVersionColumns) + " FROM resource r" + where;
+  if (query.after.has_value()) {
+    // (last_updated, seq) < (cursor), spelled so that the first conjunct bounds an index range.
+    std::string last_updated = param(query.after->last_updated);
+    page_sql += " AND r.last_updated <= " + last_updated + " AND (r.last_updated < " +
+                last_updated + " OR r.seq < " + param(query.after->seq) + ")";
+  }
+  page_sql += " ORDER BY r.last_updated DESC, r.seq DESC LIMIT " +
+              param(static_cast<int64_t>(query.count) + 1);  // one more tells has_more
+
+  ASSIGN_OR_RETURN(Pool::Lease db, pool_.Acquire());
+  HistoryPage page;
+  RETURN_IF_ERROR(postgres::InTransaction(*db, postgres::Isolation::kRepeatableRead, [&]() {
+    ASSIGN_OR_RETURN(Rows rows, db->Query(page_sql, params));
+    for (int i = 0; i < rows.size(); ++i) {
+      if (static_cast<int64_t>(page.entries.size()) == query.count) {
+        page.has_more = true;
+        break;
+      }
+      HistoryEntry entry;
+      entry.version = VersionRow(rows, i);
+      entry.cursor = HistoryCursor{entry.version.last_updated, rows.Int(i, 0)};
+      page.entries.push_back(std::move(entry));
+    }
+    ASSIGN_OR_RETURN(Rows total, db->Query("SELECT count(*) FROM resource r" + where,
+                                           std::span<const Value>(params.data(), filter_params)));
+    if (total.size() == 1) page.total = total.Int(0, 0);
+    return Status::Ok();
+  }));
+  return page;
+}
+
+Status PostgresStore::Close() {
+  closed_ = true;
+  pool_.Close();  // waits for the calls in flight to give their connections back
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresStoreOptions& options) {
+  if (options.uri.empty()) return Invalid("the PostgreSQL store needs a connection URI");
+  if (options.pool_size < 1) return Invalid("the PostgreSQL store needs a pool of at least 1");
+  Pool::Options pool_options;
+  pool_options.size = options.pool_size;
+  pool_options.acquire_timeout = options.acquire_timeout;
+  pool_options.connection = options.connection;
+  auto store = std::make_unique<PostgresStore>(options.uri, std::move(pool_options));
+  {
+    ASSIGN_OR_RETURN(Pool::Lease db, store->pool().Acquire());
+    RETURN_IF_ERROR(postgres_internal::ApplyMigrations(*db, postgres_internal::EmbeddedMigrations(),
+                                                       WallClockMicros()));
+  }
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace vesta::store
