@@ -183,6 +183,18 @@ Collection Union(Collection a, std::span<const Item> b) {
   return out;
 }
 
+namespace {
+
+// https://build.fhir.org/ig/HL7/FHIRPath/#conversion: a number compared with a Quantity converts
+// implicitly to a Quantity with unit '1' (9 = 9 '1', 23 ~ 23 '1').
+void NumberToQuantity(Item* x, const Item& other) {
+  if (IsNumber(*x) && other.kind == ItemKind::kQuantity) {
+    *x = Item::Qty(Quantity{AsDecimal(*x), "1"});
+  }
+}
+
+}  // namespace
+
 int ItemEquals(const Item& a, const Item& b) {
   if (ValueLess(a) || ValueLess(b)) return -1;  // no value to compare: empty
   if (StringLikeNode(a)) {
@@ -200,6 +212,8 @@ int ItemEquals(const Item& a, const Item& b) {
     if (a.is_node() && b.is_node() && a.node && b.node) return json::Equal(*a.node, *b.node);
     return 0;
   }
+  NumberToQuantity(&x, y);
+  NumberToQuantity(&y, x);
   if (IsNumber(x) && IsNumber(y)) return Compare(AsDecimal(x), AsDecimal(y)) == 0 ? 1 : 0;
   if (x.kind == ItemKind::kString && y.kind == ItemKind::kString) {
     return x.as_string() == y.as_string() ? 1 : 0;
@@ -236,6 +250,8 @@ bool ItemEquivalent(const Item& a, const Item& b) {
   }
   Item x, y;
   if (!ToSystem(a, &x) || !ToSystem(b, &y)) return false;
+  NumberToQuantity(&x, y);
+  NumberToQuantity(&y, x);
   if (IsNumber(x) && IsNumber(y)) {
     // https://build.fhir.org/ig/HL7/FHIRPath/#equivalent: "comparison is done on values rounded
     // to the precision of the least precise operand. Trailing zeroes after the decimal are
@@ -281,6 +297,8 @@ bool ItemCompare(const Item& a, const Item& b, int* cmp, bool* empty) {
   }
   Item x, y;
   if (!ToSystem(a, &x) || !ToSystem(b, &y)) return false;
+  NumberToQuantity(&x, y);
+  NumberToQuantity(&y, x);
   if (IsNumber(x) && IsNumber(y)) {
     *cmp = Compare(AsDecimal(x), AsDecimal(y));
     return true;

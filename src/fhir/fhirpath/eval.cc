@@ -397,6 +397,15 @@ bool Arith(Op op, const Item& x, const Item& y, Collection* out, std::string* er
     out->push_back(Item::Qty(r));
     return true;
   }
+  // https://build.fhir.org/ig/HL7/FHIRPath/#conversion: Integer, Long and Decimal convert
+  // implicitly to Quantity (unit '1'): 3 '1' + 2, 20 / 5 'kg'.
+  if ((op == Op::kAdd || op == Op::kSub || op == Op::kDiv) &&
+      ((IsNumber(x) && y.kind == ItemKind::kQuantity) ||
+       (x.kind == ItemKind::kQuantity && IsNumber(y)))) {
+    const Item qx = IsNumber(x) ? Item::Qty(Quantity{AsDecimal(x), "1"}) : x;
+    const Item qy = IsNumber(y) ? Item::Qty(Quantity{AsDecimal(y), "1"}) : y;
+    return Arith(op, qx, qy, out, err);
+  }
   *err = "operands of incompatible types";
   return false;
 }

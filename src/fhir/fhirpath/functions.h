@@ -32,8 +32,8 @@ namespace vesta::fhirpath::internal {
   X(kConvertsToTime, "convertsToTime", 0, 0) X(kIndexOf, "indexOf", 1, 1)                 \
   X(kSubstring, "substring", 1, 2) X(kStartsWith, "startsWith", 1, 1)                     \
   X(kEndsWith, "endsWith", 1, 1) X(kContainsFn, "contains", 1, 1) X(kUpper, "upper", 0, 0) \
-  X(kLower, "lower", 0, 0) X(kReplace, "replace", 2, 2) X(kMatches, "matches", 1, 1)      \
-  X(kMatchesFull, "matchesFull", 1, 1) X(kReplaceMatches, "replaceMatches", 2, 2)         \
+  X(kLower, "lower", 0, 0) X(kReplace, "replace", 2, 2) X(kMatches, "matches", 1, 2)      \
+  X(kMatchesFull, "matchesFull", 1, 2) X(kReplaceMatches, "replaceMatches", 2, 3)         \
   X(kLength, "length", 0, 0) X(kToChars, "toChars", 0, 0) X(kTrim, "trim", 0, 0)          \
   X(kSplit, "split", 1, 1) X(kJoin, "join", 0, 1) X(kEncode, "encode", 1, 1)              \
   X(kDecode, "decode", 1, 1) X(kEscape, "escape", 1, 1) X(kUnescape, "unescape", 1, 1)    \

@@ -395,12 +395,38 @@ Result<Collection> CallString(FunctionCall& c) {
             return c.Error(n.name + "(): nested or stacked quantifiers are not supported in '" + a +
                            "'");
           }
+          // https://build.fhir.org/ig/HL7/FHIRPath/#matchesregex--string-flags--string--boolean:
+          // the optional flags are `i` (case-insensitive) and `m` (^ and $ match at each line);
+          // "the flags parameter contains invalid values" is an error.
+          auto syntax = std::regex::ECMAScript;
+          bool multiline = false;
+          const size_t flags_arg = n.fn == Fn::kReplaceMatches ? 2 : 1;
+          if (n.args.size() > flags_arg) {
+            std::string flags;
+            ASSIGN_OR_RETURN(bool hf, c.StringArg(flags_arg, &flags));
+            (void)hf;
+            for (char fl : flags) {
+              if (fl == 'i') {
+                syntax |= std::regex::icase;
+              } else if (fl == 'm') {
+                syntax |= std::regex::multiline;
+                multiline = true;
+              } else {
+                return c.Error(n.name + "(): unknown flag '" + std::string(1, fl) + "'");
+              }
+            }
+          }
           if (n.fn == Fn::kReplaceMatches && a.empty()) {
             return Collection{Item::String(std::string(s))};
           }
           // std::regex reports bad patterns by exception: it stops here.
           try {
-            std::regex re(DotAll(a), std::regex::ECMAScript);
+            if (n.fn == Fn::kMatchesFull && multiline) {
+              // The whole of one line: the pattern anchored at line ends.
+              std::regex re("^(?:" + DotAll(a) + ")$", syntax);
+              return Bool(std::regex_search(s.begin(), s.end(), re));
+            }
+            std::regex re(DotAll(a), syntax);
             if (n.fn == Fn::kMatches) return Bool(std::regex_search(s.begin(), s.end(), re));
             if (n.fn == Fn::kMatchesFull) return Bool(std::regex_match(s.begin(), s.end(), re));
             return Collection{Item::String(std::regex_replace(std::string(s), re, b))};
