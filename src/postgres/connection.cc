@@ -356,15 +356,22 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& uri,
   std::string idle = std::to_string(options.keepalive_idle_s);
   std::string interval = std::to_string(options.keepalive_interval_s);
   std::string count = std::to_string(options.keepalive_count);
-  const char* keys[] = {"connect_timeout", "application_name",    "keepalives",
-                        "keepalives_idle", "keepalives_interval", "keepalives_count",
-                        "dbname",          "client_encoding",     nullptr};
+  // Unacknowledged data (a statement sent to a peer that vanished) is given up after as long
+  // as the keepalive probes take.
+  std::string user_timeout = std::to_string(
+      1000 * (options.keepalive_idle_s + options.keepalive_interval_s * options.keepalive_count));
+  const char* keys[] = {"connect_timeout",     "application_name",
+                        "keepalives",          "keepalives_idle",
+                        "keepalives_interval", "keepalives_count",
+                        "tcp_user_timeout",    "dbname",
+                        "client_encoding",     nullptr};
   const char* values[] = {timeout.c_str(),
                           options.application_name.c_str(),
                           "1",
                           idle.c_str(),
                           interval.c_str(),
                           count.c_str(),
+                          user_timeout.c_str(),
                           uri.c_str(),
                           "UTF8",
                           nullptr};

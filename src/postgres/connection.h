@@ -14,7 +14,7 @@
 //
 // Time: every call waits for the server without a timeout of its own. A server that stops or
 // restarts closes its connections, so the next call fails at once (kUnavailable); a server
-// behind a dead network link is noticed by TCP keepalives (Options), within about 15 s.
+// behind a dead network link is noticed by TCP keepalives (Options), within about 11 s.
 #pragma once
 
 #include <cstddef>
@@ -50,7 +50,9 @@ namespace vesta::postgres {
 // A failure libpq detects itself (the connection refused or lost) carries no SQLSTATE from the
 // server; the adapter gives it 08001 (could not connect) or 08006 (connection lost).
 //
-// Every message reads `<what>: <the server's message>[ (<its detail>)] [SQLSTATE xxxxx]`.
+// Every error from the server or libpq reads `<what>: <the server's message>[ (<its detail>)]
+// [SQLSTATE xxxxx]`; errors the adapter finds before anything is sent (a NUL in text, a bad
+// savepoint name) and the pool's own (no connection free in time, closed) carry none.
 // SqlState() reads the code back, for callers that tell a unique violation (23505) from a
 // serialization failure (40001), both kConflict.
 std::string_view SqlState(const Status& status);
@@ -87,7 +89,8 @@ class Rows {
 
   int size() const;     // rows returned
   int columns() const;  // columns of each row
-  // Rows written by an INSERT, UPDATE, DELETE, MERGE or COPY (0 for other statements).
+  // Rows written by an INSERT, UPDATE, DELETE, MERGE or COPY, or returned by a SELECT (0 for
+  // other statements).
   int64_t affected() const;
 
   ColumnType Type(int column) const;
@@ -146,7 +149,8 @@ struct Options {
   // Shown in pg_stat_activity and the server's log.
   std::string application_name = "vesta";
   // TCP keepalives (ignored on a unix socket): a peer silent for this long is probed, and given
-  // up after keepalive_count unanswered probes keepalive_interval_s apart.
+  // up after keepalive_count unanswered probes keepalive_interval_s apart; data sent and not
+  // acknowledged for as long as that (idle + interval × count) is given up too.
   int keepalive_idle_s = 5;
   int keepalive_interval_s = 2;
   int keepalive_count = 3;
