@@ -12,6 +12,10 @@ void Reference(JsonOut& j, std::string_view key, std::string_view type, const Re
   j.Object(key).Field("reference", Ref(type, id).view()).End();
 }
 
+void ReferenceList(JsonOut& j, std::string_view key, std::string_view type, const ResourceId& id) {
+  j.Array(key).Begin().Field("reference", Ref(type, id).view()).End().EndArray();
+}
+
 void Coding(JsonOut& j, std::string_view system, std::string_view code, std::string_view display) {
   j.Begin().Field("system", system).Field("code", code);
   if (!display.empty()) j.Field("display", display);
@@ -68,6 +72,16 @@ std::string Npi(int64_t nine_digits) {
     twice = !twice;
   }
   return std::to_string(nine_digits) + static_cast<char>('0' + (10 - sum % 10) % 10);
+}
+
+void NpiIdentifier(JsonOut& j, int64_t nine_digits) {
+  j.Array("identifier").Begin().Field("system", kNpi).Field("value", Npi(nine_digits)).End();
+  j.EndArray();
+}
+
+void Telecom(JsonOut& j, std::string_view system, std::string_view value, std::string_view use) {
+  j.Array("telecom").Begin().Field("system", system).Field("value", value).Field("use", use).End();
+  j.EndArray();
 }
 
 std::string Phone(const City& city, Rng& rng) {

@@ -37,6 +37,8 @@ class Ref {
 
 // `key`: {"reference": "type/id"}.
 void Reference(JsonOut& j, std::string_view key, std::string_view type, const ResourceId& id);
+// `key`: [{"reference": "type/id"}], a list of one reference.
+void ReferenceList(JsonOut& j, std::string_view key, std::string_view type, const ResourceId& id);
 
 // One Coding as an array element; `display` is left out when empty.
 void Coding(JsonOut& j, std::string_view system, std::string_view code, std::string_view display);
@@ -57,6 +59,11 @@ void Quantity(JsonOut& j, std::string_view key, double value, int places, std::s
 
 // The ten-digit NPI for nine digits, with its check digit.
 std::string Npi(int64_t nine_digits);
+// "identifier": a list of one Identifier, the NPI for nine digits.
+void NpiIdentifier(JsonOut& j, int64_t nine_digits);
+
+// "telecom": a list of one ContactPoint (https://hl7.org/fhir/R4/datatypes.html#ContactPoint).
+void Telecom(JsonOut& j, std::string_view system, std::string_view value, std::string_view use);
 
 // A fictional phone number in the city's area code.
 std::string Phone(const City& city, Rng& rng);

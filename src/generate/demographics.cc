@@ -30,13 +30,7 @@ void PatientBuilder::WritePatient() {
   j.End().EndArray();
   const std::string phone = Phone(*city_, rng_);
   const bool mobile = rng_.Chance(0.7);
-  j.Array("telecom")
-      .Begin()
-      .Field("system", "phone")
-      .Field("value", phone)
-      .Field("use", mobile ? "mobile" : "home")
-      .End()
-      .EndArray();
+  Telecom(j, "phone", phone, mobile ? "mobile" : "home");
   j.Field("gender", female_ ? "female" : "male").Field("birthDate", FormatDate(birth_));
   if (deceased_) j.Field("deceasedDateTime", Dt(RandomTimeOn(death_, 0, 23)));
   j.Array("address").Begin().Field("use", "home").Field("type", "physical");

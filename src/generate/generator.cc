@@ -17,11 +17,12 @@ using internal::Address;
 using internal::Concept;
 using internal::ConceptList;
 using internal::kSharedStream;
-using internal::Npi;
+using internal::NpiIdentifier;
 using internal::PatientBuilder;
 using internal::Phone;
 using internal::Pick;
 using internal::Reference;
+using internal::Telecom;
 
 namespace {
 
@@ -83,23 +84,12 @@ void Generator::GenerateShared(ResourceBatch* out) const {
     if (o >= static_cast<int>(cities.size())) name += " " + std::to_string(o);
     {
       JsonOut j = out->Start(ResourceType::kOrganization, SharedId(ResourceType::kOrganization, o));
-      j.Array("identifier")
-          .Begin()
-          .Field("system", kNpi)
-          .Field("value", Npi(190000000 + o))
-          .End()
-          .EndArray();
+      NpiIdentifier(j, 190000000 + o);
       j.Key("active").Bool(true);
       ConceptList(j, "type", "http://terminology.hl7.org/CodeSystem/organization-type", "prov",
                   "Healthcare Provider");
       j.Field("name", name);
-      j.Array("telecom")
-          .Begin()
-          .Field("system", "phone")
-          .Field("value", Phone(city, rng))
-          .Field("use", "work")
-          .End()
-          .EndArray();
+      Telecom(j, "phone", Phone(city, rng), "work");
       j.Array("address").Begin().Field("use", "work");
       Address(j, city, rng);
       j.End().EndArray();
@@ -110,13 +100,7 @@ void Generator::GenerateShared(ResourceBatch* out) const {
       j.Field("status", "active").Field("name", name + " Main Campus").Field("mode", "instance");
       ConceptList(j, "type", "http://terminology.hl7.org/CodeSystem/v3-RoleCode",
                   hospital ? "HOSP" : "OF", hospital ? "Hospital" : "Outpatient facility");
-      j.Array("telecom")
-          .Begin()
-          .Field("system", "phone")
-          .Field("value", Phone(city, rng))
-          .Field("use", "work")
-          .End()
-          .EndArray();
+      Telecom(j, "phone", Phone(city, rng), "work");
       j.Object("address").Field("use", "work");
       Address(j, city, rng);
       j.End();
@@ -130,24 +114,13 @@ void Generator::GenerateShared(ResourceBatch* out) const {
       const std::string_view given = Pick(female ? FemaleNames() : MaleNames(), rng);
       const std::string_view family = Pick(FamilyNames(), rng);
       JsonOut j = out->Start(ResourceType::kPractitioner, SharedId(ResourceType::kPractitioner, p));
-      j.Array("identifier")
-          .Begin()
-          .Field("system", kNpi)
-          .Field("value", Npi(110000000 + p))
-          .End()
-          .EndArray();
+      NpiIdentifier(j, 110000000 + p);
       j.Key("active").Bool(true);
       j.Array("name").Begin().Field("use", "official").Field("family", family);
       j.Array("given").Str(given).EndArray().Array("prefix").Str("Dr.").EndArray().End().EndArray();
       std::string email = Lower(std::string(given) + "." + std::string(family) + std::to_string(p) +
                                 "@example.org");
-      j.Array("telecom")
-          .Begin()
-          .Field("system", "email")
-          .Field("value", email)
-          .Field("use", "work")
-          .End()
-          .EndArray();
+      Telecom(j, "email", email, "work");
       j.Array("address").Begin().Field("use", "work");
       Address(j, city, rng);
       j.End().EndArray();

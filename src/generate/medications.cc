@@ -21,13 +21,7 @@ void PatientBuilder::WriteMedication(const Drug& drug, const ResourceId& enc, Ti
   j.Field("authoredOn", Dt(t));
   Reference(j, "requester", "Practitioner",
             gen_.SharedId(ResourceType::kPractitioner, encounter_practitioner_));
-  if (reason != nullptr) {
-    j.Array("reasonReference")
-        .Begin()
-        .Field("reference", Ref("Condition", *reason).view())
-        .End()
-        .EndArray();
-  }
+  if (reason != nullptr) ReferenceList(j, "reasonReference", "Condition", *reason);
   j.Array("dosageInstruction").Begin().Key("sequence").Int(1).Field("text", drug.dose_text);
   if (drug.per_day > 0) {
     j.Object("timing")

@@ -20,13 +20,7 @@ void PatientBuilder::WriteProcedure(std::string_view code, std::string_view disp
             gen_.SharedId(ResourceType::kPractitioner, encounter_practitioner_));
   j.End().EndArray();
   Reference(j, "location", "Location", gen_.SharedId(ResourceType::kLocation, org_));
-  if (reason != nullptr) {
-    j.Array("reasonReference")
-        .Begin()
-        .Field("reference", Ref("Condition", *reason).view())
-        .End()
-        .EndArray();
-  }
+  if (reason != nullptr) ReferenceList(j, "reasonReference", "Condition", *reason);
   out_->Finish(j);
 }
 

@@ -49,11 +49,8 @@ Value Value::Bool(bool b) {
 }
 
 Value Value::Number(Arena& arena, std::string_view text) {
-  Value v;
+  Value v = String(arena, text);  // the same copy of the text; only the kind differs
   v.kind_ = Kind::kNumber;
-  std::string_view s = arena.CopyString(text);
-  v.str_ = s.data();
-  v.size_ = static_cast<uint32_t>(s.size());
   return v;
 }
 
