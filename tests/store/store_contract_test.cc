@@ -1,0 +1,478 @@
+// The Store contract (store/store.h), one suite run on every backend built: SQLite, and
+// PostgreSQL when its store is built and the server installed (store_backends.h). ctest runs it
+// once per backend (store_contract_test.sqlite, store_contract_test.postgres). Backend-specific
+// behaviour (SQLite's log syncs, read cache, checkpoints, write hooks) is tested in
+// sqlite_store_test.cc and postgres_store_test.cc.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/store.h"
+#include "store/store_backends.h"
+
+namespace vesta::store {
+namespace {
+
+constexpr Micros kT0 = 1795485179000000;  // 2026-11-24T01:52:59Z
+
+WriteOp Create(std::string type, std::string id, Micros at, std::string json) {
+  return WriteOp{WriteKind::kCreate, std::move(type), std::move(id), kExpectNone, at,
+                 std::move(json)};
+}
+WriteOp Update(std::string type, std::string id, int64_t expected, Micros at, std::string json) {
+  return WriteOp{WriteKind::kUpdate, std::move(type), std::move(id), expected, at, std::move(json)};
+}
+WriteOp Delete(std::string type, std::string id, int64_t expected, Micros at) {
+  return WriteOp{WriteKind::kDelete, std::move(type), std::move(id), expected, at, ""};
+}
+
+class StoreContractTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "sqlite") {
+      backend_ = std::make_unique<SqliteBackend>();
+    } else {
+#ifdef VESTA_STORE_POSTGRES
+      Result<std::string> uri = FreshPostgresUri();
+      if (uri.status().code() == StatusCode::kNotFound) GTEST_SKIP() << uri.status().message();
+      ASSERT_TRUE(uri.ok()) << uri.status().ToString();
+      backend_ = std::make_unique<PostgresBackend>(*uri);
+#endif
+    }
+    ASSERT_NE(backend_, nullptr);
+    Open();
+  }
+  void TearDown() override {
+    if (store_ != nullptr) {
+      EXPECT_TRUE(store_->Close().ok());
+    }
+  }
+
+  void Open() {
+    auto store = backend_->Open();
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
+  }
+
+  // One op per call; returns the new version or the failure.
+  Result<int64_t> WriteOne(const WriteOp& op) {
+    auto written = store_->Write(std::span<const WriteOp>(&op, 1));
+    if (!written.ok()) return written.status();
+    return written->at(0).version;
+  }
+
+  // "Type/id/version" of each entry, newest first.
+  static std::vector<std::string> Names(const HistoryPage& page) {
+    std::vector<std::string> out;
+    for (const HistoryEntry& e : page.entries) {
+      out.push_back(e.version.type + "/" + e.version.id + "/" + std::to_string(e.version.version));
+    }
+    return out;
+  }
+
+  // Every entry of a history query, fetched page by page. The number of pages is bounded.
+  std::vector<std::string> AllPages(HistoryQuery query, int64_t* total = nullptr) {
+    std::vector<std::string> out;
+    for (int pages = 0; pages < 1000; ++pages) {
+      auto page = store_->History(query);
+      EXPECT_TRUE(page.ok()) << page.status().ToString();
+      if (!page.ok()) break;
+      if (total != nullptr) *total = page->total;
+      for (const std::string& n : Names(*page)) out.push_back(n);
+      if (!page->has_more) break;
+      EXPECT_EQ(static_cast<int>(page->entries.size()), query.count);
+      query.after = page->entries.back().cursor;
+    }
+    return out;
+  }
+
+  std::unique_ptr<StoreBackend> backend_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(StoreContractTest, CreateReadUpdateDeleteAndVread) {
+  ASSERT_EQ(*WriteOne(Create("Patient", "p1", kT0, R"({"resourceType":"Patient","n":1.50})")), 1);
+
+  auto read = store_->Read("Patient", "p1");
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(read->type, "Patient");
+  EXPECT_EQ(read->id, "p1");
+  EXPECT_EQ(read->version, 1);
+  EXPECT_EQ(read->last_updated, kT0);
+  EXPECT_FALSE(read->deleted);
+  EXPECT_EQ(read->json, R"({"resourceType":"Patient","n":1.50})");  // bytes kept exactly
+
+  ASSERT_EQ(*WriteOne(Update("Patient", "p1", 1, kT0 + 10, R"({"v":2})")), 2);
+  ASSERT_EQ(*WriteOne(Delete("Patient", "p1", 2, kT0 + 20)), 3);
+
+  read = store_->Read("Patient", "p1");
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->version, 3);
+  EXPECT_TRUE(read->deleted);
+  EXPECT_EQ(read->json, "");
+  EXPECT_EQ(read->last_updated, kT0 + 20);
+
+  auto v1 = store_->ReadVersion("Patient", "p1", 1);
+  ASSERT_TRUE(v1.ok());
+  EXPECT_EQ(v1->json, R"({"resourceType":"Patient","n":1.50})");
+  auto v2 = store_->ReadVersion("Patient", "p1", 2);
+  ASSERT_TRUE(v2.ok());
+  EXPECT_EQ(v2->json, R"({"v":2})");
+  EXPECT_EQ(v2->last_updated, kT0 + 10);
+
+  EXPECT_EQ(store_->ReadVersion("Patient", "p1", 4).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->Read("Patient", "nope").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->Read("Observation", "p1").status().code(), StatusCode::kNotFound);
+}
+
+TEST_P(StoreContractTest, KeepsEveryByteOfTheJson) {
+  // Bytes as sent, not re-encoded: escapes, non-ASCII, spacing, a trailing newline.
+  const std::string json = "{\"a\" : \"\\u00e9\xc3\xa9\\\"\\\\\\t\",\n  \"n\":1.50e0}\n";
+  ASSERT_EQ(*WriteOne(Create("Basic", "b", kT0, json)), 1);
+  EXPECT_EQ(store_->Read("Basic", "b")->json, json);
+  EXPECT_EQ(store_->ReadVersion("Basic", "b", 1)->json, json);
+}
+
+TEST_P(StoreContractTest, CompareAndSetConflictsNameTheResource) {
+  ASSERT_TRUE(WriteOne(Create("Patient", "p1", kT0, "{}")).ok());
+
+  auto again = WriteOne(Create("Patient", "p1", kT0, "{}"));
+  EXPECT_EQ(again.status().code(), StatusCode::kConflict);
+  EXPECT_NE(again.status().message().find("Patient/p1"), std::string::npos);
+
+  auto stale = WriteOne(Update("Patient", "p1", 2, kT0, "{}"));
+  EXPECT_EQ(stale.status().code(), StatusCode::kConflict);
+  EXPECT_NE(stale.status().message().find("Patient/p1"), std::string::npos);
+
+  auto missing = WriteOne(Update("Patient", "p2", 1, kT0, "{}"));
+  EXPECT_EQ(missing.status().code(), StatusCode::kConflict);
+  EXPECT_NE(missing.status().message().find("Patient/p2"), std::string::npos);
+
+  // Update-as-create: an update expecting nothing makes version 1.
+  EXPECT_EQ(*WriteOne(Update("Patient", "p3", kExpectNone, kT0, "{}")), 1);
+  EXPECT_EQ(store_->Read("Patient", "p1")->version, 1);
+}
+
+TEST_P(StoreContractTest, UpdateAfterDeleteContinuesTheVersions) {
+  ASSERT_TRUE(WriteOne(Create("Patient", "p1", kT0, "{}")).ok());
+  ASSERT_EQ(*WriteOne(Delete("Patient", "p1", 1, kT0 + 1)), 2);
+  // A deleted resource still exists for kExpectNone: it cannot be created afresh.
+  EXPECT_EQ(WriteOne(Create("Patient", "p1", kT0 + 2, "{}")).status().code(),
+            StatusCode::kConflict);
+  ASSERT_EQ(*WriteOne(Update("Patient", "p1", 2, kT0 + 3, R"({"back":true})")), 3);
+  auto read = store_->Read("Patient", "p1");
+  ASSERT_TRUE(read.ok());
+  EXPECT_FALSE(read->deleted);
+  EXPECT_EQ(read->version, 3);
+  EXPECT_EQ(read->json, R"({"back":true})");
+  EXPECT_TRUE(store_->ReadVersion("Patient", "p1", 2)->deleted);
+}
+
+TEST_P(StoreContractTest, RejectsMalformedOpsWithoutWriting) {
+  EXPECT_EQ(WriteOne(Create("", "p1", kT0, "{}")).status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(WriteOne(Create("Patient", "p1", kT0, "")).status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(WriteOne(Update("Patient", "p1", 1, kT0, "")).status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(WriteOne(Delete("Patient", "p1", kExpectNone, kT0)).status().code(),
+            StatusCode::kInvalid);
+  WriteOp create_expecting = Create("Patient", "p1", kT0, "{}");
+  create_expecting.expected_version = 3;
+  EXPECT_EQ(WriteOne(create_expecting).status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(store_->Read("Patient", "p1").status().code(), StatusCode::kNotFound);
+  auto empty = store_->Write({});
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->empty());
+}
+
+TEST_P(StoreContractTest, AllOpsOfOneCallAreAtomic) {
+  ASSERT_TRUE(WriteOne(Create("Patient", "exists", kT0, "{}")).ok());
+  std::vector<WriteOp> ops = {
+      Create("Patient", "a", kT0 + 1, "{}"),
+      Update("Patient", "exists", 1, kT0 + 1, R"({"changed":true})"),
+      Create("Patient", "exists", kT0 + 1, "{}"),  // fails: already there
+  };
+  auto written = store_->Write(ops);
+  ASSERT_FALSE(written.ok());
+  EXPECT_EQ(written.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(store_->Read("Patient", "a").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->Read("Patient", "exists")->version, 1);
+  EXPECT_EQ(store_->Read("Patient", "exists")->json, "{}");
+
+  // Ops see the earlier ops of the same call.
+  ops = {Create("Patient", "b", kT0 + 2, "{}"), Update("Patient", "b", 1, kT0 + 2, "{}"),
+         Delete("Patient", "b", 2, kT0 + 2)};
+  written = store_->Write(ops);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  ASSERT_EQ(written->size(), 3u);
+  EXPECT_EQ((*written)[0].version, 1);
+  EXPECT_EQ((*written)[1].version, 2);
+  EXPECT_EQ((*written)[2].version, 3);
+}
+
+// Six versions, two of them at each of three instants:
+//   Patient/a/1 @100   Patient/b/1 @100
+//   Patient/a/2 @200   Observation/o/1 @200
+//   Patient/b/2 @300 (deleted)   Patient/a/3 @300
+class HistoryContractTest : public StoreContractTest {
+ protected:
+  void SetUp() override {
+    StoreContractTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    std::vector<std::vector<WriteOp>> calls = {
+        {Create("Patient", "a", 100, "{}")},
+        {Create("Patient", "b", 100, "{}")},
+        {Update("Patient", "a", 1, 200, "{}"), Create("Observation", "o", 200, "{}")},
+        {Delete("Patient", "b", 1, 300)},
+        {Update("Patient", "a", 2, 300, "{}")},
+    };
+    for (const auto& ops : calls) ASSERT_TRUE(store_->Write(ops).ok());
+  }
+
+  static HistoryQuery Query(std::string type = "", std::string id = "", int count = 50) {
+    HistoryQuery q;
+    q.type = std::move(type);
+    q.id = std::move(id);
+    q.count = count;
+    return q;
+  }
+};
+
+TEST_P(HistoryContractTest, ThreeLevelsNewestFirst) {
+  auto system = store_->History(Query());
+  ASSERT_TRUE(system.ok()) << system.status().ToString();
+  EXPECT_EQ(Names(*system),
+            (std::vector<std::string>{"Patient/a/3", "Patient/b/2", "Observation/o/1",
+                                      "Patient/a/2", "Patient/b/1", "Patient/a/1"}));
+  EXPECT_EQ(system->total, 6);
+  EXPECT_FALSE(system->has_more);
+  EXPECT_TRUE(system->entries[1].version.deleted);
+
+  auto type = store_->History(Query("Patient"));
+  ASSERT_TRUE(type.ok());
+  EXPECT_EQ(Names(*type), (std::vector<std::string>{"Patient/a/3", "Patient/b/2", "Patient/a/2",
+                                                    "Patient/b/1", "Patient/a/1"}));
+  EXPECT_EQ(type->total, 5);
+
+  auto instance = store_->History(Query("Patient", "a"));
+  ASSERT_TRUE(instance.ok());
+  EXPECT_EQ(Names(*instance),
+            (std::vector<std::string>{"Patient/a/3", "Patient/a/2", "Patient/a/1"}));
+  EXPECT_EQ(instance->total, 3);
+
+  EXPECT_EQ(store_->History(Query("Patient", "zzz"))->total, 0);
+  EXPECT_EQ(store_->History(Query("", "a")).status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(store_->History(Query("", "", 0)).status().code(), StatusCode::kInvalid);
+}
+
+TEST_P(HistoryContractTest, PagesAcrossEqualTimestamps) {
+  int64_t total = 0;
+  EXPECT_EQ(AllPages(Query("", "", 1), &total),
+            (std::vector<std::string>{"Patient/a/3", "Patient/b/2", "Observation/o/1",
+                                      "Patient/a/2", "Patient/b/1", "Patient/a/1"}));
+  EXPECT_EQ(total, 6);
+  EXPECT_EQ(AllPages(Query("", "", 4)).size(), 6u);
+  EXPECT_EQ(AllPages(Query("Patient", "", 2), &total),
+            (std::vector<std::string>{"Patient/a/3", "Patient/b/2", "Patient/a/2", "Patient/b/1",
+                                      "Patient/a/1"}));
+  EXPECT_EQ(total, 5);
+  EXPECT_EQ(AllPages(Query("Patient", "a", 2)),
+            (std::vector<std::string>{"Patient/a/3", "Patient/a/2", "Patient/a/1"}));
+
+  auto first = store_->History(Query("", "", 2));
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(first->has_more);
+  EXPECT_EQ(first->total, 6);  // the total counts every page
+  // The cursor's sequence is what orders equal timestamps: newer rows have larger sequences.
+  EXPECT_EQ(first->entries[0].cursor.last_updated, 300);
+  EXPECT_GT(first->entries[0].cursor.seq, first->entries[1].cursor.seq);
+}
+
+TEST_P(HistoryContractTest, Since) {
+  HistoryQuery q = Query();
+  q.since = 200;
+  auto page = store_->History(q);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(Names(*page), (std::vector<std::string>{"Patient/a/3", "Patient/b/2", "Observation/o/1",
+                                                    "Patient/a/2"}));
+  EXPECT_EQ(page->total, 4);
+  q.since = 301;
+  EXPECT_EQ(store_->History(q)->total, 0);
+  q = Query("Patient", "b");
+  q.since = 101;
+  EXPECT_EQ(Names(*store_->History(q)), std::vector<std::string>{"Patient/b/2"});
+}
+
+TEST_P(HistoryContractTest, AtSelectsTheVersionsCurrentInTheRange) {
+  auto at = [&](Micros low, Micros high, std::string type = "") {
+    HistoryQuery q = Query(std::move(type));
+    q.at = std::make_pair(low, high);
+    auto page = store_->History(q);
+    EXPECT_TRUE(page.ok());
+    EXPECT_EQ(page->total, static_cast<int64_t>(page->entries.size()));
+    return Names(*page);
+  };
+  EXPECT_EQ(at(0, 99), std::vector<std::string>{});
+  EXPECT_EQ(at(150, 150), (std::vector<std::string>{"Patient/b/1", "Patient/a/1"}));
+  // A version is current from its lastUpdated up to (not including) the next version's.
+  EXPECT_EQ(at(200, 200),
+            (std::vector<std::string>{"Observation/o/1", "Patient/a/2", "Patient/b/1"}));
+  EXPECT_EQ(at(300, 1000),
+            (std::vector<std::string>{"Patient/a/3", "Patient/b/2", "Observation/o/1"}));
+  // A range overlapping several versions returns each of them.
+  EXPECT_EQ(at(150, 250, "Patient"),
+            (std::vector<std::string>{"Patient/a/2", "Patient/b/1", "Patient/a/1"}));
+  // _at and _since together, and a cursor with both.
+  HistoryQuery q = Query("Patient", "", 1);
+  q.at = std::make_pair(150, 250);
+  q.since = 150;
+  EXPECT_EQ(AllPages(q), std::vector<std::string>{"Patient/a/2"});
+}
+
+TEST_P(StoreContractTest, PagesThroughManyEqualTimestamps) {
+  std::vector<WriteOp> ops;
+  for (int i = 0; i < 25; ++i) ops.push_back(Create("Patient", "p" + std::to_string(i), kT0, "{}"));
+  ASSERT_TRUE(store_->Write(ops).ok());
+  HistoryQuery q;
+  q.type = "Patient";
+  q.count = 4;
+  int64_t total = 0;
+  std::vector<std::string> all = AllPages(q, &total);
+  EXPECT_EQ(total, 25);
+  ASSERT_EQ(all.size(), 25u);
+  // Newest first means the reverse of the write order, since all share one instant.
+  for (int i = 0; i < 25; ++i) EXPECT_EQ(all[i], "Patient/p" + std::to_string(24 - i) + "/1");
+}
+
+TEST_P(StoreContractTest, ReopenFindsEverything) {
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(WriteOne(Create("Patient", "p" + std::to_string(i), kT0 + i, "{}")).ok());
+  }
+  ASSERT_TRUE(WriteOne(Update("Patient", "p3", 1, kT0 + 20, R"({"v":2})")).ok());
+  ASSERT_TRUE(store_->Close().ok());
+  store_.reset();
+  Open();  // the schema is there: no migration runs again
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_TRUE(store_->Read("Patient", "p" + std::to_string(i)).ok()) << i;
+  }
+  EXPECT_EQ(store_->Read("Patient", "p3")->json, R"({"v":2})");
+  EXPECT_EQ(store_->History(HistoryQuery{})->total, 11);
+}
+
+TEST_P(StoreContractTest, CallsAfterCloseAreUnavailable) {
+  ASSERT_TRUE(WriteOne(Create("Patient", "p1", kT0, "{}")).ok());
+  ASSERT_TRUE(store_->Close().ok());
+  EXPECT_TRUE(store_->Close().ok());  // idempotent
+  EXPECT_EQ(store_->Read("Patient", "p1").status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(store_->ReadVersion("Patient", "p1", 1).status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(WriteOne(Create("Patient", "p2", kT0, "{}")).status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(store_->History(HistoryQuery{}).status().code(), StatusCode::kUnavailable);
+}
+
+// Many threads updating one resource, each reading the current version and writing the next:
+// every version is taken exactly once and no update is lost.
+TEST_P(StoreContractTest, ConcurrentCompareAndSetTakesEachVersionOnce) {
+  ASSERT_TRUE(WriteOne(Create("Patient", "hot", kT0, "0")).ok());
+  constexpr int kThreads = 8;
+  constexpr int kUpdatesPerThread = 40;
+  // Bounds, not expectations: a thread that runs out of attempts or time fails the count below.
+  constexpr int kMaxAttemptsPerThread = kUpdatesPerThread * 100;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  std::mutex mu;
+  std::vector<int64_t> versions;
+  std::atomic<int> unexpected_errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      int done = 0;
+      for (int attempt = 0; attempt < kMaxAttemptsPerThread && done < kUpdatesPerThread &&
+                            std::chrono::steady_clock::now() < deadline;
+           ++attempt) {
+        auto current = store_->Read("Patient", "hot");
+        if (!current.ok()) {
+          ++unexpected_errors;
+          return;
+        }
+        std::string next = std::to_string(std::stoll(current->json) + 1);
+        auto written = WriteOne(Update("Patient", "hot", current->version, kT0 + 1, next));
+        if (written.ok()) {
+          ++done;
+          std::lock_guard lock(mu);
+          versions.push_back(*written);
+        } else if (written.status().code() != StatusCode::kConflict) {
+          ++unexpected_errors;
+          return;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(unexpected_errors.load(), 0);
+  constexpr int kTotal = kThreads * kUpdatesPerThread;
+  ASSERT_EQ(static_cast<int>(versions.size()), kTotal);
+  std::sort(versions.begin(), versions.end());
+  for (int i = 0; i < kTotal; ++i) ASSERT_EQ(versions[i], i + 2);  // version 1 was the create
+  auto final_version = store_->Read("Patient", "hot");
+  ASSERT_TRUE(final_version.ok());
+  EXPECT_EQ(final_version->version, kTotal + 1);
+  EXPECT_EQ(final_version->json, std::to_string(kTotal));
+}
+
+// Concurrent creates: distinct ids all land; a contested id is created exactly once.
+TEST_P(StoreContractTest, ConcurrentCreates) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 20;
+  std::atomic<int> contested_wins{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string id = "t" + std::to_string(t) + "-" + std::to_string(i);
+        if (!WriteOne(Create("Patient", id, kT0 + i, "{}")).ok()) ++failures;
+        auto contested =
+            WriteOne(Create("Patient", "shared" + std::to_string(i), kT0 + i, std::to_string(t)));
+        if (contested.ok()) {
+          ++contested_wins;
+        } else if (contested.status().code() != StatusCode::kConflict) {
+          ++failures;
+        } else if (contested.status().message().find("Patient/shared") == std::string::npos) {
+          ++failures;  // a conflict names the resource
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(contested_wins.load(), kPerThread);
+  HistoryQuery q;
+  q.type = "Patient";
+  q.count = 1;
+  EXPECT_EQ(store_->History(q)->total, kThreads * kPerThread + kPerThread);
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kPerThread; ++i) {
+      EXPECT_TRUE(store_->Read("Patient", "t" + std::to_string(t) + "-" + std::to_string(i)).ok());
+    }
+  }
+}
+
+std::vector<std::string> Backends() {
+  std::vector<std::string> out = {"sqlite"};
+#ifdef VESTA_STORE_POSTGRES
+  out.push_back("postgres");
+#endif
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::ValuesIn(Backends()),
+                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Backends, HistoryContractTest, ::testing::ValuesIn(Backends()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace vesta::store
