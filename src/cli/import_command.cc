@@ -66,11 +66,13 @@ class Importer {
   Importer(store::Store& store, int batch) : store_(store), batch_(batch) {}
 
   void Add(const std::string& line, const std::string& where) {
-    auto doc = json::Parse(line);
-    if (!doc.ok()) return Reject(where, doc.status());
-    std::string type(doc->root().FindString("resourceType"));
-    auto checked = fhir::ParseResourceBody(line, type, fhir::Model::R4());
+    // One parse: the type comes from the document that is then checked, stored and indexed.
+    auto checked = json::Parse(line);
     if (!checked.ok()) return Reject(where, checked.status());
+    std::string type(checked->root().FindString("resourceType"));
+    if (Status s = fhir::CheckResource(checked->root(), type, fhir::Model::R4()); !s.ok()) {
+      return Reject(where, s);
+    }
     std::string id(checked->root().FindString("id"));
     if (id.empty()) id = ids_.NewId();
     Pending p;

@@ -12,7 +12,11 @@ Result<json::Document> ParseResourceBody(std::string_view body, const std::strin
                                          const Model& model) {
   if (body.empty()) return Status(StatusCode::kInvalid, "the request has no body");
   ASSIGN_OR_RETURN(json::Document doc, json::Parse(body));
-  const json::Value& root = doc.root();
+  RETURN_IF_ERROR(CheckResource(doc.root(), type, model));
+  return doc;
+}
+
+Status CheckResource(const json::Value& root, const std::string& type, const Model& model) {
   if (!root.is_object()) return Status(StatusCode::kInvalid, "a resource must be a JSON object");
   const json::Value* rt = root.Find("resourceType");
   if (rt == nullptr || !rt->is_string()) {
@@ -25,8 +29,7 @@ Result<json::Document> ParseResourceBody(std::string_view body, const std::strin
     return Status(StatusCode::kInvalid, msg,
                   {Issue{Severity::kError, "invalid", msg, std::string(rt->string_value())}});
   }
-  RETURN_IF_ERROR(ValidateResource(root, model));
-  return doc;
+  return ValidateResource(root, model);
 }
 
 std::string StoredJson(json::Document& doc, const std::string& id, int64_t version,

@@ -22,6 +22,9 @@ namespace vesta::fhir {
 // to `type`, and the structural checks of fhir/validate. kInvalid with one issue per problem.
 Result<json::Document> ParseResourceBody(std::string_view body, const std::string& type,
                                          const Model& model);
+// The same checks on a document already parsed: resourceType equal to `type` and the structural
+// checks of fhir/validate (for a caller that parsed it to learn its type).
+Status CheckResource(const json::Value& root, const std::string& type, const Model& model);
 
 // The JSON to store and serve for a new version: `resource` with id, meta.versionId and
 // meta.lastUpdated set by the server (resourceType, id and meta first; everything else as the
