@@ -61,6 +61,19 @@ std::vector<std::string_view> SplitWords(std::string_view s, size_t max_words,
   return out;
 }
 
+bool ConsumeDigits(std::string_view s, size_t* i, int n, int* out) {
+  if (*i > s.size() || s.size() - *i < static_cast<size_t>(n)) return false;
+  int v = 0;
+  for (int k = 0; k < n; ++k) {
+    char c = s[*i + k];
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  *i += n;
+  *out = v;
+  return true;
+}
+
 int HexDigitValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;

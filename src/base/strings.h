@@ -53,6 +53,13 @@ std::vector<std::string_view> Split(std::string_view s, char separator);
 std::vector<std::string_view> SplitWords(std::string_view s, size_t max_words,
                                          std::string_view blanks = kWhitespace);
 
+// --- Numbers ---
+
+// Reads the `n` ASCII digits at s[*i] as a decimal number into *out and advances *i past them
+// (the fixed-width fields of dates and times: "2024-01-05" is 4, 2 and 2 digits). False, with
+// *i and *out unchanged, when fewer than `n` digits stand there. REQUIRES: 0 < n <= 9.
+bool ConsumeDigits(std::string_view s, size_t* i, int n, int* out);
+
 // --- Hex ---
 
 // The value of one hex digit (either case), or -1 when `c` is not one.

@@ -3,21 +3,10 @@
 #include <ctime>
 #include <string>
 
+#include "base/strings.h"
+
 namespace vesta::fhir {
 namespace {
-
-bool Num(std::string_view s, size_t* i, int n, int* out) {
-  if (*i + n > s.size()) return false;
-  int v = 0;
-  for (int k = 0; k < n; ++k) {
-    char c = s[*i + k];
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  *i += n;
-  *out = v;
-  return true;
-}
 
 Micros ToMicros(int y, int mo, int d, int h, int mi, int s) {
   std::tm tm{};
@@ -39,15 +28,15 @@ Result<TimeRange> ParseTimeRange(std::string_view text) {
   };
   size_t i = 0;
   int y = 0, mo = 1, d = 1, h = 0, mi = 0, s = 0;
-  if (!Num(text, &i, 4, &y)) return bad();
+  if (!ConsumeDigits(text, &i, 4, &y)) return bad();
   int precision = 1;  // 1 year, 2 month, 3 day, 4 minute, 5 second, 6 fraction
   if (i < text.size() && text[i] == '-') {
     ++i;
-    if (!Num(text, &i, 2, &mo) || mo < 1 || mo > 12) return bad();
+    if (!ConsumeDigits(text, &i, 2, &mo) || mo < 1 || mo > 12) return bad();
     precision = 2;
     if (i < text.size() && text[i] == '-') {
       ++i;
-      if (!Num(text, &i, 2, &d) || d < 1 || d > 31) return bad();
+      if (!ConsumeDigits(text, &i, 2, &d) || d < 1 || d > 31) return bad();
       precision = 3;
     }
   }
@@ -56,13 +45,13 @@ Result<TimeRange> ParseTimeRange(std::string_view text) {
   if (i < text.size() && text[i] == 'T') {
     if (precision != 3) return bad();
     ++i;
-    if (!Num(text, &i, 2, &h) || h > 23) return bad();
+    if (!ConsumeDigits(text, &i, 2, &h) || h > 23) return bad();
     if (i >= text.size() || text[i++] != ':') return bad();
-    if (!Num(text, &i, 2, &mi) || mi > 59) return bad();
+    if (!ConsumeDigits(text, &i, 2, &mi) || mi > 59) return bad();
     precision = 4;
     if (i < text.size() && text[i] == ':') {
       ++i;
-      if (!Num(text, &i, 2, &s) || s > 60) return bad();
+      if (!ConsumeDigits(text, &i, 2, &s) || s > 60) return bad();
       precision = 5;
       if (i < text.size() && text[i] == '.') {
         ++i;
@@ -88,9 +77,9 @@ Result<TimeRange> ParseTimeRange(std::string_view text) {
       int sign = text[i] == '-' ? -1 : 1;
       ++i;
       int oh, om;
-      if (!Num(text, &i, 2, &oh)) return bad();
+      if (!ConsumeDigits(text, &i, 2, &oh)) return bad();
       if (i >= text.size() || text[i++] != ':') return bad();
-      if (!Num(text, &i, 2, &om) || om > 59 || oh > 14) return bad();
+      if (!ConsumeDigits(text, &i, 2, &om) || om > 59 || oh > 14) return bad();
       offset = sign * (static_cast<Micros>(oh) * 3600 + om * 60) * 1000000;
     } else {
       return bad();

@@ -73,6 +73,31 @@ TEST(SplitTest, Words) {
   EXPECT_EQ(Strings(SplitWords("a\nb c", 10, " \t")), (Pieces{"a\nb", "c"}));
 }
 
+TEST(ConsumeDigitsTest, FixedWidthFields) {
+  size_t i = 0;
+  int v = -1;
+  EXPECT_TRUE(ConsumeDigits("2024-01-05", &i, 4, &v));
+  EXPECT_EQ(v, 2024);
+  EXPECT_EQ(i, 4u);
+  EXPECT_FALSE(ConsumeDigits("2024-01-05", &i, 2, &v));  // '-' is not a digit
+  EXPECT_EQ(i, 4u);
+  EXPECT_EQ(v, 2024);
+  i = 5;
+  EXPECT_TRUE(ConsumeDigits("2024-01-05", &i, 2, &v));
+  EXPECT_EQ(v, 1);
+  i = 8;
+  EXPECT_TRUE(ConsumeDigits("2024-01-05", &i, 2, &v));
+  EXPECT_EQ(v, 5);
+  EXPECT_EQ(i, 10u);
+  EXPECT_FALSE(ConsumeDigits("2024-01-05", &i, 1, &v));  // at the end
+  i = 9;
+  EXPECT_FALSE(ConsumeDigits("2024-01-05", &i, 2, &v));  // one digit left
+  EXPECT_EQ(i, 9u);
+  i = 0;
+  EXPECT_FALSE(ConsumeDigits("1a", &i, 2, &v));
+  EXPECT_EQ(i, 0u);
+}
+
 TEST(HexTest, EncodeAndDecode) {
   EXPECT_EQ(HexEncode("hi"), "6869");
   EXPECT_EQ(HexEncode(std::string("\x00\xff\x10", 3)), "00ff10");

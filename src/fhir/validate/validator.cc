@@ -5,25 +5,14 @@
 #include <string>
 #include <vector>
 
+#include "base/strings.h"
+
 namespace vesta::fhir {
 namespace {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 // Reads exactly `n` digits at s[*i] into *out.
-bool Digits(std::string_view s, size_t* i, int n, int* out) {
-  if (*i + n > s.size()) return false;
-  int v = 0;
-  for (int k = 0; k < n; ++k) {
-    char c = s[*i + k];
-    if (!IsDigit(c)) return false;
-    v = v * 10 + (c - '0');
-  }
-  *i += n;
-  *out = v;
-  return true;
-}
-
 int DaysInMonth(int year, int month) {
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
@@ -33,15 +22,15 @@ int DaysInMonth(int year, int month) {
 // YYYY, YYYY-MM or YYYY-MM-DD from s[*i]; *precision is 1, 2 or 3 parts.
 bool ParseDatePart(std::string_view s, size_t* i, int* precision) {
   int year, month, day;
-  if (!Digits(s, i, 4, &year) || year == 0) return false;
+  if (!ConsumeDigits(s, i, 4, &year) || year == 0) return false;
   *precision = 1;
   if (*i == s.size() || s[*i] != '-') return true;
   ++*i;
-  if (!Digits(s, i, 2, &month) || month < 1 || month > 12) return false;
+  if (!ConsumeDigits(s, i, 2, &month) || month < 1 || month > 12) return false;
   *precision = 2;
   if (*i == s.size() || s[*i] != '-') return true;
   ++*i;
-  if (!Digits(s, i, 2, &day) || day < 1 || day > DaysInMonth(year, month)) return false;
+  if (!ConsumeDigits(s, i, 2, &day) || day < 1 || day > DaysInMonth(year, month)) return false;
   *precision = 3;
   return true;
 }
@@ -49,11 +38,11 @@ bool ParseDatePart(std::string_view s, size_t* i, int* precision) {
 // hh:mm:ss(.fff)? from s[*i].
 bool ParseTimePart(std::string_view s, size_t* i) {
   int hh, mm, ss;
-  if (!Digits(s, i, 2, &hh) || hh > 23) return false;
+  if (!ConsumeDigits(s, i, 2, &hh) || hh > 23) return false;
   if (*i >= s.size() || s[(*i)++] != ':') return false;
-  if (!Digits(s, i, 2, &mm) || mm > 59) return false;
+  if (!ConsumeDigits(s, i, 2, &mm) || mm > 59) return false;
   if (*i >= s.size() || s[(*i)++] != ':') return false;
-  if (!Digits(s, i, 2, &ss) || ss > 60) return false;
+  if (!ConsumeDigits(s, i, 2, &ss) || ss > 60) return false;
   if (*i < s.size() && s[*i] == '.') {
     ++*i;
     size_t start = *i;
@@ -72,9 +61,9 @@ bool ParseZone(std::string_view s, size_t* i) {
   if (*i >= s.size() || (s[*i] != '+' && s[*i] != '-')) return false;
   ++*i;
   int hh, mm;
-  if (!Digits(s, i, 2, &hh)) return false;
+  if (!ConsumeDigits(s, i, 2, &hh)) return false;
   if (*i >= s.size() || s[(*i)++] != ':') return false;
-  if (!Digits(s, i, 2, &mm) || mm > 59) return false;
+  if (!ConsumeDigits(s, i, 2, &mm) || mm > 59) return false;
   return hh < 14 || (hh == 14 && mm == 0);
 }
 
