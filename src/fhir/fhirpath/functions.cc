@@ -1,22 +1,14 @@
-// The FHIRPath functions: http://hl7.org/fhirpath/N1/#functions, the FHIR R4 additions
-// (https://hl7.org/fhir/R4/fhirpath.html#functions) and the later additions the official test
-// suite uses (sort, lowBoundary/highBoundary, precision, comparable, string helpers:
-// http://hl7.org/fhirpath/2.0.0/).
+// The FHIRPath functions (http://hl7.org/fhirpath/N1/#functions): the table of names and
+// arities, and Evaluator::CallFunction, which evaluates the functions that iterate, filter or
+// combine (existence, filtering and projection, subsetting, combining, iif, coalesce, trace,
+// aggregate, is/as, sort) and hands the others to their group in functions/ (call.h).
 #include "fhir/fhirpath/functions.h"
 
 #include <algorithm>
-#include <chrono>
-#include <cmath>
-#include <cstring>
-#include <map>
-#include <mutex>
-#include <regex>
 #include <set>
 
 #include "fhir/fhirpath/eval.h"
 #include "fhir/fhirpath/functions/call.h"
-#include "fhir/model/model.h"
-#include "json/parse.h"
 
 namespace vesta::fhirpath::internal {
 
@@ -33,12 +25,6 @@ const FunctionInfo* FindFunction(std::string_view name) {
 }
 
 Result<int> BoolOf(const Evaluator& ev, const Node& n, Items c);
-
-namespace {
-
-using B = Collection;
-
-}  // namespace
 
 Result<Collection> Evaluator::Descendants(const Node& n, Items input, const TypeSpec* of_type) {
   Collection out;
