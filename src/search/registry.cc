@@ -5,6 +5,7 @@
 #include <cctype>
 #include <mutex>
 
+#include "base/strings.h"
 #include "fhir/model/model.h"
 #include "json/parse.h"
 #include "search/text.h"
@@ -50,16 +51,6 @@ std::optional<ParamType> ParseType(std::string_view s) {
     if (name == s) return t;
   }
   return std::nullopt;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
 }
 
 // Splits at '|' outside parentheses, brackets and quotes.

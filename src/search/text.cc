@@ -146,14 +146,6 @@ bool IsNameChar(char c) {
          c == '_' || c == ':' || c == '.';
 }
 
-std::string LowerAscii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // Position after the '>' that ends the tag starting at s[i] == '<' (quoted attribute values
 // may hold '>'); s.size() when it never ends.
 size_t TagEnd(std::string_view s, size_t i) {
@@ -304,14 +296,14 @@ std::string NarrativeText(std::string_view s) {
         text_start = ++i;
         continue;
       }
-      std::string name = LowerAscii(s.substr(name_start, name_end - name_start));
+      std::string name = Lower(s.substr(name_start, name_end - name_start));
       if (size_t colon = name.rfind(':'); colon != std::string::npos) name.erase(0, colon + 1);
       size_t end = TagEnd(s, i);
       bool self_closing = end >= 2 && end <= s.size() && s[end - 2] == '/';
       i = end;
       if (!closing && !self_closing && (name == "script" || name == "style")) {
         // Their content is not text a reader sees (FHIR forbids script; be lenient anyway).
-        std::string lower = LowerAscii(s.substr(i));
+        std::string lower = Lower(s.substr(i));
         size_t close = lower.find("</" + name);
         i = close == std::string::npos ? s.size() : TagEnd(s, i + close);
       }
