@@ -191,6 +191,17 @@ size_t Utf8Length(std::string_view s) {
   return n;
 }
 
+// The byte offset of character `index` (counted in code points) of `s`; s.size() when `s` has
+// no more than `index` characters.
+size_t Utf8Offset(std::string_view s, int64_t index) {
+  int64_t n = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) continue;
+    if (n++ == index) return i;
+  }
+  return s.size();
+}
+
 // std::regex backtracks and has no step limit, so some patterns take exponential time. Refuse the
 // usual culprits: a quantifier applied to a quantifier (a*+), and an unbounded quantifier (*, +,
 // {n,}) applied to a group that itself holds one, like (a+)+. Bounded forms such as ([0-9]{3})?
@@ -338,11 +349,14 @@ Result<Collection> CallString(FunctionCall& c) {
             ASSIGN_OR_RETURN(bool hl, c.IntArg(1, &len));
             if (!hl) len = INT64_MAX;
           }
-          int64_t size = static_cast<int64_t>(s.size());
+          // http://hl7.org/fhirpath/N1/#substringstart-integer-length-integer-string: start and
+          // length count characters, as length() and indexOf() do.
+          const int64_t size = static_cast<int64_t>(Utf8Length(s));
           if (start < 0 || start >= size) return Collection{};
           if (len < 0) len = 0;
-          return Collection{Item::String(std::string(
-              s.substr(static_cast<size_t>(start), static_cast<size_t>(std::min(len, size)))))};
+          const size_t begin = Utf8Offset(s, start);
+          const size_t end = len >= size - start ? s.size() : Utf8Offset(s, start + len);
+          return Collection{Item::String(std::string(s.substr(begin, end - begin)))};
         }
         case Fn::kUpper:
         case Fn::kLower: {
