@@ -1,10 +1,13 @@
-// `vesta serve`: the FHIR server on the embedded SQLite store.
+// `vesta serve`: the FHIR server on the embedded SQLite store (the default) or, with
+// `--store postgresql://...`, on the PostgreSQL store (first slice: no search yet).
 //
 //   vesta serve --port 8080 --listen 127.0.0.1 --data-dir ./vesta-data
+//   PGPASSWORD=... vesta serve --store postgresql://vesta@db.example:5432/vesta
 //
 // Prints "vesta: listening on http://HOST:PORT" on stdout once ready (with --port 0 the real
 // port, for tests and scripts). SIGINT/SIGTERM shut down gracefully: in-flight requests finish,
 // then the store is closed.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -21,6 +24,9 @@
 #include "rest/outcome.h"
 #include "store/sqlite/search_index.h"
 #include "store/sqlite/sqlite_store.h"
+#ifdef VESTA_HAVE_POSTGRES_STORE
+#include "store/postgres/postgres_store.h"
+#endif
 #include "terminology/loaders.h"
 #include "terminology/terminology_service.h"
 
@@ -31,6 +37,7 @@ struct ServeFlags {
   std::string listen = "127.0.0.1";
   int port = 8080;
   std::string data_dir = "./vesta-data";
+  std::string store;  // --store: "sqlite:DIR", a PostgreSQL URI, or empty (SQLite in data_dir)
   int threads = 64;
   size_t max_body_mb = 64;
   size_t read_cache_mb = 64;
@@ -102,23 +109,58 @@ Status PublishTerminologyResources(terminology::TerminologyService& term, store:
   return flush();
 }
 
-int RunServe(const ServeFlags& flags) {
+bool IsPostgresUri(const std::string& store) {
+  return store.starts_with("postgresql://") || store.starts_with("postgres://");
+}
+
+// The PostgreSQL store on `uri` (whose password, if any, libpq takes from PGPASSWORD or
+// ~/.pgpass). Messages never repeat the URI.
+Result<std::unique_ptr<store::Store>> OpenPostgres(const std::string& uri, int threads) {
+#ifdef VESTA_HAVE_POSTGRES_STORE
+  store::PostgresStoreOptions options;
+  options.uri = uri;
+  options.pool_size = std::min(threads, 16);
+  return store::OpenPostgresStore(options);
+#else
+  (void)uri;
+  (void)threads;
+  return Status(StatusCode::kNotSupported, "this vesta was built without libpq");
+#endif
+}
+
+int RunServe(ServeFlags flags) {
   const auto start = std::chrono::steady_clock::now();
   const fhir::Model& model = fhir::Model::R4();  // load now, not on the first request
   (void)model;
 
-  store::SqliteStoreOptions store_options;
-  store_options.directory = flags.data_dir;
-  store_options.durability =
-      flags.durability == "normal" ? store::Durability::kNormal : store::Durability::kFull;
-  store_options.read_cache_bytes = flags.read_cache_mb << 20;
-  Result<std::unique_ptr<store::Store>> store = store::OpenSqliteStore(store_options);
-  if (!store.ok()) {
-    std::cerr << "vesta: cannot open the store in " << flags.data_dir << ": "
-              << store.status().message() << "\n";
+  const bool postgres = IsPostgresUri(flags.store);
+  if (flags.store.starts_with("sqlite:")) {
+    flags.data_dir = flags.store.substr(7);
+  } else if (!flags.store.empty() && !postgres) {
+    std::cerr << "vesta: --store takes sqlite:DIR or a postgresql:// URI\n";
     return 1;
   }
-  {
+  Result<std::unique_ptr<store::Store>> store = Status(StatusCode::kInternal, "not opened");
+  if (postgres) {
+    store = OpenPostgres(flags.store, flags.threads);
+    if (!store.ok()) {
+      std::cerr << "vesta: cannot open the PostgreSQL store: " << store.status().message() << "\n";
+      return 1;
+    }
+  } else {
+    store::SqliteStoreOptions store_options;
+    store_options.directory = flags.data_dir;
+    store_options.durability =
+        flags.durability == "normal" ? store::Durability::kNormal : store::Durability::kFull;
+    store_options.read_cache_bytes = flags.read_cache_mb << 20;
+    store = store::OpenSqliteStore(store_options);
+    if (!store.ok()) {
+      std::cerr << "vesta: cannot open the store in " << flags.data_dir << ": "
+                << store.status().message() << "\n";
+      return 1;
+    }
+  }
+  if (!postgres) {
     // SearchParameter resources stored on the server: used for new writes and searches from now
     // on; `vesta reindex` indexes what was written before (docs/search.md).
     std::vector<std::string> skipped;
@@ -186,7 +228,8 @@ int RunServe(const ServeFlags& flags) {
   LogInfo(
       "ready in " +
       std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(ready - start).count()) +
-      " ms (R4 model loaded, store " + flags.data_dir + " open)");
+      " ms (R4 model loaded, store " + (postgres ? std::string("PostgreSQL") : flags.data_dir) +
+      " open)");
   server.Run();
   LogInfo("shutting down: closing the store");
   if (Status s = (*store)->Close(); !s.ok()) {
@@ -202,7 +245,13 @@ void AddServe(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("serve", "Run the FHIR server");
   cmd->add_option("--port", flags->port, "TCP port (0: any free port)")->capture_default_str();
   cmd->add_option("--listen", flags->listen, "Address to listen on")->capture_default_str();
-  cmd->add_option("--data-dir", flags->data_dir, "Where the store lives")->capture_default_str();
+  cmd->add_option("--data-dir", flags->data_dir,
+                  "Where the store lives (and the terminology, whatever the store)")
+      ->capture_default_str();
+  cmd->add_option("--store", flags->store,
+                  "sqlite:DIR (the same as --data-dir DIR; the default) or a PostgreSQL URI, "
+                  "postgresql://USER@HOST:PORT/DB (the password from PGPASSWORD or ~/.pgpass, "
+                  "never here); the PostgreSQL store does not search yet");
   cmd->add_option("--threads", flags->threads,
                   "Event loops, one thread each (a connection stays on one)")
       ->capture_default_str()
