@@ -131,6 +131,15 @@ TEST_F(PostgresStoreTest, RecordsTheMigrationsAndRefusesANewerSchema) {
   EXPECT_NE(OpenStore(), nullptr);
 }
 
+TEST_F(PostgresStoreTest, RefusesSynchronousCommitOff) {
+  PostgresStoreOptions options;
+  options.uri = uri_ + "%20-csynchronous_commit%3Doff";  // appended to the URI's options
+  auto refused = OpenPostgresStore(options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalid);
+  EXPECT_NE(refused.status().message().find("synchronous_commit"), std::string::npos);
+}
+
 TEST_F(PostgresStoreTest, EmptyUriIsInvalid) {
   EXPECT_EQ(OpenPostgresStore(PostgresStoreOptions{}).status().code(), StatusCode::kInvalid);
 }

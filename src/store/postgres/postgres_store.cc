@@ -290,6 +290,15 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresStoreOptions& opt
   auto store = std::make_unique<PostgresStore>(options.uri, std::move(pool_options));
   {
     ASSIGN_OR_RETURN(Pool::Lease db, store->pool().Acquire());
+    // Write() is durable when it returns: refuse a setting (server, database, role or URI) that
+    // would acknowledge commits before their WAL is flushed. Every connection of the pool gets
+    // the same settings as this one.
+    ASSIGN_OR_RETURN(Rows sync, db->QueryUncached("SELECT current_setting('synchronous_commit')"));
+    if (sync.size() == 1 && sync.Text(0, 0) == "off") {
+      return Invalid(
+          "synchronous_commit is off for this connection (set by the server, the database, the "
+          "role or the URI): acknowledged writes could be lost; the PostgreSQL store needs it on");
+    }
     RETURN_IF_ERROR(postgres_internal::ApplyMigrations(*db, postgres_internal::EmbeddedMigrations(),
                                                        WallClockMicros()));
   }
