@@ -140,6 +140,14 @@ int RunServe(ServeFlags flags) {
     std::cerr << "vesta: --store takes sqlite:DIR or a postgresql:// URI\n";
     return 1;
   }
+  if (postgres && flags.referential_integrity == "on") {
+    // The delete check finds referrers with a search, which the PostgreSQL store does not run
+    // yet: refuse rather than let deletes of referenced resources through unchecked.
+    std::cerr << "vesta: the PostgreSQL store has no search yet, so deletes cannot be checked for "
+                 "referrers; start it with --referential-integrity off to run without that "
+                 "check\n";
+    return 1;
+  }
   Result<std::unique_ptr<store::Store>> store = Status(StatusCode::kInternal, "not opened");
   if (postgres) {
     store = OpenPostgres(flags.store, flags.threads);

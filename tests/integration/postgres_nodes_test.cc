@@ -40,7 +40,8 @@ class PostgresNodesTest : public postgres::PostgresTest {
   // A node on this test's schema; its --data-dir holds nothing but an empty terminology folder.
   std::unique_ptr<ServerProcess> Node() {
     return std::make_unique<ServerProcess>(
-        data_.path(), std::vector<std::string>{"--store", uri(), "--threads", "4"});
+        data_.path(), std::vector<std::string>{"--store", uri(), "--threads", "4",
+                                               "--referential-integrity", "off"});
   }
   TempDir data_;
 };
