@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "base/strings.h"
 #include "json/writer.h"
 
 namespace vesta::fhirpath {
@@ -30,19 +31,6 @@ std::string Int128ToString(__int128 v) {
   return {s.rbegin(), s.rend()};
 }
 
-bool ParseDigits(std::string_view s, size_t* i, int n, int* out) {
-  if (*i + n > s.size()) return false;
-  int v = 0;
-  for (int k = 0; k < n; ++k) {
-    char c = s[*i + k];
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  *i += n;
-  *out = v;
-  return true;
-}
-
 int DaysInMonth(int year, int month) {
   static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (month == 2 && ((year % 4 == 0 && year % 100 != 0) || year % 400 == 0)) return 29;
@@ -51,15 +39,15 @@ int DaysInMonth(int year, int month) {
 
 // hh(:mm(:ss(.fff)?)?)? starting at *i. `min_precision` hour or minute.
 bool ParseTimePart(std::string_view s, size_t* i, Temporal* t) {
-  if (!ParseDigits(s, i, 2, &t->hour) || t->hour > 23) return false;
+  if (!ConsumeDigits(s, i, 2, &t->hour) || t->hour > 23) return false;
   t->precision = Precision::kHour;
   if (*i < s.size() && s[*i] == ':') {
     ++*i;
-    if (!ParseDigits(s, i, 2, &t->minute) || t->minute > 59) return false;
+    if (!ConsumeDigits(s, i, 2, &t->minute) || t->minute > 59) return false;
     t->precision = Precision::kMinute;
     if (*i < s.size() && s[*i] == ':') {
       ++*i;
-      if (!ParseDigits(s, i, 2, &t->second) || t->second > 59) return false;
+      if (!ConsumeDigits(s, i, 2, &t->second) || t->second > 59) return false;
       t->precision = Precision::kSecond;
       if (*i < s.size() && s[*i] == '.') {
         ++*i;
@@ -95,9 +83,9 @@ bool ParseTimezone(std::string_view s, size_t* i, Temporal* t) {
     int sign = s[*i] == '-' ? -1 : 1;
     ++*i;
     int h, m;
-    if (!ParseDigits(s, i, 2, &h) || *i >= s.size() || s[*i] != ':') return false;
+    if (!ConsumeDigits(s, i, 2, &h) || *i >= s.size() || s[*i] != ':') return false;
     ++*i;
-    if (!ParseDigits(s, i, 2, &m) || h > 14 || m > 59) return false;
+    if (!ConsumeDigits(s, i, 2, &m) || h > 14 || m > 59) return false;
     t->has_timezone = true;
     t->tz_minutes = sign * (h * 60 + m);
     return true;
@@ -106,15 +94,15 @@ bool ParseTimezone(std::string_view s, size_t* i, Temporal* t) {
 }
 
 bool ParseDatePart(std::string_view s, size_t* i, Temporal* t) {
-  if (!ParseDigits(s, i, 4, &t->year)) return false;
+  if (!ConsumeDigits(s, i, 4, &t->year)) return false;
   t->precision = Precision::kYear;
   if (*i < s.size() && s[*i] == '-') {
     ++*i;
-    if (!ParseDigits(s, i, 2, &t->month) || t->month < 1 || t->month > 12) return false;
+    if (!ConsumeDigits(s, i, 2, &t->month) || t->month < 1 || t->month > 12) return false;
     t->precision = Precision::kMonth;
     if (*i < s.size() && s[*i] == '-') {
       ++*i;
-      if (!ParseDigits(s, i, 2, &t->day) || t->day < 1 || t->day > DaysInMonth(t->year, t->month))
+      if (!ConsumeDigits(s, i, 2, &t->day) || t->day < 1 || t->day > DaysInMonth(t->year, t->month))
         return false;
       t->precision = Precision::kDay;
     }
