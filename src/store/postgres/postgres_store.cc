@@ -10,6 +10,7 @@
 
 #include "postgres/pool.h"
 #include "store/postgres/migrations.h"
+#include "store/write_checks.h"
 
 namespace vesta::store {
 
@@ -27,31 +28,6 @@ Micros WallClockMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// Checks what can be checked without the database, so that a bad call never reaches it. The
-// same rules and messages as the SQLite store's.
-Status ValidateOp(const WriteOp& op) {
-  if (op.type.empty() || op.id.empty()) return Invalid("a write needs a resource type and id");
-  std::string name = Name(op.type, op.id);
-  if (op.expected_version < 0) return Invalid(name + ": negative expected version");
-  switch (op.kind) {
-    case WriteKind::kCreate:
-      if (op.expected_version != kExpectNone) {
-        return Invalid(name + ": a create cannot expect an existing version");
-      }
-      [[fallthrough]];
-    case WriteKind::kUpdate:
-      if (op.json.empty()) return Invalid(name + ": a create or update needs the resource JSON");
-      break;
-    case WriteKind::kDelete:
-      if (!op.json.empty()) return Invalid(name + ": a delete carries no JSON");
-      if (op.expected_version == kExpectNone) {
-        return Invalid(name + ": a delete must name the version it replaces");
-      }
-      break;
-  }
-  return Status::Ok();
 }
 
 // The columns every version-returning query selects, in this order.
@@ -123,7 +99,7 @@ Result<StoredVersion> PostgresStore::ReadVersion(const std::string& type, const 
 // connection of the pool writes at once, and the row locks below order them.
 Result<std::vector<WriteResult>> PostgresStore::Write(std::span<const WriteOp> ops) {
   if (closed_) return ClosedError();
-  for (const WriteOp& op : ops) RETURN_IF_ERROR(ValidateOp(op));
+  for (const WriteOp& op : ops) RETURN_IF_ERROR(CheckWriteOp(op));
   std::vector<WriteResult> out;
   if (ops.empty()) return out;
   out.reserve(ops.size());

@@ -26,6 +26,7 @@
 #include "store/sqlite/version_cache.h"
 #include "store/sqlite/version_store.h"
 #include "store/sqlite/write_hook.h"
+#include "store/write_checks.h"
 
 namespace vesta::store {
 
@@ -42,30 +43,6 @@ Status Unavailable(std::string message) {
 Status ClosedError() { return Unavailable("the store is closed"); }
 
 std::string Name(const std::string& type, const std::string& id) { return type + "/" + id; }
-
-// Checks what can be checked without the database, so that a bad call never reaches the writer.
-Status ValidateOp(const WriteOp& op) {
-  if (op.type.empty() || op.id.empty()) return Invalid("a write needs a resource type and id");
-  std::string name = Name(op.type, op.id);
-  if (op.expected_version < 0) return Invalid(name + ": negative expected version");
-  switch (op.kind) {
-    case WriteKind::kCreate:
-      if (op.expected_version != kExpectNone) {
-        return Invalid(name + ": a create cannot expect an existing version");
-      }
-      [[fallthrough]];
-    case WriteKind::kUpdate:
-      if (op.json.empty()) return Invalid(name + ": a create or update needs the resource JSON");
-      break;
-    case WriteKind::kDelete:
-      if (!op.json.empty()) return Invalid(name + ": a delete carries no JSON");
-      if (op.expected_version == kExpectNone) {
-        return Invalid(name + ": a delete must name the version it replaces");
-      }
-      break;
-  }
-  return Status::Ok();
-}
 
 // The columns every version-returning query selects, in this order.
 constexpr std::string_view kVersionColumns =
@@ -151,7 +128,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<WriteResult>> Write(std::span<const WriteOp> ops) override {
-    for (const WriteOp& op : ops) RETURN_IF_ERROR(ValidateOp(op));
+    for (const WriteOp& op : ops) RETURN_IF_ERROR(CheckWriteOp(op));
     // Shared with the writer so that the promise outlives the end of set_value() even when this
     // thread wakes and returns first.
     auto request = std::make_shared<WriteRequest>();
