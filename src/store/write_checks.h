@@ -2,6 +2,9 @@
 // call gets the same kInvalid message whichever store runs it, and never reaches the database.
 #pragma once
 
+#include <optional>
+#include <string>
+
 #include "base/status.h"
 #include "store/store.h"
 
@@ -29,6 +32,24 @@ inline Status CheckWriteOp(const WriteOp& op) {
         return Invalid(name + ": a delete must name the version it replaces");
       }
       break;
+  }
+  return Status::Ok();
+}
+
+// The compare-and-set of the Store contract: kConflict, naming the resource, unless the current
+// version (nullopt: the resource does not exist) is the one `op` expects to replace.
+inline Status CheckExpectedVersion(const WriteOp& op, std::optional<int64_t> current) {
+  const std::string name = op.type + "/" + op.id;
+  if (op.expected_version == kExpectNone) {
+    if (current.has_value()) {
+      return Conflict(name + " already exists (version " + std::to_string(*current) + ")");
+    }
+  } else if (!current.has_value()) {
+    return Conflict(name + " does not exist (expected version " +
+                    std::to_string(op.expected_version) + ")");
+  } else if (*current != op.expected_version) {
+    return Conflict(name + " is at version " + std::to_string(*current) +
+                    ", not the expected version " + std::to_string(op.expected_version));
   }
   return Status::Ok();
 }

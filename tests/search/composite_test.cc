@@ -192,7 +192,7 @@ TEST(CompositeExtractTest, ReferencesRangesAndThreeComponents) {
 }
 
 Result<RenderedPlan> PlanOf(const std::string& name, const std::string& value,
-                    const std::string& type = "Observation") {
+                            const std::string& type = "Observation") {
   SearchSpec spec;
   spec.types = {type};
   spec.params = {{name, value}};

@@ -139,17 +139,8 @@ Result<WriteResult> PostgresStore::ApplyOp(postgres::Connection& db, const Write
     if (!rows.ok()) return named(rows.status());
     if (rows->size() == 1) current.emplace(rows->Int(0, 0), rows->Int(0, 1));
   }
-  if (op.expected_version == kExpectNone) {
-    if (current.has_value()) {
-      return Conflict(name + " already exists (version " + std::to_string(current->first) + ")");
-    }
-  } else if (!current.has_value()) {
-    return Conflict(name + " does not exist (expected version " +
-                    std::to_string(op.expected_version) + ")");
-  } else if (current->first != op.expected_version) {
-    return Conflict(name + " is at version " + std::to_string(current->first) +
-                    ", not the expected version " + std::to_string(op.expected_version));
-  }
+  RETURN_IF_ERROR(
+      CheckExpectedVersion(op, current ? std::optional<int64_t>(current->first) : std::nullopt));
   const int64_t version = op.expected_version + 1;
 
   int64_t seq = 0;

@@ -571,17 +571,8 @@ Result<WriteResult> SqliteStore::ApplyOp(const WriteOp& op,
     if (row) current.emplace(find.Int(0), find.Int(1));
   }
   // The compare-and-set.
-  if (op.expected_version == kExpectNone) {
-    if (current.has_value()) {
-      return Conflict(name + " already exists (version " + std::to_string(current->first) + ")");
-    }
-  } else if (!current.has_value()) {
-    return Conflict(name + " does not exist (expected version " +
-                    std::to_string(op.expected_version) + ")");
-  } else if (current->first != op.expected_version) {
-    return Conflict(name + " is at version " + std::to_string(current->first) +
-                    ", not the expected version " + std::to_string(op.expected_version));
-  }
+  RETURN_IF_ERROR(
+      CheckExpectedVersion(op, current ? std::optional<int64_t>(current->first) : std::nullopt));
   const int64_t version = op.expected_version + 1;
   const bool deleted = op.kind == WriteKind::kDelete;
 
