@@ -1,5 +1,5 @@
 // `vesta serve`: the FHIR server on the embedded SQLite store (the default) or, with
-// `--store postgresql://...`, on the PostgreSQL store (first slice: no search yet).
+// `--store postgresql://...`, on the PostgreSQL store (any number of nodes on one database).
 //
 //   vesta serve --port 8080 --listen 127.0.0.1 --data-dir ./vesta-data
 //   PGPASSWORD=... vesta serve --store postgresql://vesta@db.example:5432/vesta
@@ -128,6 +128,16 @@ Result<std::unique_ptr<store::Store>> OpenPostgres(const std::string& uri, int t
 #endif
 }
 
+Result<int> ActivatePostgresParameters(const std::string& uri, std::vector<std::string>* skipped) {
+#ifdef VESTA_HAVE_POSTGRES_STORE
+  return store::ActivatePostgresSearchParameters(uri, skipped);
+#else
+  (void)uri;
+  (void)skipped;
+  return 0;
+#endif
+}
+
 int RunServe(ServeFlags flags) {
   const auto start = std::chrono::steady_clock::now();
   const fhir::Model& model = fhir::Model::R4();  // load now, not on the first request
@@ -138,14 +148,6 @@ int RunServe(ServeFlags flags) {
     flags.data_dir = flags.store.substr(7);
   } else if (!flags.store.empty() && !postgres) {
     std::cerr << "vesta: --store takes sqlite:DIR or a postgresql:// URI\n";
-    return 1;
-  }
-  if (postgres && flags.referential_integrity == "on") {
-    // The delete check finds referrers with a search, which the PostgreSQL store does not run
-    // yet: refuse rather than let deletes of referenced resources through unchecked.
-    std::cerr << "vesta: the PostgreSQL store has no search yet, so deletes cannot be checked for "
-                 "referrers; start it with --referential-integrity off to run without that "
-                 "check\n";
     return 1;
   }
   Result<std::unique_ptr<store::Store>> store = Status(StatusCode::kInternal, "not opened");
@@ -168,11 +170,12 @@ int RunServe(ServeFlags flags) {
       return 1;
     }
   }
-  if (!postgres) {
+  {
     // SearchParameter resources stored on the server: used for new writes and searches from now
     // on; `vesta reindex` indexes what was written before (docs/search.md).
     std::vector<std::string> skipped;
-    Result<int> custom = store::ActivateStoredSearchParameters(flags.data_dir, &skipped);
+    Result<int> custom = postgres ? ActivatePostgresParameters(flags.store, &skipped)
+                                  : store::ActivateStoredSearchParameters(flags.data_dir, &skipped);
     if (!custom.ok()) {
       LogWarning("stored SearchParameters not used: " + custom.status().message());
     } else if (*custom > 0) {

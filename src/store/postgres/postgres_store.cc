@@ -10,6 +10,8 @@
 
 #include "postgres/pool.h"
 #include "store/postgres/migrations.h"
+#include "store/postgres/search_index.h"
+#include "store/postgres/search_run.h"
 #include "store/write_checks.h"
 
 namespace vesta::store {
@@ -57,10 +59,12 @@ class PostgresStore : public Store {
                                     int64_t version) override;
   Result<std::vector<WriteResult>> Write(std::span<const WriteOp> ops) override;
   Result<HistoryPage> History(const HistoryQuery& query) override;
+  Result<SearchPage> Search(const SearchQuery& query) override;
   Status Close() override;
 
  private:
-  Result<WriteResult> ApplyOp(postgres::Connection& db, const WriteOp& op);
+  Result<WriteResult> ApplyOp(postgres::Connection& db, const WriteOp& op,
+                              const IndexRowsParams& index);
 
   Pool pool_;
   std::atomic<bool> closed_{false};
@@ -103,10 +107,15 @@ Result<std::vector<WriteResult>> PostgresStore::Write(std::span<const WriteOp> o
   std::vector<WriteResult> out;
   if (ops.empty()) return out;
   out.reserve(ops.size());
+  // The search index values, extracted before a connection is taken: the costly part of a
+  // write runs on the caller's thread, outside the transaction.
+  std::vector<IndexRowsParams> index;
+  index.reserve(ops.size());
+  for (const WriteOp& op : ops) index.push_back(PrepareIndexRows(op));
   ASSIGN_OR_RETURN(Pool::Lease db, pool_.Acquire());
   RETURN_IF_ERROR(postgres::InTransaction(*db, postgres::Isolation::kReadCommitted, [&]() {
-    for (const WriteOp& op : ops) {
-      ASSIGN_OR_RETURN(WriteResult r, ApplyOp(*db, op));
+    for (size_t i = 0; i < ops.size(); ++i) {
+      ASSIGN_OR_RETURN(WriteResult r, ApplyOp(*db, ops[i], index[i]));
       out.push_back(r);
     }
     return Status::Ok();
@@ -121,7 +130,8 @@ Result<std::vector<WriteResult>> PostgresStore::Write(std::span<const WriteOp> o
 // the second's INSERT waits on the first's uncommitted key in resource_version, then fails with a
 // unique violation, mapped to kConflict naming the resource. A kConflict aborts the transaction:
 // the whole call fails and nothing of it is written.
-Result<WriteResult> PostgresStore::ApplyOp(postgres::Connection& db, const WriteOp& op) {
+Result<WriteResult> PostgresStore::ApplyOp(postgres::Connection& db, const WriteOp& op,
+                                           const IndexRowsParams& index) {
   const std::string name = Name(op.type, op.id);
   // Class 23 (unique violation) and 40 (deadlock between two multi-op calls) are kConflict in
   // the adapter; the contract wants the resource named.
@@ -175,6 +185,8 @@ Result<WriteResult> PostgresStore::ApplyOp(postgres::Connection& db, const Write
                           .status();
     if (!inserted.ok()) return named(inserted);
   }
+  // The search index follows the current version in the same transaction.
+  RETURN_IF_ERROR(WriteIndexRows(db, index, current ? current->second : 0, seq));
   return WriteResult{version};
 }
 
@@ -239,6 +251,12 @@ Result<HistoryPage> PostgresStore::History(const HistoryQuery& query) {
   return page;
 }
 
+Result<SearchPage> PostgresStore::Search(const SearchQuery& query) {
+  if (closed_) return ClosedError();
+  ASSIGN_OR_RETURN(Pool::Lease db, pool_.Acquire());
+  return RunPostgresSearch(*db, query);
+}
+
 Status PostgresStore::Close() {
   closed_ = true;
   pool_.Close();  // waits for the calls in flight to give their connections back
@@ -270,6 +288,19 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresStoreOptions& opt
                                                        WallClockMicros()));
   }
   return std::unique_ptr<Store>(std::move(store));
+}
+
+Result<int> ActivatePostgresSearchParameters(const std::string& uri,
+                                             std::vector<std::string>* skipped) {
+  ASSIGN_OR_RETURN(std::unique_ptr<postgres::Connection> db, postgres::Connection::Open(uri, {}));
+  return ActivatePostgresSearchParameters(*db, skipped);
+}
+
+Result<int64_t> ReindexPostgresStore(const std::string& uri) {
+  ASSIGN_OR_RETURN(std::unique_ptr<postgres::Connection> db, postgres::Connection::Open(uri, {}));
+  RETURN_IF_ERROR(postgres_internal::ApplyMigrations(*db, postgres_internal::EmbeddedMigrations(),
+                                                     WallClockMicros()));
+  return ReindexPostgres(*db);
 }
 
 }  // namespace vesta::store

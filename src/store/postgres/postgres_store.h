@@ -1,7 +1,8 @@
-// The PostgreSQL store (first slice): the Store interface (store/store.h) on one PostgreSQL
-// database, which any number of processes ("nodes") may share. Versioned rows, compare-and-set
-// writes, reads, vread and history, with the SQLite store's logical schema and semantics; no
-// search yet (Search answers kNotSupported). See docs/storage.md, "PostgreSQL store".
+// The PostgreSQL store: the Store interface (store/store.h) on one PostgreSQL database, which any
+// number of processes ("nodes") may share. Versioned rows, compare-and-set writes, reads, vread,
+// history and search, with the SQLite store's logical schema and semantics; the search index is
+// written in each write's transaction and searches run the shared planner's plans rendered in
+// PostgreSQL's SQL (search_sql.h). See docs/storage.md, "PostgreSQL store".
 //
 //   PostgresStoreOptions options;
 //   options.uri = "postgresql://vesta@db.example/vesta";  // the password: PGPASSWORD, ~/.pgpass
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "postgres/connection.h"
@@ -35,5 +37,15 @@ struct PostgresStoreOptions {
 // not race) and returns the store. kUnavailable when the server cannot be reached, or when the
 // database's schema is newer than this binary knows; kInvalid for an empty URI.
 Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresStoreOptions& options);
+
+// Makes the SearchParameter resources stored in the database at `uri` part of
+// search::Registry::Active() (as ActivateStoredSearchParameters does for a SQLite directory).
+// Returns how many were stored; `skipped` gets a line for each one that cannot be used.
+Result<int> ActivatePostgresSearchParameters(const std::string& uri,
+                                             std::vector<std::string>* skipped);
+
+// Indexes every current resource of the database at `uri` again (`vesta reindex --store`).
+// Returns the number of resources indexed.
+Result<int64_t> ReindexPostgresStore(const std::string& uri);
 
 }  // namespace vesta::store

@@ -12,6 +12,7 @@
 #include "search/plan.h"
 #include "search/registry.h"
 #include "sqlite/connection.h"
+#include "store/search_spec.h"
 #include "store/sqlite/search_sql.h"
 
 namespace vesta::store {
@@ -86,20 +87,6 @@ class SearchDb {
 };
 
 // ---- Searching ---------------------------------------------------------------------------------
-
-search::SearchSpec SpecFor(const SearchQuery& q) {
-  search::SearchSpec spec;
-  spec.types = q.types;
-  spec.params = q.params;
-  spec.code_sets = q.code_sets;
-  spec.compartment_patient = q.compartment_patient;
-  spec.handling = q.strict ? search::Handling::kStrict : search::Handling::kLenient;
-  spec.default_count = q.default_count;
-  spec.max_count = q.max_count;
-  spec.walk_above = q.walk_above;
-  spec.now_micros = q.now;
-  return spec;
-}
 
 // The resources that `seqs` reference (include) or that reference them (revinclude).
 Status FollowIncludes(SearchDb& db, const search::IncludeSpec& inc, bool reverse,
