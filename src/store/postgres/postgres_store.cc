@@ -296,11 +296,18 @@ Result<int> ActivatePostgresSearchParameters(const std::string& uri,
   return ActivatePostgresSearchParameters(*db, skipped);
 }
 
+Status AnalyzePostgresStore(const std::string& uri) {
+  ASSIGN_OR_RETURN(std::unique_ptr<postgres::Connection> db, postgres::Connection::Open(uri, {}));
+  return db->Exec("ANALYZE");
+}
+
 Result<int64_t> ReindexPostgresStore(const std::string& uri) {
   ASSIGN_OR_RETURN(std::unique_ptr<postgres::Connection> db, postgres::Connection::Open(uri, {}));
   RETURN_IF_ERROR(postgres_internal::ApplyMigrations(*db, postgres_internal::EmbeddedMigrations(),
                                                      WallClockMicros()));
-  return ReindexPostgres(*db);
+  ASSIGN_OR_RETURN(int64_t indexed, ReindexPostgres(*db));
+  RETURN_IF_ERROR(db->Exec("ANALYZE"));
+  return indexed;
 }
 
 }  // namespace vesta::store

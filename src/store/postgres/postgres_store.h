@@ -44,6 +44,10 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresStoreOptions& opt
 Result<int> ActivatePostgresSearchParameters(const std::string& uri,
                                              std::vector<std::string>* skipped);
 
+// Updates the planner's statistics of every table (ANALYZE): after a bulk load, so that the first
+// searches are planned on the real row counts rather than waiting for autovacuum.
+Status AnalyzePostgresStore(const std::string& uri);
+
 // Indexes every current resource of the database at `uri` again (`vesta reindex --store`).
 // Returns the number of resources indexed.
 Result<int64_t> ReindexPostgresStore(const std::string& uri);
