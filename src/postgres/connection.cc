@@ -389,7 +389,20 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& uri,
       conn,
       [](void*, const char* message) { Log(LogLevel::kDebug, "postgres: " + TrimEnd(message)); },
       nullptr);
-  return std::unique_ptr<Connection>(new Connection(conn));
+  std::unique_ptr<Connection> db(new Connection(conn, options));
+  RETURN_IF_ERROR(db->SetUpSession());
+  return db;
+}
+
+Status Connection::SetUpSession() {
+  if (options_.statement_timeout_ms <= 0) return Status::Ok();
+  // One round trip; set_config(..., false) lasts for the session. "0" is the setting's "none".
+  Status status = Exec("SELECT set_config('statement_timeout', '" +
+                       std::to_string(options_.statement_timeout_ms) +
+                       "', false) WHERE current_setting('statement_timeout') = '0'");
+  if (status.ok()) return status;
+  return Status(StatusCode::kUnavailable,
+                "connecting to PostgreSQL: setting statement_timeout: " + status.message());
 }
 
 Connection::~Connection() { PQfinish(conn_); }
@@ -520,7 +533,7 @@ Status Connection::Reconnect() {
                   "reconnecting to PostgreSQL: " + TrimEnd(PQerrorMessage(conn_)) +
                       std::string(kStateMarker) + "08001]");
   }
-  return Status::Ok();
+  return SetUpSession();
 }
 
 int Connection::ServerVersion() const { return PQserverVersion(conn_); }

@@ -12,9 +12,11 @@
 // Thread-safety: a Connection, and what it hands out (Rows, CopyIn), are used by one thread at a
 // time; Pool (pool.h) lends connections to any thread, one thread at a time each.
 //
-// Time: every call waits for the server without a timeout of its own. A server that stops or
-// restarts closes its connections, so the next call fails at once (kUnavailable); a server
-// behind a dead network link is noticed by TCP keepalives (Options), within about 11 s.
+// Time: a server that stops or restarts closes its connections, so the next call fails at once
+// (kUnavailable); a server behind a dead network link is noticed by TCP keepalives (Options),
+// within about 11 s; and a statement the server runs, or keeps waiting on a lock another session
+// holds, is canceled after Options::statement_timeout_ms (57014, kUnavailable). So no call
+// waits without bound.
 #pragma once
 
 #include <cstddef>
@@ -154,6 +156,11 @@ struct Options {
   int keepalive_idle_s = 5;
   int keepalive_interval_s = 2;
   int keepalive_count = 3;
+  // The server cancels a statement that runs longer, a wait on another session's lock included
+  // (SQLSTATE 57014, kUnavailable): without it a call would wait as long as the lock is held.
+  // Set on the session at connect (and reconnect) only when it has none of its own, so a
+  // statement_timeout from the server, the database, the role or the URI wins. 0: none set.
+  int statement_timeout_ms = 30000;
 };
 
 class Connection {
@@ -221,10 +228,14 @@ class Connection {
 
  private:
   friend class CopyIn;
-  explicit Connection(pg_conn* conn) : conn_(conn) {}
+  Connection(pg_conn* conn, const Options& options) : conn_(conn), options_(options) {}
   Result<Rows> Run(pg_result* result, std::string_view what);
+  // The session settings of Options that are not connection parameters (statement_timeout_ms),
+  // after a connect or reconnect.
+  Status SetUpSession();
 
   pg_conn* conn_;
+  const Options options_;
   std::unordered_map<std::string, std::string> statements_;  // SQL text → statement name
   int64_t next_statement_ = 0;
 };

@@ -9,11 +9,17 @@
 // Connections are opened lazily, up to `size`, and kept (with their prepared statements) for the
 // next Acquire(). A connection that comes back inside a transaction is rolled back; one that
 // comes back lost, or cannot be rolled back, is closed, and a new one is opened when needed.
+//
+// The pool is where a lost database shows, so it tells the log, once per change and not per
+// call: a warning when the database becomes unreachable (a connection fails to open or comes
+// back lost), a reminder every 10 s while it stays so, an info line when a connection opens
+// again; and a warning, at most every 10 s, when calls gave up waiting for a free connection.
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -33,7 +39,8 @@ class Pool {
     postgres::Options connection;
   };
 
-  Pool(std::string uri, Options options);
+  // `name` says which database in log lines ("PostgreSQL", "the PostgreSQL replica"...).
+  Pool(std::string uri, Options options, std::string name = "PostgreSQL");
   ~Pool();  // Close()
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
@@ -69,9 +76,22 @@ class Pool {
 
  private:
   void Release(std::unique_ptr<Connection> db);
+  // The log lines of the class comment. Called without mu_ held.
+  void NoteUnreachable(const Status& why);
+  void NoteReachable();
+  void NoteExhausted();
 
   const std::string uri_;
   const Options options_;
+  const std::string name_;
+  // What the log was last told (health_mu_, never held with mu_ or while logging).
+  std::mutex health_mu_;
+  bool unreachable_ = false;
+  std::chrono::steady_clock::time_point down_since_;
+  std::chrono::steady_clock::time_point down_logged_;
+  int64_t failures_ = 0;  // connection failures since down_since_
+  std::chrono::steady_clock::time_point exhausted_logged_;
+  int64_t exhausted_ = 0;  // calls that gave up waiting since exhausted_logged_
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Connection>> idle_;

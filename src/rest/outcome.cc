@@ -1,5 +1,13 @@
 #include "rest/outcome.h"
 
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "base/log.h"
 #include "json/writer.h"
 
 namespace vesta::rest {
@@ -71,6 +79,49 @@ void AppendIssue(const Issue& issue, std::string* out) {
   *out += "}";
 }
 
+// A 500 or a 503 is the server's failure, not the client's, so the node's log says why: a bug
+// (500) or the database unreachable or busy (503). 501 (not implemented) is not logged. An outage
+// answers thousands of requests with the same 503, so each cause (the status and the message's
+// last part, after its last ": ", e.g. "canceling statement due to statement timeout [SQLSTATE
+// 57014]") is logged at most once per interval, with the number of answers left out since.
+void LogServerError(int http_status, const Status& status) {
+  constexpr auto kInterval = std::chrono::seconds(5);
+  constexpr size_t kMaxCauses = 64;  // past it, the rest share one entry
+  struct Last {
+    std::chrono::steady_clock::time_point logged;
+    int64_t left_out = 0;
+  };
+  static std::mutex mu;
+  static std::map<std::string, Last> last;
+  const std::string& message = status.message();
+  size_t colon = message.rfind(": ");
+  std::string cause = std::to_string(http_status) + " " +
+                      message.substr(colon == std::string::npos ? 0 : colon + 2, 120);
+  const auto now = std::chrono::steady_clock::now();
+  int64_t left_out = 0;
+  {
+    std::lock_guard lock(mu);
+    if (last.size() >= kMaxCauses && !last.contains(cause)) cause = "other";
+    Last& slot = last[cause];
+    if (slot.logged != std::chrono::steady_clock::time_point{} && now - slot.logged < kInterval) {
+      ++slot.left_out;
+      return;
+    }
+    slot.logged = now;
+    left_out = std::exchange(slot.left_out, 0);
+  }
+  std::string line = "answered " + std::to_string(http_status) + ": " + message;
+  if (left_out > 0) {
+    line += " (and " + std::to_string(left_out) + " more answers for the same cause since, " +
+            "not logged)";
+  }
+  if (http_status == 503) {
+    LogWarning(line);
+  } else {
+    LogError(line);
+  }
+}
+
 }  // namespace
 
 int HttpStatusFor(StatusCode code) {
@@ -139,6 +190,7 @@ Response ErrorResponse(const Status& status) {
   r.status = HttpStatusFor(status.code());
   r.headers.emplace_back("Content-Type", "application/fhir+json; charset=utf-8");
   r.body = OperationOutcomeJson(status);
+  if (r.status == 500 || r.status == 503) LogServerError(r.status, status);
   return r;
 }
 

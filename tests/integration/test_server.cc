@@ -1,6 +1,7 @@
 #include "integration/test_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -101,12 +102,20 @@ TempDir::~TempDir() {
   if (!path_.empty()) std::filesystem::remove_all(path_, ec);
 }
 
-ServerProcess::ServerProcess(const std::string& data_dir, std::vector<std::string> extra_args) {
+ServerProcess::ServerProcess(const std::string& data_dir, std::vector<std::string> extra_args,
+                             const std::string& log_path) {
   int out[2];
   if (pipe(out) != 0) return;
   pid_ = fork();
   if (pid_ == 0) {
     dup2(out[1], STDOUT_FILENO);
+    if (!log_path.empty()) {
+      int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (log >= 0) {
+        dup2(log, STDERR_FILENO);
+        close(log);
+      }
+    }
     close(out[0]);
     close(out[1]);
     std::vector<std::string> args = {VestaBinary(), "serve", "--listen",   "127.0.0.1",

@@ -40,8 +40,10 @@ class TempDir {
 // A `vesta serve` child process.
 class ServerProcess {
  public:
-  // Starts the server on `data_dir` with extra flags; waits until it prints its port.
-  explicit ServerProcess(const std::string& data_dir, std::vector<std::string> extra_args = {});
+  // Starts the server on `data_dir` with extra flags; waits until it prints its port. With a
+  // `log_path`, the server's stderr (its log) is appended to that file instead of the test's.
+  explicit ServerProcess(const std::string& data_dir, std::vector<std::string> extra_args = {},
+                         const std::string& log_path = "");
   ~ServerProcess();  // SIGTERM and wait, when still running
 
   bool ok() const { return port_ > 0; }

@@ -230,6 +230,44 @@ TEST_F(ConnectionTest, MapsErrorsByTheirSqlState) {
   EXPECT_EQ(SqlState(second), "40001") << second.message();
 }
 
+// No call waits without bound on a statement: the adapter sets a statement_timeout when the
+// session has none, and one from the URI (or the server, database, role) wins.
+TEST_F(ConnectionTest, BoundsEveryStatementUnlessTheSessionSetsItsOwnTimeout) {
+  auto setting = [](Connection& db) {
+    auto rows = db.QueryUncached("SHOW statement_timeout");
+    return rows.ok() && rows->size() == 1 ? std::string(rows->Text(0, 0)) : std::string("?");
+  };
+  EXPECT_EQ(setting(*db_), "30s");
+  ASSERT_TRUE(db_->Reconnect().ok());
+  EXPECT_EQ(setting(*db_), "30s") << "set again after a reconnect";
+
+  auto from_uri = Connection::Open(uri() + "%20-cstatement_timeout%3D1234", Options());
+  ASSERT_TRUE(from_uri.ok()) << from_uri.status().ToString();
+  EXPECT_EQ(setting(**from_uri), "1234ms");
+
+  Options none;
+  none.statement_timeout_ms = 0;
+  auto unbounded = Connection::Open(uri(), none);
+  ASSERT_TRUE(unbounded.ok()) << unbounded.status().ToString();
+  EXPECT_EQ(setting(**unbounded), "0");
+
+  // A wait on a lock another session holds is canceled, as kUnavailable.
+  Options short_wait;
+  short_wait.statement_timeout_ms = 300;
+  auto waiter = Connection::Open(uri(), short_wait);
+  ASSERT_TRUE(waiter.ok()) << waiter.status().ToString();
+  ASSERT_TRUE(db_->Exec("CREATE TABLE held (k int)").ok());
+  ASSERT_TRUE(db_->Begin().ok());
+  ASSERT_TRUE(db_->Exec("LOCK TABLE held IN ACCESS EXCLUSIVE MODE").ok());
+  const auto start = std::chrono::steady_clock::now();
+  Status waited = (*waiter)->Query("SELECT count(*) FROM held").status();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  ASSERT_TRUE(db_->Rollback().ok());
+  EXPECT_EQ(waited.code(), StatusCode::kUnavailable) << waited.ToString();
+  EXPECT_EQ(SqlState(waited), "57014") << waited.message();
+  EXPECT_TRUE((*waiter)->Query("SELECT count(*) FROM held").ok()) << "the session goes on";
+}
+
 TEST_F(ConnectionTest, CopiesRowsInBulk) {
   ASSERT_TRUE(db_->Exec("CREATE TABLE t (k bigint PRIMARY KEY, d float8, s text, b bytea)").ok());
   constexpr int kRows = 10000;
