@@ -1,5 +1,6 @@
 #include "store/postgres/postgres_store.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <optional>
@@ -12,6 +13,7 @@
 #include "store/postgres/migrations.h"
 #include "store/postgres/search_index.h"
 #include "store/postgres/search_run.h"
+#include "store/postgres/write_sql.h"
 #include "store/write_checks.h"
 
 namespace vesta::store {
@@ -100,7 +102,8 @@ Result<StoredVersion> PostgresStore::ReadVersion(const std::string& type, const 
 // One transaction per call (READ COMMITTED): all its ops or none, durable at COMMIT
 // (synchronous_commit = on, the server's default; concurrent commits share WAL flushes by
 // PostgreSQL's own grouping). Calls are not batched together as in the SQLite store: every
-// connection of the pool writes at once, and the row locks below order them.
+// connection of the pool writes at once, and row locks order them. Each op is one statement
+// (write_sql.h), so a call of one op is one round trip, with no BEGIN or COMMIT of its own.
 Result<std::vector<WriteResult>> PostgresStore::Write(std::span<const WriteOp> ops) {
   if (closed_) return ClosedError();
   for (const WriteOp& op : ops) RETURN_IF_ERROR(CheckWriteOp(op));
@@ -113,6 +116,25 @@ Result<std::vector<WriteResult>> PostgresStore::Write(std::span<const WriteOp> o
   index.reserve(ops.size());
   for (const WriteOp& op : ops) index.push_back(PrepareIndexRows(op));
   ASSIGN_OR_RETURN(Pool::Lease db, pool_.Acquire());
+  if (ops.size() == 1) {
+    ASSIGN_OR_RETURN(WriteResult r, ApplyOp(*db, ops[0], index[0]));
+    out.push_back(r);
+    return out;
+  }
+  if (std::all_of(ops.begin(), ops.end(),
+                  [](const WriteOp& op) { return op.expected_version == kExpectNone; })) {
+    // Only creates (a bulk load, a transaction of new resources): one statement for all.
+    std::vector<std::string> storage;
+    const std::vector<Value> params = pgwrite::BulkParams(ops, index, &storage);
+    Result<Rows> rows = db->Query(pgwrite::BulkCreateStatement(), params);
+    if (!rows.ok()) {
+      if (rows.status().code() != StatusCode::kConflict) return rows.status();
+      return Conflict("a resource of this call already exists or was written concurrently: " +
+                      rows.status().message());
+    }
+    out.assign(ops.size(), WriteResult{1});
+    return out;
+  }
   RETURN_IF_ERROR(postgres::InTransaction(*db, postgres::Isolation::kReadCommitted, [&]() {
     for (size_t i = 0; i < ops.size(); ++i) {
       ASSIGN_OR_RETURN(WriteResult r, ApplyOp(*db, ops[i], index[i]));
@@ -123,71 +145,33 @@ Result<std::vector<WriteResult>> PostgresStore::Write(std::span<const WriteOp> o
   return out;
 }
 
-// The compare-and-set. The current row of (type, id) is locked (FOR UPDATE) before its version
-// is compared: a concurrent writer of the same resource waits here until the first commits, then
-// reads the committed version (READ COMMITTED re-reads a row locked under it) and fails the
-// comparison. A resource that does not exist yet has no row to lock: two creators both pass, and
-// the second's INSERT waits on the first's uncommitted key in resource_version, then fails with a
-// unique violation, mapped to kConflict naming the resource. A kConflict aborts the transaction:
-// the whole call fails and nothing of it is written.
+// The compare-and-set is in the statement (write_sql.h): a create that finds the resource
+// fails on a unique index, a replace whose expected version is no longer current writes nothing
+// and returns no seq. Either way the call fails with kConflict naming the resource; outside a
+// transaction (a call of one op) the message also says which version is current. A failure
+// inside a transaction aborts it: the whole call fails and nothing of it is written.
 Result<WriteResult> PostgresStore::ApplyOp(postgres::Connection& db, const WriteOp& op,
                                            const IndexRowsParams& index) {
   const std::string name = Name(op.type, op.id);
+  const bool create = op.expected_version == kExpectNone;
+  const std::vector<Value> params = pgwrite::Params(op, index);
+  Result<Rows> rows =
+      db.Query(create ? pgwrite::CreateStatement() : pgwrite::ReplaceStatement(), params);
+  if (rows.ok() && rows->size() == 1 && !rows->IsNull(0, 0)) {
+    return WriteResult{op.expected_version + 1};
+  }
   // Class 23 (unique violation) and 40 (deadlock between two multi-op calls) are kConflict in
-  // the adapter; the contract wants the resource named.
-  auto named = [&](const Status& status) {
-    if (status.code() != StatusCode::kConflict) return status;
-    return Conflict(name + " was written concurrently: " + status.message());
-  };
-  const std::string_view type = op.type;
-  const std::string_view id = op.id;
-  std::optional<std::pair<int64_t, int64_t>> current;  // version, seq
-  {
-    Result<Rows> rows =
-        db.Query("SELECT version, seq FROM resource_current WHERE type = $1 AND id = $2 FOR UPDATE",
-                 {type, id});
-    if (!rows.ok()) return named(rows.status());
-    if (rows->size() == 1) current.emplace(rows->Int(0, 0), rows->Int(0, 1));
-  }
-  RETURN_IF_ERROR(
-      CheckExpectedVersion(op, current ? std::optional<int64_t>(current->first) : std::nullopt));
-  const int64_t version = op.expected_version + 1;
-
-  int64_t seq = 0;
-  {
-    Result<Rows> rows =
-        op.kind == WriteKind::kDelete
-            ? db.Query(
-                  "INSERT INTO resource (type, id, version, last_updated, deleted, json)"
-                  " VALUES ($1, $2, $3, $4, 1, NULL) RETURNING seq",
-                  {type, id, version, op.last_updated})
-            : db.Query(
-                  "INSERT INTO resource (type, id, version, last_updated, deleted, json)"
-                  " VALUES ($1, $2, $3, $4, 0, $5) RETURNING seq",
-                  {type, id, version, op.last_updated, postgres::Bytes{op.json}});
-    if (!rows.ok()) return named(rows.status());
-    if (rows->size() != 1) return Internal(name + ": the insert returned no seq");
-    seq = rows->Int(0, 0);
-  }
-  if (current.has_value()) {
-    RETURN_IF_ERROR(db.Query("UPDATE resource SET superseded_at = $1 WHERE seq = $2",
-                             {op.last_updated, current->second})
-                        .status());
-    RETURN_IF_ERROR(db.Query("UPDATE resource_current SET version = $3, seq = $4"
-                             " WHERE type = $1 AND id = $2",
-                             {type, id, version, seq})
-                        .status());
-  } else {
-    Status inserted = db.Query(
-                            "INSERT INTO resource_current (type, id, version, seq)"
-                            " VALUES ($1, $2, $3, $4)",
-                            {type, id, version, seq})
-                          .status();
-    if (!inserted.ok()) return named(inserted);
-  }
-  // The search index follows the current version in the same transaction.
-  RETURN_IF_ERROR(WriteIndexRows(db, index, current ? current->second : 0, seq));
-  return WriteResult{version};
+  // the adapter; other errors are passed on as they are.
+  if (!rows.ok() && rows.status().code() != StatusCode::kConflict) return rows.status();
+  Status why = Conflict(name + " was written concurrently" +
+                        (rows.ok() ? std::string() : ": " + rows.status().message()));
+  if (db.InTransaction()) return why;  // aborted (or about to be): no more statements
+  Result<Rows> current = db.Query("SELECT version FROM resource_current WHERE type = $1 AND id = $2",
+                                  {std::string_view(op.type), std::string_view(op.id)});
+  if (!current.ok()) return why;
+  Status precise = CheckExpectedVersion(
+      op, current->size() == 1 ? std::optional<int64_t>(current->Int(0, 0)) : std::nullopt);
+  return precise.ok() ? why : precise;
 }
 
 // https://hl7.org/fhir/R4/http.html#history
