@@ -26,6 +26,7 @@
 #include "store/sqlite/sqlite_store.h"
 #ifdef VESTA_HAVE_POSTGRES_STORE
 #include "store/postgres/postgres_store.h"
+#include "store/postgres/read_replica.h"
 #endif
 #include "terminology/loaders.h"
 #include "terminology/terminology_service.h"
@@ -38,6 +39,9 @@ struct ServeFlags {
   int port = 8080;
   std::string data_dir = "./vesta-data";
   std::string store;  // --store: "sqlite:DIR", a PostgreSQL URI, or empty (SQLite in data_dir)
+  // --read-store: a streaming replica of a PostgreSQL --store, and how long a read waits for it.
+  std::string read_store;
+  int read_store_wait_ms = 200;
   int threads = 64;
   size_t max_body_mb = 64;
   size_t read_cache_mb = 64;
@@ -128,6 +132,29 @@ Result<std::unique_ptr<store::Store>> OpenPostgres(const std::string& uri, int t
 #endif
 }
 
+// `primary` (the store on `uri`) with reads on the streaming replica `read_uri`
+// (store/postgres/read_replica.h; docs/deployment.md, "Read replicas").
+Result<std::unique_ptr<store::Store>> WithReadReplica(std::unique_ptr<store::Store> primary,
+                                                      const std::string& uri,
+                                                      const std::string& read_uri, int threads,
+                                                      int wait_ms) {
+#ifdef VESTA_HAVE_POSTGRES_STORE
+  store::ReadReplicaOptions options;
+  options.primary_uri = uri;
+  options.replica_uri = read_uri;
+  options.replica_pool_size = std::min(threads, 16);
+  options.max_wait = std::chrono::milliseconds(wait_ms);
+  return store::OpenReadReplicaStore(std::move(primary), options);
+#else
+  (void)primary;
+  (void)uri;
+  (void)read_uri;
+  (void)threads;
+  (void)wait_ms;
+  return Status(StatusCode::kNotSupported, "this vesta was built without libpq");
+#endif
+}
+
 Result<int> ActivatePostgresParameters(const std::string& uri, std::vector<std::string>* skipped) {
 #ifdef VESTA_HAVE_POSTGRES_STORE
   return store::ActivatePostgresSearchParameters(uri, skipped);
@@ -150,12 +177,25 @@ int RunServe(ServeFlags flags) {
     std::cerr << "vesta: --store takes sqlite:DIR or a postgresql:// URI\n";
     return 1;
   }
+  if (!flags.read_store.empty() && (!postgres || !IsPostgresUri(flags.read_store))) {
+    std::cerr << "vesta: --read-store takes a postgresql:// URI of a streaming replica, and "
+                 "needs a PostgreSQL --store\n";
+    return 1;
+  }
   Result<std::unique_ptr<store::Store>> store = Status(StatusCode::kInternal, "not opened");
   if (postgres) {
     store = OpenPostgres(flags.store, flags.threads);
     if (!store.ok()) {
       std::cerr << "vesta: cannot open the PostgreSQL store: " << store.status().message() << "\n";
       return 1;
+    }
+    if (!flags.read_store.empty()) {
+      store = WithReadReplica(std::move(store).value(), flags.store, flags.read_store,
+                              flags.threads, flags.read_store_wait_ms);
+      if (!store.ok()) {
+        std::cerr << "vesta: cannot open the read replica: " << store.status().message() << "\n";
+        return 1;
+      }
     }
   } else {
     store::SqliteStoreOptions store_options;
@@ -263,6 +303,15 @@ void AddServe(CLI::App& app) {
                   "sqlite:DIR (the same as --data-dir DIR; the default) or a PostgreSQL URI, "
                   "postgresql://USER@HOST:PORT/DB (the password from PGPASSWORD or ~/.pgpass, "
                   "never here); the PostgreSQL store does not search yet");
+  cmd->add_option("--read-store", flags->read_store,
+                  "A streaming replica of the PostgreSQL --store (postgresql://...): reads, "
+                  "history and searches go there once it has replayed this node's writes, "
+                  "writes to --store (docs/deployment.md, \"Read replicas\")");
+  cmd->add_option("--read-store-wait-ms", flags->read_store_wait_ms,
+                  "How long a read waits for the replica to replay this node's last write "
+                  "before the primary serves it")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 60000));
   cmd->add_option("--threads", flags->threads,
                   "Event loops, one thread each (a connection stays on one)")
       ->capture_default_str()

@@ -204,10 +204,8 @@ Result<std::string> TestCluster::FindServer() {
                 "`postgresql` (scripts/install-deps.sh)");
 }
 
-Result<std::unique_ptr<TestCluster>> TestCluster::Start() {
-  ASSIGN_OR_RETURN(std::string bindir, FindServer());
+Result<std::unique_ptr<TestCluster>> TestCluster::MakeDirectory(const std::string& bindir) {
   ASSIGN_OR_RETURN(Account account, ServerAccount());
-
   // As root, under /tmp, which every account can traverse; the socket path must also stay
   // within the 107 bytes a unix socket address holds.
   std::error_code ec;
@@ -221,6 +219,14 @@ Result<std::unique_ptr<TestCluster>> TestCluster::Start() {
   if (account.switch_user && chown(pattern.c_str(), account.uid, account.gid) != 0) {
     return Internal("handing " + pattern + " to the postgres account failed");
   }
+  return cluster;
+}
+
+Result<std::unique_ptr<TestCluster>> TestCluster::Start() {
+  ASSIGN_OR_RETURN(std::string bindir, FindServer());
+  ASSIGN_OR_RETURN(Account account, ServerAccount());
+  ASSIGN_OR_RETURN(std::unique_ptr<TestCluster> cluster, MakeDirectory(bindir));
+  const std::string& pattern = cluster->dir_;
 
   const std::string log = pattern + "/initdb.log";
   std::vector<std::string> initdb = {bindir + "/initdb",
@@ -245,6 +251,39 @@ Result<std::unique_ptr<TestCluster>> TestCluster::Start() {
   }
   RETURN_IF_ERROR(cluster->StartServer());
   return cluster;
+}
+
+Result<std::unique_ptr<TestCluster>> TestCluster::StartReplicaOf(const TestCluster& primary) {
+  if (!primary.running()) return Invalid("the primary is not running");
+  ASSIGN_OR_RETURN(Account account, ServerAccount());
+  ASSIGN_OR_RETURN(std::unique_ptr<TestCluster> replica, MakeDirectory(primary.bindir_));
+  const std::string& dir = replica->dir_;
+  const std::string log = dir + "/basebackup.log";
+  // -R writes standby.signal and primary_conninfo (this same connection string) into the copy;
+  // -c fast: no wait for a spread checkpoint; --no-sync as initdb's.
+  std::vector<std::string> argv = {
+      primary.bindir_ + "/pg_basebackup",
+      "-D",
+      dir + "/data",
+      "-d",
+      "host=" + primary.dir_ + " port=" + std::to_string(primary.port_) + " user=" + kSuperuser,
+      "-R",
+      "-c",
+      "fast",
+      "-X",
+      "stream",
+      "--no-sync"};
+  ASSIGN_OR_RETURN(pid_t pid, Spawn(argv, dir, log, account));
+  std::optional<int> status = WaitFor(pid, milliseconds(60000));
+  if (!status) {
+    EndChild(pid, SIGKILL, milliseconds(5000));
+    return Internal("pg_basebackup did not finish in 60 s:\n" + TailOf(log, 20));
+  }
+  if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {
+    return Internal("pg_basebackup failed:\n" + TailOf(log, 20));
+  }
+  RETURN_IF_ERROR(replica->StartServer());
+  return replica;
 }
 
 Status TestCluster::StartServer() {
@@ -358,6 +397,7 @@ void PostgresTest::SetUp() {
   Status created = cluster_->CreateSchema(name);
   ASSERT_TRUE(created.ok()) << created.ToString();
   uri_ = cluster_->Uri("postgres", name);
+  schema_ = name;
 }
 
 }  // namespace vesta::postgres

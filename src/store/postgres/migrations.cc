@@ -52,6 +52,26 @@ Status ApplyLocked(postgres::Connection& db, std::span<const Migration> migratio
 
 Status ApplyMigrations(postgres::Connection& db, std::span<const Migration> migrations,
                        int64_t now) {
+  // A hot standby (a read replica, `vesta serve --read-store`) cannot be written: it gets its
+  // schema from the primary's WAL. Check that it has the version this binary knows, and apply
+  // nothing.
+  ASSIGN_OR_RETURN(postgres::Rows recovery, db.QueryUncached("SELECT pg_is_in_recovery()"));
+  if (recovery.size() == 1 && recovery.Text(0, 0) == "t") {
+    const int64_t known = migrations.empty() ? 0 : migrations.back().version;
+    int64_t current = 0;
+    ASSIGN_OR_RETURN(postgres::Rows exists,
+                     db.QueryUncached("SELECT to_regclass('schema_version') IS NOT NULL"));
+    if (exists.size() == 1 && exists.Text(0, 0) == "t") {
+      ASSIGN_OR_RETURN(postgres::Rows rows,
+                       db.QueryUncached("SELECT coalesce(max(version), 0) FROM schema_version"));
+      if (rows.size() == 1) current = rows.Int(0, 0);
+    }
+    if (current == known) return Status::Ok();
+    return Status(StatusCode::kUnavailable,
+                  "the replica has PostgreSQL store schema version " + std::to_string(current) +
+                      " and this binary needs " + std::to_string(known) +
+                      ": open the primary first, and let the replica replay its migrations");
+  }
   RETURN_IF_ERROR(
       db.QueryUncached("SELECT pg_advisory_lock($1::bigint)", {kMigrationLockKey}).status());
   Status status = ApplyLocked(db, migrations, now);
