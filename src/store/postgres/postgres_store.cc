@@ -154,7 +154,8 @@ Result<WriteResult> PostgresStore::ApplyOp(postgres::Connection& db, const Write
                                            const IndexRowsParams& index) {
   const std::string name = Name(op.type, op.id);
   const bool create = op.expected_version == kExpectNone;
-  const std::vector<Value> params = pgwrite::Params(op, index);
+  std::string shard_key;
+  const std::vector<Value> params = pgwrite::Params(op, index, &shard_key);
   Result<Rows> rows =
       db.Query(create ? pgwrite::CreateStatement() : pgwrite::ReplaceStatement(), params);
   if (rows.ok() && rows->size() == 1 && !rows->IsNull(0, 0)) {

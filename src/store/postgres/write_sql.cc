@@ -10,7 +10,8 @@ namespace {
 // Parameters shared by both statements ($n): 1 type, 2 id, 3 the expected version (0 for a
 // create), 4 last_updated, 5 deleted (0 or 1), 6 the JSON (bytea; NULL for a delete), then the
 // index rows: 7 live, 8..54 one array per index column (IndexRowsParams::arrays, in the order
-// below), 55 and 56 the tsvectors, 57 whether there is text.
+// below), 55 and 56 the tsvectors, 57 whether there is text, 58 the shard key a create takes
+// (ShardKey; a replace keeps the one in resource_current).
 constexpr int kFirstArray = 8;
 constexpr int kArrays = 47;
 
@@ -60,15 +61,15 @@ std::string P(int n, std::string_view type) {
 // order of its own, so the insert must read the delete's result to come after it.
 std::string InsertClauses(std::string_view after) {
   std::string s;
-  s += ", i0 AS (INSERT INTO search_resource (seq, type, id, last_updated)"
-       " SELECT ins.seq, $1::text, $2::text, $4::int8 FROM ins WHERE $7::bool" +
+  s += ", i0 AS (INSERT INTO search_resource (seq, shard_key, type, id, last_updated)"
+       " SELECT ins.seq, ins.shard_key, $1::text, $2::text, $4::int8 FROM ins WHERE $7::bool" +
        std::string(after) + ")";
   int n = kFirstArray;
   int k = 1;
   for (const Table& t : ValueTables()) {
     s += ", i" + std::to_string(k++) + " AS (INSERT INTO " + std::string(t.name) +
-         " (seq, type, " + std::string(t.columns) + ") SELECT ins.seq, $1::text, u.* FROM ins,"
-         " unnest(";
+         " (seq, shard_key, type, " + std::string(t.columns) +
+         ") SELECT ins.seq, ins.shard_key, $1::text, u.* FROM ins, unnest(";
     for (size_t c = 0; c < t.array_types.size(); ++c) {
       if (c > 0) s += ", ";
       s += P(n++, std::string(t.array_types[c]) + "[]");
@@ -76,21 +77,23 @@ std::string InsertClauses(std::string_view after) {
     s += ") AS u)";
   }
   s += ", i" + std::to_string(k++) +
-       " AS (INSERT INTO search_compartment (patient_id, seq) SELECT u, ins.seq FROM ins,"
-       " unnest(" + P(n++, "text[]") + ") AS u)";
+       " AS (INSERT INTO search_compartment (patient_id, seq, shard_key)"
+       " SELECT u, ins.seq, ins.shard_key FROM ins, unnest(" + P(n++, "text[]") + ") AS u)";
   s += ", i" + std::to_string(k++) +
-       " AS (INSERT INTO search_text (seq, narrative, everything) SELECT ins.seq, " +
+       " AS (INSERT INTO search_text (seq, shard_key, narrative, everything)"
+       " SELECT ins.seq, ins.shard_key, " +
        P(n, "tsvector") + ", " + P(n + 1, "tsvector") + " FROM ins WHERE " + P(n + 2, "bool") +
        ")";
   return s;
 }
 
 std::string BuildCreate() {
-  return "WITH ins AS (INSERT INTO resource (type, id, version, last_updated, deleted, json)"
-         " VALUES ($1::text, $2::text, $3::int8 + 1, $4::int8, $5::int2, $6::bytea)"
-         " RETURNING seq),"
-         " cur AS (INSERT INTO resource_current (type, id, version, seq)"
-         " SELECT $1::text, $2::text, $3::int8 + 1, seq FROM ins)" +
+  return "WITH ins AS (INSERT INTO resource"
+         " (type, id, version, last_updated, deleted, json, shard_key)"
+         " VALUES ($1::text, $2::text, $3::int8 + 1, $4::int8, $5::int2, $6::bytea, $58::text)"
+         " RETURNING seq, shard_key),"
+         " cur AS (INSERT INTO resource_current (type, id, version, seq, shard_key)"
+         " SELECT $1::text, $2::text, $3::int8 + 1, seq, shard_key FROM ins)" +
          InsertClauses("") + " SELECT seq FROM ins";
 }
 
@@ -100,10 +103,13 @@ std::string BuildReplace() {
       " WHERE type = $1::text AND id = $2::text AND version = $3::int8),"
       " cur AS (UPDATE resource_current SET version = $3::int8 + 1,"
       " seq = nextval(pg_get_serial_sequence('resource', 'seq'))"
-      " WHERE type = $1::text AND id = $2::text AND version = $3::int8 RETURNING seq),"
-      " ins AS (INSERT INTO resource (seq, type, id, version, last_updated, deleted, json)"
-      " OVERRIDING SYSTEM VALUE SELECT seq, $1::text, $2::text, $3::int8 + 1, $4::int8, $5::int2, $6::bytea FROM cur"
-      " RETURNING seq),"
+      " WHERE type = $1::text AND id = $2::text AND version = $3::int8"
+      " RETURNING seq, shard_key),"
+      // A resource keeps its shard key (schema/003_shard_key.sql).
+      " ins AS (INSERT INTO resource"
+      " (seq, type, id, version, last_updated, deleted, json, shard_key) OVERRIDING SYSTEM VALUE"
+      " SELECT seq, $1::text, $2::text, $3::int8 + 1, $4::int8, $5::int2, $6::bytea,"
+      " COALESCE(NULLIF(shard_key, ''), $58::text) FROM cur RETURNING seq, shard_key),"
       // The replaced version's seq, only when the compare-and-set matched.
       " gone AS (SELECT old.seq FROM old, cur),"
       " sup AS (UPDATE resource SET superseded_at = $4::int8"
@@ -159,18 +165,18 @@ void AppendQuoted(std::string_view text, std::string* out) {
 
 std::string BuildBulkCreate() {
   std::string s =
-      "WITH o AS (SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[])"
-      " WITH ORDINALITY AS o (type, id, last_updated, json, n)),"
-      " ins AS (INSERT INTO resource (type, id, version, last_updated, deleted, json)"
-      " SELECT type, id, 1, last_updated, 0, convert_to(json, 'UTF8') FROM o ORDER BY n"
-      " RETURNING seq, type, id),"
-      " m AS (SELECT o.n, ins.seq, o.type, o.id, o.last_updated FROM o"
+      "WITH o AS (SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[],"
+      " $5::text[]) WITH ORDINALITY AS o (type, id, last_updated, json, shard_key, n)),"
+      " ins AS (INSERT INTO resource (type, id, version, last_updated, deleted, json, shard_key)"
+      " SELECT type, id, 1, last_updated, 0, convert_to(json, 'UTF8'), shard_key FROM o"
+      " ORDER BY n RETURNING seq, type, id),"
+      " m AS (SELECT o.n, ins.seq, o.type, o.id, o.last_updated, o.shard_key FROM o"
       " JOIN ins ON ins.type = o.type AND ins.id = o.id),"
-      " cur AS (INSERT INTO resource_current (type, id, version, seq)"
-      " SELECT type, id, 1, seq FROM m),"
-      " i0 AS (INSERT INTO search_resource (seq, type, id, last_updated)"
-      " SELECT seq, type, id, last_updated FROM m)";
-  int n = 5;
+      " cur AS (INSERT INTO resource_current (type, id, version, seq, shard_key)"
+      " SELECT type, id, 1, seq, shard_key FROM m),"
+      " i0 AS (INSERT INTO search_resource (seq, shard_key, type, id, last_updated)"
+      " SELECT seq, shard_key, type, id, last_updated FROM m)";
+  int n = 6;
   int k = 1;
   auto clause = [&](const std::string& insert, const std::string& select,
                     const std::vector<std::string_view>& types) {
@@ -184,14 +190,16 @@ std::string BuildBulkCreate() {
          arrays + ") AS u (" + columns + ") JOIN m ON m.n = u.n)";
   };
   for (const Table& t : ValueTables()) {
-    std::string select = "m.seq, m.type";
+    std::string select = "m.seq, m.shard_key, m.type";
     for (size_t c = 0; c < t.array_types.size(); ++c) select += ", u.c" + std::to_string(c + 1);
-    clause("INSERT INTO " + std::string(t.name) + " (seq, type, " + std::string(t.columns) + ")",
+    clause("INSERT INTO " + std::string(t.name) + " (seq, shard_key, type, " +
+               std::string(t.columns) + ")",
            select, t.array_types);
   }
-  clause("INSERT INTO search_compartment (patient_id, seq)", "u.c1, m.seq", {"text"});
-  clause("INSERT INTO search_text (seq, narrative, everything)", "m.seq, u.c1, u.c2",
-         {"tsvector", "tsvector"});
+  clause("INSERT INTO search_compartment (patient_id, seq, shard_key)", "u.c1, m.seq, m.shard_key",
+         {"text"});
+  clause("INSERT INTO search_text (seq, shard_key, narrative, everything)",
+         "m.seq, m.shard_key, u.c1, u.c2", {"tsvector", "tsvector"});
   return s + " SELECT count(*) FROM ins";
 }
 
@@ -209,15 +217,17 @@ std::vector<postgres::Value> BulkParams(std::span<const WriteOp> ops,
   a.clear();
   // The ops' own columns.
   {
-    std::string types = "{", ids = "{", updated = "{", json = "{";
-    for (const WriteOp& op : ops) {
+    std::string types = "{", ids = "{", updated = "{", json = "{", keys = "{";
+    for (size_t i = 0; i < ops.size(); ++i) {
+      const WriteOp& op = ops[i];
       AppendQuoted(op.type, &types);
       AppendQuoted(op.id, &ids);
       if (updated.size() > 1) updated.push_back(',');
       updated += std::to_string(op.last_updated);
       AppendQuoted(op.json, &json);
+      AppendQuoted(ShardKey(op, index[i]), &keys);
     }
-    for (std::string* x : {&types, &ids, &updated, &json}) {
+    for (std::string* x : {&types, &ids, &updated, &json, &keys}) {
       x->push_back('}');
       a.push_back(std::move(*x));
     }
@@ -273,7 +283,25 @@ const std::string& ReplaceStatement() {
   return sql;
 }
 
-std::vector<postgres::Value> Params(const WriteOp& op, const IndexRowsParams& index) {
+std::string ShardKey(const WriteOp& op, const IndexRowsParams& index) {
+  if (op.type == "Patient") return op.id;
+  // The compartment's patient ids, sorted (search::ExtractIndexRows): the first is the smallest.
+  const std::string_view patients =
+      index.arrays.empty() ? std::string_view("{}") : std::string_view(index.arrays.back());
+  if (patients.size() > 2 && patients[1] == '"') {
+    std::string first;
+    for (size_t i = 2; i < patients.size() && patients[i] != '"'; ++i) {
+      if (patients[i] == '\\') ++i;
+      if (i < patients.size()) first.push_back(patients[i]);
+    }
+    if (!first.empty()) return first;
+  }
+  return op.type + "/" + op.id;
+}
+
+std::vector<postgres::Value> Params(const WriteOp& op, const IndexRowsParams& index,
+                                    std::string* shard_key) {
+  *shard_key = ShardKey(op, index);
   std::vector<postgres::Value> p;
   p.reserve(kFirstArray - 1 + kArrays + 3);
   p.emplace_back(std::string_view(op.type));
@@ -292,6 +320,7 @@ std::vector<postgres::Value> Params(const WriteOp& op, const IndexRowsParams& in
   p.emplace_back(std::string_view(index.narrative));
   p.emplace_back(std::string_view(index.everything));
   p.emplace_back(std::string_view(index.has_text ? "true" : "false"));
+  p.emplace_back(std::string_view(*shard_key));
   return p;
 }
 

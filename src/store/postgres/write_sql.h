@@ -34,9 +34,14 @@ const std::string& CreateStatement();
 // current (the compare-and-set failed; nothing was written).
 const std::string& ReplaceStatement();
 
+// The shard key a new resource takes (schema/003_shard_key.sql): a Patient's id; else the
+// smallest id of the patients whose compartment holds it; else its own "Type/id".
+std::string ShardKey(const WriteOp& op, const IndexRowsParams& index);
+
 // The parameters of either statement for `op` and its prepared index rows. The values point into
-// `op` and `index`, which must outlive the call that uses them.
-std::vector<postgres::Value> Params(const WriteOp& op, const IndexRowsParams& index);
+// `op`, `index` and `shard_key` (filled here), which must outlive the call that uses them.
+std::vector<postgres::Value> Params(const WriteOp& op, const IndexRowsParams& index,
+                                    std::string* shard_key);
 
 // Many creates in one statement (a bulk load, a transaction of new resources): the versions, the
 // current rows and the index rows of all of them inserted from arrays, one row per op in op
