@@ -125,6 +125,20 @@ Response RestApi::Handle(const Request& request) {
     return r;
   }
 
+  if (parts.size() == 1 && parts[0] == "readyz") {
+    // For load balancers: whether this node can serve, i.e. its store answers. A read of an id
+    // no resource can have (ids never hold '/') reaches the database and finds nothing.
+    if (!get) return MethodNotAllowed(m, "GET, HEAD");
+    Result<store::StoredVersion> probe = ctx.store.Read("Basic", "/readyz");
+    if (!probe.ok() && probe.status().code() != StatusCode::kNotFound) {
+      return ErrorResponse(probe.status());
+    }
+    Response r;
+    r.headers.emplace_back("Content-Type", "text/plain");
+    r.body = "ready\n";
+    return r;
+  }
+
   Result<OutputFormat> format = NegotiateFormat(request);
   if (!format.ok()) return ErrorResponse(format.status());
 
