@@ -1,6 +1,6 @@
 // The search plan as a value (search/plan.h): which condition drives, the page strategy, each
 // condition's form, value tests bound to index columns, terminology code sets. No SQL here: the
-// SQLite rendering is checked in search_test.cc and by the searches of sqlite_search_test.cc.
+// SQLite rendering is checked in search_test.cc and by the searches of store_search_test.cc.
 #include "search/plan.h"
 
 #include <gtest/gtest.h>

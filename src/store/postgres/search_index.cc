@@ -19,9 +19,15 @@ namespace {
 // $5 last_updated, $6 whether the new version is live (not a delete), then one array per column
 // of each table, in the order PrepareIndexRows fills IndexRowsParams::arrays, then the text row.
 // The DELETEs and INSERTs run on one snapshot and touch different seqs; every WITH clause runs
-// whether or not the final SELECT reads it.
+// whether or not the final SELECT reads it, in an order PostgreSQL does not promise. So the
+// resource row, whose (type, id) is unique, is not deleted and inserted again (the insert may
+// run first and collide with the row it replaces): an update moves it to the new seq, a delete
+// removes it, and the insert runs only when there was no row to move (a create, a version after
+// a delete, a reindex).
 constexpr std::string_view kIndexStatement =
-    "WITH d1 AS (DELETE FROM search_resource WHERE seq = $1::int8),"
+    "WITH d1 AS (DELETE FROM search_resource WHERE seq = $1::int8 AND NOT $6::bool),"
+    " u1 AS (UPDATE search_resource SET seq = $2::int8, last_updated = $5::int8"
+    "  WHERE seq = $1::int8 AND $6::bool RETURNING 1),"
     " d2 AS (DELETE FROM search_token WHERE seq = $1::int8),"
     " d3 AS (DELETE FROM search_string WHERE seq = $1::int8),"
     " d4 AS (DELETE FROM search_date WHERE seq = $1::int8),"
@@ -33,7 +39,8 @@ constexpr std::string_view kIndexStatement =
     " d10 AS (DELETE FROM search_compartment WHERE seq = $1::int8),"
     " d11 AS (DELETE FROM search_text WHERE seq = $1::int8),"
     " i1 AS (INSERT INTO search_resource (seq, type, id, last_updated)"
-    "  SELECT $2::int8, $3::text, $4::text, $5::int8 WHERE $6::bool),"
+    "  SELECT $2::int8, $3::text, $4::text, $5::int8 WHERE $6::bool"
+    "  AND NOT EXISTS (SELECT 1 FROM u1)),"
     " i2 AS (INSERT INTO search_token (seq, type, param, system, code, text)"
     "  SELECT $2::int8, $3::text, u.* FROM unnest($7::text[], $8::text[], $9::text[],"
     "  $10::text[]) AS u),"

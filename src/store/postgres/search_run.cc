@@ -194,4 +194,17 @@ Result<SearchPage> RunPostgresSearch(postgres::Connection& db, const SearchQuery
   return page;
 }
 
+Result<std::vector<std::string>> ExplainPostgresSearch(postgres::Connection& db,
+                                                       const SearchQuery& query) {
+  ASSIGN_OR_RETURN(search::Plan plan,
+                   search::PlanSearch(search::Registry::Active(), SpecFor(query)));
+  pgsql::Sql explain;
+  explain << "EXPLAIN (FORMAT TEXT) ";
+  explain.Append(pgsql::PageSql(plan));
+  ASSIGN_OR_RETURN(postgres::Rows rows, Run(db, explain));
+  std::vector<std::string> lines;
+  for (int i = 0; i < rows.size(); ++i) lines.emplace_back(rows.Text(i, 0));
+  return lines;
+}
+
 }  // namespace vesta::store

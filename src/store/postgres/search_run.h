@@ -4,6 +4,9 @@
 // snapshot. The twin of store/sqlite/search_run.h.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "base/status.h"
 #include "store/store.h"
 
@@ -17,5 +20,10 @@ namespace vesta::store {
 // page's cursor. kInvalid, naming the parameter, for a request the planner refuses.
 // REQUIRES: `db` is not inside a transaction.
 Result<SearchPage> RunPostgresSearch(postgres::Connection& db, const SearchQuery& query);
+
+// For tests: the `EXPLAIN (FORMAT TEXT)` lines of the page query a search would run (its
+// values bound, so the plan is the one they get), on `db` with its session's settings.
+Result<std::vector<std::string>> ExplainPostgresSearch(postgres::Connection& db,
+                                                       const SearchQuery& query);
 
 }  // namespace vesta::store

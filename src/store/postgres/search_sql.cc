@@ -334,7 +334,11 @@ struct SetVisitor {
     }
     s << "SELECT seq FROM search_text WHERE "
       << (c.scope == search::TextScope::kNarrative ? "narrative" : "everything") << " @@ ";
-    s.Arg(query, "tsquery");
+    // OFFSET 0 keeps the list a subquery of its own, planned for all its rows: through the GIN
+    // index. Pulled up into the page, whose ORDER BY seq LIMIT n favours walking rows in seq
+    // order, it was a filter on every row of search_text read by its primary key, as the
+    // planner cannot tell how rare a word is.
+    s.Arg(query, "tsquery") << " OFFSET 0";
     return SetForm{std::move(s)};
   }
   std::optional<SetForm> operator()(const search::NearCondition& c) const {
@@ -515,9 +519,10 @@ Sql SeqPageSql(const Plan& plan, const Sql& where) {
 // A ChainWalk page: the references to the inner matches in ("TargetType/id", seq) order, one
 // arm per target type in that order, each arm limited to the page; the arms are numbered and the
 // union sorted by (arm, key, seq), since PostgreSQL does not promise that UNION ALL keeps its
-// arms' order (a parallel append interleaves them). After a cursor ("T/c", seq s) the page reads c's references after s, then T's targets
-// after c (the inner matches with id > c: those before it are never read), then the later
-// types. A row that refers to several inner matches is kept under the lowest of them only.
+// arms' order (a parallel append interleaves them). After a cursor ("T/c", seq s) the page reads
+// c's references after s, then T's targets after c (the inner matches with id > c: those before it
+// are never read), then the later types. A row that refers to several inner matches is kept under
+// the lowest of them only.
 Sql ChainPageSql(const Plan& plan) {
   const auto& c = std::get<search::ChainCondition>(plan.conditions[0].condition.test);
   using Target = search::ChainCondition::Target;
