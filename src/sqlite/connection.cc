@@ -112,6 +112,8 @@ void Statement::Reset() {
   bind_rc_ = SQLITE_OK;
 }
 
+int Statement::ColumnCount() const { return sqlite3_column_count(stmt_); }
+
 int64_t Statement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
 
 double Statement::Double(int column) const { return sqlite3_column_double(stmt_, column); }

@@ -74,6 +74,8 @@ class Statement {
   // Rewinds the statement and clears its bindings (and a pending bind error).
   void Reset();
 
+  // The columns of each row (0 for a statement that returns none).
+  int ColumnCount() const;
   // Columns are 0-based. REQUIRES: the last Step() returned true.
   int64_t Int(int column) const;
   double Double(int column) const;

@@ -10,12 +10,8 @@
 #include <vector>
 
 #include "base/status.h"
+#include "terminology/db.h"
 #include "terminology/loaders.h"
-
-namespace vesta::sqlite {
-class Connection;
-class Statement;
-}  // namespace vesta::sqlite
 
 namespace vesta::terminology {
 class Progress;
@@ -43,9 +39,12 @@ struct ConceptRow {
   std::string long_name;
 };
 
-// The ConceptRow in the current row of `q`, whose first columns are the `concept` table's code,
-// display, kind, billable, parent, short_name and long_name, in that order.
-ConceptRow ReadConceptRow(const sqlite::Statement& q);
+// The columns of `concept` that ReadConceptRow reads, in its order.
+inline constexpr std::string_view kConceptColumns =
+    "code, display, kind, billable, parent, short_name, long_name";
+
+// The ConceptRow in row `row` of `rows`, whose first columns are kConceptColumns.
+ConceptRow ReadConceptRow(const Rows& rows, int row);
 
 // An instructional note or inclusion term attached to a concept. kind is the Tabular List
 // element name: inclusionTerm, includes, excludes1, excludes2, codeFirst, useAdditionalCode,
@@ -82,19 +81,17 @@ struct CodeSystemContent {
   std::vector<std::pair<std::string, std::string>> extra_links;
 };
 
-// Replaces the (url, version) content with `content` in one transaction. Concepts whose parent is
-// not in `content` become roots. REQUIRES: codes are unique.
-Status WriteCodeSystem(sqlite::Connection& db, const CodeSystemContent& content,
-                       Progress* progress);
+// Replaces the (url, version) content with `content` in one write transaction
+// (WriteTransaction). Concepts whose parent is not in `content` become roots. REQUIRES: codes are
+// unique.
+Status WriteCodeSystem(Db& db, const CodeSystemContent& content, Progress* progress);
 // The same without its own transaction, for a loader that writes more in the same one.
 // REQUIRES: a transaction is open on `db`.
-Status ReplaceCodeSystemRows(sqlite::Connection& db, const CodeSystemContent& content,
-                             Progress* progress);
+Status ReplaceCodeSystemRows(Db& db, const CodeSystemContent& content, Progress* progress);
 
 // Reads back a version's concepts and notes (for a loader that merges into it). NotFound when
 // the version is not loaded.
-Result<CodeSystemContent> ReadCodeSystem(sqlite::Connection& db, std::string_view url,
-                                         std::string_view version);
+Result<CodeSystemContent> ReadCodeSystem(Db& db, std::string_view url, std::string_view version);
 
 // A load's report of `content`: its url and version, and how many concepts, codes, valid codes
 // and notes it holds (the loader adds its input rows and time).

@@ -1,13 +1,18 @@
 // Loading ICD-10-CM, ICD-9-CM, the GEMs and FHIR packages' CodeSystems and ValueSets into the
-// terminology database (<data-dir>/terminology.db; docs/terminology.md). Each loader opens the
-// database file itself (creating it and its schema when absent), reads FILE or FILE.gz, and
-// replaces what that file provides in one transaction, so running a load again gives the same
-// database. Progress goes to stderr only when stderr is a terminal.
+// terminology database (docs/terminology.md). Its `location` is either the path of a SQLite file
+// (<data-dir>/terminology.db, TerminologyDbPath) or a `postgresql://` / `postgres://` URI: the
+// PostgreSQL store's database, where the terminology has tables of its own (docs/storage.md,
+// "Terminology on PostgreSQL"). Each loader opens the database itself (creating the file, and the
+// schema, when absent), reads FILE or FILE.gz, and replaces what that file provides in one
+// transaction, so running a load again gives the same database. Progress goes to stderr only when
+// stderr is a terminal.
 //
 //   ASSIGN_OR_RETURN(LoadReport r, LoadIcd10CmTabular(TerminologyDbPath(dir), "tabular.xml.gz"));
+//   ASSIGN_OR_RETURN(LoadReport r, LoadIcd10CmTabular("postgresql://vesta@db/vesta", "t.xml"));
 //
-// Loaders are not meant to run concurrently with each other on the same file (SQLite serialises
-// them; the second waits up to a few seconds and then fails with a busy error).
+// Loaders running at once on one database run one after the other: SQLite serialises them (the
+// second waits up to a few seconds and then fails with a busy error); on PostgreSQL the second
+// waits for the first's transaction (an advisory lock).
 #pragma once
 
 #include <cstdint>
@@ -37,7 +42,7 @@ struct LoadReport {
 // notSelectable groupings; every <diag> a code; leaves under a <sevenChrDef> (inherited from the
 // nearest ancestor that has one) are expanded with the placeholder X to every 7-character code.
 // The version is the file's <version>. Replaces that version of ICD-10-CM.
-Result<LoadReport> LoadIcd10CmTabular(const std::string& db_path, const std::string& file);
+Result<LoadReport> LoadIcd10CmTabular(const std::string& location, const std::string& file);
 
 // The CMS/CDC order file (icd10cm_order_YYYY.txt, fixed columns), or its tab-separated
 // derivative with a header line (order_number, icd10cm_code, valid_billing_code, short, long...).
@@ -45,7 +50,7 @@ Result<LoadReport> LoadIcd10CmTabular(const std::string& db_path, const std::str
 // version is loaded, the order file is merged into it (short and long names, billable flags, and
 // any code the Tabular lacks); otherwise it makes the version on its own, with the hierarchy
 // taken from code prefixes.
-Result<LoadReport> LoadIcd10CmOrder(const std::string& db_path, const std::string& file,
+Result<LoadReport> LoadIcd10CmOrder(const std::string& location, const std::string& file,
                                     std::optional<std::string> version = std::nullopt);
 
 enum class GemDirection { kForward = 0, kBackward = 1 };  // I-9 -> I-10, I-10 -> I-9
@@ -54,7 +59,7 @@ enum class GemDirection { kForward = 0, kBackward = 1 };  // I-9 -> I-10, I-10 -
 // taken from the file name, else from the column layout of the CMS guide's Appendix A). Replaces
 // that direction's rows, then rebuilds the ICD-9-CM code system from the codes of both GEMs
 // (the GEMs carry no ICD-9-CM names, so its concepts have no display).
-Result<LoadReport> LoadGem(const std::string& db_path, const std::string& file,
+Result<LoadReport> LoadGem(const std::string& location, const std::string& file,
                            std::optional<GemDirection> direction = std::nullopt);
 
 // The R4 definitions package as `npm ci` installs it, relative to the project folder.
@@ -88,7 +93,7 @@ enum class IfLoaded { kReload, kSkip };
 //   - both kinds of resource are kept as published, for the REST API to serve.
 // A CodeSystem whose url and version are already loaded from a release file (ICD-10-CM) is not
 // replaced. Progress goes to stderr when it is a terminal.
-Result<PackageLoadReport> LoadFhirPackage(const std::string& db_path,
+Result<PackageLoadReport> LoadFhirPackage(const std::string& location,
                                           const std::string& package_dir,
                                           IfLoaded if_loaded = IfLoaded::kReload);
 

@@ -9,16 +9,16 @@
 #include <unordered_map>
 #include <vector>
 
+#include "terminology/db.h"
 #include "terminology/json_out.h"
 #include "terminology/service_internal.h"
-#include "terminology/sqlite_db.h"
 #include "terminology/terminology_service.h"
 
 namespace vesta::terminology {
 
 using internal::JsonObject;
+using internal::Rows;
 using internal::VersionRow;
-using sqlite::Statement;
 
 namespace {
 
@@ -97,16 +97,12 @@ Result<std::vector<std::string>> TerminologyService::SummariesLocked(std::string
 
 Result<std::vector<std::string>> TerminologyService::PackageResourcesLocked(std::string_view type,
                                                                             std::string_view id) {
-  ASSIGN_OR_RETURN(sqlite::Statement q,
-                   db_->Prepare("SELECT json FROM package_resource WHERE type = ?1 AND "
-                                "(?2 IS NULL OR id = ?2) ORDER BY id"));
-  q.Bind(1, type).BindTextOrNull(2, id);
+  ASSIGN_OR_RETURN(Rows q, db_->Query("SELECT json FROM package_resource WHERE type = ?1 AND "
+                                      "(?2 IS NULL OR id = ?2) ORDER BY id",
+                                      {type, internal::TextOrNull(id)}));
   std::vector<std::string> out;
-  for (;;) {  // bounded by the table's rows
-    ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    out.push_back(q.Text(0));
-  }
+  out.reserve(static_cast<size_t>(q.size()));
+  for (int i = 0; i < q.size(); ++i) out.push_back(q.Text(i, 0));
   return out;
 }
 
@@ -144,13 +140,10 @@ Result<std::vector<std::string>> TerminologyService::ConceptMapsLocked(bool with
                                                                        std::string_view only_id) {
   std::vector<std::tuple<int64_t, std::string, std::string, int64_t>> files;
   {
-    ASSIGN_OR_RETURN(sqlite::Statement q,
-                     db_->Prepare("SELECT direction, file, year, rows FROM gem_file "
-                                  "ORDER BY direction"));
-    for (;;) {  // at most two rows
-      ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      files.emplace_back(q.Int(0), q.Text(1), q.Text(2), q.Int(3));
+    ASSIGN_OR_RETURN(Rows q, db_->Query("SELECT direction, file, year, rows FROM gem_file "
+                                        "ORDER BY direction"));
+    for (int i = 0; i < q.size(); ++i) {  // at most two rows
+      files.emplace_back(q.Int(i, 0), q.Text(i, 1), q.Text(i, 2), q.Int(i, 3));
     }
   }
   std::vector<std::string> out;
@@ -189,14 +182,9 @@ Result<std::string> TerminologyService::GemGroupJson(int64_t direction, const st
   // ICD-10-CM displays from its newest version; ICD-9-CM has none in the GEMs.
   std::unordered_map<std::string, std::string> displays;
   if (Result<VersionRow> v = internal::ResolveVersion(*db_, kIcd10CmSystem, ""); v.ok()) {
-    ASSIGN_OR_RETURN(sqlite::Statement q,
-                     db_->Prepare("SELECT code, display FROM concept WHERE csv_id = ?1"));
-    q.Bind(1, v->id);
-    for (;;) {  // bounded by the version's concepts
-      ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      displays.emplace(q.Text(0), q.Text(1));
-    }
+    ASSIGN_OR_RETURN(Rows q,
+                     db_->Query("SELECT code, display FROM concept WHERE csv_id = ?1", {v->id}));
+    for (int i = 0; i < q.size(); ++i) displays.emplace(q.Text(i, 0), q.Text(i, 1));
   }
   auto display_of = [&](const std::string& code) -> std::string_view {
     auto it = displays.find(code);
@@ -204,16 +192,11 @@ Result<std::string> TerminologyService::GemGroupJson(int64_t direction, const st
   };
   std::unordered_map<std::string, int64_t> shared;  // target -> single-row sources
   {
-    ASSIGN_OR_RETURN(sqlite::Statement q,
-                     db_->Prepare("SELECT target, count(DISTINCT source) FROM gem WHERE "
-                                  "direction = ?1 AND no_map = 0 AND combination = 0 "
-                                  "GROUP BY target"));
-    q.Bind(1, direction);
-    for (;;) {  // bounded by the GEM's rows
-      ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      shared.emplace(q.Text(0), q.Int(1));
-    }
+    ASSIGN_OR_RETURN(Rows q, db_->Query("SELECT target, count(DISTINCT source) FROM gem WHERE "
+                                        "direction = ?1 AND no_map = 0 AND combination = 0 "
+                                        "GROUP BY target",
+                                        {direction}));
+    for (int i = 0; i < q.size(); ++i) shared.emplace(q.Text(i, 0), q.Int(i, 1));
   }
   struct Row {
     std::string target;
@@ -257,20 +240,16 @@ Result<std::string> TerminologyService::GemGroupJson(int64_t direction, const st
                            .Done());
     rows.clear();
   };
-  ASSIGN_OR_RETURN(sqlite::Statement q,
-                   db_->Prepare("SELECT source, target, approximate, no_map, combination, "
-                                "scenario, choice_list FROM gem WHERE direction = ?1 "
-                                "ORDER BY source, line"));
-  q.Bind(1, direction);
-  for (;;) {  // bounded by the GEM's rows
-    ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    std::string s = q.Text(0);
-    if (s != source) {
+  ASSIGN_OR_RETURN(Rows q, db_->Query("SELECT source, target, approximate, no_map, combination, "
+                                      "scenario, choice_list FROM gem WHERE direction = ?1 "
+                                      "ORDER BY source, line",
+                                      {direction}));
+  for (int i = 0; i < q.size(); ++i) {
+    if (q.Text(i, 0) != source) {
       flush();
-      source = std::move(s);
+      source = q.Text(i, 0);
     }
-    rows.push_back({q.Text(1), q.Int(2), q.Int(3), q.Int(4), q.Int(5), q.Int(6)});
+    rows.push_back({q.Text(i, 1), q.Int(i, 2), q.Int(i, 3), q.Int(i, 4), q.Int(i, 5), q.Int(i, 6)});
   }
   flush();
   return JsonObject().Str("source", from).Str("target", to).Array("element", elements).Done();

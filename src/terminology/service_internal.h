@@ -12,10 +12,6 @@
 #include "terminology/operation_params.h"
 #include "terminology/value_set_compose.h"
 
-namespace vesta::sqlite {
-class Connection;
-}
-
 namespace vesta::terminology {
 struct ServiceOptions;
 }  // namespace vesta::terminology
@@ -46,16 +42,15 @@ std::string DisplayName(const VersionRow& v);
 // The code in the system's FHIR spelling ("E119" -> "E11.9").
 std::string NormalizedCode(std::string_view system, std::string_view code);
 // The given version of `system`, or the newest when `version` is empty. NotFound when absent.
-Result<VersionRow> ResolveVersion(sqlite::Connection& db, std::string_view system,
-                                  std::string_view version);
-Result<std::vector<VersionRow>> AllVersions(sqlite::Connection& db);
+Result<VersionRow> ResolveVersion(Db& db, std::string_view system, std::string_view version);
+Result<std::vector<VersionRow>> AllVersions(Db& db);
 // Exact code match; ICD-9-CM concepts get the display described in docs/terminology.md.
-Result<std::optional<ConceptInfo>> FindConcept(sqlite::Connection& db, const VersionRow& csv,
+Result<std::optional<ConceptInfo>> FindConcept(Db& db, const VersionRow& csv,
                                                std::string_view code);
 // Exact, then the normalized spelling.
-Result<std::optional<ConceptInfo>> FindConceptLenient(sqlite::Connection& db, const VersionRow& csv,
+Result<std::optional<ConceptInfo>> FindConceptLenient(Db& db, const VersionRow& csv,
                                                       std::string_view code);
-Result<bool> ClosureContains(sqlite::Connection& db, int64_t csv_id, std::string_view ancestor,
+Result<bool> ClosureContains(Db& db, int64_t csv_id, std::string_view ancestor,
                              std::string_view descendant);
 
 // The outcome of validating one coding ($validate-code).
@@ -67,7 +62,7 @@ struct Validation {
 
 // Validates one coding against (the newest or the given version of) its system, and, when `isa`
 // is set, membership below that code.
-Result<Validation> ValidateCoding(sqlite::Connection& db, const Coding& c, std::string_view display,
+Result<Validation> ValidateCoding(Db& db, const Coding& c, std::string_view display,
                                   bool abstract_ok, const std::string* isa);
 
 // An implicit value set (https://hl7.org/fhir/R4/codesystem.html#implicit) of a loaded code
@@ -78,7 +73,7 @@ struct ImplicitValueSet {
 };
 // Also accepts "<canonical_base>/ValueSet/icd-10-cm-all" (and icd-9-cm-all). NotFound when `url`
 // is not one.
-Result<ImplicitValueSet> ParseImplicitValueSet(sqlite::Connection& db, std::string_view url,
+Result<ImplicitValueSet> ParseImplicitValueSet(Db& db, std::string_view url,
                                                std::string_view canonical_base);
 
 // $expand's filter split into words (at most 16).
@@ -93,25 +88,22 @@ struct StoredValueSet {
 };
 
 // The stored ValueSet with canonical `url`; "url|version" pins the version, else the newest.
-Result<std::optional<StoredValueSet>> FindStoredValueSet(sqlite::Connection& db,
-                                                         std::string_view url);
+Result<std::optional<StoredValueSet>> FindStoredValueSet(Db& db, std::string_view url);
 // The stored ValueSet whose resource id is `id`.
-Result<std::optional<StoredValueSet>> FindStoredValueSetById(sqlite::Connection& db,
-                                                             std::string_view id);
-Result<Members> StoredMembers(sqlite::Connection& db, const StoredValueSet& vs);
+Result<std::optional<StoredValueSet>> FindStoredValueSetById(Db& db, std::string_view id);
+Result<Members> StoredMembers(Db& db, const StoredValueSet& vs);
 // The members of a stored ValueSet, or of an implicit value set of a loaded code system. NotFound
 // when it is neither.
-Result<Members> KnownValueSetMembers(sqlite::Connection& db, std::string_view url, size_t limit,
+Result<Members> KnownValueSetMembers(Db& db, std::string_view url, size_t limit,
                                      std::string_view canonical_base = "");
 // The one system of a stored value set's members, or '' when it has several (or none): the
 // default system for a $validate-code given only a code.
-Result<std::string> SingleSystem(sqlite::Connection& db, const StoredValueSet& vs);
+Result<std::string> SingleSystem(Db& db, const StoredValueSet& vs);
 // ValueSet/$validate-code of one coding against a stored value set.
-Result<Validation> ValidateInStoredValueSet(sqlite::Connection& db, const StoredValueSet& vs,
-                                            const Coding& c, std::string_view display,
-                                            bool abstract_ok);
+Result<Validation> ValidateInStoredValueSet(Db& db, const StoredValueSet& vs, const Coding& c,
+                                            std::string_view display, bool abstract_ok);
 // ValueSet/$expand of a stored value set (filter, offset, count as for the implicit ones).
-Result<std::string> ExpandStoredValueSet(sqlite::Connection& db, const StoredValueSet& vs,
+Result<std::string> ExpandStoredValueSet(Db& db, const StoredValueSet& vs,
                                          const OperationParams& in, const ServiceOptions& options);
 
 // The equivalence of an approximate single GEM row source -> target (docs/terminology.md, "GEM

@@ -1,20 +1,18 @@
-// The terminology database (<data-dir>/terminology.db) on the SQLite adapter (sqlite/connection.h):
-// how it is opened. Internal to src/terminology/; statements, transactions (sqlite::InTransaction)
-// and errors are the adapter's.
+// The terminology database in a SQLite file of its own (<data-dir>/terminology.db), on the SQLite
+// adapter (sqlite/connection.h). Internal to src/terminology/; reached through OpenDb (db.h).
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "base/status.h"
-#include "sqlite/connection.h"
+#include "terminology/db.h"
 
 namespace vesta::terminology::internal {
 
-// Opens the database at `path`: in WAL mode with synchronous=NORMAL when writing (loaders), a
-// 64 MiB page cache, foreign keys off. Thread-safety: the connection is used by one thread at a
-// time.
-Result<std::unique_ptr<sqlite::Connection>> OpenTerminologyDb(const std::string& path,
-                                                              sqlite::Mode mode);
+// Opens the file at `path`: kWrite in WAL mode with synchronous=NORMAL (created when missing;
+// migrations are OpenDb's), kRead read-only (NotFound when the file does not exist); a 64 MiB
+// page cache, foreign keys off.
+Result<std::unique_ptr<Db>> OpenSqliteDb(const std::string& path, Access access);
 
 }  // namespace vesta::terminology::internal

@@ -1,7 +1,5 @@
 #include "terminology/terminology_service.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cctype>
 #include <optional>
@@ -9,18 +7,19 @@
 #include "base/clock.h"
 #include "base/strings.h"
 #include "terminology/code_system_writer.h"
+#include "terminology/db.h"
 #include "terminology/expansion_cache.h"
 #include "terminology/icd10cm/codes.h"
 #include "terminology/json_out.h"
 #include "terminology/service_internal.h"
-#include "terminology/sqlite_db.h"
 
 namespace vesta::terminology {
 
 using internal::ConceptKind;
 using internal::JsonObject;
 using internal::ParametersOut;
-using sqlite::Statement;
+using internal::Rows;
+using internal::Value;
 
 namespace internal {
 
@@ -42,84 +41,75 @@ std::string NormalizedCode(std::string_view system, std::string_view code) {
   return c;
 }
 
-Result<VersionRow> ResolveVersion(sqlite::Connection& db, std::string_view system,
+namespace {
+
+constexpr std::string_view kVersionColumns =
+    "SELECT id, url, version, name, title, source, source_file, concept_count, code_count "
+    "FROM code_system_version ";
+
+VersionRow ReadVersionRow(const Rows& q, int i) {
+  VersionRow v;
+  v.id = q.Int(i, 0);
+  v.url = q.Text(i, 1);
+  v.version = q.Text(i, 2);
+  v.name = q.Text(i, 3);
+  v.title = q.Text(i, 4);
+  v.source = q.Text(i, 5);
+  v.source_file = q.Text(i, 6);
+  v.concept_count = q.Int(i, 7);
+  v.code_count = q.Int(i, 8);
+  return v;
+}
+
+}  // namespace
+
+Result<VersionRow> ResolveVersion(internal::Db& db, std::string_view system,
                                   std::string_view version) {
-  ASSIGN_OR_RETURN(
-      sqlite::Statement q,
-      db.Prepare(
-          "SELECT id, url, version, name, title, source, source_file, concept_count, code_count "
-          "FROM code_system_version WHERE url = ?1 AND (?2 IS NULL OR version = ?2) "
-          "ORDER BY version DESC LIMIT 1"));
-  q.Bind(1, system).BindTextOrNull(2, version);
-  ASSIGN_OR_RETURN(bool row, q.Step());
-  if (!row) {
+  ASSIGN_OR_RETURN(Rows q, db.Query(std::string(kVersionColumns) +
+                                        "WHERE url = ?1 AND (?2 IS NULL OR version = ?2) "
+                                        "ORDER BY version DESC LIMIT 1",
+                                    {system, internal::TextOrNull(version)}));
+  if (q.empty()) {
     if (!version.empty()) {
       return NotFound("code system " + std::string(system) + " version " + std::string(version) +
                       " is not loaded");
     }
     return NotFound("code system " + std::string(system) + " is not loaded");
   }
-  VersionRow v;
-  v.id = q.Int(0);
-  v.url = q.Text(1);
-  v.version = q.Text(2);
-  v.name = q.Text(3);
-  v.title = q.Text(4);
-  v.source = q.Text(5);
-  v.source_file = q.Text(6);
-  v.concept_count = q.Int(7);
-  v.code_count = q.Int(8);
-  return v;
+  return ReadVersionRow(q, 0);
 }
 
-Result<std::vector<VersionRow>> AllVersions(sqlite::Connection& db) {
-  ASSIGN_OR_RETURN(
-      sqlite::Statement q,
-      db.Prepare("SELECT url, version FROM code_system_version ORDER BY url, version DESC"));
-  std::vector<std::pair<std::string, std::string>> keys;
-  for (;;) {  // bounded by the table's rows
-    ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    keys.emplace_back(q.Text(0), q.Text(1));
-  }
-  q.Reset();
+Result<std::vector<VersionRow>> AllVersions(internal::Db& db) {
+  ASSIGN_OR_RETURN(Rows q, db.Query(std::string(kVersionColumns) + "ORDER BY url, version DESC"));
   std::vector<VersionRow> out;
-  for (const auto& [url, version] : keys) {
-    ASSIGN_OR_RETURN(VersionRow v, ResolveVersion(db, url, version));
-    out.push_back(std::move(v));
-  }
+  for (int i = 0; i < q.size(); ++i) out.push_back(ReadVersionRow(q, i));
   return out;
 }
 
-Result<std::optional<ConceptInfo>> FindConcept(sqlite::Connection& db, const VersionRow& csv,
+Result<std::optional<ConceptInfo>> FindConcept(internal::Db& db, const VersionRow& csv,
                                                std::string_view code) {
-  ASSIGN_OR_RETURN(
-      sqlite::Statement q,
-      db.Prepare("SELECT code, display, kind, billable, parent, short_name, long_name FROM concept "
-                 "WHERE csv_id = ?1 AND code = ?2"));
-  q.Bind(1, csv.id).Bind(2, code);
-  ASSIGN_OR_RETURN(bool row, q.Step());
-  if (!row) return std::optional<ConceptInfo>();
-  ConceptInfo c = ReadConceptRow(q);
-  q.Reset();
+  ASSIGN_OR_RETURN(Rows q, db.Query("SELECT " + std::string(kConceptColumns) +
+                                        " FROM concept WHERE csv_id = ?1 AND code = ?2",
+                                    {csv.id, code}));
+  if (q.empty()) return std::optional<ConceptInfo>();
+  ConceptInfo c = ReadConceptRow(q, 0);
   if (c.display.empty() && csv.url == kIcd9CmSystem) {
     // The GEMs carry no ICD-9-CM names. The one name available is that of an ICD-10-CM code the
     // forward GEM declares identical (all flags off: "the entry is ... equivalent").
     ASSIGN_OR_RETURN(
-        sqlite::Statement d,
-        db.Prepare("SELECT c.display FROM gem g JOIN concept c ON c.code = g.target "
-                   "AND c.csv_id = (SELECT id FROM code_system_version WHERE url = ?2 "
-                   "ORDER BY version DESC LIMIT 1) "
-                   "WHERE g.direction = 0 AND g.source = ?1 AND g.approximate = 0 AND g.no_map = 0 "
-                   "AND g.combination = 0 LIMIT 1"));
-    d.Bind(1, c.code).Bind(2, kIcd10CmSystem);
-    ASSIGN_OR_RETURN(bool found, d.Step());
-    if (found) c.display = d.Text(0);
+        Rows d,
+        db.Query("SELECT c.display FROM gem g JOIN concept c ON c.code = g.target "
+                 "AND c.csv_id = (SELECT id FROM code_system_version WHERE url = ?2 "
+                 "ORDER BY version DESC LIMIT 1) "
+                 "WHERE g.direction = 0 AND g.source = ?1 AND g.approximate = 0 AND g.no_map = 0 "
+                 "AND g.combination = 0 LIMIT 1",
+                 {c.code, kIcd10CmSystem}));
+    if (!d.empty()) c.display = d.Text(0, 0);
   }
   return std::optional<ConceptInfo>(std::move(c));
 }
 
-Result<std::optional<ConceptInfo>> FindConceptLenient(sqlite::Connection& db, const VersionRow& csv,
+Result<std::optional<ConceptInfo>> FindConceptLenient(internal::Db& db, const VersionRow& csv,
                                                       std::string_view code) {
   ASSIGN_OR_RETURN(std::optional<ConceptInfo> c, FindConcept(db, csv, code));
   if (c) return c;
@@ -128,13 +118,13 @@ Result<std::optional<ConceptInfo>> FindConceptLenient(sqlite::Connection& db, co
   return FindConcept(db, csv, normalized);
 }
 
-Result<bool> ClosureContains(sqlite::Connection& db, int64_t csv_id, std::string_view ancestor,
+Result<bool> ClosureContains(internal::Db& db, int64_t csv_id, std::string_view ancestor,
                              std::string_view descendant) {
   ASSIGN_OR_RETURN(
-      sqlite::Statement q,
-      db.Prepare("SELECT 1 FROM closure WHERE csv_id = ?1 AND ancestor = ?2 AND descendant = ?3"));
-  q.Bind(1, csv_id).Bind(2, ancestor).Bind(3, descendant);
-  return q.Step();
+      Rows q,
+      db.Query("SELECT 1 FROM closure WHERE csv_id = ?1 AND ancestor = ?2 AND descendant = ?3",
+               {csv_id, ancestor, descendant}));
+  return !q.empty();
 }
 
 }  // namespace internal
@@ -147,20 +137,15 @@ using internal::VersionRow;
 
 TerminologyService::~TerminologyService() = default;
 
-Result<std::unique_ptr<TerminologyService>> TerminologyService::Open(const std::string& db_path,
+Result<std::unique_ptr<TerminologyService>> TerminologyService::Open(const std::string& location,
                                                                      ServiceOptions options) {
-  struct stat st;
-  if (stat(db_path.c_str(), &st) != 0) {
-    return NotFound("no terminology database at " + db_path + " (run `vesta terminology load`)");
-  }
-  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Connection> db,
-                   internal::OpenTerminologyDb(db_path, sqlite::Mode::kReadOnly));
+  ASSIGN_OR_RETURN(std::unique_ptr<internal::Db> db,
+                   internal::OpenDb(location, internal::Access::kRead));
   return std::unique_ptr<TerminologyService>(
       new TerminologyService(std::move(db), std::move(options)));
 }
 
-TerminologyService::TerminologyService(std::unique_ptr<sqlite::Connection> db,
-                                       ServiceOptions options)
+TerminologyService::TerminologyService(std::unique_ptr<internal::Db> db, ServiceOptions options)
     : db_(std::move(db)),
       options_(std::move(options)),
       cache_(std::make_unique<internal::ExpansionCache>(options_.cache_entries,
@@ -181,7 +166,7 @@ Result<std::string> TerminologyService::Lookup(const OperationParams& in) {
   // https://hl7.org/fhir/R4/codesystem-operation-lookup.html: "code ... system ... version" or
   // "coding"; the output names the system and gives the display and the requested properties.
   std::lock_guard<std::mutex> lock(mu_);
-  sqlite::Connection& db = *db_;
+  internal::Db& db = *db_;
   Coding c;
   std::vector<Coding> codings = in.GetCodings("coding");
   if (!codings.empty()) {
@@ -229,13 +214,8 @@ Result<std::string> TerminologyService::Lookup(const OperationParams& in) {
   // closure holds them all at depth 1); ICD-10-CM and ICD-9-CM have one, in the concept row.
   auto links = [&](std::string_view name, std::string_view sql) -> Status {
     if (!want(name)) return Status::Ok();
-    ASSIGN_OR_RETURN(sqlite::Statement q, db.Prepare(sql));
-    q.Bind(1, csv.id).Bind(2, found->code);
-    for (;;) {  // bounded by the concept's links
-      ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      property(name, "valueCode", ParametersOut::Q(q.Text(0)));
-    }
+    ASSIGN_OR_RETURN(Rows q, db.Query(sql, {csv.id, found->code}));
+    for (int i = 0; i < q.size(); ++i) property(name, "valueCode", ParametersOut::Q(q.Text(i, 0)));
     return Status::Ok();
   };
   if (package) {
@@ -263,18 +243,15 @@ Result<std::string> TerminologyService::Lookup(const OperationParams& in) {
   }
   {
     // A package code system's properties as it gives them (notSelectable, status, definition...).
-    ASSIGN_OR_RETURN(sqlite::Statement q,
-                     db.Prepare("SELECT property, value_type, value FROM "
-                                "concept_property WHERE csv_id = ?1 AND code = ?2 "
-                                "ORDER BY ord"));
-    q.Bind(1, csv.id).Bind(2, found->code);
-    for (;;) {  // bounded by the concept's properties
-      ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      std::string name = q.Text(0);
+    ASSIGN_OR_RETURN(Rows q, db.Query("SELECT property, value_type, value FROM "
+                                      "concept_property WHERE csv_id = ?1 AND code = ?2 "
+                                      "ORDER BY ord",
+                                      {csv.id, found->code}));
+    for (int i = 0; i < q.size(); ++i) {
+      const std::string& name = q.Text(i, 0);
       if (!want(name)) continue;
-      std::string type = q.Text(1);
-      std::string value = q.Text(2);
+      std::string type = q.Text(i, 1);
+      const std::string& value = q.Text(i, 2);
       const bool raw = type == "boolean" || type == "integer" || type == "decimal";
       type[0] = Upper(type[0]);
       property(name, "value" + type, raw ? value : ParametersOut::Q(value));
@@ -282,15 +259,12 @@ Result<std::string> TerminologyService::Lookup(const OperationParams& in) {
   }
   {
     ASSIGN_OR_RETURN(
-        sqlite::Statement q,
-        db.Prepare(
-            "SELECT kind, text FROM concept_note WHERE csv_id = ?1 AND code = ?2 ORDER BY ord"));
-    q.Bind(1, csv.id).Bind(2, found->code);
-    for (;;) {  // bounded by the concept's notes
-      ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      std::string kind = q.Text(0);
-      if (want(kind)) property(kind, "valueString", ParametersOut::Q(q.Text(1)));
+        Rows q,
+        db.Query("SELECT kind, text FROM concept_note WHERE csv_id = ?1 AND code = ?2 ORDER BY ord",
+                 {csv.id, found->code}));
+    for (int i = 0; i < q.size(); ++i) {
+      const std::string& kind = q.Text(i, 0);
+      if (want(kind)) property(kind, "valueString", ParametersOut::Q(q.Text(i, 1)));
     }
   }
   return out.Done();
@@ -329,7 +303,7 @@ std::string SystemVersion(const OperationParams& in, std::string_view system) {
 
 namespace internal {
 
-Result<ImplicitValueSet> ParseImplicitValueSet(sqlite::Connection& db, std::string_view url,
+Result<ImplicitValueSet> ParseImplicitValueSet(internal::Db& db, std::string_view url,
                                                std::string_view canonical_base) {
   // Also accept the ids of the ValueSet resources this service describes.
   std::string base = std::string(canonical_base) + "/ValueSet/";
@@ -363,7 +337,7 @@ Result<ImplicitValueSet> ParseImplicitValueSet(sqlite::Connection& db, std::stri
 
 // Validates one coding against (the newest or the given version of) its system, and, when
 // `isa` is set, membership below that code.
-Result<Validation> ValidateCoding(sqlite::Connection& db, const Coding& c, std::string_view display,
+Result<Validation> ValidateCoding(internal::Db& db, const Coding& c, std::string_view display,
                                   bool abstract_ok, const std::string* isa) {
   Validation v;
   Result<VersionRow> csv = ResolveVersion(db, c.system, c.version);
@@ -468,7 +442,7 @@ Result<std::string> RunValidation(const OperationParams& in, std::string_view de
 
 Result<std::string> TerminologyService::ValidateCodeInCodeSystem(const OperationParams& in) {
   std::lock_guard<std::mutex> lock(mu_);
-  sqlite::Connection& db = *db_;
+  internal::Db& db = *db_;
   std::string url = in.GetOr("url", in.GetOr("system", ""));
   if (url.empty() && in.GetCodings("coding").empty() && in.GetCodings("codeableConcept").empty()) {
     return Invalid("CodeSystem/$validate-code needs url (the code system) and code");
@@ -487,7 +461,7 @@ Result<std::string> TerminologyService::ValidateCodeInCodeSystem(const Operation
 
 Result<std::string> TerminologyService::ValidateCodeInValueSet(const OperationParams& in) {
   std::lock_guard<std::mutex> lock(mu_);
-  sqlite::Connection& db = *db_;
+  internal::Db& db = *db_;
   const std::string* url = in.Get("url");
   if (url == nullptr) {
     if (in.Get("valueSet") != nullptr) return NotSupported("inline value sets are not supported");
@@ -551,7 +525,7 @@ std::vector<std::string> FilterWords(std::string_view filter) {
 Result<std::string> TerminologyService::Expand(const OperationParams& in) {
   // https://hl7.org/fhir/R4/valueset-operation-expand.html
   std::lock_guard<std::mutex> lock(mu_);
-  sqlite::Connection& db = *db_;
+  internal::Db& db = *db_;
   const std::string* url = in.Get("url");
   if (url == nullptr) {
     if (in.Get("valueSet") != nullptr) return NotSupported("inline value sets are not supported");
@@ -590,31 +564,39 @@ Result<std::string> TerminologyService::Expand(const OperationParams& in) {
     args.push_back(std::move(value));
     return "?" + std::to_string(args.size() + 1);
   };
+  const bool postgres = db.dialect() == internal::Dialect::kPostgres;
   std::vector<std::string> code_words;
-  std::string fts_query;
+  std::string text_query;  // FTS5 MATCH syntax on SQLite, tsquery on PostgreSQL
   for (const std::string& w : internal::FilterWords(filter)) {
     if (std::any_of(w.begin(), w.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
       code_words.push_back(w);
       continue;
     }
-    // FTS5 query syntax is not passed through: each run of letters becomes a quoted prefix term.
+    // The query syntax is not passed through: each run of letters becomes a quoted prefix term
+    // ("diab"* in FTS5, 'diab':* in a tsquery), all of which must match.
     std::string token;
     for (size_t i = 0; i <= w.size(); ++i) {
       unsigned char ch = i < w.size() ? static_cast<unsigned char>(w[i]) : ' ';
       if (std::isalnum(ch) || ch >= 0x80) {
         token.push_back(static_cast<char>(ch));
       } else if (!token.empty()) {
-        fts_query += (fts_query.empty() ? "\"" : " AND \"") + token + "\"*";
+        if (postgres) {
+          text_query += (text_query.empty() ? "'" : " & '") + token + "':*";
+        } else {
+          text_query += (text_query.empty() ? "\"" : " AND \"") + token + "\"*";
+        }
         token.clear();
       }
     }
   }
   std::string from;
-  if (!fts_query.empty()) {
+  if (!text_query.empty()) {
     from =
         " FROM concept_fts f CROSS JOIN concept c ON c.csv_id = f.csv_id AND c.code = f.code "
-        "WHERE concept_fts MATCH " +
-        arg(fts_query) + " AND f.csv_id = ?1 AND c.kind IN (3, 4)";
+        "WHERE " +
+        (postgres ? "f.tsv @@ to_tsquery('simple', " + arg(text_query) + ")"
+                  : "concept_fts MATCH " + arg(text_query)) +
+        " AND f.csv_id = ?1 AND c.kind IN (3, 4)";
     if (!root.empty()) {
       from += " AND EXISTS (SELECT 1 FROM closure cl WHERE cl.csv_id = ?1 AND cl.ancestor = " +
               arg(root) + " AND cl.descendant = c.code)";
@@ -629,19 +611,17 @@ Result<std::string> TerminologyService::Expand(const OperationParams& in) {
         "c.code = cl.descendant WHERE cl.csv_id = ?1 AND cl.ancestor = " +
         arg(root) + " AND c.kind IN (3, 4)";
   }
+  // Code prefixes, case-insensitive (SQLite's LIKE is, for ASCII).
   for (const std::string& w : code_words) {
-    from += " AND c.code LIKE " + arg(LikeEscape(w)) + " || '%' ESCAPE '\\'";
+    from += std::string(postgres ? " AND c.code ILIKE " : " AND c.code LIKE ") +
+            arg(LikeEscape(w) + "%") + " ESCAPE '\\'";
   }
-  auto bind = [&](sqlite::Statement& s) {
-    s.Bind(1, csv.id);
-    for (size_t i = 0; i < args.size(); ++i) s.Bind(static_cast<int>(i + 2), args[i]);
-  };
+  std::vector<Value> params = {csv.id};
+  for (const std::string& a : args) params.emplace_back(std::string_view(a));
   int64_t total = 0;
   {
-    ASSIGN_OR_RETURN(sqlite::Statement q, db.Prepare("SELECT count(*)" + from));
-    bind(q);
-    ASSIGN_OR_RETURN(bool row, q.Step());
-    total = row ? q.Int(0) : 0;
+    ASSIGN_OR_RETURN(Rows q, db.Query("SELECT count(*)" + from, params));
+    total = q.empty() ? 0 : q.Int(0, 0);
   }
   if (!has_count && total - offset > options_.max_expansion) {
     return Status(
@@ -654,22 +634,19 @@ Result<std::string> TerminologyService::Expand(const OperationParams& in) {
   }
   std::vector<std::string> contains;
   {
-    const int limit_index = static_cast<int>(args.size()) + 2;
-    ASSIGN_OR_RETURN(
-        sqlite::Statement q,
-        db.Prepare("SELECT c.code, c.display, c.billable" + from + " ORDER BY c.ord LIMIT ?" +
-                   std::to_string(limit_index) + " OFFSET ?" + std::to_string(limit_index + 1)));
-    bind(q);
-    q.Bind(limit_index, count);
-    q.Bind(limit_index + 1, offset);
-    for (int64_t i = 0; i <= count; ++i) {  // bounded by LIMIT
-      ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
+    const size_t limit_index = params.size() + 1;
+    params.emplace_back(count);
+    params.emplace_back(offset);
+    ASSIGN_OR_RETURN(Rows q, db.Query("SELECT c.code, c.display, c.billable" + from +
+                                          " ORDER BY c.ord LIMIT ?" + std::to_string(limit_index) +
+                                          " OFFSET ?" + std::to_string(limit_index + 1),
+                                      params));
+    for (int i = 0; i < q.size(); ++i) {
       contains.push_back(JsonObject()
                              .Str("system", csv.url)
                              .StrIf("version", csv.version)
-                             .Str("code", q.Text(0))
-                             .StrIf("display", q.Text(1))
+                             .Str("code", q.Text(i, 0))
+                             .StrIf("display", q.Text(i, 1))
                              .Done());
     }
   }
@@ -716,7 +693,7 @@ Result<std::string> TerminologyService::Subsumes(const OperationParams& in) {
   // https://hl7.org/fhir/R4/codesystem-operation-subsumes.html: "equivalent | subsumes |
   // subsumed-by | not-subsumed".
   std::lock_guard<std::mutex> lock(mu_);
-  sqlite::Connection& db = *db_;
+  internal::Db& db = *db_;
   std::string system = in.GetOr("system", "");
   std::string version = in.GetOr("version", "");
   std::string a = in.GetOr("codeA", "");

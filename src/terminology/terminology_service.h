@@ -22,8 +22,9 @@
 //   ASSIGN_OR_RETURN(std::string out, service->Lookup(OperationParams::FromQuery(
 //       {{"system", "http://hl7.org/fhir/sid/icd-10-cm"}, {"code", "E11.9"}})));
 //
-// Thread-safety: all methods may be called from any thread; calls are serialised on one SQLite
-// connection (open one service per worker thread for parallel reads).
+// Thread-safety: all methods may be called from any thread; calls are serialised on one
+// connection (SQLite) or on a small pool (PostgreSQL); open one service per worker thread for
+// parallel reads.
 #pragma once
 
 #include <cstdint>
@@ -37,10 +38,6 @@
 #include "base/status.h"
 #include "terminology/operation_params.h"
 
-namespace vesta::sqlite {
-class Connection;
-}
-
 namespace vesta {
 class Clock;
 }  // namespace vesta
@@ -52,6 +49,7 @@ class Value;
 namespace vesta::terminology {
 
 namespace internal {
+class Db;
 class ExpansionCache;
 }  // namespace internal
 
@@ -83,8 +81,10 @@ struct ServiceOptions {
 
 class TerminologyService {
  public:
-  // Opens the database read-only. NotFound when the file does not exist (nothing loaded yet).
-  static Result<std::unique_ptr<TerminologyService>> Open(const std::string& db_path,
+  // Opens the terminology at `location` (loaders.h): a SQLite file, read-only, or a PostgreSQL
+  // database (a `postgresql://` URI, that of the PostgreSQL store), whose terminology schema is
+  // brought up to date. NotFound when nothing has been loaded there yet (no file, no tables).
+  static Result<std::unique_ptr<TerminologyService>> Open(const std::string& location,
                                                           ServiceOptions options);
   ~TerminologyService();
   TerminologyService(const TerminologyService&) = delete;
@@ -173,7 +173,7 @@ class TerminologyService {
   // True when `code` is `ancestor` or below it. NotFound when the system is not loaded; false
   // for unknown codes.
   Result<bool> IsA(std::string_view system, std::string_view code, std::string_view ancestor);
-  // SQL for a store that ATTACHes the terminology database as `schema`: a subquery yielding the
+  // SQL for a SQLite store that ATTACHes the terminology file as `schema`: a subquery yielding the
   // codes (FHIR spelling, "E11.9") at or below ?2 in the newest version of system ?1 (bind
   // both), e.g.
   //   ... WHERE token.code IN (<DescendantsSubquery("term")>)
@@ -187,7 +187,7 @@ class TerminologyService {
   std::string BackwardGemUrl() const;
 
  private:
-  TerminologyService(std::unique_ptr<sqlite::Connection> db, ServiceOptions options);
+  TerminologyService(std::unique_ptr<internal::Db> db, ServiceOptions options);
   // REQUIRES: mu_ held (for all the *Locked functions).
   Result<std::vector<std::string>> ConceptMapsLocked(bool with_groups, std::string_view only_id);
   // The ICD-10-CM / ICD-9-CM summaries of `type` (CodeSystem or ValueSet).
@@ -203,10 +203,10 @@ class TerminologyService {
                                    const std::string& to);
 
   std::mutex mu_;
-  std::unique_ptr<sqlite::Connection> db_;
+  std::unique_ptr<internal::Db> db_;
   ServiceOptions options_;
   std::unique_ptr<internal::ExpansionCache> cache_;
-  int64_t data_version_ = -1;  // PRAGMA data_version when the cache was last checked
+  int64_t data_version_ = -1;  // db_->ChangeToken() when the cache was last checked
 };
 
 }  // namespace vesta::terminology

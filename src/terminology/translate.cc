@@ -17,11 +17,11 @@
 #include <map>
 #include <optional>
 
+#include "terminology/db.h"
 #include "terminology/icd10cm/codes.h"
 #include "terminology/json_out.h"
 #include "terminology/loaders.h"
 #include "terminology/service_internal.h"
-#include "terminology/sqlite_db.h"
 #include "terminology/terminology_service.h"
 
 namespace vesta::terminology {
@@ -29,8 +29,8 @@ namespace vesta::terminology {
 using internal::ConceptInfo;
 using internal::JsonObject;
 using internal::ParametersOut;
+using internal::Rows;
 using internal::VersionRow;
-using sqlite::Statement;
 
 namespace {
 
@@ -62,7 +62,7 @@ std::string_view ApproximateEquivalence(int64_t alternatives, int64_t shared) {
 
 Result<std::string> TerminologyService::Translate(const OperationParams& in) {
   std::lock_guard<std::mutex> lock(mu_);
-  sqlite::Connection& db = *db_;
+  internal::Db& db = *db_;
   Coding c;
   std::vector<Coding> codings = in.GetCodings("coding");
   std::vector<Coding> cc = in.GetCodings("codeableConcept");
@@ -123,19 +123,16 @@ Result<std::string> TerminologyService::Translate(const OperationParams& in) {
   std::vector<GemRow> rows;
   {
     ASSIGN_OR_RETURN(
-        sqlite::Statement q,
-        db.Prepare(reverse
-                       ? "SELECT source, approximate, no_map, combination, scenario, choice_list "
-                         "FROM gem WHERE direction = ?1 AND target = ?2 ORDER BY line"
-                       : "SELECT target, approximate, no_map, combination, scenario, choice_list "
-                         "FROM gem WHERE direction = ?1 AND source = ?2 ORDER BY line"));
-    q.Bind(1, d).Bind(2, code);
-    for (;;) {  // bounded by the GEM rows of one code
-      ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      rows.push_back({q.Text(0), static_cast<int>(q.Int(1)), static_cast<int>(q.Int(2)),
-                      static_cast<int>(q.Int(3)), static_cast<int>(q.Int(4)),
-                      static_cast<int>(q.Int(5))});
+        Rows q,
+        db.Query(reverse ? "SELECT source, approximate, no_map, combination, scenario, choice_list "
+                           "FROM gem WHERE direction = ?1 AND target = ?2 ORDER BY line"
+                         : "SELECT target, approximate, no_map, combination, scenario, choice_list "
+                           "FROM gem WHERE direction = ?1 AND source = ?2 ORDER BY line",
+                 {d, code}));
+    for (int i = 0; i < q.size(); ++i) {
+      rows.push_back({q.Text(i, 0), static_cast<int>(q.Int(i, 1)), static_cast<int>(q.Int(i, 2)),
+                      static_cast<int>(q.Int(i, 3)), static_cast<int>(q.Int(i, 4)),
+                      static_cast<int>(q.Int(i, 5))});
     }
   }
   if (rows.empty()) {
@@ -160,10 +157,8 @@ Result<std::string> TerminologyService::Translate(const OperationParams& in) {
     return internal::CodingJson(target_system, "", result_code, display);
   };
   auto count_distinct = [&](std::string_view sql, const std::string& key) -> Result<int64_t> {
-    ASSIGN_OR_RETURN(sqlite::Statement q, db.Prepare(sql));
-    q.Bind(1, d).Bind(2, key);
-    ASSIGN_OR_RETURN(bool row, q.Step());
-    return row ? q.Int(0) : int64_t{0};
+    ASSIGN_OR_RETURN(Rows q, db.Query(sql, {d, key}));
+    return q.empty() ? int64_t{0} : q.Int(0, 0);
   };
 
   std::vector<std::string> matches;

@@ -6,7 +6,6 @@
 #include <unordered_set>
 
 #include "terminology/service_internal.h"
-#include "terminology/sqlite_db.h"
 
 namespace vesta::terminology::internal {
 namespace {
@@ -23,7 +22,7 @@ using Part = std::optional<std::vector<Member>>;
 
 class Evaluator {
  public:
-  Evaluator(sqlite::Connection& db, const ValueSetResolver& resolve, size_t limit)
+  Evaluator(Db& db, const ValueSetResolver& resolve, size_t limit)
       : db_(db), resolve_(resolve), limit_(limit) {}
 
   // https://hl7.org/fhir/R4/valueset.html#compositions: "The value set is the union of the
@@ -204,21 +203,18 @@ class Evaluator {
       }
     }
     std::vector<Member> out;
-    ASSIGN_OR_RETURN(sqlite::Statement q,
-                     db_.Prepare("SELECT code, display, kind FROM concept WHERE csv_id = ?1 "
-                                 "ORDER BY ord"));
-    q.Bind(1, csv->id);
-    for (;;) {  // bounded by the version's concepts
-      ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      std::string code = q.Text(0);
+    ASSIGN_OR_RETURN(Rows q, db_.Query("SELECT code, display, kind FROM concept WHERE "
+                                       "csv_id = ?1 ORDER BY ord",
+                                       {csv->id}));
+    for (int i = 0; i < q.size(); ++i) {
+      const std::string& code = q.Text(i, 0);
       if (pass && pass->count(code) == 0) continue;
       Member m;
       m.system = system;
       m.version = csv->version;
-      m.code = std::move(code);
-      m.display = q.Text(1);
-      m.abstract = !IsCodeKind(static_cast<ConceptKind>(q.Int(2)));
+      m.code = code;
+      m.display = q.Text(i, 1);
+      m.abstract = !IsCodeKind(static_cast<ConceptKind>(q.Int(i, 2)));
       out.push_back(std::move(m));
       if (out.size() > limit_) return TooCostly();
     }
@@ -227,25 +223,20 @@ class Evaluator {
 
   // CodeSystem.content of a package code system; '' for the release-file systems (complete).
   Result<std::string> Content(const VersionRow& csv) {
-    ASSIGN_OR_RETURN(sqlite::Statement q,
-                     db_.Prepare("SELECT content FROM package_resource WHERE type = "
-                                 "'CodeSystem' AND url = ?1 AND version = ?2"));
-    q.Bind(1, csv.url).Bind(2, csv.version);
-    ASSIGN_OR_RETURN(bool row, q.Step());
-    return row ? q.Text(0) : std::string();
+    ASSIGN_OR_RETURN(Rows q, db_.Query("SELECT content FROM package_resource WHERE type = "
+                                       "'CodeSystem' AND url = ?1 AND version = ?2",
+                                       {csv.url, csv.version}));
+    return q.empty() ? std::string() : q.Text(0, 0);
   }
 
   Result<std::unordered_set<std::string>> Codes(std::string_view sql, int64_t csv_id,
                                                 std::string_view value) {
     std::unordered_set<std::string> out;
-    ASSIGN_OR_RETURN(sqlite::Statement q, db_.Prepare(sql));
-    q.Bind(1, csv_id);
-    if (sql.find("?2") != std::string_view::npos) q.Bind(2, value);
-    for (;;) {  // bounded by the version's concepts
-      ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      out.insert(q.Text(0));
-    }
+    const Value params[] = {csv_id, value};
+    ASSIGN_OR_RETURN(Rows q,
+                     db_.Query(sql, std::span<const Value>(
+                                        params, sql.find("?2") != std::string_view::npos ? 2 : 1)));
+    for (int i = 0; i < q.size(); ++i) out.insert(q.Text(i, 0));
     return out;
   }
 
@@ -319,23 +310,15 @@ class Evaluator {
           value);
     }
     if (op == "=") {
-      ASSIGN_OR_RETURN(sqlite::Statement has,
-                       db_.Prepare("SELECT 1 FROM concept_property WHERE csv_id = ?1 AND "
-                                   "property = ?2 LIMIT 1"));
-      has.Bind(1, csv.id).Bind(2, property);
-      ASSIGN_OR_RETURN(bool known, has.Step());
-      if (known) {
-        has.Reset();
-        ASSIGN_OR_RETURN(sqlite::Statement q,
-                         db_.Prepare("SELECT code FROM concept_property WHERE csv_id = ?1 "
-                                     "AND property = ?2 AND value = ?3"));
-        q.Bind(1, csv.id).Bind(2, property).Bind(3, value);
+      ASSIGN_OR_RETURN(Rows has, db_.Query("SELECT 1 FROM concept_property WHERE csv_id = ?1 "
+                                           "AND property = ?2 LIMIT 1",
+                                           {csv.id, property}));
+      if (!has.empty()) {
+        ASSIGN_OR_RETURN(Rows q, db_.Query("SELECT code FROM concept_property WHERE csv_id = ?1 "
+                                           "AND property = ?2 AND value = ?3",
+                                           {csv.id, property, value}));
         std::unordered_set<std::string> out;
-        for (;;) {  // bounded by the version's property rows
-          ASSIGN_OR_RETURN(bool row, q.Step());
-          if (!row) break;
-          out.insert(q.Text(0));
-        }
+        for (int i = 0; i < q.size(); ++i) out.insert(q.Text(i, 0));
         return Set(std::move(out));
       }
     }
@@ -344,7 +327,7 @@ class Evaluator {
     return Set();
   }
 
-  sqlite::Connection& db_;
+  Db& db_;
   const ValueSetResolver& resolve_;
   size_t limit_;
 };
@@ -369,7 +352,7 @@ void FromExpansion(const json::Value& contains, Members* out, int depth) {
 
 }  // namespace
 
-Result<Members> EvaluateValueSet(sqlite::Connection& db, const json::Value& value_set,
+Result<Members> EvaluateValueSet(Db& db, const json::Value& value_set,
                                  const ValueSetResolver& resolve, size_t limit) {
   Members out;
   const json::Value* compose = value_set.Find("compose");

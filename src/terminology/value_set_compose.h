@@ -17,10 +17,7 @@
 
 #include "base/status.h"
 #include "json/value.h"
-
-namespace vesta::sqlite {
-class Connection;
-}
+#include "terminology/db.h"
 
 namespace vesta::terminology::internal {
 
@@ -52,7 +49,7 @@ using ValueSetResolver = std::function<Result<Members>(std::string_view url)>;
 // `resolve`). Anything else makes the include incomplete (see Members::complete). When the
 // compose is incomplete and the resource has an expansion, the expansion's codes are used.
 // kUnprocessable (too-costly) when there are more than `limit` members.
-Result<Members> EvaluateValueSet(sqlite::Connection& db, const json::Value& value_set,
+Result<Members> EvaluateValueSet(Db& db, const json::Value& value_set,
                                  const ValueSetResolver& resolve, size_t limit);
 
 }  // namespace vesta::terminology::internal

@@ -10,7 +10,6 @@
 #include "terminology/expansion_cache.h"
 #include "terminology/json_out.h"
 #include "terminology/service_internal.h"
-#include "terminology/sqlite_db.h"
 #include "terminology/terminology_service.h"
 
 namespace vesta::terminology {
@@ -20,7 +19,6 @@ using internal::Members;
 using internal::ParametersOut;
 using internal::StoredValueSet;
 using internal::VersionRow;
-using sqlite::Statement;
 
 namespace internal {
 namespace {
@@ -29,18 +27,18 @@ constexpr std::string_view kValueSetColumns =
     "SELECT id, url, version, resource_id, name, title, method, note, complete, member_count "
     "FROM value_set ";
 
-StoredValueSet ReadValueSetRow(const sqlite::Statement& q) {
+StoredValueSet ReadValueSetRow(const Rows& q) {
   StoredValueSet v;
-  v.id = q.Int(0);
-  v.url = q.Text(1);
-  v.version = q.Text(2);
-  v.resource_id = q.Text(3);
-  v.name = q.Text(4);
-  v.title = q.Text(5);
-  v.method = q.Text(6);
-  v.note = q.Text(7);
-  v.complete = q.Int(8) != 0;
-  v.member_count = q.Int(9);
+  v.id = q.Int(0, 0);
+  v.url = q.Text(0, 1);
+  v.version = q.Text(0, 2);
+  v.resource_id = q.Text(0, 3);
+  v.name = q.Text(0, 4);
+  v.title = q.Text(0, 5);
+  v.method = q.Text(0, 6);
+  v.note = q.Text(0, 7);
+  v.complete = q.Int(0, 8) != 0;
+  v.member_count = q.Int(0, 9);
   return v;
 }
 
@@ -76,24 +74,23 @@ enum class Direction { kBelow, kAbove };
 
 // The codes at or below (at or above) `code` in the newest version of `system`, in release
 // order (nearest first).
-Result<CodeList> ClosureCodes(sqlite::Connection& db, Direction direction, std::string_view system,
+Result<CodeList> ClosureCodes(Db& db, Direction direction, std::string_view system,
                               std::string_view code, size_t limit) {
   ASSIGN_OR_RETURN(VersionRow csv, ResolveVersion(db, system, ""));
+  // One row past `limit` tells that there are more.
   ASSIGN_OR_RETURN(
-      sqlite::Statement q,
-      db.Prepare(direction == Direction::kBelow
-                     ? "SELECT cl.descendant FROM closure cl CROSS JOIN concept c ON c.csv_id = "
-                       "cl.csv_id AND c.code = cl.descendant WHERE cl.csv_id = ?1 AND "
-                       "cl.ancestor = ?2 ORDER BY c.ord"
-                     : "SELECT ancestor FROM closure WHERE csv_id = ?1 AND descendant = ?2 "
-                       "ORDER BY depth"));
-  q.Bind(1, csv.id).Bind(2, code);
+      Rows q,
+      db.Query(direction == Direction::kBelow
+                   ? "SELECT cl.descendant FROM closure cl CROSS JOIN concept c ON c.csv_id = "
+                     "cl.csv_id AND c.code = cl.descendant WHERE cl.csv_id = ?1 AND "
+                     "cl.ancestor = ?2 ORDER BY c.ord LIMIT ?3"
+                   : "SELECT ancestor FROM closure WHERE csv_id = ?1 AND descendant = ?2 "
+                     "ORDER BY depth LIMIT ?3",
+               {csv.id, code, static_cast<int64_t>(std::min<size_t>(limit, size_t{1} << 40)) + 1}));
   CodeList out;
-  for (;;) {  // bounded by `limit`
-    ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
+  for (int i = 0; i < q.size(); ++i) {
     if (out.size() == limit) return TooCostly("'" + std::string(code) + "' and below", limit);
-    out.push_back({csv.url, q.Text(0)});
+    out.push_back({csv.url, q.Text(i, 0)});
   }
   if (out.empty()) {
     return NotFound("'" + std::string(code) + "' is not a code of " + DisplayName(csv));
@@ -116,49 +113,40 @@ Result<CodeList> CompleteCodes(Members members, std::string_view url) {
 
 }  // namespace
 
-Result<std::optional<StoredValueSet>> FindStoredValueSet(sqlite::Connection& db,
-                                                         std::string_view url) {
+Result<std::optional<StoredValueSet>> FindStoredValueSet(Db& db, std::string_view url) {
   size_t bar = url.find('|');
   std::string_view version = bar == std::string_view::npos ? "" : url.substr(bar + 1);
+  ASSIGN_OR_RETURN(Rows q, db.Query(std::string(kValueSetColumns) +
+                                        "WHERE url = ?1 AND (?2 IS NULL OR version = ?2) "
+                                        "ORDER BY version DESC LIMIT 1",
+                                    {url.substr(0, bar), TextOrNull(version)}));
+  if (q.empty()) return std::optional<StoredValueSet>();
+  return std::optional<StoredValueSet>(ReadValueSetRow(q));
+}
+
+Result<std::optional<StoredValueSet>> FindStoredValueSetById(Db& db, std::string_view id) {
   ASSIGN_OR_RETURN(
-      sqlite::Statement q,
-      db.Prepare(std::string(kValueSetColumns) + "WHERE url = ?1 AND (?2 IS NULL OR version = ?2) "
-                                                 "ORDER BY version DESC LIMIT 1"));
-  q.Bind(1, url.substr(0, bar)).BindTextOrNull(2, version);
-  ASSIGN_OR_RETURN(bool row, q.Step());
-  if (!row) return std::optional<StoredValueSet>();
+      Rows q, db.Query(std::string(kValueSetColumns) + "WHERE resource_id = ?1 LIMIT 1", {id}));
+  if (q.empty()) return std::optional<StoredValueSet>();
   return std::optional<StoredValueSet>(ReadValueSetRow(q));
 }
 
-Result<std::optional<StoredValueSet>> FindStoredValueSetById(sqlite::Connection& db,
-                                                             std::string_view id) {
-  ASSIGN_OR_RETURN(sqlite::Statement q,
-                   db.Prepare(std::string(kValueSetColumns) + "WHERE resource_id = ?1 "
-                                                              "LIMIT 1"));
-  q.Bind(1, id);
-  ASSIGN_OR_RETURN(bool row, q.Step());
-  if (!row) return std::optional<StoredValueSet>();
-  return std::optional<StoredValueSet>(ReadValueSetRow(q));
-}
-
-Result<Members> StoredMembers(sqlite::Connection& db, const StoredValueSet& vs) {
+Result<Members> StoredMembers(Db& db, const StoredValueSet& vs) {
   Members out;
   out.complete = vs.complete;
   out.note = vs.note;
   out.method = vs.method;
-  ASSIGN_OR_RETURN(sqlite::Statement q,
-                   db.Prepare("SELECT system, code, version, display, abstract FROM "
-                              "value_set_member WHERE vs_id = ?1 ORDER BY ord"));
-  q.Bind(1, vs.id);
-  for (;;) {  // bounded by the value set's members
-    ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    out.codes.push_back({q.Text(0), q.Text(2), q.Text(1), q.Text(3), q.Int(4) != 0});
+  ASSIGN_OR_RETURN(Rows q, db.Query("SELECT system, code, version, display, abstract FROM "
+                                    "value_set_member WHERE vs_id = ?1 ORDER BY ord",
+                                    {vs.id}));
+  out.codes.reserve(static_cast<size_t>(q.size()));
+  for (int i = 0; i < q.size(); ++i) {
+    out.codes.push_back({q.Text(i, 0), q.Text(i, 2), q.Text(i, 1), q.Text(i, 3), q.Int(i, 4) != 0});
   }
   return out;
 }
 
-Result<Members> KnownValueSetMembers(sqlite::Connection& db, std::string_view url, size_t limit,
+Result<Members> KnownValueSetMembers(Db& db, std::string_view url, size_t limit,
                                      std::string_view canonical_base) {
   ASSIGN_OR_RETURN(std::optional<StoredValueSet> stored, FindStoredValueSet(db, url));
   if (stored) {
@@ -198,40 +186,30 @@ Result<Members> KnownValueSetMembers(sqlite::Connection& db, std::string_view ur
   return EvaluateValueSet(db, doc.root(), none, limit);
 }
 
-Result<std::string> SingleSystem(sqlite::Connection& db, const StoredValueSet& vs) {
-  ASSIGN_OR_RETURN(sqlite::Statement q,
-                   db.Prepare("SELECT DISTINCT system FROM value_set_member WHERE "
-                              "vs_id = ?1 LIMIT 2"));
-  q.Bind(1, vs.id);
-  std::vector<std::string> systems;
-  for (int i = 0; i < 2; ++i) {
-    ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    systems.push_back(q.Text(0));
-  }
-  return systems.size() == 1 ? systems.front() : std::string();
+Result<std::string> SingleSystem(Db& db, const StoredValueSet& vs) {
+  ASSIGN_OR_RETURN(Rows q, db.Query("SELECT DISTINCT system FROM value_set_member WHERE "
+                                    "vs_id = ?1 LIMIT 2",
+                                    {vs.id}));
+  return q.size() == 1 ? q.Text(0, 0) : std::string();
 }
 
 // https://hl7.org/fhir/R4/valueset-operation-validate-code.html: "Validate that a coded value is
 // in the set of codes allowed by a value set." The members are stored; when the code system is
 // loaded too, the display is checked against it as for CodeSystem/$validate-code.
-Result<Validation> ValidateInStoredValueSet(sqlite::Connection& db, const StoredValueSet& vs,
-                                            const Coding& c, std::string_view display,
-                                            bool abstract_ok) {
+Result<Validation> ValidateInStoredValueSet(Db& db, const StoredValueSet& vs, const Coding& c,
+                                            std::string_view display, bool abstract_ok) {
   Validation v;
   if (c.system.empty()) {
     v.message = "The code '" + c.code + "' has no system, and value set " + vs.url +
                 " has codes from several systems";
     return v;
   }
-  ASSIGN_OR_RETURN(sqlite::Statement q,
-                   db.Prepare("SELECT display, abstract FROM value_set_member WHERE "
-                              "vs_id = ?1 AND system = ?2 AND code = ?3"));
-  q.Bind(1, vs.id).Bind(2, c.system).Bind(3, c.code);
-  ASSIGN_OR_RETURN(bool member, q.Step());
-  const std::string member_display = member ? q.Text(0) : "";
-  const bool member_abstract = member && q.Int(1) != 0;
-  q.Reset();
+  ASSIGN_OR_RETURN(Rows q, db.Query("SELECT display, abstract FROM value_set_member WHERE "
+                                    "vs_id = ?1 AND system = ?2 AND code = ?3",
+                                    {vs.id, c.system, c.code}));
+  const bool member = !q.empty();
+  const std::string member_display = member ? q.Text(0, 0) : "";
+  const bool member_abstract = member && q.Int(0, 1) != 0;
   Result<VersionRow> csv = ResolveVersion(db, c.system, c.version);
   if (!member) {
     v.message =
@@ -273,7 +251,7 @@ Result<Validation> ValidateInStoredValueSet(sqlite::Connection& db, const Stored
   return v;
 }
 
-Result<std::string> ExpandStoredValueSet(sqlite::Connection& db, const StoredValueSet& vs,
+Result<std::string> ExpandStoredValueSet(Db& db, const StoredValueSet& vs,
                                          const OperationParams& in, const ServiceOptions& options) {
   // https://hl7.org/fhir/R4/valueset-operation-expand.html: "the server ... returns an error if
   // it cannot" expand the value set.
@@ -334,12 +312,8 @@ Result<std::string> ExpandStoredValueSet(sqlite::Connection& db, const StoredVal
 // Code lists for search modifiers, cached
 
 Status TerminologyService::RefreshCacheLocked() {
-  // https://www.sqlite.org/pragma.html#pragma_data_version: "the integer values returned by two
-  // invocations of "PRAGMA data_version" from the same connection will be different if changes
-  // were committed to the database by any other connection in the interim" — a loader.
-  ASSIGN_OR_RETURN(sqlite::Statement q, db_->Prepare("PRAGMA data_version"));
-  ASSIGN_OR_RETURN(bool row, q.Step());
-  const int64_t version = row ? q.Int(0) : 0;
+  // A load commits on another connection (db.h, ChangeToken).
+  ASSIGN_OR_RETURN(const int64_t version, db_->ChangeToken());
   if (version != data_version_) {
     cache_->Clear();
     data_version_ = version;

@@ -22,11 +22,11 @@
 #include "json/parse.h"
 #include "json/writer.h"
 #include "terminology/code_system_writer.h"
+#include "terminology/db.h"
 #include "terminology/loaders.h"
 #include "terminology/progress.h"
 #include "terminology/schema.h"
 #include "terminology/service_internal.h"
-#include "terminology/sqlite_db.h"
 #include "terminology/value_set_compose.h"
 
 namespace vesta::terminology {
@@ -37,7 +37,6 @@ using internal::ConceptKind;
 using internal::ConceptRow;
 using internal::Members;
 using internal::PropertyRow;
-using sqlite::Statement;
 
 // The largest value set stored (members); an include of a whole large system (ICD-10-CM) in a
 // package value set is kept incomplete rather than copied.
@@ -132,68 +131,59 @@ Status AddConcepts(const json::Value& concepts, const std::string& parent, int d
 }
 
 // Removes what an earlier load of the package `name` (any version) wrote.
-Status DeletePackageRows(sqlite::Connection& db, const std::string& name) {
-  // source_file / source is "<name>@<version>".
-  constexpr std::string_view kOfPackage = "substr(%s, 1, length(?1) + 1) = ?1 || '@'";
-  auto of_package = [&](std::string_view column) {
-    std::string out(kOfPackage);
-    out.replace(out.find("%s"), 2, column);
-    return out;
+Status DeletePackageRows(internal::Db& db, const std::string& name) {
+  // source_file / source is "<name>@<version>": its first length(?1) characters are ?1.
+  const std::string prefix = name + "@";
+  const int64_t length = static_cast<int64_t>(prefix.size());
+  auto of_package = [](std::string_view column) {
+    return "substr(" + std::string(column) + ", 1, ?2) = ?1";
   };
   std::vector<int64_t> versions;
   {
-    ASSIGN_OR_RETURN(sqlite::Statement q,
-                     db.Prepare("SELECT id FROM code_system_version WHERE source = ?2 AND " +
-                                of_package("source_file")));
-    q.Bind(1, name).Bind(2, internal::kPackageSource);
-    for (;;) {  // bounded by the table's rows
-      ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      versions.push_back(q.Int(0));
-    }
-  }
-  for (int64_t id : versions) {
-    for (std::string_view table :
-         {"concept", "concept_note", "concept_property", "closure", "code_system_version"}) {
-      std::string column = table == "code_system_version" ? "id" : "csv_id";
-      ASSIGN_OR_RETURN(sqlite::Statement del, db.Prepare("DELETE FROM " + std::string(table) +
-                                                         " WHERE " + column + " = ?1"));
-      del.Bind(1, id);
-      RETURN_IF_ERROR(del.Run());
-    }
+    ASSIGN_OR_RETURN(internal::Rows q,
+                     db.Query("SELECT id FROM code_system_version WHERE source = ?3 AND " +
+                                  of_package("source_file"),
+                              {prefix, length, internal::kPackageSource}));
+    for (int i = 0; i < q.size(); ++i) versions.push_back(q.Int(i, 0));
   }
   if (!versions.empty()) {
-    // concept_fts.csv_id is not indexed: one pass over the text index for all of them.
+    // One statement per table for all of them (SQLite's concept_fts.csv_id is not indexed: one
+    // pass over the text index).
     std::string ids;
     for (int64_t id : versions) ids += (ids.empty() ? "" : ",") + std::to_string(id);
-    RETURN_IF_ERROR(db.Exec("DELETE FROM concept_fts WHERE csv_id IN (" + ids + ")"));
+    for (std::string_view table :
+         {"concept", "concept_note", "concept_property", "closure", "concept_fts"}) {
+      RETURN_IF_ERROR(
+          db.QueryOnce("DELETE FROM " + std::string(table) + " WHERE csv_id IN (" + ids + ")", {})
+              .status());
+    }
+    RETURN_IF_ERROR(
+        db.QueryOnce("DELETE FROM code_system_version WHERE id IN (" + ids + ")", {}).status());
   }
   for (const std::string& sql :
        {"DELETE FROM value_set_member WHERE vs_id IN (SELECT id FROM value_set WHERE " +
             of_package("source") + ")",
         "DELETE FROM value_set WHERE " + of_package("source"),
         "DELETE FROM package_resource WHERE " + of_package("source")}) {
-    ASSIGN_OR_RETURN(sqlite::Statement del, db.Prepare(sql));
-    del.Bind(1, name);
-    RETURN_IF_ERROR(del.Run());
+    RETURN_IF_ERROR(db.Exec(sql, {prefix, length}));
   }
   return Status::Ok();
 }
 
 // True when (url, version) is already loaded from something other than a package (a release
 // file such as the ICD-10-CM Tabular List), which a package must not replace.
-Result<bool> LoadedFromRelease(sqlite::Connection& db, const std::string& url,
+Result<bool> LoadedFromRelease(internal::Db& db, const std::string& url,
                                const std::string& version) {
-  ASSIGN_OR_RETURN(sqlite::Statement q,
-                   db.Prepare("SELECT 1 FROM code_system_version WHERE url = ?1 AND "
-                              "version = ?2 AND source <> ?3"));
-  q.Bind(1, url).Bind(2, version).Bind(3, internal::kPackageSource);
-  return q.Step();
+  ASSIGN_OR_RETURN(internal::Rows q,
+                   db.Query("SELECT 1 FROM code_system_version WHERE url = ?1 AND "
+                            "version = ?2 AND source <> ?3",
+                            {url, version, internal::kPackageSource}));
+  return !q.empty();
 }
 
 }  // namespace
 
-Result<PackageLoadReport> LoadFhirPackage(const std::string& db_path,
+Result<PackageLoadReport> LoadFhirPackage(const std::string& location,
                                           const std::string& package_dir, IfLoaded if_loaded) {
   const auto start = std::chrono::steady_clock::now();
   std::string dir = package_dir;
@@ -211,14 +201,13 @@ Result<PackageLoadReport> LoadFhirPackage(const std::string& db_path,
   const std::string package = name + "@" + version;  // "@" even without a version
   PackageLoadReport report;
   report.package = package;
-  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Connection> db,
-                   internal::OpenTerminologyDb(db_path, sqlite::Mode::kReadWrite));
-  RETURN_IF_ERROR(internal::EnsureSchema(*db));
+  ASSIGN_OR_RETURN(std::unique_ptr<internal::Db> db,
+                   internal::OpenDb(location, internal::Access::kWrite));
   if (if_loaded == IfLoaded::kSkip) {
-    ASSIGN_OR_RETURN(sqlite::Statement q,
-                     db->Prepare("SELECT 1 FROM package_resource WHERE source = ?1 LIMIT 1"));
-    q.Bind(1, package);
-    ASSIGN_OR_RETURN(report.already_loaded, q.Step());
+    ASSIGN_OR_RETURN(
+        internal::Rows q,
+        db->Query("SELECT 1 FROM package_resource WHERE source = ?1 LIMIT 1", {package}));
+    report.already_loaded = !q.empty();
     if (report.already_loaded) return report;
   }
 
@@ -260,18 +249,17 @@ Result<PackageLoadReport> LoadFhirPackage(const std::string& db_path,
     }
   }
 
-  RETURN_IF_ERROR(sqlite::InTransaction(*db, [&]() -> Status {
+  RETURN_IF_ERROR(internal::WriteTransaction(*db, [&]() -> Status {
     RETURN_IF_ERROR(DeletePackageRows(*db, name));
     // The resources as published, for the REST API.
-    ASSIGN_OR_RETURN(sqlite::Statement put,
-                     db->Prepare("INSERT OR REPLACE INTO package_resource (type, id, "
-                                 "url, version, content, source, json) VALUES (?1, ?2, "
-                                 "?3, ?4, ?5, ?6, ?7)"));
     for (const PackageResource& r : resources) {
-      put.Bind(1, r.type).Bind(2, r.id).Bind(3, r.url).Bind(4, r.version);
-      put.Bind(5, r.doc.root().FindString("content")).Bind(6, package);
-      put.Bind(7, json::ToString(r.doc.root()));
-      RETURN_IF_ERROR(put.Run());
+      const std::string json = json::ToString(r.doc.root());
+      RETURN_IF_ERROR(db->Exec(
+          "INSERT INTO package_resource (type, id, url, version, content, source, json) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (type, id) DO UPDATE SET "
+          "url = excluded.url, version = excluded.version, content = excluded.content, "
+          "source = excluded.source, json = excluded.json",
+          {r.type, r.id, r.url, r.version, r.doc.root().FindString("content"), package, json}));
     }
 
     // Code systems. "supplement" adds to another system and "not-present" has no concepts
@@ -338,17 +326,6 @@ Result<PackageLoadReport> LoadFhirPackage(const std::string& db_path,
       }
       return done.emplace(vs, std::move(m).value()).first->second;
     };
-    ASSIGN_OR_RETURN(sqlite::Statement vs_row,
-                     db->Prepare("INSERT OR REPLACE INTO value_set (url, version, resource_id, "
-                                 "name, title, source, method, complete, note, member_count) "
-                                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
-    ASSIGN_OR_RETURN(sqlite::Statement member,
-                     db->Prepare("INSERT OR IGNORE INTO value_set_member (vs_id, system, code, "
-                                 "version, display, abstract, ord) VALUES (?1, ?2, ?3, ?4, ?5, "
-                                 "?6, ?7)"));
-    ASSIGN_OR_RETURN(sqlite::Statement old_members,
-                     db->Prepare("DELETE FROM value_set_member WHERE vs_id IN (SELECT id FROM "
-                                 "value_set WHERE url = ?1 AND version = ?2)"));
     progress.SetLabel("writing value sets");
     int64_t n = 0;
     for (const PackageResource& r : resources) {
@@ -356,28 +333,39 @@ Result<PackageLoadReport> LoadFhirPackage(const std::string& db_path,
       ASSIGN_OR_RETURN(Members m, resolve(r.url + (r.version.empty() ? "" : "|" + r.version)));
       const json::Value& vs = r.doc.root();
       std::string title(vs.FindString("title"));
-      vs_row.Bind(1, r.url).Bind(2, r.version).Bind(3, r.id).Bind(4, vs.FindString("name"));
-      vs_row.Bind(5, title.empty() ? vs.FindString("name") : title).Bind(6, package);
-      vs_row.Bind(7, m.method).Bind(8, int64_t{m.complete ? 1 : 0}).Bind(9, m.note);
-      vs_row.Bind(10, static_cast<int64_t>(m.codes.size()));
       // Another package's value set with the same url and version is replaced.
-      old_members.Bind(1, r.url).Bind(2, r.version);
-      RETURN_IF_ERROR(old_members.Run());
-      RETURN_IF_ERROR(vs_row.Run());
-      ASSIGN_OR_RETURN(sqlite::Statement id,
-                       db->Prepare("SELECT id FROM value_set WHERE url = ?1 AND "
-                                   "version = ?2"));
-      id.Bind(1, r.url).Bind(2, r.version);
-      ASSIGN_OR_RETURN(bool found, id.Step());
-      if (!found) return Internal("value_set row missing after insert");
-      const int64_t vs_id = id.Int(0);
-      id.Reset();
+      RETURN_IF_ERROR(
+          db->Exec("DELETE FROM value_set_member WHERE vs_id IN (SELECT id FROM value_set WHERE "
+                   "url = ?1 AND version = ?2)",
+                   {r.url, r.version}));
+      RETURN_IF_ERROR(db->Exec(
+          "INSERT INTO value_set (url, version, resource_id, name, title, source, method, "
+          "complete, note, member_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+          "ON CONFLICT (url, version) DO UPDATE SET resource_id = excluded.resource_id, "
+          "name = excluded.name, title = excluded.title, source = excluded.source, "
+          "method = excluded.method, complete = excluded.complete, note = excluded.note, "
+          "member_count = excluded.member_count",
+          {r.url, r.version, r.id, vs.FindString("name"),
+           title.empty() ? vs.FindString("name") : std::string_view(title), package, m.method,
+           int64_t{m.complete ? 1 : 0}, m.note, static_cast<int64_t>(m.codes.size())}));
+      ASSIGN_OR_RETURN(internal::Rows id,
+                       db->Query("SELECT id FROM value_set WHERE url = ?1 AND version = ?2",
+                                 {r.url, r.version}));
+      if (id.empty()) return Internal("value_set row missing after insert");
+      const int64_t vs_id = id.Int(0, 0);
+      // Once per (system, code), the first time (an expansion may repeat a code).
+      std::unordered_set<std::string> seen;
+      constexpr std::string_view kColumns[] = {"vs_id",   "system",   "code", "version",
+                                               "display", "abstract", "ord"};
+      ASSIGN_OR_RETURN(std::unique_ptr<internal::BulkWriter> member,
+                       db->BulkInsert("value_set_member", kColumns));
       int64_t ord = 0;
       for (const internal::Member& c : m.codes) {
-        member.Bind(1, vs_id).Bind(2, c.system).Bind(3, c.code).Bind(4, c.version);
-        member.Bind(5, c.display).Bind(6, int64_t{c.abstract ? 1 : 0}).Bind(7, ord++);
-        RETURN_IF_ERROR(member.Run());
+        if (!seen.insert(c.system + '\x1f' + c.code).second) continue;
+        RETURN_IF_ERROR(member->Add(
+            {vs_id, c.system, c.code, c.version, c.display, int64_t{c.abstract ? 1 : 0}, ord++}));
       }
+      RETURN_IF_ERROR(member->Finish());
       report.members += ord;
       report.value_sets_complete += m.complete ? 1 : 0;
       report.value_sets_from_expansion += m.complete && m.method == "expansion" ? 1 : 0;

@@ -15,12 +15,12 @@
 
 #include "base/strings.h"
 #include "terminology/code_system_writer.h"
+#include "terminology/db.h"
 #include "terminology/icd10cm/codes.h"
 #include "terminology/line_reader.h"
 #include "terminology/loaders.h"
 #include "terminology/progress.h"
 #include "terminology/schema.h"
-#include "terminology/sqlite_db.h"
 
 namespace vesta::terminology {
 namespace {
@@ -92,18 +92,13 @@ Status ParseGemLine(std::string_view line, GemDirection dir, int64_t line_no,
 }
 
 // Rebuilds ICD-9-CM from the ICD-9-CM codes of the loaded GEM rows.
-Status RebuildIcd9(sqlite::Connection& db) {
+Status RebuildIcd9(internal::Db& db) {
   std::set<std::string> codes;
   {
-    ASSIGN_OR_RETURN(
-        sqlite::Statement q,
-        db.Prepare("SELECT source FROM gem WHERE direction = 0 UNION "
-                   "SELECT target FROM gem WHERE direction = 1 AND target IS NOT NULL"));
-    for (;;) {  // bounded by the table's rows
-      ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      codes.insert(q.Text(0));
-    }
+    ASSIGN_OR_RETURN(internal::Rows q,
+                     db.Query("SELECT source FROM gem WHERE direction = 0 UNION "
+                              "SELECT target FROM gem WHERE direction = 1 AND target IS NOT NULL"));
+    for (int i = 0; i < q.size(); ++i) codes.insert(q.Text(i, 0));
   }
   internal::CodeSystemContent content;
   content.url = internal::kIcd9CmUrl;
@@ -114,10 +109,10 @@ Status RebuildIcd9(sqlite::Connection& db) {
       "Modification (ICD-9-CM), codes from the CMS GEMs";
   content.source = "gems";
   {
-    ASSIGN_OR_RETURN(sqlite::Statement q,
-                     db.Prepare("SELECT group_concat(file, ' + ') FROM gem_file"));
-    ASSIGN_OR_RETURN(bool row, q.Step());
-    content.source_file = row ? q.Text(0) : "";
+    ASSIGN_OR_RETURN(internal::Rows q, db.Query("SELECT file FROM gem_file ORDER BY direction"));
+    for (int i = 0; i < q.size(); ++i) {
+      content.source_file += (i == 0 ? "" : " + ") + q.Text(i, 0);
+    }
   }
   for (const std::string& c : codes) {
     internal::ConceptRow row;
@@ -131,7 +126,7 @@ Status RebuildIcd9(sqlite::Connection& db) {
 
 }  // namespace
 
-Result<LoadReport> LoadGem(const std::string& db_path, const std::string& file,
+Result<LoadReport> LoadGem(const std::string& location, const std::string& file,
                            std::optional<GemDirection> direction) {
   auto start = std::chrono::steady_clock::now();
   std::string base = internal::BaseName(file);
@@ -157,36 +152,30 @@ Result<LoadReport> LoadGem(const std::string& db_path, const std::string& file,
   if (rows.empty() || !direction) return Invalid(file + ": no GEM rows");
   int64_t dir = static_cast<int64_t>(*direction);
 
-  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Connection> db,
-                   internal::OpenTerminologyDb(db_path, sqlite::Mode::kReadWrite));
-  RETURN_IF_ERROR(internal::EnsureSchema(*db));
-  RETURN_IF_ERROR(sqlite::InTransaction(*db, [&]() -> Status {
+  ASSIGN_OR_RETURN(std::unique_ptr<internal::Db> db,
+                   internal::OpenDb(location, internal::Access::kWrite));
+  RETURN_IF_ERROR(internal::WriteTransaction(*db, [&]() -> Status {
+    RETURN_IF_ERROR(db->Exec("DELETE FROM gem WHERE direction = ?1", {dir}));
     {
-      ASSIGN_OR_RETURN(sqlite::Statement del, db->Prepare("DELETE FROM gem WHERE direction = ?1"));
-      del.Bind(1, dir);
-      RETURN_IF_ERROR(del.Run());
+      constexpr std::string_view kColumns[] = {"direction",   "source",      "target",
+                                               "approximate", "no_map",      "combination",
+                                               "scenario",    "choice_list", "line"};
+      ASSIGN_OR_RETURN(std::unique_ptr<internal::BulkWriter> ins, db->BulkInsert("gem", kColumns));
+      Progress progress("writing " + base);
+      int64_t n = 0;
+      for (const GemRow& r : rows) {
+        RETURN_IF_ERROR(ins->Add({dir, r.source, internal::TextOrNull(r.target),
+                                  int64_t{r.approximate}, int64_t{r.no_map}, int64_t{r.combination},
+                                  int64_t{r.scenario}, int64_t{r.choice_list}, n}));
+        progress.Update(++n);
+      }
+      RETURN_IF_ERROR(ins->Finish());
     }
-    ASSIGN_OR_RETURN(
-        sqlite::Statement ins,
-        db->Prepare("INSERT INTO gem (direction, source, target, approximate, no_map, combination, "
-                    "scenario, choice_list, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
-    Progress progress("writing " + base);
-    int64_t n = 0;
-    for (const GemRow& r : rows) {
-      ins.Bind(1, dir).Bind(2, r.source).BindTextOrNull(3, r.target);
-      ins.Bind(4, int64_t{r.approximate}).Bind(5, int64_t{r.no_map});
-      ins.Bind(6, int64_t{r.combination}).Bind(7, int64_t{r.scenario});
-      ins.Bind(8, int64_t{r.choice_list}).Bind(9, n);
-      RETURN_IF_ERROR(ins.Run());
-      progress.Update(++n);
-    }
-    {
-      ASSIGN_OR_RETURN(sqlite::Statement up,
-                       db->Prepare("INSERT OR REPLACE INTO gem_file (direction, file, year, rows) "
-                                   "VALUES (?1, ?2, ?3, ?4)"));
-      up.Bind(1, dir).Bind(2, base).Bind(3, YearOf(base)).Bind(4, n);
-      RETURN_IF_ERROR(up.Run());
-    }
+    RETURN_IF_ERROR(db->Exec(
+        "INSERT INTO gem_file (direction, file, year, rows) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT (direction) DO UPDATE SET file = excluded.file, year = excluded.year, "
+        "rows = excluded.rows",
+        {dir, base, YearOf(base), static_cast<int64_t>(rows.size())}));
     return RebuildIcd9(*db);
   }));
   LoadReport report;

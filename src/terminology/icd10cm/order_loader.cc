@@ -15,12 +15,12 @@
 
 #include "base/strings.h"
 #include "terminology/code_system_writer.h"
+#include "terminology/db.h"
 #include "terminology/icd10cm/codes.h"
 #include "terminology/line_reader.h"
 #include "terminology/loaders.h"
 #include "terminology/progress.h"
 #include "terminology/schema.h"
-#include "terminology/sqlite_db.h"
 
 namespace vesta::terminology {
 namespace {
@@ -104,7 +104,7 @@ std::string PrefixParent(const std::string& code,
 
 }  // namespace
 
-Result<LoadReport> LoadIcd10CmOrder(const std::string& db_path, const std::string& file,
+Result<LoadReport> LoadIcd10CmOrder(const std::string& location, const std::string& file,
                                     std::optional<std::string> version) {
   auto start = std::chrono::steady_clock::now();
   std::string base = internal::BaseName(file);
@@ -137,9 +137,8 @@ Result<LoadReport> LoadIcd10CmOrder(const std::string& db_path, const std::strin
   }
   if (rows.empty()) return Invalid(file + ": no codes");
 
-  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Connection> db,
-                   internal::OpenTerminologyDb(db_path, sqlite::Mode::kReadWrite));
-  RETURN_IF_ERROR(internal::EnsureSchema(*db));
+  ASSIGN_OR_RETURN(std::unique_ptr<internal::Db> db,
+                   internal::OpenDb(location, internal::Access::kWrite));
 
   CodeSystemContent content;
   Result<CodeSystemContent> existing =

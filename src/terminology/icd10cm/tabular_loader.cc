@@ -14,12 +14,12 @@
 #include <vector>
 
 #include "terminology/code_system_writer.h"
+#include "terminology/db.h"
 #include "terminology/icd10cm/codes.h"
 #include "terminology/line_reader.h"
 #include "terminology/loaders.h"
 #include "terminology/progress.h"
 #include "terminology/schema.h"
-#include "terminology/sqlite_db.h"
 
 namespace vesta::terminology {
 namespace {
@@ -271,7 +271,7 @@ std::string TerminologyDbPath(const std::string& data_dir) {
   return data_dir.back() == '/' ? data_dir + "terminology.db" : data_dir + "/terminology.db";
 }
 
-Result<LoadReport> LoadIcd10CmTabular(const std::string& db_path, const std::string& file) {
+Result<LoadReport> LoadIcd10CmTabular(const std::string& location, const std::string& file) {
   auto start = std::chrono::steady_clock::now();
   CodeSystemContent content;
   content.url = internal::kIcd10CmUrl;
@@ -287,9 +287,8 @@ Result<LoadReport> LoadIcd10CmTabular(const std::string& db_path, const std::str
   }
   if (content.version.empty()) return Invalid(file + ": no <version> in the Tabular List");
   if (content.concepts.empty()) return Invalid(file + ": no chapters or codes");
-  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Connection> db,
-                   internal::OpenTerminologyDb(db_path, sqlite::Mode::kReadWrite));
-  RETURN_IF_ERROR(internal::EnsureSchema(*db));
+  ASSIGN_OR_RETURN(std::unique_ptr<internal::Db> db,
+                   internal::OpenDb(location, internal::Access::kWrite));
   {
     Progress progress("writing ICD-10-CM " + content.version);
     RETURN_IF_ERROR(internal::WriteCodeSystem(*db, content, &progress));
