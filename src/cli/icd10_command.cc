@@ -1,7 +1,7 @@
 // `vesta icd10 migrate`: the ICD-9-CM → ICD-10-CM transition, offline on a data directory.
 //
-//   vesta icd10 migrate [--dry-run] [--data-dir DIR] [--worklist FILE.csv] [--types A,B]
-//                       [--base-url URL]
+//   vesta icd10 migrate [--dry-run] [--data-dir DIR | --store URI] [--worklist FILE.csv]
+//                       [--types A,B] [--base-url URL]
 //
 // Adds the ICD-10-CM coding(s) from the CMS forward GEM next to each ICD-9-CM coding of the
 // current resources (new version + Provenance per changed resource), writes the review worklist
@@ -13,6 +13,7 @@
 
 #include "base/strings.h"
 #include "cli/command.h"
+#include "cli/store_choice.h"
 #include "icd10/migrate.h"
 #include "store/sqlite/sqlite_store.h"
 #include "terminology/loaders.h"
@@ -23,6 +24,7 @@ namespace {
 
 struct MigrateFlags {
   std::string data_dir = "./vesta-data";
+  std::string store;  // --store: sqlite:DIR or a PostgreSQL URI (cli/store_choice.h)
   std::string worklist = "icd10-worklist.csv";
   std::string types;
   std::string base_url;
@@ -39,17 +41,27 @@ std::vector<std::string> SplitTypes(std::string_view list) {
 
 int RunMigrate(const MigrateFlags& flags) {
   const char* kName = "vesta icd10 migrate: ";
-  auto terms =
-      terminology::TerminologyService::Open(terminology::TerminologyDbPath(flags.data_dir), {});
+  Result<StoreChoice> choice = ChooseStore(flags.store, flags.data_dir);
+  if (!choice.ok()) {
+    std::cerr << kName << choice.status().message() << "\n";
+    return 1;
+  }
+  const std::string where = choice->postgres ? "the PostgreSQL store" : choice->directory;
+  auto terms = terminology::TerminologyService::Open(TerminologyLocation(*choice), {});
   if (!terms.ok()) {
-    std::cerr << kName << "no terminology loaded in " << flags.data_dir
+    std::cerr << kName << "no terminology loaded in " << where
               << " (load the GEMs with `vesta terminology load gems ...`): "
               << terms.status().message() << "\n";
     return 1;
   }
-  store::SqliteStoreOptions options;
-  options.directory = flags.data_dir;
-  auto store = store::OpenSqliteStore(options);
+  Result<std::unique_ptr<store::Store>> store = Status(StatusCode::kInternal, "not opened");
+  if (choice->postgres) {
+    store = OpenPostgresStore(choice->uri, 2);
+  } else {
+    store::SqliteStoreOptions options;
+    options.directory = choice->directory;
+    store = store::OpenSqliteStore(options);
+  }
   if (!store.ok()) {
     std::cerr << kName << store.status().message() << "\n";
     return 1;
@@ -107,10 +119,13 @@ void AddIcd10(CLI::App& app) {
       "Add ICD-10-CM codings (CMS forward GEM) to resources coded in ICD-9-CM, keeping the "
       "ICD-9-CM coding: a new version and a Provenance per changed resource, and a review "
       "worklist (CSV) of approximate, combination, choice, no-map and unknown codes. Only exact "
-      "and approximate single-target maps are applied. Runs offline: stop the server on this data "
-      "directory first. Needs the GEMs loaded (vesta terminology load gems ...).");
+      "and approximate single-target maps are applied. Runs offline: stop the servers on this "
+      "store first. Needs the GEMs loaded (vesta terminology load gems ...).");
   cmd->add_option("--data-dir", flags->data_dir, "The data directory (store and terminology)")
       ->capture_default_str();
+  cmd->add_option("--store", flags->store,
+                  "sqlite:DIR (the same as --data-dir DIR) or the PostgreSQL store's URI, "
+                  "postgresql://USER@HOST:PORT/DB (its database holds the terminology too)");
   cmd->add_option("--worklist", flags->worklist, "Where to write the review worklist CSV")
       ->capture_default_str();
   cmd->add_option("--types", flags->types,

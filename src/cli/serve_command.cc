@@ -230,13 +230,15 @@ int RunServe(ServeFlags flags) {
   rest_options.base_url = flags.base_url;
   rest_options.referential_integrity = flags.referential_integrity == "on";
   rest_options.conditional_delete_limit = flags.conditional_delete_limit;
-  // The terminology (ICD-10-CM, ICD-9-CM, GEMs) when one has been loaded into this data dir.
+  // The terminology (ICD-10-CM, ICD-9-CM, GEMs, R4 value sets) when one has been loaded into this
+  // store (`vesta terminology load ... --store`).
   std::unique_ptr<terminology::TerminologyService> term;
   {
     terminology::ServiceOptions term_options;
     if (!flags.base_url.empty()) term_options.canonical_base = flags.base_url;
+    // On PostgreSQL the store's database holds it, so that a node needs nothing local.
     auto opened = terminology::TerminologyService::Open(
-        terminology::TerminologyDbPath(flags.data_dir), term_options);
+        postgres ? flags.store : terminology::TerminologyDbPath(flags.data_dir), term_options);
     if (opened.ok()) {
       term = std::move(opened).value();
       rest_options.terminology = term.get();
@@ -297,12 +299,12 @@ void AddServe(CLI::App& app) {
   cmd->add_option("--port", flags->port, "TCP port (0: any free port)")->capture_default_str();
   cmd->add_option("--listen", flags->listen, "Address to listen on")->capture_default_str();
   cmd->add_option("--data-dir", flags->data_dir,
-                  "Where the store lives (and the terminology, whatever the store)")
+                  "Where the SQLite store and its terminology live")
       ->capture_default_str();
   cmd->add_option("--store", flags->store,
                   "sqlite:DIR (the same as --data-dir DIR; the default) or a PostgreSQL URI, "
                   "postgresql://USER@HOST:PORT/DB (the password from PGPASSWORD or ~/.pgpass, "
-                  "never here); the PostgreSQL store does not search yet");
+                  "never here); its database holds the terminology too");
   cmd->add_option("--read-store", flags->read_store,
                   "A streaming replica of the PostgreSQL --store (postgresql://...): reads, "
                   "history and searches go there once it has replayed this node's writes, "

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "terminology/loaders.h"
+
 #ifdef VESTA_HAVE_POSTGRES_STORE
 #include "store/postgres/postgres_store.h"
 #endif
@@ -21,6 +23,10 @@ Result<StoreChoice> ChooseStore(const std::string& store_flag, const std::string
     return Invalid("--store takes sqlite:DIR or a postgresql:// URI");
   }
   return choice;
+}
+
+std::string TerminologyLocation(const StoreChoice& choice) {
+  return choice.postgres ? choice.uri : terminology::TerminologyDbPath(choice.directory);
 }
 
 Result<std::unique_ptr<store::Store>> OpenPostgresStore(const std::string& uri, int connections) {

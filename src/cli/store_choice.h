@@ -1,6 +1,7 @@
 // Which store a subcommand opens: `--store sqlite:DIR` (the same as `--data-dir DIR`, the
 // default) or `--store postgresql://USER@HOST:PORT/DB` (any libpq connection URI; the password
-// from PGPASSWORD or ~/.pgpass, never on the command line). Shared by serve, import and reindex.
+// from PGPASSWORD or ~/.pgpass, never on the command line). Shared by serve, import, reindex,
+// terminology load and icd10 migrate.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +22,10 @@ struct StoreChoice {
 
 // kInvalid, saying what --store takes, for any other value.
 Result<StoreChoice> ChooseStore(const std::string& store_flag, const std::string& data_dir);
+
+// Where the terminology of `choice` lives: the PostgreSQL store's own database (its terminology
+// tables), or <DIR>/terminology.db beside the SQLite store (terminology/loaders.h).
+std::string TerminologyLocation(const StoreChoice& choice);
 
 // The PostgreSQL store on `uri`, with a pool of `connections`. kNotSupported when this vesta was
 // built without libpq. Messages never repeat the URI (it may hold a password).

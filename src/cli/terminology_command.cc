@@ -1,7 +1,9 @@
 // `vesta terminology load ...`: loads ICD-10-CM, ICD-9-CM, the GEMs and the R4 CodeSystems and
-// ValueSets into <data-dir>/terminology.db (docs/terminology.md).
+// ValueSets into <data-dir>/terminology.db beside the SQLite store, or into the PostgreSQL store's
+// database with --store postgresql://... (docs/terminology.md).
 //
 //   vesta terminology load icd10cm-tabular icd10cm_tabular_2023.xml.gz --data-dir ./vesta-data
+//   vesta terminology load gems 2018_I9gem.txt 2018_I10gem.txt --store postgresql://vesta@db/vesta
 //   vesta terminology load icd10cm-order icd10cm_order_2023.txt
 //   vesta terminology load gems 2018_I9gem.txt 2018_I10gem.txt
 //   vesta terminology load r4 [node_modules/hl7.fhir.r4.examples]
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/store_choice.h"
 #include "terminology/loaders.h"
 
 namespace vesta::cli {
@@ -21,19 +24,35 @@ namespace {
 
 struct LoadArgs {
   std::string data_dir = "./vesta-data";
+  std::string store;  // --store: sqlite:DIR or a PostgreSQL URI (cli/store_choice.h)
   std::vector<std::string> files;
   std::string release;
 };
 
+// The terminology database of the chosen store (the SQLite store's folder is made when absent).
 std::string DbPath(const LoadArgs& args) {
-  std::error_code ec;
-  std::filesystem::create_directories(args.data_dir, ec);
-  if (ec) {
-    std::fprintf(stderr, "vesta terminology: cannot create %s: %s\n", args.data_dir.c_str(),
-                 ec.message().c_str());
+  Result<StoreChoice> choice = ChooseStore(args.store, args.data_dir);
+  if (!choice.ok()) {
+    std::fprintf(stderr, "vesta terminology: %s\n", choice.status().message().c_str());
     throw CLI::RuntimeError(1);
   }
-  return terminology::TerminologyDbPath(args.data_dir);
+  if (!choice->postgres) {
+    std::error_code ec;
+    std::filesystem::create_directories(choice->directory, ec);
+    if (ec) {
+      std::fprintf(stderr, "vesta terminology: cannot create %s: %s\n",
+                   choice->directory.c_str(), ec.message().c_str());
+      throw CLI::RuntimeError(1);
+    }
+  }
+  return TerminologyLocation(*choice);
+}
+
+void AddStoreOptions(CLI::App* cmd, LoadArgs& args) {
+  cmd->add_option("--data-dir", args.data_dir, "Data folder (default ./vesta-data)");
+  cmd->add_option("--store", args.store,
+                  "sqlite:DIR (the same as --data-dir DIR) or the PostgreSQL store's URI, "
+                  "postgresql://USER@HOST:PORT/DB: the terminology goes into its database");
 }
 
 void Report(const std::string& file, const Result<terminology::LoadReport>& r) {
@@ -83,7 +102,7 @@ void AddTerminology(CLI::App& app) {
 
   auto common = [&](CLI::App* cmd, const char* what) {
     cmd->add_option("files", args->files, what)->required();
-    cmd->add_option("--data-dir", args->data_dir, "Data folder (default ./vesta-data)");
+    AddStoreOptions(cmd, *args);
   };
 
   auto* tabular = load->add_subcommand("icd10cm-tabular",
@@ -114,7 +133,7 @@ void AddTerminology(CLI::App& app) {
       "r4", "The CodeSystems and ValueSets of the R4 package (hl7.fhir.r4.examples@4.0.1)");
   auto package_dir = std::make_shared<std::string>(terminology::kDefaultR4PackageDir);
   r4->add_option("package", *package_dir, "The unpacked package folder")->capture_default_str();
-  r4->add_option("--data-dir", args->data_dir, "Data folder (default ./vesta-data)");
+  AddStoreOptions(r4, *args);
   auto skip = std::make_shared<bool>(false);
   r4->add_flag("--skip-if-loaded", *skip,
                "Do nothing when this package version is already loaded (for `make run`)");

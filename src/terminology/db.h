@@ -33,7 +33,8 @@ enum class Dialect { kSqlite, kPostgres };
 // A statement parameter. Text must hold no NUL byte.
 using Value = std::variant<std::nullptr_t, int64_t, std::string_view>;
 
-// NULL for empty text, else the text (SQL's `?2 IS NULL OR version = ?2`).
+// NULL for empty text, else the text (SQL: `CAST(?2 AS TEXT) IS NULL OR version = ?2`; the cast
+// gives PostgreSQL the parameter's type, which a bare `$2 IS NULL` leaves unknown).
 inline Value TextOrNull(std::string_view text) {
   return text.empty() ? Value(nullptr) : Value(text);
 }

@@ -98,7 +98,7 @@ Result<std::vector<std::string>> TerminologyService::SummariesLocked(std::string
 Result<std::vector<std::string>> TerminologyService::PackageResourcesLocked(std::string_view type,
                                                                             std::string_view id) {
   ASSIGN_OR_RETURN(Rows q, db_->Query("SELECT json FROM package_resource WHERE type = ?1 AND "
-                                      "(?2 IS NULL OR id = ?2) ORDER BY id",
+                                      "(CAST(?2 AS TEXT) IS NULL OR id = ?2) ORDER BY id",
                                       {type, internal::TextOrNull(id)}));
   std::vector<std::string> out;
   out.reserve(static_cast<size_t>(q.size()));

@@ -117,7 +117,7 @@ Result<std::optional<StoredValueSet>> FindStoredValueSet(Db& db, std::string_vie
   size_t bar = url.find('|');
   std::string_view version = bar == std::string_view::npos ? "" : url.substr(bar + 1);
   ASSIGN_OR_RETURN(Rows q, db.Query(std::string(kValueSetColumns) +
-                                        "WHERE url = ?1 AND (?2 IS NULL OR version = ?2) "
+                                        "WHERE url = ?1 AND (CAST(?2 AS TEXT) IS NULL OR version = ?2) "
                                         "ORDER BY version DESC LIMIT 1",
                                     {url.substr(0, bar), TextOrNull(version)}));
   if (q.empty()) return std::optional<StoredValueSet>();

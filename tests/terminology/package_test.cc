@@ -50,7 +50,7 @@ Output Parsed(Result<std::string> r) {
 class MiniPackageTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    db_ = TerminologyDbPath(dir_.path());
+    VESTA_FRESH_LOCATION(db_, dir_.path());
     // The folder holding package/ is accepted as well as package/ itself.
     auto loaded = LoadFhirPackage(db_, kMiniPackage);
     ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
@@ -278,20 +278,29 @@ class R4PackageTest : public ::testing::Test {
     dir_ = new std::string(::testing::TempDir() + "/vesta_term_r4_" + std::to_string(getpid()));
     std::filesystem::remove_all(*dir_);
     std::filesystem::create_directories(*dir_);
-    auto loaded = LoadFhirPackage(TerminologyDbPath(*dir_), VESTA_FHIR_PACKAGE_DIR);
+    auto location = testing::FreshLocation(*dir_);
+    if (!location.ok()) {
+      skip_ = new std::string(location.status().message());
+      return;
+    }
+    auto loaded = LoadFhirPackage(*location, VESTA_FHIR_PACKAGE_DIR);
     ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
     report_ = new PackageLoadReport(*loaded);
-    auto service = TerminologyService::Open(TerminologyDbPath(*dir_), {});
+    auto service = TerminologyService::Open(*location, {});
     ASSERT_TRUE(service.ok());
     service_ = service->release();
   }
   static void TearDownTestSuite() {
     delete service_;
     delete report_;
+    delete skip_;
     std::filesystem::remove_all(*dir_);
     delete dir_;
   }
-  void SetUp() override { ASSERT_NE(service_, nullptr); }
+  void SetUp() override {
+    if (skip_ != nullptr) GTEST_SKIP() << *skip_;
+    ASSERT_NE(service_, nullptr);
+  }
 
   static Output Call(Result<std::string> (TerminologyService::*op)(const OperationParams&),
                      std::vector<std::pair<std::string, std::string>> query) {
@@ -299,11 +308,13 @@ class R4PackageTest : public ::testing::Test {
   }
 
   static std::string* dir_;
+  static std::string* skip_;  // why the suite skips, or null
   static PackageLoadReport* report_;
   static TerminologyService* service_;
 };
 
 std::string* R4PackageTest::dir_ = nullptr;
+std::string* R4PackageTest::skip_ = nullptr;
 PackageLoadReport* R4PackageTest::report_ = nullptr;
 TerminologyService* R4PackageTest::service_ = nullptr;
 

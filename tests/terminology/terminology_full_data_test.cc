@@ -54,7 +54,8 @@ TEST(TerminologyFullData, LoadsAndCounts) {
   const std::string data = DataDir();
   if (data.empty()) GTEST_SKIP() << "VESTA_SHARED_DATA/icd10cm not present";
   TempDir dir;
-  const std::string db = TerminologyDbPath(dir.path());
+  std::string db;
+  VESTA_FRESH_LOCATION(db, dir.path());
 
   // FY2023 Tabular List. The XML states no total, so the expected figures were counted from the
   // file independently of this loader: 45,869 <diag> elements (SOURCE.txt), of which 22,763

@@ -27,7 +27,7 @@ const std::string kIcd9(kIcd9CmSystem);
 class TerminologyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    db_ = TerminologyDbPath(dir_.path());
+    VESTA_FRESH_LOCATION(db_, dir_.path());
     auto tab = LoadIcd10CmTabular(db_, kData + "/icd10cm_tabular_mini.xml");
     ASSERT_TRUE(tab.ok()) << tab.status().ToString();
     tabular_ = *tab;

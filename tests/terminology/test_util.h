@@ -1,15 +1,28 @@
 // Helpers for the terminology tests: a fresh database per test and readers of operation output.
+//
+// The database is on the backend named by $VESTA_TERMINOLOGY_TEST_DB: `sqlite` (the default: a
+// file in the test's folder) or `postgres` (a fresh schema of a throw-away cluster,
+// tests/postgres/test_cluster.h, started once per process). ctest runs each binary once per
+// backend (tests/terminology/CMakeLists.txt: entries `<name>.sqlite` and `<name>.postgres`).
 #pragma once
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "json/parse.h"
 #include "json/value.h"
+#include "terminology/loaders.h"
+
+#ifdef VESTA_TERMINOLOGY_TEST_POSTGRES
+#include "postgres/test_cluster.h"
+#endif
 
 namespace vesta::terminology::testing {
 
@@ -33,6 +46,42 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+inline bool OnPostgres() {
+  const char* db = std::getenv("VESTA_TERMINOLOGY_TEST_DB");
+  return db != nullptr && std::string_view(db) == "postgres";
+}
+
+// The start of the skip message when PostgreSQL is not there (ctest's SKIP_REGULAR_EXPRESSION).
+inline constexpr char kNoPostgres[] = "PostgreSQL not available: ";
+
+// A fresh terminology location for a test whose folder is `dir`: dir/terminology.db, or the URI
+// of a new schema. kNotFound, starting with kNoPostgres, when the postgres backend is asked for
+// and cannot be had.
+inline Result<std::string> FreshLocation(const std::string& dir) {
+  if (!OnPostgres()) return TerminologyDbPath(dir);
+#ifdef VESTA_TERMINOLOGY_TEST_POSTGRES
+  static Result<std::unique_ptr<postgres::TestCluster>> cluster = postgres::TestCluster::Start();
+  if (!cluster.ok()) return NotFound(kNoPostgres + cluster.status().message());
+  static int schemas = 0;
+  const std::string name = "term_" + std::to_string(++schemas);
+  RETURN_IF_ERROR((*cluster)->CreateSchema(name));
+  return (*cluster)->Uri("postgres", name);
+#else
+  return NotFound(std::string(kNoPostgres) + "this build has no PostgreSQL adapter (libpq)");
+#endif
+}
+
+// In SetUp() or a test body: `location` = FreshLocation(dir), or the test skips (PostgreSQL not
+// available) or fails.
+#define VESTA_FRESH_LOCATION(location, dir)                                       \
+  do {                                                                            \
+    auto fresh_ = ::vesta::terminology::testing::FreshLocation(dir);              \
+    if (!fresh_.ok() && fresh_.status().code() == ::vesta::StatusCode::kNotFound) \
+      GTEST_SKIP() << fresh_.status().message();                                  \
+    ASSERT_TRUE(fresh_.ok()) << fresh_.status().ToString();                       \
+    location = *fresh_;                                                           \
+  } while (0)
 
 // A parsed operation output.
 class Output {

@@ -81,7 +81,11 @@ CREATE TABLE concept_property (
   ord        BIGINT NOT NULL
 );
 CREATE INDEX concept_property_by_code ON concept_property (csv_id, code);
-CREATE INDEX concept_property_by_value ON concept_property (csv_id, property, value);
+-- Values can be longer than a btree entry may be (about 2.7 kB: some R4 code systems' property
+-- values are whole paragraphs), so the value has a hash index of its own; the filter's
+-- `csv_id = ? AND property = ? AND value = ?` combines the two.
+CREATE INDEX concept_property_by_property ON concept_property (csv_id, property);
+CREATE INDEX concept_property_by_value ON concept_property USING hash (value);
 CREATE TABLE package_resource (
   type    TEXT COLLATE "C" NOT NULL,
   id      TEXT COLLATE "C" NOT NULL,
