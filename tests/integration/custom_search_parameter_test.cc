@@ -33,7 +33,7 @@ std::vector<std::string> Ids(const std::string& body) {
 
 int Reindex(const std::string& dir) {
   std::string cmd =
-      VestaBinary() + " reindex --data-dir '" + dir + "' > '" + dir + "/reindex.out' 2>&1";
+      VestaBinary() + " reindex" + StoreFlags(dir) + " > '" + dir + "/reindex.out' 2>&1";
   int rc = std::system(cmd.c_str());
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }

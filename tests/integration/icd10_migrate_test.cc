@@ -39,18 +39,18 @@ TEST(Icd10MigrateTest, ImportLoadMigrateServe) {
   }
   const std::string quiet = " >/dev/null 2>&1";
   // Without terminology the command refuses to run.
-  ASSERT_EQ(RunCommand(VestaBinary() + " import --data-dir " + data + " " + ndjson + quiet), 0);
-  EXPECT_NE(RunCommand(VestaBinary() + " icd10 migrate --data-dir " + data + " --worklist " +
+  ASSERT_EQ(RunCommand(VestaBinary() + " import" + StoreFlags(data) + " " + ndjson + quiet), 0);
+  EXPECT_NE(RunCommand(VestaBinary() + " icd10 migrate" + StoreFlags(data) + " --worklist " +
                        dir.path() + "/w0.csv" + quiet),
             0);
   for (const std::string& load :
        {"icd10cm-tabular " + fixtures + "/icd10cm_tabular_mini.xml",
         "gems " + fixtures + "/2018_I9gem_mini.txt " + fixtures + "/2018_I10gem_mini.txt"}) {
     ASSERT_EQ(
-        RunCommand(VestaBinary() + " terminology load " + load + " --data-dir " + data + quiet), 0);
+        RunCommand(VestaBinary() + " terminology load " + load + StoreFlags(data) + quiet), 0);
   }
   const std::string migrate =
-      VestaBinary() + " icd10 migrate --data-dir " + data + " --worklist " + dir.path();
+      VestaBinary() + " icd10 migrate" + StoreFlags(data) + " --worklist " + dir.path();
   const std::string out = dir.path() + "/out.txt";
   ASSERT_EQ(RunCommand(migrate + "/dry.csv --dry-run >" + out + " 2>&1"), 0);
   EXPECT_NE(ReadFile(out).find("would change Condition/c1 v1 -> v2"), std::string::npos)

@@ -29,7 +29,7 @@ TEST(ImportTest, LoadsNdjsonKeepsIdsRejectsBadLinesAndVersionsReimports) {
   }
   std::string data = dir.path() + "/data";
   std::string cmd =
-      VestaBinary() + " import --data-dir " + data + " " + ndjson + " >/dev/null 2>&1";
+      VestaBinary() + " import" + StoreFlags(data) + " " + ndjson + " >/dev/null 2>&1";
   // Exit status 3: loaded, with rejected lines.
   EXPECT_EQ(WEXITSTATUS(RunCommand(cmd)), 3);
   EXPECT_EQ(WEXITSTATUS(RunCommand(cmd)), 3) << "a second import updates the same ids";

@@ -34,7 +34,7 @@ class TerminologyHttpTest : public ::testing::Test {
     if (r4 == R4Package::kWith) loads.push_back("r4 " + std::string(VESTA_FHIR_PACKAGE_DIR));
     for (const std::string& load : loads) {
       std::string cmd =
-          VestaBinary() + " terminology load " + load + " --data-dir " + data + " >/dev/null 2>&1";
+          VestaBinary() + " terminology load " + load + StoreFlags(data) + " >/dev/null 2>&1";
       ASSERT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 0) << cmd;
     }
     // Started twice: the second start finds the published resources unchanged.
@@ -46,8 +46,11 @@ class TerminologyHttpTest : public ::testing::Test {
     ASSERT_TRUE(server_->ok());
   }
   static void TearDownTestSuite() {
-    EXPECT_EQ(server_->Stop(), 0);
+    if (server_ != nullptr) {  // null when the set-up failed
+      EXPECT_EQ(server_->Stop(), 0);
+    }
     delete server_;
+    server_ = nullptr;
     delete dir_;
   }
 

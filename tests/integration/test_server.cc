@@ -7,15 +7,110 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#ifdef VESTA_TEST_POSTGRES
+#include "postgres/test_cluster.h"
+#endif
 
 namespace vesta::testing {
+
+namespace {
+
+// $VESTA_TEST_STORE as given ("" when unset).
+std::string StoreVariable() {
+  const char* v = std::getenv("VESTA_TEST_STORE");
+  return v != nullptr ? v : "";
+}
+
+#ifdef VESTA_TEST_POSTGRES
+// The process's cluster, started on first use (from the environment's SetUp, on the main thread,
+// which outlives it: test_cluster.h) and stopped at exit.
+Result<postgres::TestCluster*> SharedCluster() {
+  static Result<std::unique_ptr<postgres::TestCluster>> cluster = postgres::TestCluster::Start();
+  if (!cluster.ok()) return cluster.status();
+  return cluster->get();
+}
+
+// The --store URI for `data_dir`: its own schema, made the first time the directory is seen. The
+// directory is made too, as the SQLite store would: tests put files there (the server reads the
+// terminology from it).
+Result<std::string> PostgresUriFor(const std::string& data_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) return Internal("cannot make " + data_dir + ": " + ec.message());
+  static std::mutex mu;
+  static std::map<std::string, std::string> schemas;  // data_dir -> schema
+  ASSIGN_OR_RETURN(postgres::TestCluster * cluster, SharedCluster());
+  std::lock_guard lock(mu);
+  auto [it, added] = schemas.try_emplace(data_dir, "server_" + std::to_string(schemas.size() + 1));
+  if (added) {
+    if (Status s = cluster->CreateSchema(it->second); !s.ok()) {
+      schemas.erase(it);
+      return s;
+    }
+  }
+  return cluster->Uri("postgres", it->second);
+}
+#endif
+
+// Set-up of every test binary linking this library: a bad $VESTA_TEST_STORE fails the run; under
+// postgres the cluster is started here, and the run is skipped when PostgreSQL is not installed.
+// TearDown prints kAllSkippedMarker when every test was skipped.
+class StoreEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    const std::string store = StoreVariable();
+    if (store.empty() || store == "sqlite") return;
+    ASSERT_EQ(store, "postgres") << "VESTA_TEST_STORE is sqlite or postgres";
+#ifdef VESTA_TEST_POSTGRES
+    Result<postgres::TestCluster*> cluster = SharedCluster();
+    if (!cluster.ok() && cluster.status().code() == StatusCode::kNotFound) {
+      skipped_all_ = true;
+      GTEST_SKIP() << "no PostgreSQL store to test: " << cluster.status().message();
+    }
+    ASSERT_TRUE(cluster.ok()) << "the PostgreSQL test cluster did not start: "
+                              << cluster.status().ToString();
+#else
+    skipped_all_ = true;
+    GTEST_SKIP() << "no PostgreSQL store to test: this build has none (libpq not found)";
+#endif
+  }
+
+  // (A skip here runs no test, and GTest then counts every test as passed: hence skipped_all_.)
+  void TearDown() override {
+    const ::testing::UnitTest& run = *::testing::UnitTest::GetInstance();
+    if (skipped_all_ ||
+        (run.Passed() && run.successful_test_count() == 0 && run.skipped_test_count() > 0)) {
+      std::printf("%s\n", kAllSkippedMarker);
+      std::fflush(stdout);
+    }
+  }
+
+ private:
+  bool skipped_all_ = false;
+};
+
+[[maybe_unused]] const bool kStoreEnvironmentAdded =
+    (::testing::AddGlobalTestEnvironment(new StoreEnvironment), true);
+
+}  // namespace
+
+TestStore CurrentTestStore() {
+  return StoreVariable() == "postgres" ? TestStore::kPostgres : TestStore::kSqlite;
+}
 
 std::string HttpResult::Header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
@@ -25,6 +120,20 @@ std::string HttpResult::Header(std::string_view name) const {
 }
 
 std::string VestaBinary() { return VESTA_BINARY; }
+
+std::string StoreFlags(const std::string& data_dir) {
+  std::string flags = " --data-dir '" + data_dir + "'";
+  if (CurrentTestStore() == TestStore::kPostgres) {
+#ifdef VESTA_TEST_POSTGRES
+    Result<std::string> uri = PostgresUriFor(data_dir);
+    // Without a schema, a --store the subcommand refuses: the test fails, saying why.
+    flags += " --store '" + (uri.ok() ? *uri : "unavailable: " + uri.status().message()) + "'";
+#else
+    flags += " --store 'unavailable: this build has no PostgreSQL store'";
+#endif
+  }
+  return flags;
+}
 
 HttpResult HttpRequest(int port, const std::string& method, const std::string& target,
                        const std::string& body,
@@ -104,10 +213,33 @@ TempDir::~TempDir() {
 
 ServerProcess::ServerProcess(const std::string& data_dir, std::vector<std::string> extra_args,
                              const std::string& log_path) {
+  std::vector<std::string> args = {VestaBinary(), "serve", "--listen",   "127.0.0.1",
+                                   "--port",      "0",     "--data-dir", data_dir};
+  bool own_store = false;
+  for (const std::string& a : extra_args) own_store |= a == "--store" || a.starts_with("--store=");
+  if (CurrentTestStore() == TestStore::kPostgres && !own_store) {
+#ifdef VESTA_TEST_POSTGRES
+    Result<std::string> uri = PostgresUriFor(data_dir);
+    if (!uri.ok()) {
+      std::cerr << "ServerProcess: no PostgreSQL schema for " << data_dir << ": "
+                << uri.status().ToString() << "\n";
+      return;
+    }
+    args.insert(args.end(), {"--store", *uri});
+#else
+    std::cerr << "ServerProcess: this build has no PostgreSQL store\n";
+    return;
+#endif
+  }
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
   int out[2];
   if (pipe(out) != 0) return;
   pid_ = fork();
   if (pid_ == 0) {
+    // A test killed (a ctest timeout) takes its server with it: under postgres its cluster is
+    // gone too (test_cluster.h), and no server is left behind. REQUIRES: the constructing thread
+    // outlives the server (the kernel watches the thread that forked).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(out[1], STDOUT_FILENO);
     if (!log_path.empty()) {
       int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -118,9 +250,6 @@ ServerProcess::ServerProcess(const std::string& data_dir, std::vector<std::strin
     }
     close(out[0]);
     close(out[1]);
-    std::vector<std::string> args = {VestaBinary(), "serve", "--listen",   "127.0.0.1",
-                                     "--port",      "0",     "--data-dir", data_dir};
-    args.insert(args.end(), extra_args.begin(), extra_args.end());
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
