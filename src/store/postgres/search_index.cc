@@ -11,71 +11,12 @@
 #include "search/registry.h"
 #include "search/text.h"
 #include "store/postgres/text_search.h"
+#include "store/postgres/write_sql.h"
 
 namespace vesta::store {
 namespace {
 
-// The index statement. $1 the replaced version's seq (0: none), $2 the new seq, $3 type, $4 id,
-// $5 last_updated, $6 whether the new version is live (not a delete), then one array per column
-// of each table, in the order PrepareIndexRows fills IndexRowsParams::arrays, then the text row.
-// The DELETEs and INSERTs run on one snapshot and touch different seqs; every WITH clause runs
-// whether or not the final SELECT reads it, in an order PostgreSQL does not promise. So the
-// resource row, whose (type, id) is unique, is not deleted and inserted again (the insert may
-// run first and collide with the row it replaces): an update moves it to the new seq, a delete
-// removes it, and the insert runs only when there was no row to move (a create, a version after
-// a delete, a reindex).
-constexpr std::string_view kIndexStatement =
-    "WITH d1 AS (DELETE FROM search_resource WHERE seq = $1::int8 AND NOT $6::bool),"
-    " u1 AS (UPDATE search_resource SET seq = $2::int8, last_updated = $5::int8"
-    "  WHERE seq = $1::int8 AND $6::bool RETURNING 1),"
-    " d2 AS (DELETE FROM search_token WHERE seq = $1::int8),"
-    " d3 AS (DELETE FROM search_string WHERE seq = $1::int8),"
-    " d4 AS (DELETE FROM search_date WHERE seq = $1::int8),"
-    " d5 AS (DELETE FROM search_number WHERE seq = $1::int8),"
-    " d6 AS (DELETE FROM search_quantity WHERE seq = $1::int8),"
-    " d7 AS (DELETE FROM search_reference WHERE seq = $1::int8),"
-    " d8 AS (DELETE FROM search_uri WHERE seq = $1::int8),"
-    " d9 AS (DELETE FROM search_composite WHERE seq = $1::int8),"
-    " d10 AS (DELETE FROM search_compartment WHERE seq = $1::int8),"
-    " d11 AS (DELETE FROM search_text WHERE seq = $1::int8),"
-    " i1 AS (INSERT INTO search_resource (seq, type, id, last_updated)"
-    "  SELECT $2::int8, $3::text, $4::text, $5::int8 WHERE $6::bool"
-    "  AND NOT EXISTS (SELECT 1 FROM u1)),"
-    " i2 AS (INSERT INTO search_token (seq, type, param, system, code, text)"
-    "  SELECT $2::int8, $3::text, u.* FROM unnest($7::text[], $8::text[], $9::text[],"
-    "  $10::text[]) AS u),"
-    " i3 AS (INSERT INTO search_string (seq, type, param, norm, exact)"
-    "  SELECT $2::int8, $3::text, u.* FROM unnest($11::text[], $12::text[], $13::text[]) AS u),"
-    " i4 AS (INSERT INTO search_date (seq, type, param, low, high)"
-    "  SELECT $2::int8, $3::text, u.* FROM unnest($14::text[], $15::int8[], $16::int8[]) AS u),"
-    " i5 AS (INSERT INTO search_number (seq, type, param, value)"
-    "  SELECT $2::int8, $3::text, u.* FROM unnest($17::text[], $18::float8[]) AS u),"
-    " i6 AS (INSERT INTO search_quantity (seq, type, param, value, system, code, canonical_code,"
-    "  canonical_value) SELECT $2::int8, $3::text, u.* FROM unnest($19::text[], $20::float8[],"
-    "  $21::text[], $22::text[], $23::text[], $24::float8[]) AS u),"
-    " i7 AS (INSERT INTO search_reference (seq, type, param, target_type, target_id, url)"
-    "  SELECT $2::int8, $3::text, u.* FROM unnest($25::text[], $26::text[], $27::text[],"
-    "  $28::text[]) AS u),"
-    " i8 AS (INSERT INTO search_uri (seq, type, param, uri)"
-    "  SELECT $2::int8, $3::text, u.* FROM unnest($29::text[], $30::text[]) AS u),"
-    " i9 AS (INSERT INTO search_composite (seq, type, param,"
-    "  code1, system1, low1, high1, canonical_code1, canonical_low1, canonical_high1,"
-    "  code2, system2, low2, high2, canonical_code2, canonical_low2, canonical_high2,"
-    "  code3, system3, low3, high3, canonical_code3, canonical_low3, canonical_high3)"
-    "  SELECT $2::int8, $3::text, u.* FROM unnest($31::text[],"
-    "  $32::text[], $33::text[], $34::numeric[], $35::numeric[], $36::text[], $37::float8[],"
-    "  $38::float8[],"
-    "  $39::text[], $40::text[], $41::numeric[], $42::numeric[], $43::text[], $44::float8[],"
-    "  $45::float8[],"
-    "  $46::text[], $47::text[], $48::numeric[], $49::numeric[], $50::text[], $51::float8[],"
-    "  $52::float8[]) AS u),"
-    " i10 AS (INSERT INTO search_compartment (patient_id, seq)"
-    "  SELECT u, $2::int8 FROM unnest($53::text[]) AS u),"
-    " i11 AS (INSERT INTO search_text (seq, narrative, everything)"
-    "  SELECT $2::int8, $54::tsvector, $55::tsvector WHERE $56::bool)"
-    " SELECT 1";
-
-constexpr size_t kArrays = 47;  // $7 .. $53
+constexpr size_t kArrays = 47;  // IndexRowsParams::arrays
 
 // One array parameter, its elements appended as they come.
 class ArrayText {
@@ -217,24 +158,6 @@ IndexRowsParams PrepareIndexRows(const WriteOp& op) {
   return p;
 }
 
-Status WriteIndexRows(postgres::Connection& db, const IndexRowsParams& rows, int64_t previous_seq,
-                      int64_t seq) {
-  if (rows.arrays.size() != kArrays) return Internal("index rows were not prepared");
-  std::vector<postgres::Value> params;
-  params.reserve(6 + kArrays + 3);
-  params.emplace_back(previous_seq);
-  params.emplace_back(seq);
-  params.emplace_back(std::string_view(rows.type));
-  params.emplace_back(std::string_view(rows.id));
-  params.emplace_back(rows.last_updated);
-  params.emplace_back(std::string_view(rows.live ? "true" : "false"));
-  for (const std::string& a : rows.arrays) params.emplace_back(std::string_view(a));
-  params.emplace_back(std::string_view(rows.narrative));
-  params.emplace_back(std::string_view(rows.everything));
-  params.emplace_back(std::string_view(rows.has_text ? "true" : "false"));
-  return db.Query(kIndexStatement, params).status();
-}
-
 Result<int64_t> ReindexPostgres(postgres::Connection& db) {
   int64_t indexed = 0;
   RETURN_IF_ERROR(postgres::InTransaction(db, postgres::Isolation::kReadCommitted, [&]() -> Status {
@@ -242,7 +165,11 @@ Result<int64_t> ReindexPostgres(postgres::Connection& db) {
         "TRUNCATE search_resource, search_token, search_string, search_date, search_number,"
         " search_quantity, search_reference, search_uri, search_composite, search_compartment,"
         " search_text"));
+    // A thousand current versions at a time, their index rows written by one statement.
     int64_t after = 0;
+    std::vector<int64_t> seqs;
+    std::vector<IndexRowsParams> index;
+    std::vector<std::string> storage;
     for (;;) {
       ASSIGN_OR_RETURN(postgres::Rows rows,
                        db.Query("SELECT c.seq, c.type, c.id, r.last_updated, r.json"
@@ -250,6 +177,8 @@ Result<int64_t> ReindexPostgres(postgres::Connection& db) {
                                 " WHERE c.seq > $1 AND r.deleted = 0 ORDER BY c.seq LIMIT 1000",
                                 {after}));
       if (rows.size() == 0) break;
+      seqs.clear();
+      index.clear();
       for (int i = 0; i < rows.size(); ++i) {
         WriteOp op;
         op.kind = WriteKind::kUpdate;
@@ -258,9 +187,18 @@ Result<int64_t> ReindexPostgres(postgres::Connection& db) {
         op.last_updated = rows.Int(i, 3);
         op.json = rows.Bytes(i, 4);
         after = rows.Int(i, 0);
-        RETURN_IF_ERROR(WriteIndexRows(db, PrepareIndexRows(op), 0, after));
-        ++indexed;
+        seqs.push_back(after);
+        index.push_back(PrepareIndexRows(op));
       }
+      ASSIGN_OR_RETURN(postgres::Rows written,
+                       db.Query(pgwrite::BulkIndexStatement(),
+                                pgwrite::BulkIndexParams(seqs, index, &storage)));
+      if (written.size() != 1 || written.Int(0, 0) != rows.size()) {
+        return Internal("reindex: " + std::to_string(rows.size()) + " versions read, " +
+                        (written.size() == 1 ? std::string(written.Text(0, 0)) : std::string("none")) +
+                        " indexed");
+      }
+      indexed += rows.size();
     }
     return Status::Ok();
   }));

@@ -3,12 +3,11 @@
 // exactly when a read does (docs/search.md). The values are those the SQLite store indexes
 // (search::ExtractIndexRows, search::ExtractText): both stores answer a search the same way.
 //
-//   IndexRowsParams rows = PrepareIndexRows(op);     // on the caller's thread, before the write
-//   ... INSERT INTO resource ... RETURNING seq ...
-//   RETURN_IF_ERROR(WriteIndexRows(db, rows, previous_seq, seq));  // same transaction
+//   IndexRowsParams rows = PrepareIndexRows(op);  // on the caller's thread, before the write
+//   db.Query(pgwrite::CreateStatement(), pgwrite::Params(op, rows, &shard_key));  // write_sql.h
 //
-// One statement writes every table (data-modifying WITH clauses, one array per column), so a
-// write costs one round trip for its index however many values the resource has.
+// The write's own statement writes every table (data-modifying WITH clauses, one array per
+// column), so a write costs one round trip for its index however many values the resource has.
 #pragma once
 
 #include <cstdint>
@@ -30,7 +29,7 @@ struct IndexRowsParams {
   bool live = false;  // false for a delete: only the replaced version's rows are removed
   std::string type, id;
   int64_t last_updated = 0;
-  std::vector<std::string> arrays;  // in the statement's order (search_index.cc)
+  std::vector<std::string> arrays;  // in the write statements' order (write_sql.cc)
   std::string narrative, everything;  // tsvector text
   bool has_text = false;
 };
@@ -39,12 +38,8 @@ struct IndexRowsParams {
 // are listed in search_resource without values, as in the SQLite store.
 IndexRowsParams PrepareIndexRows(const WriteOp& op);
 
-// Removes the rows of `previous_seq` (0: none) and inserts those of `rows` for `seq`.
-Status WriteIndexRows(postgres::Connection& db, const IndexRowsParams& rows, int64_t previous_seq,
-                      int64_t seq);
-
-// Empties the index and indexes every current version again, in one transaction, in batches
-// (memory stays flat). Returns the number of resources indexed. For `vesta reindex --store`
+// Empties the index and indexes every current version again, in one transaction, a thousand
+// versions per statement (pgwrite::BulkIndexStatement; memory stays flat). Returns the number of resources indexed. For `vesta reindex --store`
 // and after stored SearchParameters change.
 Result<int64_t> ReindexPostgres(postgres::Connection& db);
 

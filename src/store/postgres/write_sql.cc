@@ -163,20 +163,11 @@ void AppendQuoted(std::string_view text, std::string* out) {
   out->push_back('"');
 }
 
-std::string BuildBulkCreate() {
-  std::string s =
-      "WITH o AS (SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[],"
-      " $5::text[]) WITH ORDINALITY AS o (type, id, last_updated, json, shard_key, n)),"
-      " ins AS (INSERT INTO resource (type, id, version, last_updated, deleted, json, shard_key)"
-      " SELECT type, id, 1, last_updated, 0, convert_to(json, 'UTF8'), shard_key FROM o"
-      " ORDER BY n RETURNING seq, type, id),"
-      " m AS (SELECT o.n, ins.seq, o.type, o.id, o.last_updated, o.shard_key FROM o"
-      " JOIN ins ON ins.type = o.type AND ins.id = o.id),"
-      " cur AS (INSERT INTO resource_current (type, id, version, seq, shard_key)"
-      " SELECT type, id, 1, seq, shard_key FROM m),"
-      " i0 AS (INSERT INTO search_resource (seq, shard_key, type, id, last_updated)"
-      " SELECT seq, shard_key, type, id, last_updated FROM m)";
-  int n = 6;
+// The WITH clauses i1.. that insert the index rows of many versions from arrays, parameters
+// from $`n` on (BulkIndexArrays' layout): each table's rows carry the number of their version,
+// which `m` maps to its seq, shard key and type.
+void AppendBulkIndexClauses(int n, std::string* out) {
+  std::string& s = *out;
   int k = 1;
   auto clause = [&](const std::string& insert, const std::string& select,
                     const std::vector<std::string_view>& types) {
@@ -200,6 +191,77 @@ std::string BuildBulkCreate() {
          {"text"});
   clause("INSERT INTO search_text (seq, shard_key, narrative, everything)",
          "m.seq, m.shard_key, u.c1, u.c2", {"tsvector", "tsvector"});
+}
+
+// The index arrays of many versions (AppendBulkIndexClauses' parameters), appended to `a`.
+void BulkIndexArrays(std::span<const IndexRowsParams> index, std::vector<std::string>& a) {
+  // Each index table: the version number of every row (1-based, as WITH ORDINALITY counts), then
+  // the columns, each the versions' arrays joined.
+  size_t column = 0;
+  auto table = [&](size_t columns) {
+    std::string numbers = "{";
+    std::vector<std::string> joined(columns, "{");
+    for (size_t i = 0; i < index.size(); ++i) {
+      const size_t rows = ElementCount(index[i].arrays[column]);
+      for (size_t r = 0; r < rows; ++r) {
+        if (numbers.size() > 1) numbers.push_back(',');
+        numbers += std::to_string(i + 1);
+      }
+      for (size_t c = 0; c < columns; ++c) AppendElements(index[i].arrays[column + c], &joined[c]);
+    }
+    numbers.push_back('}');
+    a.push_back(std::move(numbers));
+    for (std::string& j : joined) a.push_back(j + "}");
+    column += columns;
+  };
+  for (const Table& t : ValueTables()) table(t.array_types.size());
+  table(1);  // search_compartment
+  std::string numbers = "{", narrative = "{", everything = "{";
+  for (size_t i = 0; i < index.size(); ++i) {
+    if (!index[i].has_text) continue;
+    if (numbers.size() > 1) numbers.push_back(',');
+    numbers += std::to_string(i + 1);
+    AppendQuoted(index[i].narrative, &narrative);
+    AppendQuoted(index[i].everything, &everything);
+  }
+  for (std::string* x : {&numbers, &narrative, &everything}) {
+    x->push_back('}');
+    a.push_back(std::move(*x));
+  }
+}
+
+std::vector<postgres::Value> AsParams(const std::vector<std::string>& a) {
+  std::vector<postgres::Value> params;
+  params.reserve(a.size());
+  for (const std::string& x : a) params.emplace_back(std::string_view(x));
+  return params;
+}
+
+std::string BuildBulkIndex() {
+  std::string s =
+      "WITH m AS (SELECT o.n, o.seq, c.type, c.id, o.last_updated, c.shard_key"
+      " FROM unnest($1::int8[], $2::int8[]) WITH ORDINALITY AS o (seq, last_updated, n)"
+      " JOIN resource_current c ON c.seq = o.seq),"
+      " i0 AS (INSERT INTO search_resource (seq, shard_key, type, id, last_updated)"
+      " SELECT seq, shard_key, type, id, last_updated FROM m)";
+  AppendBulkIndexClauses(3, &s);
+  return s + " SELECT count(*) FROM m";
+}
+
+std::string BuildBulkCreate() {
+  std::string s =
+      "WITH o AS (SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[],"
+      " $5::text[]) WITH ORDINALITY AS o (type, id, last_updated, json, shard_key, n)),"
+      " ins AS (INSERT INTO resource (type, id, version, last_updated, deleted, json, shard_key)"
+      " SELECT type, id, 1, last_updated, 0, convert_to(json, 'UTF8'), shard_key FROM o"
+      " ORDER BY n RETURNING seq, type, id),"
+      " m AS (SELECT o.n, ins.seq, o.type, o.id, o.last_updated, o.shard_key FROM o"
+      " JOIN ins ON ins.type = o.type AND ins.id = o.id),"
+      " cur AS (INSERT INTO resource_current (type, id, version, seq, shard_key)"
+      " SELECT type, id, 1, seq, shard_key FROM m),"
+      " i0 AS (INSERT INTO search_resource (seq, shard_key, type, id, last_updated)"
+      " SELECT seq, shard_key, type, id, last_updated FROM m)";
+  AppendBulkIndexClauses(6, &s);
   return s + " SELECT count(*) FROM ins";
 }
 
@@ -232,45 +294,33 @@ std::vector<postgres::Value> BulkParams(std::span<const WriteOp> ops,
       a.push_back(std::move(*x));
     }
   }
-  // Each index table: the op number of every row (1-based, as WITH ORDINALITY counts), then the
-  // columns, each the ops' arrays joined.
-  size_t column = 0;
-  auto table = [&](size_t columns) {
-    std::string numbers = "{";
-    std::vector<std::string> joined(columns, "{");
-    for (size_t i = 0; i < ops.size(); ++i) {
-      const size_t rows = ElementCount(index[i].arrays[column]);
-      for (size_t r = 0; r < rows; ++r) {
-        if (numbers.size() > 1) numbers.push_back(',');
-        numbers += std::to_string(i + 1);
-      }
-      for (size_t c = 0; c < columns; ++c) AppendElements(index[i].arrays[column + c], &joined[c]);
+  BulkIndexArrays(index, a);
+  return AsParams(a);
+}
+
+const std::string& BulkIndexStatement() {
+  static const std::string sql = BuildBulkIndex();
+  return sql;
+}
+
+std::vector<postgres::Value> BulkIndexParams(std::span<const int64_t> seqs,
+                                             std::span<const IndexRowsParams> index,
+                                             std::vector<std::string>* storage) {
+  std::vector<std::string>& a = *storage;
+  a.clear();
+  std::string numbers = "{", updated = "{";
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    if (i > 0) {
+      numbers.push_back(',');
+      updated.push_back(',');
     }
-    numbers.push_back('}');
-    a.push_back(std::move(numbers));
-    for (std::string& j : joined) a.push_back(j + "}");
-    column += columns;
-  };
-  for (const Table& t : ValueTables()) table(t.array_types.size());
-  table(1);  // search_compartment
-  {
-    std::string numbers = "{", narrative = "{", everything = "{";
-    for (size_t i = 0; i < ops.size(); ++i) {
-      if (!index[i].has_text) continue;
-      if (numbers.size() > 1) numbers.push_back(',');
-      numbers += std::to_string(i + 1);
-      AppendQuoted(index[i].narrative, &narrative);
-      AppendQuoted(index[i].everything, &everything);
-    }
-    for (std::string* x : {&numbers, &narrative, &everything}) {
-      x->push_back('}');
-      a.push_back(std::move(*x));
-    }
+    numbers += std::to_string(seqs[i]);
+    updated += std::to_string(index[i].last_updated);
   }
-  std::vector<postgres::Value> params;
-  params.reserve(a.size());
-  for (const std::string& x : a) params.emplace_back(std::string_view(x));
-  return params;
+  a.push_back(numbers + "}");
+  a.push_back(updated + "}");
+  BulkIndexArrays(index, a);
+  return AsParams(a);
 }
 
 const std::string& CreateStatement() {

@@ -18,6 +18,7 @@
 // UPDATE matched: the version it read is the one the snapshot holds.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -55,5 +56,16 @@ const std::string& BulkCreateStatement();
 std::vector<postgres::Value> BulkParams(std::span<const WriteOp> ops,
                                         std::span<const IndexRowsParams> index,
                                         std::vector<std::string>* storage);
+
+// The index rows of many current versions, written again (`vesta reindex`, after the index
+// tables were emptied): search_resource and the value tables from arrays, each version's type,
+// id and shard key read from resource_current by its seq. Returns one row, the number of
+// versions found current.
+const std::string& BulkIndexStatement();
+
+// Its parameters: the seqs, and for each its prepared index rows (index[i] for seqs[i]).
+std::vector<postgres::Value> BulkIndexParams(std::span<const int64_t> seqs,
+                                             std::span<const IndexRowsParams> index,
+                                             std::vector<std::string>* storage);
 
 }  // namespace vesta::store::pgwrite
