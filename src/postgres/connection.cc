@@ -434,6 +434,11 @@ Result<Rows> Connection::Query(std::string_view sql, std::span<const Value> para
   RETURN_IF_ERROR(p.Set(params));
   std::string key(sql);
   auto it = statements_.find(key);
+  if (it == statements_.end() && statements_.size() >= kMaxPreparedStatements) {
+    return Run(PQexecParams(conn_, key.c_str(), p.size(), p.types(), p.values(), p.lengths(),
+                            p.formats(), /*resultFormat=text*/ 0),
+               Excerpt(sql));
+  }
   if (it == statements_.end()) {
     std::string name = "vesta_" + std::to_string(++next_statement_);
     Result<Rows> prepared = Run(PQprepare(conn_, name.c_str(), key.c_str(), p.size(), p.types()),

@@ -165,6 +165,9 @@ struct Options {
 
 class Connection {
  public:
+  // How many SQL texts Query() prepares on one connection at most.
+  static constexpr size_t kMaxPreparedStatements = 1000;
+
   // Connects to `uri`: any libpq connection string, a URI (postgresql://user@host:port/db?...)
   // or key=value pairs. Settings in `uri` win over `options`; the client encoding is always
   // UTF8. A password comes from the URI, PGPASSWORD or ~/.pgpass, as libpq reads them. Server
@@ -183,8 +186,10 @@ class Connection {
 
   // Runs `sql` with `params` as $1, $2...: prepared on this connection the first time it is
   // seen (a statement named vesta_<n>, kept until the connection closes or reconnects) and then
-  // only executed. For SQL whose text is constant. The parameter types are fixed by the first
-  // call: later calls pass the same kinds.
+  // only executed. For SQL whose text is constant or takes a bounded number of shapes (a
+  // search's text depends on its shape only): once kMaxPreparedStatements texts are prepared on
+  // the connection, new texts run unprepared. The parameter types are fixed by the first call:
+  // later calls pass the same kinds.
   Result<Rows> Query(std::string_view sql, std::span<const Value> params = {});
   Result<Rows> Query(std::string_view sql, std::initializer_list<Value> params) {
     return Query(sql, std::span<const Value>(params.begin(), params.size()));

@@ -24,8 +24,10 @@ namespace {
 constexpr int kMaxIncluded = 1000;  // included resources per page
 constexpr int kMaxIterate = 3;      // rounds of _include:iterate
 
-// Runs `sql` once, unprepared (every search has its own text). The args' strings live in `sql`.
-Result<postgres::Rows> Run(postgres::Connection& db, const pgsql::Sql& sql) {
+// Runs `sql`, unprepared unless `prepared`: then prepared on the connection the first time its
+// text is seen (postgres::Connection::Query, a bounded number of statements per connection).
+// The args' strings live in `sql`.
+Result<postgres::Rows> Run(postgres::Connection& db, const pgsql::Sql& sql, bool prepared = false) {
   std::vector<postgres::Value> params;
   params.reserve(sql.args.size());
   for (const pgsql::SqlArg& a : sql.args) {
@@ -40,7 +42,7 @@ Result<postgres::Rows> Run(postgres::Connection& db, const pgsql::Sql& sql) {
         },
         a);
   }
-  return db.QueryUncached(sql.Text(), params);
+  return prepared ? db.Query(sql.Text(), params) : db.QueryUncached(sql.Text(), params);
 }
 
 Result<int64_t> Count(postgres::Connection& db, const pgsql::Sql& sql) {
@@ -111,6 +113,94 @@ Result<std::optional<int64_t>> ComputeTotal(postgres::Connection& db, const sear
     return std::optional<int64_t>(n);
   }
   return std::optional<int64_t>();
+}
+
+// Whether an equality test (or a prefix, rendered as a range), whose rows an index finds
+// whatever the value.
+bool IsIndexEquality(const search::Test& t) {
+  switch (t.kind) {
+    case search::Test::Kind::kCompare:
+      return t.op == search::Op::kEq || t.op == search::Op::kIn || t.op == search::Op::kStartsWith;
+    case search::Test::Kind::kAll:
+    case search::Test::Kind::kAny:
+      return std::all_of(t.children.begin(), t.children.end(), IsIndexEquality);
+    case search::Test::Kind::kNot:
+      return false;
+  }
+  return false;
+}
+
+// Whether the page statement may be prepared once per connection and then run with the plan
+// PostgreSQL makes without the values (a generic plan, which it picks after five runs when it
+// costs no more than the plans made with them): only when there is one way to run it, a single
+// positive equality (or compartment, or id) read from its index, unsorted. With two conditions,
+// a sort or a range, a generic plan cannot see which side is selective and may drive from the
+// wrong one (measured: a chain driven from its code instead of the patient's name, ten times
+// slower), so such searches are planned with their values each time.
+bool PreparedPageIsSafe(const search::Plan& plan) {
+  if (plan.conditions.size() != 1 || !plan.sort.empty()) return false;
+  const search::Condition& c = plan.conditions[0].condition;
+  if (std::holds_alternative<search::CompartmentCondition>(c.test)) return true;
+  if (const auto* id = std::get_if<search::IdCondition>(&c.test)) return !id->negated;
+  const auto* index = std::get_if<search::IndexCondition>(&c.test);
+  return index != nullptr && !index->negated &&
+         std::all_of(index->alternatives.begin(), index->alternatives.end(), IsIndexEquality);
+}
+
+// Whether the page is all the search reads: no total to count, no walk to decide on, nothing to
+// include. Such a search is one statement (the page joined to its resources), which is its own
+// snapshot: no transaction, one round trip.
+bool IsOneStatement(const search::Plan& plan) {
+  return !plan.summary_count && plan.total != search::TotalMode::kEstimate &&
+         plan.total != search::TotalMode::kAccurate && !plan.Is<search::Plan::CountThenWalk>() &&
+         plan.includes.empty() && plan.revincludes.empty();
+}
+
+// The page's rows with their resources, in the page's order: the page's columns (seq, the keys),
+// then type, id, version, last_updated and json.
+pgsql::Sql PageWithResourcesSql(const search::Plan& plan) {
+  pgsql::Sql sql;
+  sql << "WITH p AS MATERIALIZED (SELECT q.*, row_number() OVER () AS n FROM (";
+  sql.Append(pgsql::PageSql(plan));
+  // (The page's first column, its seq, has a name of the plan's choosing: q's alias names it.)
+  sql << ") q (page_seq)) SELECT p.*, r.type, r.id, r.version, r.last_updated, r.json FROM p"
+         " JOIN resource r ON r.seq = p.page_seq ORDER BY p.n";
+  return sql;
+}
+
+Status RunOneStatementSearch(postgres::Connection& db, const search::Plan& plan,
+                             SearchPage* page) {
+  ASSIGN_OR_RETURN(postgres::Rows rows,
+                   Run(db, PageWithResourcesSql(plan), PreparedPageIsSafe(plan)));
+  const int resource = rows.columns() - 5;  // the first of the resource's columns
+  std::vector<pgsql::SqlArg> last_keys;
+  int64_t last_seq = 0;
+  bool more = false;
+  for (int i = 0; i < rows.size(); ++i) {
+    if (static_cast<int>(page->entries.size()) >= plan.count) {
+      more = true;
+      break;
+    }
+    StoredVersion v;
+    v.type = std::string(rows.Text(i, resource));
+    v.id = std::string(rows.Text(i, resource + 1));
+    v.version = rows.Int(i, resource + 2);
+    v.last_updated = rows.Int(i, resource + 3);
+    v.json = rows.Bytes(i, resource + 4);
+    page->entries.push_back(SearchHit{std::move(v), SearchMode::kMatch});
+    last_seq = rows.Int(i, 0);
+    last_keys.clear();
+    for (size_t k = 0; k < plan.KeyColumns(); ++k) {
+      last_keys.push_back(ColumnArg(rows, i, static_cast<int>(k) + 1));
+    }
+  }
+  if (more && !page->entries.empty()) {
+    page->next_cursor = search::EncodeCursor(search::Cursor{last_keys, last_seq});
+  }
+  if (plan.total == search::TotalMode::kDefault && !more && !plan.cursor) {
+    page->total = static_cast<int64_t>(page->entries.size());
+  }
+  return Status::Ok();
 }
 
 Status RunSearch(postgres::Connection& db, const search::Plan& plan, SearchPage* page) {
@@ -188,6 +278,10 @@ Result<SearchPage> RunPostgresSearch(postgres::Connection& db, const SearchQuery
                    search::PlanSearch(search::Registry::Active(), SpecFor(query)));
   SearchPage page;
   page.used_params = plan.used;
+  if (IsOneStatement(plan)) {
+    RETURN_IF_ERROR(RunOneStatementSearch(db, plan, &page));
+    return page;
+  }
   // One snapshot for the page, its total and its includes.
   RETURN_IF_ERROR(postgres::InTransaction(db, postgres::Isolation::kRepeatableRead,
                                           [&] { return RunSearch(db, plan, &page); }));

@@ -164,13 +164,21 @@ void Render(const Test& t, Sql* s) {
           *s << col << " = ANY(";
           s->Arg(TextArray(t.values), "text[]") << ")";
           return;
-        case Op::kStartsWith:
-          // Not a range up to search::PrefixEnd: that end may not be valid UTF-8, which
-          // PostgreSQL refuses. The planner turns a constant prefix into the same index range
-          // (the column is "C"-collated) as long as no ESCAPE clause is written.
-          *s << col << " LIKE ";
-          s->Arg(LikeLiteral(std::get<std::string>(t.values.at(0))) + "%");
+        case Op::kStartsWith: {
+          // A range of the "C"-collated column, from the prefix up to the prefix followed by
+          // U+10FFFF, the greatest code point: an index range whatever the plan (a LIKE is one
+          // only when the planner sees the pattern, so a prepared statement's generic plan
+          // would scan). Not search::PrefixEnd: that end may not be valid UTF-8, which
+          // PostgreSQL refuses. (A value whose character after the prefix is U+10FFFF itself,
+          // a noncharacter, is left out.)
+          const std::string& prefix = std::get<std::string>(t.values.at(0));
+          *s << "(" << col << " >= ";
+          s->Arg(prefix);
+          *s << " AND " << col << " < ";
+          s->Arg(prefix + "\xF4\x8F\xBF\xBF");
+          *s << ")";
           return;
+        }
         case Op::kContains:
           *s << col << " LIKE ";
           s->Arg("%" + LikeLiteral(std::get<std::string>(t.values.at(0))) + "%");
