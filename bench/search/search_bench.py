@@ -328,7 +328,7 @@ class Postgres:
                                                   (r.stdout + r.stderr).strip()[-2000:]))
         return r.stdout
 
-    def start(self, shared_buffers_mb):
+    def start(self, shared_buffers_mb, extra=()):
         self.version = subprocess.run([self.bin("postgres"), "--version"], capture_output=True,
                                       text=True, timeout=30).stdout.strip()
         # --no-sync: initdb does not fsync its template files (the server's fsync stays on).
@@ -347,7 +347,7 @@ class Postgres:
             ("maintenance_work_mem", "512MB"),
             ("max_wal_size", "4GB"),
             ("timezone", "UTC"),
-        ]
+        ] + list(extra)  # (name, value) pairs of a caller's own
         opts = " ".join("-c " + shlex.quote("%s=%s" % kv) for kv in self.settings)
         # pg_ctl hands -o to /bin/sh, hence the quoting; -w -t: wait for the socket, bounded.
         self.server_cmd([self.bin("pg_ctl"), "-D", self.data, "-l",
@@ -385,14 +385,14 @@ class Postgres:
     def conn(self):
         return ["-h", self.base, "-p", str(PG_PORT), "-U", PG_USER]
 
-    def psql_cmd(self, statements):
+    def psql_cmd(self, statements, db="postgres"):
         cmd = [self.bin("psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"] + self.conn()
         for s in statements:
             cmd += ["-c", s]
-        return cmd + ["postgres"]
+        return cmd + [db]
 
-    def psql(self, *statements, timeout=3600):
-        r = subprocess.run(self.psql_cmd(statements), env=self.env, capture_output=True,
+    def psql(self, *statements, timeout=3600, db="postgres"):
+        r = subprocess.run(self.psql_cmd(statements, db), env=self.env, capture_output=True,
                            timeout=timeout, text=True)
         if r.returncode != 0:
             raise RuntimeError("psql: %s" % r.stderr.strip()[-2000:])
@@ -454,17 +454,18 @@ class Postgres:
         return dict(copy_s=t1 - t0, index_s=t2 - t1, table_mb=table / 1e6,
                     index_mb=indexes / 1e6, nul_lines=nul_lines)
 
-    def pgbench(self, sql, connections, duration, tag):
-        """pgbench -T over one query: (queries/s, mean ms, p50 ms, p99 ms)."""
+    def pgbench(self, sql, connections, duration, tag, db="postgres", script=None):
+        """pgbench -T over one query (or, with `script`, a whole pgbench script: one transaction
+        of it is one count): (queries/s, mean ms, p50 ms, p99 ms)."""
         qfile = os.path.join(self.scratch, tag + ".sql")
         with open(qfile, "w") as f:
-            f.write(sql + ";\n")
+            f.write(script if script is not None else sql + ";\n")
         prefix = os.path.join(self.scratch, tag)
         for old in glob.glob(prefix + ".log*"):
             os.remove(old)
         cmd = [self.bin("pgbench"), "-n", "-M", "prepared", "-f", qfile, "-c", str(connections),
-               "-j", "2", "-T", str(duration), "-l", "--log-prefix=" + prefix + ".log"] + \
-            self.conn() + ["postgres"]
+               "-j", str(min(2, connections)), "-T", str(duration), "-l",
+               "--log-prefix=" + prefix + ".log"] + self.conn() + [db]
         r = subprocess.run(cmd, env=self.env, capture_output=True, text=True,
                            timeout=duration + 300, cwd=self.scratch)
         m = re.search(r"tps = ([\d.]+) \(without initial connection time\)", r.stdout)
