@@ -38,6 +38,8 @@ enum class StatusCode {
   kTooLarge,           // the request body is over the configured limit (413)
   kInternal,           // a bug or an environment failure (500)
   kUnavailable,        // the server is shutting down or overloaded (503)
+  kUnauthenticated,    // no credentials, or credentials that are not valid (401)
+  kForbidden,          // valid credentials that do not allow this request (403)
 };
 
 // The severity of one issue in an OperationOutcome.
@@ -80,6 +82,10 @@ inline Status Invalid(std::string m) { return Status(StatusCode::kInvalid, std::
 inline Status NotFound(std::string m) { return Status(StatusCode::kNotFound, std::move(m)); }
 inline Status Internal(std::string m) { return Status(StatusCode::kInternal, std::move(m)); }
 inline Status Conflict(std::string m) { return Status(StatusCode::kConflict, std::move(m)); }
+inline Status Unauthenticated(std::string m) {
+  return Status(StatusCode::kUnauthenticated, std::move(m));
+}
+inline Status Forbidden(std::string m) { return Status(StatusCode::kForbidden, std::move(m)); }
 inline Status NotSupported(std::string m) {
   return Status(StatusCode::kNotSupported, std::move(m));
 }

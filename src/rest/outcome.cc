@@ -44,6 +44,10 @@ const char* IssueTypeFor(StatusCode code) {
       return "exception";
     case StatusCode::kUnavailable:
       return "transient";
+    case StatusCode::kUnauthenticated:
+      return "login";
+    case StatusCode::kForbidden:
+      return "forbidden";
   }
   return "exception";
 }
@@ -154,6 +158,10 @@ int HttpStatusFor(StatusCode code) {
       return 500;
     case StatusCode::kUnavailable:
       return 503;
+    case StatusCode::kUnauthenticated:
+      return 401;
+    case StatusCode::kForbidden:
+      return 403;
   }
   return 500;
 }
