@@ -1,6 +1,6 @@
 // The HTTP/1.1 server (Boost.Beast). It knows nothing of FHIR: it parses requests, calls one
 // Handler per request and writes the Response back, with keep-alive, a body-size limit, gzip for
-// clients that accept it, and a graceful shutdown.
+// clients that accept it, TLS (OpenSSL), CORS for browser apps, and a graceful shutdown.
 //
 //   http::Server server(options, [](const http::Request& req) { return http::Response{...}; });
 //   RETURN_IF_ERROR(server.Start());   // bound and listening; server.port() is the real port
@@ -37,6 +37,12 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> query;
   HeaderList headers;  // names as sent
   std::string body;
+  // Where the request came from: the TCP peer's address as text ("127.0.0.1", "2001:db8::1"; an
+  // IPv4-mapped IPv6 address as its IPv4 form) and port, and whether the connection is TLS. The
+  // peer is the client or, behind a proxy, the proxy.
+  std::string remote_address;
+  uint16_t remote_port = 0;
+  bool tls = false;
 
   // The first header with this name (case-insensitive), or "" when absent.
   std::string_view Header(std::string_view name) const;
@@ -67,6 +73,26 @@ struct ServerOptions {
   // read one request's header, and then its body.
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
   ErrorResponder error_responder;  // optional; plain text when unset
+
+  // TLS. With both set, every connection is TLS (none is plain HTTP), configured as Mozilla's
+  // "intermediate" profile (https://ssl-config.mozilla.org/): TLS 1.2 and 1.3 only; for TLS 1.2
+  // only ECDHE key exchange with AES-GCM or ChaCha20-Poly1305; the client's cipher preference;
+  // no compression, no renegotiation. The handshake counts against idle_timeout, like reading
+  // the first request's header. The files are read once, by Start(): a missing or unreadable
+  // file, one that is not PEM, an encrypted key, or a key that does not match the certificate
+  // makes Start() fail with kInvalid naming the file. Setting only one of the two is kInvalid.
+  std::string tls_certificate_file;  // PEM: the server's certificate, then its intermediates
+  std::string tls_private_key_file;  // PEM, not encrypted
+
+  // CORS (https://fetch.spec.whatwg.org/#http-cors-protocol): the origins whose browser apps may
+  // read responses, each "*" (any) or a serialized origin such as "https://app.example.org"
+  // (Start() refuses anything else with kInvalid). Empty: no CORS headers at all. Otherwise
+  // every response gets `Vary: Origin`, and one to a request whose Origin is allowed gets
+  // Access-Control-Allow-Origin (that origin; "*" only when "*" is configured) and
+  // Access-Control-Expose-Headers. A preflight (OPTIONS with Origin and
+  // Access-Control-Request-Method) never reaches the Handler: an allowed origin gets 204 with
+  // Access-Control-Allow-Methods, -Allow-Headers and -Max-Age, any other a 403.
+  std::vector<std::string> cors_origins;
 };
 
 class Server {

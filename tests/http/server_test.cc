@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "base/strings.h"
+#include "http/test_certificate.h"
 
 namespace vesta::http {
 namespace {
@@ -106,6 +107,14 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   bool connected() const { return connected_; }
+
+  // The client's own port, as the server sees it.
+  uint16_t local_port() const {
+    sockaddr_in addr{};
+    socklen_t len = sizeof addr;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    return ntohs(addr.sin_port);
+  }
 
   bool Send(std::string_view data) {
     while (!data.empty()) {
@@ -765,6 +774,265 @@ TEST(HttpServerTest, BindErrorIsUnavailable) {
   Server second(o, Echo);
   Status s = second.Start();
   EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.message();
+}
+
+// --- The client's address ---------------------------------------------------------------------
+
+TEST(HttpServerTest, HandlerSeesThePeer) {
+  std::mutex mu;
+  std::string address;
+  uint16_t port = 0;
+  bool tls = true;
+  TestServer ts(SmallOptions(), [&](const Request& req) {
+    std::lock_guard lock(mu);
+    address = req.remote_address;
+    port = req.remote_port;
+    tls = req.tls;
+    return Response{200, {}, "ok"};
+  });
+  ASSERT_TRUE(ts.start_status().ok());
+  Client c(ts.port());
+  ASSERT_TRUE(c.RoundTrip(Get("/")));
+  std::lock_guard lock(mu);
+  EXPECT_EQ(address, "127.0.0.1");
+  EXPECT_EQ(port, c.local_port());
+  EXPECT_FALSE(tls);
+}
+
+// --- CORS (https://fetch.spec.whatwg.org/#http-cors-protocol) -----------------------------------
+
+ServerOptions CorsOptions(std::vector<std::string> origins) {
+  ServerOptions o = SmallOptions();
+  o.cors_origins = std::move(origins);
+  return o;
+}
+
+std::string Preflight(std::string_view origin, std::string_view headers = "") {
+  std::string req =
+      "OPTIONS /Patient HTTP/1.1\r\nHost: localhost\r\nOrigin: " + std::string(origin) +
+      "\r\nAccess-Control-Request-Method: POST\r\n";
+  if (!headers.empty()) req += "Access-Control-Request-Headers: " + std::string(headers) + "\r\n";
+  return req + "\r\n";
+}
+
+TEST(HttpServerTest, WithoutCorsOriginsNothingChanges) {
+  TestServer ts(SmallOptions(), Echo);
+  ASSERT_TRUE(ts.start_status().ok());
+  Client c(ts.port());
+  auto r = c.RoundTrip(Get("/x", "Origin: https://app.example.org\r\n"));
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->HasHeader("Access-Control-Allow-Origin"));
+  EXPECT_FALSE(r->HasHeader("Vary"));
+  // A preflight is an ordinary OPTIONS request for the Handler.
+  r = c.RoundTrip(Preflight("https://app.example.org"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(r->body.starts_with("method=OPTIONS\n")) << r->body;
+}
+
+TEST(HttpServerTest, CorsHeadersForAllowedOrigins) {
+  TestServer ts(CorsOptions({"https://app.example.org", "http://localhost:3000"}), Echo);
+  ASSERT_TRUE(ts.start_status().ok());
+  Client c(ts.port());
+  auto r = c.RoundTrip(Get("/x", "Origin: http://localhost:3000\r\n"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->Header("Access-Control-Allow-Origin"), "http://localhost:3000");
+  EXPECT_EQ(r->Header("Vary"), "Origin");
+  EXPECT_EQ(r->Header("Access-Control-Expose-Headers"),
+            "Location, ETag, Last-Modified, Content-Location, WWW-Authenticate");
+  // Another origin gets no CORS headers (the browser then refuses the response to the app), but
+  // the response still varies by Origin for caches; so does one to a request without Origin.
+  for (std::string_view extra : {"Origin: https://evil.example\r\n",
+                                 "Origin: https://app.example.org.evil.example\r\n", ""}) {
+    r = c.RoundTrip(Get("/x", extra));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_FALSE(r->HasHeader("Access-Control-Allow-Origin")) << extra;
+    EXPECT_FALSE(r->HasHeader("Access-Control-Expose-Headers")) << extra;
+    EXPECT_EQ(r->Header("Vary"), "Origin") << extra;
+  }
+}
+
+TEST(HttpServerTest, CorsStarAllowsAnyOrigin) {
+  TestServer ts(CorsOptions({"*"}), Echo);
+  ASSERT_TRUE(ts.start_status().ok());
+  Client c(ts.port());
+  auto r = c.RoundTrip(Get("/x", "Origin: https://anyone.example\r\n"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->Header("Access-Control-Allow-Origin"), "*");
+  r = c.RoundTrip(Preflight("https://anyone.example", "Authorization"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 204);
+  EXPECT_EQ(r->Header("Access-Control-Allow-Origin"), "*");
+}
+
+TEST(HttpServerTest, CorsPreflightIsAnsweredWithoutTheHandler) {
+  std::atomic<int> calls{0};
+  TestServer ts(CorsOptions({"https://app.example.org"}), [&](const Request& req) {
+    ++calls;
+    return Echo(req);
+  });
+  ASSERT_TRUE(ts.start_status().ok());
+  Client c(ts.port());
+  auto r = c.RoundTrip(Preflight("https://app.example.org", "content-type, authorization"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 204);
+  EXPECT_EQ(r->Header("Access-Control-Allow-Origin"), "https://app.example.org");
+  EXPECT_EQ(r->Header("Vary"), "Origin");
+  EXPECT_EQ(r->Header("Access-Control-Allow-Methods"), "GET, POST, PUT, PATCH, DELETE, OPTIONS");
+  EXPECT_EQ(r->Header("Access-Control-Allow-Headers"), "content-type, authorization");
+  EXPECT_EQ(r->Header("Access-Control-Max-Age"), "600");
+  EXPECT_EQ(r->body, "");
+  // A header outside the list: the list is sent, without it, and the browser refuses.
+  r = c.RoundTrip(Preflight("https://app.example.org", "If-Match, X-Secret"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 204);
+  EXPECT_EQ(r->Header("Access-Control-Allow-Headers"),
+            "Authorization, Content-Type, Accept, If-Match, If-None-Match, If-Modified-Since, "
+            "If-None-Exist, Prefer, X-Requested-With");
+  // Another origin's preflight: 403, no CORS headers.
+  r = c.RoundTrip(Preflight("https://evil.example"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403);
+  EXPECT_FALSE(r->HasHeader("Access-Control-Allow-Origin"));
+  EXPECT_FALSE(r->HasHeader("Access-Control-Allow-Methods"));
+  EXPECT_EQ(calls.load(), 0);
+  // OPTIONS without Access-Control-Request-Method is not a preflight: the Handler answers.
+  r = c.RoundTrip(
+      "OPTIONS /metadata HTTP/1.1\r\nHost: h\r\nOrigin: https://app.example.org\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(r->Header("Access-Control-Allow-Origin"), "https://app.example.org");
+}
+
+TEST(HttpServerTest, CorsOnServerErrors) {
+  ServerOptions o = CorsOptions({"https://app.example.org"});
+  o.max_body_bytes = 10;
+  TestServer ts(o, Echo);
+  ASSERT_TRUE(ts.start_status().ok());
+  Client c(ts.port());
+  auto r = c.RoundTrip(Post("/x", std::string(100, 'a'), "Origin: https://app.example.org\r\n"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  // The app can read why its request failed.
+  EXPECT_EQ(r->Header("Access-Control-Allow-Origin"), "https://app.example.org");
+}
+
+TEST(HttpServerTest, CorsOriginsMustBeOrigins) {
+  for (const char* bad : {"https://app.example.org/", "app.example.org", "https://App.example.org",
+                          "ftp://x.org", "https://", "null", "https://x.org/path"}) {
+    Server server(CorsOptions({bad}), Echo);
+    Status s = server.Start();
+    EXPECT_EQ(s.code(), StatusCode::kInvalid) << bad;
+    EXPECT_NE(s.message().find(bad), std::string::npos) << s.message();
+  }
+  for (const char* good : {"*", "https://app.example.org", "http://localhost:3000",
+                           "http://127.0.0.1:8080", "https://[::1]:8443"}) {
+    TestServer ts(CorsOptions({good}), Echo);
+    EXPECT_TRUE(ts.start_status().ok()) << good << ": " << ts.start_status().message();
+  }
+}
+
+// --- TLS --------------------------------------------------------------------------------------
+
+class HttpTlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!testing::HaveCommand("openssl") || !testing::HaveCommand("curl")) {
+      GTEST_SKIP() << "the openssl and curl commands are needed for the TLS tests";
+    }
+    char tmpl[] = "/tmp/vesta-tls-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    ASSERT_TRUE(cert_.Make(dir_));
+  }
+  void TearDown() override {
+    if (!dir_.empty()) testing::RunCommand("rm -rf '" + dir_ + "'");
+  }
+
+  ServerOptions TlsOptions() const {
+    ServerOptions o = SmallOptions();
+    o.tls_certificate_file = cert_.cert;
+    o.tls_private_key_file = cert_.key;
+    return o;
+  }
+
+  std::string Curl(uint16_t port, std::string_view path) const {
+    return testing::RunCommand("curl -sS --max-time 10 --cacert '" + cert_.cert +
+                               "' https://127.0.0.1:" + std::to_string(port) + std::string(path))
+        .output;
+  }
+
+  std::string dir_;
+  testing::TestCertificate cert_;
+};
+
+TEST_F(HttpTlsTest, HandlerSeesTlsAndThePeer) {
+  TestServer ts(TlsOptions(), [](const Request& req) {
+    return Response{200,
+                    {{"Content-Type", "text/plain"}},
+                    req.remote_address + " tls=" + (req.tls ? "1" : "0") + " " + req.path};
+  });
+  ASSERT_TRUE(ts.start_status().ok()) << ts.start_status().message();
+  EXPECT_EQ(Curl(ts.port(), "/hello"), "127.0.0.1 tls=1 /hello");
+  // Plain HTTP to the TLS port gets no answer, and the server carries on.
+  Client plain(ts.port());
+  ASSERT_TRUE(plain.connected());
+  EXPECT_FALSE(plain.RoundTrip(Get("/plain")));
+  EXPECT_EQ(Curl(ts.port(), "/again"), "127.0.0.1 tls=1 /again");
+}
+
+TEST_F(HttpTlsTest, SilentClientIsDroppedDuringTheHandshake) {
+  ServerOptions o = TlsOptions();
+  o.idle_timeout = milliseconds(200);
+  TestServer ts(o, Echo);
+  ASSERT_TRUE(ts.start_status().ok());
+  Client silent(ts.port());
+  ASSERT_TRUE(silent.connected());
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(silent.ClosedByPeer());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, seconds(5));
+}
+
+TEST_F(HttpTlsTest, GracefulShutdownWithTlsConnectionsOpen) {
+  TestServer ts(TlsOptions(), Echo);
+  ASSERT_TRUE(ts.start_status().ok());
+  // s_client completes the handshake and waits on its stdin, which stays open until pclose.
+  std::string cmd = "openssl s_client -quiet -connect 127.0.0.1:" + std::to_string(ts.port()) +
+                    " -CAfile '" + cert_.cert + "' >/dev/null 2>&1";
+  std::FILE* idle = popen(cmd.c_str(), "w");
+  ASSERT_NE(idle, nullptr);
+  // A request on another connection proves the server is serving; give s_client time to connect.
+  EXPECT_NE(Curl(ts.port(), "/x").find("method=GET"), std::string::npos);
+  std::this_thread::sleep_for(milliseconds(500));
+  auto start = std::chrono::steady_clock::now();
+  ts.Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, seconds(5));
+  pclose(idle);
+}
+
+TEST_F(HttpTlsTest, BadFilesFailStart) {
+  auto start = [&](std::string cert, std::string key) {
+    ServerOptions o = SmallOptions();
+    o.tls_certificate_file = std::move(cert);
+    o.tls_private_key_file = std::move(key);
+    Server server(o, Echo);
+    return server.Start();
+  };
+  Status s = start(dir_ + "/missing.pem", cert_.key);
+  EXPECT_EQ(s.code(), StatusCode::kInvalid);
+  EXPECT_NE(s.message().find(dir_ + "/missing.pem"), std::string::npos) << s.message();
+  s = start(cert_.cert, cert_.other_key);
+  EXPECT_EQ(s.code(), StatusCode::kInvalid);
+  EXPECT_NE(s.message().find(cert_.other_key), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("does not match"), std::string::npos) << s.message();
+  s = start(cert_.key, cert_.key);  // a key where the certificate belongs
+  EXPECT_EQ(s.code(), StatusCode::kInvalid);
+  EXPECT_NE(s.message().find(cert_.key), std::string::npos) << s.message();
+  s = start(cert_.cert, "");
+  EXPECT_EQ(s.code(), StatusCode::kInvalid) << s.message();
 }
 
 }  // namespace
