@@ -23,9 +23,11 @@ build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # The R4 CodeSystems and ValueSets go into the data dir's terminology once (docs/terminology.md).
+# Authorization is off for this local first run (loopback only; docs/security.md says how to
+# serve with it).
 run: build
 	@$(BUILD_DIR)/vesta terminology load r4 --skip-if-loaded --data-dir $(DATA_DIR)
-	$(BUILD_DIR)/vesta serve --port $(PORT) --data-dir $(DATA_DIR)
+	$(BUILD_DIR)/vesta serve --port $(PORT) --data-dir $(DATA_DIR) --auth off
 
 test: build
 	@scripts/run-tests.sh $(BUILD_DIR)

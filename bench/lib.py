@@ -37,6 +37,7 @@ class Server:
         t0 = time.monotonic()
         self.proc = subprocess.Popen(
             [vesta, "serve", "--listen", "127.0.0.1", "--port", "0", "--data-dir", data_dir,
+             "--auth", "off",
              *extra],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.pid = self.proc.pid

@@ -4,13 +4,15 @@
 //   vesta serve --port 8080 --listen 127.0.0.1 --data-dir ./vesta-data
 //   PGPASSWORD=... vesta serve --store postgresql://vesta@db.example:5432/vesta
 //
-// Prints "vesta: listening on http://HOST:PORT" on stdout once ready (with --port 0 the real
-// port, for tests and scripts). SIGINT/SIGTERM shut down gracefully: in-flight requests finish,
-// then the store is closed.
+// Prints "vesta: listening on http://HOST:PORT" (https:// with --tls-cert) on stdout once ready
+// (with --port 0 the real port, for tests and scripts). SIGINT/SIGTERM shut down gracefully:
+// in-flight requests finish, then the store is closed.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <memory>
+#include <optional>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -28,6 +30,7 @@
 #include "store/postgres/postgres_store.h"
 #include "store/postgres/read_replica.h"
 #endif
+#include "auth/auth_server.h"
 #include "terminology/loaders.h"
 #include "terminology/terminology_service.h"
 
@@ -49,7 +52,21 @@ struct ServeFlags {
   std::string durability = "full";
   std::string referential_integrity = "on";
   int conditional_delete_limit = 1;
+  // TLS (both or neither) and the origins of browser apps allowed by CORS (http/server.h).
+  std::string tls_cert;
+  std::string tls_key;
+  std::vector<std::string> cors_origins;
+  // SMART on FHIR authorization (docs/security.md): "smart" (the default) or "off" (loopback
+  // only); its keys and clients; and whether a TLS proxy in front terminates HTTPS.
+  std::string auth = "smart";
+  std::string auth_dir;  // default <data-dir>/auth
+  bool behind_proxy = false;
 };
+
+bool IsLoopback(const std::string& address) {
+  return address == "127.0.0.1" || address == "::1" || address == "localhost" ||
+         address.starts_with("127.");
+}
 
 // Makes the terminology's CodeSystem, ValueSet and ConceptMap resources (the ICD summaries, and
 // a loaded package's own, e.g. the R4 value sets) ordinary resources of the store, so that they
@@ -226,10 +243,32 @@ int RunServe(ServeFlags flags) {
   }
   SystemClock clock;
   UuidV7Generator ids(clock);
+  // Authorization: the keys and clients in the auth directory; the issuer (the base URL) is
+  // known once the port is (below), before the first request.
+  std::unique_ptr<auth::AuthDirectory> auth_dir;
+  std::unique_ptr<auth::TokenService> tokens;
+  std::unique_ptr<auth::AuthServer> auth_server;
+  if (flags.auth == "smart") {
+    auth_dir = std::make_unique<auth::AuthDirectory>(
+        flags.auth_dir.empty() ? flags.data_dir + "/auth" : flags.auth_dir);
+    Result<std::vector<crypto::SigningKey>> keys = auth_dir->LoadOrCreateKeys();
+    if (!keys.ok()) {
+      std::cerr << "vesta: the signing keys in " << auth_dir->path() << ": "
+                << keys.status().message() << "\n";
+      return 1;
+    }
+    tokens =
+        std::make_unique<auth::TokenService>(auth::TokenOptions{}, std::move(keys).value(), clock);
+    auth_server = std::make_unique<auth::AuthServer>(*auth_dir, *tokens, clock);
+  } else {
+    LogWarning("authorization is off (--auth off): anyone who can reach " + flags.listen +
+               " can read and change every resource");
+  }
   rest::RestOptions rest_options;
   rest_options.base_url = flags.base_url;
   rest_options.referential_integrity = flags.referential_integrity == "on";
   rest_options.conditional_delete_limit = flags.conditional_delete_limit;
+  rest_options.token_verifier = tokens.get();
   // The terminology (ICD-10-CM, ICD-9-CM, GEMs, R4 value sets) when one has been loaded into this
   // store (`vesta terminology load ... --store`).
   std::unique_ptr<terminology::TerminologyService> term;
@@ -257,6 +296,9 @@ int RunServe(ServeFlags flags) {
   http_options.threads = flags.threads;
   http_options.max_body_bytes = flags.max_body_mb * 1024 * 1024;
   http_options.handle_signals = true;
+  http_options.tls_certificate_file = flags.tls_cert;
+  http_options.tls_private_key_file = flags.tls_key;
+  http_options.cors_origins = flags.cors_origins;
   http_options.error_responder = [](int status, const std::string& message) {
     StatusCode code = status == 413   ? StatusCode::kTooLarge
                       : status == 415 ? StatusCode::kUnsupportedMedia
@@ -265,9 +307,19 @@ int RunServe(ServeFlags flags) {
     rest::Response r = rest::ErrorResponse(Status(code, message));
     return http::Response{status, std::move(r.headers), std::move(r.body)};
   };
-  http::Server server(http_options, [&api](const http::Request& req) {
+  http::Server server(http_options, [&api, &auth_server](const http::Request& req) {
+    if (auth_server) {
+      if (std::optional<auth::AuthAnswer> a = auth_server->Handle(req.method, req.path, req.body)) {
+        http::Response out{a->status, {{"Content-Type", a->content_type}}, std::move(a->body)};
+        if (a->no_store) {
+          out.headers.emplace_back("Cache-Control", "no-store");
+          out.headers.emplace_back("Pragma", "no-cache");
+        }
+        return out;
+      }
+    }
     rest::Request r{req.method, req.path, req.query, req.headers, req.body};
-    rest::Response out = api.Handle(r);
+    rest::Response out = api.Handle(std::move(r));
     return http::Response{out.status, std::move(out.headers), std::move(out.body)};
   });
   if (Status s = server.Start(); !s.ok()) {
@@ -275,8 +327,19 @@ int RunServe(ServeFlags flags) {
     (void)(*store)->Close();
     return 1;
   }
+  if (tokens) {
+    // The tokens' issuer and audience: the public base URL, else this listener's.
+    std::string issuer = flags.base_url;
+    if (issuer.empty()) {
+      issuer = std::string(flags.tls_cert.empty() ? "http" : "https") + "://" + flags.listen + ":" +
+               std::to_string(server.port());
+    }
+    while (!issuer.empty() && issuer.back() == '/') issuer.pop_back();
+    tokens->SetIssuer(issuer);
+  }
   const auto ready = std::chrono::steady_clock::now();
-  std::cout << "vesta: listening on http://" << flags.listen << ":" << server.port() << "\n"
+  std::cout << "vesta: listening on " << (flags.tls_cert.empty() ? "http" : "https") << "://"
+            << flags.listen << ":" << server.port() << "\n"
             << std::flush;
   LogInfo(
       "ready in " +
@@ -298,8 +361,7 @@ void AddServe(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("serve", "Run the FHIR server");
   cmd->add_option("--port", flags->port, "TCP port (0: any free port)")->capture_default_str();
   cmd->add_option("--listen", flags->listen, "Address to listen on")->capture_default_str();
-  cmd->add_option("--data-dir", flags->data_dir,
-                  "Where the SQLite store and its terminology live")
+  cmd->add_option("--data-dir", flags->data_dir, "Where the SQLite store and its terminology live")
       ->capture_default_str();
   cmd->add_option("--store", flags->store,
                   "sqlite:DIR (the same as --data-dir DIR; the default) or a PostgreSQL URI, "
@@ -339,6 +401,45 @@ void AddServe(CLI::App& app) {
                   "How many matches one conditional delete may remove (1: several give 412)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
+  cmd->add_option("--tls-cert", flags->tls_cert,
+                  "Serve HTTPS only: the server's certificate chain (PEM: its certificate, then "
+                  "the intermediates); needs --tls-key");
+  cmd->add_option("--tls-key", flags->tls_key,
+                  "The private key of --tls-cert (PEM, not encrypted); needs --tls-cert");
+  cmd->add_option("--cors-origin", flags->cors_origins,
+                  "An origin whose browser apps may call this server (CORS), e.g. "
+                  "https://app.example.org, or * for any; repeatable");
+  cmd->add_option("--auth", flags->auth,
+                  "smart: every request needs a SMART access token (docs/security.md); off: no "
+                  "authorization, allowed only when listening on loopback (local development)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"smart", "off"}));
+  cmd->add_option("--auth-dir", flags->auth_dir,
+                  "Where the signing keys and registered clients are (default <data-dir>/auth; "
+                  "`vesta auth ...` edits it)");
+  cmd->add_flag("--behind-proxy", flags->behind_proxy,
+                "A TLS proxy in front terminates HTTPS: lets --auth smart listen beyond loopback "
+                "without --tls-cert");
+  cmd->parse_complete_callback([flags] {
+    if (flags->tls_cert.empty() != flags->tls_key.empty()) {
+      std::cerr << "vesta: --tls-cert and --tls-key go together: give both or neither\n";
+      throw CLI::RuntimeError(1);
+    }
+    // Secure by default: no open server beyond this machine, and no bearer tokens in clear text
+    // over a network.
+    if (flags->auth == "off" && !IsLoopback(flags->listen)) {
+      std::cerr << "vesta: --auth off is allowed only on a loopback address (--listen "
+                   "127.0.0.1), for local development\n";
+      throw CLI::RuntimeError(1);
+    }
+    if (flags->auth == "smart" && !IsLoopback(flags->listen) && flags->tls_cert.empty() &&
+        !flags->behind_proxy) {
+      std::cerr << "vesta: listening on " << flags->listen
+                << " with authorization needs TLS (--tls-cert, --tls-key) or --behind-proxy "
+                   "when a TLS proxy terminates HTTPS in front\n";
+      throw CLI::RuntimeError(1);
+    }
+  });
   cmd->callback([flags] {
     int rc = RunServe(*flags);
     if (rc != 0) throw CLI::RuntimeError(rc);

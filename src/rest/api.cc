@@ -1,10 +1,13 @@
 #include "rest/api.h"
 
+#include <strings.h>
+
 #include <algorithm>
 #include <charconv>
 
 #include "base/strings.h"
 #include "fhir/validate/validator.h"
+#include "rest/access.h"
 #include "rest/context.h"
 #include "rest/outcome.h"
 #include "rest/url.h"
@@ -111,11 +114,70 @@ Response NotYet(const std::string& what) {
 
 }  // namespace
 
-Response RestApi::Handle(const Request& request) {
+namespace {
+
+// The paths anyone may read: the CapabilityStatement and the SMART configuration (which tell a
+// client how to get a token: https://hl7.org/fhir/smart-app-launch/conformance.html), and the
+// health checks of load balancers.
+bool IsPublic(std::string_view path) {
+  return path == "/metadata" || path == "/healthz" || path == "/readyz" ||
+         path.starts_with("/.well-known/");
+}
+
+// https://www.rfc-editor.org/rfc/rfc6750#section-3: the challenge of a 401 (no token: no error
+// code; a token that is not valid: invalid_token) and of a 403 (insufficient_scope).
+std::string Challenge(std::string_view error, const std::string& description) {
+  std::string c = "Bearer realm=\"vesta\"";
+  if (!error.empty()) {
+    std::string quoted;
+    for (char ch : description) {
+      if (ch == '"' || ch == '\\') continue;
+      quoted.push_back(ch);
+    }
+    c += ", error=\"" + std::string(error) + "\", error_description=\"" + quoted + "\"";
+  }
+  return c;
+}
+
+}  // namespace
+
+Response RestApi::Handle(Request request) {
+  const auth::TokenVerifier* verifier = ctx_->options.token_verifier;
+  if (verifier != nullptr && !request.caller && !IsPublic(request.path)) {
+    std::string_view header = request.Header("Authorization");
+    if (header.size() < 7 || strncasecmp(header.data(), "Bearer ", 7) != 0) {
+      Response r = ErrorResponse(
+          Unauthenticated("this server needs an access token: Authorization: Bearer <token> "
+                          "(see /.well-known/smart-configuration)"));
+      r.SetHeader("WWW-Authenticate", Challenge("", ""));
+      return r;
+    }
+    Result<auth::Caller> caller = verifier->Verify(Trim(header.substr(7), kHttpWhitespace));
+    if (!caller.ok()) {
+      Response r = ErrorResponse(
+          Unauthenticated("the access token is not valid: " + caller.status().message()));
+      r.SetHeader("WWW-Authenticate", Challenge("invalid_token", caller.status().message()));
+      return r;
+    }
+    request.caller = std::make_shared<const auth::Caller>(std::move(caller).value());
+  }
+  Response r = Route(request);
+  if (r.status == 403 && request.caller) {
+    r.SetHeader("WWW-Authenticate", Challenge("insufficient_scope", "see the OperationOutcome"));
+  }
+  return r;
+}
+
+Response RestApi::Route(const Request& request) {
   const rest::Context& ctx = *ctx_;
   std::vector<std::string_view> parts = SplitPath(request.path);
   const std::string& m = request.method;
   const bool get = m == "GET" || m == "HEAD";
+  // The token's scopes for the routed interaction (rest/access.h); searches are narrowed where
+  // they run.
+  auto authorized = [&](const Target& t, std::string_view interaction) {
+    return AuthorizeRoute(ctx, request, t, interaction);
+  };
 
   if (parts.size() == 1 && parts[0] == "healthz") {
     if (!get) return MethodNotAllowed(m, "GET, HEAD");
@@ -157,6 +219,7 @@ Response RestApi::Handle(const Request& request) {
   }
   if (parts[0] == "_history" && parts.size() == 1) {
     if (!get) return MethodNotAllowed(m, "GET, HEAD");
+    if (Status s = authorized(Target{}, "history-system"); !s.ok()) return ErrorResponse(s);
     return HistoryInteraction(ctx, request, *format, Target{});
   }
   if (parts[0].front() == '$') return NotYet("operation " + std::string(parts[0]));
@@ -168,6 +231,11 @@ Response RestApi::Handle(const Request& request) {
         Status(StatusCode::kNotFound, "unknown resource type '" + target.type + "'"));
   }
   if (parts.size() == 1) {
+    std::string_view interaction = m == "POST"     ? "create"
+                                   : m == "PUT"    ? "conditional-update"
+                                   : m == "DELETE" ? "conditional-delete"
+                                                   : "search";
+    if (Status s = authorized(target, interaction); !s.ok()) return ErrorResponse(s);
     if (m == "POST") return CreateInteraction(ctx, request, *format, target);
     if (m == "PUT") return ConditionalUpdateInteraction(ctx, request, *format, target);
     if (m == "DELETE") return ConditionalDeleteInteraction(ctx, request, *format, target);
@@ -176,6 +244,7 @@ Response RestApi::Handle(const Request& request) {
   }
   if (parts[1] == "_history" && parts.size() == 2) {
     if (!get) return MethodNotAllowed(m, "GET, HEAD");
+    if (Status s = authorized(target, "history-type"); !s.ok()) return ErrorResponse(s);
     return HistoryInteraction(ctx, request, *format, target);
   }
   if (parts[1] == "_search" && parts.size() == 2) {
@@ -183,6 +252,9 @@ Response RestApi::Handle(const Request& request) {
     return SearchInteraction(ctx, request, *format, target, "");
   }
   if (parts[1].front() == '$') {
+    if (Status s = AuthorizeOperation(ctx, request, target, parts[1]); !s.ok()) {
+      return ErrorResponse(s);
+    }
     return OperationInteraction(ctx, request, *format, target, parts[1]);
   }
   target.id = std::string(parts[1]);
@@ -193,6 +265,12 @@ Response RestApi::Handle(const Request& request) {
                                          "(1-64 characters of A-Z, a-z, 0-9, '-' and '.')"));
   }
   if (parts.size() == 2) {
+    std::string_view interaction = get             ? "read"
+                                   : m == "PUT"    ? "update"
+                                   : m == "DELETE" ? "delete"
+                                   : m == "PATCH"  ? "patch"
+                                                   : "";
+    if (Status s = authorized(target, interaction); !s.ok()) return ErrorResponse(s);
     if (get) return ReadInteraction(ctx, request, *format, target);
     if (m == "PUT") return UpdateInteraction(ctx, request, *format, target);
     if (m == "DELETE") return DeleteInteraction(ctx, request, *format, target);
@@ -200,6 +278,9 @@ Response RestApi::Handle(const Request& request) {
     return MethodNotAllowed(m, "GET, HEAD, PUT, DELETE, PATCH");
   }
   if (parts.size() == 3 && parts[2].front() == '$') {
+    if (Status s = AuthorizeOperation(ctx, request, target, parts[2]); !s.ok()) {
+      return ErrorResponse(s);
+    }
     return OperationInteraction(ctx, request, *format, target, parts[2]);
   }
   // https://hl7.org/fhir/R4/http.html#search: GET [base]/Patient/[id]/[type]?...
@@ -212,6 +293,7 @@ Response RestApi::Handle(const Request& request) {
     return ErrorResponse(Status(StatusCode::kNotFound, "no such path: " + request.path));
   }
   if (!get) return MethodNotAllowed(m, "GET, HEAD");
+  if (Status s = authorized(target, "history-instance"); !s.ok()) return ErrorResponse(s);
   if (parts.size() == 3) return HistoryInteraction(ctx, request, *format, target);
   std::optional<int64_t> version = ParseETag(parts[3]);
   if (!version) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "auth/caller.h"
 #include "base/clock.h"
 #include "fhir/model/model.h"
 #include "rest/request.h"
@@ -36,6 +37,10 @@ struct RestOptions {
   int conditional_delete_limit = 1;
   // Refuse writes whose relative references name resources that do not exist (400).
   bool referential_integrity = true;
+  // SMART on FHIR authorization (docs/security.md): every request but /metadata, /healthz,
+  // /readyz and /.well-known/* needs a bearer token this verifies, and is held to its scopes
+  // (rest/access.h). Borrowed; nullptr: authorization off (every request allowed).
+  const auth::TokenVerifier* token_verifier = nullptr;
 };
 
 class RestApi {
@@ -43,9 +48,13 @@ class RestApi {
   RestApi(RestOptions options, store::Store& store, Clock& clock, IdGenerator& ids);
   ~RestApi();
 
-  Response Handle(const Request& request);
+  // Answers one request. With a token verifier, a request without a caller is authenticated
+  // first (401 with WWW-Authenticate when its token is missing or not valid).
+  Response Handle(Request request);
 
  private:
+  Response Route(const Request& request);
+
   struct Context;
   std::unique_ptr<Context> ctx_;
 };

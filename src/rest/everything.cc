@@ -12,6 +12,7 @@
 
 #include "base/strings.h"
 #include "json/writer.h"
+#include "rest/access.h"
 #include "rest/bundle.h"
 #include "rest/context.h"
 #include "rest/outcome.h"
@@ -114,6 +115,8 @@ Response EverythingInteraction(const Context& ctx, const Request& request,
     q.strict = true;
     q.max_count = ctx.options.max_page_size;
     q.now = ctx.clock.Now();
+    // A token sees the types it may search, narrowed as its searches are (rest/access.h).
+    if (!NarrowSearch(ctx, request, type, &q).ok()) continue;
     Result<store::SearchPage> found = ctx.store.Search(q);
     if (!found.ok()) return ErrorResponse(found.status());
     pages.push_back(std::move(found).value());

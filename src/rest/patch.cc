@@ -12,6 +12,7 @@
 #include "fhir/resource/resource_json.h"
 #include "json/parse.h"
 #include "json/writer.h"
+#include "rest/access.h"
 #include "rest/context.h"
 #include "rest/outcome.h"
 #include "rest/versioned_write.h"
@@ -112,6 +113,9 @@ Response PatchInteraction(const Context& ctx, const Request& request, const Outp
         // Referential integrity as for update; a resource may refer to itself.
         RETURN_IF_ERROR(CheckReferences(ctx, request, doc.root(), target.type,
                                         {target.type + "/" + target.id}));
+        // The patched content stays where the token may write (rest/access.h).
+        RETURN_IF_ERROR(
+            CheckNewContent(ctx, request, auth::Permission::kUpdate, target.type, doc.root()));
         op.json = fhir::StoredJson(doc, op.id, op.expected_version + 1, op.last_updated);
         op.document = &doc;  // indexed as parsed, not parsed again
         return WriteIt();

@@ -2,10 +2,13 @@
 // the same interactions serve HTTP, transaction Bundle entries and in-process callers.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "auth/caller.h"
 
 namespace vesta::rest {
 
@@ -18,6 +21,10 @@ struct Request {
   QueryList query;     // decoded, in order
   HeaderList headers;
   std::string body;
+  // Who is asking, from the verified access token; null when authorization is off. Set by
+  // RestApi::Handle only (never from anything the client sends), and carried to the entries of a
+  // batch or transaction.
+  std::shared_ptr<const auth::Caller> caller;
 
   // The first header with this name (case-insensitive); "" when absent.
   std::string_view Header(std::string_view name) const;

@@ -10,6 +10,7 @@
 #include <map>
 
 #include "base/strings.h"
+#include "rest/access.h"
 #include "rest/bundle.h"
 #include "rest/context.h"
 #include "rest/outcome.h"
@@ -49,6 +50,8 @@ Response SearchInteraction(const Context& ctx, const Request& request, const Out
   if (!code_sets.ok()) return ErrorResponse(code_sets.status());
   q.code_sets = std::move(code_sets).value();
   q.compartment_patient = compartment_patient;
+  // The token's scopes narrow the search (rest/access.h).
+  if (Status s = NarrowSearch(ctx, request, target.type, &q); !s.ok()) return ErrorResponse(s);
   // https://hl7.org/fhir/R4/search.html#errors
   q.strict = request.Header("Prefer").find("handling=strict") != std::string_view::npos;
   q.default_count = ctx.options.default_page_size;
@@ -68,10 +71,13 @@ Response SearchInteraction(const Context& ctx, const Request& request, const Out
 
   Result<store::SearchPage> page = ctx.store.Search(q);
   if (!page.ok()) return ErrorResponse(page.status());
+  if (Status s = FilterIncluded(ctx, request, &page->entries); !s.ok()) return ErrorResponse(s);
 
   const std::string base = BaseUrl(ctx, request);
   std::string path = base;
-  if (!compartment_patient.empty()) path += "/Patient/" + compartment_patient;
+  if (!q.compartment_patient.empty() && q.compartment_patient == compartment_patient) {
+    path += "/Patient/" + compartment_patient;
+  }
   path += "/" + target.type;  // system search: [base]/?_type=...
   // The self link shows the parameters the search used (unknown ones ignored under lenient
   // handling are left out).

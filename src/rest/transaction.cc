@@ -32,6 +32,7 @@
 #include "fhir/resource/resource_json.h"
 #include "json/parse.h"
 #include "json/writer.h"
+#include "rest/access.h"
 #include "rest/bundle.h"
 #include "rest/context.h"
 #include "rest/outcome.h"
@@ -115,6 +116,7 @@ Result<Request> EntryRequest(const Request& outer, const json::Value& entry,
     return Status(StatusCode::kInvalid, "the entry has no request");
   }
   Request r;
+  r.caller = outer.caller;  // the entry is the bundle's caller's
   r.method = std::string(req->FindString("method"));
   if (r.method.empty()) return Status(StatusCode::kInvalid, "request.method is missing");
   ASSIGN_OR_RETURN(EntryUrl url, ParseEntryUrl(req->FindString("url"), base));
@@ -458,6 +460,20 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
         return AtEntry(i, cur.status());
       }
     }
+    // The token's scopes, entry by entry (rest/access.h): the existing resource a write
+    // replaces or deletes, then (below) the content written.
+    const bool exists = current != store::kExpectNone && !current_deleted;
+    if (exists) {
+      const auth::Permission permission =
+          p.method == "DELETE" ? auth::Permission::kDelete : auth::Permission::kUpdate;
+      if (Status s = CheckExisting(ctx, request, permission, p.type, p.id); !s.ok()) {
+        return AtEntry(i, s);
+      }
+    } else if (p.method == "DELETE") {
+      if (Status s = RestrictionFor(request, auth::Permission::kDelete, p.type).status(); !s.ok()) {
+        return AtEntry(i, s);
+      }
+    }
     if (p.if_match && *p.if_match != current) {
       return AtEntry(
           i, Status(StatusCode::kPreconditionFailed,
@@ -504,6 +520,12 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
       Result<json::Document> checked = fhir::ParseResourceBody(text, p.type, ctx.model);
       if (!checked.ok()) return AtEntry(i, checked.status(), p.type);
       if (Status s = CheckReferences(ctx, request, checked->root(), p.type, targets); !s.ok()) {
+        return AtEntry(i, s, p.type);
+      }
+      if (Status s = CheckNewContent(ctx, request,
+                                     exists ? auth::Permission::kUpdate : auth::Permission::kCreate,
+                                     p.type, checked->root());
+          !s.ok()) {
         return AtEntry(i, s, p.type);
       }
       if (p.method == "PUT" && !p.url.has_query) {

@@ -216,7 +216,13 @@ ServerProcess::ServerProcess(const std::string& data_dir, std::vector<std::strin
   std::vector<std::string> args = {VestaBinary(), "serve", "--listen",   "127.0.0.1",
                                    "--port",      "0",     "--data-dir", data_dir};
   bool own_store = false;
-  for (const std::string& a : extra_args) own_store |= a == "--store" || a.starts_with("--store=");
+  bool own_auth = false;
+  for (const std::string& a : extra_args) {
+    own_store |= a == "--store" || a.starts_with("--store=");
+    own_auth |= a == "--auth" || a.starts_with("--auth=");
+  }
+  // Authorization is tested where a test asks for it (--auth smart); the others run without.
+  if (!own_auth) args.insert(args.end(), {"--auth", "off"});
   if (CurrentTestStore() == TestStore::kPostgres && !own_store) {
 #ifdef VESTA_TEST_POSTGRES
     Result<std::string> uri = PostgresUriFor(data_dir);

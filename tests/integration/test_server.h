@@ -76,7 +76,8 @@ class TempDir {
   std::string path_;
 };
 
-// A `vesta serve` child process, on the store of CurrentTestStore() (above). It is killed when
+// A `vesta serve` child process, on the store of CurrentTestStore() (above), with `--auth off`
+// unless `extra_args` name an --auth of their own. It is killed when
 // the thread that started it exits (PR_SET_PDEATHSIG): a test process killed by a timeout leaves
 // no server behind.
 class ServerProcess {

@@ -1,0 +1,362 @@
+// SMART on FHIR authorization against the real server (`vesta serve --auth smart`) with a real
+// client library: panva/jose from npm (smart_client.mjs) makes the clients' keys and their
+// signed assertions (https://hl7.org/fhir/smart-app-launch/backend-services.html), and signs the
+// test tokens of scopes the token endpoint does not grant yet (patient/ scopes) with the server's
+// own key, read from its auth directory. Skips when node or node_modules/jose is absent.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <set>
+
+#include "integration/test_server.h"
+#include "json/parse.h"
+
+namespace vesta::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+// What `command` prints on stdout, without the final line end; "" when it fails.
+std::string Capture(const std::string& command) {
+  std::string out;
+  FILE* p = popen(command.c_str(), "r");
+  if (p == nullptr) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  if (pclose(p) != 0) return "";
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+std::string Quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+int64_t Now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::set<std::string> Ids(const std::string& bundle) {
+  std::set<std::string> ids;
+  Result<json::Document> doc = json::Parse(bundle);
+  if (!doc.ok()) return ids;
+  const json::Value* entries = doc->root().Find("entry");
+  if (entries == nullptr) return ids;
+  for (const json::Value& e : entries->items()) {
+    if (const json::Value* r = e.Find("resource")) {
+      ids.insert(std::string(r->FindString("resourceType")) + "/" +
+                 std::string(r->FindString("id")));
+    }
+  }
+  return ids;
+}
+
+std::string JsonField(const std::string& body, std::string_view name) {
+  Result<json::Document> doc = json::Parse(body);
+  return doc.ok() ? std::string(doc->root().FindString(name)) : "";
+}
+
+class AuthTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (std::string(VESTA_NODE).empty() || access(VESTA_NODE, X_OK) != 0) {
+      skip_ = "node is not installed";
+      return;
+    }
+    if (!fs::exists(fs::path(VESTA_NODE_MODULES) / "jose" / "package.json")) {
+      skip_ = "node_modules/jose is absent (run npm ci)";
+      return;
+    }
+    dir_ = new TempDir();
+    auth_dir_ = dir_->path() + "/auth";
+    server_ =
+        new ServerProcess(dir_->path() + "/data", {"--auth", "smart", "--auth-dir", auth_dir_});
+    ASSERT_TRUE(server_->ok());
+    base_ = "http://127.0.0.1:" + std::to_string(server_->port());
+    for (const auto& e : fs::directory_iterator(auth_dir_ + "/keys")) server_key_ = e.path();
+    ASSERT_FALSE(server_key_.empty()) << "the server made no signing key";
+    // Data, written with a token of every permission.
+    const std::string admin = Token("system/*.cruds", "");
+    for (const std::string& body :
+         {std::string(R"({"resourceType":"Patient","id":"p1","name":[{"family":"One"}]})"),
+          std::string(R"({"resourceType":"Patient","id":"p2","name":[{"family":"Two"}]})"),
+          std::string(
+              R"({"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"}})"),
+          std::string(
+              R"({"resourceType":"Condition","id":"c2","subject":{"reference":"Patient/p2"}})"),
+          std::string(R"({"resourceType":"Observation","id":"o1","status":"final",)"
+                      R"("code":{"text":"x"},"subject":{"reference":"Patient/p1"}})")}) {
+      Result<json::Document> doc = json::Parse(body);
+      ASSERT_TRUE(doc.ok());
+      const std::string path = "/" + std::string(doc->root().FindString("resourceType")) + "/" +
+                               std::string(doc->root().FindString("id"));
+      HttpResult r = Call(admin, "PUT", path, body);
+      ASSERT_EQ(r.status, 201) << path << ": " << r.body;
+    }
+  }
+  static void TearDownTestSuite() {
+    if (server_ != nullptr) EXPECT_EQ(server_->Stop(), 0);
+    delete server_;
+    server_ = nullptr;
+    delete dir_;
+  }
+  void SetUp() override {
+    if (!skip_.empty()) GTEST_SKIP() << skip_;
+  }
+
+  static std::string Node(const std::string& args) {
+    return Capture("NODE_PATH=" + Quote(VESTA_NODE_MODULES) + " " + Quote(VESTA_NODE) + " " +
+                   Quote(VESTA_SMART_CLIENT) + " " + args + " 2>/dev/null");
+  }
+
+  // A token signed with the server's key: `scope`, the launch patient, and claims as given.
+  static std::string Token(const std::string& scope, const std::string& patient,
+                           int64_t exp_in = 600, const std::string& aud = "") {
+    std::string claims = R"({"iss":")" + base_ + R"(","aud":")" + (aud.empty() ? base_ : aud) +
+                         R"(","sub":"tester","client_id":"test","scope":")" + scope +
+                         R"(","jti":"t)" + std::to_string(++tokens_) + R"(","iat":)" +
+                         std::to_string(Now()) + R"(,"exp":)" + std::to_string(Now() + exp_in);
+    if (!patient.empty()) claims += R"(,"patient":")" + patient + "\"";
+    claims += "}";
+    return Node("token " + Quote(server_key_.string()) + " " + Quote(claims));
+  }
+
+  static HttpResult Call(const std::string& token, const std::string& method,
+                         const std::string& target, const std::string& body = "") {
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+    if (!body.empty()) headers.emplace_back("Content-Type", "application/fhir+json");
+    return HttpRequest(server_->port(), method, target, body, headers);
+  }
+
+  // POST /auth/token for the backend services flow with `assertion`.
+  static HttpResult TokenRequest(const std::string& assertion, const std::string& scope) {
+    std::string form =
+        "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3A"
+        "oauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=" +
+        assertion;
+    if (!scope.empty()) form += "&scope=" + scope;
+    return HttpRequest(server_->port(), "POST", "/auth/token", form,
+                       {{"Content-Type", "application/x-www-form-urlencoded"}});
+  }
+
+  // Registers a client with a new key pair of `alg` (via the CLI, the server running); returns
+  // the folder of its keys.
+  static std::string RegisterClient(const std::string& id, const std::string& alg,
+                                    const std::string& scope) {
+    const std::string keys = dir_->path() + "/" + id;
+    fs::create_directories(keys);
+    EXPECT_FALSE(Node("keygen " + alg + " " + Quote(keys)).empty());
+    const std::string cmd = VestaBinary() + " auth client add --auth-dir " + Quote(auth_dir_) +
+                            " --client-id " + id + " --scope " + Quote(scope) + " --jwks " +
+                            Quote(keys + "/jwks.json") + " >/dev/null 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0);
+    return keys;
+  }
+
+  static inline std::string skip_;
+  static inline TempDir* dir_ = nullptr;
+  static inline ServerProcess* server_ = nullptr;
+  static inline std::string auth_dir_, base_;
+  static inline fs::path server_key_;
+  static inline int tokens_ = 0;
+};
+
+TEST_F(AuthTest, WithoutATokenOnlyThePublicPathsAnswer) {
+  HttpResult r = Call("", "GET", "/Patient");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_TRUE(r.Header("WWW-Authenticate").starts_with("Bearer")) << r.Header("WWW-Authenticate");
+  EXPECT_NE(r.body.find("OperationOutcome"), std::string::npos);
+  EXPECT_EQ(Call("", "GET", "/Patient/p1").status, 401);
+  EXPECT_EQ(Call("", "POST", "/", R"({"resourceType":"Bundle","type":"batch"})").status, 401);
+  EXPECT_EQ(Call("", "GET", "/metadata").status, 200);
+  EXPECT_EQ(Call("", "GET", "/healthz").status, 200);
+  HttpResult config = Call("", "GET", "/.well-known/smart-configuration");
+  ASSERT_EQ(config.status, 200);
+  EXPECT_EQ(JsonField(config.body, "token_endpoint"), base_ + "/auth/token");
+  EXPECT_NE(config.body.find("client-confidential-asymmetric"), std::string::npos);
+  HttpResult jwks = Call("", "GET", "/auth/jwks");
+  ASSERT_EQ(jwks.status, 200);
+  EXPECT_NE(jwks.body.find("\"P-384\""), std::string::npos);
+  EXPECT_EQ(jwks.body.find("\"d\""), std::string::npos) << "no private member is published";
+}
+
+TEST_F(AuthTest, BadTokensAreRefusedWithInvalidToken) {
+  const std::string good = Token("system/*.rs", "");
+  ASSERT_EQ(Call(good, "GET", "/Patient/p1").status, 200);
+  // One character of the payload changed: the signature no longer holds.
+  std::string tampered = good;
+  tampered[tampered.find('.') + 5] = tampered[tampered.find('.') + 5] == 'A' ? 'B' : 'A';
+  HttpResult r = Call(tampered, "GET", "/Patient/p1");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_NE(r.Header("WWW-Authenticate").find("invalid_token"), std::string::npos);
+  r = Call(Token("system/*.rs", "", -10), "GET", "/Patient/p1");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_NE(r.body.find("expired"), std::string::npos) << r.body;
+  r = Call(Token("system/*.rs", "", 600, "https://elsewhere.example"), "GET", "/Patient/p1");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_NE(r.body.find("aud"), std::string::npos) << r.body;
+  EXPECT_EQ(Call("not-a-jwt", "GET", "/Patient/p1").status, 401);
+}
+
+// https://hl7.org/fhir/smart-app-launch/backend-services.html: a registered client's signed
+// assertion gets a token of the system/ scopes asked for within its registration; the token
+// reads everything and writes nothing.
+TEST_F(AuthTest, BackendServicesClientsGetTokensForTheirScopes) {
+  for (const std::string alg : {"ES384", "RS384"}) {
+    SCOPED_TRACE(alg);
+    const std::string id = "reporting-" + alg;
+    const std::string keys = RegisterClient(id, alg, "system/*.rs");
+    const std::string aud = base_ + "/auth/token";
+    HttpResult t = TokenRequest(Node("assertion " + Quote(keys) + " " + id + " " + Quote(aud)),
+                                "system%2F*.cruds");
+    ASSERT_EQ(t.status, 200) << t.body;
+    EXPECT_EQ(t.Header("Cache-Control"), "no-store");
+    EXPECT_EQ(JsonField(t.body, "token_type"), "bearer");
+    EXPECT_EQ(JsonField(t.body, "scope"), "system/*.rs") << "narrowed to the registration";
+    const std::string token = JsonField(t.body, "access_token");
+
+    HttpResult search = Call(token, "GET", "/Condition");
+    ASSERT_EQ(search.status, 200);
+    EXPECT_EQ(Ids(search.body), (std::set<std::string>{"Condition/c1", "Condition/c2"}));
+    HttpResult write = Call(token, "POST", "/Patient", R"({"resourceType":"Patient"})");
+    EXPECT_EQ(write.status, 403);
+    EXPECT_NE(write.body.find("system/Patient.c"), std::string::npos) << write.body;
+    EXPECT_EQ(Call(token, "DELETE", "/Patient/p2").status, 403);
+
+    // The same assertion again (its jti), a wrong audience, an exp too far ahead, another
+    // key than the registered one, an unknown client: invalid_client.
+    const std::string jti = "once-" + alg;
+    ASSERT_EQ(
+        TokenRequest(Node("assertion " + Quote(keys) + " " + id + " " + Quote(aud) + " 240 " + jti),
+                     "")
+            .status,
+        200);
+    HttpResult again = TokenRequest(
+        Node("assertion " + Quote(keys) + " " + id + " " + Quote(aud) + " 240 " + jti), "");
+    EXPECT_EQ(again.status, 401);
+    EXPECT_EQ(JsonField(again.body, "error"), "invalid_client");
+    EXPECT_NE(again.body.find("jti"), std::string::npos) << again.body;
+    HttpResult wrong_aud =
+        TokenRequest(Node("assertion " + Quote(keys) + " " + id + " " + Quote(base_)), "");
+    EXPECT_EQ(wrong_aud.status, 401);
+    EXPECT_NE(wrong_aud.body.find("aud"), std::string::npos) << wrong_aud.body;
+    HttpResult far =
+        TokenRequest(Node("assertion " + Quote(keys) + " " + id + " " + Quote(aud) + " 900"), "");
+    EXPECT_EQ(far.status, 401);
+    EXPECT_NE(far.body.find("five minutes"), std::string::npos) << far.body;
+    const std::string other = dir_->path() + "/other-" + alg;
+    fs::create_directories(other);
+    ASSERT_FALSE(Node("keygen " + alg + " " + Quote(other)).empty());
+    EXPECT_EQ(
+        TokenRequest(Node("assertion " + Quote(other) + " " + id + " " + Quote(aud)), "").status,
+        401);
+    EXPECT_EQ(TokenRequest(Node("assertion " + Quote(keys) + " nobody " + Quote(aud)), "").status,
+              401);
+  }
+  HttpResult bad = HttpRequest(server_->port(), "POST", "/auth/token", "grant_type=password",
+                               {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(JsonField(bad.body, "error"), "unsupported_grant_type");
+}
+
+// patient/Condition.rs for p1: that patient's Conditions, in search, read, _include, history
+// and the entries of a batch; nothing of other types or other patients.
+TEST_F(AuthTest, PatientScopesSeeOnlyTheirPatientsCompartment) {
+  const std::string token = Token("launch/patient patient/Condition.rs", "p1");
+  HttpResult search = Call(token, "GET", "/Condition");
+  ASSERT_EQ(search.status, 200) << search.body;
+  EXPECT_EQ(Ids(search.body), std::set<std::string>{"Condition/c1"});
+  EXPECT_EQ(Call(token, "GET", "/Condition/c1").status, 200);
+  HttpResult other = Call(token, "GET", "/Condition/c2");
+  EXPECT_EQ(other.status, 403);
+  EXPECT_NE(other.body.find("Patient/p1"), std::string::npos) << other.body;
+  EXPECT_EQ(Call(token, "GET", "/Condition/unknown").status, 403) << "no hint of existence";
+  HttpResult obs = Call(token, "GET", "/Observation");
+  EXPECT_EQ(obs.status, 403);
+  EXPECT_NE(obs.body.find("patient/Observation.s"), std::string::npos) << obs.body;
+  EXPECT_NE(obs.Header("WWW-Authenticate").find("insufficient_scope"), std::string::npos);
+  EXPECT_EQ(Call(token, "GET", "/Observation/o1").status, 403);
+  EXPECT_EQ(Call(token, "GET", "/Patient/p2/Condition").status, 403);
+  EXPECT_EQ(Ids(Call(token, "GET", "/Patient/p1/Condition").body),
+            std::set<std::string>{"Condition/c1"});
+  // _include of the subject: the token does not read Patients, so none is included.
+  HttpResult include = Call(token, "GET", "/Condition?_include=Condition:subject");
+  ASSERT_EQ(include.status, 200);
+  EXPECT_EQ(Ids(include.body), std::set<std::string>{"Condition/c1"});
+  // With Patient read too, its own patient is included and no other.
+  const std::string wider = Token("patient/Condition.rs patient/Patient.rs", "p1");
+  EXPECT_EQ(Ids(Call(wider, "GET", "/Condition?_include=Condition:subject").body),
+            (std::set<std::string>{"Condition/c1", "Patient/p1"}));
+  EXPECT_EQ(Ids(Call(wider, "GET", "/Patient").body), std::set<std::string>{"Patient/p1"});
+  EXPECT_EQ(Ids(Call(wider, "GET", "/Condition?_revinclude=Condition:subject&_id=c1").body).size(),
+            1u);
+  EXPECT_EQ(Call(wider, "GET", "/Patient?_has:Observation:subject:status=final").status, 403);
+  // History: of its resource, yes; of the type or the server, no.
+  EXPECT_EQ(Call(token, "GET", "/Condition/c1/_history").status, 200);
+  EXPECT_EQ(Call(token, "GET", "/Condition/c1/_history/1").status, 200);
+  EXPECT_EQ(Call(token, "GET", "/Condition/c2/_history").status, 403);
+  EXPECT_EQ(Call(token, "GET", "/Condition/_history").status, 403);
+  EXPECT_EQ(Call(token, "GET", "/_history").status, 403);
+  // A batch: each entry is held to the token.
+  HttpResult batch = Call(token, "POST", "/",
+                          R"({"resourceType":"Bundle","type":"batch","entry":[)"
+                          R"({"request":{"method":"GET","url":"Condition/c1"}},)"
+                          R"({"request":{"method":"GET","url":"Condition/c2"}},)"
+                          R"({"request":{"method":"GET","url":"Observation/o1"}}]})");
+  ASSERT_EQ(batch.status, 200) << batch.body;
+  EXPECT_NE(batch.body.find("\"status\":\"200"), std::string::npos) << batch.body;
+  EXPECT_EQ(batch.body.find("\"status\":\"200", batch.body.find("\"status\":\"200") + 1),
+            std::string::npos)
+      << "only the first entry is allowed: " << batch.body;
+  EXPECT_NE(batch.body.find("\"status\":\"403"), std::string::npos) << batch.body;
+  // Writes are not among its scopes.
+  EXPECT_EQ(Call(token, "PUT", "/Condition/c1",
+                 R"({"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"}})")
+                .status,
+            403);
+}
+
+// A transaction is all or nothing, and each of its writes must be allowed: patient/Condition.cru
+// for p1 may write p1's Conditions, not p2's.
+TEST_F(AuthTest, TransactionsWriteOnlyInTheCompartment) {
+  const std::string token = Token("patient/Condition.cru", "p1");
+  auto transaction = [&](const std::string& subject) {
+    return Call(token, "POST", "/",
+                R"({"resourceType":"Bundle","type":"transaction","entry":[{"resource":)"
+                R"({"resourceType":"Condition","subject":{"reference":"Patient/)" +
+                    subject + R"("}},"request":{"method":"POST","url":"Condition"}}]})");
+  };
+  HttpResult refused = transaction("p2");
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_NE(refused.body.find("Patient/p1"), std::string::npos) << refused.body;
+  HttpResult ok = transaction("p1");
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  // The same rule outside a transaction.
+  EXPECT_EQ(Call(token, "POST", "/Condition",
+                 R"({"resourceType":"Condition","subject":{"reference":"Patient/p2"}})")
+                .status,
+            403);
+  EXPECT_EQ(Call(token, "POST", "/Condition",
+                 R"({"resourceType":"Condition","subject":{"reference":"Patient/p1"}})")
+                .status,
+            201);
+  // Moving p1's Condition to p2 by an update is refused.
+  EXPECT_EQ(Call(token, "PUT", "/Condition/c1",
+                 R"({"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p2"}})")
+                .status,
+            403);
+}
+
+}  // namespace
+}  // namespace vesta::testing
