@@ -319,6 +319,7 @@ int RunServe(ServeFlags flags) {
       }
     }
     rest::Request r{req.method, req.path, req.query, req.headers, req.body};
+    r.secure = req.tls;
     rest::Response out = api.Handle(std::move(r));
     return http::Response{out.status, std::move(out.headers), std::move(out.body)};
   });

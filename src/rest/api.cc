@@ -32,7 +32,8 @@ std::string BaseUrl(const rest::Context& ctx, const Request& request) {
   std::string base = ctx.options.base_url;
   if (base.empty()) {
     std::string_view host = request.Header("Host");
-    base = "http://" + std::string(host.empty() ? "localhost" : host);
+    base =
+        (request.secure ? "https://" : "http://") + std::string(host.empty() ? "localhost" : host);
   }
   while (!base.empty() && base.back() == '/') base.pop_back();
   return base;

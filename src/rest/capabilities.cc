@@ -102,7 +102,22 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
       "_contained, XML. Also: batch and transaction Bundles, conditional create, "
       "update and delete, PATCH (JSON Patch, FHIRPath Patch), Patient/$everything, referential "
       "integrity on write and delete, and the terminology operations (ICD-10-CM, ICD-9-CM, the "
-      "GEMs, the R4 code systems and value sets) when a terminology is loaded.\",\"resource\":[";
+      "GEMs, the R4 code systems and value sets) when a terminology is loaded.\",";
+  if (ctx.options.token_verifier != nullptr) {
+    // https://hl7.org/fhir/smart-app-launch/conformance.html#declaring-support-for-oauth2-endpoints:
+    // the SMART service and the OAuth endpoints (the .well-known file says the rest).
+    out +=
+        "\"security\":{\"extension\":[{\"url\":\"http://fhir-registry.smarthealthit.org/"
+        "StructureDefinition/oauth-uris\",\"extension\":[{\"url\":\"token\",\"valueUri\":";
+    json::WriteString(base + "/auth/token", &out);
+    out +=
+        "}]}],\"service\":[{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/"
+        "restful-security-service\",\"code\":\"SMART-on-FHIR\"}],\"text\":\"OAuth2 using SMART-on-"
+        "FHIR profile (see http://docs.smarthealthit.org)\"}],\"description\":\"SMART Backend "
+        "Services (client_credentials with a signed client assertion); tokens carry SMART scopes, "
+        "enforced on every interaction (docs/security.md)\"},";
+  }
+  out += "\"resource\":[";
   std::map<std::string, std::vector<std::string>> revincludes;  // target type → Type:param
   for (const std::string& type : ctx.model.resource_types()) {
     for (const search::Param& p : search::Registry::Active().ForType(type)) {

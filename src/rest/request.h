@@ -25,6 +25,8 @@ struct Request {
   // RestApi::Handle only (never from anything the client sends), and carried to the entries of a
   // batch or transaction.
   std::shared_ptr<const auth::Caller> caller;
+  // Whether the request came over TLS (links then say https:// when no base URL is configured).
+  bool secure = false;
 
   // The first header with this name (case-insensitive); "" when absent.
   std::string_view Header(std::string_view name) const;

@@ -117,6 +117,7 @@ Result<Request> EntryRequest(const Request& outer, const json::Value& entry,
   }
   Request r;
   r.caller = outer.caller;  // the entry is the bundle's caller's
+  r.secure = outer.secure;
   r.method = std::string(req->FindString("method"));
   if (r.method.empty()) return Status(StatusCode::kInvalid, "request.method is missing");
   ASSIGN_OR_RETURN(EntryUrl url, ParseEntryUrl(req->FindString("url"), base));

@@ -179,7 +179,11 @@ TEST_F(AuthTest, WithoutATokenOnlyThePublicPathsAnswer) {
   EXPECT_NE(r.body.find("OperationOutcome"), std::string::npos);
   EXPECT_EQ(Call("", "GET", "/Patient/p1").status, 401);
   EXPECT_EQ(Call("", "POST", "/", R"({"resourceType":"Bundle","type":"batch"})").status, 401);
-  EXPECT_EQ(Call("", "GET", "/metadata").status, 200);
+  HttpResult metadata = Call("", "GET", "/metadata");
+  ASSERT_EQ(metadata.status, 200);
+  EXPECT_NE(metadata.body.find("SMART-on-FHIR"), std::string::npos);
+  EXPECT_NE(metadata.body.find("\"valueUri\":\"" + base_ + "/auth/token\""), std::string::npos)
+      << "the oauth-uris extension names the token endpoint";
   EXPECT_EQ(Call("", "GET", "/healthz").status, 200);
   HttpResult config = Call("", "GET", "/.well-known/smart-configuration");
   ASSERT_EQ(config.status, 200);
