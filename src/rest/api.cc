@@ -166,6 +166,7 @@ Response RestApi::Handle(Request request) {
   if (r.status == 403 && request.caller) {
     r.SetHeader("WWW-Authenticate", Challenge("insufficient_scope", "see the OperationOutcome"));
   }
+  r.caller = request.caller;
   return r;
 }
 

@@ -38,6 +38,9 @@ struct Response {
   int status = 200;
   HeaderList headers;
   std::string body;
+  // Who asked (the verified token's caller; null without a token or with authorization off),
+  // for the audit trail of the layer that called RestApi::Handle.
+  std::shared_ptr<const auth::Caller> caller;
 
   void SetHeader(std::string name, std::string value);
 };
