@@ -136,6 +136,24 @@ struct SearchPage {
   std::string next_cursor;  // the `_cursor` value of the next page; empty on the last page
 };
 
+// The audit trail (docs/security.md, "Audit trail"): one record per request the server answered,
+// appended in order to a hash chain. The store assigns each record its sequence number (1, 2,
+// 3... with no gap) and its hash, AuditChainHash(the previous record's hash, the record's bytes)
+// (store/audit_chain.h; the first record's previous hash is kAuditGenesisHash). Records are never
+// changed or removed through the store.
+struct AuditAppend {
+  Micros recorded = 0;  // when the request was answered
+  std::string record;   // the compact AuditEvent JSON (audit/record.h); kept byte for byte
+};
+
+struct AuditEntry {
+  int64_t seq = 0;
+  Micros recorded = 0;
+  std::string record;
+  std::string previous_hash;  // 64 lower-case hex digits
+  std::string hash;           // 64 lower-case hex digits
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -155,6 +173,21 @@ class Store {
   virtual Result<SearchPage> Search(const SearchQuery& query) {
     (void)query;
     return Status(StatusCode::kNotSupported, "this store does not support search");
+  }
+  // Appends `records` to the audit chain, in order, in one transaction: all of them or none,
+  // durable when it returns OK (as Write()). Appends are serialised against every other writer
+  // of the chain (other threads, processes, and PostgreSQL nodes on the same database), so that
+  // the chain stays one sequence. Backends without an audit trail answer kNotSupported.
+  virtual Status AppendAudit(std::span<const AuditAppend> records) {
+    (void)records;
+    return Status(StatusCode::kNotSupported, "this store keeps no audit trail");
+  }
+  // The audit records with seq > after_seq, in seq order, at most `limit` (>= 1) of them, exactly
+  // as stored (a reader checking the chain sees what is there, gaps included).
+  virtual Result<std::vector<AuditEntry>> ReadAudit(int64_t after_seq, int limit) {
+    (void)after_seq;
+    (void)limit;
+    return Status(StatusCode::kNotSupported, "this store keeps no audit trail");
   }
   // Flushes and closes. Further calls fail with kUnavailable. Idempotent.
   virtual Status Close() = 0;

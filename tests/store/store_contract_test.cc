@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/audit_chain.h"
 #include "store/store.h"
 #include "store/store_backends.h"
 
@@ -457,6 +458,115 @@ TEST_P(StoreContractTest, ConcurrentCreates) {
   for (int t = 0; t < kThreads; ++t) {
     for (int i = 0; i < kPerThread; ++i) {
       EXPECT_TRUE(store_->Read("Patient", "t" + std::to_string(t) + "-" + std::to_string(i)).ok());
+    }
+  }
+}
+
+// ---- The audit trail (store.h, AppendAudit and ReadAudit) ------------------------------------
+
+std::vector<AuditAppend> AuditRecords(const std::string& prefix, int n, Micros at) {
+  std::vector<AuditAppend> out;
+  for (int i = 0; i < n; ++i) {
+    out.push_back(AuditAppend{
+        at + i, R"({"resourceType":"AuditEvent","n":")" + prefix + std::to_string(i) + "\"}"});
+  }
+  return out;
+}
+
+// Every record of the chain, read in pages of `page`.
+std::vector<AuditEntry> ReadWholeChain(Store& store, int page = 7) {
+  std::vector<AuditEntry> out;
+  for (int pages = 0; pages < 10000; ++pages) {
+    auto entries = store.ReadAudit(out.empty() ? 0 : out.back().seq, page);
+    EXPECT_TRUE(entries.ok()) << entries.status().ToString();
+    if (!entries.ok() || entries->empty()) break;
+    EXPECT_LE(static_cast<int>(entries->size()), page);
+    for (AuditEntry& e : *entries) out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// Sequence numbers 1, 2, 3... and every hash chained to the one before.
+void ExpectOneChain(const std::vector<AuditEntry>& chain) {
+  std::string previous(kAuditGenesisHash);
+  for (size_t i = 0; i < chain.size(); ++i) {
+    ASSERT_EQ(chain[i].seq, static_cast<int64_t>(i + 1));
+    ASSERT_EQ(chain[i].previous_hash, previous) << "seq " << chain[i].seq;
+    ASSERT_EQ(chain[i].hash, AuditChainHash(previous, chain[i].record)) << "seq " << chain[i].seq;
+    previous = chain[i].hash;
+  }
+}
+
+TEST_P(StoreContractTest, AuditRecordsAreChainedInOrder) {
+  EXPECT_TRUE(store_->ReadAudit(0, 10)->empty());
+  std::vector<AuditAppend> first = AuditRecords("a", 3, kT0);
+  ASSERT_TRUE(store_->AppendAudit(first).ok());
+  ASSERT_TRUE(store_->AppendAudit(AuditRecords("b", 2, kT0 + 100)).ok());
+  ASSERT_TRUE(store_->AppendAudit({}).ok());  // nothing to append
+
+  std::vector<AuditEntry> chain = ReadWholeChain(*store_, 2);
+  ASSERT_EQ(chain.size(), 5u);
+  ExpectOneChain(chain);
+  EXPECT_EQ(chain[0].record, first[0].record);  // bytes kept exactly
+  EXPECT_EQ(chain[0].recorded, kT0);
+  EXPECT_EQ(chain[0].previous_hash, kAuditGenesisHash);
+  EXPECT_EQ(chain[4].recorded, kT0 + 101);
+  EXPECT_EQ(chain[4].record, R"({"resourceType":"AuditEvent","n":"b1"})");
+
+  auto middle = store_->ReadAudit(2, 2);
+  ASSERT_TRUE(middle.ok());
+  ASSERT_EQ(middle->size(), 2u);
+  EXPECT_EQ((*middle)[0].seq, 3);
+  EXPECT_EQ((*middle)[1].seq, 4);
+  EXPECT_TRUE(store_->ReadAudit(5, 10)->empty());
+  EXPECT_EQ(store_->ReadAudit(0, 0).status().code(), StatusCode::kInvalid);
+}
+
+TEST_P(StoreContractTest, AuditChainContinuesAfterReopen) {
+  ASSERT_TRUE(store_->AppendAudit(AuditRecords("a", 4, kT0)).ok());
+  ASSERT_TRUE(store_->Close().ok());
+  store_.reset();
+  Open();
+  ASSERT_TRUE(store_->AppendAudit(AuditRecords("b", 4, kT0 + 10)).ok());
+  std::vector<AuditEntry> chain = ReadWholeChain(*store_);
+  ASSERT_EQ(chain.size(), 8u);
+  ExpectOneChain(chain);
+  ASSERT_TRUE(store_->Close().ok());
+  EXPECT_EQ(store_->AppendAudit(AuditRecords("c", 1, kT0)).code(), StatusCode::kUnavailable);
+  EXPECT_EQ(store_->ReadAudit(0, 10).status().code(), StatusCode::kUnavailable);
+}
+
+// Appends from many threads and from a second store on the same database (another process, or
+// another node of a PostgreSQL deployment) make one chain, each call's records together.
+TEST_P(StoreContractTest, ConcurrentAuditAppendsMakeOneChain) {
+  auto second = backend_->Open();
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  constexpr int kThreads = 8;
+  constexpr int kCalls = 15;
+  constexpr int kPerCall = 4;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      Store& store = t % 2 == 0 ? *store_ : **second;
+      for (int c = 0; c < kCalls; ++c) {
+        std::string prefix = std::to_string(t) + "-" + std::to_string(c) + "-";
+        if (!store.AppendAudit(AuditRecords(prefix, kPerCall, kT0 + c)).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  ASSERT_TRUE((*second)->Close().ok());
+  std::vector<AuditEntry> chain = ReadWholeChain(*store_, 50);
+  ASSERT_EQ(chain.size(), static_cast<size_t>(kThreads * kCalls * kPerCall));
+  ExpectOneChain(chain);
+  for (size_t i = 0; i < chain.size(); i += kPerCall) {
+    // A call's records are consecutive: "t-c-0", "t-c-1"... with the same prefix.
+    std::string first = chain[i].record;
+    std::string prefix = first.substr(0, first.rfind('-'));
+    for (int k = 1; k < kPerCall; ++k) {
+      EXPECT_EQ(chain[i + k].record, prefix + "-" + std::to_string(k) + "\"}");
     }
   }
 }

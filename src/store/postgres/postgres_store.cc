@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "postgres/pool.h"
+#include "store/audit_chain.h"
 #include "store/postgres/migrations.h"
 #include "store/postgres/search_index.h"
 #include "store/postgres/search_run.h"
@@ -62,6 +63,8 @@ class PostgresStore : public Store {
   Result<std::vector<WriteResult>> Write(std::span<const WriteOp> ops) override;
   Result<HistoryPage> History(const HistoryQuery& query) override;
   Result<SearchPage> Search(const SearchQuery& query) override;
+  Status AppendAudit(std::span<const AuditAppend> records) override;
+  Result<std::vector<AuditEntry>> ReadAudit(int64_t after_seq, int limit) override;
   Status Close() override;
 
  private:
@@ -167,8 +170,9 @@ Result<WriteResult> PostgresStore::ApplyOp(postgres::Connection& db, const Write
   Status why = Conflict(name + " was written concurrently" +
                         (rows.ok() ? std::string() : ": " + rows.status().message()));
   if (db.InTransaction()) return why;  // aborted (or about to be): no more statements
-  Result<Rows> current = db.Query("SELECT version FROM resource_current WHERE type = $1 AND id = $2",
-                                  {std::string_view(op.type), std::string_view(op.id)});
+  Result<Rows> current =
+      db.Query("SELECT version FROM resource_current WHERE type = $1 AND id = $2",
+               {std::string_view(op.type), std::string_view(op.id)});
   if (!current.ok()) return why;
   Status precise = CheckExpectedVersion(
       op, current->size() == 1 ? std::optional<int64_t>(current->Int(0, 0)) : std::nullopt);
@@ -240,6 +244,60 @@ Result<SearchPage> PostgresStore::Search(const SearchQuery& query) {
   if (closed_) return ClosedError();
   ASSIGN_OR_RETURN(Pool::Lease db, pool_.Acquire());
   return RunPostgresSearch(*db, query);
+}
+
+// The advisory lock that serialises appends to the audit chain, across every connection and
+// node of the database: "vestaaud".
+constexpr int64_t kAuditLockKey = 0x7665737461617564;
+
+// One transaction: the lock (held to its end), the head of the chain, the rows by COPY. Appends
+// wait for each other at the lock; nothing else does.
+Status PostgresStore::AppendAudit(std::span<const AuditAppend> records) {
+  if (closed_) return ClosedError();
+  if (records.empty()) return Status::Ok();
+  ASSIGN_OR_RETURN(Pool::Lease db, pool_.Acquire());
+  return postgres::InTransaction(*db, postgres::Isolation::kReadCommitted, [&]() -> Status {
+    RETURN_IF_ERROR(
+        db->Query("SELECT pg_advisory_xact_lock($1::bigint)", {kAuditLockKey}).status());
+    ASSIGN_OR_RETURN(Rows head,
+                     db->Query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"));
+    int64_t seq = 0;
+    std::string previous(kAuditGenesisHash);
+    if (head.size() == 1) {
+      seq = head.Int(0, 0);
+      previous = std::string(head.Text(0, 1));
+    }
+    std::string data;
+    for (const AuditAppend& r : records) {
+      std::string hash = AuditChainHash(previous, r.record);
+      if (hash.empty()) return Internal("the head of the audit chain holds a malformed hash");
+      const Value row[] = {++seq, r.recorded, postgres::Bytes{r.record}, std::string_view(previous),
+                           std::string_view(hash)};
+      postgres::AppendCopyRow(data, row);
+      previous = std::move(hash);
+    }
+    ASSIGN_OR_RETURN(postgres::CopyIn copy,
+                     db->CopyFrom("COPY audit_log (seq, recorded, record, previous_hash, hash)"
+                                  " FROM STDIN"));
+    RETURN_IF_ERROR(copy.Write(data));
+    return copy.End().status();
+  });
+}
+
+Result<std::vector<AuditEntry>> PostgresStore::ReadAudit(int64_t after_seq, int limit) {
+  if (closed_) return ClosedError();
+  if (limit < 1) return Invalid("an audit read needs a limit of at least 1");
+  ASSIGN_OR_RETURN(Pool::Lease db, pool_.Acquire());
+  ASSIGN_OR_RETURN(Rows rows, db->Query("SELECT seq, recorded, record, previous_hash, hash"
+                                        " FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+                                        {after_seq, static_cast<int64_t>(limit)}));
+  std::vector<AuditEntry> out;
+  out.reserve(static_cast<size_t>(rows.size()));
+  for (int i = 0; i < rows.size(); ++i) {
+    out.push_back(AuditEntry{rows.Int(i, 0), rows.Int(i, 1), rows.Bytes(i, 2),
+                             std::string(rows.Text(i, 3)), std::string(rows.Text(i, 4))});
+  }
+  return out;
 }
 
 Status PostgresStore::Close() {

@@ -78,6 +78,16 @@ class ReadReplicaStore : public Store {
     return Route([&](Store& s) { return s.Search(query); });
   }
   Result<std::vector<WriteResult>> Write(std::span<const WriteOp> ops) override;
+  // The audit trail lives on the primary: it is appended there, and read there so that a
+  // verification sees the chain's head.
+  Status AppendAudit(std::span<const AuditAppend> records) override {
+    if (closed_) return Status(StatusCode::kUnavailable, "the store is closed");
+    return primary_->AppendAudit(records);
+  }
+  Result<std::vector<AuditEntry>> ReadAudit(int64_t after_seq, int limit) override {
+    if (closed_) return Status(StatusCode::kUnavailable, "the store is closed");
+    return primary_->ReadAudit(after_seq, limit);
+  }
   Status Close() override;
 
  private:

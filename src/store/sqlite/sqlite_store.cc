@@ -22,6 +22,7 @@
 #include "base/log.h"
 #include "sqlite/connection.h"
 #include "sqlite/reader_pool.h"
+#include "store/audit_chain.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/version_cache.h"
 #include "store/sqlite/version_store.h"
@@ -61,9 +62,11 @@ StoredVersion ReadVersionRow(const Statement& row) {
 
 // ---- The writer ------------------------------------------------------------------------------
 
-// One pending Write() call: its ops (owned by the caller, who waits) and where to put the result.
+// One pending Write() or AppendAudit() call: its ops or audit records (owned by the caller, who
+// waits) and where to put the result.
 struct WriteRequest {
   std::span<const WriteOp> ops;
+  std::span<const AuditAppend> audit;  // an AppendAudit() call: no ops
   // prepared[i * hooks + h]: hook h's Prepare() result for ops[i].
   std::vector<std::shared_ptr<const void>> prepared;
   std::promise<Result<std::vector<WriteResult>>> done;
@@ -157,6 +160,39 @@ class SqliteStore final : public Store {
 
   Result<HistoryPage> History(const HistoryQuery& query) override;
 
+  // On the writer thread like a Write() call, in its own savepoint of the batch's transaction:
+  // the head of the chain is read there, and BEGIN IMMEDIATE serialises other processes.
+  Status AppendAudit(std::span<const AuditAppend> records) override {
+    auto request = std::make_shared<WriteRequest>();
+    request->audit = records;
+    auto result = request->done.get_future();
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return ClosedError();
+      if (sync_failed_) return SyncFailedError();
+      if (records.empty()) return Status::Ok();
+      queue_.push_back(std::move(request));
+    }
+    work_cv_.notify_one();
+    return result.get().status();
+  }
+
+  Result<std::vector<AuditEntry>> ReadAudit(int64_t after_seq, int limit) override {
+    if (limit < 1) return Invalid("an audit read needs a limit of at least 1");
+    ASSIGN_OR_RETURN(auto db, readers_->Acquire());
+    ASSIGN_OR_RETURN(Statement stmt,
+                     db->Prepare("SELECT seq, recorded, record, previous_hash, hash FROM audit_log"
+                                 " WHERE seq > ?1 ORDER BY seq LIMIT ?2"));
+    stmt.Bind(1, after_seq).Bind(2, static_cast<int64_t>(limit));
+    std::vector<AuditEntry> out;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      out.push_back(AuditEntry{stmt.Int(0), stmt.Int(1), stmt.Text(2), stmt.Text(3), stmt.Text(4)});
+    }
+    return out;
+  }
+
   Result<SearchPage> Search(const SearchQuery& query) override {
     if (!search_) return Store::Search(query);
     ASSIGN_OR_RETURN(auto db, readers_->Acquire());
@@ -246,6 +282,8 @@ class SqliteStore final : public Store {
                    std::vector<CallResult> results);
   // `wrote` becomes true once any op changed the database (a failure before that left no trace).
   Result<std::vector<WriteResult>> ApplyOps(const WriteRequest& request, bool* wrote);
+  // Appends an AppendAudit() call's records after the head of the chain.
+  Status ApplyAudit(std::span<const AuditAppend> records, bool* wrote);
   // `prepared`: the hooks' Prepare() results for `op`, one per hook (or null when none).
   Result<WriteResult> ApplyOp(const WriteOp& op, const std::shared_ptr<const void>* prepared,
                               bool* wrote);
@@ -548,6 +586,10 @@ std::vector<SqliteStore::CallResult> SqliteStore::CommitBatch(
 
 Result<std::vector<WriteResult>> SqliteStore::ApplyOps(const WriteRequest& request, bool* wrote) {
   std::vector<WriteResult> out;
+  if (!request.audit.empty()) {
+    RETURN_IF_ERROR(ApplyAudit(request.audit, wrote));
+    return out;
+  }
   out.reserve(request.ops.size());
   const size_t hooks = options_.write_hooks.size();
   for (size_t i = 0; i < request.ops.size(); ++i) {
@@ -557,6 +599,32 @@ Result<std::vector<WriteResult>> SqliteStore::ApplyOps(const WriteRequest& reque
     out.push_back(r);
   }
   return out;
+}
+
+Status SqliteStore::ApplyAudit(std::span<const AuditAppend> records, bool* wrote) {
+  int64_t seq = 0;
+  std::string previous(kAuditGenesisHash);
+  {
+    ASSIGN_OR_RETURN(Statement head,
+                     db_->Prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"));
+    ASSIGN_OR_RETURN(bool row, head.Step());
+    if (row) {
+      seq = head.Int(0);
+      previous = head.Text(1);
+    }
+  }
+  ASSIGN_OR_RETURN(Statement insert,
+                   db_->Prepare("INSERT INTO audit_log (seq, recorded, record, previous_hash, hash)"
+                                " VALUES (?1, ?2, ?3, ?4, ?5)"));
+  *wrote = true;
+  for (const AuditAppend& r : records) {
+    std::string hash = AuditChainHash(previous, r.record);
+    if (hash.empty()) return Internal("the head of the audit chain holds a malformed hash");
+    insert.Bind(1, ++seq).Bind(2, r.recorded).BindBlob(3, r.record).Bind(4, previous).Bind(5, hash);
+    RETURN_IF_ERROR(insert.Run());
+    previous = std::move(hash);
+  }
+  return Status::Ok();
 }
 
 Result<WriteResult> SqliteStore::ApplyOp(const WriteOp& op,
