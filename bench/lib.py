@@ -31,13 +31,14 @@ STOP_TIMEOUT_S = 60  # a graceful stop waits up to 10 s for requests in flight, 
 class Server:
     """`vesta serve` on 127.0.0.1 and a port the kernel picks, started by the constructor, which
     returns once the server answers GET /healthz. `ready_s` is the time from launch to the
-    server's "listening" line. Stop it with stop() or by using it as a context manager."""
+    server's "listening" line. `auth` is serve's --auth (off unless a benchmark measures
+    authorization). Stop it with stop() or by using it as a context manager."""
 
-    def __init__(self, vesta, data_dir, extra=(), timeout=START_TIMEOUT_S):
+    def __init__(self, vesta, data_dir, extra=(), timeout=START_TIMEOUT_S, auth="off"):
         t0 = time.monotonic()
         self.proc = subprocess.Popen(
             [vesta, "serve", "--listen", "127.0.0.1", "--port", "0", "--data-dir", data_dir,
-             "--auth", "off",
+             "--auth", auth,
              *extra],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.pid = self.proc.pid
