@@ -147,7 +147,7 @@ def ratio(xs):
 
 
 def git(*a):
-    return subprocess.run(["git", *a], capture_output=True, text=True, cwd=HERE).stdout.strip()
+    return subprocess.run(["git", *a], capture_output=True, text=True, cwd=ROOT).stdout.strip()
 
 
 def proc_cpu_ms(pid):
