@@ -5,6 +5,8 @@
 //
 //   <dir>/keys/<created unix seconds>-<kid>.pem    private keys (PKCS #8, mode 0600), newest signs
 //   <dir>/clients/<client id>.json                 one registered client each
+//   <dir>/users/<username>.json                     one user each (argon2id password hash)
+//   <dir>/refresh/<sha-256 of the token>.json       one unused refresh token each
 //
 // Thread-safety: the files are the state; each call reads them afresh (clients are read on each
 // token request, which is rare next to API requests). Writers replace files atomically (write a
@@ -20,13 +22,40 @@
 
 namespace vesta::auth {
 
-// A client registered for the backend services flow
-// (https://hl7.org/fhir/smart-app-launch/backend-services.html#registering-a-smart-backend-service-communicating-public-keys):
-// its id, the scopes it may be granted, and its public keys (a JWKS, inline).
+// A registered client (https://hl7.org/fhir/smart-app-launch/client-authentication.html):
+//   * backend: SMART Backend Services, authenticated by a JWT signed with a key of `jwks`,
+//     granted system/ scopes;
+//   * public: an app that keeps no secret (a browser or native app), authorization code flow with
+//     PKCE S256, no client authentication;
+//   * confidential: authorization code flow, authenticated by `client_secret_basic` (the
+//     secret's SHA-256 is kept) or by a signed JWT (`jwks`).
+enum class ClientKind { kBackend, kPublic, kConfidential };
+
 struct RegisteredClient {
   std::string client_id;
-  std::vector<ResourceScope> scopes;
-  std::string jwks;  // the JWK Set's JSON text
+  ClientKind kind = ClientKind::kBackend;
+  ScopeSet scopes;                         // what it may be granted
+  std::vector<std::string> redirect_uris;  // the authorization code flow's, compared exactly
+  std::string jwks;                        // the JWK Set's JSON text, or ""
+  std::string secret_sha256;               // base64url of the secret's SHA-256, or ""
+};
+
+// A user who logs in at the authorization endpoint: the FHIR resource they are (fhirUser:
+// "Practitioner/123" or "Patient/456"), their password's argon2id hash, and the lockout state.
+struct User {
+  std::string username;
+  std::string fhir_user;
+  std::string password_hash;
+  int failed_logins = 0;     // since the last success
+  int64_t locked_until = 0;  // seconds since the epoch; 0: not locked
+};
+
+// What a refresh token stands for (kept under the token's SHA-256, never the token itself).
+struct RefreshGrant {
+  std::string client_id;
+  std::string scope;
+  std::string subject, fhir_user, patient, encounter;
+  int64_t expires_at = 0;
 };
 
 class AuthDirectory {
@@ -40,13 +69,30 @@ class AuthDirectory {
   // signed until those expire), older ones removed. Returns the new key.
   Result<crypto::SigningKey> RotateKeys() const;
 
-  // kInvalid for a client id that is not 1-64 characters of [A-Za-z0-9._-], no scopes, scopes
-  // other than system/ ones, or a JWKS without a usable key; kConflict when it exists.
+  // kInvalid for a client id that is not 1-64 characters of [A-Za-z0-9._-], no scopes, a
+  // backend client with other than system/ scopes or without a usable JWKS, a code-flow client
+  // without redirect URIs (absolute https URIs, or http on loopback) or with system/ scopes, a
+  // confidential one with neither a secret nor keys; kConflict when it exists.
   Status AddClient(const RegisteredClient& client) const;
   // kNotFound when there is no such client.
   Status RemoveClient(const std::string& client_id) const;
   Result<RegisteredClient> FindClient(const std::string& client_id) const;
   Result<std::vector<RegisteredClient>> ListClients() const;
+
+  // Users. AddUser: kInvalid for a username that is not 1-64 characters of [A-Za-z0-9._@-] or a
+  // fhirUser that is not Practitioner/, Patient/, PractitionerRole/ or RelatedPerson/ an id;
+  // kConflict when it exists. SaveUser replaces a user's file (the lockout state).
+  Status AddUser(const User& user) const;
+  Status SaveUser(const User& user) const;
+  Status RemoveUser(const std::string& username) const;
+  Result<User> FindUser(const std::string& username) const;
+  Result<std::vector<User>> ListUsers() const;
+
+  // Refresh tokens, by the SHA-256 of the token (base64url). TakeRefresh returns the grant and
+  // removes it, so that a token is used once (rotation); kNotFound when it was never issued,
+  // was used, or has expired (`now`, seconds since the epoch).
+  Status SaveRefresh(const std::string& token_sha256, const RefreshGrant& grant) const;
+  Result<RefreshGrant> TakeRefresh(const std::string& token_sha256, int64_t now) const;
 
  private:
   std::string dir_;

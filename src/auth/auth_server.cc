@@ -1,7 +1,10 @@
 #include "auth/auth_server.h"
 
+#include <strings.h>
+
 #include <vector>
 
+#include "auth/server_internal.h"
 #include "base/strings.h"
 #include "crypto/jws.h"
 #include "crypto/jwt_claims.h"
@@ -9,12 +12,8 @@
 #include "json/writer.h"
 
 namespace vesta::auth {
-namespace {
+namespace internal {
 
-constexpr std::string_view kJwtBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-constexpr int64_t kMaxAssertionLifetime = 300;  // seconds: "no more than five minutes"
-
-// https://www.rfc-editor.org/rfc/rfc6749#section-5.2: an error response of the token endpoint.
 AuthAnswer OAuthError(int status, std::string_view error, std::string_view description) {
   AuthAnswer a;
   a.status = status;
@@ -27,7 +26,6 @@ AuthAnswer OAuthError(int status, std::string_view error, std::string_view descr
   return a;
 }
 
-// application/x-www-form-urlencoded: name=value pairs; nullopt on a bad escape.
 std::optional<std::map<std::string, std::string>> ParseForm(std::string_view body) {
   std::map<std::string, std::string> form;
   for (std::string_view pair : Split(Trim(body, "\r\n "), '&')) {
@@ -44,6 +42,11 @@ std::optional<std::map<std::string, std::string>> ParseForm(std::string_view bod
   return form;
 }
 
+std::string FormValue(const std::map<std::string, std::string>& form, const char* name) {
+  auto it = form.find(name);
+  return it == form.end() ? std::string() : it->second;
+}
+
 void AppendStrings(std::string* out, const std::vector<std::string>& items) {
   out->push_back('[');
   for (size_t i = 0; i < items.size(); ++i) {
@@ -53,25 +56,114 @@ void AppendStrings(std::string* out, const std::vector<std::string>& items) {
   out->push_back(']');
 }
 
+std::string Html(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string UrlEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+std::string CookieValue(std::string_view header, std::string_view name) {
+  for (std::string_view part : Split(header, ';')) {
+    part = Trim(part);
+    if (part.size() > name.size() && part.starts_with(name) && part[name.size()] == '=') {
+      return std::string(part.substr(name.size() + 1));
+    }
+  }
+  return "";
+}
+
+}  // namespace internal
+
+namespace {
+
+using internal::AppendStrings;
+using internal::FormValue;
+using internal::OAuthError;
+using internal::ParseForm;
+
+constexpr std::string_view kJwtBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+constexpr int64_t kMaxAssertionLifetime = 300;  // seconds: "no more than five minutes"
+
 }  // namespace
 
-std::optional<AuthAnswer> AuthServer::Handle(std::string_view method, std::string_view path,
-                                             std::string_view body) const {
+std::string_view AuthRequest::Header(std::string_view name) const {
+  if (headers == nullptr) return {};
+  for (const auto& [k, v] : *headers) {
+    if (k.size() == name.size() && strncasecmp(k.data(), name.data(), name.size()) == 0) return v;
+  }
+  return {};
+}
+
+std::optional<AuthAnswer> AuthServer::Handle(const AuthRequest& request) const {
+  const std::string_view method = request.method, path = request.path;
+  auto only = [&](std::string_view m) { return method == m || (m == "GET" && method == "HEAD"); };
   if (path == kSmartConfigurationPath) {
-    if (method != "GET" && method != "HEAD") return OAuthError(405, "invalid_request", "use GET");
+    if (!only("GET")) return OAuthError(405, "invalid_request", "use GET");
     return SmartConfiguration();
   }
   if (path == kJwksPath) {
-    if (method != "GET" && method != "HEAD") return OAuthError(405, "invalid_request", "use GET");
+    if (!only("GET")) return OAuthError(405, "invalid_request", "use GET");
     AuthAnswer a;
     a.content_type = "application/jwk-set+json";
     a.body = tokens_.Jwks();
     return a;
   }
   if (path == kTokenPath) {
-    if (method != "POST")
-      return OAuthError(405, "invalid_request", "the token endpoint takes POST");
-    return Token(body);
+    if (!only("POST")) return OAuthError(405, "invalid_request", "the token endpoint takes POST");
+    return Token(request);
+  }
+  if (path == kAuthorizePath) {
+    if (!only("GET"))
+      return OAuthError(405, "invalid_request", "the authorization endpoint takes GET");
+    return Authorize(request);
+  }
+  if (path == kLoginPath) {
+    if (!only("POST")) return OAuthError(405, "invalid_request", "use POST");
+    return Login(request);
+  }
+  if (path == kConsentPath) {
+    if (!only("POST")) return OAuthError(405, "invalid_request", "use POST");
+    return Consent(request);
+  }
+  if (path == kLaunchPath) {
+    if (!only("POST")) return OAuthError(405, "invalid_request", "use POST");
+    return NewLaunch(request);
   }
   return std::nullopt;
 }
@@ -86,17 +178,26 @@ AuthAnswer AuthServer::SmartConfiguration() const {
   json::WriteString(base + std::string(kJwksPath), &b);
   b += ",\"token_endpoint\":";
   json::WriteString(base + std::string(kTokenPath), &b);
+  b += ",\"authorization_endpoint\":";
+  json::WriteString(base + std::string(kAuthorizePath), &b);
   b += ",\"grant_types_supported\":";
-  AppendStrings(&b, {"client_credentials"});
+  AppendStrings(&b, {"authorization_code", "client_credentials", "refresh_token"});
   b += ",\"token_endpoint_auth_methods_supported\":";
-  AppendStrings(&b, {"private_key_jwt"});
+  AppendStrings(&b, {"private_key_jwt", "client_secret_basic", "none"});
   b += ",\"token_endpoint_auth_signing_alg_values_supported\":";
   AppendStrings(&b, {"RS384", "ES384"});
   b += ",\"scopes_supported\":";
-  AppendStrings(&b, {"system/*.cruds", "system/*.rs", "system/*.read", "system/*.write"});
-  b += ",\"response_types_supported\":[]";
+  AppendStrings(&b, {"openid", "fhirUser", "launch", "launch/patient", "offline_access",
+                     "online_access", "patient/*.rs", "patient/*.cruds", "user/*.rs",
+                     "user/*.cruds", "system/*.rs", "system/*.cruds"});
+  b += ",\"response_types_supported\":[\"code\"]";
+  b += ",\"code_challenge_methods_supported\":[\"S256\"]";
   b += ",\"capabilities\":";
-  AppendStrings(&b, {"client-confidential-asymmetric", "permission-v1", "permission-v2"});
+  AppendStrings(
+      &b, {"launch-ehr", "launch-standalone", "client-public", "client-confidential-symmetric",
+           "client-confidential-asymmetric", "context-ehr-patient", "context-ehr-encounter",
+           "context-standalone-patient", "permission-offline", "permission-online",
+           "permission-patient", "permission-user", "permission-v1", "permission-v2"});
   b += "}";
   AuthAnswer a;
   a.body = std::move(b);
@@ -105,19 +206,20 @@ AuthAnswer AuthServer::SmartConfiguration() const {
 
 // https://hl7.org/fhir/smart-app-launch/backend-services.html#request-access-token and
 // #signature-verification ("Authorization server obligations").
-AuthAnswer AuthServer::Token(std::string_view body) const {
-  std::optional<std::map<std::string, std::string>> form = ParseForm(body);
+AuthAnswer AuthServer::Token(const AuthRequest& request) const {
+  std::optional<std::map<std::string, std::string>> form = ParseForm(request.body);
   if (!form) return OAuthError(400, "invalid_request", "the body is not a valid form");
-  auto get = [&](const char* name) -> std::string {
-    auto it = form->find(name);
-    return it == form->end() ? std::string() : it->second;
-  };
-  const std::string grant = get("grant_type");
+  const std::string grant = FormValue(*form, "grant_type");
   if (grant.empty()) return OAuthError(400, "invalid_request", "grant_type is missing");
-  if (grant != "client_credentials") {
-    return OAuthError(400, "unsupported_grant_type",
-                      "this server grants client_credentials (SMART Backend Services)");
-  }
+  if (grant == "client_credentials") return ClientCredentials(*form);
+  if (grant == "authorization_code") return AuthorizationCode(request, *form);
+  if (grant == "refresh_token") return RefreshToken(request, *form);
+  return OAuthError(400, "unsupported_grant_type",
+                    "grant_type is authorization_code, refresh_token or client_credentials");
+}
+
+AuthAnswer AuthServer::ClientCredentials(const std::map<std::string, std::string>& form) const {
+  auto get = [&](const char* name) { return FormValue(form, name); };
   if (get("client_assertion_type") != kJwtBearer) {
     return OAuthError(400, "invalid_request",
                       "client_assertion_type must be " + std::string(kJwtBearer));
@@ -142,8 +244,9 @@ AuthAnswer AuthServer::Token(std::string_view body) const {
     client_id = std::string(doc->root().FindString("iss"));
   }
   Result<RegisteredClient> client = directory_.FindClient(client_id);
-  if (!client.ok()) {
-    return OAuthError(401, "invalid_client", "no client '" + client_id + "' is registered");
+  if (!client.ok() || client->kind != ClientKind::kBackend) {
+    return OAuthError(401, "invalid_client",
+                      "no backend services client '" + client_id + "' is registered");
   }
   Result<crypto::KeySet> keys = crypto::KeySet::Parse(client->jwks);
   if (!keys.ok())
@@ -175,7 +278,11 @@ AuthAnswer AuthServer::Token(std::string_view body) const {
   }
   {
     std::lock_guard lock(mu_);
-    std::erase_if(seen_assertions_, [now](const auto& s) { return s.second <= now; });
+    // Expired entries go now and then, not on every request (the map holds at most the
+    // assertions of the last five minutes).
+    if (seen_assertions_.size() > 1024 && seen_assertions_.size() % 512 == 0) {
+      std::erase_if(seen_assertions_, [now](const auto& s) { return s.second <= now; });
+    }
     if (!seen_assertions_.emplace(client_id + "|" + *claims->jti, *claims->exp).second) {
       return OAuthError(401, "invalid_client", "the assertion's jti was used before");
     }
@@ -184,9 +291,9 @@ AuthAnswer AuthServer::Token(std::string_view body) const {
   // The scopes: what was asked for, within what the client is registered for.
   Result<ScopeSet> requested = ParseScopes(get("scope"));
   if (!requested.ok()) return OAuthError(400, "invalid_scope", requested.status().message());
-  std::vector<ResourceScope> granted = requested->resources.empty()
-                                           ? client->scopes
-                                           : Intersect(requested->resources, client->scopes);
+  std::vector<ResourceScope> granted =
+      requested->resources.empty() ? client->scopes.resources
+                                   : Intersect(requested->resources, client->scopes.resources);
   if (granted.empty()) {
     return OAuthError(400, "invalid_scope",
                       "none of the scopes asked for is among the client's registered ones");

@@ -1,11 +1,12 @@
 // Who is asking: what a verified access token says about its bearer, and the interface that
 // verifies tokens for the REST layer (docs/security.md).
 //
-//   Result<Caller> caller = verifier.Verify(bearer_token);   // no database round trip
+//   Result<std::shared_ptr<const Caller>> caller = verifier.Verify(bearer_token);
 //   Decision d = Decide(caller->scopes, Permission::kRead, "Observation");
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -31,8 +32,9 @@ class TokenVerifier {
  public:
   virtual ~TokenVerifier() = default;
   // kUnauthenticated, saying why (expired, bad signature, revoked, wrong audience...), for a
-  // token that is not valid now.
-  virtual Result<Caller> Verify(std::string_view token) const = 0;
+  // token that is not valid now. The caller is shared: a verifier may hand the same one to
+  // every request of a token.
+  virtual Result<std::shared_ptr<const Caller>> Verify(std::string_view token) const = 0;
 };
 
 }  // namespace vesta::auth

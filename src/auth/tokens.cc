@@ -8,6 +8,8 @@
 namespace vesta::auth {
 namespace {
 
+constexpr size_t kMaxCached = 100000;  // verified tokens remembered
+
 void AddString(std::string* out, std::string_view name, std::string_view value) {
   if (out->size() > 1) out->push_back(',');
   json::WriteString(name, out);
@@ -52,7 +54,35 @@ Result<IssuedToken> TokenService::Issue(const Caller& caller) const {
   return t;
 }
 
-Result<Caller> TokenService::Verify(std::string_view token) const {
+Result<std::shared_ptr<const Caller>> TokenService::Verify(std::string_view token) const {
+  const int64_t now = clock_.Now() / 1000000;
+  std::shared_ptr<const Caller> caller;
+  {
+    std::shared_lock lock(cache_mu_);
+    auto it = verified_.find(std::string(token));
+    if (it != verified_.end()) caller = it->second;
+  }
+  if (!caller) {
+    ASSIGN_OR_RETURN(caller, VerifySignedToken(token));
+    std::unique_lock lock(cache_mu_);
+    if (verified_.size() >= kMaxCached) {
+      std::erase_if(verified_, [now](const auto& e) { return e.second->expires_at <= now; });
+      if (verified_.size() >= kMaxCached) verified_.clear();
+    }
+    verified_.emplace(std::string(token), caller);
+  }
+  if (caller->expires_at <= now) return Unauthenticated("the token has expired");
+  {
+    std::lock_guard lock(mu_);
+    if (!revoked_.empty() && revoked_.contains(caller->token_id)) {
+      return Unauthenticated("the token was revoked");
+    }
+  }
+  return caller;
+}
+
+Result<std::shared_ptr<const Caller>> TokenService::VerifySignedToken(
+    std::string_view token) const {
   Result<crypto::VerifiedJws> jws = crypto::VerifyJws(token, public_keys_, {keys_.front().alg()});
   if (!jws.ok()) return Unauthenticated(jws.status().message());
   Result<crypto::JwtClaims> claims = crypto::ReadJwtClaims(jws->payload.root());
@@ -67,23 +97,24 @@ Result<Caller> TokenService::Verify(std::string_view token) const {
   for (const std::string& a : claims->aud) audience |= a == options_.issuer;
   if (!audience) return Unauthenticated("the token is not for this server (aud)");
   if (!claims->jti) return Unauthenticated("the token has no jti");
-  {
-    std::lock_guard lock(mu_);
-    if (revoked_.contains(*claims->jti)) return Unauthenticated("the token was revoked");
-  }
   const json::Value& payload = jws->payload.root();
   Result<ScopeSet> scopes = ParseScopes(payload.FindString("scope"));
   if (!scopes.ok()) return Unauthenticated("the token's scope: " + scopes.status().message());
-  Caller c;
-  c.scopes = std::move(scopes).value();
-  c.client_id = std::string(payload.FindString("client_id"));
-  c.subject = claims->sub.value_or("");
-  c.fhir_user = std::string(payload.FindString("fhirUser"));
-  c.patient = std::string(payload.FindString("patient"));
-  c.encounter = std::string(payload.FindString("encounter"));
-  c.token_id = *claims->jti;
-  c.expires_at = *claims->exp;
-  return c;
+  auto c = std::make_shared<Caller>();
+  c->scopes = std::move(scopes).value();
+  c->client_id = std::string(payload.FindString("client_id"));
+  c->subject = claims->sub.value_or("");
+  c->fhir_user = std::string(payload.FindString("fhirUser"));
+  c->patient = std::string(payload.FindString("patient"));
+  c->encounter = std::string(payload.FindString("encounter"));
+  c->token_id = *claims->jti;
+  c->expires_at = *claims->exp;
+  return std::shared_ptr<const Caller>(std::move(c));
+}
+
+Result<std::string> TokenService::SignClaims(std::string_view claims_json) const {
+  if (keys_.empty()) return Internal("the token service has no signing key");
+  return crypto::SignJwt(keys_.front(), claims_json);
 }
 
 void TokenService::Revoke(const std::string& jti, int64_t expires_at) const {

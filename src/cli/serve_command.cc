@@ -259,7 +259,13 @@ int RunServe(ServeFlags flags) {
     }
     tokens =
         std::make_unique<auth::TokenService>(auth::TokenOptions{}, std::move(keys).value(), clock);
-    auth_server = std::make_unique<auth::AuthServer>(*auth_dir, *tokens, clock);
+    // The consent page's patient is checked against the store.
+    store::Store* the_store = store->get();
+    auth_server = std::make_unique<auth::AuthServer>(
+        *auth_dir, *tokens, clock, [the_store](const std::string& id) {
+          Result<store::StoredVersion> v = the_store->Read("Patient", id);
+          return v.ok() && !v->deleted;
+        });
   } else {
     LogWarning("authorization is off (--auth off): anyone who can reach " + flags.listen +
                " can read and change every resource");
@@ -309,8 +315,17 @@ int RunServe(ServeFlags flags) {
   };
   http::Server server(http_options, [&api, &auth_server](const http::Request& req) {
     if (auth_server) {
-      if (std::optional<auth::AuthAnswer> a = auth_server->Handle(req.method, req.path, req.body)) {
+      auth::AuthRequest ar;
+      ar.method = req.method;
+      ar.path = req.path;
+      const size_t q = req.target.find('?');
+      if (q != std::string::npos) ar.query = std::string_view(req.target).substr(q + 1);
+      ar.headers = &req.headers;
+      ar.body = req.body;
+      ar.secure = req.tls;
+      if (std::optional<auth::AuthAnswer> a = auth_server->Handle(ar)) {
         http::Response out{a->status, {{"Content-Type", a->content_type}}, std::move(a->body)};
+        for (auto& h : a->headers) out.headers.push_back(std::move(h));
         if (a->no_store) {
           out.headers.emplace_back("Cache-Control", "no-store");
           out.headers.emplace_back("Pragma", "no-cache");

@@ -153,14 +153,15 @@ Response RestApi::Handle(Request request) {
       r.SetHeader("WWW-Authenticate", Challenge("", ""));
       return r;
     }
-    Result<auth::Caller> caller = verifier->Verify(Trim(header.substr(7), kHttpWhitespace));
+    Result<std::shared_ptr<const auth::Caller>> caller =
+        verifier->Verify(Trim(header.substr(7), kHttpWhitespace));
     if (!caller.ok()) {
       Response r = ErrorResponse(
           Unauthenticated("the access token is not valid: " + caller.status().message()));
       r.SetHeader("WWW-Authenticate", Challenge("invalid_token", caller.status().message()));
       return r;
     }
-    request.caller = std::make_shared<const auth::Caller>(std::move(caller).value());
+    request.caller = std::move(caller).value();
   }
   Response r = Route(request);
   if (r.status == 403 && request.caller) {
