@@ -7,6 +7,8 @@
 // Prints "vesta: listening on http://HOST:PORT" (https:// with --tls-cert) on stdout once ready
 // (with --port 0 the real port, for tests and scripts). SIGINT/SIGTERM shut down gracefully:
 // in-flight requests finish, then the store is closed.
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -30,6 +32,7 @@
 #include "store/postgres/postgres_store.h"
 #include "store/postgres/read_replica.h"
 #endif
+#include "audit/audit_log.h"
 #include "auth/auth_server.h"
 #include "terminology/loaders.h"
 #include "terminology/terminology_service.h"
@@ -61,7 +64,15 @@ struct ServeFlags {
   std::string auth = "smart";
   std::string auth_dir;  // default <data-dir>/auth
   bool behind_proxy = false;
+  std::string audit = "on";  // the audit trail of every request (docs/security.md)
 };
+
+// This node's name, for the audit records' source.
+std::string HostName() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') return "vesta";
+  return name;
+}
 
 bool IsLoopback(const std::string& address) {
   return address == "127.0.0.1" || address == "::1" || address == "localhost" ||
@@ -295,6 +306,13 @@ int RunServe(ServeFlags flags) {
     }
   }
   rest::RestApi api(rest_options, **store, clock, ids);
+  // The audit trail: every answered request, appended to the store's chain in the background;
+  // closed (flushed) below after the last request and before the store.
+  std::unique_ptr<audit::AuditLog> audit_log;
+  if (flags.audit == "on") {
+    audit_log = std::make_unique<audit::AuditLog>(
+        **store, clock, audit::Source{HostName(), flags.base_url}, audit::AuditLogOptions{});
+  }
 
   http::ServerOptions http_options;
   http_options.listen = flags.listen;
@@ -313,7 +331,7 @@ int RunServe(ServeFlags flags) {
     rest::Response r = rest::ErrorResponse(Status(code, message));
     return http::Response{status, std::move(r.headers), std::move(r.body)};
   };
-  http::Server server(http_options, [&api, &auth_server](const http::Request& req) {
+  http::Server server(http_options, [&api, &auth_server, &audit_log](const http::Request& req) {
     if (auth_server) {
       auth::AuthRequest ar;
       ar.method = req.method;
@@ -330,12 +348,14 @@ int RunServe(ServeFlags flags) {
           out.headers.emplace_back("Cache-Control", "no-store");
           out.headers.emplace_back("Pragma", "no-cache");
         }
+        if (audit_log) audit_log->Add(req, out.status, out.headers, nullptr);
         return out;
       }
     }
     rest::Request r{req.method, req.path, req.query, req.headers, req.body};
     r.secure = req.tls;
     rest::Response out = api.Handle(std::move(r));
+    if (audit_log) audit_log->Add(req, out.status, out.headers, out.caller.get());
     return http::Response{out.status, std::move(out.headers), std::move(out.body)};
   });
   if (Status s = server.Start(); !s.ok()) {
@@ -363,6 +383,10 @@ int RunServe(ServeFlags flags) {
       " ms (R4 model loaded, store " + (postgres ? std::string("PostgreSQL") : flags.data_dir) +
       " open)");
   server.Run();
+  if (audit_log) {
+    if (Status s = audit_log->Close(); !s.ok()) LogError("the audit trail: " + s.message());
+    LogInfo("audit records appended: " + std::to_string(audit_log->appended()));
+  }
   LogInfo("shutting down: closing the store");
   if (Status s = (*store)->Close(); !s.ok()) {
     std::cerr << "vesta: closing the store: " << s.message() << "\n";
@@ -433,6 +457,11 @@ void AddServe(CLI::App& app) {
   cmd->add_option("--auth-dir", flags->auth_dir,
                   "Where the signing keys and registered clients are (default <data-dir>/auth; "
                   "`vesta auth ...` edits it)");
+  cmd->add_option("--audit", flags->audit,
+                  "on: record every request in the store's append-only audit trail "
+                  "(docs/security.md, `vesta audit verify|export`)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"on", "off"}));
   cmd->add_flag("--behind-proxy", flags->behind_proxy,
                 "A TLS proxy in front terminates HTTPS: lets --auth smart listen beyond loopback "
                 "without --tls-cert");

@@ -251,8 +251,20 @@ Status CheckNewContent(const Context& ctx, const Request& request, Permission pe
   return Status::Ok();
 }
 
+Status CheckClientWritable(const std::string& type) {
+  if (type != "AuditEvent") return Status::Ok();
+  return Forbidden(
+      "AuditEvent resources cannot be created, changed or deleted through the API: the audit "
+      "trail is append-only and written by the server");
+}
+
 Status AuthorizeRoute(const Context& ctx, const Request& request, const Target& target,
                       std::string_view interaction) {
+  if (interaction == "create" || interaction == "update" || interaction == "patch" ||
+      interaction == "delete" || interaction == "conditional-update" ||
+      interaction == "conditional-delete") {
+    RETURN_IF_ERROR(CheckClientWritable(target.type));
+  }
   if (!request.caller) return Status::Ok();
   const std::string& type = target.type;
   if (interaction == "read" || interaction == "vread" || interaction == "history-instance") {

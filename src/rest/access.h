@@ -54,6 +54,11 @@ Status CheckExisting(const Context& ctx, const Request& request, auth::Permissio
 Status CheckNewContent(const Context& ctx, const Request& request, auth::Permission permission,
                        const std::string& type, const json::Value& resource);
 
+// Whether clients may write resources of `type` at all, whatever their scopes and with
+// authorization off: not AuditEvent, whose records the server writes itself into its append-only
+// audit trail (docs/security.md, "Audit trail"). kForbidden, saying so, for AuditEvent.
+Status CheckClientWritable(const std::string& type);
+
 // The checks of one routed request before its interaction runs: the interaction's permission
 // on the target and, for an existing resource, its compartment. `method` and the target as
 // routed; conditional interactions and history are narrowed or refused here too.

@@ -450,6 +450,7 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
   for (size_t i : order) {
     Planned& p = plan[i];
     if (p.skip || p.method == "GET" || p.method == "HEAD") continue;
+    if (Status s = CheckClientWritable(p.type); !s.ok()) return AtEntry(i, s);
     int64_t current = store::kExpectNone;
     bool current_deleted = false;
     if (p.method != "POST") {
