@@ -560,12 +560,29 @@ AuthAnswer AuthServer::AuthorizationCode(const AuthRequest& request,
 // https://www.rfc-editor.org/rfc/rfc6749#section-6: a refresh token, used once and replaced.
 AuthAnswer AuthServer::RefreshToken(const AuthRequest& request,
                                     const std::map<std::string, std::string>& form) const {
-  AuthAnswer error;
-  std::optional<RegisteredClient> client = AuthenticateClient(request, form, &error);
-  if (!client) return error;
-  Result<RefreshGrant> r = directory_.TakeRefresh(
-      crypto::Base64UrlEncode(crypto::Sha256(FormValue(form, "refresh_token"))), Now());
+  const std::string token_hash =
+      crypto::Base64UrlEncode(crypto::Sha256(FormValue(form, "refresh_token")));
+  // A public client may send no client_id with a refresh (RFC 6749 §6 asks authentication of
+  // confidential clients only): the token names its client.
+  const bool credentials = !FormValue(form, "client_id").empty() ||
+                           !request.Header("Authorization").empty() ||
+                           !FormValue(form, "client_assertion").empty();
+  std::optional<RegisteredClient> client;
+  if (credentials) {
+    AuthAnswer error;
+    client = AuthenticateClient(request, form, &error);
+    if (!client) return error;
+  }
+  Result<RefreshGrant> r = directory_.TakeRefresh(token_hash, Now());
   if (!r.ok()) return OAuthError(400, "invalid_grant", r.status().message());
+  if (!client) {
+    Result<RegisteredClient> named = directory_.FindClient(r->client_id);
+    if (!named.ok() || named->kind != ClientKind::kPublic) {
+      (void)directory_.SaveRefresh(token_hash, *r);  // not used: keep it for an authenticated try
+      return OAuthError(401, "invalid_client", "a confidential client authenticates itself");
+    }
+    client = *named;
+  }
   if (r->client_id != client->client_id) {
     return OAuthError(400, "invalid_grant", "the refresh token was issued to another client");
   }

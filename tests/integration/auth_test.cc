@@ -3,7 +3,10 @@
 // signed assertions (https://hl7.org/fhir/smart-app-launch/backend-services.html), and signs the
 // test tokens of scopes the token endpoint does not grant yet (patient/ scopes) with the server's
 // own key, read from its auth directory. Skips when node or node_modules/jose is absent.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -15,6 +18,7 @@
 
 #include "integration/test_server.h"
 #include "json/parse.h"
+#include "json/writer.h"
 
 namespace vesta::testing {
 namespace {
@@ -105,7 +109,9 @@ class AuthTest : public ::testing::Test {
     }
   }
   static void TearDownTestSuite() {
-    if (server_ != nullptr) EXPECT_EQ(server_->Stop(), 0);
+    if (server_ != nullptr) {
+      EXPECT_EQ(server_->Stop(), 0);
+    }
     delete server_;
     server_ = nullptr;
     delete dir_;
@@ -360,6 +366,100 @@ TEST_F(AuthTest, TransactionsWriteOnlyInTheCompartment) {
                  R"({"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p2"}})")
                 .status,
             403);
+}
+
+// A free TCP port on 127.0.0.1 (bound, read, released).
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    close(fd);
+    return 0;
+  }
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+// https://hl7.org/fhir/smart-app-launch/app-launch.html: a standalone launch of an app built on
+// fhirclient (smart_app_launch.mjs plays the app and the user's browser): sign-in, consent with
+// the patient chosen, the code exchanged with PKCE, the app's reads held to the patient, an
+// id_token with fhirUser, a refresh; the code used again refused and its token revoked; a wrong
+// PKCE verifier refused.
+TEST_F(AuthTest, AppLaunchWithFhirclient) {
+  if (!fs::exists(fs::path(VESTA_NODE_MODULES) / "fhirclient" / "package.json")) {
+    GTEST_SKIP() << "node_modules/fhirclient is absent (run npm ci)";
+  }
+  const int app_port = FreePort();
+  ASSERT_GT(app_port, 0);
+  const std::string dir = " --auth-dir " + Quote(auth_dir_);
+  auto run = [](const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()); };
+  ASSERT_EQ(run("printf %s 'correct horse battery' | " + VestaBinary() + " auth user add" + dir +
+                " --username drsmith --fhir-user Practitioner/pr1"),
+            0);
+  ASSERT_EQ(run("printf %s 'another fine password' | " + VestaBinary() + " auth user add" + dir +
+                " --username p1 --fhir-user Patient/p1"),
+            0);
+  EXPECT_NE(run("printf %s short | " + VestaBinary() + " auth user add" + dir +
+                " --username weak --fhir-user Patient/p2"),
+            0)
+      << "a password of under 8 characters is refused";
+  const std::string scope = "openid fhirUser launch/patient patient/Condition.rs offline_access";
+  ASSERT_EQ(run(VestaBinary() + " auth client add" + dir + " --client-id chart --public " +
+                "--redirect-uri http://127.0.0.1:" + std::to_string(app_port) + "/app --scope " +
+                Quote(scope)),
+            0);
+  auto launch = [&](const std::string& user, const std::string& password,
+                    const std::string& patient, const std::string& mode) {
+    const std::string out = Capture(
+        "NODE_PATH=" + Quote(VESTA_NODE_MODULES) + " " + Quote(VESTA_NODE) + " " +
+        Quote(VESTA_APP_LAUNCH) + " " + Quote(base_) + " " + std::to_string(app_port) + " chart " +
+        user + " " + Quote(password) + " " + Quote(scope) + " " + patient + " " + mode + " 2>&1");
+    Result<json::Document> doc = json::Parse(out);
+    EXPECT_TRUE(doc.ok()) << out;
+    EXPECT_EQ(doc.ok() ? doc->root().Find("error") : nullptr, nullptr) << out;
+    return out;
+  };
+  auto field = [](const std::string& out, const std::string& name) {
+    Result<json::Document> doc = json::Parse(out);
+    const json::Value* v = doc.ok() ? doc->root().Find(name) : nullptr;
+    if (v == nullptr) return std::string("(absent)");
+    return v->is_string() ? std::string(v->string_value()) : json::ToString(*v);
+  };
+
+  // A practitioner signs in and picks the patient.
+  const std::string doctor = launch("drsmith", "correct horse battery", "p1", "launch");
+  EXPECT_EQ(field(doctor, "askedForPatient"), "true");
+  EXPECT_EQ(field(doctor, "patient"), "p1");
+  EXPECT_NE(field(doctor, "fhirUser").find("Practitioner/pr1"), std::string::npos) << doctor;
+  EXPECT_EQ(field(doctor, "idToken"), "true");
+  EXPECT_EQ(field(doctor, "refreshToken"), "true");
+  EXPECT_NE(field(doctor, "conditions").find("\"c1\""), std::string::npos) << doctor;
+  EXPECT_EQ(field(doctor, "conditions").find("\"c2\""), std::string::npos) << doctor;
+  EXPECT_EQ(field(doctor, "observation"), "403") << "patient/Condition.rs only";
+  EXPECT_EQ(field(doctor, "refreshedToken"), "true");
+  EXPECT_NE(field(doctor, "afterRefresh").find("\"c1\""), std::string::npos) << doctor;
+  EXPECT_EQ(field(doctor, "reuseStatus"), "400");
+  EXPECT_EQ(field(doctor, "reuseError"), "invalid_grant");
+  EXPECT_EQ(field(doctor, "revokedStatus"), "401") << "a code used twice revokes its token";
+  EXPECT_EQ(field(doctor, "loginWithoutCookie"), "403") << "CSRF: the form needs the cookie";
+  EXPECT_EQ(field(doctor, "wrongPassword"), "401");
+  EXPECT_NE(field(doctor, "cookieFlags").find("HttpOnly"), std::string::npos);
+  EXPECT_NE(field(doctor, "cookieFlags").find("SameSite=Lax"), std::string::npos);
+
+  // A patient signs in: their own record is the context, nothing to choose.
+  const std::string patient = launch("p1", "another fine password", "-", "launch");
+  EXPECT_EQ(field(patient, "askedForPatient"), "false");
+  EXPECT_EQ(field(patient, "patient"), "p1");
+  EXPECT_EQ(field(patient, "conditions").find("\"c2\""), std::string::npos) << patient;
+
+  // The code with another verifier than the app's challenge: invalid_grant.
+  const std::string wrong = launch("p1", "another fine password", "-", "wrong-verifier");
+  EXPECT_EQ(field(wrong, "tokenStatus"), "400");
+  EXPECT_EQ(field(wrong, "tokenError"), "invalid_grant");
 }
 
 }  // namespace
