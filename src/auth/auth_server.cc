@@ -161,6 +161,14 @@ std::optional<AuthAnswer> AuthServer::Handle(const AuthRequest& request) const {
     if (!only("POST")) return OAuthError(405, "invalid_request", "use POST");
     return Consent(request);
   }
+  if (path == kIntrospectPath) {
+    if (!only("POST")) return OAuthError(405, "invalid_request", "use POST");
+    return Introspect(request);
+  }
+  if (path == kRevokePath) {
+    if (!only("POST")) return OAuthError(405, "invalid_request", "use POST");
+    return Revoke(request);
+  }
   if (path == kLaunchPath) {
     if (!only("POST")) return OAuthError(405, "invalid_request", "use POST");
     return NewLaunch(request);
@@ -190,6 +198,10 @@ AuthAnswer AuthServer::SmartConfiguration() const {
   AppendStrings(&b, {"openid", "fhirUser", "launch", "launch/patient", "offline_access",
                      "online_access", "patient/*.rs", "patient/*.cruds", "user/*.rs",
                      "user/*.cruds", "system/*.rs", "system/*.cruds"});
+  b += ",\"introspection_endpoint\":";
+  json::WriteString(base + std::string(kIntrospectPath), &b);
+  b += ",\"revocation_endpoint\":";
+  json::WriteString(base + std::string(kRevokePath), &b);
   b += ",\"response_types_supported\":[\"code\"]";
   b += ",\"code_challenge_methods_supported\":[\"S256\"]";
   b += ",\"capabilities\":";

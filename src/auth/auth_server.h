@@ -8,7 +8,8 @@
 //     POST /auth/launch), refresh tokens (offline_access / online_access, rotated on use), an
 //     OpenID Connect id_token with fhirUser;
 //   * SMART Backend Services (https://hl7.org/fhir/smart-app-launch/backend-services.html):
-//     `client_credentials` with a `private_key_jwt` client assertion (RS384 or ES384).
+//     `client_credentials` with a `private_key_jwt` client assertion (RS384 or ES384);
+//   * token introspection (RFC 7662) and revocation (RFC 7009) for authenticated clients.
 //
 //   AuthServer auth(directory, tokens, clock);
 //   if (std::optional<AuthAnswer> a = auth.Handle(request)) return *a;  // one of its paths
@@ -63,6 +64,8 @@ inline constexpr std::string_view kAuthorizePath = "/auth/authorize";
 inline constexpr std::string_view kLoginPath = "/auth/login";
 inline constexpr std::string_view kConsentPath = "/auth/consent";
 inline constexpr std::string_view kLaunchPath = "/auth/launch";
+inline constexpr std::string_view kIntrospectPath = "/auth/introspect";
+inline constexpr std::string_view kRevokePath = "/auth/revoke";
 
 class AuthServer {
  public:
@@ -111,12 +114,17 @@ class AuthServer {
   AuthAnswer Login(const AuthRequest& request) const;
   AuthAnswer Consent(const AuthRequest& request) const;
   AuthAnswer NewLaunch(const AuthRequest& request) const;
+  AuthAnswer Introspect(const AuthRequest& request) const;
+  AuthAnswer Revoke(const AuthRequest& request) const;
   // The client a token request authenticates as (RFC 6749 §2.3): a public client by client_id;
   // a confidential one by HTTP Basic (client_secret_basic) or a signed JWT (private_key_jwt);
   // `error` is set to an OAuth error answer when it does not.
+  // Backend services clients are accepted only with `allow_backend` (introspection and
+  // revocation).
   std::optional<RegisteredClient> AuthenticateClient(const AuthRequest& request,
                                                      const std::map<std::string, std::string>& form,
-                                                     AuthAnswer* error) const;
+                                                     AuthAnswer* error,
+                                                     bool allow_backend = false) const;
   // The token response for `grant` (access token, and as its scopes ask a refresh token and an
   // id_token).
   AuthAnswer IssueForUser(const Pending& grant,

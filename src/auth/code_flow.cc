@@ -393,8 +393,8 @@ AuthAnswer AuthServer::NewLaunch(const AuthRequest& request) const {
 }
 
 std::optional<RegisteredClient> AuthServer::AuthenticateClient(
-    const AuthRequest& request, const std::map<std::string, std::string>& form,
-    AuthAnswer* error) const {
+    const AuthRequest& request, const std::map<std::string, std::string>& form, AuthAnswer* error,
+    bool allow_backend) const {
   std::string client_id = FormValue(form, "client_id");
   std::string secret;
   std::string_view basic = request.Header("Authorization");
@@ -413,8 +413,20 @@ std::optional<RegisteredClient> AuthServer::AuthenticateClient(
     secret = pass;
   }
   const std::string assertion = FormValue(form, "client_assertion");
+  if (!assertion.empty() && client_id.empty()) {
+    // A backend client names itself in its assertion only.
+    const size_t dot1 = assertion.find('.');
+    const size_t dot2 = dot1 == std::string::npos ? dot1 : assertion.find('.', dot1 + 1);
+    if (dot2 != std::string::npos) {
+      std::optional<std::string> payload = Base64Decode(
+          std::string_view(assertion).substr(dot1 + 1, dot2 - dot1 - 1), Base64Alphabet::kUrlSafe);
+      Result<json::Document> doc =
+          payload ? json::Parse(*payload) : Result<json::Document>(Invalid(""));
+      if (doc.ok()) client_id = std::string(doc->root().FindString("iss"));
+    }
+  }
   Result<RegisteredClient> client = directory_.FindClient(client_id);
-  if (!client.ok() || client->kind == ClientKind::kBackend) {
+  if (!client.ok() || (client->kind == ClientKind::kBackend && !allow_backend)) {
     *error = OAuthError(401, "invalid_client", "no app '" + client_id + "' is registered");
     return std::nullopt;
   }
@@ -604,6 +616,69 @@ AuthAnswer AuthServer::RefreshToken(const AuthRequest& request,
       return OAuthError(400, "invalid_scope", "nothing left to grant");
   }
   return IssueForUser(g, nullptr);
+}
+
+// https://www.rfc-editor.org/rfc/rfc7662: whether a token is active, and what it grants, for a
+// registered confidential or backend client (a public client may not ask).
+AuthAnswer AuthServer::Introspect(const AuthRequest& request) const {
+  std::optional<std::map<std::string, std::string>> form = ParseForm(request.body);
+  if (!form) return OAuthError(400, "invalid_request", "the body is not a valid form");
+  AuthAnswer error;
+  std::optional<RegisteredClient> client = AuthenticateClient(request, *form, &error, true);
+  if (!client) return error;
+  if (client->kind == ClientKind::kPublic) {
+    return OAuthError(401, "invalid_client", "a public client may not introspect tokens");
+  }
+  AuthAnswer a;
+  a.no_store = true;
+  Result<std::shared_ptr<const Caller>> c = tokens_.Verify(FormValue(*form, "token"));
+  if (!c.ok()) {
+    a.body = "{\"active\":false}";
+    return a;
+  }
+  const Caller& caller = **c;
+  std::string& b = a.body;
+  b = "{\"active\":true,\"token_type\":\"bearer\",\"scope\":";
+  json::WriteString(caller.scopes.ToString(), &b);
+  b += ",\"client_id\":";
+  json::WriteString(caller.client_id, &b);
+  b += ",\"sub\":";
+  json::WriteString(caller.subject, &b);
+  b += ",\"exp\":" + std::to_string(caller.expires_at);
+  if (!caller.patient.empty()) {
+    b += ",\"patient\":";
+    json::WriteString(caller.patient, &b);
+  }
+  if (!caller.fhir_user.empty()) {
+    b += ",\"fhirUser\":";
+    json::WriteString(caller.fhir_user, &b);
+  }
+  b += "}";
+  return a;
+}
+
+// https://www.rfc-editor.org/rfc/rfc7009: a client revokes one of its own tokens, an access
+// token (refused from then on, by this node: docs/security.md) or a refresh token (spent). The
+// answer is 200 whether or not the token was known (§2.2).
+AuthAnswer AuthServer::Revoke(const AuthRequest& request) const {
+  std::optional<std::map<std::string, std::string>> form = ParseForm(request.body);
+  if (!form) return OAuthError(400, "invalid_request", "the body is not a valid form");
+  AuthAnswer error;
+  std::optional<RegisteredClient> client = AuthenticateClient(request, *form, &error, true);
+  if (!client) return error;
+  const std::string token = FormValue(*form, "token");
+  AuthAnswer a;
+  a.no_store = true;
+  a.body = "{}";
+  if (Result<std::shared_ptr<const Caller>> c = tokens_.Verify(token); c.ok()) {
+    if ((*c)->client_id == client->client_id) tokens_.Revoke((*c)->token_id, (*c)->expires_at);
+    return a;
+  }
+  const std::string hash = crypto::Base64UrlEncode(crypto::Sha256(token));
+  if (Result<RefreshGrant> r = directory_.TakeRefresh(hash, Now()); r.ok()) {
+    if (r->client_id != client->client_id) (void)directory_.SaveRefresh(hash, *r);  // not its own
+  }
+  return a;
 }
 
 }  // namespace vesta::auth

@@ -9,8 +9,9 @@
 // Threading: `options.threads` event loops of one thread each; a connection stays on one loop and
 // its Handler calls run on that loop's thread. The Handler may block (e.g. on a durable write),
 // holding up only the connections on its loop; it is called concurrently and must be
-// thread-safe. Beast and Asio stay inside
-// server.cc (pimpl) so that other targets do not compile them.
+// thread-safe. Beast, Asio and OpenSSL stay
+// inside src/http's .cc files and internal headers (pimpl: server_core.h, session.h,
+// tls_context.h) so that other targets do not compile them.
 #pragma once
 
 #include <chrono>

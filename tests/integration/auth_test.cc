@@ -244,6 +244,31 @@ TEST_F(AuthTest, BackendServicesClientsGetTokensForTheirScopes) {
     EXPECT_NE(write.body.find("system/Patient.c"), std::string::npos) << write.body;
     EXPECT_EQ(Call(token, "DELETE", "/Patient/p2").status, 403);
 
+    // Introspection (RFC 7662) and revocation (RFC 7009), the client authenticated by a new
+    // assertion each time.
+    auto client_form = [&](const std::string& more) {
+      return "client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-"
+             "bearer&client_assertion=" +
+             Node("assertion " + Quote(keys) + " " + id + " " + Quote(aud)) + "&" + more;
+    };
+    auto post_form = [&](const std::string& path, const std::string& form) {
+      return HttpRequest(server_->port(), "POST", path, form,
+                         {{"Content-Type", "application/x-www-form-urlencoded"}});
+    };
+    HttpResult active = post_form("/auth/introspect", client_form("token=" + token));
+    ASSERT_EQ(active.status, 200) << active.body;
+    EXPECT_NE(active.body.find("\"active\":true"), std::string::npos) << active.body;
+    EXPECT_EQ(JsonField(active.body, "client_id"), id);
+    EXPECT_EQ(post_form("/auth/introspect", "token=" + token).status, 401)
+        << "introspection needs a client";
+    EXPECT_EQ(post_form("/auth/revoke", client_form("token=" + token)).status, 200);
+    HttpResult revoked = Call(token, "GET", "/Condition");
+    EXPECT_EQ(revoked.status, 401);
+    EXPECT_NE(revoked.body.find("revoked"), std::string::npos) << revoked.body;
+    EXPECT_NE(
+        post_form("/auth/introspect", client_form("token=" + token)).body.find("\"active\":false"),
+        std::string::npos);
+
     // The same assertion again (its jti), a wrong audience, an exp too far ahead, another
     // key than the registered one, an unknown client: invalid_client.
     const std::string jti = "once-" + alg;
