@@ -279,7 +279,8 @@ def run(args, vesta, work, res):
                    check=True, capture_output=True, timeout=60)
 
     with lib.Server(vesta, data_off) as off, \
-            lib.Server(vesta, data_smart, ("--auth-dir", auth_dir), auth="smart") as smart:
+            lib.Server(vesta, data_smart, ("--auth-dir", auth_dir, "--auth-rate-limit", "0"),
+                       auth="smart") as smart:
         conf = json.loads(get(smart.url("/.well-known/smart-configuration"))[1])
         token_url = conf["token_endpoint"]
         if token_url != smart.url("/auth/token"):

@@ -2,6 +2,7 @@
 
 #include <strings.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "auth/server_internal.h"
@@ -119,6 +120,7 @@ using internal::ParseForm;
 
 constexpr std::string_view kJwtBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 constexpr int64_t kMaxAssertionLifetime = 300;  // seconds: "no more than five minutes"
+constexpr size_t kMaxBuckets = 100000;          // addresses remembered
 
 }  // namespace
 
@@ -142,6 +144,12 @@ std::optional<AuthAnswer> AuthServer::Handle(const AuthRequest& request) const {
     AuthAnswer a;
     a.content_type = "application/jwk-set+json";
     a.body = tokens_.Jwks();
+    return a;
+  }
+  if ((path == kTokenPath || path == kLoginPath) && !Allow(request.remote_address)) {
+    AuthAnswer a =
+        OAuthError(429, "slow_down", "too many requests from this address; wait a moment");
+    a.headers.emplace_back("Retry-After", "1");
     return a;
   }
   if (path == kTokenPath) {
@@ -174,6 +182,22 @@ std::optional<AuthAnswer> AuthServer::Handle(const AuthRequest& request) const {
     return NewLaunch(request);
   }
   return std::nullopt;
+}
+
+bool AuthServer::Allow(std::string_view address) const {
+  if (rate_per_second_ <= 0) return true;
+  const double burst = 4 * rate_per_second_;
+  const int64_t now = clock_.Now();
+  std::lock_guard lock(mu_);
+  if (buckets_.size() >= kMaxBuckets) buckets_.clear();
+  auto it = buckets_.find(address);
+  if (it == buckets_.end()) it = buckets_.emplace(std::string(address), Bucket{burst, now}).first;
+  Bucket& b = it->second;
+  b.tokens = std::min(burst, b.tokens + (now - b.updated_us) / 1e6 * rate_per_second_);
+  b.updated_us = now;
+  if (b.tokens < 1) return false;
+  b.tokens -= 1;
+  return true;
 }
 
 // https://hl7.org/fhir/smart-app-launch/conformance.html#using-well-known: what a client needs

@@ -10,6 +10,7 @@
 //   * SMART Backend Services (https://hl7.org/fhir/smart-app-launch/backend-services.html):
 //     `client_credentials` with a `private_key_jwt` client assertion (RS384 or ES384);
 //   * token introspection (RFC 7662) and revocation (RFC 7009) for authenticated clients.
+// The token and login endpoints are rate limited per client address (429 beyond).
 //
 //   AuthServer auth(directory, tokens, clock);
 //   if (std::optional<AuthAnswer> a = auth.Handle(request)) return *a;  // one of its paths
@@ -43,7 +44,8 @@ struct AuthRequest {
   std::string_view query;  // raw, after '?'
   const std::vector<std::pair<std::string, std::string>>* headers = nullptr;
   std::string_view body;
-  bool secure = false;  // over TLS (cookies get Secure)
+  bool secure = false;              // over TLS (cookies get Secure)
+  std::string_view remote_address;  // the client's address (rate limits)
 
   std::string_view Header(std::string_view name) const;
 };
@@ -72,12 +74,16 @@ class AuthServer {
   // `directory`, `tokens` and `clock` are borrowed and must outlive the server.
   // `patient_exists` tells whether Patient/<id> is a current resource (the consent page's
   // patient choice is checked with it).
+  // `rate_per_second`: the requests per second an address may make to the token and login
+  // endpoints after a burst of 4 seconds' worth (0: no limit).
   AuthServer(const AuthDirectory& directory, const TokenService& tokens, Clock& clock,
-             std::function<bool(const std::string&)> patient_exists = nullptr)
+             std::function<bool(const std::string&)> patient_exists = nullptr,
+             double rate_per_second = 50)
       : directory_(directory),
         tokens_(tokens),
         clock_(clock),
-        patient_exists_(std::move(patient_exists)) {}
+        patient_exists_(std::move(patient_exists)),
+        rate_per_second_(rate_per_second) {}
 
   // The answer for one of the paths above; nullopt for any other path (the FHIR API's).
   std::optional<AuthAnswer> Handle(const AuthRequest& request) const;
@@ -130,16 +136,25 @@ class AuthServer {
   AuthAnswer IssueForUser(const Pending& grant,
                           std::vector<std::pair<std::string, int64_t>>* issued) const;
   int64_t Now() const { return clock_.Now() / 1000000; }
+  // Whether `address` may make one more request to the token or login endpoint now: a token
+  // bucket per address (kRateBurst requests, refilled at kRatePerSecond).
+  bool Allow(std::string_view address) const;
 
   const AuthDirectory& directory_;
   const TokenService& tokens_;
   Clock& clock_;
   std::function<bool(const std::string&)> patient_exists_;
+  double rate_per_second_;
   mutable std::mutex mu_;                                   // guards the maps below
   mutable std::map<std::string, int64_t> seen_assertions_;  // "client|jti" -> exp
   mutable std::map<std::string, Pending> pending_;          // request id -> pending
   mutable std::map<std::string, Code> codes_;               // code -> grant
   mutable std::map<std::string, Launch> launches_;          // launch id -> context
+  struct Bucket {
+    double tokens = 0;
+    int64_t updated_us = 0;
+  };
+  mutable std::map<std::string, Bucket, std::less<>> buckets_;  // address -> its bucket
 };
 
 }  // namespace vesta::auth

@@ -64,7 +64,8 @@ struct ServeFlags {
   std::string auth = "smart";
   std::string auth_dir;  // default <data-dir>/auth
   bool behind_proxy = false;
-  std::string audit = "on";  // the audit trail of every request (docs/security.md)
+  double auth_rate_limit = 50;  // token and login requests per second per address (0: none)
+  std::string audit = "on";     // the audit trail of every request (docs/security.md)
 };
 
 // This node's name, for the audit records' source.
@@ -273,10 +274,12 @@ int RunServe(ServeFlags flags) {
     // The consent page's patient is checked against the store.
     store::Store* the_store = store->get();
     auth_server = std::make_unique<auth::AuthServer>(
-        *auth_dir, *tokens, clock, [the_store](const std::string& id) {
+        *auth_dir, *tokens, clock,
+        [the_store](const std::string& id) {
           Result<store::StoredVersion> v = the_store->Read("Patient", id);
           return v.ok() && !v->deleted;
-        });
+        },
+        flags.auth_rate_limit);
   } else {
     LogWarning("authorization is off (--auth off): anyone who can reach " + flags.listen +
                " can read and change every resource");
@@ -341,6 +344,7 @@ int RunServe(ServeFlags flags) {
       ar.headers = &req.headers;
       ar.body = req.body;
       ar.secure = req.tls;
+      ar.remote_address = req.remote_address;
       if (std::optional<auth::AuthAnswer> a = auth_server->Handle(ar)) {
         http::Response out{a->status, {{"Content-Type", a->content_type}}, std::move(a->body)};
         for (auto& h : a->headers) out.headers.push_back(std::move(h));
@@ -462,6 +466,11 @@ void AddServe(CLI::App& app) {
                   "(docs/security.md, `vesta audit verify|export`)")
       ->capture_default_str()
       ->check(CLI::IsMember({"on", "off"}));
+  cmd->add_option("--auth-rate-limit", flags->auth_rate_limit,
+                  "Token and login requests per second one client address may make, after a "
+                  "burst of four seconds' worth (0: no limit); beyond, 429")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));
   cmd->add_flag("--behind-proxy", flags->behind_proxy,
                 "A TLS proxy in front terminates HTTPS: lets --auth smart listen beyond loopback "
                 "without --tls-cert");

@@ -433,16 +433,19 @@ TEST_F(AuthTest, AppLaunchWithFhirclient) {
             0)
       << "a password of under 8 characters is refused";
   const std::string scope = "openid fhirUser launch/patient patient/Condition.rs offline_access";
+  const std::string registered = "launch " + scope;
   ASSERT_EQ(run(VestaBinary() + " auth client add" + dir + " --client-id chart --public " +
                 "--redirect-uri http://127.0.0.1:" + std::to_string(app_port) + "/app --scope " +
-                Quote(scope)),
+                Quote(registered)),
             0);
   auto launch = [&](const std::string& user, const std::string& password,
-                    const std::string& patient, const std::string& mode) {
-    const std::string out = Capture(
-        "NODE_PATH=" + Quote(VESTA_NODE_MODULES) + " " + Quote(VESTA_NODE) + " " +
-        Quote(VESTA_APP_LAUNCH) + " " + Quote(base_) + " " + std::to_string(app_port) + " chart " +
-        user + " " + Quote(password) + " " + Quote(scope) + " " + patient + " " + mode + " 2>&1");
+                    const std::string& patient, const std::string& mode,
+                    const std::string& asked = "") {
+    const std::string out =
+        Capture("NODE_PATH=" + Quote(VESTA_NODE_MODULES) + " " + Quote(VESTA_NODE) + " " +
+                Quote(VESTA_APP_LAUNCH) + " " + Quote(base_) + " " + std::to_string(app_port) +
+                " chart " + user + " " + Quote(password) + " " +
+                Quote(asked.empty() ? scope : asked) + " " + patient + " " + mode + " 2>&1");
     Result<json::Document> doc = json::Parse(out);
     EXPECT_TRUE(doc.ok()) << out;
     EXPECT_EQ(doc.ok() ? doc->root().Find("error") : nullptr, nullptr) << out;
@@ -485,6 +488,54 @@ TEST_F(AuthTest, AppLaunchWithFhirclient) {
   const std::string wrong = launch("p1", "another fine password", "-", "wrong-verifier");
   EXPECT_EQ(field(wrong, "tokenStatus"), "400");
   EXPECT_EQ(field(wrong, "tokenError"), "invalid_grant");
+
+  // An EHR launch: the EHR (a token of user/ or system/ scopes) makes the context for p2, the
+  // app is opened with it, and the token is p2's without the user choosing.
+  const std::string ehr_token = Token("user/*.rs", "");
+  EXPECT_EQ(HttpRequest(server_->port(), "POST", "/auth/launch", "patient=p2",
+                        {{"Content-Type", "application/x-www-form-urlencoded"},
+                         {"Authorization", "Bearer " + Token("patient/*.rs", "p1")}})
+                .status,
+            403)
+      << "a patient-scoped token cannot make launches";
+  HttpResult made = HttpRequest(server_->port(), "POST", "/auth/launch", "patient=p2",
+                                {{"Content-Type", "application/x-www-form-urlencoded"},
+                                 {"Authorization", "Bearer " + ehr_token}});
+  ASSERT_EQ(made.status, 200) << made.body;
+  const std::string launch_id = JsonField(made.body, "launch");
+  const std::string ehr = launch("drsmith", "correct horse battery", launch_id, "ehr",
+                                 "launch openid fhirUser patient/Condition.rs");
+  EXPECT_EQ(field(ehr, "askedForPatient"), "false");
+  EXPECT_EQ(field(ehr, "patient"), "p2");
+  EXPECT_NE(field(ehr, "conditions").find("\"c2\""), std::string::npos) << ehr;
+  EXPECT_EQ(field(ehr, "conditions").find("\"c1\""), std::string::npos) << ehr;
+
+  // Five wrong passwords lock the account: the right one is then refused too.
+  ASSERT_EQ(run("printf %s 'yet another password' | " + VestaBinary() + " auth user add" + dir +
+                " --username tries --fhir-user Practitioner/pr2"),
+            0);
+  const std::string locked = launch("tries", "yet another password", "-", "lockout");
+  EXPECT_EQ(field(locked, "wrongStatuses"), "[401,401,401,401,401]");
+  EXPECT_EQ(field(locked, "afterLockout"), "403");
+  EXPECT_EQ(field(locked, "lockedMessage"), "true");
+}
+
+// The token endpoint takes at most --auth-rate-limit requests a second from one address (50,
+// after a burst of 200): beyond, 429 with Retry-After. (Last: it spends the test's allowance.)
+TEST_F(AuthTest, TokenEndpointIsRateLimited) {
+  int limited = 0, sent = 0;
+  std::string retry;
+  for (; sent < 600 && limited == 0; ++sent) {
+    HttpResult r = HttpRequest(server_->port(), "POST", "/auth/token", "grant_type=password",
+                               {{"Content-Type", "application/x-www-form-urlencoded"}});
+    if (r.status == 429) {
+      ++limited;
+      retry = r.Header("Retry-After");
+    }
+  }
+  EXPECT_EQ(limited, 1);
+  EXPECT_GE(sent, 150) << "the burst is allowed";
+  EXPECT_EQ(retry, "1");
 }
 
 }  // namespace

@@ -6,9 +6,11 @@
 //
 //   node smart_app_launch.mjs FHIR_BASE APP_PORT CLIENT_ID USERNAME PASSWORD SCOPE PATIENT MODE
 //
-// MODE: "launch" (the whole launch, then the code used again, then a refresh) or
-// "wrong-verifier" (the code exchanged with another PKCE verifier than the app's). PATIENT: the
-// patient to choose on the consent page when it asks ("-" for none). Prints one JSON object.
+// MODE: "launch" (the whole launch, then the code used again, then a refresh), "wrong-verifier"
+// (the code exchanged with another PKCE verifier than the app's), "ehr" (an EHR launch: PATIENT
+// is then the launch id the EHR made, and the app is opened with launch and iss) or "lockout"
+// (five wrong passwords, then the right one). PATIENT: the patient to choose on the consent page
+// when it asks ("-" for none). Prints one JSON object.
 import http from "node:http";
 import { createRequire } from "node:module";
 
@@ -36,13 +38,10 @@ const app = http.createServer(async (req, res) => {
   try {
     const url = new URL(req.url, appBase);
     if (url.pathname === "/launch") {
-      await smart(req, res, storage).authorize({
-        clientId,
-        scope,
-        redirectUri: "/app",
-        iss: fhirBase,
-        pkceMode: "required",
-      });
+      // An EHR launch opens the app with ?launch=...&iss=..., which fhirclient reads itself.
+      const options = { clientId, scope, redirectUri: "/app", pkceMode: "required" };
+      if (!url.searchParams.get("launch")) options.iss = fhirBase;
+      await smart(req, res, storage).authorize(options);
       return;
     }
     if (url.pathname === "/app") {
@@ -99,7 +98,11 @@ function unescapeHtml(s) {
 }
 
 async function browse() {
-  let r = await get(`${appBase}/launch`);
+  const launchUrl =
+    mode === "ehr"
+      ? `${appBase}/launch?launch=${encodeURIComponent(patientChoice)}&iss=${encodeURIComponent(fhirBase)}`
+      : `${appBase}/launch`;
+  let r = await get(launchUrl);
   if (r.status !== 302) throw new Error(`the app's /launch answered ${r.status}: ${await r.text()}`);
   const authorize = r.headers.get("location");
   r = await get(authorize);
@@ -111,6 +114,19 @@ async function browse() {
   const csrf = hidden(login, "csrf");
   // A forged form without the cookie is refused.
   out.loginWithoutCookie = (await post(`${fhirBase}/auth/login`, { request, csrf, username, password })).status;
+  if (mode === "lockout") {
+    const statuses = [];
+    for (let i = 0; i < 5; i++) {
+      statuses.push(
+        (await post(`${fhirBase}/auth/login`, { request, csrf, username, password: `wrong-${i}` }, { cookie })).status
+      );
+    }
+    out.wrongStatuses = statuses;
+    const right = await post(`${fhirBase}/auth/login`, { request, csrf, username, password }, { cookie });
+    out.afterLockout = right.status;
+    out.lockedMessage = (await right.text()).includes("locked");
+    return;
+  }
   out.wrongPassword = (
     await post(`${fhirBase}/auth/login`, { request, csrf, username, password: "not-the-password" }, { cookie })
   ).status;
@@ -120,7 +136,7 @@ async function browse() {
   const form = { request: hidden(consent, "request"), csrf: hidden(consent, "csrf"), decision: "approve" };
   for (const m of consent.matchAll(/name="(scope:[^"]*)"/g)) form[unescapeHtml(m[1])] = "on";
   out.askedForPatient = consent.includes('name="patient"');
-  if (out.askedForPatient && patientChoice !== "-") form.patient = patientChoice;
+  if (out.askedForPatient && patientChoice !== "-" && mode !== "ehr") form.patient = patientChoice;
   r = await post(`${fhirBase}/auth/consent`, form, { cookie });
   if (r.status !== 302) throw new Error(`consent answered ${r.status}: ${await r.text()}`);
   const back = new URL(r.headers.get("location"));
