@@ -356,7 +356,12 @@ int RunServe(ServeFlags flags) {
         return out;
       }
     }
-    rest::Request r{req.method, req.path, req.query, req.headers, req.body};
+    rest::Request r;
+    r.method = req.method;
+    r.path = req.path;
+    r.query = req.query;
+    r.headers = req.headers;
+    r.body = req.body;
     r.secure = req.tls;
     rest::Response out = api.Handle(std::move(r));
     if (audit_log) audit_log->Add(req, out.status, out.headers, out.caller.get());
