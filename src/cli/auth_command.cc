@@ -3,8 +3,8 @@
 // clients on each token request and the keys at start.
 //
 //   vesta auth client add --client-id reporting --scope "system/*.rs" --jwks reporting.jwks.json
-//   vesta auth client add --client-id chart --public --redirect-uri https://app.example/cb \
-//       --scope "openid fhirUser launch/patient patient/*.rs offline_access"
+//   vesta auth client add --client-id chart --public --redirect-uri https://app.example/cb
+//       --scope "openid fhirUser launch/patient patient/*.rs offline_access"   (one line)
 //   echo -n "$SECRET" | vesta auth client add --client-id portal --secret-stdin ...
 //   echo -n "$PASSWORD" | vesta auth user add --username drsmith --fhir-user Practitioner/12
 //   vesta auth client list
