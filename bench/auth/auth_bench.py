@@ -15,9 +15,9 @@ duration and connection count, CPU per request from /proc.
               every request to the smart server carries.
   requests    GET /Patient/<id> over random ids of the population, /Observation?patient=<id>
               &_count=10 and /Condition?patient=<id> cycling through patient ids: the server
-              with --auth off alternated with the server with --auth smart (every request with
-              `Authorization: Bearer <token>`): req/s, p50, p99, CPU ms per request, smart / off.
-              Target: >= 0.85.
+              with --auth off --audit off alternated with the server with --auth smart and the
+              audit trail on (every request with `Authorization: Bearer <token>`, and recorded):
+              req/s, p50, p99, CPU ms per request, secured / open. Target: >= 0.85.
   endpoint    POST /auth/token with distinct pre-signed client assertions (a jti is used once),
               at most --assertions per run and --duration seconds, alternated with `openssl
               speed ecdsap384` (one ES384 verify of the assertion + one ES384 signature of the
@@ -278,7 +278,7 @@ def run(args, vesta, work, res):
                     CLIENT_ID, "--scope", SCOPE, "--jwks", os.path.join(keys, "jwks.json")],
                    check=True, capture_output=True, timeout=60)
 
-    with lib.Server(vesta, data_off) as off, \
+    with lib.Server(vesta, data_off, ("--audit", "off")) as off, \
             lib.Server(vesta, data_smart, ("--auth-dir", auth_dir, "--auth-rate-limit", "0"),
                        auth="smart") as smart:
         conf = json.loads(get(smart.url("/.well-known/smart-configuration"))[1])
@@ -395,8 +395,9 @@ def report(args, res, started):
     p("Measured %s, %d cores, %s GiB memory (`free -g` total), load average %s at the end; "
       "vesta at commit %s%s. Population: `vesta generate --patients %d --seed 7`, %d "
       "resources, imported once and copied so that each server reads its own store. Both "
-      "servers are the same binary, up side by side: `vesta serve --auth off` and `vesta serve "
-      "--auth smart --auth-dir DIR`, whose every request carries `Authorization: Bearer` with an "
+      "servers are the same binary, up side by side: `vesta serve --auth off --audit off` (open) "
+      "and `vesta serve --auth smart --auth-dir DIR` with the audit trail on (the default), "
+      "whose every request is recorded and carries `Authorization: Bearer` with an "
       "access token obtained once through the backend services flow (client `%s`, an ES384 key "
       "made by panva/jose, granted `%s`). wrk -t2, %d connections, %d s runs, %d alternating "
       "repeats after an untimed warm-up, median (min–max)." % (
@@ -453,7 +454,7 @@ def report(args, res, started):
     p("| --- | ---: | ---: | --- |")
     for label, xs in targets:
         m, lo, hi = lib.median_spread(xs)
-        p("| `%s`: auth smart / auth off | %.2f (%.2f–%.2f) | ≥ 0.85 | %s |" % (
+        p("| `%s`: auth smart + audit / open | %.2f (%.2f–%.2f) | ≥ 0.85 | %s |" % (
             label, m, lo, hi, "yes" if m >= 0.85 else "**no**"))
 
 
