@@ -87,7 +87,17 @@ Status AuditLog::AppendWithRetry(const std::vector<Record>& batch, bool closing)
   std::vector<store::AuditAppend> appends;
   appends.reserve(batch.size());
   for (const Record& r : batch) {
-    appends.push_back(store::AuditAppend{r.recorded, RenderAuditEvent(r, source_)});
+    store::AuditAppend a;
+    a.recorded = r.recorded;
+    a.record = RenderAuditEvent(r, source_);
+    a.patient = r.patient;
+    a.agent = r.user;
+    // The resource itself ("Type/id"), without a version's _history part.
+    const size_t slash = r.what.find('/');
+    const size_t second = slash == std::string::npos ? slash : r.what.find('/', slash + 1);
+    a.entity = r.what.substr(0, second);
+    a.outcome = Outcome(r.status);
+    appends.push_back(std::move(a));
   }
   std::chrono::milliseconds pause = options_.retry_pause;
   for (int attempt = 1;; ++attempt) {

@@ -144,6 +144,23 @@ struct SearchPage {
 struct AuditAppend {
   Micros recorded = 0;  // when the request was answered
   std::string record;   // the compact AuditEvent JSON (audit/record.h); kept byte for byte
+  // What SearchAudit finds the record by, taken from it (columns beside it, not in the chain's
+  // hash: a search shows the stored record itself, which the chain covers).
+  std::string patient;  // the patient's id, or ""
+  std::string agent;    // the user: "Practitioner/7", or the token's subject; ""
+  std::string entity;   // the resource, "Type/id", or ""
+  int outcome = 0;      // AuditEvent.outcome: 0, 4 or 8
+};
+
+// A search of the audit trail (https://hl7.org/fhir/R4/auditevent.html#search: date, patient,
+// agent, entity, outcome), newest first. Empty fields do not restrict.
+struct AuditSearch {
+  Micros from = 0;   // recorded >= from (0: no bound)
+  Micros until = 0;  // recorded < until (0: no bound)
+  std::string patient, agent, entity;
+  int outcome = -1;         // -1: any
+  int64_t before_seq = 0;   // only records older than this one (paging); 0: from the newest
+  int limit = 50;           // >= 1
 };
 
 struct AuditEntry {
@@ -187,6 +204,12 @@ class Store {
   virtual Result<std::vector<AuditEntry>> ReadAudit(int64_t after_seq, int limit) {
     (void)after_seq;
     (void)limit;
+    return Status(StatusCode::kNotSupported, "this store keeps no audit trail");
+  }
+  // The audit records `query` finds, newest first (by seq), at most `query.limit`. Records
+  // appended before the search columns existed are found by date only.
+  virtual Result<std::vector<AuditEntry>> SearchAudit(const AuditSearch& query) {
+    (void)query;
     return Status(StatusCode::kNotSupported, "this store keeps no audit trail");
   }
   // Flushes and closes. Further calls fail with kUnavailable. Idempotent.

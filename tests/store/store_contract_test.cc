@@ -467,8 +467,10 @@ TEST_P(StoreContractTest, ConcurrentCreates) {
 std::vector<AuditAppend> AuditRecords(const std::string& prefix, int n, Micros at) {
   std::vector<AuditAppend> out;
   for (int i = 0; i < n; ++i) {
-    out.push_back(AuditAppend{
-        at + i, R"({"resourceType":"AuditEvent","n":")" + prefix + std::to_string(i) + "\"}"});
+    AuditAppend a;
+    a.recorded = at + i;
+    a.record = R"({"resourceType":"AuditEvent","n":")" + prefix + std::to_string(i) + "\"}";
+    out.push_back(std::move(a));
   }
   return out;
 }
@@ -520,6 +522,61 @@ TEST_P(StoreContractTest, AuditRecordsAreChainedInOrder) {
   EXPECT_EQ((*middle)[1].seq, 4);
   EXPECT_TRUE(store_->ReadAudit(5, 10)->empty());
   EXPECT_EQ(store_->ReadAudit(0, 0).status().code(), StatusCode::kInvalid);
+}
+
+// SearchAudit: by date range, patient, user, resource and outcome, newest first, in pages.
+TEST_P(StoreContractTest, AuditRecordsAreSearchedByTheirFields) {
+  std::vector<AuditAppend> records = AuditRecords("s", 6, kT0);
+  const char* patients[] = {"p1", "p2", "p1", "", "p1", "p2"};
+  const char* agents[] = {"Practitioner/7", "Practitioner/7", "Patient/p1", "", "Practitioner/8",
+                          "Practitioner/7"};
+  const char* entities[] = {"Condition/c1", "Patient/p2", "Condition/c1", "", "Observation/o1",
+                            "Patient/p2"};
+  const int outcomes[] = {0, 0, 4, 0, 0, 8};
+  for (size_t i = 0; i < records.size(); ++i) {
+    records[i].patient = patients[i];
+    records[i].agent = agents[i];
+    records[i].entity = entities[i];
+    records[i].outcome = outcomes[i];
+  }
+  ASSERT_TRUE(store_->AppendAudit(records).ok());
+  auto seqs = [&](const AuditSearch& q) {
+    std::vector<int64_t> out;
+    auto found = store_->SearchAudit(q);
+    EXPECT_TRUE(found.ok()) << found.status().ToString();
+    if (found.ok()) {
+      for (const AuditEntry& e : *found) out.push_back(e.seq);
+    }
+    return out;
+  };
+  using S = std::vector<int64_t>;
+  AuditSearch all;
+  EXPECT_EQ(seqs(all), (S{6, 5, 4, 3, 2, 1}));
+  AuditSearch q;
+  q.patient = "p1";
+  EXPECT_EQ(seqs(q), (S{5, 3, 1}));
+  q.agent = "Practitioner/7";
+  EXPECT_EQ(seqs(q), (S{1}));
+  AuditSearch entity;
+  entity.entity = "Patient/p2";
+  EXPECT_EQ(seqs(entity), (S{6, 2}));
+  entity.outcome = 8;
+  EXPECT_EQ(seqs(entity), (S{6}));
+  AuditSearch range;
+  range.from = kT0 + 1;
+  range.until = kT0 + 4;
+  EXPECT_EQ(seqs(range), (S{4, 3, 2}));
+  AuditSearch page;
+  page.limit = 2;
+  EXPECT_EQ(seqs(page), (S{6, 5}));
+  page.before_seq = 5;
+  EXPECT_EQ(seqs(page), (S{4, 3}));
+  auto found = store_->SearchAudit(q);
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ((*found)[0].record, records[0].record);
+  AuditSearch bad;
+  bad.limit = 0;
+  EXPECT_EQ(store_->SearchAudit(bad).status().code(), StatusCode::kInvalid);
 }
 
 TEST_P(StoreContractTest, AuditChainContinuesAfterReopen) {

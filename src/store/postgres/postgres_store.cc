@@ -65,6 +65,7 @@ class PostgresStore : public Store {
   Result<SearchPage> Search(const SearchQuery& query) override;
   Status AppendAudit(std::span<const AuditAppend> records) override;
   Result<std::vector<AuditEntry>> ReadAudit(int64_t after_seq, int limit) override;
+  Result<std::vector<AuditEntry>> SearchAudit(const AuditSearch& query) override;
   Status Close() override;
 
  private:
@@ -271,14 +272,24 @@ Status PostgresStore::AppendAudit(std::span<const AuditAppend> records) {
     for (const AuditAppend& r : records) {
       std::string hash = AuditChainHash(previous, r.record);
       if (hash.empty()) return Internal("the head of the audit chain holds a malformed hash");
-      const Value row[] = {++seq, r.recorded, postgres::Bytes{r.record}, std::string_view(previous),
-                           std::string_view(hash)};
+      auto text_or_null = [](const std::string& v) {
+        return v.empty() ? Value(nullptr) : Value(std::string_view(v));
+      };
+      const Value row[] = {++seq,
+                           r.recorded,
+                           postgres::Bytes{r.record},
+                           std::string_view(previous),
+                           std::string_view(hash),
+                           text_or_null(r.patient),
+                           text_or_null(r.agent),
+                           text_or_null(r.entity),
+                           static_cast<int64_t>(r.outcome)};
       postgres::AppendCopyRow(data, row);
       previous = std::move(hash);
     }
     ASSIGN_OR_RETURN(postgres::CopyIn copy,
-                     db->CopyFrom("COPY audit_log (seq, recorded, record, previous_hash, hash)"
-                                  " FROM STDIN"));
+                     db->CopyFrom("COPY audit_log (seq, recorded, record, previous_hash, hash,"
+                                  " patient, agent, entity, outcome) FROM STDIN"));
     RETURN_IF_ERROR(copy.Write(data));
     return copy.End().status();
   });
@@ -291,6 +302,37 @@ Result<std::vector<AuditEntry>> PostgresStore::ReadAudit(int64_t after_seq, int 
   ASSIGN_OR_RETURN(Rows rows, db->Query("SELECT seq, recorded, record, previous_hash, hash"
                                         " FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
                                         {after_seq, static_cast<int64_t>(limit)}));
+  std::vector<AuditEntry> out;
+  out.reserve(static_cast<size_t>(rows.size()));
+  for (int i = 0; i < rows.size(); ++i) {
+    out.push_back(AuditEntry{rows.Int(i, 0), rows.Int(i, 1), rows.Bytes(i, 2),
+                             std::string(rows.Text(i, 3)), std::string(rows.Text(i, 4))});
+  }
+  return out;
+}
+
+Result<std::vector<AuditEntry>> PostgresStore::SearchAudit(const AuditSearch& q) {
+  if (closed_) return ClosedError();
+  if (q.limit < 1) return Invalid("an audit search needs a limit of at least 1");
+  // One statement text per combination of filters (each a prepared statement of its own).
+  std::string sql =
+      "SELECT seq, recorded, record, previous_hash, hash FROM audit_log WHERE true";
+  std::vector<Value> params;
+  auto add = [&](std::string_view condition, Value v) {
+    params.push_back(v);
+    sql += " AND " + std::string(condition) + "$" + std::to_string(params.size());
+  };
+  if (q.from != 0) add("recorded >= ", q.from);
+  if (q.until != 0) add("recorded < ", q.until);
+  if (!q.patient.empty()) add("patient = ", std::string_view(q.patient));
+  if (!q.agent.empty()) add("agent = ", std::string_view(q.agent));
+  if (!q.entity.empty()) add("entity = ", std::string_view(q.entity));
+  if (q.outcome >= 0) add("outcome = ", static_cast<int64_t>(q.outcome));
+  if (q.before_seq != 0) add("seq < ", q.before_seq);
+  params.push_back(static_cast<int64_t>(q.limit));
+  sql += " ORDER BY seq DESC LIMIT $" + std::to_string(params.size());
+  ASSIGN_OR_RETURN(Pool::Lease db, pool_.Acquire());
+  ASSIGN_OR_RETURN(Rows rows, db->Query(sql, params));
   std::vector<AuditEntry> out;
   out.reserve(static_cast<size_t>(rows.size()));
   for (int i = 0; i < rows.size(); ++i) {

@@ -84,6 +84,9 @@ class ReadReplicaStore : public Store {
     if (closed_) return Status(StatusCode::kUnavailable, "the store is closed");
     return primary_->AppendAudit(records);
   }
+  Result<std::vector<AuditEntry>> SearchAudit(const AuditSearch& query) override {
+    return primary_->SearchAudit(query);  // the chain is the primary's, read as written
+  }
   Result<std::vector<AuditEntry>> ReadAudit(int64_t after_seq, int limit) override {
     if (closed_) return Status(StatusCode::kUnavailable, "the store is closed");
     return primary_->ReadAudit(after_seq, limit);

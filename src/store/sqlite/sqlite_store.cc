@@ -193,6 +193,31 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  Result<std::vector<AuditEntry>> SearchAudit(const AuditSearch& q) override {
+    if (q.limit < 1) return Invalid("an audit search needs a limit of at least 1");
+    std::string sql = "SELECT seq, recorded, record, previous_hash, hash FROM audit_log WHERE 1";
+    if (q.from != 0) sql += " AND recorded >= ?1";
+    if (q.until != 0) sql += " AND recorded < ?2";
+    if (!q.patient.empty()) sql += " AND patient = ?3";
+    if (!q.agent.empty()) sql += " AND agent = ?4";
+    if (!q.entity.empty()) sql += " AND entity = ?5";
+    if (q.outcome >= 0) sql += " AND outcome = ?6";
+    if (q.before_seq != 0) sql += " AND seq < ?7";
+    sql += " ORDER BY seq DESC LIMIT ?8";
+    ASSIGN_OR_RETURN(auto db, readers_->Acquire());
+    ASSIGN_OR_RETURN(Statement stmt, db->Prepare(sql));
+    stmt.Bind(1, q.from).Bind(2, q.until).Bind(3, q.patient).Bind(4, q.agent).Bind(5, q.entity);
+    stmt.Bind(6, static_cast<int64_t>(q.outcome)).Bind(7, q.before_seq);
+    stmt.Bind(8, static_cast<int64_t>(q.limit));
+    std::vector<AuditEntry> out;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      out.push_back(AuditEntry{stmt.Int(0), stmt.Int(1), stmt.Text(2), stmt.Text(3), stmt.Text(4)});
+    }
+    return out;
+  }
+
   Result<SearchPage> Search(const SearchQuery& query) override {
     if (!search_) return Store::Search(query);
     ASSIGN_OR_RETURN(auto db, readers_->Acquire());
@@ -614,13 +639,25 @@ Status SqliteStore::ApplyAudit(std::span<const AuditAppend> records, bool* wrote
     }
   }
   ASSIGN_OR_RETURN(Statement insert,
-                   db_->Prepare("INSERT INTO audit_log (seq, recorded, record, previous_hash, hash)"
-                                " VALUES (?1, ?2, ?3, ?4, ?5)"));
+                   db_->Prepare("INSERT INTO audit_log (seq, recorded, record, previous_hash,"
+                                " hash, patient, agent, entity, outcome)"
+                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
   *wrote = true;
   for (const AuditAppend& r : records) {
     std::string hash = AuditChainHash(previous, r.record);
     if (hash.empty()) return Internal("the head of the audit chain holds a malformed hash");
     insert.Bind(1, ++seq).Bind(2, r.recorded).BindBlob(3, r.record).Bind(4, previous).Bind(5, hash);
+    auto text_or_null = [&](int i, const std::string& v) {
+      if (v.empty()) {
+        insert.BindNull(i);
+      } else {
+        insert.Bind(i, v);
+      }
+    };
+    text_or_null(6, r.patient);
+    text_or_null(7, r.agent);
+    text_or_null(8, r.entity);
+    insert.Bind(9, static_cast<int64_t>(r.outcome));
     RETURN_IF_ERROR(insert.Run());
     previous = std::move(hash);
   }
