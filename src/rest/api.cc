@@ -233,6 +233,13 @@ Response RestApi::Route(const Request& request) {
     return ErrorResponse(
         Status(StatusCode::kNotFound, "unknown resource type '" + target.type + "'"));
   }
+  // The audit trail is the store's chain, not resources of the store (audit_search.cc).
+  if (target.type == "AuditEvent" && get &&
+      (parts.size() == 1 ||
+       (parts.size() == 2 && parts[1].front() != '_' && parts[1].front() != '$'))) {
+    if (parts.size() == 1) return AuditSearchInteraction(ctx, request, *format);
+    return AuditReadInteraction(ctx, request, *format, std::string(parts[1]));
+  }
   if (parts.size() == 1) {
     std::string_view interaction = m == "POST"     ? "create"
                                    : m == "PUT"    ? "conditional-update"

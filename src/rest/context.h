@@ -118,5 +118,10 @@ Response EverythingInteraction(const Context& ctx, const Request& request,
 Response BundleInteraction(const Context& ctx, const Request& request, const OutputFormat& format);
 Response CapabilitiesInteraction(const Context& ctx, const Request& request,
                                  const OutputFormat& format);
+// GET [base]/AuditEvent?... and GET [base]/AuditEvent/[seq]: the audit trail (audit_search.cc).
+Response AuditSearchInteraction(const Context& ctx, const Request& request,
+                                const OutputFormat& format);
+Response AuditReadInteraction(const Context& ctx, const Request& request,
+                              const OutputFormat& format, const std::string& id);
 
 }  // namespace vesta::rest

@@ -258,6 +258,78 @@ TEST(AuditTrailTest, EveryRequestIsRecordedAndTamperingIsFound) {
 }
 
 // With --audit off nothing is recorded.
+// The ids of a searchset Bundle's AuditEvents, in order, and its next link ("" for none).
+std::pair<std::vector<std::string>, std::string> AuditIds(const std::string& body) {
+  std::pair<std::vector<std::string>, std::string> out;
+  Result<json::Document> doc = json::Parse(body);
+  if (!doc.ok()) return out;
+  if (const json::Value* entries = doc->root().Find("entry")) {
+    for (const json::Value& e : entries->items()) {
+      if (const json::Value* r = e.Find("resource")) out.first.emplace_back(r->FindString("id"));
+    }
+  }
+  if (const json::Value* links = doc->root().Find("link")) {
+    for (const json::Value& l : links->items()) {
+      if (l.FindString("relation") == "next") out.second = std::string(l.FindString("url"));
+    }
+  }
+  return out;
+}
+
+// https://hl7.org/fhir/R4/auditevent.html#search: the audit trail read and searched through the
+// API by date, patient, agent, entity and outcome, newest first, in pages; other parameters are
+// refused rather than ignored.
+TEST(AuditTrailTest, AuditEventsAreSearchedThroughTheApi) {
+  TempDir dir;
+  ServerProcess server(dir.path() + "/data");
+  ASSERT_TRUE(server.ok());
+  const std::vector<std::pair<std::string, std::string>> json = {
+      {"Content-Type", "application/fhir+json"}};
+  ASSERT_EQ(HttpRequest(server.port(), "PUT", "/Patient/ap1",
+                        R"({"resourceType":"Patient","id":"ap1"})", json)
+                .status,
+            201);
+  ASSERT_EQ(HttpRequest(server.port(), "GET", "/Patient/ap1").status, 200);
+  ASSERT_EQ(HttpRequest(server.port(), "GET", "/Patient/ap1/Condition").status, 200);
+  ASSERT_EQ(HttpRequest(server.port(), "GET", "/Patient/none").status, 404);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // appended every 100 ms
+
+  auto search = [&](const std::string& query) {
+    HttpResult r = HttpRequest(server.port(), "GET", "/AuditEvent" + query);
+    EXPECT_EQ(r.status, 200) << query << ": " << r.body;
+    return AuditIds(r.body);
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(search("").first, (V{"4", "3", "2", "1"}));
+  EXPECT_EQ(search("?entity=Patient/ap1").first, (V{"2", "1"}));
+  EXPECT_EQ(search("?patient=Patient/ap1").first, (V{"3", "2", "1"}));
+  EXPECT_EQ(search("?outcome=4").first, (V{"4"}));
+  EXPECT_EQ(search("?outcome=0&entity=Patient/ap1").first, (V{"2", "1"}));
+  EXPECT_EQ(search("?date=ge2020-01-01&date=lt2999").first.size(), 4u);
+  EXPECT_TRUE(search("?date=lt2020").first.empty());
+  // Pages of one, by the next links (of a patient's records: the searches themselves are
+  // recorded too, within 100 ms, and have no patient).
+  auto page = search("?patient=ap1&_count=1");
+  V all = page.first;
+  for (int i = 0; i < 10 && !page.second.empty(); ++i) {
+    const std::string next = page.second.substr(page.second.find("/AuditEvent") + 11);
+    page = search(next);
+    all.insert(all.end(), page.first.begin(), page.first.end());
+  }
+  EXPECT_EQ(all, (V{"3", "2", "1"}));
+  HttpResult one = HttpRequest(server.port(), "GET", "/AuditEvent/2");
+  ASSERT_EQ(one.status, 200) << one.body;
+  Result<json::Document> doc = json::Parse(one.body);
+  ASSERT_TRUE(doc.ok());
+  EXPECT_EQ(doc->root().FindString("resourceType"), "AuditEvent");
+  EXPECT_EQ(doc->root().FindString("id"), "2");
+  EXPECT_EQ(HttpRequest(server.port(), "GET", "/AuditEvent/999999").status, 404);
+  HttpResult unknown = HttpRequest(server.port(), "GET", "/AuditEvent?type=rest");
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_NE(unknown.body.find("'type'"), std::string::npos) << unknown.body;
+  ASSERT_EQ(server.Stop(), 0);
+}
+
 TEST(AuditTrailTest, OffRecordsNothing) {
   TempDir dir;
   const std::string data = dir.path() + "/data";

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <memory>
 #include <set>
+#include <thread>
 
 #include "integration/test_server.h"
 #include "json/parse.h"
@@ -518,6 +519,37 @@ TEST_F(AuthTest, AppLaunchWithFhirclient) {
   EXPECT_EQ(field(locked, "wrongStatuses"), "[401,401,401,401,401]");
   EXPECT_EQ(field(locked, "afterLockout"), "403");
   EXPECT_EQ(field(locked, "lockedMessage"), "true");
+}
+
+// The audit trail through the API is held to the scopes too: AuditEvent.s to search it, and a
+// patient/ token sees the records about its patient only.
+TEST_F(AuthTest, AuditEventsAreHeldToTheScopes) {
+  ASSERT_EQ(Call(Token("patient/Condition.rs", "p1"), "GET", "/Condition/c1").status, 200);
+  ASSERT_EQ(Call(Token("patient/Condition.rs", "p2"), "GET", "/Condition/c2").status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));  // appended every 100 ms
+  HttpResult refused = Call(Token("patient/Condition.rs", "p1"), "GET", "/AuditEvent");
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("patient/AuditEvent.s"), std::string::npos) << refused.body;
+  auto patients_seen = [](const std::string& bundle) {
+    std::set<std::string> seen;
+    Result<json::Document> doc = json::Parse(bundle);
+    const json::Value* entries = doc.ok() ? doc->root().Find("entry") : nullptr;
+    for (size_t i = 0; entries != nullptr && i < entries->items().size(); ++i) {
+      const std::string text = json::ToString(entries->items()[i]);
+      for (std::string p : {"Patient/p1", "Patient/p2"}) {
+        if (text.find("\"" + p + "\"") != std::string::npos) seen.insert(p);
+      }
+    }
+    return seen;
+  };
+  HttpResult mine = Call(Token("patient/AuditEvent.rs", "p1"), "GET", "/AuditEvent?_count=200");
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  EXPECT_EQ(patients_seen(mine.body), std::set<std::string>{"Patient/p1"});
+  EXPECT_EQ(Call(Token("patient/AuditEvent.rs", "p1"), "GET", "/AuditEvent?patient=p2").status,
+            403);
+  HttpResult all = Call(Token("system/*.rs", ""), "GET", "/AuditEvent?_count=1000");
+  ASSERT_EQ(all.status, 200);
+  EXPECT_EQ(patients_seen(all.body), (std::set<std::string>{"Patient/p1", "Patient/p2"}));
 }
 
 // The token endpoint takes at most --auth-rate-limit requests a second from one address (50,
