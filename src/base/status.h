@@ -25,21 +25,21 @@ namespace vesta {
 // status and an OperationOutcome issue type.
 enum class StatusCode {
   kOk,
-  kInvalid,            // the input is malformed or breaks a rule of the spec (400)
-  kUnprocessable,      // well-formed but fails a business rule or profile check (422)
-  kNotFound,           // no such resource, version or route (404)
-  kGone,               // the resource was deleted (410)
-  kConflict,           // the request conflicts with the current state, e.g. a concurrent write (409)
-  kPreconditionFailed, // If-Match / conditional precondition not met (412)
-  kNotSupported,       // a known interaction or feature that this server does not do (501/405)
-  kMethodNotAllowed,   // the method is not allowed on this path (405)
-  kNotAcceptable,      // the requested format is not served (406)
-  kUnsupportedMedia,   // the request body's media type is not accepted (415)
-  kTooLarge,           // the request body is over the configured limit (413)
-  kInternal,           // a bug or an environment failure (500)
-  kUnavailable,        // the server is shutting down or overloaded (503)
-  kUnauthenticated,    // no credentials, or credentials that are not valid (401)
-  kForbidden,          // valid credentials that do not allow this request (403)
+  kInvalid,        // the input is malformed or breaks a rule of the spec (400)
+  kUnprocessable,  // well-formed but fails a business rule or profile check (422)
+  kNotFound,       // no such resource, version or route (404)
+  kGone,           // the resource was deleted (410)
+  kConflict,       // the request conflicts with the current state, e.g. a concurrent write (409)
+  kPreconditionFailed,  // If-Match / conditional precondition not met (412)
+  kNotSupported,        // a known interaction or feature that this server does not do (501/405)
+  kMethodNotAllowed,    // the method is not allowed on this path (405)
+  kNotAcceptable,       // the requested format is not served (406)
+  kUnsupportedMedia,    // the request body's media type is not accepted (415)
+  kTooLarge,            // the request body is over the configured limit (413)
+  kInternal,            // a bug or an environment failure (500)
+  kUnavailable,         // the server is shutting down or overloaded (503)
+  kUnauthenticated,     // no credentials, or credentials that are not valid (401)
+  kForbidden,           // valid credentials that do not allow this request (403)
 };
 
 // The severity of one issue in an OperationOutcome.
@@ -94,7 +94,7 @@ inline Status NotSupported(std::string m) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok() && "Result built from an OK status");
   }
@@ -122,9 +122,9 @@ class [[nodiscard]] Result {
 #define VESTA_CONCAT_INNER(a, b) a##b
 #define VESTA_CONCAT(a, b) VESTA_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                   \
-  do {                                          \
-    ::vesta::Status vesta_status_ = (expr);     \
+#define RETURN_IF_ERROR(expr)                      \
+  do {                                             \
+    ::vesta::Status vesta_status_ = (expr);        \
     if (!vesta_status_.ok()) return vesta_status_; \
   } while (0)
 

@@ -40,8 +40,8 @@ std::string DbPath(const LoadArgs& args) {
     std::error_code ec;
     std::filesystem::create_directories(choice->directory, ec);
     if (ec) {
-      std::fprintf(stderr, "vesta terminology: cannot create %s: %s\n",
-                   choice->directory.c_str(), ec.message().c_str());
+      std::fprintf(stderr, "vesta terminology: cannot create %s: %s\n", choice->directory.c_str(),
+                   ec.message().c_str());
       throw CLI::RuntimeError(1);
     }
   }

@@ -158,9 +158,9 @@ struct AuditSearch {
   Micros from = 0;   // recorded >= from (0: no bound)
   Micros until = 0;  // recorded < until (0: no bound)
   std::string patient, agent, entity;
-  int outcome = -1;         // -1: any
-  int64_t before_seq = 0;   // only records older than this one (paging); 0: from the newest
-  int limit = 50;           // >= 1
+  int outcome = -1;        // -1: any
+  int64_t before_seq = 0;  // only records older than this one (paging); 0: from the newest
+  int limit = 50;          // >= 1
 };
 
 struct AuditEntry {

@@ -65,10 +65,11 @@ VersionRow ReadVersionRow(const Rows& q, int i) {
 
 Result<VersionRow> ResolveVersion(internal::Db& db, std::string_view system,
                                   std::string_view version) {
-  ASSIGN_OR_RETURN(Rows q, db.Query(std::string(kVersionColumns) +
-                                        "WHERE url = ?1 AND (CAST(?2 AS TEXT) IS NULL OR version = ?2) "
-                                        "ORDER BY version DESC LIMIT 1",
-                                    {system, internal::TextOrNull(version)}));
+  ASSIGN_OR_RETURN(Rows q,
+                   db.Query(std::string(kVersionColumns) +
+                                "WHERE url = ?1 AND (CAST(?2 AS TEXT) IS NULL OR version = ?2) "
+                                "ORDER BY version DESC LIMIT 1",
+                            {system, internal::TextOrNull(version)}));
   if (q.empty()) {
     if (!version.empty()) {
       return NotFound("code system " + std::string(system) + " version " + std::string(version) +

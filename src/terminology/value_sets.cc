@@ -116,10 +116,11 @@ Result<CodeList> CompleteCodes(Members members, std::string_view url) {
 Result<std::optional<StoredValueSet>> FindStoredValueSet(Db& db, std::string_view url) {
   size_t bar = url.find('|');
   std::string_view version = bar == std::string_view::npos ? "" : url.substr(bar + 1);
-  ASSIGN_OR_RETURN(Rows q, db.Query(std::string(kValueSetColumns) +
-                                        "WHERE url = ?1 AND (CAST(?2 AS TEXT) IS NULL OR version = ?2) "
-                                        "ORDER BY version DESC LIMIT 1",
-                                    {url.substr(0, bar), TextOrNull(version)}));
+  ASSIGN_OR_RETURN(Rows q,
+                   db.Query(std::string(kValueSetColumns) +
+                                "WHERE url = ?1 AND (CAST(?2 AS TEXT) IS NULL OR version = ?2) "
+                                "ORDER BY version DESC LIMIT 1",
+                            {url.substr(0, bar), TextOrNull(version)}));
   if (q.empty()) return std::optional<StoredValueSet>();
   return std::optional<StoredValueSet>(ReadValueSetRow(q));
 }

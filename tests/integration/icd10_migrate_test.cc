@@ -46,8 +46,8 @@ TEST(Icd10MigrateTest, ImportLoadMigrateServe) {
   for (const std::string& load :
        {"icd10cm-tabular " + fixtures + "/icd10cm_tabular_mini.xml",
         "gems " + fixtures + "/2018_I9gem_mini.txt " + fixtures + "/2018_I10gem_mini.txt"}) {
-    ASSERT_EQ(
-        RunCommand(VestaBinary() + " terminology load " + load + StoreFlags(data) + quiet), 0);
+    ASSERT_EQ(RunCommand(VestaBinary() + " terminology load " + load + StoreFlags(data) + quiet),
+              0);
   }
   const std::string migrate =
       VestaBinary() + " icd10 migrate" + StoreFlags(data) + " --worklist " + dir.path();

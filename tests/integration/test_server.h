@@ -106,8 +106,9 @@ class ServerProcess {
 std::string VestaBinary();
 
 // The store flags, shell-quoted and with a leading space, of a CLI subcommand that takes
-// --store (`vesta import`, `vesta reindex`, `vesta terminology load`, `vesta icd10 migrate`) on `data_dir`'s store: the same store and schema as
-// ServerProcess(data_dir). E.g. VestaBinary() + " reindex" + StoreFlags(dir).
+// --store (`vesta import`, `vesta reindex`, `vesta terminology load`, `vesta icd10 migrate`) on
+// `data_dir`'s store: the same store and schema as ServerProcess(data_dir). E.g. VestaBinary() + "
+// reindex" + StoreFlags(dir).
 std::string StoreFlags(const std::string& data_dir);
 
 }  // namespace vesta::testing

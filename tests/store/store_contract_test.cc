@@ -528,10 +528,10 @@ TEST_P(StoreContractTest, AuditRecordsAreChainedInOrder) {
 TEST_P(StoreContractTest, AuditRecordsAreSearchedByTheirFields) {
   std::vector<AuditAppend> records = AuditRecords("s", 6, kT0);
   const char* patients[] = {"p1", "p2", "p1", "", "p1", "p2"};
-  const char* agents[] = {"Practitioner/7", "Practitioner/7", "Patient/p1", "", "Practitioner/8",
-                          "Practitioner/7"};
-  const char* entities[] = {"Condition/c1", "Patient/p2", "Condition/c1", "", "Observation/o1",
-                            "Patient/p2"};
+  const char* agents[] = {"Practitioner/7", "Practitioner/7", "Patient/p1", "",
+                          "Practitioner/8", "Practitioner/7"};
+  const char* entities[] = {"Condition/c1",   "Patient/p2", "Condition/c1", "",
+                            "Observation/o1", "Patient/p2"};
   const int outcomes[] = {0, 0, 4, 0, 0, 8};
   for (size_t i = 0; i < records.size(); ++i) {
     records[i].patient = patients[i];

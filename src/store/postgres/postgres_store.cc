@@ -315,8 +315,7 @@ Result<std::vector<AuditEntry>> PostgresStore::SearchAudit(const AuditSearch& q)
   if (closed_) return ClosedError();
   if (q.limit < 1) return Invalid("an audit search needs a limit of at least 1");
   // One statement text per combination of filters (each a prepared statement of its own).
-  std::string sql =
-      "SELECT seq, recorded, record, previous_hash, hash FROM audit_log WHERE true";
+  std::string sql = "SELECT seq, recorded, record, previous_hash, hash FROM audit_log WHERE true";
   std::vector<Value> params;
   auto add = [&](std::string_view condition, Value v) {
     params.push_back(v);

@@ -97,30 +97,37 @@ IndexRowsParams PrepareIndexRows(const WriteOp& op) {
   using S = std::string_view;
   auto& a = p.arrays;
   a.reserve(kArrays);
-  Columns(rows.tokens, &a, [](const search::TokenRow& r) { return S(r.param); },
-          [](const search::TokenRow& r) { return S(r.system); },
-          [](const search::TokenRow& r) { return S(r.code); },
-          [](const search::TokenRow& r) { return S(r.text); });
-  Columns(rows.strings, &a, [](const search::StringRow& r) { return S(r.param); },
-          [](const search::StringRow& r) { return S(r.norm); },
-          [](const search::StringRow& r) { return S(r.exact); });
-  Columns(rows.dates, &a, [](const search::DateRow& r) { return S(r.param); },
-          [](const search::DateRow& r) { return r.low; },
-          [](const search::DateRow& r) { return r.high; });
-  Columns(rows.numbers, &a, [](const search::NumberRow& r) { return S(r.param); },
-          [](const search::NumberRow& r) { return r.value; });
-  Columns(rows.quantities, &a, [](const search::QuantityRow& r) { return S(r.param); },
-          [](const search::QuantityRow& r) { return r.value; },
-          [](const search::QuantityRow& r) { return S(r.system); },
-          [](const search::QuantityRow& r) { return S(r.code); },
-          [](const search::QuantityRow& r) { return S(r.canonical_code); },
-          [](const search::QuantityRow& r) { return r.canonical_value; });
-  Columns(rows.references, &a, [](const search::ReferenceRow& r) { return S(r.param); },
-          [](const search::ReferenceRow& r) { return S(r.target_type); },
-          [](const search::ReferenceRow& r) { return S(r.target_id); },
-          [](const search::ReferenceRow& r) { return S(r.url); });
-  Columns(rows.uris, &a, [](const search::UriRow& r) { return S(r.param); },
-          [](const search::UriRow& r) { return S(r.uri); });
+  Columns(
+      rows.tokens, &a, [](const search::TokenRow& r) { return S(r.param); },
+      [](const search::TokenRow& r) { return S(r.system); },
+      [](const search::TokenRow& r) { return S(r.code); },
+      [](const search::TokenRow& r) { return S(r.text); });
+  Columns(
+      rows.strings, &a, [](const search::StringRow& r) { return S(r.param); },
+      [](const search::StringRow& r) { return S(r.norm); },
+      [](const search::StringRow& r) { return S(r.exact); });
+  Columns(
+      rows.dates, &a, [](const search::DateRow& r) { return S(r.param); },
+      [](const search::DateRow& r) { return r.low; },
+      [](const search::DateRow& r) { return r.high; });
+  Columns(
+      rows.numbers, &a, [](const search::NumberRow& r) { return S(r.param); },
+      [](const search::NumberRow& r) { return r.value; });
+  Columns(
+      rows.quantities, &a, [](const search::QuantityRow& r) { return S(r.param); },
+      [](const search::QuantityRow& r) { return r.value; },
+      [](const search::QuantityRow& r) { return S(r.system); },
+      [](const search::QuantityRow& r) { return S(r.code); },
+      [](const search::QuantityRow& r) { return S(r.canonical_code); },
+      [](const search::QuantityRow& r) { return r.canonical_value; });
+  Columns(
+      rows.references, &a, [](const search::ReferenceRow& r) { return S(r.param); },
+      [](const search::ReferenceRow& r) { return S(r.target_type); },
+      [](const search::ReferenceRow& r) { return S(r.target_id); },
+      [](const search::ReferenceRow& r) { return S(r.url); });
+  Columns(
+      rows.uris, &a, [](const search::UriRow& r) { return S(r.param); },
+      [](const search::UriRow& r) { return S(r.uri); });
   {
     static_assert(search::kMaxComponents == 3, "the statement names 3 components");
     static const search::CompositePart kNone;
@@ -190,13 +197,14 @@ Result<int64_t> ReindexPostgres(postgres::Connection& db) {
         seqs.push_back(after);
         index.push_back(PrepareIndexRows(op));
       }
-      ASSIGN_OR_RETURN(postgres::Rows written,
-                       db.Query(pgwrite::BulkIndexStatement(),
-                                pgwrite::BulkIndexParams(seqs, index, &storage)));
+      ASSIGN_OR_RETURN(
+          postgres::Rows written,
+          db.Query(pgwrite::BulkIndexStatement(), pgwrite::BulkIndexParams(seqs, index, &storage)));
       if (written.size() != 1 || written.Int(0, 0) != rows.size()) {
-        return Internal("reindex: " + std::to_string(rows.size()) + " versions read, " +
-                        (written.size() == 1 ? std::string(written.Text(0, 0)) : std::string("none")) +
-                        " indexed");
+        return Internal(
+            "reindex: " + std::to_string(rows.size()) + " versions read, " +
+            (written.size() == 1 ? std::string(written.Text(0, 0)) : std::string("none")) +
+            " indexed");
       }
       indexed += rows.size();
     }

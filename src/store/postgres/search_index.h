@@ -29,7 +29,7 @@ struct IndexRowsParams {
   bool live = false;  // false for a delete: only the replaced version's rows are removed
   std::string type, id;
   int64_t last_updated = 0;
-  std::vector<std::string> arrays;  // in the write statements' order (write_sql.cc)
+  std::vector<std::string> arrays;    // in the write statements' order (write_sql.cc)
   std::string narrative, everything;  // tsvector text
   bool has_text = false;
 };
@@ -39,8 +39,8 @@ struct IndexRowsParams {
 IndexRowsParams PrepareIndexRows(const WriteOp& op);
 
 // Empties the index and indexes every current version again, in one transaction, a thousand
-// versions per statement (pgwrite::BulkIndexStatement; memory stays flat). Returns the number of resources indexed. For `vesta reindex --store`
-// and after stored SearchParameters change.
+// versions per statement (pgwrite::BulkIndexStatement; memory stays flat). Returns the number of
+// resources indexed. For `vesta reindex --store` and after stored SearchParameters change.
 Result<int64_t> ReindexPostgres(postgres::Connection& db);
 
 // The SearchParameter resources stored in the database, as search::Registry::Active() (see

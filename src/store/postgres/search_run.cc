@@ -168,8 +168,7 @@ pgsql::Sql PageWithResourcesSql(const search::Plan& plan) {
   return sql;
 }
 
-Status RunOneStatementSearch(postgres::Connection& db, const search::Plan& plan,
-                             SearchPage* page) {
+Status RunOneStatementSearch(postgres::Connection& db, const search::Plan& plan, SearchPage* page) {
   ASSIGN_OR_RETURN(postgres::Rows rows,
                    Run(db, PageWithResourcesSql(plan), PreparedPageIsSafe(plan)));
   const int resource = rows.columns() - 5;  // the first of the resource's columns

@@ -17,13 +17,13 @@ constexpr int kArrays = 47;
 
 // The index tables a replace clears for the replaced seq.
 constexpr std::string_view kIndexTables[] = {
-    "search_resource", "search_token",    "search_string",  "search_date",
-    "search_number",   "search_quantity", "search_reference", "search_uri",
+    "search_resource",  "search_token",       "search_string",    "search_date",
+    "search_number",    "search_quantity",    "search_reference", "search_uri",
     "search_composite", "search_compartment", "search_text"};
 
 struct Table {
   std::string_view name;
-  std::string_view columns;                  // after (seq, type, ...
+  std::string_view columns;                   // after (seq, type, ...
   std::vector<std::string_view> array_types;  // one unnest array per column
 };
 
@@ -43,9 +43,9 @@ const std::vector<Table>& ValueTables() {
        "param, code1, system1, low1, high1, canonical_code1, canonical_low1, canonical_high1,"
        " code2, system2, low2, high2, canonical_code2, canonical_low2, canonical_high2,"
        " code3, system3, low3, high3, canonical_code3, canonical_low3, canonical_high3",
-       {"text",   "text",   "text",    "numeric", "numeric", "text", "float8", "float8",
-        "text",   "text",   "numeric", "numeric", "text",    "float8", "float8",
-        "text",   "text",   "numeric", "numeric", "text",    "float8", "float8"}},
+       {"text", "text",    "text",    "numeric", "numeric", "text",   "float8", "float8",
+        "text", "text",    "numeric", "numeric", "text",    "float8", "float8", "text",
+        "text", "numeric", "numeric", "text",    "float8",  "float8"}},
   };
   return tables;
 }
@@ -78,12 +78,12 @@ std::string InsertClauses(std::string_view after) {
   }
   s += ", i" + std::to_string(k++) +
        " AS (INSERT INTO search_compartment (patient_id, seq, shard_key)"
-       " SELECT u, ins.seq, ins.shard_key FROM ins, unnest(" + P(n++, "text[]") + ") AS u)";
+       " SELECT u, ins.seq, ins.shard_key FROM ins, unnest(" +
+       P(n++, "text[]") + ") AS u)";
   s += ", i" + std::to_string(k++) +
        " AS (INSERT INTO search_text (seq, shard_key, narrative, everything)"
        " SELECT ins.seq, ins.shard_key, " +
-       P(n, "tsvector") + ", " + P(n + 1, "tsvector") + " FROM ins WHERE " + P(n + 2, "bool") +
-       ")";
+       P(n, "tsvector") + ", " + P(n + 1, "tsvector") + " FROM ins WHERE " + P(n + 2, "bool") + ")";
   return s;
 }
 
@@ -120,8 +120,7 @@ std::string BuildReplace() {
          " WHERE seq = (SELECT seq FROM gone) RETURNING 1)";
   }
   static_assert(kIndexTables[0] == "search_resource", "d0 clears search_resource");
-  return s + InsertClauses(" AND (SELECT count(*) FROM d0) >= 0") +
-         " SELECT (SELECT seq FROM ins)";
+  return s + InsertClauses(" AND (SELECT count(*) FROM d0) >= 0") + " SELECT (SELECT seq FROM ins)";
 }
 
 // ---- Many creates in one statement --------------------------------------------------------------
