@@ -174,6 +174,23 @@ def median_spread(xs):
     return statistics.median(xs), min(xs), max(xs)
 
 
+
+def fmt_number(x):
+    """A rate or a size: with thousands separators from 100 on, else two decimals."""
+    return "{:,.0f}".format(x) if x >= 100 else "{:.2f}".format(x)
+
+
+def fmt_spread(xs):
+    """median (min–max) of measurements, each as fmt_number."""
+    m, lo, hi = median_spread(xs)
+    return "%s (%s–%s)" % (fmt_number(m), fmt_number(lo), fmt_number(hi))
+
+
+def fmt_ratio(xs):
+    """A target ratio: the median in bold, (min–max)."""
+    m, lo, hi = median_spread(xs)
+    return "**%.2f** (%.2f–%.2f)" % (m, lo, hi)
+
 def percentile(values, q):
     """The q-quantile (0 <= q <= 1) of `values` by the nearest rank; NaN when there are none."""
     s = sorted(values)

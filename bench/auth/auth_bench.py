@@ -132,18 +132,9 @@ end
 
 # ---- utilities --------------------------------------------------------------------------------
 
-def fmt(x):
-    return "{:,.0f}".format(x) if x >= 100 else "{:.2f}".format(x)
-
-
-def ms(xs):
-    m, lo, hi = lib.median_spread(xs)
-    return "%s (%s–%s)" % (fmt(m), fmt(lo), fmt(hi))
-
-
-def ratio(xs):
-    m, lo, hi = lib.median_spread(xs)
-    return "**%.2f** (%.2f–%.2f)" % (m, lo, hi)
+fmt = lib.fmt_number
+ms = lib.fmt_spread
+ratio = lib.fmt_ratio
 
 
 def git(*a):

@@ -67,19 +67,9 @@ READ_SAMPLE = 2000  # ids the read script picks from
 
 # ---- small helpers ----------------------------------------------------------------------------
 
-def fmt(x):
-    return "{:,.0f}".format(x) if x >= 100 else "{:.2f}".format(x)
-
-
-def ms(r):
-    """median (min-max) of a list of rates."""
-    m, lo, hi = lib.median_spread(r)
-    return "%s (%s–%s)" % (fmt(m), fmt(lo), fmt(hi))
-
-
-def ratio(xs):
-    m, lo, hi = lib.median_spread(xs)
-    return "**%.2f** (%.2f–%.2f)" % (m, lo, hi)
+fmt = lib.fmt_number
+ms = lib.fmt_spread
+ratio = lib.fmt_ratio
 
 
 def git(*a):

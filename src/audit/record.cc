@@ -3,7 +3,7 @@
 #include <optional>
 
 #include "base/strings.h"
-#include "crypto/base64url.h"
+#include "crypto/jwt_claims.h"
 #include "json/parse.h"
 #include "json/value.h"
 #include "json/writer.h"
@@ -158,26 +158,14 @@ std::string QueryPatient(const std::vector<std::pair<std::string, std::string>>&
 // client_assertion (not verified here: the token endpoint does that, and the outcome says
 // whether it passed).
 std::string FormClient(std::string_view body) {
+  auto form = ParseFormPairs(body);
+  if (!form) return "";
   std::string assertion;
-  for (std::string_view pair : Split(body, '&')) {
-    size_t eq = pair.find('=');
-    if (eq == std::string_view::npos) continue;
-    std::string name;
-    std::string value;
-    if (!PercentDecode(pair.substr(0, eq), PlusIs::kSpace, &name) ||
-        !PercentDecode(pair.substr(eq + 1), PlusIs::kSpace, &value)) {
-      continue;
-    }
+  for (auto& [name, value] : *form) {
     if (name == "client_id") return value;
     if (name == "client_assertion") assertion = std::move(value);
   }
-  std::vector<std::string_view> jws = Split(assertion, '.');
-  if (jws.size() != 3) return "";
-  Result<std::string> payload = crypto::Base64UrlDecode(jws[1]);
-  if (!payload.ok()) return "";
-  Result<json::Document> claims = json::Parse(*payload);
-  if (!claims.ok()) return "";
-  return std::string(claims->root().FindString("iss"));
+  return crypto::UnverifiedIssuer(assertion);
 }
 
 // ---- Rendering -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 #include "base/strings.h"
 #include "crypto/jws.h"
 #include "crypto/jwt_claims.h"
+#include "crypto/key_set.h"
 #include "json/parse.h"
 #include "json/writer.h"
 
@@ -28,18 +29,10 @@ AuthAnswer OAuthError(int status, std::string_view error, std::string_view descr
 }
 
 std::optional<std::map<std::string, std::string>> ParseForm(std::string_view body) {
+  auto pairs = ParseFormPairs(Trim(body, "\r\n "));
+  if (!pairs) return std::nullopt;
   std::map<std::string, std::string> form;
-  for (std::string_view pair : Split(Trim(body, "\r\n "), '&')) {
-    if (pair.empty()) continue;
-    const size_t eq = pair.find('=');
-    std::string name, value;
-    if (!PercentDecode(pair.substr(0, eq), PlusIs::kSpace, &name)) return std::nullopt;
-    if (eq != std::string_view::npos &&
-        !PercentDecode(pair.substr(eq + 1), PlusIs::kSpace, &value)) {
-      return std::nullopt;
-    }
-    form.emplace(std::move(name), std::move(value));  // RFC 6749 §3.2: no repeats; first wins
-  }
+  for (auto& [name, value] : *pairs) form.emplace(std::move(name), std::move(value));
   return form;
 }
 
@@ -55,48 +48,6 @@ void AppendStrings(std::string* out, const std::vector<std::string>& items) {
     json::WriteString(items[i], out);
   }
   out->push_back(']');
-}
-
-std::string Html(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
-
-std::string UrlEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
 }
 
 std::string CookieValue(std::string_view header, std::string_view name) {
@@ -118,7 +69,7 @@ using internal::FormValue;
 using internal::OAuthError;
 using internal::ParseForm;
 
-constexpr std::string_view kJwtBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+using internal::kJwtBearer;
 constexpr int64_t kMaxAssertionLifetime = 300;  // seconds: "no more than five minutes"
 constexpr size_t kMaxBuckets = 100000;          // addresses remembered
 
@@ -200,6 +151,45 @@ bool AuthServer::Allow(std::string_view address) const {
   return true;
 }
 
+// https://hl7.org/fhir/smart-app-launch/client-authentication.html#signature-verification
+// (and RFC 7523 §3): signed with one of the client's registered keys (RS384 or ES384), iss and
+// sub the client, aud the token endpoint, exp within five minutes, a jti not used before.
+Status AuthServer::CheckClientAssertion(const RegisteredClient& client,
+                                        std::string_view assertion) const {
+  Result<crypto::KeySet> keys = crypto::KeySet::Parse(client.jwks);
+  if (!keys.ok()) return Unauthenticated("the client's registered keys are not usable");
+  Result<crypto::VerifiedJws> jws = crypto::VerifyJws(
+      assertion, *keys, {crypto::JwsAlgorithm::kRS384, crypto::JwsAlgorithm::kES384});
+  if (!jws.ok()) return Unauthenticated(jws.status().message());
+  Result<crypto::JwtClaims> claims = crypto::ReadJwtClaims(jws->payload.root());
+  if (!claims.ok()) return Unauthenticated(claims.status().message());
+  const int64_t now = Now();
+  const std::string token_url = tokens_.options().issuer + std::string(kTokenPath);
+  if (claims->iss.value_or("") != client.client_id ||
+      claims->sub.value_or("") != client.client_id) {
+    return Unauthenticated("the assertion's iss and sub must both be the client id");
+  }
+  if (std::find(claims->aud.begin(), claims->aud.end(), token_url) == claims->aud.end()) {
+    return Unauthenticated("the assertion's aud must be the token endpoint " + token_url);
+  }
+  if (!claims->exp) return Unauthenticated("the assertion has no exp");
+  if (*claims->exp <= now) return Unauthenticated("the assertion has expired");
+  if (*claims->exp > now + kMaxAssertionLifetime) {
+    return Unauthenticated("the assertion's exp is more than five minutes ahead");
+  }
+  if (!claims->jti || claims->jti->empty()) return Unauthenticated("the assertion has no jti");
+  std::lock_guard lock(mu_);
+  // Expired entries go now and then, not on every request (the map holds at most the
+  // assertions of the last five minutes).
+  if (seen_assertions_.size() > 1024 && seen_assertions_.size() % 512 == 0) {
+    std::erase_if(seen_assertions_, [now](const auto& s) { return s.second <= now; });
+  }
+  if (!seen_assertions_.emplace(client.client_id + "|" + *claims->jti, *claims->exp).second) {
+    return Unauthenticated("the assertion's jti was used before");
+  }
+  return Status::Ok();
+}
+
 // https://hl7.org/fhir/smart-app-launch/conformance.html#using-well-known: what a client needs
 // to find the endpoints and what this server supports.
 AuthAnswer AuthServer::SmartConfiguration() const {
@@ -263,65 +253,18 @@ AuthAnswer AuthServer::ClientCredentials(const std::map<std::string, std::string
   const std::string assertion = get("client_assertion");
   if (assertion.empty()) return OAuthError(400, "invalid_request", "client_assertion is missing");
 
-  // The client named by the assertion's iss, before its signature is checked with its keys.
-  std::string client_id;
-  {
-    // The payload is read once, unverified, only to find the client; everything below is
-    // checked on the verified copy.
-    const size_t dot1 = assertion.find('.');
-    const size_t dot2 = dot1 == std::string::npos ? dot1 : assertion.find('.', dot1 + 1);
-    if (dot2 == std::string::npos)
-      return OAuthError(400, "invalid_client", "the assertion is no JWT");
-    std::optional<std::string> payload = Base64Decode(
-        std::string_view(assertion).substr(dot1 + 1, dot2 - dot1 - 1), Base64Alphabet::kUrlSafe);
-    if (!payload) return OAuthError(400, "invalid_client", "the assertion is no JWT");
-    Result<json::Document> doc = json::Parse(*payload);
-    if (!doc.ok()) return OAuthError(400, "invalid_client", "the assertion's claims are no JSON");
-    client_id = std::string(doc->root().FindString("iss"));
-  }
+  // The client the assertion names, found before its signature is checked with the client's
+  // keys.
+  const std::string client_id = crypto::UnverifiedIssuer(assertion);
+  if (client_id.empty())
+    return OAuthError(400, "invalid_client", "the assertion is no JWT with an iss");
   Result<RegisteredClient> client = directory_.FindClient(client_id);
   if (!client.ok() || client->kind != ClientKind::kBackend) {
     return OAuthError(401, "invalid_client",
                       "no backend services client '" + client_id + "' is registered");
   }
-  Result<crypto::KeySet> keys = crypto::KeySet::Parse(client->jwks);
-  if (!keys.ok())
-    return OAuthError(401, "invalid_client", "the client's registered keys are not usable");
-  Result<crypto::VerifiedJws> jws = crypto::VerifyJws(
-      assertion, *keys, {crypto::JwsAlgorithm::kRS384, crypto::JwsAlgorithm::kES384});
-  if (!jws.ok()) return OAuthError(401, "invalid_client", jws.status().message());
-  Result<crypto::JwtClaims> claims = crypto::ReadJwtClaims(jws->payload.root());
-  if (!claims.ok()) return OAuthError(401, "invalid_client", claims.status().message());
-  const int64_t now = clock_.Now() / 1000000;
-  const std::string token_url = tokens_.options().issuer + std::string(kTokenPath);
-  if (claims->iss.value_or("") != client_id || claims->sub.value_or("") != client_id) {
-    return OAuthError(401, "invalid_client",
-                      "the assertion's iss and sub must both be the client id");
-  }
-  bool audience = false;
-  for (const std::string& a : claims->aud) audience |= a == token_url;
-  if (!audience) {
-    return OAuthError(401, "invalid_client",
-                      "the assertion's aud must be the token endpoint " + token_url);
-  }
-  if (!claims->exp) return OAuthError(401, "invalid_client", "the assertion has no exp");
-  if (*claims->exp <= now) return OAuthError(401, "invalid_client", "the assertion has expired");
-  if (*claims->exp > now + kMaxAssertionLifetime) {
-    return OAuthError(401, "invalid_client", "the assertion's exp is more than five minutes ahead");
-  }
-  if (!claims->jti || claims->jti->empty()) {
-    return OAuthError(401, "invalid_client", "the assertion has no jti");
-  }
-  {
-    std::lock_guard lock(mu_);
-    // Expired entries go now and then, not on every request (the map holds at most the
-    // assertions of the last five minutes).
-    if (seen_assertions_.size() > 1024 && seen_assertions_.size() % 512 == 0) {
-      std::erase_if(seen_assertions_, [now](const auto& s) { return s.second <= now; });
-    }
-    if (!seen_assertions_.emplace(client_id + "|" + *claims->jti, *claims->exp).second) {
-      return OAuthError(401, "invalid_client", "the assertion's jti was used before");
-    }
+  if (Status s = CheckClientAssertion(*client, assertion); !s.ok()) {
+    return OAuthError(401, "invalid_client", s.message());
   }
 
   // The scopes: what was asked for, within what the client is registered for.

@@ -131,6 +131,9 @@ class AuthServer {
                                                      const std::map<std::string, std::string>& form,
                                                      AuthAnswer* error,
                                                      bool allow_backend = false) const;
+  // Whether `assertion` (a private_key_jwt client assertion) authenticates `client`: OK, or
+  // kUnauthenticated saying why. Remembers its jti (a replay is refused).
+  Status CheckClientAssertion(const RegisteredClient& client, std::string_view assertion) const;
   // The token response for `grant` (access token, and as its scopes ask a refresh token and an
   // id_token).
   AuthAnswer IssueForUser(const Pending& grant,

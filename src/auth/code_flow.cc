@@ -24,10 +24,8 @@ namespace vesta::auth {
 namespace {
 
 using internal::FormValue;
-using internal::Html;
 using internal::OAuthError;
 using internal::ParseForm;
-using internal::UrlEncode;
 
 constexpr int64_t kPendingSeconds = 600;             // to log in and consent
 constexpr int64_t kCodeSeconds = 60;                 // an authorization code's life
@@ -37,7 +35,7 @@ constexpr int64_t kOnlineRefreshSeconds = 8 * 3600;  // online_access
 constexpr int kMaxFailedLogins = 5;
 constexpr int64_t kLockoutSeconds = 15 * 60;
 constexpr std::string_view kCookie = "vesta_auth";
-constexpr std::string_view kJwtBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+using internal::kJwtBearer;
 
 // An HTML page of the flow (plain, server-rendered; no script).
 AuthAnswer Page(int status, const std::string& title, const std::string& body) {
@@ -48,11 +46,12 @@ AuthAnswer Page(int status, const std::string& title, const std::string& body) {
   a.headers.emplace_back("X-Frame-Options", "DENY");
   a.headers.emplace_back("Content-Security-Policy",
                          "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
-  a.body = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + Html(title) +
+  a.body = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>" +
+           HtmlEscape(title) +
            "</title><style>body{font-family:sans-serif;max-width:32em;margin:3em auto;"
            "line-height:1.4}label{display:block;margin:.6em 0}.error{color:#a00}</style></head>"
            "<body><h1>" +
-           Html(title) + "</h1>" + body + "</body></html>";
+           HtmlEscape(title) + "</h1>" + body + "</body></html>";
   return a;
 }
 
@@ -65,20 +64,21 @@ AuthAnswer RedirectError(const std::string& redirect_uri, const std::string& sta
   a.no_store = true;
   std::string location = redirect_uri + (redirect_uri.find('?') == std::string::npos ? "?" : "&") +
                          "error=" + std::string(error) +
-                         "&error_description=" + UrlEncode(description);
-  if (!state.empty()) location += "&state=" + UrlEncode(state);
+                         "&error_description=" + PercentEncode(description);
+  if (!state.empty()) location += "&state=" + PercentEncode(state);
   a.headers.emplace_back("Location", location);
   return a;
 }
 
 std::string Hidden(std::string_view name, std::string_view value) {
-  return "<input type=\"hidden\" name=\"" + Html(name) + "\" value=\"" + Html(value) + "\">";
+  return "<input type=\"hidden\" name=\"" + HtmlEscape(name) + "\" value=\"" + HtmlEscape(value) +
+         "\">";
 }
 
 std::string LoginForm(const std::string& request_id, const std::string& csrf,
                       const std::string& client_id, const std::string& error) {
-  std::string b = "<p>The app <b>" + Html(client_id) + "</b> asks to sign you in.</p>";
-  if (!error.empty()) b += "<p class=\"error\">" + Html(error) + "</p>";
+  std::string b = "<p>The app <b>" + HtmlEscape(client_id) + "</b> asks to sign you in.</p>";
+  if (!error.empty()) b += "<p class=\"error\">" + HtmlEscape(error) + "</p>";
   b += "<form method=\"post\" action=\"login\">" + Hidden("request", request_id) +
        Hidden("csrf", csrf) +
        "<label>Username <input name=\"username\" autocomplete=\"username\" required></label>"
@@ -104,22 +104,22 @@ std::string ConsentForm(const std::string& request_id, const std::string& csrf,
                         const std::string& client_id, const ScopeSet& scopes,
                         const std::string& fhir_user, const std::string& patient, bool ask_patient,
                         const std::string& error) {
-  std::string b = "<p>Signed in as " + Html(fhir_user) + ". The app <b>" + Html(client_id) +
-                  "</b> asks to:</p>";
-  if (!error.empty()) b += "<p class=\"error\">" + Html(error) + "</p>";
+  std::string b = "<p>Signed in as " + HtmlEscape(fhir_user) + ". The app <b>" +
+                  HtmlEscape(client_id) + "</b> asks to:</p>";
+  if (!error.empty()) b += "<p class=\"error\">" + HtmlEscape(error) + "</p>";
   b += "<form method=\"post\" action=\"consent\">" + Hidden("request", request_id) +
        Hidden("csrf", csrf);
   for (const ResourceScope& s : scopes.resources) {
     const std::string text = s.ToString();
-    b += "<label><input type=\"checkbox\" name=\"scope:" + Html(text) + "\" checked> " +
-         Html(Describe(s)) + " <code>" + Html(text) + "</code></label>";
+    b += "<label><input type=\"checkbox\" name=\"scope:" + HtmlEscape(text) + "\" checked> " +
+         HtmlEscape(Describe(s)) + " <code>" + HtmlEscape(text) + "</code></label>";
   }
   if (scopes.offline_access) b += "<p>and keep access when you are not using it.</p>";
   if (ask_patient) {
-    b += "<label>Patient id <input name=\"patient\" required value=\"" + Html(patient) +
+    b += "<label>Patient id <input name=\"patient\" required value=\"" + HtmlEscape(patient) +
          "\"></label>";
   } else if (!patient.empty()) {
-    b += "<p>Patient: " + Html(patient) + "</p>";
+    b += "<p>Patient: " + HtmlEscape(patient) + "</p>";
   }
   b += "<button type=\"submit\" name=\"decision\" value=\"approve\">Allow</button> "
        "<button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form>";
@@ -159,7 +159,8 @@ AuthAnswer AuthServer::Authorize(const AuthRequest& request) const {
   const std::string client_id = get("client_id");
   Result<RegisteredClient> client = directory_.FindClient(client_id);
   if (!client.ok() || client->kind == ClientKind::kBackend) {
-    return Page(400, "Unknown app", "<p>No app '" + Html(client_id) + "' is registered here.</p>");
+    return Page(400, "Unknown app",
+                "<p>No app '" + HtmlEscape(client_id) + "' is registered here.</p>");
   }
   // The redirect URI must be one the client registered (compared exactly), or there is no
   // safe place to send an error to.
@@ -349,7 +350,7 @@ AuthAnswer AuthServer::Consent(const AuthRequest& request) const {
   std::string location = p.redirect_uri +
                          (p.redirect_uri.find('?') == std::string::npos ? "?" : "&") +
                          "code=" + *code;
-  if (!p.state.empty()) location += "&state=" + UrlEncode(p.state);
+  if (!p.state.empty()) location += "&state=" + PercentEncode(p.state);
   a.headers.emplace_back("Location", location);
   return a;
 }
@@ -413,18 +414,8 @@ std::optional<RegisteredClient> AuthServer::AuthenticateClient(
     secret = pass;
   }
   const std::string assertion = FormValue(form, "client_assertion");
-  if (!assertion.empty() && client_id.empty()) {
-    // A backend client names itself in its assertion only.
-    const size_t dot1 = assertion.find('.');
-    const size_t dot2 = dot1 == std::string::npos ? dot1 : assertion.find('.', dot1 + 1);
-    if (dot2 != std::string::npos) {
-      std::optional<std::string> payload = Base64Decode(
-          std::string_view(assertion).substr(dot1 + 1, dot2 - dot1 - 1), Base64Alphabet::kUrlSafe);
-      Result<json::Document> doc =
-          payload ? json::Parse(*payload) : Result<json::Document>(Invalid(""));
-      if (doc.ok()) client_id = std::string(doc->root().FindString("iss"));
-    }
-  }
+  // A client authenticating by assertion alone names itself in it (verified below).
+  if (!assertion.empty() && client_id.empty()) client_id = crypto::UnverifiedIssuer(assertion);
   Result<RegisteredClient> client = directory_.FindClient(client_id);
   if (!client.ok() || (client->kind == ClientKind::kBackend && !allow_backend)) {
     *error = OAuthError(401, "invalid_client", "no app '" + client_id + "' is registered");
@@ -441,24 +432,11 @@ std::optional<RegisteredClient> AuthServer::AuthenticateClient(
   }
   if (!assertion.empty() && !client->jwks.empty() &&
       FormValue(form, "client_assertion_type") == kJwtBearer) {
-    Result<crypto::KeySet> keys = crypto::KeySet::Parse(client->jwks);
-    Result<crypto::VerifiedJws> jws =
-        keys.ok() ? crypto::VerifyJws(assertion, *keys,
-                                      {crypto::JwsAlgorithm::kRS384, crypto::JwsAlgorithm::kES384})
-                  : Result<crypto::VerifiedJws>(keys.status());
-    Result<crypto::JwtClaims> claims = jws.ok() ? crypto::ReadJwtClaims(jws->payload.root())
-                                                : Result<crypto::JwtClaims>(jws.status());
-    const std::string token_url = tokens_.options().issuer + std::string(kTokenPath);
-    if (claims.ok() && claims->iss == client_id && claims->sub == client_id && claims->exp &&
-        *claims->exp > Now() && *claims->exp <= Now() + 300 && claims->jti &&
-        std::find(claims->aud.begin(), claims->aud.end(), token_url) != claims->aud.end()) {
-      std::lock_guard lock(mu_);
-      if (seen_assertions_.emplace(client_id + "|" + *claims->jti, *claims->exp).second) {
-        return *client;
-      }
+    if (Status s = CheckClientAssertion(*client, assertion); !s.ok()) {
+      *error = OAuthError(401, "invalid_client", s.message());
+      return std::nullopt;
     }
-    *error = OAuthError(401, "invalid_client", "the client assertion is not valid");
-    return std::nullopt;
+    return *client;
   }
   *error = OAuthError(401, "invalid_client", "a confidential client authenticates itself");
   return std::nullopt;

@@ -11,11 +11,16 @@
 
 namespace vesta::auth::internal {
 
+// client_assertion_type of a private_key_jwt client assertion (RFC 7523 §2.2).
+inline constexpr std::string_view kJwtBearer =
+    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
 // https://www.rfc-editor.org/rfc/rfc6749#section-5.2: an error of the token endpoint.
 AuthAnswer OAuthError(int status, std::string_view error, std::string_view description);
 
-// application/x-www-form-urlencoded (also a query string): name=value pairs, the first of a
-// repeated name kept; nullopt on a bad %-escape.
+// application/x-www-form-urlencoded (also a query string; base/strings.h, ParseFormPairs) as a
+// map: the first of a repeated name kept (RFC 6749 §3.2 allows no repeats); nullopt on a bad
+// %-escape.
 std::optional<std::map<std::string, std::string>> ParseForm(std::string_view body);
 
 // The value of `name` in `form`, or "".
@@ -23,12 +28,6 @@ std::string FormValue(const std::map<std::string, std::string>& form, const char
 
 // `items` as a JSON array of strings appended to `out`.
 void AppendStrings(std::string* out, const std::vector<std::string>& items);
-
-// `text` with &, <, >, " and ' escaped for HTML.
-std::string Html(std::string_view text);
-
-// `text` percent-encoded for a URL query value (RFC 3986 unreserved characters kept).
-std::string UrlEncode(std::string_view text);
 
 // The value of cookie `name` in the Cookie header, or "".
 std::string CookieValue(std::string_view cookie_header, std::string_view name);

@@ -59,7 +59,7 @@ Result<std::shared_ptr<const Caller>> TokenService::Verify(std::string_view toke
   std::shared_ptr<const Caller> caller;
   {
     std::shared_lock lock(cache_mu_);
-    auto it = verified_.find(std::string(token));
+    auto it = verified_.find(token);
     if (it != verified_.end()) caller = it->second;
   }
   if (!caller) {

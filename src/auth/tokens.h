@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -86,7 +87,12 @@ class TokenService : public TokenVerifier {
   mutable std::map<std::string, int64_t> revoked_;  // jti -> exp; guarded by mu_
   mutable std::shared_mutex cache_mu_;
   // token -> its caller, until the token expires; guarded by cache_mu_; bounded (kMaxCached)
-  mutable std::unordered_map<std::string, std::shared_ptr<const Caller>> verified_;
+  struct TokenHash {
+    using is_transparent = void;  // looked up by string_view: no copy of the token per request
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  mutable std::unordered_map<std::string, std::shared_ptr<const Caller>, TokenHash, std::equal_to<>>
+      verified_;
 };
 
 }  // namespace vesta::auth

@@ -185,6 +185,68 @@ bool PercentDecode(std::string_view in, PlusIs plus, std::string* out) {
   return true;
 }
 
+std::string PercentEncode(std::string_view s, std::string_view also_safe) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~' ||
+        also_safe.find(static_cast<char>(c)) != std::string_view::npos) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+    }
+  }
+  return out;
+}
+
+std::optional<std::vector<std::pair<std::string, std::string>>> ParseFormPairs(
+    std::string_view form) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (std::string_view pair : Split(form, '&')) {
+    if (pair.empty()) continue;
+    const size_t eq = pair.find('=');
+    std::string name, value;
+    if (!PercentDecode(pair.substr(0, eq), PlusIs::kSpace, &name) ||
+        (eq != std::string_view::npos &&
+         !PercentDecode(pair.substr(eq + 1), PlusIs::kSpace, &value))) {
+      return std::nullopt;
+    }
+    out.emplace_back(std::move(name), std::move(value));
+  }
+  return out;
+}
+
+std::string HtmlEscape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
 // https://hl7.org/fhir/R4/search.html#escaping
 std::vector<std::string> SplitEscaped(std::string_view value, char separator) {
   std::vector<std::string> out(1);

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace vesta {
@@ -95,6 +96,21 @@ enum class PlusIs { kPlus, kSpace };
 // PlusIs::kSpace a '+' is a space, as in application/x-www-form-urlencoded query strings.
 // Returns false, with `out` holding a partial result, on a '%' not followed by two hex digits.
 [[nodiscard]] bool PercentDecode(std::string_view in, PlusIs plus, std::string* out);
+
+// `s` with every byte but the RFC 3986 unreserved characters (A-Z a-z 0-9 - . _ ~) and those of
+// `also_safe` written as %XX (upper-case hex).
+std::string PercentEncode(std::string_view s, std::string_view also_safe = {});
+
+// An application/x-www-form-urlencoded string (a URL's query, a form body): "a=1&b=x%20y" as
+// decoded pairs in order, repeats kept ('+' is a space; a name without '=' has an empty value;
+// empty pieces are skipped). nullopt on a bad %-escape.
+std::optional<std::vector<std::pair<std::string, std::string>>> ParseFormPairs(
+    std::string_view form);
+
+// --- HTML ---
+
+// `s` with & < > " and ' written as entities, for HTML text and quoted attribute values.
+std::string HtmlEscape(std::string_view s);
 
 // --- UTF-8 (RFC 3629) ---
 

@@ -3,6 +3,11 @@
 #include <charconv>
 #include <cmath>
 
+#include "base/strings.h"
+#include "crypto/base64url.h"
+#include "crypto/jws.h"
+#include "json/parse.h"
+
 namespace vesta::crypto {
 namespace {
 
@@ -64,6 +69,16 @@ Result<JwtClaims> ReadJwtClaims(const json::Value& payload) {
     }
   }
   return claims;
+}
+
+std::string UnverifiedIssuer(std::string_view token) {
+  std::vector<std::string_view> parts = Split(token, '.');
+  if (parts.size() != 3 || token.size() > kMaxJwsBytes) return "";
+  Result<std::string> payload = Base64UrlDecode(parts[1]);
+  if (!payload.ok()) return "";
+  Result<json::Document> claims = json::Parse(*payload);
+  if (!claims.ok()) return "";
+  return std::string(claims->root().FindString("iss"));
 }
 
 }  // namespace vesta::crypto

@@ -30,4 +30,9 @@ struct JwtClaims {
 // strings; exp, nbf, iat not numbers or out of range). Other claims are left to the caller.
 Result<JwtClaims> ReadJwtClaims(const json::Value& payload);
 
+// The "iss" of the compact JWT `token`, read WITHOUT checking its signature: only to find the
+// keys it must then be verified with (a client assertion names its client), or to record who
+// claims to be asking. "" when the token cannot be read.
+std::string UnverifiedIssuer(std::string_view token);
+
 }  // namespace vesta::crypto

@@ -6,43 +6,14 @@
 
 namespace vesta::rest {
 
-std::string PercentEncode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ':' || c == '|' ||
-        c == ',') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xF]);
-    }
-  }
-  return out;
-}
+std::string PercentEncode(std::string_view s) { return vesta::PercentEncode(s, ":|,"); }
 
 Result<QueryList> ParseQueryString(std::string_view query) {
-  QueryList out;
-  size_t start = 0;
-  while (start < query.size()) {
-    size_t amp = query.find('&', start);
-    if (amp == std::string_view::npos) amp = query.size();
-    std::string_view pair = query.substr(start, amp - start);
-    if (!pair.empty()) {
-      size_t eq = pair.find('=');
-      std::string name, value;
-      if (!PercentDecode(pair.substr(0, eq), PlusIs::kSpace, &name) ||
-          (eq != std::string_view::npos &&
-           !PercentDecode(pair.substr(eq + 1), PlusIs::kSpace, &value))) {
-        return Status(StatusCode::kInvalid,
-                      "bad %-escape in the query '" + std::string(query) + "'");
-      }
-      out.emplace_back(std::move(name), std::move(value));
-    }
-    start = amp + 1;
+  std::optional<QueryList> pairs = ParseFormPairs(query);
+  if (!pairs) {
+    return Status(StatusCode::kInvalid, "bad %-escape in the query '" + std::string(query) + "'");
   }
-  return out;
+  return std::move(*pairs);
 }
 
 std::vector<std::string_view> SplitPath(std::string_view path) {

@@ -1,6 +1,8 @@
 // String functions: http://hl7.org/fhirpath/N1/#string-manipulation and the later additions
 // (trim, split, join, encode/decode, escape/unescape, matchesFull, lastIndexOf:
 // https://build.fhir.org/ig/HL7/FHIRPath/#string-manipulation).
+#include "base/strings.h"
+
 #include <algorithm>
 #include <cctype>
 #include <regex>
@@ -89,32 +91,6 @@ std::optional<std::string> Unhex(std::string_view in) {
       v = v * 16 + d;
     }
     out += static_cast<char>(v);
-  }
-  return out;
-}
-
-std::string HtmlEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
   }
   return out;
 }
