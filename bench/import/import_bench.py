@@ -395,8 +395,7 @@ def run(args, work, pg, out):
     store = out.get("export_store")
     help_text = export_help(args.vesta)
     if help_text is None:
-        out["export_skip"] = ("`%s export --help` shows no export subcommand in this build" %
-                              os.path.basename(args.vesta))
+        out["export_skip"] = "`vesta export --help` shows no export subcommand in this build"
     elif store:
         try:
             out["export"] = part_export(args, store, out["sizes"][-1], work, help_text)
@@ -708,6 +707,12 @@ def main():
     with lib.work_dir("vesta-import-bench-", keep=args.workdir) as work:
         if acct is not None and not args.workdir:
             os.chmod(work, 0o711)  # the server's account may pass through, not list it
+        # Every run uses one copy of the binary, taken now: a build directory rebuilt during
+        # the run would otherwise measure two binaries (or none, while it is being linked).
+        snapshot = os.path.join(work, "vesta-under-test")
+        shutil.copy2(args.vesta, snapshot)
+        args.vesta = snapshot
+        subprocess.run([snapshot, "--version"], check=True, capture_output=True, timeout=60)
         pg = pg_dir = None
         try:
             if bindir:
@@ -721,6 +726,8 @@ def main():
                 shutil.rmtree(pg_dir, ignore_errors=True)
             for d in glob.glob(os.path.join(work, "sqlite*")) + [os.path.join(work, "export")]:
                 shutil.rmtree(d, ignore_errors=True)
+            if os.path.exists(snapshot):
+                os.remove(snapshot)
     report(args, out, state, started, pg_skip)
 
 
