@@ -40,6 +40,7 @@ enum class StatusCode {
   kUnavailable,         // the server is shutting down or overloaded (503)
   kUnauthenticated,     // no credentials, or credentials that are not valid (401)
   kForbidden,           // valid credentials that do not allow this request (403)
+  kTooManyRequests,     // a limit on concurrent work was reached; try again later (429)
 };
 
 // The severity of one issue in an OperationOutcome.

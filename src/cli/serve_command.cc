@@ -17,6 +17,7 @@
 #include <optional>
 
 #include "base/clock.h"
+#include "bulk/export_jobs.h"
 #include "base/log.h"
 #include "cli/command.h"
 #include "fhir/model/model.h"
@@ -66,6 +67,11 @@ struct ServeFlags {
   bool behind_proxy = false;
   double auth_rate_limit = 50;  // token and login requests per second per address (0: none)
   std::string audit = "on";     // the audit trail of every request (docs/security.md)
+  // Bulk Data export (docs/bulk-data.md): where the files go, how many run at once, how long
+  // finished ones are kept.
+  std::string export_dir;  // default <data-dir>/exports
+  int export_max_running = 2;
+  int export_expiry_minutes = 60;
 };
 
 // This node's name, for the audit records' source.
@@ -308,6 +314,22 @@ int RunServe(ServeFlags flags) {
       LogWarning("terminology not available: " + opened.status().message());
     }
   }
+  // Bulk Data export: background exports whose files are kept in the export directory until
+  // they expire (on PostgreSQL too: the files are this node's; docs/bulk-data.md).
+  bulk::ExportJobsOptions export_options;
+  export_options.directory = flags.export_dir.empty() ? flags.data_dir + "/exports" : flags.export_dir;
+  export_options.max_running = flags.export_max_running;
+  export_options.expire_after = std::chrono::minutes(flags.export_expiry_minutes);
+  if (postgres && flags.export_dir.empty()) {
+    // No data directory of its own: the files go beside the working directory's default one.
+    export_options.directory = "./vesta-exports";
+  }
+  auto exports = std::make_unique<bulk::ExportJobs>(export_options, **store, clock);
+  if (Status s = exports->Open(); !s.ok()) {
+    std::cerr << "vesta: the export directory: " << s.message() << "\n";
+    return 1;
+  }
+  rest_options.exports = exports.get();
   rest::RestApi api(rest_options, **store, clock, ids);
   // The audit trail: every answered request, appended to the store's chain in the background;
   // closed (flushed) below after the last request and before the store.
@@ -332,7 +354,7 @@ int RunServe(ServeFlags flags) {
                       : status >= 500 ? StatusCode::kInternal
                                       : StatusCode::kInvalid;
     rest::Response r = rest::ErrorResponse(Status(code, message));
-    return http::Response{status, std::move(r.headers), std::move(r.body)};
+    return http::Response{status, std::move(r.headers), std::move(r.body), ""};
   };
   http::Server server(http_options, [&api, &auth_server, &audit_log](const http::Request& req) {
     if (auth_server) {
@@ -346,7 +368,7 @@ int RunServe(ServeFlags flags) {
       ar.secure = req.tls;
       ar.remote_address = req.remote_address;
       if (std::optional<auth::AuthAnswer> a = auth_server->Handle(ar)) {
-        http::Response out{a->status, {{"Content-Type", a->content_type}}, std::move(a->body)};
+        http::Response out{a->status, {{"Content-Type", a->content_type}}, std::move(a->body), ""};
         for (auto& h : a->headers) out.headers.push_back(std::move(h));
         if (a->no_store) {
           out.headers.emplace_back("Cache-Control", "no-store");
@@ -365,7 +387,8 @@ int RunServe(ServeFlags flags) {
     r.secure = req.tls;
     rest::Response out = api.Handle(std::move(r));
     if (audit_log) audit_log->Add(req, out.status, out.headers, out.caller.get());
-    return http::Response{out.status, std::move(out.headers), std::move(out.body)};
+    return http::Response{out.status, std::move(out.headers), std::move(out.body),
+                          std::move(out.body_file)};
   });
   if (Status s = server.Start(); !s.ok()) {
     std::cerr << "vesta: " << s.message() << "\n";
@@ -392,6 +415,7 @@ int RunServe(ServeFlags flags) {
       " ms (R4 model loaded, store " + (postgres ? std::string("PostgreSQL") : flags.data_dir) +
       " open)");
   server.Run();
+  exports.reset();  // running exports stop (their files are removed) before the store closes
   if (audit_log) {
     if (Status s = audit_log->Close(); !s.ok()) LogError("the audit trail: " + s.message());
     LogInfo("audit records appended: " + std::to_string(audit_log->appended()));
@@ -466,6 +490,17 @@ void AddServe(CLI::App& app) {
   cmd->add_option("--auth-dir", flags->auth_dir,
                   "Where the signing keys and registered clients are (default <data-dir>/auth; "
                   "`vesta auth ...` edits it)");
+  cmd->add_option("--export-dir", flags->export_dir,
+                  "Where Bulk Data export files are written (default: DATA_DIR/exports; "
+                  "./vesta-exports with a PostgreSQL store)");
+  cmd->add_option("--export-max-running", flags->export_max_running,
+                  "Bulk Data exports running at once; a kick-off beyond is answered 429")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--export-expiry-minutes", flags->export_expiry_minutes,
+                  "How long a finished export's files are kept")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 60 * 24 * 30));
   cmd->add_option("--audit", flags->audit,
                   "on: record every request in the store's append-only audit trail "
                   "(docs/security.md, `vesta audit verify|export`)")

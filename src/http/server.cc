@@ -299,13 +299,15 @@ Outgoing ServerCore::Process(Exchange exchange) const {
     // browser fails the request; the 403 tells a person reading the network log why.
     Response r;
     if (exchange.context.allow_origin.empty()) {
-      r = Response{
-          403, {{"Content-Type", "text/plain; charset=utf-8"}}, "CORS: origin not allowed\n"};
+      r = Response{403,
+                   {{"Content-Type", "text/plain; charset=utf-8"}},
+                   "CORS: origin not allowed\n",
+                   ""};
     } else {
       r = Response{
           204,
           CorsPolicy::PreflightHeaders(exchange.request.Header("Access-Control-Request-Headers")),
-          ""};
+          "", ""};
     }
     return {Build(std::move(r), exchange.context, exchange.keep_alive), !exchange.keep_alive};
   }
@@ -329,7 +331,34 @@ Outgoing ServerCore::Process(Exchange exchange) const {
     }
   }
   Response response = CallHandler(exchange.request);
+  if (!response.body_file.empty()) {
+    return BuildFile(std::move(response), exchange.context, exchange.keep_alive);
+  }
   return {Build(std::move(response), exchange.context, exchange.keep_alive), !exchange.keep_alive};
+}
+
+Outgoing ServerCore::BuildFile(Response response, const ResponseContext& context,
+                               bool keep_alive) const {
+  bhttp::file_body::value_type file;
+  beast::error_code ec;
+  file.open(response.body_file.c_str(), beast::file_mode::scan, ec);
+  if (ec) {
+    LogError("http: cannot open " + response.body_file + ": " + ec.message());
+    return {Build(ErrorResponse(500, "the file of this response cannot be read"), context,
+                  keep_alive),
+            !keep_alive};
+  }
+  const uint64_t size = file.size();
+  response.body.clear();
+  response.body_file.clear();
+  // The header as for any response (no gzip: the body is empty here), then the file's length.
+  Outgoing out{Build(std::move(response), context, keep_alive), !keep_alive};
+  out.message.content_length(size);
+  if (!context.head) {
+    out.file_message.emplace(std::move(out.message.base()), std::move(file));
+    out.file_message->content_length(size);
+  }
+  return out;
 }
 
 Response ServerCore::ErrorResponse(int status, const std::string& message) const {
@@ -362,7 +391,7 @@ BeastResponse ServerCore::Build(Response response, const ResponseContext& contex
   if (response.status < 200 || response.status > 999) {
     LogError("http: handler returned status " + std::to_string(response.status));
     response =
-        Response{500, {{"Content-Type", "text/plain; charset=utf-8"}}, "internal server error\n"};
+        Response{500, {{"Content-Type", "text/plain; charset=utf-8"}}, "internal server error\n", ""};
   }
   m.result(static_cast<unsigned>(response.status));
   bool has_server = false, has_date = false, has_encoding = false;

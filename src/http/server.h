@@ -53,6 +53,10 @@ struct Response {
   int status = 200;
   HeaderList headers;  // e.g. {"Content-Type", "application/fhir+json"}
   std::string body;
+  // When set, the body is this file's content instead of `body`, streamed from disk as it is
+  // written to the connection (never read whole into memory, never gzip-compressed): large
+  // downloads such as Bulk Data export files. A file that cannot be opened is a 500.
+  std::string body_file;
 };
 
 using Handler = std::function<Response(const Request&)>;

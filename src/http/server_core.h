@@ -68,8 +68,13 @@ struct Exchange {
 
 // A response ready to write, and whether the connection closes after it.
 struct Outgoing {
+  Outgoing() = default;
+  Outgoing(BeastResponse m, bool c) : message(std::move(m)), close(c) {}
   BeastResponse message;
   bool close = false;
+  // A body streamed from a file (Response::body_file): written instead of `message`, whose
+  // header it carries.
+  std::optional<bhttp::response<bhttp::file_body>> file_message;
 };
 
 // What the registry of live connections needs of one, whatever its stream; used at shutdown only,
@@ -113,6 +118,8 @@ class ServerCore {
   // The message to write for `response`: invalid and framing headers dropped, Server, Date and
   // the CORS headers added, the body gzipped when the client accepts it and it is worth it.
   BeastResponse Build(Response response, const ResponseContext& context, bool keep_alive) const;
+  // The response for a Handler's Response with a body_file: its header, and the file to stream.
+  Outgoing BuildFile(Response response, const ResponseContext& context, bool keep_alive) const;
 
  private:
   void WaitForSignal();

@@ -275,12 +275,32 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   void Write(Outgoing out) {
     state_ = State::kWriting;
-    response_ = std::move(out.message);
     close_after_ = out.close || core_.stopping();
+    if (out.file_message) {
+      // A file body: the write timeout is per chunk of the file, renewed as it goes, so that a
+      // large download on a slow link is not cut off while it progresses.
+      file_response_ = std::move(out.file_message);
+      if (close_after_) file_response_->keep_alive(false);
+      file_serializer_.emplace(*file_response_);
+      return WriteFileChunk();
+    }
+    response_ = std::move(out.message);
     if (close_after_) response_.keep_alive(false);
     Tcp().expires_after(kWriteTimeout);
     bhttp::async_write(stream_, response_,
                        beast::bind_front_handler(&Session::OnWrite, this->shared_from_this()));
+  }
+
+  void WriteFileChunk() {
+    Tcp().expires_after(kWriteTimeout);
+    bhttp::async_write_some(
+        stream_, *file_serializer_,
+        [self = this->shared_from_this()](beast::error_code ec, size_t bytes) {
+          if (!ec && !self->file_serializer_->is_done()) return self->WriteFileChunk();
+          self->file_serializer_.reset();
+          self->file_response_.reset();
+          self->OnWrite(ec, bytes);
+        });
   }
 
   void OnWrite(beast::error_code ec, size_t /*bytes*/) {
@@ -343,6 +363,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   ResponseContext context_;
   bool gzip_body_ = false;
   BeastResponse response_;
+  std::optional<bhttp::response<bhttp::file_body>> file_response_;
+  std::optional<bhttp::response_serializer<bhttp::file_body>> file_serializer_;
   bool close_after_ = false;
   bool linger_ = false;  // an error answered before the whole request was read
   State state_ = State::kReadingHeader;

@@ -204,6 +204,15 @@ Response RestApi::Route(const Request& request) {
     return r;
   }
 
+  // Bulk Data export's status and files (bulk_export.cc): not resources, and the files are
+  // NDJSON whatever Accept says.
+  if (parts.size() == 3 && parts[0] == "bulk" && parts[1] == "status") {
+    return BulkExportStatus(ctx, request, std::string(parts[2]));
+  }
+  if (parts.size() == 4 && parts[0] == "bulk" && parts[1] == "files") {
+    return BulkExportFile(ctx, request, std::string(parts[2]), std::string(parts[3]));
+  }
+
   Result<OutputFormat> format = NegotiateFormat(request);
   if (!format.ok()) return ErrorResponse(format.status());
 
@@ -224,6 +233,9 @@ Response RestApi::Route(const Request& request) {
     if (!get) return MethodNotAllowed(m, "GET, HEAD");
     if (Status s = authorized(Target{}, "history-system"); !s.ok()) return ErrorResponse(s);
     return HistoryInteraction(ctx, request, *format, Target{});
+  }
+  if (parts[0] == "$export" && parts.size() == 1) {
+    return BulkExportKickOff(ctx, request, bulk::ExportLevel::kSystem, "");
   }
   if (parts[0].front() == '$') return NotYet("operation " + std::string(parts[0]));
 
@@ -261,6 +273,9 @@ Response RestApi::Route(const Request& request) {
     if (m != "POST") return MethodNotAllowed(m, "POST");
     return SearchInteraction(ctx, request, *format, target, "");
   }
+  if (parts.size() == 2 && parts[1] == "$export" && target.type == "Patient") {
+    return BulkExportKickOff(ctx, request, bulk::ExportLevel::kPatient, "");
+  }
   if (parts[1].front() == '$') {
     if (Status s = AuthorizeOperation(ctx, request, target, parts[1]); !s.ok()) {
       return ErrorResponse(s);
@@ -286,6 +301,9 @@ Response RestApi::Route(const Request& request) {
     if (m == "DELETE") return DeleteInteraction(ctx, request, *format, target);
     if (m == "PATCH") return PatchInteraction(ctx, request, *format, target);
     return MethodNotAllowed(m, "GET, HEAD, PUT, DELETE, PATCH");
+  }
+  if (parts.size() == 3 && parts[2] == "$export" && target.type == "Group") {
+    return BulkExportKickOff(ctx, request, bulk::ExportLevel::kGroup, target.id);
   }
   if (parts.size() == 3 && parts[2].front() == '$') {
     if (Status s = AuthorizeOperation(ctx, request, target, parts[2]); !s.ok()) {

@@ -20,6 +20,10 @@ namespace vesta::terminology {
 class TerminologyService;
 }
 
+namespace vesta::bulk {
+class ExportJobs;
+}
+
 namespace vesta::rest {
 
 struct RestOptions {
@@ -41,6 +45,9 @@ struct RestOptions {
   // /readyz and /.well-known/* needs a bearer token this verifies, and is held to its scopes
   // (rest/access.h). Borrowed; nullptr: authorization off (every request allowed).
   const auth::TokenVerifier* token_verifier = nullptr;
+  // FHIR Bulk Data export (rest/bulk_export.cc): the server's background exports. Borrowed;
+  // nullptr: $export answers 501.
+  bulk::ExportJobs* exports = nullptr;
 };
 
 class RestApi {

@@ -77,7 +77,12 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
   const std::string base = BaseUrl(ctx, request);
   std::string out = "{\"resourceType\":\"CapabilityStatement\",\"status\":\"active\",\"date\":\"" +
                     FormatInstant(ctx.clock.Now()).substr(0, 10) +
-                    "\",\"publisher\":\"Vesta\",\"kind\":\"instance\","
+                    "\",\"publisher\":\"Vesta\",\"kind\":\"instance\"," +
+                    // https://hl7.org/fhir/uv/bulkdata/STU2/CapabilityStatement-bulk-data.html
+                    std::string(ctx.options.exports != nullptr
+                                    ? "\"instantiates\":[\"http://hl7.org/fhir/uv/bulkdata/"
+                                      "CapabilityStatement/bulk-data\"],"
+                                    : "") +
                     "\"software\":{\"name\":\"Vesta\",\"version\":\"" +
                     ctx.options.software_version +
                     "\"},\"implementation\":{\"description\":\"Vesta FHIR R4 server\",\"url\":";
@@ -100,7 +105,8 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
       "great-circle distance). Not yet: "
       "special parameters (_query, _filter), functional lists ($current-problems...), "
       "_contained, XML. Also: batch and transaction Bundles, conditional create, "
-      "update and delete, PATCH (JSON Patch, FHIRPath Patch), Patient/$everything, referential "
+      "update and delete, PATCH (JSON Patch, FHIRPath Patch), Patient/$everything, Bulk Data "
+      "$export (system, Patient and Group level), referential "
       "integrity on write and delete, and the terminology operations (ICD-10-CM, ICD-9-CM, the "
       "GEMs, the R4 code systems and value sets) when a terminology is loaded.\",";
   if (ctx.options.token_verifier != nullptr) {
@@ -125,6 +131,7 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
       for (const std::string& t : p.targets) revincludes[t].push_back(type + ":" + p.code);
     }
   }
+  const bool exports = ctx.options.exports != nullptr;
   bool first = true;
   for (const std::string& type : ctx.model.resource_types()) {
     if (!first) out += ",";
@@ -142,7 +149,16 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
            std::string(ctx.options.referential_integrity ? ",\"enforced\"" : "") + ",\"local\"]" +
            (type == "Patient"
                 ? std::string(",\"operation\":[{\"name\":\"everything\",\"definition\":"
-                              "\"http://hl7.org/fhir/OperationDefinition/Patient-everything\"}]")
+                              "\"http://hl7.org/fhir/OperationDefinition/Patient-everything\"}") +
+                      (exports ? ",{\"name\":\"export\",\"definition\":\"http://hl7.org/fhir/uv/"
+                                 "bulkdata/OperationDefinition/patient-export\"}"
+                               : "") +
+                      "]"
+                : std::string()) +
+           (type == "Group" && exports
+                ? std::string(",\"operation\":[{\"name\":\"export\",\"definition\":"
+                              "\"http://hl7.org/fhir/uv/bulkdata/OperationDefinition/"
+                              "group-export\"}]")
                 : std::string()) +
            TerminologyOperations(type, ctx.options.terminology != nullptr) +
            SearchCapabilities(type, revincludes) + "}";
@@ -158,7 +174,11 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
       "\"http://hl7.org/fhir/SearchParameter/DomainResource-text\",\"type\":\"string\"},"
       "{\"name\":\"_content\",\"definition\":"
       "\"http://hl7.org/fhir/SearchParameter/Resource-content\",\"type\":\"string\"}," +
-      std::string(kListParam) + "]}]}";
+      std::string(kListParam) + "]" +
+      (exports ? ",\"operation\":[{\"name\":\"export\",\"definition\":\"http://hl7.org/fhir/"
+                 "uv/bulkdata/OperationDefinition/export\"}]"
+               : "") +
+      "}]}";
   Response r;
   r.SetHeader("Content-Type", ContentType(format));
   r.body = RenderJson(std::move(out), format);

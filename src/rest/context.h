@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/clock.h"
+#include "bulk/export_spec.h"
 #include "fhir/model/model.h"
 #include "json/parse.h"
 #include "rest/api.h"
@@ -116,6 +117,13 @@ Response EverythingInteraction(const Context& ctx, const Request& request,
                                const OutputFormat& format, const Target& target);
 // POST [base] with a batch or transaction Bundle.
 Response BundleInteraction(const Context& ctx, const Request& request, const OutputFormat& format);
+// Bulk Data export (bulk_export.cc): the kick-off at each level, the status URL (GET, DELETE) and
+// the files.
+Response BulkExportKickOff(const Context& ctx, const Request& request, bulk::ExportLevel level,
+                           const std::string& group_id);
+Response BulkExportStatus(const Context& ctx, const Request& request, const std::string& id);
+Response BulkExportFile(const Context& ctx, const Request& request, const std::string& id,
+                        const std::string& name);
 Response CapabilitiesInteraction(const Context& ctx, const Request& request,
                                  const OutputFormat& format);
 // GET [base]/AuditEvent?... and GET [base]/AuditEvent/[seq]: the audit trail (audit_search.cc).

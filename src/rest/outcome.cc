@@ -48,6 +48,8 @@ const char* IssueTypeFor(StatusCode code) {
       return "login";
     case StatusCode::kForbidden:
       return "forbidden";
+    case StatusCode::kTooManyRequests:
+      return "throttled";
   }
   return "exception";
 }
@@ -162,6 +164,8 @@ int HttpStatusFor(StatusCode code) {
       return 401;
     case StatusCode::kForbidden:
       return 403;
+    case StatusCode::kTooManyRequests:
+      return 429;
   }
   return 500;
 }

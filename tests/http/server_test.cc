@@ -211,7 +211,7 @@ Response Echo(const Request& req) {
   for (const auto& [k, v] : req.query) out += "q=" + k + ":" + v + "\n";
   out += "x-test=" + std::string(req.Header("X-TEST")) + "\n";
   out += "body=" + req.body;
-  return Response{200, {{"Content-Type", "text/plain"}}, out};
+  return Response{200, {{"Content-Type", "text/plain"}}, out, ""};
 }
 
 // Runs a Server on a background thread for the lifetime of the object.
@@ -278,7 +278,7 @@ TEST(HttpServerTest, MalformedPercentEncodingIs400) {
   ServerOptions o = SmallOptions();
   o.error_responder = [](int status, const std::string& message) {
     return Response{
-        status, {{"Content-Type", "text/x-error"}}, "E" + std::to_string(status) + ": " + message};
+        status, {{"Content-Type", "text/x-error"}}, "E" + std::to_string(status) + ": " + message, ""};
   };
   TestServer ts(o, [&](const Request& r) {
     ++calls;
@@ -450,7 +450,7 @@ TEST(HttpServerTest, OversizedBodyIs413) {
   ServerOptions o = SmallOptions();
   o.max_body_bytes = 1024;
   o.error_responder = [](int status, const std::string& message) {
-    return Response{status, {}, "E" + std::to_string(status) + ": " + message};
+    return Response{status, {}, "E" + std::to_string(status) + ": " + message, ""};
   };
   std::atomic<int> calls{0};
   TestServer ts(o, [&](const Request& r) {
@@ -548,7 +548,7 @@ TEST(HttpServerTest, GzipResponses) {
   TestServer ts(o, [&](const Request& r) {
     return Response{200,
                     {{"Content-Type", "application/fhir+json"}},
-                    r.path == "/small" ? std::string(100, 'x') : big};
+                    r.path == "/small" ? std::string(100, 'x') : big, ""};
   });
   ASSERT_TRUE(ts.start_status().ok());
   Client c(ts.port());
@@ -619,7 +619,7 @@ TEST(HttpServerTest, GzipRequestBodies) {
 
 TEST(HttpServerTest, HeadSendsHeadersOnly) {
   TestServer ts(SmallOptions(), [](const Request& r) {
-    return Response{200, {{"Content-Type", "text/plain"}}, "hello " + r.method};
+    return Response{200, {{"Content-Type", "text/plain"}}, "hello " + r.method, ""};
   });
   ASSERT_TRUE(ts.start_status().ok());
   Client c(ts.port());
@@ -632,6 +632,44 @@ TEST(HttpServerTest, HeadSendsHeadersOnly) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->body, "hello GET");
+}
+
+TEST(HttpServerTest, FileBodiesAreStreamedWhole) {
+  // A body larger than socket buffers, from a file: sent whole, never gzip-compressed, with its
+  // length; HEAD gets the length only; a missing file is a 500; the connection stays usable.
+  char tmpl[] = "/tmp/vesta-http-file-XXXXXX";
+  int fd = mkstemp(tmpl);
+  ASSERT_GE(fd, 0);
+  std::string content;
+  for (int i = 0; content.size() < 3 * 1024 * 1024; ++i) {
+    content += "{\"resourceType\":\"Patient\",\"id\":\"" + std::to_string(i) + "\"}\n";
+  }
+  ASSERT_EQ(write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
+  close(fd);
+  const std::string path = tmpl;
+  TestServer ts(SmallOptions(), [&](const Request& r) {
+    Response out{200, {{"Content-Type", "application/fhir+ndjson"}}, "", ""};
+    out.body_file = r.path == "/missing" ? path + ".absent" : path;
+    return out;
+  });
+  ASSERT_TRUE(ts.start_status().ok());
+  Client c(ts.port());
+  auto r = c.RoundTrip(Get("/file", "Accept-Encoding: gzip\r\n"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_FALSE(r->HasHeader("Content-Encoding"));
+  EXPECT_EQ(r->Header("Content-Length"), std::to_string(content.size()));
+  EXPECT_EQ(r->body, content);
+  r = c.RoundTrip("HEAD /file HTTP/1.1\r\nHost: h\r\n\r\n", /*head=*/true);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->Header("Content-Length"), std::to_string(content.size()));
+  r = c.RoundTrip(Get("/missing"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 500);
+  r = c.RoundTrip(Get("/file"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body.size(), content.size());
+  std::remove(path.c_str());
 }
 
 TEST(HttpServerTest, ExpectContinue) {
@@ -652,7 +690,7 @@ TEST(HttpServerTest, ExpectContinue) {
 TEST(HttpServerTest, HandlerExceptionIs500) {
   TestServer ts(SmallOptions(), [](const Request& r) -> Response {
     if (r.path == "/throw") throw std::runtime_error("boom");
-    return Response{r.path == "/bad-status" ? 42 : 204, {{"X-Bad", "a\r\nInjected: 1"}}, "gone"};
+    return Response{r.path == "/bad-status" ? 42 : 204, {{"X-Bad", "a\r\nInjected: 1"}}, "gone", ""};
   });
   ASSERT_TRUE(ts.start_status().ok());
   Client c(ts.port());
@@ -788,7 +826,7 @@ TEST(HttpServerTest, HandlerSeesThePeer) {
     address = req.remote_address;
     port = req.remote_port;
     tls = req.tls;
-    return Response{200, {}, "ok"};
+    return Response{200, {}, "ok", ""};
   });
   ASSERT_TRUE(ts.start_status().ok());
   Client c(ts.port());
@@ -973,7 +1011,7 @@ TEST_F(HttpTlsTest, HandlerSeesTlsAndThePeer) {
   TestServer ts(TlsOptions(), [](const Request& req) {
     return Response{200,
                     {{"Content-Type", "text/plain"}},
-                    req.remote_address + " tls=" + (req.tls ? "1" : "0") + " " + req.path};
+                    req.remote_address + " tls=" + (req.tls ? "1" : "0") + " " + req.path, ""};
   });
   ASSERT_TRUE(ts.start_status().ok()) << ts.start_status().message();
   EXPECT_EQ(Curl(ts.port(), "/hello"), "127.0.0.1 tls=1 /hello");
