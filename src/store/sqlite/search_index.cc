@@ -17,6 +17,7 @@
 #include "search/text.h"
 #include "sqlite/connection.h"
 #include "sqlite/reader_pool.h"
+#include "store/sqlite/body_codec.h"
 
 namespace vesta::store {
 namespace {
@@ -48,6 +49,14 @@ Status DeleteText(SqlExecutor& sql, int64_t seq, const search::TextRow& text) {
       "INSERT INTO search_text (search_text, rowid, narrative, content)"
       " VALUES ('delete', ?1, ?2, ?3)",
       a);
+}
+
+// Loads body dictionaries inside the current write (sqlite_internal::DecodeBody).
+sqlite_internal::DictionaryLoader DictionariesOf(SqlExecutor& sql) {
+  return [&sql](int64_t id) {
+    const SqlValue arg[] = {id};
+    return sql.QueryBytes("SELECT dict FROM body_dictionary WHERE id = ?1", arg);
+  };
 }
 
 // The resource a version's JSON holds: nullptr for bytes that are not a resource of `type`. The
@@ -319,10 +328,12 @@ class SearchIndexHook : public WriteHook {
       } else if (had_text) {
         // Rare (the same resource written twice in one call): extract here, on the writer.
         const SqlValue arg[] = {written.previous_seq};
-        ASSIGN_OR_RETURN(std::optional<std::string> json,
+        ASSIGN_OR_RETURN(std::optional<std::string> stored,
                          sql.QueryBytes("SELECT json FROM resource WHERE seq = ?1", arg));
-        if (json) {
-          RETURN_IF_ERROR(DeleteText(sql, written.previous_seq, TextOf(written.op.type, *json)));
+        if (stored) {
+          ASSIGN_OR_RETURN(std::string json,
+                           sqlite_internal::DecodeBody(std::move(*stored), DictionariesOf(sql)));
+          RETURN_IF_ERROR(DeleteText(sql, written.previous_seq, TextOf(written.op.type, json)));
         }
       }
     }
@@ -346,7 +357,9 @@ class SearchIndexHook : public WriteHook {
     stmt.Bind(1, op.type).Bind(2, op.id).Bind(3, op.expected_version);
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     std::optional<std::string> json;
-    if (row) json = stmt.Text(0);
+    if (row) {
+      ASSIGN_OR_RETURN(json, sqlite_internal::DecodeBody(stmt.Text(0), *db));
+    }
     return json;
   }
 
@@ -388,7 +401,7 @@ Result<int64_t> ReindexSqliteStore(const std::string& directory) {
           WriteOp op;
           op.type = stmt.Text(0);
           op.id = stmt.Text(1);
-          op.json = stmt.Text(2);
+          ASSIGN_OR_RETURN(op.json, sqlite_internal::DecodeBody(stmt.Text(2), *db));
           op.last_updated = stmt.Int(4);
           ops.push_back(std::move(op));
           seqs.push_back(stmt.Int(3));
@@ -421,7 +434,8 @@ Result<int> ActivateStoredSearchParameters(const std::string& directory,
     for (;;) {
       ASSIGN_OR_RETURN(bool row, stmt.Step());
       if (!row) break;
-      stored.push_back(stmt.Text(0));
+      ASSIGN_OR_RETURN(std::string json, sqlite_internal::DecodeBody(stmt.Text(0), *db));
+      stored.push_back(std::move(json));
     }
   }
   if (stored.empty()) return 0;

@@ -13,6 +13,7 @@
 #include "search/registry.h"
 #include "sqlite/connection.h"
 #include "store/search_spec.h"
+#include "store/sqlite/body_codec.h"
 #include "store/sqlite/search_sql.h"
 
 namespace vesta::store {
@@ -116,6 +117,7 @@ Result<StoredVersion> ReadBySeq(SearchDb& db, int64_t seq) {
                  found = true;
                }));
   if (!found) return Internal("search: resource row " + std::to_string(seq) + " is missing");
+  ASSIGN_OR_RETURN(v.json, sqlite_internal::DecodeBody(std::move(v.json), db.connection()));
   return v;
 }
 

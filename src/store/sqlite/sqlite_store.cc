@@ -23,6 +23,7 @@
 #include "sqlite/connection.h"
 #include "sqlite/reader_pool.h"
 #include "store/audit_chain.h"
+#include "store/sqlite/body_codec.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/version_cache.h"
 #include "store/sqlite/version_store.h"
@@ -36,6 +37,8 @@ namespace {
 using sqlite::Connection;
 using sqlite::ReaderPool;
 using sqlite::Statement;
+using sqlite_internal::BodyDictionary;
+using sqlite_internal::BodyEncoder;
 
 Status Unavailable(std::string message) {
   return Status(StatusCode::kUnavailable, std::move(message));
@@ -49,14 +52,17 @@ std::string Name(const std::string& type, const std::string& id) { return type +
 constexpr std::string_view kVersionColumns =
     "r.seq, r.type, r.id, r.version, r.last_updated, r.deleted, r.json";
 
-StoredVersion ReadVersionRow(const Statement& row) {
+// `db`: the row's connection, where the body's dictionary is looked up the first time.
+Result<StoredVersion> ReadVersionRow(const Statement& row, Connection& db) {
   StoredVersion v;
   v.type = row.Text(1);
   v.id = row.Text(2);
   v.version = row.Int(3);
   v.last_updated = row.Int(4);
   v.deleted = row.Int(5) != 0;
-  if (!v.deleted) v.json = row.Text(6);
+  if (!v.deleted) {
+    ASSIGN_OR_RETURN(v.json, sqlite_internal::DecodeBody(row.Text(6), db));
+  }
   return v;
 }
 
@@ -69,6 +75,10 @@ struct WriteRequest {
   std::span<const AuditAppend> audit;  // an AppendAudit() call: no ops
   // prepared[i * hooks + h]: hook h's Prepare() result for ops[i].
   std::vector<std::shared_ptr<const void>> prepared;
+  // bodies[i]: what resource.json gets for ops[i] (compressed on the caller's thread).
+  std::vector<std::string> bodies;
+  // Dictionaries the bodies need that may not be stored yet: inserted before the ops.
+  std::vector<std::shared_ptr<const BodyDictionary>> dictionaries;
   std::promise<Result<std::vector<WriteResult>>> done;
 };
 
@@ -77,8 +87,10 @@ class SqliteStore final : public Store {
   // `wal_fd`: the write-ahead log, open for syncing when durability is kFull (else -1); owned.
   SqliteStore(const SqliteStoreOptions& options, std::shared_ptr<ReaderPool> readers,
               sqlite_internal::SearchFunction search, std::unique_ptr<Connection> writer,
-              std::unique_ptr<Connection> checkpointer, int wal_fd)
+              std::unique_ptr<Connection> checkpointer, int wal_fd,
+              std::unique_ptr<BodyEncoder> encoder)
       : options_(options),
+        encoder_(std::move(encoder)),
         db_(std::move(writer)),
         readers_(std::move(readers)),
         search_(std::move(search)),
@@ -110,7 +122,7 @@ class SqliteStore final : public Store {
     stmt.Bind(1, type).Bind(2, id);
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) return NotFound(Name(type, id) + " does not exist");
-    StoredVersion v = ReadVersionRow(stmt);
+    ASSIGN_OR_RETURN(StoredVersion v, ReadVersionRow(stmt, *db));
     cache_.Fill(ticket, v);
     return v;
   }
@@ -127,7 +139,7 @@ class SqliteStore final : public Store {
     if (!row) {
       return NotFound(Name(type, id) + " has no version " + std::to_string(version));
     }
-    return ReadVersionRow(stmt);
+    return ReadVersionRow(stmt, *db);
   }
 
   Result<std::vector<WriteResult>> Write(std::span<const WriteOp> ops) override {
@@ -136,6 +148,18 @@ class SqliteStore final : public Store {
     // thread wakes and returns first.
     auto request = std::make_shared<WriteRequest>();
     request->ops = ops;
+    // Body compression, like the hooks' work, runs here on the caller's thread, in parallel.
+    request->bodies.resize(ops.size());
+    for (size_t i = 0; i < ops.size(); ++i) {
+      if (ops[i].kind == WriteKind::kDelete) continue;
+      BodyEncoder::Encoded body = encoder_->Encode(ops[i].type, ops[i].json);
+      request->bodies[i] = std::move(body.bytes);
+      if (body.dictionary != nullptr &&
+          std::find(request->dictionaries.begin(), request->dictionaries.end(), body.dictionary) ==
+              request->dictionaries.end()) {
+        request->dictionaries.push_back(std::move(body.dictionary));
+      }
+    }
     // Hooks' per-op work (search index extraction) runs here, on the caller's thread.
     if (!options_.write_hooks.empty()) {
       request->prepared.reserve(ops.size() * options_.write_hooks.size());
@@ -310,10 +334,15 @@ class SqliteStore final : public Store {
   // Appends an AppendAudit() call's records after the head of the chain.
   Status ApplyAudit(std::span<const AuditAppend> records, bool* wrote);
   // `prepared`: the hooks' Prepare() results for `op`, one per hook (or null when none).
-  Result<WriteResult> ApplyOp(const WriteOp& op, const std::shared_ptr<const void>* prepared,
-                              bool* wrote);
+  // `body`: what resource.json gets (the op's JSON, compressed or not).
+  Result<WriteResult> ApplyOp(const WriteOp& op, std::string_view body,
+                              const std::shared_ptr<const void>* prepared, bool* wrote);
+  // Marks the dictionaries of the committed calls as stored (BodyDictionary::stored).
+  static void NoteStoredDictionaries(const std::vector<std::shared_ptr<WriteRequest>>& batch,
+                                     const std::vector<CallResult>& results);
 
   const SqliteStoreOptions options_;
+  const std::unique_ptr<BodyEncoder> encoder_;
   std::unique_ptr<Connection> db_;  // the writer's connection; used by the writer thread only
   // Every read-only connection: reads, history, searches and the index hook's reads.
   std::shared_ptr<ReaderPool> readers_;
@@ -417,6 +446,7 @@ void SqliteStore::WriterLoop() {
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
     }
     std::vector<CallResult> results = CommitBatch(batch);
+    NoteStoredDictionaries(batch, results);
     InvalidateWritten(batch);  // before any writer hears back, so it reads its own write
     NotifyCommitted(batch, results);
     Acknowledge(std::move(batch), std::move(results));
@@ -439,6 +469,15 @@ void SqliteStore::RestartLogIfLong() {
     LogWarning("restarting the log: " + done.status().message());
   } else if (*done) {
     log_pages_.store(0, std::memory_order_relaxed);
+  }
+}
+
+void SqliteStore::NoteStoredDictionaries(const std::vector<std::shared_ptr<WriteRequest>>& batch,
+                                         const std::vector<CallResult>& results) {
+  for (size_t c = 0; c < batch.size(); ++c) {
+    if (!results[c].ok()) continue;
+    for (const auto& dict : batch[c]->dictionaries)
+      dict->stored.store(true, std::memory_order_release);
   }
 }
 
@@ -616,11 +655,23 @@ Result<std::vector<WriteResult>> SqliteStore::ApplyOps(const WriteRequest& reque
     return out;
   }
   out.reserve(request.ops.size());
+  if (!request.dictionaries.empty()) {
+    ASSIGN_OR_RETURN(
+        Statement insert,
+        db_->Prepare("INSERT OR IGNORE INTO body_dictionary"
+                     " (id, type, created, samples, dict) VALUES (?1, ?2, ?3, ?4, ?5)"));
+    *wrote = true;
+    for (const auto& dict : request.dictionaries) {
+      insert.Bind(1, dict->id).Bind(2, dict->type).Bind(3, dict->created);
+      insert.Bind(4, dict->samples).BindBlob(5, dict->bytes);
+      RETURN_IF_ERROR(insert.Run());
+    }
+  }
   const size_t hooks = options_.write_hooks.size();
   for (size_t i = 0; i < request.ops.size(); ++i) {
     const std::shared_ptr<const void>* prepared =
         request.prepared.empty() ? nullptr : &request.prepared[i * hooks];
-    ASSIGN_OR_RETURN(WriteResult r, ApplyOp(request.ops[i], prepared, wrote));
+    ASSIGN_OR_RETURN(WriteResult r, ApplyOp(request.ops[i], request.bodies[i], prepared, wrote));
     out.push_back(r);
   }
   return out;
@@ -664,7 +715,7 @@ Status SqliteStore::ApplyAudit(std::span<const AuditAppend> records, bool* wrote
   return Status::Ok();
 }
 
-Result<WriteResult> SqliteStore::ApplyOp(const WriteOp& op,
+Result<WriteResult> SqliteStore::ApplyOp(const WriteOp& op, std::string_view body,
                                          const std::shared_ptr<const void>* prepared, bool* wrote) {
   const std::string name = Name(op.type, op.id);
   std::optional<std::pair<int64_t, int64_t>> current;  // version, seq
@@ -693,7 +744,7 @@ Result<WriteResult> SqliteStore::ApplyOp(const WriteOp& op,
     if (deleted) {
       insert.BindNull(6);
     } else {
-      insert.BindBlob(6, op.json);
+      insert.BindBlob(6, body);
     }
     RETURN_IF_ERROR(insert.Run());
     seq = db_->LastInsertRowId();
@@ -781,7 +832,7 @@ Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {
         break;
       }
       HistoryEntry entry;
-      entry.version = ReadVersionRow(stmt);
+      ASSIGN_OR_RETURN(entry.version, ReadVersionRow(stmt, *db));
       entry.cursor = HistoryCursor{entry.version.last_updated, stmt.Int(0)};
       page.entries.push_back(std::move(entry));
     }
@@ -851,6 +902,8 @@ Result<std::unique_ptr<Store>> OpenVersionStore(const SqliteStoreOptions& option
   ASSIGN_OR_RETURN(
       std::unique_ptr<Connection> checkpointer,
       Connection::Open(path, sqlite::OpenOptions::ReadWrite({"synchronous = NORMAL"})));
+  auto encoder = std::make_unique<BodyEncoder>(options.compress_bodies);
+  RETURN_IF_ERROR(encoder->Load(*db));
   int wal_fd = -1;
   if (options.durability == Durability::kFull) {
     // The log exists from the migrations' transaction on; SQLite keeps the same file while any
@@ -860,7 +913,8 @@ Result<std::unique_ptr<Store>> OpenVersionStore(const SqliteStoreOptions& option
     if (wal_fd < 0) return Internal("opening " + wal + ": " + std::strerror(errno));
   }
   return std::unique_ptr<Store>(new SqliteStore(options, std::move(readers), std::move(search),
-                                                std::move(db), std::move(checkpointer), wal_fd));
+                                                std::move(db), std::move(checkpointer), wal_fd,
+                                                std::move(encoder)));
 }
 
 }  // namespace sqlite_internal

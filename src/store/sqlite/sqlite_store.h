@@ -62,6 +62,10 @@ struct SqliteStoreOptions {
   // Called for each written version, in order, after the search index hook that
   // OpenSqliteStore installs first; see WriteHook (write_hook.h).
   std::vector<std::shared_ptr<WriteHook>> write_hooks;
+  // New versions' bodies are stored as zstd frames, with a dictionary per resource type trained
+  // from the store's first bodies of the type (docs/storage.md, "Compressed bodies"). false:
+  // stored as the JSON itself. Either way every row, of any age, stays readable.
+  bool compress_bodies = true;
   // Durability::kFull: makes the write-ahead log durable, given its file descriptor; returns 0
   // or -1 with errno set, like fdatasync (the default). Tests replace it to hold or fail syncs.
   std::function<int(int fd)> log_sync;
