@@ -348,12 +348,14 @@ class SearchIndexHook : public WriteHook {
 
  private:
   // The stored JSON of the version `op` expects to replace: "" for a deleted version, nullopt
-  // when there is no such version.
+  // when it is not the current version (then the compare-and-set fails). Through
+  // resource_current, whose key every store keeps (a bulk load defers resource_version).
   Result<std::optional<std::string>> ReadVersionJson(const WriteOp& op) {
     ASSIGN_OR_RETURN(sqlite::ReaderPool::Lease db, readers_->Acquire());
     ASSIGN_OR_RETURN(
         sqlite::Statement stmt,
-        db->Prepare("SELECT json FROM resource WHERE type = ?1 AND id = ?2 AND version = ?3"));
+        db->Prepare("SELECT r.json FROM resource_current c JOIN resource r ON r.seq = c.seq"
+                    " WHERE c.type = ?1 AND c.id = ?2 AND c.version = ?3"));
     stmt.Bind(1, op.type).Bind(2, op.id).Bind(3, op.expected_version);
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     std::optional<std::string> json;

@@ -24,6 +24,7 @@
 #include "sqlite/reader_pool.h"
 #include "store/audit_chain.h"
 #include "store/sqlite/body_codec.h"
+#include "store/sqlite/bulk_load.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/version_cache.h"
 #include "store/sqlite/version_store.h"
@@ -88,8 +89,9 @@ class SqliteStore final : public Store {
   SqliteStore(const SqliteStoreOptions& options, std::shared_ptr<ReaderPool> readers,
               sqlite_internal::SearchFunction search, std::unique_ptr<Connection> writer,
               std::unique_ptr<Connection> checkpointer, int wal_fd,
-              std::unique_ptr<BodyEncoder> encoder)
+              std::unique_ptr<BodyEncoder> encoder, bool bulk_load)
       : options_(options),
+        bulk_load_(bulk_load),
         encoder_(std::move(encoder)),
         db_(std::move(writer)),
         readers_(std::move(readers)),
@@ -282,9 +284,13 @@ class SqliteStore final : public Store {
                 " versions in " + std::to_string(stats.bytes >> 10) + " KiB at close");
       }
     }
+    // A bulk load ends with its indexes built: one sort per index.
+    Status built = bulk_load_ ? sqlite_internal::FinishBulkLoad(*db_) : Status::Ok();
+    if (!built.ok()) LogWarning("building the deferred indexes: " + built.message());
     // Fold the log into the database file and truncate it, so the directory holds one
     // self-contained file after a clean shutdown (easy to copy for backup).
     Status status = db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    if (status.ok()) status = built;
     db_.reset();
     closed_ = true;
     return status;
@@ -342,6 +348,7 @@ class SqliteStore final : public Store {
                                      const std::vector<CallResult>& results);
 
   const SqliteStoreOptions options_;
+  const bool bulk_load_;  // indexes were deferred at open (bulk_load.h): Close() builds them
   const std::unique_ptr<BodyEncoder> encoder_;
   std::unique_ptr<Connection> db_;  // the writer's connection; used by the writer thread only
   // Every read-only connection: reads, history, searches and the index hook's reads.
@@ -882,6 +889,9 @@ Result<std::unique_ptr<Store>> OpenVersionStore(const SqliteStoreOptions& option
        "journal_size_limit = 67108864"});
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> db, Connection::Open(path, writer));
   const Micros migrated_at = WallClockMicros();
+  // A bulk load that stopped before its end left indexes to build: first, so that migrations
+  // find the schema they expect.
+  RETURN_IF_ERROR(sqlite_internal::FinishBulkLoad(*db));
   RETURN_IF_ERROR(
       sqlite_internal::ApplyMigrations(*db, sqlite_internal::EmbeddedMigrations(), migrated_at));
   {
@@ -902,6 +912,10 @@ Result<std::unique_ptr<Store>> OpenVersionStore(const SqliteStoreOptions& option
   ASSIGN_OR_RETURN(
       std::unique_ptr<Connection> checkpointer,
       Connection::Open(path, sqlite::OpenOptions::ReadWrite({"synchronous = NORMAL"})));
+  bool bulk_load = false;
+  if (options.bulk_load) {
+    ASSIGN_OR_RETURN(bulk_load, sqlite_internal::StartBulkLoad(*db));
+  }
   auto encoder = std::make_unique<BodyEncoder>(options.compress_bodies);
   RETURN_IF_ERROR(encoder->Load(*db));
   int wal_fd = -1;
@@ -914,7 +928,7 @@ Result<std::unique_ptr<Store>> OpenVersionStore(const SqliteStoreOptions& option
   }
   return std::unique_ptr<Store>(new SqliteStore(options, std::move(readers), std::move(search),
                                                 std::move(db), std::move(checkpointer), wal_fd,
-                                                std::move(encoder)));
+                                                std::move(encoder), bulk_load));
 }
 
 }  // namespace sqlite_internal

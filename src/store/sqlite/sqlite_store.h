@@ -62,6 +62,12 @@ struct SqliteStoreOptions {
   // Called for each written version, in order, after the search index hook that
   // OpenSqliteStore installs first; see WriteHook (write_hook.h).
   std::vector<std::shared_ptr<WriteHook>> write_hooks;
+  // A bulk load (docs/storage.md, "Bulk loads"; bulk_load.h): into a store of at most 100,000
+  // versions, the indexes whose keys arrive in random order are dropped at open and built by
+  // Close(), one sort each, which keeps the load's rate flat as the store grows. Reads and
+  // searches meanwhile give the same results, more slowly. A process that stops during the load
+  // leaves the indexes to the next open, which builds them first. For `vesta import`.
+  bool bulk_load = false;
   // New versions' bodies are stored as zstd frames, with a dictionary per resource type trained
   // from the store's first bodies of the type (docs/storage.md, "Compressed bodies"). false:
   // stored as the JSON itself. Either way every row, of any age, stays readable.
