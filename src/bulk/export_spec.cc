@@ -145,9 +145,9 @@ Result<ExportSpec> ParseExportParams(ExportLevel level, std::string group_id,
       // request without a parameter it does not support.
       spec.ignored.push_back(name);
     } else if (name == "includeAssociatedData") {
-      return Status(StatusCode::kNotSupported,
-                    "includeAssociatedData is not supported by this server (send "
-                    "Prefer: handling=lenient to export without it)");
+      return Invalid(
+          "includeAssociatedData is not supported by this server (send "
+          "Prefer: handling=lenient to export without it)");
     } else {
       return Invalid("'" + name +
                      "' is not a parameter of $export on this server; supported: _outputFormat, "

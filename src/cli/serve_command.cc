@@ -315,15 +315,12 @@ int RunServe(ServeFlags flags) {
     }
   }
   // Bulk Data export: background exports whose files are kept in the export directory until
-  // they expire (on PostgreSQL too: the files are this node's; docs/bulk-data.md).
+  // they expire (with PostgreSQL too: the files and the exports are this node's;
+  // docs/bulk-data.md).
   bulk::ExportJobsOptions export_options;
   export_options.directory = flags.export_dir.empty() ? flags.data_dir + "/exports" : flags.export_dir;
   export_options.max_running = flags.export_max_running;
   export_options.expire_after = std::chrono::minutes(flags.export_expiry_minutes);
-  if (postgres && flags.export_dir.empty()) {
-    // No data directory of its own: the files go beside the working directory's default one.
-    export_options.directory = "./vesta-exports";
-  }
   auto exports = std::make_unique<bulk::ExportJobs>(export_options, **store, clock);
   if (Status s = exports->Open(); !s.ok()) {
     std::cerr << "vesta: the export directory: " << s.message() << "\n";
@@ -491,8 +488,8 @@ void AddServe(CLI::App& app) {
                   "Where the signing keys and registered clients are (default <data-dir>/auth; "
                   "`vesta auth ...` edits it)");
   cmd->add_option("--export-dir", flags->export_dir,
-                  "Where Bulk Data export files are written (default: DATA_DIR/exports; "
-                  "./vesta-exports with a PostgreSQL store)");
+                  "Where Bulk Data export files are written (default: DATA_DIR/exports, also with "
+                  "a PostgreSQL store)");
   cmd->add_option("--export-max-running", flags->export_max_running,
                   "Bulk Data exports running at once; a kick-off beyond is answered 429")
       ->capture_default_str()

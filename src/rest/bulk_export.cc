@@ -14,6 +14,7 @@
 // compartment; a type the token may not read is left out, or refused when `_type` names it.
 #include <charconv>
 
+#include "base/strings.h"
 #include "bulk/export_jobs.h"
 #include "json/parse.h"
 #include "rest/access.h"
@@ -30,8 +31,13 @@ std::string OwnerOf(const Request& request) {
   return request.caller->client_id + " " + request.caller->subject;
 }
 
+// Whether any Prefer header (RFC 7240 §2: there may be several, each with several preferences)
+// holds `token`.
 bool PreferHas(const Request& request, std::string_view token) {
-  return request.Header("Prefer").find(token) != std::string_view::npos;
+  for (const auto& [name, value] : request.headers) {
+    if (EqualsIgnoreCase(name, "Prefer") && value.find(token) != std::string::npos) return true;
+  }
+  return false;
 }
 
 // The kick-off's parameters: the query of a GET, or a POSTed Parameters resource
@@ -241,7 +247,7 @@ Response BulkExportStatus(const Context& ctx, const Request& request, const std:
       r.status = 202;
       r.SetHeader("X-Progress",
                   "in progress: " + std::to_string(s->exported) + " resources exported so far");
-      r.SetHeader("Retry-After", "2");
+      r.SetHeader("Retry-After", "1");
       return r;
     case bulk::JobState::kFailed:
       // export.html#response---error-status-1: "HTTP status code of 4XX or 5XX; the body SHALL

@@ -128,9 +128,10 @@ class AuthTest : public ::testing::Test {
 
   // A token signed with the server's key: `scope`, the launch patient, and claims as given.
   static std::string Token(const std::string& scope, const std::string& patient,
-                           int64_t exp_in = 600, const std::string& aud = "") {
+                           int64_t exp_in = 600, const std::string& aud = "",
+                           const std::string& client = "test") {
     std::string claims = R"({"iss":")" + base_ + R"(","aud":")" + (aud.empty() ? base_ : aud) +
-                         R"(","sub":"tester","client_id":"test","scope":")" + scope +
+                         R"(","sub":"tester","client_id":")" + client + R"(","scope":")" + scope +
                          R"(","jti":"t)" + std::to_string(++tokens_) + R"(","iat":)" +
                          std::to_string(Now()) + R"(,"exp":)" + std::to_string(Now() + exp_in);
     if (!patient.empty()) claims += R"(,"patient":")" + patient + "\"";
@@ -554,6 +555,94 @@ TEST_F(AuthTest, AuditEventsAreHeldToTheScopes) {
 
 // The token endpoint takes at most --auth-rate-limit requests a second from one address (50,
 // after a burst of 200): beyond, 429 with Retry-After. (Last: it spends the test's allowance.)
+// Bulk Data export (docs/bulk-data.md, "Authorization"): every request of the flow needs a token,
+// the status and files answer only the client that started the export, and the export is held to
+// the token's scopes.
+TEST_F(AuthTest, BulkExportIsHeldToTheToken) {
+  const std::vector<std::pair<std::string, std::string>> async = {
+      {"Accept", "application/fhir+json"}, {"Prefer", "respond-async"}};
+  auto kick_off = [&](const std::string& token, const std::string& target) {
+    auto headers = async;
+    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+    return HttpRequest(server_->port(), "GET", target, "", headers);
+  };
+  auto path_of = [](const std::string& url) { return url.substr(url.find('/', 8)); };
+  // Waits for the manifest; the ids of every exported resource.
+  auto export_ids = [&](const std::string& token, const std::string& target) {
+    HttpResult k = kick_off(token, target);
+    EXPECT_EQ(k.status, 202) << target << ": " << k.body;
+    const std::string status = path_of(k.Header("Content-Location"));
+    HttpResult done;
+    for (int i = 0; i < 100; ++i) {
+      done = Call(token, "GET", status);
+      if (done.status != 202) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_EQ(done.status, 200) << done.body;
+    EXPECT_NE(done.body.find("\"requiresAccessToken\":true"), std::string::npos) << done.body;
+    std::set<std::string> ids;
+    Result<json::Document> m = json::Parse(done.body);
+    if (!m.ok()) return std::make_pair(ids, status);
+    for (const json::Value& f : m->root().Find("output")->items()) {
+      const std::string file = path_of(std::string(f.FindString("url")));
+      EXPECT_EQ(Call("", "GET", file).status, 401) << "a file needs a token";
+      HttpResult r = Call(token, "GET", file);
+      EXPECT_EQ(r.status, 200);
+      size_t start = 0;
+      while (start < r.body.size()) {
+        size_t end = r.body.find('\n', start);
+        if (end == std::string::npos) end = r.body.size();
+        Result<json::Document> d = json::Parse(r.body.substr(start, end - start));
+        if (d.ok()) {
+          ids.insert(std::string(d->root().FindString("resourceType")) + "/" +
+                     std::string(d->root().FindString("id")));
+        }
+        start = end + 1;
+      }
+    }
+    return std::make_pair(ids, status);
+  };
+  EXPECT_EQ(kick_off("", "/$export").status, 401);
+  const std::string system = Token("system/*.rs", "");
+  // (Other tests of the suite write more resources; these are the suite's own.)
+  auto contains = [](const std::set<std::string>& got, const std::set<std::string>& want) {
+    for (const std::string& w : want) {
+      if (!got.count(w)) return false;
+    }
+    return true;
+  };
+  auto [all, status] = export_ids(system, "/$export?_type=Patient,Condition,Observation");
+  EXPECT_TRUE(contains(all, {"Patient/p1", "Patient/p2", "Condition/c1", "Condition/c2",
+                             "Observation/o1"}));
+  EXPECT_EQ(Call("", "GET", status).status, 401) << "the status URL needs a token";
+  const std::string other_client = Token("system/*.rs", "", 600, "", "another-client");
+  EXPECT_EQ(Call(other_client, "GET", status).status, 404) << "another client's export";
+  EXPECT_EQ(Call(other_client, "DELETE", status).status, 404);
+  EXPECT_EQ(Call(system, "DELETE", status).status, 202);
+  // Types the token may not read are left out, or refused when named.
+  const std::string conditions = Token("system/Condition.rs", "");
+  std::set<std::string> only_conditions = export_ids(conditions, "/$export").first;
+  EXPECT_TRUE(contains(only_conditions, {"Condition/c1", "Condition/c2"}));
+  for (const std::string& id : only_conditions) EXPECT_TRUE(id.starts_with("Condition/")) << id;
+  HttpResult named = kick_off(conditions, "/$export?_type=Condition,Observation");
+  EXPECT_EQ(named.status, 403) << named.body;
+  EXPECT_NE(named.body.find("Observation"), std::string::npos) << named.body;
+  // A patient/ token exports its own patient's compartment only.
+  const std::string patient = Token("launch/patient patient/*.rs", "p1");
+  for (const std::string& target : {std::string("/Patient/$export?_type=Patient,Condition"),
+                                    std::string("/$export?_type=Patient,Condition")}) {
+    std::set<std::string> mine = export_ids(patient, target).first;
+    EXPECT_TRUE(contains(mine, {"Patient/p1", "Condition/c1"})) << target;
+    EXPECT_FALSE(mine.count("Patient/p2") || mine.count("Condition/c2")) << target;
+    // Each of its Conditions is p1's.
+    for (const std::string& id : mine) {
+      if (!id.starts_with("Condition/")) continue;
+      HttpResult c = Call(system, "GET", "/" + id);
+      EXPECT_NE(c.body.find("Patient/p1"), std::string::npos) << id << ": " << c.body;
+    }
+  }
+}
+
 TEST_F(AuthTest, TokenEndpointIsRateLimited) {
   int limited = 0, sent = 0;
   std::string retry;
