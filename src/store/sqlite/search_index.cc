@@ -177,12 +177,19 @@ Status InsertRows(SqlExecutor& sql, const std::string& type, const std::string& 
         a));
   }
   for (const auto& r : rows.references) {
+    // A relative reference written as `Type/id` (most of them) keeps an empty url: its target is
+    // the same text, and only references without a target id are searched by url (schema/
+    // 006_reference_url_partial.sql). A sort by the parameter puts it back (search_sql.cc).
+    const bool url_is_target = !r.target_id.empty() &&
+                               r.url.size() == r.target_type.size() + 1 + r.target_id.size() &&
+                               r.url.starts_with(r.target_type) &&
+                               r.url[r.target_type.size()] == '/' && r.url.ends_with(r.target_id);
     const SqlValue a[] = {seq,
                           t,
                           std::string_view(r.param),
                           std::string_view(r.target_type),
                           std::string_view(r.target_id),
-                          std::string_view(r.url)};
+                          url_is_target ? std::string_view() : std::string_view(r.url)};
     RETURN_IF_ERROR(
         sql.Execute("INSERT INTO search_reference (seq, type, param, target_type, "
                     "target_id, url) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

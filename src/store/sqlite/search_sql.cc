@@ -624,7 +624,9 @@ Sql SortKeySql(const search::SortKey& key) {
       text = true;
       break;
     case ParamType::kReference:
-      column = "url";
+      // The reference as written: a relative one `Type/id` is stored as its target alone, with
+      // an empty url (search_index.cc; older rows hold the url too, which is the same text).
+      column = "CASE url WHEN '' THEN target_type || '/' || target_id ELSE url END";
       text = true;
       break;
     case ParamType::kUri:
