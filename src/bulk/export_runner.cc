@@ -165,7 +165,8 @@ class Exporter {
       // _since: "resources will be included in the response if their state has changed after the
       // supplied time" (export.html#query-parameters).
       if (spec_.since) q.emplace_back("_lastUpdated", "gt" + FormatInstant(*spec_.since));
-      q.emplace_back("_lastUpdated", "le" + FormatInstant(options_.transaction_time));
+      // Resources changed after transactionTime are skipped as they are read (ForEachMatch):
+      // as a search condition every page would collect the type's rows again.
     }
     return searches;
   }
@@ -190,6 +191,7 @@ class Exporter {
       if (!page.ok()) return page.status();
       for (const store::SearchHit& hit : page->entries) {
         if (hit.mode != store::SearchMode::kMatch) continue;
+        if (hit.version.last_updated > options_.transaction_time) continue;
         RETURN_IF_ERROR(fn(hit.version));
       }
       if (page->next_cursor.empty()) return Status::Ok();

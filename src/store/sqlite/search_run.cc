@@ -63,10 +63,13 @@ class SearchDb {
 
   sqlite::Connection& connection() { return db_; }
 
-  // Calls `row(stmt)` for each row.
+  // Calls `row(stmt)` for each row. `cached`: for SQL whose text is the same on every call
+  // (reading a resource row by seq), prepared once per connection.
   template <typename F>
-  Status Query(std::string_view sql, std::span<const sql::SqlArg> args, F row) {
-    ASSIGN_OR_RETURN(sqlite::Statement stmt, db_.PrepareUncached(sql));
+  Status Query(std::string_view sql, std::span<const sql::SqlArg> args, F row,
+               bool cached = false) {
+    ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                     cached ? db_.Prepare(sql) : db_.PrepareUncached(sql));
     BindArgs(stmt, args);
     Status status = Status::Ok();
     for (;;) {
@@ -115,7 +118,8 @@ Result<StoredVersion> ReadBySeq(SearchDb& db, int64_t seq) {
                  v.last_updated = s.Int(3);
                  v.json = s.Text(4);
                  found = true;
-               }));
+               },
+               /*cached=*/true));
   if (!found) return Internal("search: resource row " + std::to_string(seq) + " is missing");
   ASSIGN_OR_RETURN(v.json, sqlite_internal::DecodeBody(std::move(v.json), db.connection()));
   return v;
