@@ -125,6 +125,19 @@ Result<std::string> DecodeBody(std::string stored, sqlite::Connection& db) {
   });
 }
 
+Status StoreDictionaries(sqlite::Connection& db,
+                         std::span<const std::shared_ptr<const BodyDictionary>> dictionaries) {
+  ASSIGN_OR_RETURN(sqlite::Statement insert,
+                   db.Prepare("INSERT OR IGNORE INTO body_dictionary"
+                              " (id, type, created, samples, dict) VALUES (?1, ?2, ?3, ?4, ?5)"));
+  for (const auto& dict : dictionaries) {
+    insert.Bind(1, dict->id).Bind(2, dict->type).Bind(3, dict->created);
+    insert.Bind(4, dict->samples).BindBlob(5, dict->bytes);
+    RETURN_IF_ERROR(insert.Run());
+  }
+  return Status::Ok();
+}
+
 struct BodyEncoder::TypeState {
   std::shared_ptr<const BodyDictionary> dictionary;  // the newest, or null
   std::shared_ptr<ZSTD_CDict> cdict;                 // digested `dictionary`

@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -59,6 +60,10 @@ using DictionaryLoader = std::function<Result<std::optional<std::string>>(int64_
 Result<std::string> DecodeBody(std::string stored, const DictionaryLoader& load);
 // The same, loading dictionaries from `db`'s body_dictionary table.
 Result<std::string> DecodeBody(std::string stored, sqlite::Connection& db);
+
+// Inserts `dictionaries` (INSERT OR IGNORE) on the writer's connection, inside its transaction.
+Status StoreDictionaries(sqlite::Connection& db,
+                         std::span<const std::shared_ptr<const BodyDictionary>> dictionaries);
 
 // Compresses bodies for writing and trains the dictionaries.
 class BodyEncoder {

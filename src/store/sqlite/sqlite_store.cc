@@ -23,6 +23,7 @@
 #include "sqlite/connection.h"
 #include "sqlite/reader_pool.h"
 #include "store/audit_chain.h"
+#include "store/sqlite/audit_read.h"
 #include "store/sqlite/body_codec.h"
 #include "store/sqlite/bulk_load.h"
 #include "store/sqlite/migrations.h"
@@ -206,42 +207,13 @@ class SqliteStore final : public Store {
   Result<std::vector<AuditEntry>> ReadAudit(int64_t after_seq, int limit) override {
     if (limit < 1) return Invalid("an audit read needs a limit of at least 1");
     ASSIGN_OR_RETURN(auto db, readers_->Acquire());
-    ASSIGN_OR_RETURN(Statement stmt,
-                     db->Prepare("SELECT seq, recorded, record, previous_hash, hash FROM audit_log"
-                                 " WHERE seq > ?1 ORDER BY seq LIMIT ?2"));
-    stmt.Bind(1, after_seq).Bind(2, static_cast<int64_t>(limit));
-    std::vector<AuditEntry> out;
-    for (;;) {
-      ASSIGN_OR_RETURN(bool row, stmt.Step());
-      if (!row) break;
-      out.push_back(AuditEntry{stmt.Int(0), stmt.Int(1), stmt.Text(2), stmt.Text(3), stmt.Text(4)});
-    }
-    return out;
+    return sqlite_internal::ReadAuditRows(*db, after_seq, limit);
   }
 
   Result<std::vector<AuditEntry>> SearchAudit(const AuditSearch& q) override {
     if (q.limit < 1) return Invalid("an audit search needs a limit of at least 1");
-    std::string sql = "SELECT seq, recorded, record, previous_hash, hash FROM audit_log WHERE 1";
-    if (q.from != 0) sql += " AND recorded >= ?1";
-    if (q.until != 0) sql += " AND recorded < ?2";
-    if (!q.patient.empty()) sql += " AND patient = ?3";
-    if (!q.agent.empty()) sql += " AND agent = ?4";
-    if (!q.entity.empty()) sql += " AND entity = ?5";
-    if (q.outcome >= 0) sql += " AND outcome = ?6";
-    if (q.before_seq != 0) sql += " AND seq < ?7";
-    sql += " ORDER BY seq DESC LIMIT ?8";
     ASSIGN_OR_RETURN(auto db, readers_->Acquire());
-    ASSIGN_OR_RETURN(Statement stmt, db->Prepare(sql));
-    stmt.Bind(1, q.from).Bind(2, q.until).Bind(3, q.patient).Bind(4, q.agent).Bind(5, q.entity);
-    stmt.Bind(6, static_cast<int64_t>(q.outcome)).Bind(7, q.before_seq);
-    stmt.Bind(8, static_cast<int64_t>(q.limit));
-    std::vector<AuditEntry> out;
-    for (;;) {
-      ASSIGN_OR_RETURN(bool row, stmt.Step());
-      if (!row) break;
-      out.push_back(AuditEntry{stmt.Int(0), stmt.Int(1), stmt.Text(2), stmt.Text(3), stmt.Text(4)});
-    }
-    return out;
+    return sqlite_internal::SearchAuditRows(*db, q);
   }
 
   Result<SearchPage> Search(const SearchQuery& query) override {
@@ -663,16 +635,8 @@ Result<std::vector<WriteResult>> SqliteStore::ApplyOps(const WriteRequest& reque
   }
   out.reserve(request.ops.size());
   if (!request.dictionaries.empty()) {
-    ASSIGN_OR_RETURN(
-        Statement insert,
-        db_->Prepare("INSERT OR IGNORE INTO body_dictionary"
-                     " (id, type, created, samples, dict) VALUES (?1, ?2, ?3, ?4, ?5)"));
     *wrote = true;
-    for (const auto& dict : request.dictionaries) {
-      insert.Bind(1, dict->id).Bind(2, dict->type).Bind(3, dict->created);
-      insert.Bind(4, dict->samples).BindBlob(5, dict->bytes);
-      RETURN_IF_ERROR(insert.Run());
-    }
+    RETURN_IF_ERROR(sqlite_internal::StoreDictionaries(*db_, request.dictionaries));
   }
   const size_t hooks = options_.write_hooks.size();
   for (size_t i = 0; i < request.ops.size(); ++i) {
