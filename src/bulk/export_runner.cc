@@ -223,6 +223,20 @@ class Exporter {
   // Patient- and group-level exports: the compartment of each patient in turn.
   Status ExportPatients() {
     RETURN_IF_ERROR(ResolvePatients());
+    // A type the store holds none of (changed since _since) is not searched once per patient.
+    std::vector<std::string> held;
+    for (const std::string& type : spec_.types) {
+      store::SearchQuery q;
+      q.types = {type};
+      if (spec_.since) q.params.emplace_back("_lastUpdated", "gt" + FormatInstant(*spec_.since));
+      q.params.emplace_back("_count", "1");
+      q.strict = true;
+      q.now = options_.transaction_time;
+      Result<store::SearchPage> page = store_.Search(q);
+      if (!page.ok()) return page.status();
+      if (!page->entries.empty() || type == "Patient") held.push_back(type);
+    }
+    types_ = std::move(held);
     if (spec_.level == ExportLevel::kPatient && !restricted_) {
       // Every patient: the Patient search (narrowed by the token, `patient` not given) pages
       // through them.
@@ -366,7 +380,7 @@ class Exporter {
   }
 
   Status ExportPatient(const std::string& patient) {
-    for (const std::string& type : spec_.types) {
+    for (const std::string& type : types_) {
       const std::vector<QueryList> searches = Searches(type);
       std::unordered_set<std::string> seen;
       for (QueryList params : searches) {
@@ -405,6 +419,7 @@ class Exporter {
   std::set<std::string> members_;
   std::map<std::string, bool> covered_cache_;
   std::set<std::string> reported_invalid_;
+  std::vector<std::string> types_;  // patient level: the spec's types the store holds
 };
 
 }  // namespace
