@@ -40,10 +40,12 @@ runs, dirty pages are flushed (sync) so that one run's writeback is not charged 
 Usage: bench/import/import_bench.py --vesta build/vesta [--sizes 1000,10000] [--repeats 3]
            [--repeats-large N] [--budget-large S] [--quick] [--workdir DIR]
            [--parse-ceiling PATH] [--no-postgres] [--pg-bindir DIR] [--plot-dir docs/img]
+           [--results FILE] [--from-results FILE]
 Prints a Markdown section on stdout; progress goes to stderr.
 """
 import argparse
 import glob
+import json
 import os
 import re
 import shutil
@@ -74,7 +76,10 @@ TARGET_EXPORT = 0.5
 
 
 def git(*a):
-    return subprocess.run(["git", *a], capture_output=True, text=True, cwd=HERE).stdout.strip()
+    """git at the repository's root (pathspecs are relative to it)."""
+    root = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True,
+                          text=True, cwd=HERE).stdout.strip() or HERE
+    return subprocess.run(["git", *a], capture_output=True, text=True, cwd=root).stdout.strip()
 
 
 def tree_state(vesta):
@@ -91,11 +96,11 @@ def flush():
     time.sleep(0.5)
 
 
-def timed(cmd, timeout=IMPORT_TIMEOUT_S, stdin=None, env=None):
-    """Runs `cmd` under /usr/bin/time -v: dict(s (wall), cpu_s, rss_mib, out, rc)."""
+def timed(cmd, cwd, timeout=IMPORT_TIMEOUT_S):
+    """Runs `cmd` in `cwd` under /usr/bin/time -v: dict(s (wall), cpu_s, rss_mib, out, rc)."""
     t0 = time.monotonic()
     r = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True,
-                       timeout=timeout, stdin=stdin, env=env)
+                       timeout=timeout, cwd=cwd)
     s = time.monotonic() - t0
 
     def field(name):
@@ -116,12 +121,27 @@ def dir_bytes(path):
     return total, sorted(names)
 
 
-def run_import(vesta, target, pop, resources):
-    """`vesta import TARGET POP` under time -v; raises unless it exits 0."""
-    r = timed([vesta, "import", *target, pop])
-    if r["rc"] != 0:
+def run_import(args, target, pop, resources, work):
+    """`vesta import TARGET POP` under time -v, in `work` (where a reject file goes); raises
+    unless it exits 0 or 3 (some lines rejected: counted in r["rejected"], the rest loaded).
+    Rates are over the input's lines, whatever was rejected."""
+    rejects = os.path.join(work, "rejects.ndjson")
+    if os.path.exists(rejects):
+        os.remove(rejects)
+    extra = ["--rejects", rejects] if args.import_rejects_option else []
+    r = timed([args.vesta, "import", *target, *extra, pop], cwd=work)
+    if r["rc"] not in (0, 3):
         raise RuntimeError("vesta import %s exited %d: %s" % (
             target[0], r["rc"], (r["out"] + r["err"])[-1500:]))
+    r["rejected"] = 0
+    if r["rc"] == 3:
+        r["rejected"] = -1  # some, how many unknown without a reject file
+        if os.path.exists(rejects):
+            with open(rejects, "rb") as f:
+                r["rejected"] = sum(1 for line in f if line.strip())
+        log("  vesta import rejected %s line(s): %s" % (
+            r["rejected"] if r["rejected"] >= 0 else "some",
+            (r["err"].strip().splitlines() or [""])[0][:300]))
     r["rate"] = resources / r["s"]
     r["cpu_us"] = r["cpu_s"] / resources * 1e6
     return r
@@ -133,7 +153,7 @@ def part_sqlite(args, pop, n, work, k):
     data = os.path.join(work, "sqlite%d-%d" % (n["patients"], k))
     shutil.rmtree(data, ignore_errors=True)
     flush()
-    r = run_import(args.vesta, ["--data-dir", data], pop, n["resources"])
+    r = run_import(args, ["--data-dir", data], pop, n["resources"], work)
     r["bytes"], r["files"] = dir_bytes(data)
     r["bpr"] = r["bytes"] / n["resources"]
     r["dir"] = data
@@ -197,7 +217,7 @@ def part_pgstore(args, pg, n, k):
     flush()
     uri = "postgresql://%s@/%s?host=%s&port=%d" % (sb.PG_USER, db, pg.base, sb.PG_PORT)
     try:
-        r = run_import(args.vesta, ["--store", uri], n["pop"], n["resources"])
+        r = run_import(args, ["--store", uri], n["pop"], n["resources"], args.work)
         r["bytes"], r["database"] = store_bytes(pg, db)
         r["bpr"] = r["bytes"] / n["resources"]
         pg.psql("CHECKPOINT")
@@ -206,7 +226,7 @@ def part_pgstore(args, pg, n, k):
     return r
 
 
-# ---- export ---------------------------------------------------------------------------------------
+# ---- export --------------------------------------------------------------------------------------
 
 def export_help(vesta):
     """`vesta export --help`'s text, or None when there is no export subcommand."""
@@ -242,7 +262,7 @@ def part_export(args, store_dir, n, work, help_text):
     def export_once():
         shutil.rmtree(out_dir, ignore_errors=True)
         flush()
-        r = timed([args.vesta, "export", *target, "--out", out_dir])
+        r = timed([args.vesta, "export", *target, "--out", out_dir], cwd=work)
         if r["rc"] != 0:
             raise RuntimeError("vesta export exited %d: %s" % (r["rc"],
                                                              (r["out"] + r["err"])[-800:]))
@@ -279,7 +299,7 @@ def current_rows(store_dir):
     return int(out.strip())
 
 
-# ---- populations ----------------------------------------------------------------------------------
+# ---- populations ---------------------------------------------------------------------------------
 
 def population(args, patients, work):
     """Generates (or, in a --workdir, reuses) the population; its files, counts and the copies
@@ -318,7 +338,7 @@ def population(args, patients, work):
                 nul_lines=nul_lines)
 
 
-# ---- the run --------------------------------------------------------------------------------------
+# ---- the run -------------------------------------------------------------------------------------
 
 def round_parts(args, pg, n, work, k, keep_store):
     """One round: the parts in their fixed order. Returns {part: figures}."""
@@ -405,7 +425,7 @@ def run(args, work, pg, out):
         shutil.rmtree(store, ignore_errors=True)
 
 
-# ---- the report -----------------------------------------------------------------------------------
+# ---- the report ----------------------------------------------------------------------------------
 
 fmt = lib.fmt_number
 
@@ -456,6 +476,15 @@ def report(args, out, state, started, pg_skip):
             fmt(n["patients"]), fmt(n["resources"]), n["bytes"] / 1e6, len(n["rounds"]),
             " (time budget, `--budget-large %d`)" % args.budget_large
             if n.get("budget_stop") else ""))
+    for n in sizes:
+        for key, name in (("sqlite", "SQLite store"), ("pgstore", "PostgreSQL store")):
+            rej = [r[key].get("rejected", 0) for r in n["rounds"] if key in r]
+            if any(rej):
+                p.append("\n**%s patients, %s: `vesta import` rejected %s line(s)** (exit "
+                         "status 3; rates and bytes per resource are still over all %s input "
+                         "lines)." % (fmt(n["patients"]), name,
+                                      "/".join(str(x) if x >= 0 else "some" for x in rej),
+                                      fmt(n["resources"])))
     if pg_skip:
         p.append("\nPostgreSQL parts skipped: %s." % pg_skip)
     else:
@@ -483,8 +512,8 @@ def report(args, out, state, started, pg_skip):
             row += [spread(values(n, "floor", "rate")), spread(values(n, "pgstore", "rate"))]
         p.append("| " + " | ".join(row) + " |")
 
-    p.append("\nRatios, each the median (min–max) of the rounds' own ratios (a round's Vesta figure "
-             "over the baseline measured next to it):\n")
+    p.append("\nRatios, each the median (min–max) of the rounds' own ratios (a round's Vesta "
+             "figure over the baseline measured next to it):\n")
     head = ["patients", "SQLite / simdjson 1t", "SQLite / simdjson 2t"]
     if pg_on:
         head += ["SQLite / PG floor", "PG store / simdjson 2t", "PG store / PG floor",
@@ -558,7 +587,9 @@ def report(args, out, state, started, pg_skip):
         a, b = sizes[0], sizes[-1]
         p.append("\n### Cost growth %s → %s patients\n" % (fmt(a["patients"]), fmt(b["patients"])))
         p.append("Cost per resource at the large size over the small size's (median rates: "
-                 "small / large; 1.00 = linear), and the peak RSS large / small.\n")
+                 "small / large; 1.00 = linear), the CPU per resource large / small (less "
+                 "sensitive to the machine's load than the wall-clock rates; the PostgreSQL "
+                 "store's is the vesta process's alone), and the peak RSS large / small.\n")
         p.append("| measure | %s | %s | growth |" % (fmt(a["patients"]), fmt(b["patients"])))
         p.append("| --- | ---: | ---: | ---: |")
         parts = [("sqlite", "Vesta import, SQLite"), ("simdjson1", "simdjson 1 thread"),
@@ -570,6 +601,12 @@ def report(args, out, state, started, pg_skip):
             ra, rb = med(values(a, key, "rate")), med(values(b, key, "rate"))
             growth[key] = ra / rb
             p.append("| %s, resources/s | %s | %s | %.2f |" % (name, fmt(ra), fmt(rb), ra / rb))
+        for key, name in [("sqlite", "SQLite")] + ([("pgstore", "PostgreSQL store (vesta only)")]
+                                                   if pg_on else []):
+            ca, cb = med(values(a, key, "cpu_us")), med(values(b, key, "cpu_us"))
+            growth[key + "_cpu"] = cb / ca
+            p.append("| `vesta import` CPU µs per resource, %s | %s | %s | %.2f |" % (
+                name, fmt(ca), fmt(cb), cb / ca))
         for key, name in [("sqlite", "SQLite")] + ([("pgstore", "PostgreSQL store")]
                                                    if pg_on else []):
             ma, mb = med(values(a, key, "rss_mib")), med(values(b, key, "rss_mib"))
@@ -610,10 +647,11 @@ def report(args, out, state, started, pg_skip):
         rate = med(values(big, key, "rate"))
         p.append("| %s: import resources/s | %s | ≥ %s | %s |" % (
             name, fmt(rate), fmt(TARGET_RATE), met(rate >= TARGET_RATE)))
-        g = growth.get(key)
-        p.append("| %s: cost growth %s → %s patients | %s | ≤ %.1fx | %s |" % (
-            name, fmt(sizes[0]["patients"]), fmt(big["patients"]),
-            "%.2fx" % g if g else "n/a", TARGET_GROWTH, met(g <= TARGET_GROWTH if g else None)))
+        g, c = growth.get(key), growth.get(key + "_cpu")
+        p.append("| %s: cost growth %s → %s patients (wall; CPU in brackets) | %s | ≤ %.1fx "
+                 "| %s |" % (name, fmt(sizes[0]["patients"]), fmt(big["patients"]),
+                             "%.2fx (%.2fx)" % (g, c) if g else "n/a", TARGET_GROWTH,
+                             met(g <= TARGET_GROWTH if g else None)))
         g = growth.get(key + "_rss")
         p.append("| %s: peak RSS large / small | %s | ≤ %.1fx (flat) | %s |" % (
             name, "%.2fx" % g if g else "n/a", TARGET_RSS_GROWTH,
@@ -651,15 +689,16 @@ def plot(plot_dir, sizes, pg_on):
     curves = ", ".join("'%s' u 1:%d w lp t '%s'" % (dat if i == 0 else "", i + 2, titles[k])
                        for i, k in enumerate(keys))
     script = """
-set terminal pngcairo size 800,420 font ",10"
+set terminal pngcairo size 800,480 font ",10"
 set output '%s'
 set logscale xy
 set xlabel 'patients'
 set ylabel 'resources/s'
-set key outside right
+set key below
+set xrange [%d:%d]
 set title 'import rate against population size (same run)'
 plot %s
-""" % (png, curves)
+""" % (png, sizes[0]["patients"] // 2, sizes[-1]["patients"] * 2, curves)
     subprocess.run(["gnuplot"], input=script, text=True, check=True, timeout=60)
     return "![import rate against population size](img/import.png)"
 
@@ -683,7 +722,17 @@ def main():
     ap.add_argument("--no-postgres", action="store_true")
     ap.add_argument("--pg-bindir", default=None)
     ap.add_argument("--plot-dir", default=None, help="write import.dat and import.png here")
+    ap.add_argument("--results", default=None,
+                    help="also write the measurements to this JSON file")
+    ap.add_argument("--from-results", default=None,
+                    help="measure nothing: print the report of a --results file")
     args = ap.parse_args()
+    if args.from_results:
+        with open(args.from_results) as f:
+            saved = json.load(f)
+        args.budget_large = saved["budget_large"]
+        report(args, saved["out"], saved["state"], saved["started"], saved["pg_skip"])
+        return
     args.sizes = args.sizes or ("100,1000" if args.quick else "1000,10000")
     args.vesta = os.path.abspath(args.vesta)
     args.parse_ceiling = os.path.abspath(args.parse_ceiling or os.path.join(
@@ -712,7 +761,10 @@ def main():
         snapshot = os.path.join(work, "vesta-under-test")
         shutil.copy2(args.vesta, snapshot)
         args.vesta = snapshot
-        subprocess.run([snapshot, "--version"], check=True, capture_output=True, timeout=60)
+        args.work = work
+        args.import_rejects_option = "--rejects" in subprocess.run(
+            [snapshot, "import", "--help"], check=True, capture_output=True, text=True,
+            timeout=60).stdout
         pg = pg_dir = None
         try:
             if bindir:
@@ -728,6 +780,10 @@ def main():
                 shutil.rmtree(d, ignore_errors=True)
             if os.path.exists(snapshot):
                 os.remove(snapshot)
+    if args.results:
+        with open(args.results, "w") as f:
+            json.dump(dict(out=out, state=state, started=started, pg_skip=pg_skip,
+                           budget_large=args.budget_large), f)
     report(args, out, state, started, pg_skip)
 
 
