@@ -88,7 +88,8 @@ TEST_F(BulkLoadTest, IndexesAreBuiltAtCloseAndSearchesAgreeThroughout) {
     std::set<std::string> during = Indexes();
     EXPECT_FALSE(during.contains("search_token_code"));
     EXPECT_FALSE(during.contains("search_reference_target"));
-    EXPECT_FALSE(during.contains("resource_version"));
+    EXPECT_TRUE(during.contains("resource_version"));  // instance history names it
+    EXPECT_FALSE(during.contains("search_resource_id"));
     EXPECT_TRUE(during.contains("search_token_seq"));  // deletes by seq need it
     Load(*store, 0, 30);
     EXPECT_EQ(Ids(*store, "code", "http://loinc.org|1").size(), 10u);
@@ -104,6 +105,12 @@ TEST_F(BulkLoadTest, IndexesAreBuiltAtCloseAndSearchesAgreeThroughout) {
     EXPECT_EQ(Ids(*store, "code", "http://loinc.org|1").size(), 9u);
     auto v1 = store->ReadVersion("Observation", "o1", 1);
     ASSERT_TRUE(v1.ok()) << v1.status().ToString();
+    HistoryQuery history;
+    history.type = "Observation";
+    history.id = "o1";
+    auto versions = store->History(history);
+    ASSERT_TRUE(versions.ok()) << versions.status().ToString();
+    EXPECT_EQ(versions->total, 2);
     ASSERT_TRUE(store->Close().ok());
   }
   EXPECT_EQ(Indexes(), all);

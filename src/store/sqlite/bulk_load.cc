@@ -47,7 +47,9 @@ Result<bool> StartBulkLoad(sqlite::Connection& db) {
     return false;
   }
   // Every named index of those tables (the automatic ones of PRIMARY KEY and UNIQUE constraints
-  // have no SQL) except those whose first column is `seq`.
+  // have no SQL) except those whose first column is `seq`, and resource_version, which instance
+  // history names (INDEXED BY, sqlite_store.cc): a server reading the store during the load must
+  // still answer it.
   std::vector<std::pair<std::string, std::string>> deferred;
   {
     ASSIGN_OR_RETURN(sqlite::Statement stmt,
@@ -56,7 +58,8 @@ Result<bool> StartBulkLoad(sqlite::Connection& db) {
                                         " AND m.tbl_name IN (" +
                                         TableList() +
                                         ") AND (SELECT i.name FROM pragma_index_info(m.name) i"
-                                        " WHERE i.seqno = 0) IS NOT 'seq'"));
+                                        " WHERE i.seqno = 0) IS NOT 'seq'"
+                                        " AND m.name <> 'resource_version'"));
     for (;;) {
       ASSIGN_OR_RETURN(bool row, stmt.Step());
       if (!row) break;
