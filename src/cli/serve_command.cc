@@ -18,6 +18,8 @@
 
 #include "base/clock.h"
 #include "bulk/export_jobs.h"
+#include "mllp/intake.h"
+#include "mllp/server.h"
 #include "base/log.h"
 #include "cli/command.h"
 #include "fhir/model/model.h"
@@ -72,6 +74,10 @@ struct ServeFlags {
   std::string export_dir;  // default <data-dir>/exports
   int export_max_running = 2;
   int export_expiry_minutes = 60;
+  // The HL7 v2 feed over MLLP (docs/hl7v2.md): off unless a port is given.
+  int mllp_port = -1;
+  std::string mllp_listen;  // default: --listen
+  size_t mllp_max_frame_kb = 16 * 1024;
 };
 
 // This node's name, for the audit records' source.
@@ -198,6 +204,15 @@ Result<int> ActivatePostgresParameters(const std::string& uri, std::vector<std::
   (void)skipped;
   return 0;
 #endif
+}
+
+// How the feed maps a message to FHIR (mllp/intake.h, MapFunction).
+mllp::MapFunction HL7v2Mapper() {
+  return [](const hl7v2::Message& message) -> Result<std::string> {
+    return Status(StatusCode::kNotSupported,
+                  "HL7 v2 " + message.header().message_code + "^" +
+                      message.header().trigger_event + " is not mapped to FHIR by this server");
+  };
 }
 
 int RunServe(ServeFlags flags) {
@@ -402,6 +417,57 @@ int RunServe(ServeFlags flags) {
     while (!issuer.empty() && issuer.back() == '/') issuer.pop_back();
     tokens->SetIssuer(issuer);
   }
+  // The HL7 v2 feed: each message stored, applied through the REST API's transaction (as
+  // `POST /` with a Bundle), and acknowledged (mllp/intake.h).
+  std::unique_ptr<mllp::Intake> intake;
+  std::unique_ptr<mllp::Server> mllp_server;
+  if (flags.mllp_port >= 0) {
+    auto feed_caller = std::make_shared<auth::Caller>();
+    if (tokens) {
+      // The feed writes as the server itself: every type, every patient.
+      Result<auth::ScopeSet> scopes = auth::ParseScopes("system/*.cruds");
+      if (scopes.ok()) feed_caller->scopes = *scopes;
+      feed_caller->client_id = "hl7v2-feed";
+      feed_caller->subject = "hl7v2-feed";
+    }
+    intake = std::make_unique<mllp::Intake>(
+        **store, clock, HL7v2Mapper(),
+        [&api, feed_caller, has_tokens = tokens != nullptr](const std::string& bundle) -> Status {
+          rest::Request r;
+          r.method = "POST";
+          r.path = "/";
+          r.headers = {{"Content-Type", "application/fhir+json"}};
+          r.body = bundle;
+          if (has_tokens) r.caller = feed_caller;
+          rest::Response out = api.Handle(std::move(r));
+          if (out.status == 200) return Status::Ok();
+          return Status(StatusCode::kUnprocessable,
+                        "the transaction was refused (" + std::to_string(out.status) +
+                            "): " + out.body.substr(0, 2000));
+        });
+    if (Result<int> recovered = intake->RecoverPending(); !recovered.ok()) {
+      LogWarning("HL7 v2: the messages stored but not applied: " + recovered.status().message());
+    } else if (*recovered > 0) {
+      LogInfo("HL7 v2: applied " + std::to_string(*recovered) +
+              " message(s) stored before the last stop");
+    }
+    mllp::ServerOptions mllp_options;
+    mllp_options.listen = flags.mllp_listen.empty() ? flags.listen : flags.mllp_listen;
+    mllp_options.port = static_cast<uint16_t>(flags.mllp_port);
+    mllp_options.max_frame_bytes = flags.mllp_max_frame_kb * 1024;
+    mllp::Intake* feed = intake.get();
+    mllp_server = std::make_unique<mllp::Server>(
+        mllp_options, [feed](std::string_view message) { return feed->Receive(message); });
+    if (Status s = mllp_server->Start(); !s.ok()) {
+      std::cerr << "vesta: " << s.message() << "\n";
+      server.Shutdown();
+      (void)(*store)->Close();
+      return 1;
+    }
+    std::cout << "vesta: MLLP listening on " << mllp_options.listen << ":" << mllp_server->port()
+              << "\n"
+              << std::flush;
+  }
   const auto ready = std::chrono::steady_clock::now();
   std::cout << "vesta: listening on " << (flags.tls_cert.empty() ? "http" : "https") << "://"
             << flags.listen << ":" << server.port() << "\n"
@@ -412,6 +478,7 @@ int RunServe(ServeFlags flags) {
       " ms (R4 model loaded, store " + (postgres ? std::string("PostgreSQL") : flags.data_dir) +
       " open)");
   server.Run();
+  if (mllp_server) mllp_server->Shutdown();  // messages being handled finish first
   exports.reset();  // running exports stop (their files are removed) before the store closes
   if (audit_log) {
     if (Status s = audit_log->Close(); !s.ok()) LogError("the audit trail: " + s.message());
@@ -498,6 +565,16 @@ void AddServe(CLI::App& app) {
                   "How long a finished export's files are kept")
       ->capture_default_str()
       ->check(CLI::Range(1, 60 * 24 * 30));
+  cmd->add_option("--mllp-port", flags->mllp_port,
+                  "Take HL7 v2 messages over MLLP on this port (0: any free one, printed); off "
+                  "when not given (docs/hl7v2.md)")
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--mllp-listen", flags->mllp_listen,
+                  "The address the MLLP listener binds (default: --listen)");
+  cmd->add_option("--mllp-max-frame-kb", flags->mllp_max_frame_kb,
+                  "The largest HL7 v2 message taken in one MLLP frame; larger ones are rejected")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024 * 1024));
   cmd->add_option("--audit", flags->audit,
                   "on: record every request in the store's append-only audit trail "
                   "(docs/security.md, `vesta audit verify|export`)")

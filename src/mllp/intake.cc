@@ -1,0 +1,349 @@
+#include "mllp/intake.h"
+
+#include <condition_variable>
+#include <set>
+
+#include "base/strings.h"
+#include "crypto/digest.h"
+#include "hl7v2/ack.h"
+#include "hl7v2/parse.h"
+#include "json/parse.h"
+#include "json/writer.h"
+
+namespace vesta::mllp {
+namespace {
+
+// Messages being processed, by id: a duplicate that arrives meanwhile (on another connection)
+// waits for the first to finish instead of applying it a second time.
+class InFlight {
+ public:
+  void Enter(const std::string& id) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !ids_.count(id); });
+    ids_.insert(id);
+  }
+  void Leave(const std::string& id) {
+    {
+      std::lock_guard lock(mu_);
+      ids_.erase(id);
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::set<std::string> ids_;
+};
+
+InFlight& Processing() {
+  static InFlight* in_flight = new InFlight();
+  return *in_flight;
+}
+
+std::string Designator(const hl7v2::HierarchicDesignator& d) {
+  return d.universal_id.empty() ? d.namespace_id : d.namespace_id + "&" + d.universal_id;
+}
+
+std::string StateOf(const json::Value& basic) {
+  if (const json::Value* meta = basic.Find("meta")) {
+    if (const json::Value* tags = meta->Find("tag")) {
+      for (const json::Value& t : tags->items()) {
+        if (t.FindString("system") == kStateSystem) return std::string(t.FindString("code"));
+      }
+    }
+  }
+  return "";
+}
+
+std::string ExtensionString(const json::Value& basic, std::string_view url) {
+  if (const json::Value* ext = basic.Find("extension")) {
+    for (const json::Value& e : ext->items()) {
+      if (e.FindString("url") != url) continue;
+      if (std::string_view s = e.FindString("valueString"); !s.empty()) return std::string(s);
+      if (std::string_view b = e.FindString("valueBase64Binary"); !b.empty()) {
+        if (std::optional<std::string> raw = Base64Decode(b)) return *raw;
+      }
+    }
+  }
+  return "";
+}
+
+// The Basic resource that keeps a message (intake.h).
+std::string BasicJson(const std::string& id, const hl7v2::Header& h, std::string_view raw,
+                      const std::string& state, const std::string& reason, Micros received,
+                      int64_t version, Micros last_updated) {
+  std::string out = R"({"resourceType":"Basic","id":)";
+  json::WriteString(id, &out);
+  out += R"(,"meta":{"versionId":")" + std::to_string(version) + R"(","lastUpdated":")" +
+         FormatInstant(last_updated) + R"(","tag":[{"system":")" + std::string(kStateSystem) +
+         R"(","code":)";
+  json::WriteString(state, &out);
+  out += R"(}]},"extension":[{"url":")" + std::string(kRawUrl) + R"(","valueBase64Binary":)";
+  json::WriteString(Base64Encode(raw), &out);
+  out += "}";
+  if (!reason.empty()) {
+    out += R"(,{"url":")" + std::string(kReasonUrl) + R"(","valueString":)";
+    json::WriteString(reason, &out);
+    out += "}";
+  }
+  out += R"(],"identifier":[{"system":"urn:vesta:hl7v2:message","value":)";
+  json::WriteString(
+      Designator(h.sending_application) + "|" + Designator(h.sending_facility) + "|" + h.control_id,
+      &out);
+  out += R"(}],"code":{"coding":[{"system":")" + std::string(kMessageCodeSystem) +
+         R"(","code":"message"}],"text":)";
+  std::string type = h.message_code;
+  if (!h.trigger_event.empty()) type += "^" + h.trigger_event;
+  json::WriteString(type.empty() ? "HL7 v2 message" : "HL7 v2 " + type, &out);
+  out += R"(},"created":")" + FormatInstant(received).substr(0, 10) + R"("})";
+  return out;
+}
+
+hl7v2::Error InternalError(const std::string& message) {
+  hl7v2::Error e;
+  e.code = hl7v2::ErrorCode::kApplicationInternalError;
+  e.message = message;
+  return e;
+}
+
+}  // namespace
+
+std::string MessageId(const hl7v2::Header& header) {
+  const std::string key = Designator(header.sending_application) + "|" +
+                          Designator(header.sending_facility) + "|" + header.control_id;
+  return "v2-" + HexEncode(crypto::Sha256(key)).substr(0, 40);
+}
+
+Intake::Intake(store::Store& store, Clock& clock, MapFunction map, ApplyFunction apply)
+    : store_(store), clock_(clock), map_(std::move(map)), apply_(std::move(apply)) {}
+
+std::string Intake::NextControlId() {
+  std::lock_guard lock(id_mu_);
+  return "VESTA" + std::to_string(clock_.Now()) + "-" + std::to_string(++ack_counter_);
+}
+
+std::string Intake::Ack(const hl7v2::Header& header, const Applied& result) {
+  // HL7 v2.5.1 2.9.2 / 2.9.3: one original-mode ACK, or in enhanced mode the commit ACK (the
+  // message is in safe storage once Receive answers) when MSH-15 asks for it, else the
+  // application ACK when MSH-16 does.
+  hl7v2::AckRequest request;
+  request.outcome = result.outcome;
+  request.errors = result.errors;
+  if (hl7v2::ModeOf(header) == hl7v2::AckMode::kEnhanced) {
+    const hl7v2::Outcome commit = result.stored ? hl7v2::Outcome::kAccept : hl7v2::Outcome::kReject;
+    if (hl7v2::ShouldSend(hl7v2::AcceptAckCondition(header), commit)) {
+      request.kind = hl7v2::AckKind::kCommit;
+      request.outcome = commit;
+      if (result.stored) request.errors.clear();
+    } else if (hl7v2::ShouldSend(hl7v2::ApplicationAckCondition(header), result.outcome)) {
+      request.kind = hl7v2::AckKind::kApplication;
+    } else {
+      return "";
+    }
+  }
+  hl7v2::AckOptions options;
+  options.control_id = NextControlId();
+  const std::string now = FormatInstant(clock_.Now());  // 2026-12-07T16:48:50.155338Z
+  options.date_time = now.substr(0, 4) + now.substr(5, 2) + now.substr(8, 2) + now.substr(11, 2) +
+                      now.substr(14, 2) + now.substr(17, 2) + "+0000";
+  return hl7v2::BuildAck(header, request, options);
+}
+
+std::string Intake::Receive(std::string_view text) {
+  hl7v2::Error parse_error;
+  Result<hl7v2::Message> message = hl7v2::Parse(text, &parse_error);
+  const hl7v2::Header header = message.ok() ? message->header() : hl7v2::SalvageHeader(text);
+  const Micros now = clock_.Now();
+  const std::string id = MessageId(header);
+  if (!message.ok()) {
+    // Not a message this server can take: AR with the parse error. It is kept (state rejected)
+    // unless it has no control id to be kept under.
+    if (!header.control_id.empty()) {
+      store::WriteOp op;
+      op.type = "Basic";
+      op.id = id;
+      op.last_updated = now;
+      op.json = BasicJson(id, header, text, "rejected", message.status().message(), now, 1, now);
+      (void)store_.Write({&op, 1});  // a resend of the same bad message is already kept
+    }
+    return Ack(header, Applied{hl7v2::Outcome::kReject, {parse_error}, !header.control_id.empty()});
+  }
+  Processing().Enter(id);
+  Applied result;
+  // Stored first (durable when Write returns), or found stored: a duplicate.
+  store::WriteOp op;
+  op.type = "Basic";
+  op.id = id;
+  op.last_updated = now;
+  op.json = BasicJson(id, header, text, "received", "", now, 1, now);
+  Result<std::vector<store::WriteResult>> written = store_.Write({&op, 1});
+  Result<store::StoredVersion> stored = Status(StatusCode::kInternal, "not read");
+  if (written.ok()) {
+    stored = store::StoredVersion{"Basic", id, 1, now, false, op.json};
+  } else if (written.status().code() == StatusCode::kConflict) {
+    stored = store_.Read("Basic", id);
+  } else {
+    stored = written.status();
+  }
+  if (!stored.ok() || stored->deleted) {
+    Processing().Leave(id);
+    // Not in safe storage: rejected, so that the sender keeps it and retries.
+    return Ack(
+        header,
+        Applied{hl7v2::Outcome::kReject,
+                {InternalError("the message could not be stored: " +
+                               (stored.ok() ? std::string("deleted") : stored.status().message()))},
+                false});
+  }
+  Result<json::Document> doc = json::Parse(stored->json);
+  const std::string state = doc.ok() ? StateOf(doc->root()) : "";
+  if (state == "received") {
+    result = Process(*message, *stored);
+  } else if (state == "dead-letter") {
+    // A duplicate of a dead letter: the same answer again.
+    result.outcome = hl7v2::Outcome::kError;
+    result.errors.push_back(InternalError(ExtensionString(doc->root(), kReasonUrl)));
+  } else if (state == "rejected") {
+    result.outcome = hl7v2::Outcome::kReject;
+    hl7v2::Error e = InternalError(ExtensionString(doc->root(), kReasonUrl));
+    e.code = hl7v2::ErrorCode::kUnsupportedMessageType;
+    result.errors.push_back(e);
+  }
+  // "applied": a duplicate of an applied message; AA again, nothing applied twice.
+  Processing().Leave(id);
+  return Ack(header, result);
+}
+
+Intake::Applied Intake::Process(const hl7v2::Message& message, const store::StoredVersion& stored) {
+  Applied result;
+  Result<std::string> bundle = map_(message);
+  std::string reason;
+  if (!bundle.ok()) {
+    hl7v2::Error e = InternalError(bundle.status().message());
+    if (bundle.status().code() == StatusCode::kNotSupported) {
+      // HL7 table 0357, 200: unsupported message type; rejected (2.9.2: MSH-9 not accepted).
+      e.code = hl7v2::ErrorCode::kUnsupportedMessageType;
+      e.location.segment_id = "MSH";
+      e.location.segment_sequence = 1;
+      e.location.field = 9;
+      result.outcome = hl7v2::Outcome::kReject;
+      (void)SetState(stored, "rejected", bundle.status().message());
+    } else {
+      result.outcome = hl7v2::Outcome::kError;
+      (void)SetState(stored, "dead-letter", "mapping: " + bundle.status().message());
+    }
+    result.errors.push_back(e);
+    return result;
+  }
+  Status applied = apply_(*bundle);
+  if (!applied.ok()) {
+    result.outcome = hl7v2::Outcome::kError;
+    result.errors.push_back(InternalError("applying the mapped transaction: " + applied.message()));
+    (void)SetState(stored, "dead-letter", "applying: " + applied.message());
+    return result;
+  }
+  if (Status s = SetState(stored, "applied", ""); !s.ok()) {
+    // Applied, but the state could not be recorded: a resend would apply it again; say so.
+    result.outcome = hl7v2::Outcome::kError;
+    result.errors.push_back(
+        InternalError("applied, but its state was not recorded: " + s.message()));
+  }
+  return result;
+}
+
+Status Intake::SetState(const store::StoredVersion& stored, const std::string& state,
+                        const std::string& reason) {
+  Result<json::Document> doc = json::Parse(stored.json);
+  if (!doc.ok()) return doc.status();
+  const std::string raw = ExtensionString(doc->root(), kRawUrl);
+  Result<hl7v2::Message> message = hl7v2::Parse(raw);
+  const hl7v2::Header header = message.ok() ? message->header() : hl7v2::SalvageHeader(raw);
+  const Micros now = clock_.Now();
+  store::WriteOp op;
+  op.kind = store::WriteKind::kUpdate;
+  op.type = "Basic";
+  op.id = stored.id;
+  op.expected_version = stored.version;
+  op.last_updated = now;
+  Micros received = stored.last_updated;
+  op.json = BasicJson(stored.id, header, raw, state, reason, received, stored.version + 1, now);
+  return store_.Write({&op, 1}).status();
+}
+
+Result<int> Intake::RecoverPending() {
+  ASSIGN_OR_RETURN(std::vector<StoredMessage> pending, List("received", 1000));
+  int applied = 0;
+  for (const StoredMessage& m : pending) {
+    Processing().Enter(m.id);
+    Result<store::StoredVersion> stored = store_.Read("Basic", m.id);
+    Result<hl7v2::Message> message = hl7v2::Parse(m.raw);
+    if (stored.ok() && message.ok()) {
+      Result<json::Document> doc = json::Parse(stored->json);
+      if (doc.ok() && StateOf(doc->root()) == "received") {
+        applied += Process(*message, *stored).outcome == hl7v2::Outcome::kAccept ? 1 : 0;
+      }
+    }
+    Processing().Leave(m.id);
+  }
+  return applied;
+}
+
+Result<std::vector<StoredMessage>> Intake::List(const std::string& state, int limit) {
+  store::SearchQuery q;
+  q.types = {"Basic"};
+  q.params = {{"_tag", std::string(kStateSystem) + "|" + state},
+              {"_sort", "-_lastUpdated"},
+              {"_count", std::to_string(limit)}};
+  q.max_count = limit;
+  q.now = clock_.Now();
+  ASSIGN_OR_RETURN(store::SearchPage page, store_.Search(q));
+  std::vector<StoredMessage> out;
+  for (const store::SearchHit& hit : page.entries) {
+    if (hit.mode != store::SearchMode::kMatch) continue;
+    Result<json::Document> doc = json::Parse(hit.version.json);
+    if (!doc.ok()) continue;
+    StoredMessage m;
+    m.id = hit.version.id;
+    m.state = StateOf(doc->root());
+    m.raw = ExtensionString(doc->root(), kRawUrl);
+    m.reason = ExtensionString(doc->root(), kReasonUrl);
+    m.received = hit.version.last_updated;
+    const hl7v2::Header h = hl7v2::SalvageHeader(m.raw);
+    m.type = h.message_code + (h.trigger_event.empty() ? "" : "^" + h.trigger_event);
+    m.sender = Designator(h.sending_application) + "^" + Designator(h.sending_facility);
+    m.control_id = h.control_id;
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+Status Intake::Replay(const std::string& id) {
+  Processing().Enter(id);
+  Result<store::StoredVersion> stored = store_.Read("Basic", id);
+  Status result = Status::Ok();
+  if (!stored.ok() || stored->deleted) {
+    result = NotFound("no stored message " + id);
+  } else {
+    Result<json::Document> doc = json::Parse(stored->json);
+    const std::string state = doc.ok() ? StateOf(doc->root()) : "";
+    Result<hl7v2::Message> message =
+        hl7v2::Parse(doc.ok() ? ExtensionString(doc->root(), kRawUrl) : std::string());
+    if (state != "dead-letter" && state != "received") {
+      result = Invalid(id + " is " + (state.empty() ? "not a stored message" : state) +
+                       ", not a dead letter");
+    } else if (!message.ok()) {
+      result = message.status();
+    } else {
+      Applied applied = Process(*message, *stored);
+      if (applied.outcome != hl7v2::Outcome::kAccept) {
+        result = Status(StatusCode::kUnprocessable,
+                        applied.errors.empty() ? "not applied" : applied.errors.front().message);
+      }
+    }
+  }
+  Processing().Leave(id);
+  return result;
+}
+
+}  // namespace vesta::mllp

@@ -1,0 +1,110 @@
+// The HL7 v2 feed's intake (docs/hl7v2.md, "The feed"): every message received is stored durably
+// before it is acknowledged, applied once, and answered with its ACK; a message that cannot be
+// mapped or applied is kept as a dead letter with the reason, and can be replayed.
+//
+//   Intake intake(store, clock, map, apply);
+//   std::string ack = intake.Receive(message_text);   // what the MLLP connection sends back
+//
+// A message is kept as a FHIR `Basic` resource of the store (so it is durable on either store,
+// versioned, readable and searchable like any other resource): its id is derived from the
+// sending application, sending facility and control id (MSH-3, MSH-4, MSH-10), which makes a
+// resent message the same resource (a duplicate is acknowledged again, not applied twice); the
+// raw message is an extension (base64), the state a tag:
+//
+//   meta.tag  urn:vesta:hl7v2:state | received   stored, not yet applied
+//                                   | applied    its transaction was committed
+//                                   | dead-letter  mapping or applying failed (the reason in
+//                                                  the extension urn:vesta:hl7v2:reason)
+//                                   | rejected   not a message this server takes (parse error,
+//                                                unsupported type): answered AR, kept to be seen
+//
+// Thread-safety: Receive, Replay and the listings may be called from any thread.
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "hl7v2/ack.h"
+#include "hl7v2/error.h"
+#include "hl7v2/message.h"
+#include "store/store.h"
+
+namespace vesta::mllp {
+
+inline constexpr char kStateSystem[] = "urn:vesta:hl7v2:state";
+inline constexpr char kRawUrl[] = "urn:vesta:hl7v2:raw";
+inline constexpr char kReasonUrl[] = "urn:vesta:hl7v2:reason";
+inline constexpr char kMessageCodeSystem[] = "urn:vesta:hl7v2";
+
+// Maps a parsed message to a FHIR transaction Bundle (JSON). kNotSupported for a message type
+// this server does not map (the ACK is AR with error 200); another error is a mapping failure
+// (AE; the message becomes a dead letter).
+using MapFunction = std::function<Result<std::string>(const hl7v2::Message& message)>;
+// Applies a transaction Bundle as `POST /` does; OK when every entry was committed.
+using ApplyFunction = std::function<Status(const std::string& bundle)>;
+
+// A stored message, as the listings show it.
+struct StoredMessage {
+  std::string id;      // the Basic resource's id
+  std::string state;   // received, applied, dead-letter, rejected
+  std::string type;    // "ADT^A01"
+  std::string sender;  // MSH-3^MSH-4
+  std::string control_id;
+  std::string reason;  // for dead letters and rejected messages
+  Micros received = 0;
+  std::string raw;  // the message as received
+};
+
+class Intake {
+ public:
+  Intake(store::Store& store, Clock& clock, MapFunction map, ApplyFunction apply);
+
+  // Stores, applies and acknowledges one message (the text of one MLLP frame). Returns the ACK
+  // (segments ended by CR), or "" when the sender's enhanced-mode conditions (MSH-15/16) ask for
+  // none. When the message could not even be stored, the ACK is a reject (AR, or CR in enhanced
+  // mode) so that the sender keeps it and sends it again.
+  std::string Receive(std::string_view text);
+
+  // Applies the stored messages left in state `received` (a server that stopped between storing
+  // and applying them). The number applied.
+  Result<int> RecoverPending();
+
+  // The messages in `state` (dead-letter, received, applied, rejected), newest first, at most
+  // `limit`.
+  Result<std::vector<StoredMessage>> List(const std::string& state, int limit);
+  // Maps and applies a stored dead letter again (after the mapping or the data was fixed). Its
+  // state becomes applied, or stays dead-letter with the new reason (returned as the error).
+  Status Replay(const std::string& id);
+
+ private:
+  struct Applied {
+    hl7v2::Outcome outcome = hl7v2::Outcome::kAccept;
+    std::vector<hl7v2::Error> errors;
+    bool stored = true;  // in safe storage (an enhanced-mode commit ACK says CA, else CR)
+  };
+  // Maps and applies the message stored as `stored` (its current version), and records the
+  // result in its state.
+  Applied Process(const hl7v2::Message& message, const store::StoredVersion& stored);
+  Status SetState(const store::StoredVersion& stored, const std::string& state,
+                  const std::string& reason);
+  std::string Ack(const hl7v2::Header& header, const Applied& result);
+  std::string NextControlId();
+
+  store::Store& store_;
+  Clock& clock_;
+  MapFunction map_;
+  ApplyFunction apply_;
+  std::mutex id_mu_;
+  int64_t ack_counter_ = 0;
+};
+
+// The stored message's id for a header: "v2-" and 40 hex digits of SHA-256 over MSH-3, MSH-4 and
+// MSH-10.
+std::string MessageId(const hl7v2::Header& header);
+
+}  // namespace vesta::mllp
