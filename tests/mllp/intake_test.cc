@@ -1,0 +1,203 @@
+// The feed's intake (mllp/intake.h) over a real SQLite store, with a mapping and an apply step
+// the tests control.
+#include "mllp/intake.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+
+#include "hl7v2/parse.h"
+#include "json/parse.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace vesta::mllp {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Adt(const std::string& control_id, const std::string& extra_msh = "") {
+  return "MSH|^~\\&|SENDER|FAC|VESTA|HOSP|20240105143000||ADT^A01^ADT_A01|" + control_id +
+         "|P|2.5.1" + extra_msh + "\rPID|1||12345^^^HOSP^MR||Doe^Jane\r";
+}
+
+// The MSA segment's fields of an ACK.
+std::vector<std::string> Msa(const std::string& ack) {
+  Result<hl7v2::Message> m = hl7v2::Parse(ack);
+  EXPECT_TRUE(m.ok()) << ack;
+  if (!m.ok()) return {};
+  std::optional<hl7v2::Segment> msa = m->Find("MSA");
+  if (!msa) return {};
+  return {msa->Field(1).text(), msa->Field(2).text()};
+}
+
+class IntakeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "vesta-intake-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    store::SqliteStoreOptions o;
+    o.directory = dir_;
+    Result<std::unique_ptr<store::Store>> s = store::OpenSqliteStore(o);
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    store_ = std::move(s).value();
+  }
+  void TearDown() override {
+    if (store_) (void)store_->Close();
+    fs::remove_all(dir_);
+  }
+
+  Intake MakeIntake() {
+    return Intake(
+        *store_, clock_,
+        [this](const hl7v2::Message& m) -> Result<std::string> {
+          if (m.header().message_code == "ZZZ") return NotSupported("ZZZ is not mapped");
+          if (fail_map_) return Invalid("PID-3: no identifier");
+          return std::string("{\"bundle\":\"" + m.header().control_id + "\"}");
+        },
+        [this](const std::string& bundle) -> Status {
+          ++applied_;
+          last_bundle_ = bundle;
+          if (fail_apply_) return Status(StatusCode::kUnprocessable, "Patient: invalid");
+          return Status::Ok();
+        });
+  }
+
+  std::string StateOf(const std::string& id) {
+    Result<store::StoredVersion> v = store_->Read("Basic", id);
+    if (!v.ok()) return "(absent)";
+    const size_t at = v->json.find(std::string(kStateSystem) + "\",\"code\":\"");
+    if (at == std::string::npos) return "(no state)";
+    const size_t start = at + std::string(kStateSystem).size() + 10;
+    return v->json.substr(start, v->json.find('"', start) - start);
+  }
+
+  std::string dir_;
+  std::unique_ptr<store::Store> store_;
+  SystemClock clock_;
+  std::atomic<int> applied_{0};
+  std::string last_bundle_;
+  bool fail_map_ = false;
+  bool fail_apply_ = false;
+};
+
+TEST_F(IntakeTest, StoresAppliesAndAcknowledgesOnce) {
+  Intake intake = MakeIntake();
+  const std::string message = Adt("MSG1");
+  EXPECT_EQ(Msa(intake.Receive(message)), (std::vector<std::string>{"AA", "MSG1"}));
+  EXPECT_EQ(applied_, 1);
+  EXPECT_EQ(last_bundle_, "{\"bundle\":\"MSG1\"}");
+  const std::string id = MessageId(hl7v2::Parse(message)->header());
+  EXPECT_EQ(StateOf(id), "applied");
+  // The stored resource keeps the raw message and is a valid Basic.
+  Result<store::StoredVersion> stored = store_->Read("Basic", id);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_NE(stored->json.find("\"valueBase64Binary\""), std::string::npos);
+  Result<std::vector<StoredMessage>> listed = intake.List("applied", 10);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].raw, message);
+  EXPECT_EQ((*listed)[0].type, "ADT^A01");
+  EXPECT_EQ((*listed)[0].control_id, "MSG1");
+  // A duplicate (same sender, facility and control id) is acknowledged, not applied again.
+  EXPECT_EQ(Msa(intake.Receive(message)), (std::vector<std::string>{"AA", "MSG1"}));
+  EXPECT_EQ(applied_, 1);
+  // Another sender's MSG1 is another message.
+  std::string other = message;
+  other.replace(other.find("SENDER"), 6, "OTHER1");
+  EXPECT_EQ(Msa(intake.Receive(other)), (std::vector<std::string>{"AA", "MSG1"}));
+  EXPECT_EQ(applied_, 2);
+}
+
+TEST_F(IntakeTest, FailuresBecomeDeadLettersThatReplay) {
+  Intake intake = MakeIntake();
+  fail_apply_ = true;
+  const std::string message = Adt("MSG2");
+  const std::string ack = intake.Receive(message);
+  EXPECT_EQ(Msa(ack), (std::vector<std::string>{"AE", "MSG2"}));
+  EXPECT_NE(ack.find("ERR|"), std::string::npos) << ack;
+  EXPECT_NE(ack.find("Patient: invalid"), std::string::npos) << ack;
+  const std::string id = MessageId(hl7v2::Parse(message)->header());
+  EXPECT_EQ(StateOf(id), "dead-letter");
+  Result<std::vector<StoredMessage>> dead = intake.List("dead-letter", 10);
+  ASSERT_TRUE(dead.ok());
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_NE((*dead)[0].reason.find("Patient: invalid"), std::string::npos);
+  // Resent: the same answer, not applied again.
+  EXPECT_EQ(Msa(intake.Receive(message))[0], "AE");
+  EXPECT_EQ(applied_, 1);
+  // Replayed after the cause is fixed: applied.
+  fail_apply_ = false;
+  EXPECT_TRUE(intake.Replay(id).ok());
+  EXPECT_EQ(StateOf(id), "applied");
+  EXPECT_EQ(applied_, 2);
+  EXPECT_FALSE(intake.Replay(id).ok()) << "only dead letters replay";
+  // A mapping failure is a dead letter too.
+  fail_map_ = true;
+  EXPECT_EQ(Msa(intake.Receive(Adt("MSG3")))[0], "AE");
+  EXPECT_EQ(StateOf(MessageId(hl7v2::Parse(Adt("MSG3"))->header())), "dead-letter");
+}
+
+TEST_F(IntakeTest, RejectsWhatItCannotTake) {
+  Intake intake = MakeIntake();
+  // An unsupported type: AR with error 200, kept as rejected.
+  std::string zzz = Adt("MSG4");
+  zzz.replace(zzz.find("ADT^A01^ADT_A01"), 15, "ZZZ^Z01");
+  const std::string ack = intake.Receive(zzz);
+  EXPECT_EQ(Msa(ack), (std::vector<std::string>{"AR", "MSG4"}));
+  EXPECT_NE(ack.find("200^"), std::string::npos) << ack;
+  EXPECT_EQ(StateOf(MessageId(hl7v2::Parse(zzz)->header())), "rejected");
+  // Malformed: AR with the parser's error, nothing applied.
+  const std::string bad = "MSH|^~\\&|S|F|R|F|2024||ADT^A01|MSG5|P\rPID|1\r";  // no MSH-12
+  const std::string bad_ack = intake.Receive(bad);
+  EXPECT_EQ(Msa(bad_ack)[0], "AR");
+  EXPECT_NE(bad_ack.find("MSH^1^12"), std::string::npos) << bad_ack;
+  EXPECT_EQ(Msa(intake.Receive("garbage"))[0], "AR");
+  EXPECT_EQ(applied_, 0);
+}
+
+TEST_F(IntakeTest, EnhancedModeAnswersAsAsked) {
+  Intake intake = MakeIntake();
+  // MSH-15 AL: a commit ACK (CA) once stored.
+  EXPECT_EQ(Msa(intake.Receive(Adt("MSG6", "|||AL|NE")))[0], "CA");
+  // MSH-15 NE, MSH-16 AL: the application ACK.
+  EXPECT_EQ(Msa(intake.Receive(Adt("MSG7", "|||NE|AL")))[0], "AA");
+  // Both NE: nothing is sent.
+  EXPECT_EQ(intake.Receive(Adt("MSG8", "|||NE|NE")), "");
+  EXPECT_EQ(applied_, 3);
+}
+
+TEST_F(IntakeTest, MessagesStoredButNotAppliedAreAppliedAtStart) {
+  const std::string message = Adt("MSG9");
+  const hl7v2::Header h = hl7v2::Parse(message)->header();
+  {
+    // What a server that stopped right after storing leaves: the message in state received.
+    fail_apply_ = true;
+    Intake intake = MakeIntake();
+    EXPECT_EQ(Msa(intake.Receive(message))[0], "AE");
+  }
+  // Put it back to received, as if the stop came before applying.
+  Result<store::StoredVersion> v = store_->Read("Basic", MessageId(h));
+  ASSERT_TRUE(v.ok());
+  std::string json = v->json;
+  json.replace(json.find("dead-letter"), 11, "received");
+  json.replace(json.find("\"versionId\":\"2\""), 15, "\"versionId\":\"3\"");
+  store::WriteOp op;
+  op.kind = store::WriteKind::kUpdate;
+  op.type = "Basic";
+  op.id = MessageId(h);
+  op.expected_version = 2;
+  op.last_updated = clock_.Now();
+  op.json = json;
+  ASSERT_TRUE(store_->Write({&op, 1}).ok());
+  fail_apply_ = false;
+  Intake restarted = MakeIntake();
+  Result<int> recovered = restarted.RecoverPending();
+  ASSERT_TRUE(recovered.ok()) << recovered.status().message();
+  EXPECT_EQ(*recovered, 1);
+  EXPECT_EQ(StateOf(MessageId(h)), "applied");
+}
+
+}  // namespace
+}  // namespace vesta::mllp
