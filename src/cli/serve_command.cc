@@ -18,6 +18,7 @@
 
 #include "base/clock.h"
 #include "bulk/export_jobs.h"
+#include "cli/hl7v2_feed.h"
 #include "mllp/intake.h"
 #include "mllp/server.h"
 #include "base/log.h"
@@ -204,15 +205,6 @@ Result<int> ActivatePostgresParameters(const std::string& uri, std::vector<std::
   (void)skipped;
   return 0;
 #endif
-}
-
-// How the feed maps a message to FHIR (mllp/intake.h, MapFunction).
-mllp::MapFunction HL7v2Mapper() {
-  return [](const hl7v2::Message& message) -> Result<std::string> {
-    return Status(StatusCode::kNotSupported,
-                  "HL7 v2 " + message.header().message_code + "^" +
-                      message.header().trigger_event + " is not mapped to FHIR by this server");
-  };
 }
 
 int RunServe(ServeFlags flags) {
@@ -422,29 +414,8 @@ int RunServe(ServeFlags flags) {
   std::unique_ptr<mllp::Intake> intake;
   std::unique_ptr<mllp::Server> mllp_server;
   if (flags.mllp_port >= 0) {
-    auto feed_caller = std::make_shared<auth::Caller>();
-    if (tokens) {
-      // The feed writes as the server itself: every type, every patient.
-      Result<auth::ScopeSet> scopes = auth::ParseScopes("system/*.cruds");
-      if (scopes.ok()) feed_caller->scopes = *scopes;
-      feed_caller->client_id = "hl7v2-feed";
-      feed_caller->subject = "hl7v2-feed";
-    }
-    intake = std::make_unique<mllp::Intake>(
-        **store, clock, HL7v2Mapper(),
-        [&api, feed_caller, has_tokens = tokens != nullptr](const std::string& bundle) -> Status {
-          rest::Request r;
-          r.method = "POST";
-          r.path = "/";
-          r.headers = {{"Content-Type", "application/fhir+json"}};
-          r.body = bundle;
-          if (has_tokens) r.caller = feed_caller;
-          rest::Response out = api.Handle(std::move(r));
-          if (out.status == 200) return Status::Ok();
-          return Status(StatusCode::kUnprocessable,
-                        "the transaction was refused (" + std::to_string(out.status) +
-                            "): " + out.body.substr(0, 2000));
-        });
+    intake = std::make_unique<mllp::Intake>(**store, clock, FeedMapper(),
+                                            FeedApplier(api, tokens != nullptr));
     if (Result<int> recovered = intake->RecoverPending(); !recovered.ok()) {
       LogWarning("HL7 v2: the messages stored but not applied: " + recovered.status().message());
     } else if (*recovered > 0) {

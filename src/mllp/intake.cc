@@ -109,9 +109,18 @@ hl7v2::Error InternalError(const std::string& message) {
 
 }  // namespace
 
-std::string MessageId(const hl7v2::Header& header) {
+std::string MessageId(const hl7v2::Header& header, std::string_view text) {
+  // The text as sent over MLLP: segments ended by CR, however a file or sender ended them.
+  std::string normal;
+  normal.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
+    normal.push_back(text[i] == '\n' ? '\r' : text[i]);
+  }
+  while (!normal.empty() && normal.back() == '\r') normal.pop_back();
   const std::string key = Designator(header.sending_application) + "|" +
-                          Designator(header.sending_facility) + "|" + header.control_id;
+                          Designator(header.sending_facility) + "|" + header.control_id + "|" +
+                          HexEncode(crypto::Sha256(normal));
   return "v2-" + HexEncode(crypto::Sha256(key)).substr(0, 40);
 }
 
@@ -155,7 +164,7 @@ std::string Intake::Receive(std::string_view text) {
   Result<hl7v2::Message> message = hl7v2::Parse(text, &parse_error);
   const hl7v2::Header header = message.ok() ? message->header() : hl7v2::SalvageHeader(text);
   const Micros now = clock_.Now();
-  const std::string id = MessageId(header);
+  const std::string id = MessageId(header, text);
   if (!message.ok()) {
     // Not a message this server can take: AR with the parse error. It is kept (state rejected)
     // unless it has no control id to be kept under.

@@ -7,8 +7,8 @@
 //
 // A message is kept as a FHIR `Basic` resource of the store (so it is durable on either store,
 // versioned, readable and searchable like any other resource): its id is derived from the
-// sending application, sending facility and control id (MSH-3, MSH-4, MSH-10), which makes a
-// resent message the same resource (a duplicate is acknowledged again, not applied twice); the
+// sending application, sending facility, control id (MSH-3, MSH-4, MSH-10) and text, which makes
+// a resent message the same resource (a duplicate is acknowledged again, not applied twice); the
 // raw message is an extension (base64), the state a tag:
 //
 //   meta.tag  urn:vesta:hl7v2:state | received   stored, not yet applied
@@ -103,8 +103,10 @@ class Intake {
   int64_t ack_counter_ = 0;
 };
 
-// The stored message's id for a header: "v2-" and 40 hex digits of SHA-256 over MSH-3, MSH-4 and
-// MSH-10.
-std::string MessageId(const hl7v2::Header& header);
+// The stored message's id: "v2-" and 40 hex digits of SHA-256 over MSH-3, MSH-4, MSH-10 and the
+// message's text (segment ends made CR). A message sent again unchanged is the same resource (a
+// duplicate); a different message that reuses a control id (a sender's error, common in test
+// feeds) is a message of its own.
+std::string MessageId(const hl7v2::Header& header, std::string_view text);
 
 }  // namespace vesta::mllp

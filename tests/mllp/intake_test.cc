@@ -88,7 +88,7 @@ TEST_F(IntakeTest, StoresAppliesAndAcknowledgesOnce) {
   EXPECT_EQ(Msa(intake.Receive(message)), (std::vector<std::string>{"AA", "MSG1"}));
   EXPECT_EQ(applied_, 1);
   EXPECT_EQ(last_bundle_, "{\"bundle\":\"MSG1\"}");
-  const std::string id = MessageId(hl7v2::Parse(message)->header());
+  const std::string id = MessageId(hl7v2::Parse(message)->header(), message);
   EXPECT_EQ(StateOf(id), "applied");
   // The stored resource keeps the raw message and is a valid Basic.
   Result<store::StoredVersion> stored = store_->Read("Basic", id);
@@ -103,11 +103,21 @@ TEST_F(IntakeTest, StoresAppliesAndAcknowledgesOnce) {
   // A duplicate (same sender, facility and control id) is acknowledged, not applied again.
   EXPECT_EQ(Msa(intake.Receive(message)), (std::vector<std::string>{"AA", "MSG1"}));
   EXPECT_EQ(applied_, 1);
+  // The same message with LF segment ends (as a file holds it) is the same message.
+  std::string lf = message;
+  for (char& c : lf) c = c == '\r' ? '\n' : c;
+  EXPECT_EQ(Msa(intake.Receive(lf))[0], "AA");
+  EXPECT_EQ(applied_, 1);
+  // A different message reusing the control id is a message of its own.
+  std::string changed = message;
+  changed.replace(changed.find("Jane"), 4, "Joan");
+  EXPECT_EQ(Msa(intake.Receive(changed))[0], "AA");
+  EXPECT_EQ(applied_, 2);
   // Another sender's MSG1 is another message.
   std::string other = message;
   other.replace(other.find("SENDER"), 6, "OTHER1");
   EXPECT_EQ(Msa(intake.Receive(other)), (std::vector<std::string>{"AA", "MSG1"}));
-  EXPECT_EQ(applied_, 2);
+  EXPECT_EQ(applied_, 3);
 }
 
 TEST_F(IntakeTest, FailuresBecomeDeadLettersThatReplay) {
@@ -118,7 +128,7 @@ TEST_F(IntakeTest, FailuresBecomeDeadLettersThatReplay) {
   EXPECT_EQ(Msa(ack), (std::vector<std::string>{"AE", "MSG2"}));
   EXPECT_NE(ack.find("ERR|"), std::string::npos) << ack;
   EXPECT_NE(ack.find("Patient: invalid"), std::string::npos) << ack;
-  const std::string id = MessageId(hl7v2::Parse(message)->header());
+  const std::string id = MessageId(hl7v2::Parse(message)->header(), message);
   EXPECT_EQ(StateOf(id), "dead-letter");
   Result<std::vector<StoredMessage>> dead = intake.List("dead-letter", 10);
   ASSERT_TRUE(dead.ok());
@@ -136,7 +146,7 @@ TEST_F(IntakeTest, FailuresBecomeDeadLettersThatReplay) {
   // A mapping failure is a dead letter too.
   fail_map_ = true;
   EXPECT_EQ(Msa(intake.Receive(Adt("MSG3")))[0], "AE");
-  EXPECT_EQ(StateOf(MessageId(hl7v2::Parse(Adt("MSG3"))->header())), "dead-letter");
+  EXPECT_EQ(StateOf(MessageId(hl7v2::Parse(Adt("MSG3"))->header(), Adt("MSG3"))), "dead-letter");
 }
 
 TEST_F(IntakeTest, RejectsWhatItCannotTake) {
@@ -147,7 +157,7 @@ TEST_F(IntakeTest, RejectsWhatItCannotTake) {
   const std::string ack = intake.Receive(zzz);
   EXPECT_EQ(Msa(ack), (std::vector<std::string>{"AR", "MSG4"}));
   EXPECT_NE(ack.find("200^"), std::string::npos) << ack;
-  EXPECT_EQ(StateOf(MessageId(hl7v2::Parse(zzz)->header())), "rejected");
+  EXPECT_EQ(StateOf(MessageId(hl7v2::Parse(zzz)->header(), zzz)), "rejected");
   // Malformed: AR with the parser's error, nothing applied.
   const std::string bad = "MSH|^~\\&|S|F|R|F|2024||ADT^A01|MSG5|P\rPID|1\r";  // no MSH-12
   const std::string bad_ack = intake.Receive(bad);
@@ -178,7 +188,7 @@ TEST_F(IntakeTest, MessagesStoredButNotAppliedAreAppliedAtStart) {
     EXPECT_EQ(Msa(intake.Receive(message))[0], "AE");
   }
   // Put it back to received, as if the stop came before applying.
-  Result<store::StoredVersion> v = store_->Read("Basic", MessageId(h));
+  Result<store::StoredVersion> v = store_->Read("Basic", MessageId(h, message));
   ASSERT_TRUE(v.ok());
   std::string json = v->json;
   json.replace(json.find("dead-letter"), 11, "received");
@@ -186,7 +196,7 @@ TEST_F(IntakeTest, MessagesStoredButNotAppliedAreAppliedAtStart) {
   store::WriteOp op;
   op.kind = store::WriteKind::kUpdate;
   op.type = "Basic";
-  op.id = MessageId(h);
+  op.id = MessageId(h, message);
   op.expected_version = 2;
   op.last_updated = clock_.Now();
   op.json = json;
@@ -196,7 +206,7 @@ TEST_F(IntakeTest, MessagesStoredButNotAppliedAreAppliedAtStart) {
   Result<int> recovered = restarted.RecoverPending();
   ASSERT_TRUE(recovered.ok()) << recovered.status().message();
   EXPECT_EQ(*recovered, 1);
-  EXPECT_EQ(StateOf(MessageId(h)), "applied");
+  EXPECT_EQ(StateOf(MessageId(h, message)), "applied");
 }
 
 }  // namespace

@@ -1,0 +1,37 @@
+#include "cli/hl7v2_feed.h"
+
+#include "auth/scopes.h"
+
+namespace vesta::cli {
+
+mllp::MapFunction FeedMapper() {
+  return [](const hl7v2::Message& message) -> Result<std::string> {
+    return Status(StatusCode::kNotSupported, "HL7 v2 " + message.header().message_code + "^" +
+                                                 message.header().trigger_event +
+                                                 " is not mapped to FHIR by this server");
+  };
+}
+
+mllp::ApplyFunction FeedApplier(rest::RestApi& api, bool authorization) {
+  auto caller = std::make_shared<auth::Caller>();
+  if (Result<auth::ScopeSet> scopes = auth::ParseScopes("system/*.cruds"); scopes.ok()) {
+    caller->scopes = *scopes;
+  }
+  caller->client_id = "hl7v2-feed";
+  caller->subject = "hl7v2-feed";
+  return [&api, caller, authorization](const std::string& bundle) -> Status {
+    rest::Request r;
+    r.method = "POST";
+    r.path = "/";
+    r.headers = {{"Content-Type", "application/fhir+json"}};
+    r.body = bundle;
+    if (authorization) r.caller = caller;
+    rest::Response out = api.Handle(std::move(r));
+    if (out.status == 200) return Status::Ok();
+    return Status(StatusCode::kUnprocessable, "the transaction was refused (" +
+                                                  std::to_string(out.status) +
+                                                  "): " + out.body.substr(0, 2000));
+  };
+}
+
+}  // namespace vesta::cli
