@@ -148,7 +148,12 @@ std::string Intake::Ack(const hl7v2::Header& header, const Applied& result) {
     } else if (hl7v2::ShouldSend(hl7v2::ApplicationAckCondition(header), result.outcome)) {
       request.kind = hl7v2::AckKind::kApplication;
     } else {
-      return "";
+      // Neither is asked for (NE and NE, or SU/ER conditions not met). The MLLP transport still
+      // answers every message (HL7 MLLP Release 2: each message gets a commit acknowledgment
+      // or a negative one), and a sender waits for it: the commit ACK.
+      request.kind = hl7v2::AckKind::kCommit;
+      request.outcome = commit;
+      if (result.stored) request.errors.clear();
     }
   }
   hl7v2::AckOptions options;

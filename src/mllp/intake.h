@@ -65,9 +65,10 @@ class Intake {
   Intake(store::Store& store, Clock& clock, MapFunction map, ApplyFunction apply);
 
   // Stores, applies and acknowledges one message (the text of one MLLP frame). Returns the ACK
-  // (segments ended by CR), or "" when the sender's enhanced-mode conditions (MSH-15/16) ask for
-  // none. When the message could not even be stored, the ACK is a reject (AR, or CR in enhanced
-  // mode) so that the sender keeps it and sends it again.
+  // (segments ended by CR): original mode AA/AE/AR; enhanced mode the commit ACK (CA/CR) when
+  // MSH-15 asks for it, else the application ACK when MSH-16 does, else (both NE) the commit ACK
+  // still, as MLLP answers every message. When the message could not even be stored, the ACK is
+  // a reject (AR, or CR in enhanced mode) so that the sender keeps it and sends it again.
   std::string Receive(std::string_view text);
 
   // Applies the stored messages left in state `received` (a server that stopped between storing

@@ -263,10 +263,15 @@ ServerProcess::ServerProcess(const std::string& data_dir, std::vector<std::strin
     _exit(127);
   }
   close(out[1]);
-  // Read "vesta: listening on http://127.0.0.1:PORT\n" (bounded wait).
+  // Read "vesta: listening on http://127.0.0.1:PORT\n" (bounded wait), and before it, with
+  // --mllp-port, "vesta: MLLP listening on 127.0.0.1:PORT\n".
   std::string line;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (std::chrono::steady_clock::now() < deadline && line.find('\n') == std::string::npos) {
+  auto complete = [&] {
+    const size_t at = line.find("listening on http");
+    return at != std::string::npos && line.find('\n', at) != std::string::npos;
+  };
+  while (std::chrono::steady_clock::now() < deadline && !complete()) {
     pollfd p{out[0], POLLIN, 0};
     if (poll(&p, 1, 100) <= 0) continue;
     char c[256];
@@ -275,8 +280,16 @@ ServerProcess::ServerProcess(const std::string& data_dir, std::vector<std::strin
     line.append(c, static_cast<size_t>(n));
   }
   close(out[0]);
-  size_t colon = line.rfind(':');
-  if (line.find("listening on") != std::string::npos && colon != std::string::npos) {
+  if (const size_t mllp = line.find("MLLP listening on "); mllp != std::string::npos) {
+    const size_t end = line.find('\n', mllp);
+    const size_t colon = line.rfind(':', end);
+    if (colon != std::string::npos && colon > mllp)
+      mllp_port_ = std::atoi(line.c_str() + colon + 1);
+  }
+  const size_t http = line.find("listening on http");
+  size_t colon =
+      http == std::string::npos ? std::string::npos : line.rfind(':', line.find('\n', http));
+  if (http != std::string::npos && colon != std::string::npos && colon > http) {
     port_ = std::atoi(line.c_str() + colon + 1);
   }
 }

@@ -91,6 +91,8 @@ class ServerProcess {
 
   bool ok() const { return port_ > 0; }
   int port() const { return port_; }
+  // The MLLP listener's port, when the server was started with --mllp-port; 0 otherwise.
+  int mllp_port() const { return mllp_port_; }
   pid_t pid() const { return pid_; }
   // SIGTERM; waits for the exit; returns the exit status (or -1).
   int Stop();
@@ -100,6 +102,7 @@ class ServerProcess {
  private:
   pid_t pid_ = -1;
   int port_ = 0;
+  int mllp_port_ = 0;
 };
 
 // The path of the vesta binary under test.

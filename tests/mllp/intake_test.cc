@@ -173,8 +173,8 @@ TEST_F(IntakeTest, EnhancedModeAnswersAsAsked) {
   EXPECT_EQ(Msa(intake.Receive(Adt("MSG6", "|||AL|NE")))[0], "CA");
   // MSH-15 NE, MSH-16 AL: the application ACK.
   EXPECT_EQ(Msa(intake.Receive(Adt("MSG7", "|||NE|AL")))[0], "AA");
-  // Both NE: nothing is sent.
-  EXPECT_EQ(intake.Receive(Adt("MSG8", "|||NE|NE")), "");
+  // Both NE: MLLP still answers every message, with the commit ACK.
+  EXPECT_EQ(Msa(intake.Receive(Adt("MSG8", "|||NE|NE")))[0], "CA");
   EXPECT_EQ(applied_, 3);
 }
 
