@@ -44,9 +44,10 @@ void PatientBuilder::WriteScreenings(const ResourceId& enc, Time t, Days day) {
   if (smoking_ == Smoking::kCurrent && age >= 13 && rng_.Chance(0.5)) {
     const ChronicCase& cc = Case(Chronic::kSmoker);
     // Only a case that is present has a Condition (and an id): a current smoker whose case was
-    // dropped (onset after death) has none to point at.
+    // dropped (onset after death) has none to point at; nor has one whose diagnosis is still to
+    // come (its Condition is written at the diagnosis, which may fall after the window).
     WriteProcedure("225323000", "Smoking cessation education (procedure)", enc, t + 600, t + 1200,
-                   cc.present && cc.coded ? &cc.condition_id : nullptr);
+                   cc.present && cc.coded && cc.onset <= day ? &cc.condition_id : nullptr);
   }
   if (age >= 12 && rng_.Chance(0.5)) WritePhq9(enc, t);
 }
