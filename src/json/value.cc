@@ -8,7 +8,10 @@ namespace vesta::json {
 void* Arena::Allocate(size_t bytes, size_t align) {
   size_t pad = (align - (reinterpret_cast<uintptr_t>(cur_) & (align - 1))) & (align - 1);
   if (cur_ == nullptr || pad + bytes > left_) {
-    size_t size = std::max<size_t>(bytes + align, blocks_.empty() ? 4096 : 64 * 1024);
+    // Blocks double from 4 KiB up to 64 KiB: a resource of a few KiB (the common case, and what
+    // a bulk load holds thousands of at once) does not pay for a 64 KiB block it barely uses.
+    size_t next = std::clamp<size_t>(total_, 4096, 64 * 1024);
+    size_t size = std::max<size_t>(bytes + align, next);
     blocks_.push_back(std::make_unique<char[]>(size));
     cur_ = blocks_.back().get();
     left_ = size;
