@@ -1,0 +1,115 @@
+#include "ingest/sources.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <string_view>
+#include <utility>
+
+namespace vesta::ingest {
+namespace {
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string_view BaseName(std::string_view path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+SourceFormat FormatOf(std::string_view path) {
+  return EndsWith(path, ".json") || EndsWith(path, ".json.gz") ? SourceFormat::kJson
+                                                               : SourceFormat::kNdjson;
+}
+
+bool Importable(std::string_view name) {
+  return EndsWith(name, ".ndjson") || EndsWith(name, ".ndjson.gz") || EndsWith(name, ".json") ||
+         EndsWith(name, ".json.gz");
+}
+
+// Collects the importable files under `dir`; `seen` holds the folders read (device, inode).
+Status Walk(const std::string& dir, std::set<std::pair<dev_t, ino_t>>* seen,
+            std::vector<Source>* out) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) {
+    return Status(StatusCode::kNotFound, "cannot read the folder " + dir + ": " + strerror(errno));
+  }
+  std::vector<std::string> names;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] != '.') names.emplace_back(e->d_name);
+  }
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    std::string path = dir + "/" + name;
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0) continue;  // a dangling link
+    if (S_ISDIR(st.st_mode)) {
+      if (!seen->insert({st.st_dev, st.st_ino}).second) continue;
+      RETURN_IF_ERROR(Walk(path, seen, out));
+    } else if (S_ISREG(st.st_mode) && Importable(name)) {
+      out->push_back(Source{path, FormatOf(name), static_cast<int64_t>(st.st_size)});
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+int ImportRank(const std::string& path) {
+  std::string_view name = BaseName(path);
+  // Synthea writes the resources its patients reference conditionally into these two.
+  if (name.rfind("hospitalInformation", 0) == 0 || name.rfind("practitionerInformation", 0) == 0) {
+    return 0;
+  }
+  // Bulk Data output names a file after its type: Patient.ndjson, Patient.000.ndjson, Patient_1...
+  std::string_view type = name.substr(0, name.find_first_of("._-0123456789"));
+  static constexpr std::array<std::string_view, 8> kFirst = {
+      "Organization", "Location",      "Practitioner", "PractitionerRole",
+      "Patient",      "RelatedPerson", "Group",        "Encounter"};
+  for (size_t i = 0; i < kFirst.size(); ++i) {
+    if (type == kFirst[i]) return static_cast<int>(i) + 1;
+  }
+  return static_cast<int>(kFirst.size()) + 1;
+}
+
+Result<std::vector<Source>> ExpandInputs(const std::vector<std::string>& inputs) {
+  std::vector<Source> sources;
+  for (const std::string& in : inputs) {
+    if (in == "-") {
+      sources.push_back(Source{"-", SourceFormat::kNdjson, -1});
+      continue;
+    }
+    struct stat st {};
+    if (stat(in.c_str(), &st) != 0) {
+      return Status(StatusCode::kNotFound, "cannot open " + in + ": " + strerror(errno));
+    }
+    if (S_ISDIR(st.st_mode)) {
+      std::string dir = in;
+      while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+      std::set<std::pair<dev_t, ino_t>> seen{{st.st_dev, st.st_ino}};
+      std::vector<Source> found;
+      RETURN_IF_ERROR(Walk(dir, &seen, &found));
+      std::stable_sort(found.begin(), found.end(), [](const Source& a, const Source& b) {
+        int ra = ImportRank(a.path), rb = ImportRank(b.path);
+        return ra != rb ? ra < rb : a.path < b.path;
+      });
+      sources.insert(sources.end(), found.begin(), found.end());
+      continue;
+    }
+    if (access(in.c_str(), R_OK) != 0) {
+      return Status(StatusCode::kNotFound, "cannot read " + in + ": " + strerror(errno));
+    }
+    sources.push_back(Source{in, FormatOf(in), S_ISREG(st.st_mode) ? st.st_size : -1});
+  }
+  return sources;
+}
+
+}  // namespace vesta::ingest
