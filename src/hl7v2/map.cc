@@ -175,12 +175,13 @@ std::string MapContext::Add(std::string_view type, J resource, const Key& key) {
   if (!key.empty()) {
     // https://hl7.org/fhir/R4/http.html#cond-update in a transaction
     // (https://hl7.org/fhir/R4/http.html#trules): PUT Type?search creates the resource when
-    // nothing matches and updates the one that does.
+    // nothing matches and updates the one that does. ':' and '/' are escaped as well: the server
+    // takes an entry URL with "://" anywhere in it for one on another server.
     url = std::string(type) + "?identifier=";
     if (!key.system.empty()) {
-      url += PercentEncode(EscapeSearchValue(key.system), ":/") + "|";
+      url += PercentEncode(EscapeSearchValue(key.system)) + "|";
     }
-    url += PercentEncode(EscapeSearchValue(key.value), ":/");
+    url += PercentEncode(EscapeSearchValue(key.value));
     auto it = by_url_.find(url);
     if (it != by_url_.end()) return it->second;
   }
