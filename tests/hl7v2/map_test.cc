@@ -58,6 +58,14 @@ json::Value NormaliseUuids(json::Arena& arena, const json::Value& v,
                            std::map<std::string, std::string>* seen) {
   if (v.is_string()) {
     std::string s(v.string_value());
+    // The derived keys (MapOptions::system_base + "key") are hashes: written "KEY" in the files.
+    auto is_hash = [](std::string_view h) {
+      return h.size() == 32 && h.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+    };
+    if (is_hash(s)) return json::Value::String(arena, "KEY");
+    if (size_t k = s.find("%2Fkey|"); k != std::string::npos && is_hash(s.substr(k + 7))) {
+      return json::Value::String(arena, s.substr(0, k + 7) + "KEY");
+    }
     if (s.rfind("urn:uuid:", 0) != 0) return v;
     auto [it, added] = seen->emplace(s, "urn:uuid:#" + std::to_string(seen->size() + 1));
     return json::Value::String(arena, it->second);
@@ -139,8 +147,8 @@ INSTANTIATE_TEST_SUITE_P(Golden, GoldenTest, ::testing::ValuesIn(GoldenNames()),
 
 TEST(Hl7v2MapGolden, EveryMappedFamilyHasAGoldenFile) {
   std::vector<std::string> names = GoldenNames();
-  for (const char* family : {"adt-a01", "adt-a08", "adt-a40", "oru-r01", "orm-o01", "oml-o21",
-                             "vxu-v04", "siu-s12", "mdm-t02", "rde-o11"}) {
+  for (const char* family :
+       {"adt-a01", "adt-a40", "oru-r01", "orm-o01", "vxu-v04", "siu-s12", "mdm-t02", "rde-o11"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), family), names.end()) << family;
   }
 }
