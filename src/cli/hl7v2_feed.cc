@@ -1,14 +1,18 @@
 #include "cli/hl7v2_feed.h"
 
 #include "auth/scopes.h"
+#include "hl7v2/map.h"
 
 namespace vesta::cli {
 
 mllp::MapFunction FeedMapper() {
   return [](const hl7v2::Message& message) -> Result<std::string> {
-    return Status(StatusCode::kNotSupported, "HL7 v2 " + message.header().message_code + "^" +
-                                                 message.header().trigger_event +
-                                                 " is not mapped to FHIR by this server");
+    hl7v2::MapOptions options;
+    ASSIGN_OR_RETURN(hl7v2::MappedMessage mapped, hl7v2::MapToFhir(message, options));
+    if (mapped.outcome == hl7v2::MapOutcome::kUnsupported) {
+      return Status(StatusCode::kNotSupported, mapped.reason);
+    }
+    return std::move(mapped.bundle_json);
   };
 }
 
