@@ -1,14 +1,17 @@
 #include "mllp/intake.h"
 
 #include <condition_variable>
+#include <map>
 #include <set>
 
 #include "base/strings.h"
 #include "crypto/digest.h"
+#include "fhir/model/model.h"
 #include "hl7v2/ack.h"
 #include "hl7v2/parse.h"
 #include "json/parse.h"
 #include "json/writer.h"
+#include "search/registry.h"
 
 namespace vesta::mllp {
 namespace {
@@ -251,6 +254,10 @@ Intake::Applied Intake::Process(const hl7v2::Message& message, const store::Stor
     return result;
   }
   Status applied = apply_(*bundle);
+  if (applied.ok() && message.header().message_code == "ADT" &&
+      message.header().trigger_event == "A40") {
+    applied = MoveMergedReferences(*bundle);
+  }
   if (!applied.ok()) {
     result.outcome = hl7v2::Outcome::kError;
     result.errors.push_back(InternalError("applying the mapped transaction: " + applied.message()));
@@ -264,6 +271,114 @@ Intake::Applied Intake::Process(const hl7v2::Message& message, const store::Stor
         InternalError("applied, but its state was not recorded: " + s.message()));
   }
   return result;
+}
+
+namespace {
+
+// The one Patient a conditional URL of the mapped Bundle ("Patient?identifier=SYSTEM|VALUE")
+// finds now; "" when none or several.
+Result<std::string> FindPatient(store::Store& store, std::string_view url, Micros now) {
+  const size_t q = url.find('?');
+  if (q == std::string_view::npos) return std::string();
+  std::optional<std::vector<std::pair<std::string, std::string>>> pairs =
+      ParseFormPairs(url.substr(q + 1));
+  if (!pairs) return std::string();
+  store::SearchQuery query;
+  query.types = {"Patient"};
+  query.params = *pairs;
+  query.params.emplace_back("_count", "2");
+  query.now = now;
+  ASSIGN_OR_RETURN(store::SearchPage page, store.Search(query));
+  std::vector<std::string> ids;
+  for (const store::SearchHit& hit : page.entries) {
+    if (hit.mode == store::SearchMode::kMatch) ids.push_back(hit.version.id);
+  }
+  return ids.size() == 1 ? ids[0] : std::string();
+}
+
+}  // namespace
+
+Status Intake::MoveMergedReferences(const std::string& bundle) {
+  // The merge as the mapping wrote it: the old Patient's entry links `replaced-by` the
+  // surviving one's (https://hl7.org/fhir/R4/patient.html#links; v2-to-FHIR: ADT_A40 to Bundle).
+  ASSIGN_OR_RETURN(json::Document doc, json::Parse(bundle));
+  std::map<std::string, std::string> url_of;                // fullUrl -> request.url
+  std::vector<std::pair<std::string, std::string>> merges;  // (old url, survivor fullUrl)
+  if (const json::Value* entries = doc.root().Find("entry")) {
+    for (const json::Value& e : entries->items()) {
+      const json::Value* request = e.Find("request");
+      const json::Value* resource = e.Find("resource");
+      if (request == nullptr || resource == nullptr) continue;
+      url_of[std::string(e.FindString("fullUrl"))] = std::string(request->FindString("url"));
+      if (resource->FindString("resourceType") != "Patient") continue;
+      if (const json::Value* links = resource->Find("link")) {
+        for (const json::Value& l : links->items()) {
+          if (l.FindString("type") != "replaced-by") continue;
+          const json::Value* other = l.Find("other");
+          if (other == nullptr) continue;
+          merges.emplace_back(std::string(request->FindString("url")),
+                              std::string(other->FindString("reference")));
+        }
+      }
+    }
+  }
+  const Micros now = clock_.Now();
+  const search::Registry& registry = search::Registry::Active();
+  for (const auto& [old_url, survivor_full_url] : merges) {
+    ASSIGN_OR_RETURN(std::string old_id, FindPatient(store_, old_url, now));
+    ASSIGN_OR_RETURN(std::string new_id, FindPatient(store_, url_of[survivor_full_url], now));
+    if (old_id.empty() || new_id.empty() || old_id == new_id) {
+      return Status(StatusCode::kUnprocessable,
+                    "the merged patients could not both be found after the merge");
+    }
+    // Every resource of the old patient's compartment but the Patients themselves (whose links
+    // say who replaced whom) and Provenances (the record of what was done to whom).
+    const std::string from = "\"reference\":\"Patient/" + old_id + "\"";
+    const std::string to = "\"reference\":\"Patient/" + new_id + "\"";
+    std::string tx = R"({"resourceType":"Bundle","type":"transaction","entry":[)";
+    int moved = 0;
+    for (const std::string& type : fhir::Model::R4().resource_types()) {
+      if (type == "Patient" || type == "Provenance" ||
+          registry.PatientCompartmentParams(type).empty()) {
+        continue;
+      }
+      std::string cursor;
+      for (;;) {
+        store::SearchQuery q;
+        q.types = {type};
+        q.compartment_patient = old_id;
+        q.params = {{"_count", "500"}};
+        if (!cursor.empty()) q.params.emplace_back("_cursor", cursor);
+        q.now = now;
+        ASSIGN_OR_RETURN(store::SearchPage page, store_.Search(q));
+        for (const store::SearchHit& hit : page.entries) {
+          if (hit.mode != store::SearchMode::kMatch) continue;
+          std::string json = hit.version.json;
+          for (size_t at = json.find(from); at != std::string::npos; at = json.find(from, at)) {
+            json.replace(at, from.size(), to);
+            at += to.size();
+          }
+          if (++moved > 10000) {
+            return Status(StatusCode::kUnprocessable,
+                          "the merged patient has more than 10,000 resources; move them in parts");
+          }
+          tx += moved > 1 ? "," : "";
+          tx += R"({"resource":)" + json + R"(,"request":{"method":"PUT","url":")" + type + "/" +
+                hit.version.id + R"(","ifMatch":"W/\")" + std::to_string(hit.version.version) +
+                R"(\""}})";
+        }
+        if (page.next_cursor.empty()) break;
+        cursor = page.next_cursor;
+      }
+    }
+    tx += "]}";
+    if (moved > 0) {
+      if (Status s = apply_(tx); !s.ok()) {
+        return Status(s.code(), "moving the merged patient's references: " + s.message());
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 Status Intake::SetState(const store::StoredVersion& stored, const std::string& state,

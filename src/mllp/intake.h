@@ -93,6 +93,9 @@ class Intake {
   Applied Process(const hl7v2::Message& message, const store::StoredVersion& stored);
   Status SetState(const store::StoredVersion& stored, const std::string& state,
                   const std::string& reason);
+  // After a merge (ADT^A40) was applied: the resources that refer to the merged-away patient are
+  // made to refer to the surviving one, in one transaction (docs/hl7v2.md, "Merges").
+  Status MoveMergedReferences(const std::string& bundle);
   std::string Ack(const hl7v2::Header& header, const Applied& result);
   std::string NextControlId();
 

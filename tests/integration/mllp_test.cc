@@ -181,6 +181,48 @@ TEST_F(MllpTest, AnAcknowledgedMessageSurvivesKill9) {
   EXPECT_EQ(Count(server_->port(), "/Basic?_tag=urn:vesta:hl7v2:state|applied"), 1);
 }
 
+TEST_F(MllpTest, AMergeMovesTheOldPatientsRecords) {
+  int fd = Connect(server_->mllp_port());
+  // Two patients; the old one has a diagnosis and an allergy.
+  const std::string msh = "MSH|^~\\&|ADT|NORTH|VESTA|HOSP|20240301101500+0100||";
+  const std::string old_patient =
+      msh +
+      "ADT^A01^ADT_A01|M1|P|2.5.1\rEVN|A01|20240301101500+0100\r"
+      "PID|1||OLD1^^^NORTH^MR||DOE^JANE||19800101|F\rPV1|1|I|W1^101^A\r"
+      "DG1|1||I10^Essential hypertension^I10||20240301\rAL1|1|DA|70618^Penicillin^RXNORM|SV\r";
+  const std::string new_patient =
+      msh +
+      "ADT^A01^ADT_A01|M2|P|2.5.1\rEVN|A01|20240301101500+0100\r"
+      "PID|1||NEW1^^^NORTH^MR||DOE^JANE||19800101|F\rPV1|1|I|W1^102^A\r";
+  const std::string merge = msh +
+                            "ADT^A40^ADT_A39|M3|P|2.5.1\rEVN|A40|20240301101500+0100\r"
+                            "PID|1||NEW1^^^NORTH^MR||DOE^JANE\rMRG|OLD1^^^NORTH^MR\r";
+  for (const std::string& m : {old_patient, new_patient, merge}) {
+    const std::string f = Frame(m);
+    send(fd, f.data(), f.size(), 0);
+    std::vector<std::string> acks = ReadAcks(fd, 1);
+    ASSERT_EQ(acks.size(), 1u);
+    ASSERT_EQ(AckCode(acks[0]), "AA") << acks[0];
+  }
+  close(fd);
+  auto id_of = [&](const std::string& mrn) {
+    HttpResult r = HttpRequest(server_->port(), "GET", "/Patient?identifier=" + mrn);
+    Result<json::Document> doc = json::Parse(r.body);
+    if (!doc.ok() || doc->root().Find("entry") == nullptr) return std::string();
+    return std::string(doc->root().Find("entry")->items()[0].Find("resource")->FindString("id"));
+  };
+  const std::string old_id = id_of("OLD1"), new_id = id_of("NEW1");
+  ASSERT_FALSE(old_id.empty());
+  ASSERT_FALSE(new_id.empty());
+  // The diagnosis and the allergy now belong to the surviving patient; the old one refers to it.
+  EXPECT_EQ(Count(server_->port(), "/Condition?subject=Patient/" + new_id), 1);
+  EXPECT_EQ(Count(server_->port(), "/AllergyIntolerance?patient=Patient/" + new_id), 1);
+  EXPECT_EQ(Count(server_->port(), "/Condition?subject=Patient/" + old_id), 0);
+  HttpResult old_read = HttpRequest(server_->port(), "GET", "/Patient/" + old_id);
+  EXPECT_NE(old_read.body.find("\"active\":false"), std::string::npos) << old_read.body;
+  EXPECT_NE(old_read.body.find("replaced-by"), std::string::npos) << old_read.body;
+}
+
 TEST_F(MllpTest, SamplesSentByAnIndependentClient) {
   const char* data = std::getenv("VESTA_SHARED_DATA");
   const fs::path samples = fs::path(data == nullptr ? "" : data) / "hl7v2" / "messages";
