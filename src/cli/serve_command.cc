@@ -17,17 +17,17 @@
 #include <optional>
 
 #include "base/clock.h"
-#include "bulk/export_jobs.h"
-#include "cli/hl7v2_feed.h"
-#include "mllp/intake.h"
-#include "mllp/server.h"
 #include "base/log.h"
+#include "bulk/export_jobs.h"
 #include "cli/command.h"
+#include "cli/hl7v2_feed.h"
 #include "fhir/model/model.h"
 #include "fhir/resource/resource_json.h"
 #include "http/server.h"
 #include "json/parse.h"
 #include "json/value.h"
+#include "mllp/intake.h"
+#include "mllp/server.h"
 #include "rest/api.h"
 #include "rest/outcome.h"
 #include "store/sqlite/search_index.h"
@@ -79,6 +79,7 @@ struct ServeFlags {
   int mllp_port = -1;
   std::string mllp_listen;  // default: --listen
   size_t mllp_max_frame_kb = 16 * 1024;
+  std::string mllp_client_ca;
 };
 
 // This node's name, for the audit records' source.
@@ -325,7 +326,8 @@ int RunServe(ServeFlags flags) {
   // they expire (with PostgreSQL too: the files and the exports are this node's;
   // docs/bulk-data.md).
   bulk::ExportJobsOptions export_options;
-  export_options.directory = flags.export_dir.empty() ? flags.data_dir + "/exports" : flags.export_dir;
+  export_options.directory =
+      flags.export_dir.empty() ? flags.data_dir + "/exports" : flags.export_dir;
   export_options.max_running = flags.export_max_running;
   export_options.expire_after = std::chrono::minutes(flags.export_expiry_minutes);
   auto exports = std::make_unique<bulk::ExportJobs>(export_options, **store, clock);
@@ -426,6 +428,11 @@ int RunServe(ServeFlags flags) {
     mllp_options.listen = flags.mllp_listen.empty() ? flags.listen : flags.mllp_listen;
     mllp_options.port = static_cast<uint16_t>(flags.mllp_port);
     mllp_options.max_frame_bytes = flags.mllp_max_frame_kb * 1024;
+    // With --tls-cert, MLLP over TLS with the same certificate; --mllp-client-ca asks senders for
+    // a certificate that CA signed (their authentication: MLLP has none of its own).
+    mllp_options.tls_certificate_file = flags.tls_cert;
+    mllp_options.tls_private_key_file = flags.tls_key;
+    mllp_options.tls_client_ca_file = flags.mllp_client_ca;
     mllp::Intake* feed = intake.get();
     mllp_server = std::make_unique<mllp::Server>(
         mllp_options, [feed](std::string_view message) { return feed->Receive(message); });
@@ -542,6 +549,9 @@ void AddServe(CLI::App& app) {
       ->check(CLI::Range(0, 65535));
   cmd->add_option("--mllp-listen", flags->mllp_listen,
                   "The address the MLLP listener binds (default: --listen)");
+  cmd->add_option("--mllp-client-ca", flags->mllp_client_ca,
+                  "MLLP over TLS: accept only senders with a certificate signed by these CA "
+                  "certificates (PEM); needs --tls-cert");
   cmd->add_option("--mllp-max-frame-kb", flags->mllp_max_frame_kb,
                   "The largest HL7 v2 message taken in one MLLP frame; larger ones are rejected")
       ->capture_default_str()
@@ -569,6 +579,19 @@ void AddServe(CLI::App& app) {
     if (flags->auth == "off" && !IsLoopback(flags->listen)) {
       std::cerr << "vesta: --auth off is allowed only on a loopback address (--listen "
                    "127.0.0.1), for local development\n";
+      throw CLI::RuntimeError(1);
+    }
+    const std::string mllp_listen = flags->mllp_listen.empty() ? flags->listen : flags->mllp_listen;
+    if (flags->mllp_port >= 0 && flags->auth == "smart" && !IsLoopback(mllp_listen) &&
+        flags->tls_cert.empty() && !flags->behind_proxy) {
+      // The feed writes every patient's data: beyond loopback only over TLS (or a TLS proxy).
+      std::cerr << "vesta: the MLLP listener on " << mllp_listen
+                << " with authorization needs TLS (--tls-cert, --tls-key, and --mllp-client-ca "
+                   "to authenticate senders) or --behind-proxy when a TLS proxy is in front\n";
+      throw CLI::RuntimeError(1);
+    }
+    if (!flags->mllp_client_ca.empty() && flags->tls_cert.empty()) {
+      std::cerr << "vesta: --mllp-client-ca needs --tls-cert and --tls-key\n";
       throw CLI::RuntimeError(1);
     }
     if (flags->auth == "smart" && !IsLoopback(flags->listen) && flags->tls_cert.empty() &&

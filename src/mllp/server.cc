@@ -4,6 +4,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,14 +24,37 @@ namespace vesta::mllp {
 
 struct Server::Connection {
   int fd = -1;
+  SSL* ssl = nullptr;  // with TLS
   std::thread thread;
   std::atomic<bool> done{false};
 };
 
+struct Server::Tls {
+  SSL_CTX* ctx = nullptr;
+  ~Tls() {
+    if (ctx != nullptr) SSL_CTX_free(ctx);
+  }
+};
+
 namespace {
 
-bool SendAll(int fd, std::string_view data) {
+std::string OpenSslError() {
+  const unsigned long e = ERR_get_error();
+  ERR_clear_error();
+  if (e == 0) return "unknown error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  return buf;
+}
+
+bool SendAll(int fd, SSL* ssl, std::string_view data) {
   while (!data.empty()) {
+    if (ssl != nullptr) {
+      const int n = SSL_write(ssl, data.data(), static_cast<int>(data.size()));
+      if (n <= 0) return false;
+      data.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
     const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
@@ -64,6 +89,33 @@ Server::Server(ServerOptions options, Handler handler)
 Server::~Server() { Shutdown(); }
 
 Status Server::Start() {
+  if (!options_.tls_certificate_file.empty() || !options_.tls_private_key_file.empty()) {
+    // TLS 1.2 and 1.3 with OpenSSL 3's default ciphers; no compression, no renegotiation.
+    tls_ = std::make_unique<Tls>();
+    tls_->ctx = SSL_CTX_new(TLS_server_method());
+    SSL_CTX* ctx = tls_->ctx;
+    if (ctx == nullptr || SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+      return Internal("MLLP: cannot set up TLS: " + OpenSslError());
+    }
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    if (SSL_CTX_use_certificate_chain_file(ctx, options_.tls_certificate_file.c_str()) != 1) {
+      return Invalid("MLLP: cannot load the TLS certificate chain from '" +
+                     options_.tls_certificate_file + "': " + OpenSslError());
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, options_.tls_private_key_file.c_str(), SSL_FILETYPE_PEM) !=
+            1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+      return Invalid("MLLP: cannot use the TLS private key in '" + options_.tls_private_key_file +
+                     "' with that certificate: " + OpenSslError());
+    }
+    if (!options_.tls_client_ca_file.empty()) {
+      if (SSL_CTX_load_verify_locations(ctx, options_.tls_client_ca_file.c_str(), nullptr) != 1) {
+        return Invalid("MLLP: cannot load the client CA certificates from '" +
+                       options_.tls_client_ca_file + "': " + OpenSslError());
+      }
+      SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    }
+  }
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -127,29 +179,54 @@ void Server::Accept() {
 }
 
 void Server::Serve(Connection* c) {
+  if (tls_) {
+    // The handshake, bounded in time: a silent client does not hold the thread.
+    timeval tv{10, 0};
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    c->ssl = SSL_new(tls_->ctx);
+    if (c->ssl == nullptr || SSL_set_fd(c->ssl, c->fd) != 1 || SSL_accept(c->ssl) != 1) {
+      LogWarning("MLLP: a TLS handshake failed: " + OpenSslError());
+      if (c->ssl != nullptr) SSL_free(c->ssl);
+      c->ssl = nullptr;
+      ::close(c->fd);
+      c->done = true;
+      return;
+    }
+  }
   hl7v2::FrameDecoder decoder(options_.max_frame_bytes);
   std::vector<char> buffer(64 * 1024);
   std::vector<std::string> frames;
   auto idle_deadline = std::chrono::steady_clock::now() + options_.idle_timeout;
   while (!stopping_) {
     pollfd p{c->fd, POLLIN, 0};
-    const int ready = ::poll(&p, 1, 200);
+    const int ready = c->ssl != nullptr && SSL_pending(c->ssl) > 0 ? 1 : ::poll(&p, 1, 200);
     if (ready == 0) {
       if (std::chrono::steady_clock::now() > idle_deadline) break;
       continue;
     }
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) break;
-    const ssize_t n = ::recv(c->fd, buffer.data(), buffer.size(), 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;  // closed by the sender, or reset
+    ssize_t n = 0;
+    if (c->ssl != nullptr) {
+      n = SSL_read(c->ssl, buffer.data(), static_cast<int>(buffer.size()));
+      if (n <= 0) {
+        const int e = SSL_get_error(c->ssl, static_cast<int>(n));
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) continue;
+        break;  // closed (close_notify or not), or a TLS error
+      }
+    } else {
+      n = ::recv(c->fd, buffer.data(), buffer.size(), 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // closed by the sender, or reset
+    }
     idle_deadline = std::chrono::steady_clock::now() + options_.idle_timeout;
     frames.clear();
     Status fed = decoder.Feed(std::string_view(buffer.data(), static_cast<size_t>(n)), &frames);
     bool ok = true;
     for (const std::string& frame : frames) {
       const std::string ack = handler_(frame);
-      if (!ack.empty() && !SendAll(c->fd, hl7v2::Frame(ack))) {
+      if (!ack.empty() && !SendAll(c->fd, c->ssl, hl7v2::Frame(ack))) {
         ok = false;
         break;
       }
@@ -157,9 +234,14 @@ void Server::Serve(Connection* c) {
     if (!ok) break;
     if (!fed.ok()) {
       LogWarning("MLLP: " + fed.message() + "; the connection is closed");
-      (void)SendAll(c->fd, hl7v2::Frame(OversizeAck(options_.max_frame_bytes)));
+      (void)SendAll(c->fd, c->ssl, hl7v2::Frame(OversizeAck(options_.max_frame_bytes)));
       break;
     }
+  }
+  if (c->ssl != nullptr) {
+    SSL_shutdown(c->ssl);
+    SSL_free(c->ssl);
+    c->ssl = nullptr;
   }
   ::shutdown(c->fd, SHUT_RDWR);
   ::close(c->fd);

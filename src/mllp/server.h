@@ -7,6 +7,7 @@
 //   ...
 //   server.Shutdown();                 // stops accepting, closes connections, joins threads
 //
+// With a certificate, MLLP over TLS (the sender's certificate required when a client CA is given).
 // One thread per connection (at most max_connections; more are closed at once): a sender keeps a
 // connection open and sends one message at a time, waiting for its ACK, so a thread that blocks
 // on the durable write of a message holds up only its own sender. A frame larger than
@@ -36,6 +37,12 @@ struct ServerOptions {
   int max_connections = 64;
   // A connection with nothing received for this long is closed.
   std::chrono::seconds idle_timeout = std::chrono::seconds(600);
+  // MLLP over TLS (both set; PEM, the key not encrypted): every connection is TLS 1.2 or 1.3.
+  // With a client CA file, a sender must present a certificate it signed (mutual TLS: the
+  // sender's authentication). Start() refuses files it cannot load, naming them.
+  std::string tls_certificate_file;
+  std::string tls_private_key_file;
+  std::string tls_client_ca_file;
 };
 
 // Answers one message (the frame's content): the ACK to send back, or "" to send nothing.
@@ -57,6 +64,7 @@ class Server {
 
  private:
   struct Connection;
+  struct Tls;
   void Accept();
   void Serve(Connection* connection);
 
@@ -68,6 +76,7 @@ class Server {
   std::thread acceptor_;
   std::mutex mu_;
   std::list<std::unique_ptr<Connection>> connections_;
+  std::unique_ptr<Tls> tls_;
 };
 
 }  // namespace vesta::mllp

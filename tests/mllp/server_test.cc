@@ -9,7 +9,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <thread>
+
+#include "http/test_certificate.h"
 
 namespace vesta::mllp {
 namespace {
@@ -95,6 +98,57 @@ TEST(MllpServerTest, FramesInAnyChunkingGetTheirAcksInOrder) {
   close(fd2);
   server.Shutdown();
   server.Shutdown();
+}
+
+TEST(MllpServerTest, TlsWithTheServersCertificateAndOptionalClientCertificates) {
+  if (!testing::HaveCommand("openssl")) GTEST_SKIP() << "the openssl command is not installed";
+  char tmpl[] = "/tmp/vesta-mllp-tls-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  testing::TestCertificate cert;
+  ASSERT_TRUE(cert.Make(dir));
+  ServerOptions o;
+  o.tls_certificate_file = cert.cert;
+  o.tls_private_key_file = cert.key;
+  Server server(o, [](std::string_view m) { return "ACK:" + std::string(m); });
+  ASSERT_TRUE(server.Start().ok());
+  const std::string port = std::to_string(server.port());
+  // A TLS client that checks the server's certificate gets its ACK.
+  testing::CommandResult r = testing::RunCommand(
+      "printf '\\013MSH|tls\\034\\r' | timeout 2 openssl s_client -quiet -connect 127.0.0.1:" +
+      port + " -CAfile '" + cert.cert + "' -verify_return_error");
+  EXPECT_NE(r.output.find("ACK:MSH|tls"), std::string::npos) << r.output;
+  // Plain MLLP on the TLS port gets nothing.
+  int fd = Connect(server.port());
+  const std::string plain = "\x0bMSH|plain\x1c\r";
+  send(fd, plain.data(), plain.size(), 0);
+  EXPECT_EQ(ReadFrames(fd, 1).find("ACK:"), std::string::npos);
+  close(fd);
+  server.Shutdown();
+  // With a client CA, a sender without a certificate is refused; one with it is served.
+  o.tls_client_ca_file = cert.cert;
+  Server mutual(o, [](std::string_view m) { return "ACK:" + std::string(m); });
+  ASSERT_TRUE(mutual.Start().ok());
+  const std::string mport = std::to_string(mutual.port());
+  r = testing::RunCommand(
+      "printf '\\013MSH|anon\\034\\r' | timeout 2 openssl s_client -quiet "
+      "-connect 127.0.0.1:" +
+      mport + " -CAfile '" + cert.cert + "'");
+  EXPECT_EQ(r.output.find("ACK:MSH|anon"), std::string::npos) << r.output;
+  r = testing::RunCommand(
+      "printf '\\013MSH|known\\034\\r' | timeout 2 openssl s_client -quiet "
+      "-connect 127.0.0.1:" +
+      mport + " -CAfile '" + cert.cert + "' -cert '" + cert.cert + "' -key '" + cert.key + "'");
+  EXPECT_NE(r.output.find("ACK:MSH|known"), std::string::npos) << r.output;
+  mutual.Shutdown();
+  // Files it cannot use are refused at start, named.
+  o.tls_private_key_file = cert.other_key;
+  o.tls_client_ca_file.clear();
+  Server bad(o, [](std::string_view) { return std::string(); });
+  Status s = bad.Start();
+  EXPECT_EQ(s.code(), StatusCode::kInvalid);
+  EXPECT_NE(s.message().find("other_key.pem"), std::string::npos) << s.message();
+  std::filesystem::remove_all(dir);
 }
 
 TEST(MllpServerTest, BindErrorIsUnavailable) {
