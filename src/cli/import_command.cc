@@ -262,6 +262,10 @@ int RunImport(const ImportFlags& flags) {
     // The importer reads to check references and to compare reruns, rarely the same resource
     // twice: a cache of read versions would only hold memory (ingest keeps its own of the keys).
     options.read_cache_bytes = 0;
+    // Into an empty or small store, the indexes whose keys arrive in random order are built once
+    // at the end (docs/storage.md, "Bulk loads"); searches meanwhile (conditional references) give
+    // the same results, more slowly.
+    options.bulk_load = true;
     store = store::OpenSqliteStore(options);
   }
   if (!store.ok()) {
@@ -284,7 +288,10 @@ int RunImport(const ImportFlags& flags) {
     if (!flags.quiet) progress = std::make_unique<ProgressThread>(console, importer, start);
     fatal = importer.Run(*sources);
   }
+  // Closing may take a while: the last commits, and on SQLite the indexes of a bulk load.
+  if (!flags.quiet) console.Progress("closing the store");
   Status closed = (*store)->Close();
+  console.ClearProgress();
   Status rejects_closed = rejects.Close();
   if (choice->postgres && fatal.ok() && closed.ok()) {
     // The planner's statistics for what was just loaded (autovacuum would get there later).

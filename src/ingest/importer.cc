@@ -26,12 +26,11 @@ namespace {
 constexpr size_t kChunkLines = 1000;
 constexpr size_t kChunkBytes = 256 << 10;
 constexpr size_t kDeferredChunk = 64;  // deferred groups per work item
-// "Type/id" of referenced resources known to exist (two generations of this many).
-constexpr size_t kExistingCache = 50000;
 constexpr size_t kConditionalCache = 10000;
-// The last pass looks for cycles among the deferred resources only up to this many; beyond, every
-// one left is rejected.
-constexpr size_t kMaxCycleSearch = 1000000;
+// The pass over the deferred resources finds those it can write (cycles included) when there are
+// at most this many (about 20 bytes each); beyond, they are retried pass after pass while that
+// progresses, and what is left (cycles too) is rejected.
+constexpr size_t kMaxCycleSearch = 4000000;
 constexpr int kMaxPasses = 50;
 
 // Work for a worker: lines of one source, or one whole JSON file, or deferred groups.
@@ -103,7 +102,7 @@ class Importer::Impl {
   void Fail(const Status& status);
   // The deferred resources of `spill` that can be written together: their unresolved references
   // all name one another (or resources now stored).
-  std::unordered_set<uint64_t> CycleKeys(FILE* spill);
+  std::vector<uint64_t> CycleKeys(FILE* spill);  // sorted hashes
 
   store::Store& store_;
   const fhir::Model& model_;
@@ -111,15 +110,15 @@ class Importer::Impl {
   RejectSink& rejects_;
   SystemClock clock_;
   UuidV7Generator ids_{clock_};
-  BoundedCache existing_{kExistingCache};
+  KnownKeys existing_;
   BoundedCache conditional_{kConditionalCache};
   BatchWriter writer_;
 
   // Set once per pass, before its threads start.
   Pass pass_kind_ = Pass::kEarly;
-  std::unordered_set<uint64_t> cycle_keys_;  // the last pass: deferred ones written together
-  FILE* spill_out_ = nullptr;                // groups deferred in this pass
-  int64_t spill_out_members_ = 0;            // sequencer thread only
+  std::vector<uint64_t> cycle_keys_;  // the last pass: deferred ones written together (sorted)
+  FILE* spill_out_ = nullptr;         // groups deferred in this pass
+  int64_t spill_out_members_ = 0;     // sequencer thread only
 
   // Reader -> workers.
   std::mutex work_mu_;
@@ -418,13 +417,15 @@ bool Importer::Impl::Exists(const std::string& ref) {
     std::lock_guard lock(keys_mu_);
     if (in_flight_.count(ref) > 0) return true;
   }
-  if ((!cycle_keys_.empty() && cycle_keys_.count(HashKey(ref)) > 0) || existing_.Get(ref)) {
+  if ((!cycle_keys_.empty() &&
+       std::binary_search(cycle_keys_.begin(), cycle_keys_.end(), HashKey(ref))) ||
+      existing_.Contains(ref)) {
     return true;
   }
   size_t slash = ref.find('/');
   Result<store::StoredVersion> v = store_.Read(ref.substr(0, slash), ref.substr(slash + 1));
   if (!v.ok() || v->deleted) return false;
-  existing_.Put(ref, "");
+  existing_.Add(ref);
   return true;
 }
 
@@ -550,6 +551,7 @@ void Importer::Impl::WriterLoop() {
         continue;
       }
       Count(batch[i].type, outcomes[i]);
+      existing_.Add(batch[i].key());
     }
     std::lock_guard lock(keys_mu_);
     for (const Prepared& p : batch) {
@@ -626,10 +628,10 @@ void Importer::Impl::Fail(const Status& status) {
   }
 }
 
-std::unordered_set<uint64_t> Importer::Impl::CycleKeys(FILE* spill) {
-  // Keys are held as 64-bit hashes (about 80 bytes a deferred resource): a collision would let a
+std::vector<uint64_t> Importer::Impl::CycleKeys(FILE* spill) {
+  // Keys are held as 64-bit hashes, sorted, and each resource's references to other deferred
+  // ones as indexes into them: about 20 bytes a deferred resource. A hash collision would let a
   // resource through with a dangling reference, at odds of about n / 2^64.
-  std::unordered_set<uint64_t> keys;
   Preparer preparer(PreparerShared{store_, model_, clock_, ids_, opt_.referential_integrity,
                                    existing_, conditional_});
   auto for_each_member =
@@ -648,63 +650,66 @@ std::unordered_set<uint64_t> Importer::Impl::CycleKeys(FILE* spill) {
         }
       };
   // The deferred resources...
+  std::vector<uint64_t> keys;
   if (!for_each_member([&](std::string& key, std::vector<std::string>&) {
-        keys.insert(HashKey(key));
+        keys.push_back(HashKey(key));
         return keys.size() <= kMaxCycleSearch;
       })) {
     return {};
   }
-  // ...their references to one another, and those that reference what is neither deferred nor
-  // stored (nor, for a conditional reference, found by a search now).
-  struct Member {
-    uint64_t key;
-    bool dangling;
-    std::vector<uint64_t> refs;
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  auto index_of = [&](uint64_t h) -> int64_t {
+    auto it = std::lower_bound(keys.begin(), keys.end(), h);
+    return it != keys.end() && *it == h ? it - keys.begin() : -1;
   };
-  std::vector<Member> members;
-  std::unordered_map<std::string, bool> outside;  // looked up once each
+  // ...their references to one another, and which reference what is neither deferred nor stored
+  // (nor, for a conditional reference, found by a search now).
+  std::vector<uint8_t> alive(keys.size(), 1);
+  std::vector<uint32_t> member_key, ref_begin, refs;
   for_each_member([&](std::string& key, std::vector<std::string>& missing) {
-    Member m{HashKey(key), false, {}};
+    const int64_t k = index_of(HashKey(key));
+    if (k < 0) return true;
+    member_key.push_back(static_cast<uint32_t>(k));
+    ref_begin.push_back(static_cast<uint32_t>(refs.size()));
     for (const std::string& ref : missing) {
-      if (uint64_t h = HashKey(ref); keys.count(h) > 0) {
-        m.refs.push_back(h);
+      if (int64_t r = index_of(HashKey(ref)); r >= 0) {
+        refs.push_back(static_cast<uint32_t>(r));
         continue;
       }
-      auto it = outside.find(ref);
-      if (it == outside.end()) {
-        bool found = false;
-        if (IsConditionalReference(ref)) {
-          // Resolvable now (the pass resolves it the same way), or never.
-          size_t q = ref.find('?');
-          Result<std::string> match = preparer.FindOne(ref.substr(0, q), ref.substr(q + 1));
-          found = match.ok() && !match->empty();
-        } else {
-          found = Exists(ref);
-        }
-        it = outside.emplace(ref, found).first;
+      bool found = false;
+      if (IsConditionalReference(ref)) {
+        // Resolvable now (the pass resolves it the same way), or never.
+        size_t q = ref.find('?');
+        Result<std::string> match = preparer.FindOne(ref.substr(0, q), ref.substr(q + 1));
+        found = match.ok() && !match->empty();
+      } else {
+        found = Exists(ref);
       }
-      if (!it->second) m.dangling = true;
+      if (!found) alive[static_cast<size_t>(k)] = 0;
     }
-    members.push_back(std::move(m));
     return true;
   });
-  for (const Member& m : members) {
-    if (m.dangling) keys.erase(m.key);
-  }
+  ref_begin.push_back(static_cast<uint32_t>(refs.size()));
+  // What references a resource that cannot be written cannot be written either.
   for (bool changed = true; changed;) {
     changed = false;
-    for (const Member& m : members) {
-      if (keys.count(m.key) == 0) continue;
-      for (uint64_t ref : m.refs) {
-        if (keys.count(ref) == 0) {
-          keys.erase(m.key);
+    for (size_t m = 0; m < member_key.size(); ++m) {
+      if (!alive[member_key[m]]) continue;
+      for (uint32_t i = ref_begin[m]; i < ref_begin[m + 1]; ++i) {
+        if (!alive[refs[i]]) {
+          alive[member_key[m]] = 0;
           changed = true;
           break;
         }
       }
     }
   }
-  return keys;
+  std::vector<uint64_t> writable;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (alive[i]) writable.push_back(keys[i]);
+  }
+  return writable;
 }
 
 ImportProgress Importer::Impl::progress() const {

@@ -1,5 +1,6 @@
 #include "ingest/preparer.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -53,6 +54,57 @@ void BoundedCache::PutLocked(const std::string& key, std::string value) {
     young_ = {};
   }
   young_[key] = std::move(value);
+}
+
+KnownKeys::KnownKeys(size_t slots_log2)
+    : mask_((size_t{1} << slots_log2) - 1),
+      young_(size_t{1} << slots_log2, 0),
+      old_(size_t{1} << slots_log2, 0) {}
+
+namespace {
+uint64_t KeyHash(const std::string& key) {
+  uint64_t h = std::hash<std::string>{}(key);
+  return h == 0 ? 1 : h;  // 0 marks an empty slot
+}
+}  // namespace
+
+bool KnownKeys::Find(const std::vector<uint64_t>& table, uint64_t h) {
+  const size_t mask = table.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    if (table[i] == h) return true;
+    if (table[i] == 0) return false;
+  }
+}
+
+void KnownKeys::Insert(uint64_t h) {
+  if (young_count_ >= (mask_ + 1) / 2) {
+    old_.swap(young_);
+    std::fill(young_.begin(), young_.end(), 0);
+    young_count_ = 0;
+  }
+  for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+    if (young_[i] == h) return;
+    if (young_[i] == 0) {
+      young_[i] = h;
+      ++young_count_;
+      return;
+    }
+  }
+}
+
+bool KnownKeys::Contains(const std::string& key) {
+  const uint64_t h = KeyHash(key);
+  std::lock_guard lock(mu_);
+  if (Find(young_, h)) return true;
+  if (!Find(old_, h)) return false;
+  Insert(h);
+  return true;
+}
+
+void KnownKeys::Add(const std::string& key) {
+  const uint64_t h = KeyHash(key);
+  std::lock_guard lock(mu_);
+  Insert(h);
 }
 
 Group Preparer::PrepareText(std::string_view text, const std::string& where) {
@@ -193,12 +245,12 @@ void Preparer::CheckStored(Group& group) {
         still.push_back(std::move(ref));
         continue;
       }
-      if (s_.existing.Get(ref)) continue;
+      if (s_.existing.Contains(ref)) continue;
       size_t slash = ref.find('/');
       Result<store::StoredVersion> target =
           s_.store.Read(ref.substr(0, slash), ref.substr(slash + 1));
       if (target.ok() && !target->deleted) {
-        s_.existing.Put(ref, "");
+        s_.existing.Add(ref);
         continue;
       }
       still.push_back(std::move(ref));

@@ -8,6 +8,7 @@
 // left in Prepared::missing for the sequencer, which knows what is being written.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -42,13 +43,36 @@ class BoundedCache {
   std::unordered_map<std::string, std::string> young_, old_;
 };
 
+// A thread-safe set of "Type/id" keys known to exist, held as 64-bit hashes in two generations
+// of open-addressed tables of fixed size (8 bytes a slot): when the young one is half full it
+// becomes the old one and the old one is dropped, and a key found in the old one moves back. The
+// importer adds every resource it commits and every referenced resource it finds in the store,
+// so that a reference to either is checked without reading the store. Memory is fixed
+// (2 x 16 MiB by default); a hash collision would take an absent key for present, at odds of
+// about (keys held) / 2^64 per lookup.
+class KnownKeys {
+ public:
+  explicit KnownKeys(size_t slots_log2 = 21);
+  bool Contains(const std::string& key);
+  void Add(const std::string& key);
+
+ private:
+  static bool Find(const std::vector<uint64_t>& table, uint64_t h);
+  void Insert(uint64_t h);  // REQUIRES: mu_ held
+
+  std::mutex mu_;
+  size_t mask_;
+  size_t young_count_ = 0;
+  std::vector<uint64_t> young_, old_;  // 0 marks an empty slot
+};
+
 struct PreparerShared {
   store::Store& store;
   const fhir::Model& model;
   Clock& clock;
   IdGenerator& ids;
   bool referential_integrity = true;
-  BoundedCache& existing;     // "Type/id" known to exist in the store
+  KnownKeys& existing;        // "Type/id" known to exist in the store
   BoundedCache& conditional;  // conditional reference -> "Type/id" it resolved to
 };
 

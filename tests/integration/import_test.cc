@@ -256,6 +256,35 @@ TEST(ImportTest, ReferencesBetweenFilesResolveWhateverTheOrder) {
   EXPECT_TRUE(Contains(unchecked.out, "imported 5 resources (5 new")) << unchecked.out;
 }
 
+// gzip on standard input, told by its magic bytes; the same resource on two lines, with other
+// resources and small batches between them: the later line ends current, as version 2.
+TEST(ImportTest, GzipOnStandardInputAndTheLaterOfTwoLinesEndsCurrent) {
+  TempDir dir;
+  const std::string data = dir.path() + "/data";
+  std::string text = R"({"resourceType":"Patient","id":"twice","gender":"male"})"
+                     "\n";
+  for (int i = 0; i < 40; ++i) {
+    text += R"({"resourceType":"Patient","id":"filler)" + std::to_string(i) +
+            R"("})"
+            "\n";
+  }
+  text += R"({"resourceType":"Patient","id":"twice","gender":"female"})"
+          "\n";
+  const std::string gz = dir.path() + "/in.gz";
+  WriteGzip(gz, text);
+  ImportRun run = Import(
+      dir, data, "--batch 3 --threads 4 --rejects '" + dir.path() + "/r.ndjson' -", ReadFile(gz));
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_TRUE(Contains(run.out, "imported 42 resources (41 new, 1 updated, 0 unchanged)"))
+      << run.out;
+  ServerProcess server(data);
+  ASSERT_TRUE(server.ok());
+  HttpResult twice = HttpRequest(server.port(), "GET", "/Patient/twice");
+  EXPECT_EQ(twice.Header("ETag"), "W/\"2\"");
+  EXPECT_TRUE(Contains(twice.body, "\"gender\":\"female\"")) << twice.body;
+  EXPECT_EQ(server.Stop(), 0);
+}
+
 TEST(ImportTest, FatalErrorsExitOne) {
   TempDir dir;
   ImportRun missing = Import(dir, dir.path() + "/data", "'" + dir.path() + "/absent.ndjson'");
