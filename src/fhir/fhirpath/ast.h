@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "fhir/fhirpath/fhirpath.h"
 #include "fhir/fhirpath/value.h"
 
 namespace vesta::fhir {
@@ -87,9 +88,14 @@ struct Node {
   // apply `as` to collections (`(Substance.ingredient.substance as CodeableConcept)`); R5 rewrote
   // them with ofType().
   bool as_filters = false;
+  // For a call of a function added by the caller (fn == Fn::kCallerFunction): its definition, owned
+  // by the compiled Expression.
+  const ExtensionFunction* extension = nullptr;
 };
 
 // Parses `text` into a tree. Errors are kInvalid Statuses naming the offset.
-Result<std::unique_ptr<Node>> Parse(std::string_view text);
+// `extensions`, when given, are the caller's functions (CompileOptions::extensions).
+Result<std::unique_ptr<Node>> Parse(std::string_view text,
+                                    const ExtensionFunctions* extensions = nullptr);
 
 }  // namespace vesta::fhirpath::internal

@@ -194,8 +194,11 @@ class Checker {
     StaticType item_focus = in;
     if (n.fn == Fn::kAggregate || n.fn == Fn::kRepeat) item_focus = StaticType::Unknown();
     std::vector<StaticType> arg_types;
-    if (n.fn == Fn::kIs || n.fn == Fn::kAs || n.fn == Fn::kOfType) {
-      if (!KnownType(n.type)) return Error(n, "unknown type '" + n.type.name + "'");
+    if (n.fn == Fn::kIs || n.fn == Fn::kAs || n.fn == Fn::kOfType ||
+        (n.extension != nullptr && n.extension->type_argument)) {
+      if (!n.args.empty() && !KnownType(n.type)) {
+        return Error(n, "unknown type '" + n.type.name + "'");
+      }
     } else if (n.fn == Fn::kTrace) {
       // The projection argument iterates.
       for (size_t i = 0; i < n.args.size(); ++i) {

@@ -682,12 +682,14 @@ Item ResourceItem(const json::Value& resource) {
 }
 
 Result<Expression> Expression::Compile(std::string_view text, const CompileOptions& options) {
-  ASSIGN_OR_RETURN(std::unique_ptr<internal::Node> root, internal::Parse(text));
+  ASSIGN_OR_RETURN(std::unique_ptr<internal::Node> root,
+                   internal::Parse(text, options.extensions.get()));
   RETURN_IF_ERROR(internal::Check(*root, options));
   if (options.mode == Mode::kNonStrict) MarkNonStrict(root.get());
   Expression e;
   e.text_ = std::string(text);
   e.root_ = std::shared_ptr<const internal::Node>(std::move(root));
+  e.extensions_ = options.extensions;
   return e;
 }
 

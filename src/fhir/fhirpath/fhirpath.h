@@ -21,8 +21,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "fhir/fhirpath/value.h"
@@ -81,6 +83,33 @@ struct Environment {
   std::function<void(std::string_view, const Collection&)> trace;
 };
 
+// One call of an extension function (ExtensionFunction::call).
+struct ExtensionCall {
+  std::span<const Item> input;  // the focus the function is called on
+  // The evaluated arguments, or, for a function with type_argument, none.
+  std::vector<Collection> args;
+  // The type named as the argument (`Patient` in `getReferenceKey(Patient)`), or "" when absent.
+  std::string_view type_name;
+  const json::Value* root_resource = nullptr;  // %resource, or nullptr
+  const Environment* env = nullptr;
+};
+
+// A function the caller adds to the language, such as SQL on FHIR's getResourceKey() and
+// getReferenceKey() (https://sql-on-fhir.org/ig/latest/StructureDefinition-ViewDefinition.html
+// #required-additional-functions). Expressions compiled with CompileOptions::extensions may call
+// it by name. An extension with the name of one of the engine's functions replaces it in those
+// expressions (a dialect: SQL on FHIR's join() gives '' for an empty collection).
+struct ExtensionFunction {
+  int min_args = 0;
+  int max_args = 0;
+  // Whether the argument is a type specifier, as for ofType(T): handed over by name
+  // (ExtensionCall::type_name) rather than evaluated. Such a function takes at most one argument.
+  bool type_argument = false;
+  // Must be thread-safe when the compiled expression is evaluated from several threads.
+  std::function<Result<Collection>(const ExtensionCall&)> call;
+};
+using ExtensionFunctions = std::map<std::string, ExtensionFunction, std::less<>>;
+
 // How strictly an expression is checked against the model when it is compiled
 // (http://hl7.org/fhirpath/N1/#type-safety-and-strict-evaluation: "an implementation may choose to
 // ... return an error ... or it may choose to return empty" for paths the model does not allow).
@@ -110,6 +139,8 @@ struct CompileOptions {
   // unordered collection (children(), descendants()) are errors
   // (http://hl7.org/fhirpath/N1/#ordered-collections).
   bool check_ordered_functions = false;
+  // Functions added to the language (ExtensionFunction); kept alive by the compiled expression.
+  std::shared_ptr<const ExtensionFunctions> extensions;
 };
 
 // A compiled expression.
@@ -129,6 +160,7 @@ class Expression {
  private:
   std::string text_;
   std::shared_ptr<const internal::Node> root_;
+  std::shared_ptr<const ExtensionFunctions> extensions_;  // the root_'s nodes point into it
 };
 
 // A node item for a resource's root JSON: its type comes from `resourceType`.

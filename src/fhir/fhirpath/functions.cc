@@ -457,6 +457,23 @@ Result<Collection> Evaluator::CallFunction(const Node& n, Items input, const Fra
       FunctionCall call(*this, n, input, f);
       return CallFhir(call);
     }
+    case Fn::kCallerFunction: {
+      ExtensionCall call;
+      call.input = input;
+      if (n.extension->type_argument) {
+        call.type_name = n.type.name;
+      } else {
+        for (size_t i = 0; i < n.args.size(); ++i) {
+          ASSIGN_OR_RETURN(Collection a, arg(i));
+          call.args.push_back(std::move(a));
+        }
+      }
+      call.root_resource = root_;
+      call.env = &env_;
+      Result<Collection> r = n.extension->call(call);
+      if (!r.ok()) return Error(n, n.name + "(): " + r.status().message());
+      return r;
+    }
   }
   return Error(n, n.name + "() is not supported");
 }

@@ -68,6 +68,7 @@ enum class Fn : uint8_t {
   VESTA_FHIRPATH_FUNCTIONS(VESTA_FN_ENUM)
 #undef VESTA_FN_ENUM
       kUnknown,
+  kCallerFunction,  // a function added by the caller (Node::extension)
 };
 
 struct FunctionInfo {

@@ -5,6 +5,7 @@
 //   = ~ != !~  |  in contains  |  and  |  or xor  |  implies
 // http://hl7.org/fhirpath/N1/#literals for the literal forms (strings with escapes, numbers,
 // @dates, @Ttimes, quantities with UCUM or calendar units).
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <string>
@@ -323,7 +324,8 @@ bool IsCalendarUnit(std::string_view s) {
 
 class Parser {
  public:
-  explicit Parser(std::vector<Token> toks) : t_(std::move(toks)) {}
+  Parser(std::vector<Token> toks, const ExtensionFunctions* extensions)
+      : t_(std::move(toks)), extensions_(extensions) {}
 
   Result<std::unique_ptr<Node>> ParseAll() {
     ASSIGN_OR_RETURN(auto n, Expr(0));
@@ -495,7 +497,20 @@ class Parser {
     ++p_;
     if (!delimited && IsPunct("(")) {
       ++p_;
-      const FunctionInfo* fi = FindFunction(n->name);
+      // A caller's function comes first: it may replace one of the engine's (a dialect).
+      const FunctionInfo* fi = nullptr;
+      FunctionInfo extension_info{Fn::kCallerFunction, n->name, 0, 0};
+      if (extensions_ != nullptr) {
+        auto it = extensions_->find(n->name);
+        if (it != extensions_->end()) {
+          n->extension = &it->second;
+          extension_info.min_args = it->second.min_args;
+          extension_info.max_args =
+              it->second.type_argument ? std::min(it->second.max_args, 1) : it->second.max_args;
+          fi = &extension_info;
+        }
+      }
+      if (fi == nullptr) fi = FindFunction(n->name);
       if (fi == nullptr) return ErrorAt(n->pos, "unknown function '" + n->name + "'");
       n->kind = NodeKind::kFunction;
       n->fn = fi->fn;
@@ -516,7 +531,8 @@ class Parser {
         return ErrorAt(n->pos,
                        "wrong number of arguments for " + n->name + "(): " + std::to_string(argc));
       }
-      if (fi->fn == Fn::kIs || fi->fn == Fn::kAs || fi->fn == Fn::kOfType) {
+      if (fi->fn == Fn::kIs || fi->fn == Fn::kAs || fi->fn == Fn::kOfType ||
+          (n->extension != nullptr && n->extension->type_argument && !n->args.empty())) {
         // The argument is a type specifier, written as an identifier or Namespace.Name.
         const Node* a = n->args[0].get();
         if (a->kind == NodeKind::kMember && a->target == nullptr) {
@@ -641,16 +657,17 @@ class Parser {
   }
 
   std::vector<Token> t_;
+  const ExtensionFunctions* extensions_;
   size_t p_ = 0;
   int depth_ = 0;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Node>> Parse(std::string_view text) {
+Result<std::unique_ptr<Node>> Parse(std::string_view text, const ExtensionFunctions* extensions) {
   Lexer lexer(text);
   ASSIGN_OR_RETURN(std::vector<Token> toks, lexer.Run());
-  Parser parser(std::move(toks));
+  Parser parser(std::move(toks), extensions);
   return parser.ParseAll();
 }
 
