@@ -364,11 +364,12 @@ def run_kind(args, vesta, loadgen, work, kind, template, conns):
     http_file = os.path.join(work, short + ".http")
     write_payloads(mllp_file, msgs)
     write_payloads(http_file, bundles)
-    best = 0
+    best, warm_failed = 0, []
     for c in conns:
         w1 = measure(vesta, loadgen, work, "mllp", c, 1, mllp_file, "warm", not args.no_prime)
         w2 = measure(vesta, loadgen, work, "http", c, 1, http_file, "warm", not args.no_prime)
         best = max(best, w1["rate"], w2["rate"])
+        warm_failed += [(c, mode, w) for mode, w in (("mllp", w1), ("http", w2)) if w["failed"]]
         log("  warm-up, %d conn: MLLP %.0f/s (%d failed), HTTP %.0f/s (%d failed)" % (
             c, w1["rate"], w1["failed"], w2["rate"], w2["failed"]))
     pool = args.pool or int(min(POOL_MAX, max(warm_n, 2 * best * args.duration)))
@@ -381,7 +382,7 @@ def run_kind(args, vesta, loadgen, work, kind, template, conns):
         write_payloads(http_file, bundles)
     out = {"pool": len(msgs) - 1, "msg_bytes": statistics.median(len(m) for m in msgs),
            "bundle_bytes": statistics.median(len(b) for b in bundles),
-           "entries": len(json.loads(bundles[0])["entry"]), "runs": {}}
+           "entries": len(json.loads(bundles[0])["entry"]), "runs": {}, "warm": warm_failed}
     for c in conns:
         runs = {"mllp": [], "http": []}
         for k in range(args.repeats):
@@ -467,6 +468,13 @@ def report(args, res, conns, started, state, elapsed):
     else:
         p("Every answer checked: %s messages in %d runs, every ACK `AA` and every HTTP "
           "status 200." % (lib.fmt_number(sent), total))
+    warm = [(kind, c, mode, w) for kind, r in res.items() for c, mode, w in r["warm"]]
+    if warm:
+        p("")
+        p("Failures in the (untimed) warm-up: %s." % "; ".join(
+            "%s, %d connections, %s: %d of %d, first `%s`" % (
+                kind, c, mode, w["failed"], w["sent"], w["first_failure"][:160])
+            for kind, c, mode, w in warm))
     if exhausted:
         p("")
         p("Runs that used up their pool before the time was over (the rate is over the time "
