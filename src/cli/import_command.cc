@@ -124,6 +124,10 @@ std::string ProgressLine(const ingest::ImportProgress& p, double seconds) {
     line += "  " + Megabytes(p.bytes_read);
     if (p.bytes_total >= 0) line += " of " + Megabytes(p.bytes_total);
     line += " MB";
+    if (p.bytes_total > 0) {
+      line +=
+          " (" + std::to_string(std::min<int64_t>(100, p.bytes_read * 100 / p.bytes_total)) + "%)";
+    }
     if (p.bytes_total > 0 && p.bytes_read > 0 && seconds > 1) {
       double rate = p.bytes_read / seconds;
       line += "  ETA " + Duration(static_cast<double>(p.bytes_total - p.bytes_read) / rate);

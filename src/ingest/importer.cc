@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <functional>
@@ -50,6 +51,19 @@ struct Output {
 };
 
 uint64_t HashKey(const std::string& key) { return std::hash<std::string>{}(key); }
+
+// An anonymous file in $TMPDIR (or /tmp), removed when closed; nullptr with errno on failure.
+FILE* TemporaryFile() {
+  const char* dir = std::getenv("TMPDIR");
+  std::string path =
+      std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/vesta-import-deferred-XXXXXX";
+  int fd = mkstemp(path.data());
+  if (fd < 0) return nullptr;
+  unlink(path.c_str());
+  FILE* f = fdopen(fd, "w+");
+  if (f == nullptr) close(fd);
+  return f;
+}
 
 bool Blank(const std::string& line) { return line.find_first_not_of(" \t\r") == std::string::npos; }
 
@@ -171,7 +185,7 @@ Status Importer::Impl::Run(const std::vector<Source>& sources) {
     total += s.size;
   }
   bytes_total_ = total;
-  spill_out_ = std::tmpfile();
+  spill_out_ = TemporaryFile();
   if (spill_out_ == nullptr) {
     return Status(
         StatusCode::kInternal,
@@ -192,7 +206,7 @@ Status Importer::Impl::Run(const std::vector<Source>& sources) {
       cycle_keys_ = CycleKeys(in);
       pass_kind_ = Pass::kLast;
     }
-    spill_out_ = std::tmpfile();
+    spill_out_ = TemporaryFile();
     spill_out_members_ = 0;
     if (spill_out_ == nullptr) {
       fclose(in);
