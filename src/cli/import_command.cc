@@ -49,6 +49,7 @@ struct ImportFlags {
   bool quiet = false;
   std::string rejects = "import-rejects.ndjson";
   std::string referential_integrity = "on";
+  bool keep_last_updated = false;
 };
 
 // 1234567 -> "1,234,567".
@@ -285,6 +286,7 @@ int RunImport(const ImportFlags& flags) {
   options.writers = flags.connections;
   options.batch = flags.batch;
   options.referential_integrity = flags.referential_integrity == "on";
+  options.keep_last_updated = flags.keep_last_updated;
   ingest::Importer importer(**store, fhir::Model::R4(), options, rejects);
   Status fatal;
   {
@@ -350,6 +352,9 @@ void AddImport(CLI::App& app) {
                   "(as the REST API checks); off: references are stored unchecked")
       ->capture_default_str()
       ->check(CLI::IsMember({"on", "off"}));
+  cmd->add_flag("--keep-last-updated", flags->keep_last_updated,
+                "A resource new to the store keeps its meta.lastUpdated (restoring an export into "
+                "a fresh store byte for byte); without it every version written is stamped now");
   cmd->add_flag("--fast", flags->fast,
                 "Sync at checkpoints and at the end instead of every batch (rerun on a crash)");
   cmd->add_flag("-q,--quiet", flags->quiet,

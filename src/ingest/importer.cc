@@ -359,7 +359,7 @@ void Importer::Impl::ReadDeferred(FILE* spill) {
 
 void Importer::Impl::WorkerLoop() {
   Preparer preparer(PreparerShared{store_, model_, clock_, ids_, opt_.referential_integrity,
-                                   existing_, conditional_});
+                                   existing_, conditional_, opt_.keep_last_updated});
   while (true) {
     Item item;
     {
@@ -396,7 +396,7 @@ void Importer::Impl::WorkerLoop() {
 
 void Importer::Impl::SequencerLoop() {
   Preparer preparer(PreparerShared{store_, model_, clock_, ids_, opt_.referential_integrity,
-                                   existing_, conditional_});
+                                   existing_, conditional_, opt_.keep_last_updated});
   for (uint64_t next = 0;; ++next) {
     Output out;
     {
@@ -647,7 +647,7 @@ std::vector<uint64_t> Importer::Impl::CycleKeys(FILE* spill) {
   // ones as indexes into them: about 20 bytes a deferred resource. A hash collision would let a
   // resource through with a dangling reference, at odds of about n / 2^64.
   Preparer preparer(PreparerShared{store_, model_, clock_, ids_, opt_.referential_integrity,
-                                   existing_, conditional_});
+                                   existing_, conditional_, opt_.keep_last_updated});
   auto for_each_member =
       [&](const std::function<bool(std::string&, std::vector<std::string>&)>& f) {
         if (fflush(spill) != 0 || lseek(fileno(spill), 0, SEEK_SET) != 0) return false;

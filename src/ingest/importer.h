@@ -43,6 +43,10 @@ struct ImportOptions {
   // Relative references must name a resource in the store or the input (the REST API's
   // --referential-integrity); off, they are stored unchecked.
   bool referential_integrity = true;
+  // A resource new to the store keeps the meta.lastUpdated it comes with (a valid instant, not in
+  // the future), so that an export loaded into a fresh store exports again byte for byte; off,
+  // every version written gets the time of the import (what `_since` exports expect).
+  bool keep_last_updated = false;
   // Text read ahead of the sequencer (a single larger JSON file is still read, alone). Parsed,
   // checked and stamped, a resource takes about eight times its text; at least four chunks of
   // lines per worker are allowed.

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "base/strings.h"
+#include "fhir/datetime.h"
 #include "fhir/resource/resource_json.h"
 #include "ingest/bundle.h"
 #include "ingest/references.h"
@@ -227,9 +228,22 @@ void Preparer::PrepareResource(json::Document doc, Prepared* p) {
   if (s_.referential_integrity) {
     for (std::string& ref : refs.literal) p->missing.push_back(std::move(ref));
   }
-  p->last_updated = s_.clock.Now();
+  p->last_updated = StampFor(doc);
   p->json = fhir::StoredJson(doc, p->id, 1, p->last_updated);
   p->doc = std::move(doc);
+}
+
+Micros Preparer::StampFor(const json::Document& doc) {
+  const Micros now = s_.clock.Now();
+  if (!s_.keep_last_updated) return now;
+  const json::Value* meta = doc.root().Find("meta");
+  if (meta == nullptr) return now;
+  const std::string_view text = meta->FindString("lastUpdated");
+  // An instant (https://hl7.org/fhir/R4/datatypes.html#instant): a time with a zone.
+  if (text.size() < 20 || text[10] != 'T') return now;
+  Result<fhir::TimeRange> range = fhir::ParseTimeRange(text);
+  if (!range.ok() || range->low > now) return now;
+  return range->low;
 }
 
 void Preparer::CheckStored(Group& group) {
@@ -270,7 +284,7 @@ void Preparer::ApplyResolved(Prepared& p,
   p.missing = std::move(still);
   if (!changed) return;
   p.doc.mutable_root() = rewritten;
-  p.last_updated = s_.clock.Now();
+  p.last_updated = StampFor(p.doc);
   p.json = fhir::StoredJson(p.doc, p.id, 1, p.last_updated);
   p.version = 1;
 }
@@ -364,7 +378,7 @@ Group Preparer::PrepareDeferred(std::string_view record) {
       }
     }
     p.doc = std::move(resource).value();
-    p.last_updated = s_.clock.Now();
+    p.last_updated = StampFor(p.doc);
     p.json = fhir::StoredJson(p.doc, p.id, 1, p.last_updated);
     ApplyResolved(p, resolved);
     group.push_back(std::move(p));

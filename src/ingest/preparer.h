@@ -74,6 +74,8 @@ struct PreparerShared {
   bool referential_integrity = true;
   KnownKeys& existing;        // "Type/id" known to exist in the store
   BoundedCache& conditional;  // conditional reference -> "Type/id" it resolved to
+  // A new resource keeps the meta.lastUpdated it comes with (ImportOptions::keep_last_updated).
+  bool keep_last_updated = false;
 };
 
 class Preparer {
@@ -103,6 +105,9 @@ class Preparer {
   void PrepareResource(json::Document doc, Prepared* p);
   // Drops from each member's `missing` the references that the store already holds.
   void CheckStored(Group& group);
+  // When a new version of `doc` is stored: now, or with keep_last_updated the meta.lastUpdated
+  // it comes with when that is a valid instant and not in the future.
+  Micros StampFor(const json::Document& doc);
 
   PreparerShared s_;
 };

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <utility>
 
+#include "json/parse.h"
+
 namespace vesta::ingest {
 namespace {
 
@@ -34,6 +36,37 @@ bool Importable(std::string_view name) {
          EndsWith(name, ".json.gz");
 }
 
+// The files of a Bulk Data export's folder that are not resources to load
+// (https://hl7.org/fhir/uv/bulkdata/STU2/export.html#response---complete-status): its manifest
+// (`vesta export` writes manifest.json) and the OperationOutcome files of its "error" array. Empty
+// when `dir` has no manifest.json or it is not a manifest (a resource or a Bundle named so).
+std::set<std::string> ExportBookkeeping(const std::string& dir) {
+  std::set<std::string> skip;
+  const std::string path = dir + "/manifest.json";
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return skip;
+  std::string text;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && text.size() < (size_t{64} << 20)) {
+    text.append(buf, n);
+  }
+  std::fclose(f);
+  Result<json::Document> doc = json::Parse(text);
+  if (!doc.ok() || !doc->root().is_object() || doc->root().Find("resourceType") != nullptr ||
+      doc->root().Find("output") == nullptr || doc->root().Find("transactionTime") == nullptr) {
+    return skip;
+  }
+  skip.insert("manifest.json");
+  if (const json::Value* errors = doc->root().Find("error"); errors && errors->is_array()) {
+    for (const json::Value& e : errors->items()) {
+      std::string_view url = e.FindString("url");
+      skip.insert(std::string(BaseName(url)));
+    }
+  }
+  return skip;
+}
+
 // Collects the importable files under `dir`; `seen` holds the folders read (device, inode).
 Status Walk(const std::string& dir, std::set<std::pair<dev_t, ino_t>>* seen,
             std::vector<Source>* out) {
@@ -47,7 +80,9 @@ Status Walk(const std::string& dir, std::set<std::pair<dev_t, ino_t>>* seen,
   }
   closedir(d);
   std::sort(names.begin(), names.end());
+  const std::set<std::string> bookkeeping = ExportBookkeeping(dir);
   for (const std::string& name : names) {
+    if (bookkeeping.count(name)) continue;
     std::string path = dir + "/" + name;
     struct stat st {};
     if (stat(path.c_str(), &st) != 0) continue;  // a dangling link

@@ -414,5 +414,40 @@ TEST_F(BulkExportTest, CommandLineExportWritesWhatTheServerExports) {
   server_ = std::make_unique<ServerProcess>(data);  // TearDown stops it
 }
 
+TEST_F(BulkExportTest, ExportImportExportGivesTheSameBytes) {
+  // Export everything, load it into a fresh store (the export folder as it is: its manifest and
+  // error file are not loaded), export again: the same resources, byte for byte.
+  BulkClient client(server_->port());
+  ASSERT_EQ(server_->Stop(), 0);
+  const std::string data = dir_.path() + "/data";
+  const std::string first = dir_.path() + "/first";
+  ASSERT_EQ(
+      RunShell(VestaBinary() + " export" + StoreFlags(data) + " --out " + first + " >/dev/null"),
+      0);
+  std::map<std::string, std::string> exported = ReadNdjsonDir(first);
+  ASSERT_GT(exported.size(), 5u);
+  const std::string copy = dir_.path() + "/copy";
+  ASSERT_EQ(RunShell(VestaBinary() + " import --keep-last-updated --quiet" + StoreFlags(copy) +
+                     " " + first + " >/dev/null 2>&1"),
+            0);
+  const std::string second = dir_.path() + "/second";
+  ASSERT_EQ(
+      RunShell(VestaBinary() + " export" + StoreFlags(copy) + " --out " + second + " >/dev/null"),
+      0);
+  std::map<std::string, std::string> again = ReadNdjsonDir(second);
+  ASSERT_EQ(Keys(again), Keys(exported));
+  for (const auto& [key, line] : exported) EXPECT_EQ(again[key], line) << key;
+  // Loading the same folder again changes nothing.
+  ASSERT_EQ(RunShell(VestaBinary() + " import --keep-last-updated --quiet" + StoreFlags(copy) +
+                     " " + first + " >/dev/null 2>&1"),
+            0);
+  const std::string third = dir_.path() + "/third";
+  ASSERT_EQ(
+      RunShell(VestaBinary() + " export" + StoreFlags(copy) + " --out " + third + " >/dev/null"),
+      0);
+  EXPECT_EQ(ReadNdjsonDir(third), exported);
+  server_ = std::make_unique<ServerProcess>(data);  // TearDown stops it
+}
+
 }  // namespace
 }  // namespace vesta::testing
