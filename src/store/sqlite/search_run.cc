@@ -68,8 +68,7 @@ class SearchDb {
   template <typename F>
   Status Query(std::string_view sql, std::span<const sql::SqlArg> args, F row,
                bool cached = false) {
-    ASSIGN_OR_RETURN(sqlite::Statement stmt,
-                     cached ? db_.Prepare(sql) : db_.PrepareUncached(sql));
+    ASSIGN_OR_RETURN(sqlite::Statement stmt, cached ? db_.Prepare(sql) : db_.PrepareUncached(sql));
     BindArgs(stmt, args);
     Status status = Status::Ok();
     for (;;) {
@@ -108,18 +107,19 @@ Result<StoredVersion> ReadBySeq(SearchDb& db, int64_t seq) {
   StoredVersion v;
   bool found = false;
   const sql::SqlArg arg[] = {seq};
-  RETURN_IF_ERROR(
-      db.Query("SELECT type, id, version, last_updated, json FROM resource"
-               " WHERE seq = ?",
-               arg, [&](const sqlite::Statement& s) {
-                 v.type = s.Text(0);
-                 v.id = s.Text(1);
-                 v.version = s.Int(2);
-                 v.last_updated = s.Int(3);
-                 v.json = s.Text(4);
-                 found = true;
-               },
-               /*cached=*/true));
+  RETURN_IF_ERROR(db.Query(
+      "SELECT type, id, version, last_updated, json FROM resource"
+      " WHERE seq = ?",
+      arg,
+      [&](const sqlite::Statement& s) {
+        v.type = s.Text(0);
+        v.id = s.Text(1);
+        v.version = s.Int(2);
+        v.last_updated = s.Int(3);
+        v.json = s.Text(4);
+        found = true;
+      },
+      /*cached=*/true));
   if (!found) return Internal("search: resource row " + std::to_string(seq) + " is missing");
   ASSIGN_OR_RETURN(v.json, sqlite_internal::DecodeBody(std::move(v.json), db.connection()));
   return v;
