@@ -106,7 +106,8 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
       "special parameters (_query, _filter), functional lists ($current-problems...), "
       "_contained, XML. Also: batch and transaction Bundles, conditional create, "
       "update and delete, PATCH (JSON Patch, FHIRPath Patch), Patient/$everything, Bulk Data "
-      "$export (system, Patient and Group level), referential "
+      "$export (system, Patient and Group level), SQL on FHIR ViewDefinition/$viewdefinition-run "
+      "(views inline), referential "
       "integrity on write and delete, and the terminology operations (ICD-10-CM, ICD-9-CM, the "
       "GEMs, the R4 code systems and value sets) when a terminology is loaded.\",";
   if (ctx.options.token_verifier != nullptr) {
@@ -175,10 +176,14 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
       "{\"name\":\"_content\",\"definition\":"
       "\"http://hl7.org/fhir/SearchParameter/Resource-content\",\"type\":\"string\"}," +
       std::string(kListParam) + "]" +
-      (exports ? ",\"operation\":[{\"name\":\"export\",\"definition\":\"http://hl7.org/fhir/"
-                 "uv/bulkdata/OperationDefinition/export\"}]"
+      // SQL on FHIR's run of a view sent inline: POST ViewDefinition/$viewdefinition-run
+      // (https://sql-on-fhir.org/ig/latest/OperationDefinition-ViewDefinitionRun.html).
+      ",\"operation\":[{\"name\":\"viewdefinition-run\",\"definition\":"
+      "\"http://sql-on-fhir.org/OperationDefinition/$viewdefinition-run\"}" +
+      (exports ? ",{\"name\":\"export\",\"definition\":\"http://hl7.org/fhir/"
+                 "uv/bulkdata/OperationDefinition/export\"}"
                : "") +
-      "}]}";
+      "]}]}";
   Response r;
   r.SetHeader("Content-Type", ContentType(format));
   r.body = RenderJson(std::move(out), format);

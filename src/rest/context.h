@@ -115,6 +115,9 @@ Result<json::Document> ApplyPatchToResource(const Context& ctx, const Target& ta
 // Patient/[id]/$everything.
 Response EverythingInteraction(const Context& ctx, const Request& request,
                                const OutputFormat& format, const Target& target);
+// POST [base]/ViewDefinition/$viewdefinition-run (view_run.cc): a SQL on FHIR view run over
+// inline resources or the store; the answer is CSV, NDJSON or JSON rows, not a FHIR resource.
+Response ViewRunInteraction(const Context& ctx, const Request& request, const Target& target);
 // POST [base] with a batch or transaction Bundle.
 Response BundleInteraction(const Context& ctx, const Request& request, const OutputFormat& format);
 // Bulk Data export (bulk_export.cc): the kick-off at each level, the status URL (GET, DELETE) and

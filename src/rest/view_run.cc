@@ -1,0 +1,255 @@
+// POST [base]/ViewDefinition/$viewdefinition-run: a SQL on FHIR v2 view run over HTTP
+// (https://sql-on-fhir.org/ig/latest/OperationDefinition-ViewDefinitionRun.html).
+//
+// Parameters, in a Parameters body (and _format, header, _limit, patient, _since also in the
+// query):
+//   viewResource  the ViewDefinition, inline (required: R4 has no ViewDefinition resource type,
+//                 so Vesta does not store views and viewReference and the instance level are
+//                 refused with 501)
+//   resource      resources to run the view over instead of the store (repeated)
+//   _format       csv | ndjson | json, or their media types; else Accept; else json
+//   header        csv only: false leaves out the header row (default true)
+//   _limit        at most this many rows
+//   patient       over the store: only the patient's compartment (Patient: that patient)
+//   _since        over the store: only resources last updated after this instant
+//   group         not supported (400, as the operation asks of a server without it)
+// An invalid view is a 400 OperationOutcome whose diagnostics begin with the place in the view
+// (views/view.h); a resource the view fails on is a 400 naming the resource and the place. Over
+// the store the view's type is read page by page with Store::Search, narrowed to what the caller's
+// token may search (rest/access.h, NarrowSearch).
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "fhir/validate/validator.h"
+#include "rest/access.h"
+#include "rest/context.h"
+#include "rest/outcome.h"
+#include "views/output.h"
+#include "views/runner.h"
+#include "views/view.h"
+
+namespace vesta::rest {
+namespace {
+
+constexpr int kPageSize = 1000;
+
+struct RunParams {
+  const json::Value* view = nullptr;
+  std::vector<const json::Value*> resources;
+  std::string format;
+  bool header = true;
+  int64_t limit = -1;
+  std::string patient;
+  std::string since;
+};
+
+// The text of a primitive value[x] of a Parameters entry ("" when it has none).
+std::string PrimitiveValue(const json::Value& p) {
+  for (const auto& m : p.members()) {
+    if (!m.key.starts_with("value")) continue;
+    if (m.value.is_string()) return std::string(m.value.string_value());
+    if (m.value.is_number()) return std::string(m.value.number_text());
+    if (m.value.is_bool()) return m.value.bool_value() ? "true" : "false";
+    if (m.value.is_object()) {  // valueReference
+      return std::string(m.value.FindString("reference"));
+    }
+  }
+  return "";
+}
+
+Status SetScalar(const std::string& name, const std::string& value, RunParams* p) {
+  if (name == "_format") {
+    p->format = value;
+  } else if (name == "header") {
+    if (value != "true" && value != "false") return Invalid("header: must be true or false");
+    p->header = value == "true";
+  } else if (name == "_limit") {
+    char* end = nullptr;
+    const long long n = std::strtoll(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || n < 0) {
+      return Invalid("_limit: '" + value + "' is not a non-negative integer");
+    }
+    p->limit = n;
+  } else if (name == "patient") {
+    p->patient = value.starts_with("Patient/") ? value.substr(8) : value;
+    if (!fhir::IsValidId(p->patient)) return Invalid("patient: '" + value + "' is not a patient");
+  } else if (name == "_since") {
+    p->since = value;
+  } else if (name == "group") {
+    return Invalid("group: not supported by this server; use patient");
+  } else if (name == "viewReference") {
+    return NotSupported(
+        "viewReference: ViewDefinitions are not stored on this server (R4 has no "
+        "ViewDefinition resource type); pass the view inline as viewResource");
+  }
+  return Status::Ok();
+}
+
+Result<RunParams> ReadParams(const Request& request, const json::Value* body) {
+  RunParams p;
+  for (const auto& [name, value] : request.query) RETURN_IF_ERROR(SetScalar(name, value, &p));
+  if (body == nullptr) return p;
+  if (!body->is_object() || body->FindString("resourceType") != "Parameters") {
+    return Invalid("the body must be a Parameters resource");
+  }
+  const json::Value* params = body->Find("parameter");
+  if (params == nullptr || !params->is_array()) return p;
+  size_t i = 0;
+  for (const json::Value& entry : params->items()) {
+    const std::string name(entry.FindString("name"));
+    const std::string where = "Parameters.parameter[" + std::to_string(i++) + "]";
+    if (name == "viewResource" || name == "resource") {
+      const json::Value* r = entry.Find("resource");
+      if (r == nullptr || !r->is_object()) return Invalid(where + " (" + name + "): no resource");
+      if (name == "viewResource") {
+        p.view = r;
+      } else {
+        p.resources.push_back(r);
+      }
+      continue;
+    }
+    Status st = SetScalar(name, PrimitiveValue(entry), &p);
+    if (!st.ok()) return Status(st.code(), where + " (" + st.message() + ")");
+  }
+  return p;
+}
+
+const char* RowsMediaType(views::Format f) {
+  switch (f) {
+    case views::Format::kCsv:
+      return "text/csv";
+    case views::Format::kNdjson:
+      return "application/x-ndjson";
+    case views::Format::kJson:
+      return "application/json";
+  }
+  return "application/json";
+}
+
+// Runs a view into a string, stopping at `limit` rows.
+class LimitedRun {
+ public:
+  LimitedRun(const views::View& view, views::Format format, bool header, int64_t limit,
+             std::string* out)
+      : runner_(view), writer_(view, format), limit_(limit), out_(out) {
+    std::string begin;
+    writer_.Begin(&begin);
+    if (header || format != views::Format::kCsv) *out_ += begin;
+  }
+  bool full() const { return limit_ >= 0 && rows_ >= limit_; }
+  Status Add(const json::Value& resource) {
+    if (full()) return Status::Ok();
+    return runner_.Run(resource, [&](const views::Row& row) {
+      if (full()) return;
+      writer_.Write(row, out_);
+      ++rows_;
+    });
+  }
+  void Finish() { writer_.End(out_); }
+
+ private:
+  views::Runner runner_;
+  views::RowWriter writer_;
+  int64_t limit_;
+  int64_t rows_ = 0;
+  std::string* out_;
+};
+
+Status RunOverStore(const Context& ctx, const Request& request, const RunParams& p,
+                    const views::View& view, LimitedRun* run) {
+  const std::string& type = view.resource_type();
+  std::string cursor;
+  while (!run->full()) {
+    store::SearchQuery q;
+    q.types = {type};
+    q.params.emplace_back("_count", std::to_string(kPageSize));
+    if (!p.since.empty()) q.params.emplace_back("_lastUpdated", "gt" + p.since);
+    if (!p.patient.empty()) {
+      if (type == "Patient") {
+        q.params.emplace_back("_id", p.patient);
+      } else {
+        q.compartment_patient = p.patient;
+      }
+    }
+    if (!cursor.empty()) q.params.emplace_back("_cursor", cursor);
+    q.default_count = kPageSize;
+    q.max_count = kPageSize;
+    q.strict = true;
+    RETURN_IF_ERROR(NarrowSearch(ctx, request, type, &q));
+    ASSIGN_OR_RETURN(store::SearchPage page, ctx.store.Search(q));
+    for (const store::SearchHit& hit : page.entries) {
+      if (hit.mode != store::SearchMode::kMatch || hit.version.deleted) continue;
+      Result<json::Document> doc = json::Parse(hit.version.json);
+      if (!doc.ok()) {
+        return Internal(hit.version.type + "/" + hit.version.id +
+                        ": stored JSON does not parse: " + doc.status().message());
+      }
+      RETURN_IF_ERROR(run->Add(doc->root()));
+    }
+    if (page.next_cursor.empty()) break;
+    cursor = std::move(page.next_cursor);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Response ViewRunInteraction(const Context& ctx, const Request& request, const Target& target) {
+  if (!target.id.empty()) {
+    return ErrorResponse(NotSupported(
+        "ViewDefinition/[id]/$viewdefinition-run: ViewDefinitions are not stored on this server "
+        "(R4 has no ViewDefinition resource type); POST the view to "
+        "ViewDefinition/$viewdefinition-run as viewResource"));
+  }
+  if (request.method != "POST") {
+    Response r = ErrorResponse(Status(StatusCode::kMethodNotAllowed,
+                                      request.method + " is not allowed here; allowed: POST"));
+    r.SetHeader("Allow", "POST");
+    return r;
+  }
+  Result<json::Document> body = json::Parse(request.body);
+  if (!body.ok()) return ErrorResponse(Invalid("the body is not JSON: " + body.status().message()));
+  Result<RunParams> params = ReadParams(request, &body->root());
+  if (!params.ok()) return ErrorResponse(params.status());
+  const RunParams& p = *params;
+  if (p.view == nullptr)
+    return ErrorResponse(Invalid("viewResource: a ViewDefinition is required"));
+
+  views::Format format = views::Format::kJson;
+  std::string wanted = p.format;
+  if (wanted.empty()) {
+    const std::string_view accept = request.Header("Accept");
+    const std::string first(accept.substr(0, accept.find_first_of(",;")));
+    if (views::ParseFormat(first).ok()) wanted = first;
+  }
+  if (!wanted.empty()) {
+    Result<views::Format> f = views::ParseFormat(wanted);
+    if (!f.ok()) {
+      return ErrorResponse(Invalid("_format: '" + wanted + "' is not one of csv, ndjson and json"));
+    }
+    format = *f;
+  }
+
+  Result<views::View> view = views::View::Parse(*p.view);
+  if (!view.ok()) return ErrorResponse(Invalid("viewResource: " + view.status().message()));
+
+  Response r;
+  LimitedRun run(*view, format, p.header, p.limit, &r.body);
+  Status st = Status::Ok();
+  if (!p.resources.empty()) {
+    for (const json::Value* resource : p.resources) {
+      st = run.Add(*resource);
+      if (!st.ok() || run.full()) break;
+    }
+  } else {
+    st = RunOverStore(ctx, request, p, *view, &run);
+  }
+  if (!st.ok()) return ErrorResponse(st);
+  run.Finish();
+  r.status = 200;
+  r.SetHeader("Content-Type", RowsMediaType(format));
+  return r;
+}
+
+}  // namespace vesta::rest
