@@ -103,6 +103,33 @@ std::string BasicJson(const std::string& id, const hl7v2::Header& h, std::string
   return out;
 }
 
+// `bundle` (a transaction Bundle's JSON) with one more entry: `resource` PUT at `url`.
+Result<std::string> AddEntry(const std::string& bundle, const std::string& resource,
+                             const std::string& url) {
+  ASSIGN_OR_RETURN(json::Document doc, json::Parse(bundle));
+  std::string entry = R"({"resource":)" + resource + R"(,"request":{"method":"PUT","url":)";
+  json::WriteString(url, &entry);
+  entry += "}}";
+  std::string out = "{";
+  bool first = true, added = false;
+  for (const json::Member& m : doc.root().members()) {
+    out += first ? "" : ",";
+    first = false;
+    json::WriteString(m.key, &out);
+    out += ":";
+    if (m.key == "entry" && m.value.is_array()) {
+      out += "[";
+      for (const json::Value& e : m.value.items()) out += json::ToString(e) + ",";
+      out += entry + "]";
+      added = true;
+    } else {
+      out += json::ToString(m.value);
+    }
+  }
+  if (!added) out += std::string(first ? "" : ",") + R"("entry":[)" + entry + "]";
+  return out + "}";
+}
+
 hl7v2::Error InternalError(const std::string& message) {
   hl7v2::Error e;
   e.code = hl7v2::ErrorCode::kApplicationInternalError;
@@ -188,28 +215,20 @@ std::string Intake::Receive(std::string_view text) {
   }
   Processing().Enter(id);
   Applied result;
-  // Stored first (durable when Write returns), or found stored: a duplicate.
-  store::WriteOp op;
-  op.type = "Basic";
-  op.id = id;
-  op.last_updated = now;
-  op.json = BasicJson(id, header, text, "received", "", now, 1, now);
-  Result<std::vector<store::WriteResult>> written = store_.Write({&op, 1});
-  Result<store::StoredVersion> stored = Status(StatusCode::kInternal, "not read");
-  if (written.ok()) {
-    stored = store::StoredVersion{"Basic", id, 1, now, false, op.json};
-  } else if (written.status().code() == StatusCode::kConflict) {
-    stored = store_.Read("Basic", id);
-  } else {
-    stored = written.status();
+  // Already stored: a duplicate (or a message a stopped server left received).
+  Result<store::StoredVersion> stored = store_.Read("Basic", id);
+  if (!stored.ok() && stored.status().code() == StatusCode::kNotFound) {
+    result = ProcessNew(*message, text, id, now);
+    Processing().Leave(id);
+    return Ack(header, result);
   }
   if (!stored.ok() || stored->deleted) {
     Processing().Leave(id);
-    // Not in safe storage: rejected, so that the sender keeps it and retries.
+    // Not readable: rejected, so that the sender keeps it and retries.
     return Ack(
         header,
         Applied{hl7v2::Outcome::kReject,
-                {InternalError("the message could not be stored: " +
+                {InternalError("the message could not be looked up: " +
                                (stored.ok() ? std::string("deleted") : stored.status().message()))},
                 false});
   }
@@ -230,6 +249,64 @@ std::string Intake::Receive(std::string_view text) {
   // "applied": a duplicate of an applied message; AA again, nothing applied twice.
   Processing().Leave(id);
   return Ack(header, result);
+}
+
+Status Intake::StoreNew(const std::string& id, const hl7v2::Header& header, std::string_view text,
+                        const std::string& state, const std::string& reason, Micros now) {
+  store::WriteOp op;
+  op.type = "Basic";
+  op.id = id;
+  op.last_updated = now;
+  op.json = BasicJson(id, header, text, state, reason, now, 1, now);
+  return store_.Write({&op, 1}).status();
+}
+
+Intake::Applied Intake::ProcessNew(const hl7v2::Message& message, std::string_view text,
+                                   const std::string& id, Micros now) {
+  const hl7v2::Header& header = message.header();
+  Applied result;
+  Result<std::string> bundle = map_(message);
+  if (!bundle.ok()) {
+    hl7v2::Error e = InternalError(bundle.status().message());
+    std::string state = "dead-letter";
+    std::string reason = "mapping: " + bundle.status().message();
+    result.outcome = hl7v2::Outcome::kError;
+    if (bundle.status().code() == StatusCode::kNotSupported) {
+      // HL7 table 0357, 200: unsupported message type; rejected (2.9.2: MSH-9 not accepted).
+      e.code = hl7v2::ErrorCode::kUnsupportedMessageType;
+      e.location.segment_id = "MSH";
+      e.location.segment_sequence = 1;
+      e.location.field = 9;
+      result.outcome = hl7v2::Outcome::kReject;
+      state = "rejected";
+      reason = bundle.status().message();
+    }
+    result.errors.push_back(e);
+    result.stored = StoreNew(id, header, text, state, reason, now).ok();
+    return result;
+  }
+  // The message's record, in state applied, is one more entry of its own transaction: applied
+  // and recorded in one commit, so that a message is in safe storage before its ACK either way
+  // (applied with its record, or kept as a dead letter below).
+  Result<std::string> with_record =
+      AddEntry(*bundle, BasicJson(id, header, text, "applied", "", now, 1, now), "Basic/" + id);
+  Status applied = with_record.ok() ? apply_(*with_record) : with_record.status();
+  if (applied.ok() && header.message_code == "ADT" && header.trigger_event == "A40") {
+    Status moved = MoveMergedReferences(*bundle);
+    if (!moved.ok()) {
+      // The merge itself is applied and recorded; the references stay where they were.
+      result.outcome = hl7v2::Outcome::kError;
+      result.errors.push_back(InternalError(moved.message()));
+    }
+    return result;
+  }
+  if (!applied.ok()) {
+    result.outcome = hl7v2::Outcome::kError;
+    result.errors.push_back(InternalError("applying the mapped transaction: " + applied.message()));
+    result.stored =
+        StoreNew(id, header, text, "dead-letter", "applying: " + applied.message(), now).ok();
+  }
+  return result;
 }
 
 Intake::Applied Intake::Process(const hl7v2::Message& message, const store::StoredVersion& stored) {

@@ -88,6 +88,12 @@ class Intake {
     std::vector<hl7v2::Error> errors;
     bool stored = true;  // in safe storage (an enhanced-mode commit ACK says CA, else CR)
   };
+  // A message not stored yet: mapped, then applied with its record (state applied) in one
+  // transaction; on failure its record is stored alone, as a dead letter (or rejected).
+  Applied ProcessNew(const hl7v2::Message& message, std::string_view text, const std::string& id,
+                     Micros now);
+  Status StoreNew(const std::string& id, const hl7v2::Header& header, std::string_view text,
+                  const std::string& state, const std::string& reason, Micros now);
   // Maps and applies the message stored as `stored` (its current version), and records the
   // result in its state.
   Applied Process(const hl7v2::Message& message, const store::StoredVersion& stored);

@@ -9,6 +9,7 @@
 
 #include "hl7v2/parse.h"
 #include "json/parse.h"
+#include "json/writer.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace vesta::mllp {
@@ -54,12 +55,27 @@ class IntakeTest : public ::testing::Test {
         [this](const hl7v2::Message& m) -> Result<std::string> {
           if (m.header().message_code == "ZZZ") return NotSupported("ZZZ is not mapped");
           if (fail_map_) return Invalid("PID-3: no identifier");
-          return std::string("{\"bundle\":\"" + m.header().control_id + "\"}");
+          return std::string(R"({"resourceType":"Bundle","id":")" + m.header().control_id +
+                             R"(","type":"transaction","entry":[]})");
         },
         [this](const std::string& bundle) -> Status {
           ++applied_;
           last_bundle_ = bundle;
           if (fail_apply_) return Status(StatusCode::kUnprocessable, "Patient: invalid");
+          // As the REST transaction would: the message's own record (a Basic entry) is written
+          // in the same commit as the rest.
+          Result<json::Document> doc = json::Parse(bundle);
+          if (!doc.ok()) return doc.status();
+          for (const json::Value& e : doc->root().Find("entry")->items()) {
+            const json::Value* r = e.Find("resource");
+            if (r == nullptr || r->FindString("resourceType") != "Basic") continue;
+            store::WriteOp op;
+            op.type = "Basic";
+            op.id = std::string(r->FindString("id"));
+            op.last_updated = clock_.Now();
+            op.json = json::ToString(*r);
+            if (Status s = store_->Write({&op, 1}).status(); !s.ok()) return s;
+          }
           return Status::Ok();
         });
   }
@@ -87,7 +103,9 @@ TEST_F(IntakeTest, StoresAppliesAndAcknowledgesOnce) {
   const std::string message = Adt("MSG1");
   EXPECT_EQ(Msa(intake.Receive(message)), (std::vector<std::string>{"AA", "MSG1"}));
   EXPECT_EQ(applied_, 1);
-  EXPECT_EQ(last_bundle_, "{\"bundle\":\"MSG1\"}");
+  // The message's transaction, with its record (state applied) as one more entry.
+  EXPECT_NE(last_bundle_.find(R"("id":"MSG1")"), std::string::npos) << last_bundle_;
+  EXPECT_NE(last_bundle_.find(R"("url":"Basic/v2-)"), std::string::npos) << last_bundle_;
   const std::string id = MessageId(hl7v2::Parse(message)->header(), message);
   EXPECT_EQ(StateOf(id), "applied");
   // The stored resource keeps the raw message and is a valid Basic.
@@ -192,12 +210,12 @@ TEST_F(IntakeTest, MessagesStoredButNotAppliedAreAppliedAtStart) {
   ASSERT_TRUE(v.ok());
   std::string json = v->json;
   json.replace(json.find("dead-letter"), 11, "received");
-  json.replace(json.find("\"versionId\":\"2\""), 15, "\"versionId\":\"3\"");
+  json.replace(json.find("\"versionId\":\"1\""), 15, "\"versionId\":\"2\"");
   store::WriteOp op;
   op.kind = store::WriteKind::kUpdate;
   op.type = "Basic";
   op.id = MessageId(h, message);
-  op.expected_version = 2;
+  op.expected_version = 1;
   op.last_updated = clock_.Now();
   op.json = json;
   ASSERT_TRUE(store_->Write({&op, 1}).ok());
