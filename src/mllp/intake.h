@@ -1,6 +1,7 @@
 // The HL7 v2 feed's intake (docs/hl7v2.md, "The feed"): every message received is stored durably
-// before it is acknowledged, applied once, and answered with its ACK; a message that cannot be
-// mapped or applied is kept as a dead letter with the reason, and can be replayed.
+// before it is acknowledged (in the same transaction that applies it, or alone as a dead letter),
+// applied once, and answered with its ACK; a message that cannot be mapped or applied is kept as a
+// dead letter with the reason, and can be replayed.
 //
 //   Intake intake(store, clock, map, apply);
 //   std::string ack = intake.Receive(message_text);   // what the MLLP connection sends back
@@ -11,8 +12,9 @@
 // a resent message the same resource (a duplicate is acknowledged again, not applied twice); the
 // raw message is an extension (base64), the state a tag:
 //
-//   meta.tag  urn:vesta:hl7v2:state | received   stored, not yet applied
-//                                   | applied    its transaction was committed
+//   meta.tag  urn:vesta:hl7v2:state | applied    written by its own transaction, with the rest
+//                                   | received   stored, not yet applied (the earlier design;
+//                                                applied by RecoverPending)
 //                                   | dead-letter  mapping or applying failed (the reason in
 //                                                  the extension urn:vesta:hl7v2:reason)
 //                                   | rejected   not a message this server takes (parse error,
