@@ -177,6 +177,7 @@ void ExportJobs::Run(std::shared_ptr<Job> job) {
     manifest = Manifest(*job, *result);
     for (const ExportFile& f : result->output) files.push_back(f.name);
     for (const ExportFile& f : result->errors) files.push_back(f.name);
+    for (const ExportFile& f : result->deleted) files.push_back(f.name);
     std::string record = "{\"owner\":";
     json::WriteString(job->kickoff.owner, &record);
     record += ",\"expires\":" + std::to_string(expires) + ",\"files\":[";
@@ -230,6 +231,7 @@ std::string ExportJobs::Manifest(const Job& job, const ExportResult& result) con
   m += ",\"requiresAccessToken\":";
   m += job.kickoff.requires_access_token ? "true" : "false";
   m += ",\"output\":" + file_list(result.output);
+  if (!result.deleted.empty()) m += ",\"deleted\":" + file_list(result.deleted);
   m += ",\"error\":" + file_list(result.errors) + "}";
   return m;
 }

@@ -19,8 +19,12 @@ namespace {
 // max_per_file lines.
 class TypeFiles {
  public:
-  TypeFiles(std::string dir, std::string type, int64_t max_per_file)
-      : dir_(std::move(dir)), type_(std::move(type)), max_(max_per_file) {}
+  // Files named [stem].ndjson, [stem].2.ndjson, ... holding resources of `type`.
+  TypeFiles(std::string dir, std::string type, int64_t max_per_file, std::string stem = "")
+      : dir_(std::move(dir)),
+        type_(std::move(type)),
+        stem_(stem.empty() ? type_ : std::move(stem)),
+        max_(max_per_file) {}
   ~TypeFiles() { (void)Close(); }
 
   Status Add(std::string_view line) {
@@ -28,8 +32,8 @@ class TypeFiles {
       RETURN_IF_ERROR(Close());
       ExportFile f;
       f.type = type_;
-      f.name = files_.empty() ? type_ + ".ndjson"
-                              : type_ + "." + std::to_string(files_.size() + 1) + ".ndjson";
+      f.name = files_.empty() ? stem_ + ".ndjson"
+                              : stem_ + "." + std::to_string(files_.size() + 1) + ".ndjson";
       const std::string path = dir_ + "/" + f.name;
       file_ = std::fopen(path.c_str(), "wbx");
       if (file_ == nullptr) return Internal("cannot create " + path);
@@ -56,6 +60,7 @@ class TypeFiles {
  private:
   std::string dir_;
   std::string type_;
+  std::string stem_;
   int64_t max_;
   std::FILE* file_ = nullptr;
   std::vector<ExportFile> files_;
@@ -91,7 +96,10 @@ class Exporter {
                             name));
     }
     if (spec_.level == ExportLevel::kSystem) {
-      for (const std::string& type : spec_.types) RETURN_IF_ERROR(ExportType(type));
+      for (const std::string& type : spec_.types) {
+        RETURN_IF_ERROR(ExportType(type));
+        RETURN_IF_ERROR(ExportDeleted(type));
+      }
     } else {
       RETURN_IF_ERROR(ExportPatients());
     }
@@ -101,6 +109,12 @@ class Exporter {
       if (it == files_.end()) continue;
       RETURN_IF_ERROR(it->second->Close());
       for (const ExportFile& f : it->second->files()) result.output.push_back(f);
+    }
+    for (const std::string& type : spec_.types) {
+      auto it = deleted_.find(type);
+      if (it == deleted_.end()) continue;
+      RETURN_IF_ERROR(it->second->Close());
+      for (const ExportFile& f : it->second->files()) result.deleted.push_back(f);
     }
     if (errors_) {
       RETURN_IF_ERROR(errors_->Close());
@@ -218,6 +232,48 @@ class Exporter {
       RETURN_IF_ERROR(s);
     }
     return Status::Ok();
+  }
+
+  // export.html#response---complete-status, "deleted": with _since, the resources of `type`
+  // deleted after it (and not created again), each as a transaction Bundle with one DELETE
+  // entry, in [type].deleted.ndjson. Not for a type the token or a _typeFilter narrows: a deleted
+  // resource cannot be tested against them any more.
+  Status ExportDeleted(const std::string& type) {
+    if (!spec_.since || spec_.access.count(type) || spec_.type_filters.count(type)) {
+      return Status::Ok();
+    }
+    store::HistoryQuery q;
+    q.type = type;
+    q.since = *spec_.since + 1;  // changed after _since
+    q.count = options_.page_size;
+    std::unordered_set<std::string> done;
+    for (;;) {
+      RETURN_IF_ERROR(Cancelled());
+      Result<store::HistoryPage> page = store_.History(q);
+      if (!page.ok()) return page.status();
+      for (const store::HistoryEntry& e : page->entries) {
+        const store::StoredVersion& v = e.version;
+        if (!v.deleted || v.last_updated > options_.transaction_time) continue;
+        if (!done.insert(v.id).second) continue;
+        Result<store::StoredVersion> current = store_.Read(type, v.id);
+        if (!current.ok() || !current->deleted) continue;  // created again since
+        auto it = deleted_.find(type);
+        if (it == deleted_.end()) {
+          it = deleted_
+                   .emplace(type,
+                            std::make_unique<TypeFiles>(options_.out_dir, "Bundle",
+                                                        options_.max_per_file, type + ".deleted"))
+                   .first;
+        }
+        std::string line =
+            R"({"resourceType":"Bundle","type":"transaction","entry":[{"request":{"method":"DELETE","url":)";
+        json::WriteString(type + "/" + v.id, &line);
+        line += "}}]}";
+        RETURN_IF_ERROR(it->second->Add(line));
+      }
+      if (!page->has_more || page->entries.empty()) return Status::Ok();
+      q.after = page->entries.back().cursor;
+    }
   }
 
   // Patient- and group-level exports: the compartment of each patient in turn.
@@ -413,6 +469,7 @@ class Exporter {
   const ExportSpec& spec_;
   const RunOptions& options_;
   std::map<std::string, std::unique_ptr<TypeFiles>> files_;
+  std::map<std::string, std::unique_ptr<TypeFiles>> deleted_;  // by the deleted resources' type
   std::unique_ptr<TypeFiles> errors_;
   bool restricted_ = false;                 // members_ lists every covered patient
   std::vector<std::string> members_order_;  // covered patients, in group order

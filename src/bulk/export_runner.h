@@ -35,6 +35,9 @@ struct ExportFile {
 struct ExportResult {
   std::vector<ExportFile> output;  // in export order; a type with no resource has no file
   std::vector<ExportFile> errors;  // the OperationOutcome file, when anything went wrong
+  // With _since, at system level: Bundles with a DELETE entry per resource deleted since
+  // ([type].deleted.ndjson; ExportFile::type is "Bundle").
+  std::vector<ExportFile> deleted;
 };
 
 struct RunOptions {

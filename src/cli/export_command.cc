@@ -114,6 +114,7 @@ int RunExportCommand(const ExportFlags& flags) {
   std::string manifest = "{\"transactionTime\":";
   json::WriteString(FormatInstant(run.transaction_time), &manifest);
   manifest += ",\"requiresAccessToken\":false,\"output\":" + list(result->output) +
+              (result->deleted.empty() ? "" : ",\"deleted\":" + list(result->deleted)) +
               ",\"error\":" + list(result->errors) + "}\n";
   if (FILE* f = std::fopen((flags.out + "/manifest.json").c_str(), "wb")) {
     std::fwrite(manifest.data(), 1, manifest.size(), f);

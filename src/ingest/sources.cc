@@ -38,7 +38,8 @@ bool Importable(std::string_view name) {
 
 // The files of a Bulk Data export's folder that are not resources to load
 // (https://hl7.org/fhir/uv/bulkdata/STU2/export.html#response---complete-status): its manifest
-// (`vesta export` writes manifest.json) and the OperationOutcome files of its "error" array. Empty
+// (`vesta export` writes manifest.json), the OperationOutcome files of its "error" array and the
+// Bundles of its "deleted" array. Empty
 // when `dir` has no manifest.json or it is not a manifest (a resource or a Bundle named so).
 std::set<std::string> ExportBookkeeping(const std::string& dir) {
   std::set<std::string> skip;
@@ -58,10 +59,14 @@ std::set<std::string> ExportBookkeeping(const std::string& dir) {
     return skip;
   }
   skip.insert("manifest.json");
-  if (const json::Value* errors = doc->root().Find("error"); errors && errors->is_array()) {
-    for (const json::Value& e : errors->items()) {
-      std::string_view url = e.FindString("url");
-      skip.insert(std::string(BaseName(url)));
+  // The error files, and the "deleted" Bundles (DELETE entries for what was deleted since
+  // _since: nothing to load into a store).
+  for (const char* list : {"error", "deleted"}) {
+    if (const json::Value* files = doc->root().Find(list); files && files->is_array()) {
+      for (const json::Value& e : files->items()) {
+        std::string_view url = e.FindString("url");
+        skip.insert(std::string(BaseName(url)));
+      }
     }
   }
   return skip;

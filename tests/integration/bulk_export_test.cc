@@ -41,7 +41,7 @@ struct ManifestFile {
 struct Manifest {
   std::string transaction_time, request;
   bool requires_access_token = true;
-  std::vector<ManifestFile> output, error;
+  std::vector<ManifestFile> output, error, deleted;
 };
 
 Manifest ParseManifest(const std::string& body) {
@@ -54,6 +54,14 @@ Manifest ParseManifest(const std::string& body) {
   m.request = std::string(root.FindString("request"));
   if (const json::Value* r = root.Find("requiresAccessToken"); r != nullptr && r->is_bool()) {
     m.requires_access_token = r->bool_value();
+  }
+  if (const json::Value* deleted = root.Find("deleted")) {
+    for (const json::Value& f : deleted->items()) {
+      ManifestFile mf;
+      mf.type = std::string(f.FindString("type"));
+      mf.url = std::string(f.FindString("url"));
+      m.deleted.push_back(mf);
+    }
   }
   for (auto [name, list] : {std::pair{"output", &m.output}, std::pair{"error", &m.error}}) {
     const json::Value* files = root.Find(name);
@@ -257,15 +265,25 @@ TEST_F(BulkExportTest, TypeSinceAndTypeFilterNarrowTheExport) {
   // starting point).
   Put(R"({"resourceType":"Patient","id":"p2","name":[{"family":"Two-changed"}]})");
   Put(Obs("o5", "p3", "8867-4"));
+  ASSERT_EQ(HttpRequest(server_->port(), "DELETE", "/Observation/o3").status, 200);
   Manifest since = client.Export("/$export?_since=" + only.transaction_time);
   EXPECT_EQ(Keys(client.Download(since)), (std::set<std::string>{"Patient/p2", "Observation/o5"}));
-  // _typeFilter: the union of its searches for that type; other types whole.
+  // What was deleted since: a transaction Bundle with a DELETE entry each
+  // (export.html#response---complete-status, "deleted").
+  ASSERT_EQ(since.deleted.size(), 1u);
+  EXPECT_EQ(since.deleted[0].type, "Bundle");
+  HttpResult deleted = HttpRequest(server_->port(), "GET", PathOf(since.deleted[0].url));
+  EXPECT_EQ(deleted.status, 200);
+  EXPECT_EQ(deleted.body, R"({"resourceType":"Bundle","type":"transaction","entry":[{"request":)"
+                          R"({"method":"DELETE","url":"Observation/o3"}}]})"
+                          "\n");
+  // _typeFilter: the union of its searches for that type; other types whole (o3 is deleted).
   Manifest filtered = client.Export(
       "/$export?_type=Observation,Condition&_typeFilter=Observation%3Fcode%3D8867-4"
       "%2CObservation%3Fsubject%3DPatient%2Fp1");
   EXPECT_EQ(Keys(client.Download(filtered)),
-            (std::set<std::string>{"Observation/o1", "Observation/o2", "Observation/o3",
-                                   "Observation/o5", "Condition/c1"}));
+            (std::set<std::string>{"Observation/o1", "Observation/o2", "Observation/o5",
+                                   "Condition/c1"}));
   // _elements: the listed elements (and the id, meta with SUBSETTED).
   Manifest elements = client.Export("/$export?_type=Patient&_elements=name");
   std::map<std::string, std::string> lines = client.Download(elements);
