@@ -99,6 +99,21 @@ void MapPatient(MapContext& ctx, const Segment& pid) {
 }
 
 // "Segment PV1 to Encounter Map" and "Segment PV2 to Encounter Map".
+bool MapPatientAndVisit(MapContext& ctx) {
+  std::optional<Segment> pid = ctx.message().Find("PID");
+  if (!pid) {
+    ctx.Fail("PID: the message has no PID segment");
+    return false;
+  }
+  MapPatient(ctx, *pid);
+  if (ctx.failed()) return false;
+  if (std::optional<Segment> pv1 = ctx.message().Find("PV1")) {
+    std::optional<Segment> pv2 = ctx.message().Find("PV2");
+    MapEncounter(ctx, *pv1, pv2 ? &*pv2 : nullptr, "");
+  }
+  return !ctx.failed();
+}
+
 void MapEncounter(MapContext& ctx, const Segment& pv1, const Segment* pv2,
                   std::string_view status) {
   J e = J::Obj();

@@ -181,6 +181,9 @@ std::string JoinedText(const Value& field);
 void MapPatient(MapContext& ctx, const Segment& pid);
 // "PV1 to Encounter" (+ PV2): adds the Encounter (conditional on PV1-19) with `status`.
 void MapEncounter(MapContext& ctx, const Segment& pv1, const Segment* pv2, std::string_view status);
+// How order, result, immunization and pharmacy messages begin: the PID (required; fails without
+// one) and, when present, the PV1 with its PV2. False when the mapping failed.
+bool MapPatientAndVisit(MapContext& ctx);
 // "OBX to Observation". Adds the Observation and returns its fullUrl ("" when the OBX has an ED
 // value, which goes to `presented_form` instead, when given). `nte` are the NTE segments after it.
 std::string MapObservation(MapContext& ctx, const Segment& obx, const std::vector<Segment>& nte,

@@ -119,17 +119,7 @@ void MapServiceRequest(MapContext& ctx, const std::vector<Segment>& group) {
 }  // namespace
 
 void MapOrder(MapContext& ctx) {
-  std::optional<Segment> pid = ctx.message().Find("PID");
-  if (!pid) {
-    ctx.Fail("PID: the message has no PID segment");
-    return;
-  }
-  MapPatient(ctx, *pid);
-  if (ctx.failed()) return;
-  if (std::optional<Segment> pv1 = ctx.message().Find("PV1")) {
-    std::optional<Segment> pv2 = ctx.message().Find("PV2");
-    MapEncounter(ctx, *pv1, pv2 ? &*pv2 : nullptr, "");
-  }
+  if (!MapPatientAndVisit(ctx)) return;
   const bool has_orc = ctx.message().Find("ORC").has_value();
   std::vector<std::vector<Segment>> groups =
       Groups(ctx.message(),

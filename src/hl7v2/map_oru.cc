@@ -282,17 +282,7 @@ std::string MapSpecimen(MapContext& ctx, const Segment& spm, const Key& parent_k
 }
 
 void MapOru(MapContext& ctx) {
-  std::optional<Segment> pid = ctx.message().Find("PID");
-  if (!pid) {
-    ctx.Fail("PID: the message has no PID segment");
-    return;
-  }
-  MapPatient(ctx, *pid);
-  if (ctx.failed()) return;
-  if (std::optional<Segment> pv1 = ctx.message().Find("PV1")) {
-    std::optional<Segment> pv2 = ctx.message().Find("PV2");
-    MapEncounter(ctx, *pv1, pv2 ? &*pv2 : nullptr, "");
-  }
+  if (!MapPatientAndVisit(ctx)) return;
   // Each OBR and what follows it up to the next OBR: its OBX (with their NTE) and SPM.
   for (const std::vector<Segment>& group : Groups(ctx.message(), {"OBR", "PID"})) {
     if (ctx.failed()) return;

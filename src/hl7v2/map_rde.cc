@@ -114,17 +114,7 @@ void MapMedicationRequest(MapContext& ctx, const std::vector<Segment>& group) {
 }  // namespace
 
 void MapRde(MapContext& ctx) {
-  std::optional<Segment> pid = ctx.message().Find("PID");
-  if (!pid) {
-    ctx.Fail("PID: the message has no PID segment");
-    return;
-  }
-  MapPatient(ctx, *pid);
-  if (ctx.failed()) return;
-  if (std::optional<Segment> pv1 = ctx.message().Find("PV1")) {
-    std::optional<Segment> pv2 = ctx.message().Find("PV2");
-    MapEncounter(ctx, *pv1, pv2 ? &*pv2 : nullptr, "");
-  }
+  if (!MapPatientAndVisit(ctx)) return;
   std::vector<std::vector<Segment>> groups = Groups(ctx.message(), {"ORC"});
   if (groups.empty()) {
     ctx.Fail("ORC: the message has no order");

@@ -115,17 +115,7 @@ void MapImmunization(MapContext& ctx, const std::vector<Segment>& group) {
 }  // namespace
 
 void MapVxu(MapContext& ctx) {
-  std::optional<Segment> pid = ctx.message().Find("PID");
-  if (!pid) {
-    ctx.Fail("PID: the message has no PID segment");
-    return;
-  }
-  MapPatient(ctx, *pid);
-  if (ctx.failed()) return;
-  if (std::optional<Segment> pv1 = ctx.message().Find("PV1")) {
-    std::optional<Segment> pv2 = ctx.message().Find("PV2");
-    MapEncounter(ctx, *pv1, pv2 ? &*pv2 : nullptr, "");
-  }
+  if (!MapPatientAndVisit(ctx)) return;
   // Each order: ORC (optional before v2.5) or RXA starts it.
   const bool has_orc = ctx.message().Find("ORC").has_value();
   std::vector<std::vector<Segment>> groups =
