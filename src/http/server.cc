@@ -299,10 +299,8 @@ Outgoing ServerCore::Process(Exchange exchange) const {
     // browser fails the request; the 403 tells a person reading the network log why.
     Response r;
     if (exchange.context.allow_origin.empty()) {
-      r = Response{403,
-                   {{"Content-Type", "text/plain; charset=utf-8"}},
-                   "CORS: origin not allowed\n",
-                   ""};
+      r = Response{
+          403, {{"Content-Type", "text/plain; charset=utf-8"}}, "CORS: origin not allowed\n", ""};
     } else {
       r = Response{
           204,
@@ -344,9 +342,9 @@ Outgoing ServerCore::BuildFile(Response response, const ResponseContext& context
   file.open(response.body_file.c_str(), beast::file_mode::scan, ec);
   if (ec) {
     LogError("http: cannot open " + response.body_file + ": " + ec.message());
-    return {Build(ErrorResponse(500, "the file of this response cannot be read"), context,
-                  keep_alive),
-            !keep_alive};
+    return {
+        Build(ErrorResponse(500, "the file of this response cannot be read"), context, keep_alive),
+        !keep_alive};
   }
   const uint64_t size = file.size();
   response.body.clear();
@@ -390,8 +388,8 @@ BeastResponse ServerCore::Build(Response response, const ResponseContext& contex
   // 1xx is the server's business (100-continue); 101 upgrades are not supported.
   if (response.status < 200 || response.status > 999) {
     LogError("http: handler returned status " + std::to_string(response.status));
-    response =
-        Response{500, {{"Content-Type", "text/plain; charset=utf-8"}}, "internal server error\n", ""};
+    response = Response{
+        500, {{"Content-Type", "text/plain; charset=utf-8"}}, "internal server error\n", ""};
   }
   m.result(static_cast<unsigned>(response.status));
   bool has_server = false, has_date = false, has_encoding = false;

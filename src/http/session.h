@@ -293,14 +293,14 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   void WriteFileChunk() {
     Tcp().expires_after(kWriteTimeout);
-    bhttp::async_write_some(
-        stream_, *file_serializer_,
-        [self = this->shared_from_this()](beast::error_code ec, size_t bytes) {
-          if (!ec && !self->file_serializer_->is_done()) return self->WriteFileChunk();
-          self->file_serializer_.reset();
-          self->file_response_.reset();
-          self->OnWrite(ec, bytes);
-        });
+    bhttp::async_write_some(stream_, *file_serializer_,
+                            [self = this->shared_from_this()](beast::error_code ec, size_t bytes) {
+                              if (!ec && !self->file_serializer_->is_done())
+                                return self->WriteFileChunk();
+                              self->file_serializer_.reset();
+                              self->file_response_.reset();
+                              self->OnWrite(ec, bytes);
+                            });
   }
 
   void OnWrite(beast::error_code ec, size_t /*bytes*/) {

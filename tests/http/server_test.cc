@@ -277,8 +277,10 @@ TEST(HttpServerTest, MalformedPercentEncodingIs400) {
   std::atomic<int> calls{0};
   ServerOptions o = SmallOptions();
   o.error_responder = [](int status, const std::string& message) {
-    return Response{
-        status, {{"Content-Type", "text/x-error"}}, "E" + std::to_string(status) + ": " + message, ""};
+    return Response{status,
+                    {{"Content-Type", "text/x-error"}},
+                    "E" + std::to_string(status) + ": " + message,
+                    ""};
   };
   TestServer ts(o, [&](const Request& r) {
     ++calls;
@@ -548,7 +550,8 @@ TEST(HttpServerTest, GzipResponses) {
   TestServer ts(o, [&](const Request& r) {
     return Response{200,
                     {{"Content-Type", "application/fhir+json"}},
-                    r.path == "/small" ? std::string(100, 'x') : big, ""};
+                    r.path == "/small" ? std::string(100, 'x') : big,
+                    ""};
   });
   ASSERT_TRUE(ts.start_status().ok());
   Client c(ts.port());
@@ -690,7 +693,8 @@ TEST(HttpServerTest, ExpectContinue) {
 TEST(HttpServerTest, HandlerExceptionIs500) {
   TestServer ts(SmallOptions(), [](const Request& r) -> Response {
     if (r.path == "/throw") throw std::runtime_error("boom");
-    return Response{r.path == "/bad-status" ? 42 : 204, {{"X-Bad", "a\r\nInjected: 1"}}, "gone", ""};
+    return Response{
+        r.path == "/bad-status" ? 42 : 204, {{"X-Bad", "a\r\nInjected: 1"}}, "gone", ""};
   });
   ASSERT_TRUE(ts.start_status().ok());
   Client c(ts.port());
@@ -1011,7 +1015,8 @@ TEST_F(HttpTlsTest, HandlerSeesTlsAndThePeer) {
   TestServer ts(TlsOptions(), [](const Request& req) {
     return Response{200,
                     {{"Content-Type", "text/plain"}},
-                    req.remote_address + " tls=" + (req.tls ? "1" : "0") + " " + req.path, ""};
+                    req.remote_address + " tls=" + (req.tls ? "1" : "0") + " " + req.path,
+                    ""};
   });
   ASSERT_TRUE(ts.start_status().ok()) << ts.start_status().message();
   EXPECT_EQ(Curl(ts.port(), "/hello"), "127.0.0.1 tls=1 /hello");

@@ -612,8 +612,8 @@ TEST_F(AuthTest, BulkExportIsHeldToTheToken) {
     return true;
   };
   auto [all, status] = export_ids(system, "/$export?_type=Patient,Condition,Observation");
-  EXPECT_TRUE(contains(all, {"Patient/p1", "Patient/p2", "Condition/c1", "Condition/c2",
-                             "Observation/o1"}));
+  EXPECT_TRUE(contains(
+      all, {"Patient/p1", "Patient/p2", "Condition/c1", "Condition/c2", "Observation/o1"}));
   EXPECT_EQ(Call("", "GET", status).status, 401) << "the status URL needs a token";
   const std::string other_client = Token("system/*.rs", "", 600, "", "another-client");
   EXPECT_EQ(Call(other_client, "GET", status).status, 404) << "another client's export";
