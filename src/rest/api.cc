@@ -213,13 +213,17 @@ Response RestApi::Route(const Request& request) {
     return BulkExportFile(ctx, request, std::string(parts[2]), std::string(parts[3]));
   }
 
-  // SQL on FHIR's $viewdefinition-run (view_run.cc): ViewDefinition is not an R4 resource type
-  // and the answer is rows (CSV, NDJSON, JSON), so it is routed before the type check and the
-  // FHIR format negotiation.
+  // SQL on FHIR's $viewdefinition-run (view_run.cc) and stored views (view_store.cc):
+  // ViewDefinition is not an R4 resource type and the answer is rows (CSV, NDJSON, JSON) or the
+  // view's JSON, so they are routed before the type check and the FHIR format negotiation.
   if (parts.size() >= 2 && parts.size() <= 3 && parts[0] == "ViewDefinition" &&
       parts.back() == "$viewdefinition-run") {
     Target t{"ViewDefinition", parts.size() == 3 ? std::string(parts[1]) : "", {}};
     return ViewRunInteraction(ctx, request, t);
+  }
+
+  if (!parts.empty() && parts[0] == "ViewDefinition") {
+    return ViewDefinitionInteraction(ctx, request, parts);
   }
 
   Result<OutputFormat> format = NegotiateFormat(request);

@@ -118,6 +118,13 @@ Response EverythingInteraction(const Context& ctx, const Request& request,
 // POST [base]/ViewDefinition/$viewdefinition-run (view_run.cc): a SQL on FHIR view run over
 // inline resources or the store; the answer is CSV, NDJSON or JSON rows, not a FHIR resource.
 Response ViewRunInteraction(const Context& ctx, const Request& request, const Target& target);
+// Stored ViewDefinitions (view_store.cc): [base]/ViewDefinition (GET lists, POST creates) and
+// [base]/ViewDefinition/[id] (GET, PUT, DELETE); `parts` is the path split at '/'.
+Response ViewDefinitionInteraction(const Context& ctx, const Request& request,
+                                   const std::vector<std::string_view>& parts);
+// The current version of stored view `id` for the caller (kNotFound, kGone, kForbidden).
+Result<store::StoredVersion> ReadStoredView(const Context& ctx, const Request& request,
+                                            const std::string& id);
 // POST [base] with a batch or transaction Bundle.
 Response BundleInteraction(const Context& ctx, const Request& request, const OutputFormat& format);
 // Bulk Data export (bulk_export.cc): the kick-off at each level, the status URL (GET, DELETE) and

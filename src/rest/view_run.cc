@@ -1,11 +1,12 @@
-// POST [base]/ViewDefinition/$viewdefinition-run: a SQL on FHIR v2 view run over HTTP
+// [base]/ViewDefinition/$viewdefinition-run: a SQL on FHIR v2 view run over HTTP
 // (https://sql-on-fhir.org/ig/latest/OperationDefinition-ViewDefinitionRun.html).
 //
 // Parameters, in a Parameters body (and _format, header, _limit, patient, _since also in the
 // query):
-//   viewResource  the ViewDefinition, inline (required: R4 has no ViewDefinition resource type,
-//                 so Vesta does not store views and viewReference and the instance level are
-//                 refused with 501)
+//   viewResource  the ViewDefinition, inline
+//   viewReference a stored ViewDefinition (view_store.cc): "ViewDefinition/[id]" or "[id]"; the
+//                 instance level, [base]/ViewDefinition/[id]/$viewdefinition-run (GET or POST),
+//                 runs that view
 //   resource      resources to run the view over instead of the store (repeated)
 //   _format       csv | ndjson | json, or their media types; else Accept; else json
 //   header        csv only: false leaves out the header row (default true)
@@ -18,6 +19,7 @@
 // the store the view's type is read page by page with Store::Search, narrowed to what the caller's
 // token may search (rest/access.h, NarrowSearch).
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +44,7 @@ struct RunParams {
   int64_t limit = -1;
   std::string patient;
   std::string since;
+  std::string view_reference;  // a stored view's id
 };
 
 // The text of a primitive value[x] of a Parameters entry ("" when it has none).
@@ -79,9 +82,10 @@ Status SetScalar(const std::string& name, const std::string& value, RunParams* p
   } else if (name == "group") {
     return Invalid("group: not supported by this server; use patient");
   } else if (name == "viewReference") {
-    return NotSupported(
-        "viewReference: ViewDefinitions are not stored on this server (R4 has no "
-        "ViewDefinition resource type); pass the view inline as viewResource");
+    p->view_reference = value.starts_with("ViewDefinition/") ? value.substr(15) : value;
+    if (!fhir::IsValidId(p->view_reference)) {
+      return Invalid("viewReference: '" + value + "' is not a ViewDefinition reference");
+    }
   }
   return Status::Ok();
 }
@@ -196,25 +200,40 @@ Status RunOverStore(const Context& ctx, const Request& request, const RunParams&
 }  // namespace
 
 Response ViewRunInteraction(const Context& ctx, const Request& request, const Target& target) {
-  if (!target.id.empty()) {
-    return ErrorResponse(NotSupported(
-        "ViewDefinition/[id]/$viewdefinition-run: ViewDefinitions are not stored on this server "
-        "(R4 has no ViewDefinition resource type); POST the view to "
-        "ViewDefinition/$viewdefinition-run as viewResource"));
-  }
-  if (request.method != "POST") {
+  // The instance level runs a stored view and may be a GET (every parameter in the query); the
+  // type level needs the view, inline in a POSTed Parameters or by viewReference.
+  const bool get = request.method == "GET" || request.method == "HEAD";
+  if (request.method != "POST" && !(get && !target.id.empty())) {
+    const std::string allow = target.id.empty() ? "POST" : "GET, HEAD, POST";
     Response r = ErrorResponse(Status(StatusCode::kMethodNotAllowed,
-                                      request.method + " is not allowed here; allowed: POST"));
-    r.SetHeader("Allow", "POST");
+                                      request.method + " is not allowed here; allowed: " + allow));
+    r.SetHeader("Allow", allow);
     return r;
   }
-  Result<json::Document> body = json::Parse(request.body);
-  if (!body.ok()) return ErrorResponse(Invalid("the body is not JSON: " + body.status().message()));
-  Result<RunParams> params = ReadParams(request, &body->root());
+  std::optional<json::Document> body;
+  if (!get && !(request.body.empty() && !target.id.empty())) {
+    Result<json::Document> parsed = json::Parse(request.body);
+    if (!parsed.ok()) {
+      return ErrorResponse(Invalid("the body is not JSON: " + parsed.status().message()));
+    }
+    body = std::move(parsed).value();
+  }
+  Result<RunParams> params = ReadParams(request, body ? &body->root() : nullptr);
   if (!params.ok()) return ErrorResponse(params.status());
-  const RunParams& p = *params;
-  if (p.view == nullptr)
-    return ErrorResponse(Invalid("viewResource: a ViewDefinition is required"));
+  RunParams& p = *params;
+  std::string stored_id = target.id.empty() ? p.view_reference : target.id;
+  std::optional<json::Document> stored;
+  if (!stored_id.empty() && p.view == nullptr) {
+    Result<store::StoredVersion> v = ReadStoredView(ctx, request, stored_id);
+    if (!v.ok()) return ErrorResponse(v.status());
+    Result<json::Document> doc = json::Parse(v->json);
+    if (!doc.ok()) return ErrorResponse(doc.status());
+    stored = std::move(doc).value();
+    p.view = &stored->root();
+  }
+  if (p.view == nullptr) {
+    return ErrorResponse(Invalid("viewResource: a ViewDefinition is required (or viewReference)"));
+  }
 
   views::Format format = views::Format::kJson;
   std::string wanted = p.format;

@@ -171,6 +171,25 @@ struct AuditEntry {
   std::string hash;           // 64 lower-case hex digits
 };
 
+// The change feed (docs/analytics.md, "Materialized views"): what consumers that keep data
+// derived from the store up to date (materialized views) read. A page lists, in commit order,
+// the versions that were current when it was read among those committed after the position
+// `after`; a version already replaced is left out, since its successor comes later in the feed.
+// Positions are opaque strings; "" is the beginning. Reading from a saved position after a
+// restart misses nothing; a version may be listed again (consumers apply versions
+// idempotently: replace what a resource contributed by what its listed version contributes).
+struct ChangeQuery {
+  std::string after;               // "" or a ChangePage::next
+  std::vector<std::string> types;  // only these types; empty: all
+  int limit = 1000;                // at most this many versions (>= 1)
+};
+
+struct ChangePage {
+  std::vector<StoredVersion> versions;  // in commit order; deleted versions have no json
+  std::string next;                     // the position after this page
+  bool has_more = false;                // another page follows now
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -211,6 +230,12 @@ class Store {
   virtual Result<std::vector<AuditEntry>> SearchAudit(const AuditSearch& query) {
     (void)query;
     return Status(StatusCode::kNotSupported, "this store keeps no audit trail");
+  }
+  // The change feed after `query.after` (ChangeQuery). Backends without one answer
+  // kNotSupported.
+  virtual Result<ChangePage> Changes(const ChangeQuery& query) {
+    (void)query;
+    return Status(StatusCode::kNotSupported, "this store has no change feed");
   }
   // Flushes and closes. Further calls fail with kUnavailable. Idempotent.
   virtual Status Close() = 0;

@@ -105,6 +105,10 @@ void CellCsv(const Collection& cell, bool collection, std::string* out) {
 
 }  // namespace
 
+void AppendCellJson(const Collection& cell, bool collection, std::string* out) {
+  CellJson(cell, collection, out);
+}
+
 Result<Format> ParseFormat(std::string_view text) {
   if (text == "csv" || text == "text/csv") return Format::kCsv;
   if (text == "ndjson" || text == "application/x-ndjson" || text == "application/ndjson" ||

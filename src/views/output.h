@@ -28,6 +28,10 @@ namespace vesta::views {
 
 enum class Format : uint8_t { kCsv, kNdjson, kJson };
 
+// Appends a cell as the JSON the ndjson and json formats write for it: an array for a collection
+// column, else its one value or null.
+void AppendCellJson(const fhirpath::Collection& cell, bool collection, std::string* out);
+
 // "csv", "ndjson", "json", or their media types (text/csv, application/x-ndjson,
 // application/ndjson, application/fhir+ndjson, application/json); kInvalid otherwise.
 Result<Format> ParseFormat(std::string_view text);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -62,6 +63,7 @@ class PostgresStore : public Store {
                                     int64_t version) override;
   Result<std::vector<WriteResult>> Write(std::span<const WriteOp> ops) override;
   Result<HistoryPage> History(const HistoryQuery& query) override;
+  Result<ChangePage> Changes(const ChangeQuery& query) override;
   Result<SearchPage> Search(const SearchQuery& query) override;
   Status AppendAudit(std::span<const AuditAppend> records) override;
   Result<std::vector<AuditEntry>> ReadAudit(int64_t after_seq, int limit) override;
@@ -238,6 +240,146 @@ Result<HistoryPage> PostgresStore::History(const HistoryQuery& query) {
     if (total.size() == 1) page.total = total.Int(0, 0);
     return Status::Ok();
   }));
+  return page;
+}
+
+// A position in the change feed: the largest seq read (`wm`), and the transactions that were
+// running when it was read (`xids`, 32-bit as the xmin column holds them) with `floor`, a seq
+// below every seq they can have taken. Spelled "wm" or "wm:floor:xid,xid,...".
+struct ChangePosition {
+  int64_t wm = 0;
+  int64_t floor = 0;
+  std::vector<std::string> xids;  // decimal
+
+  static Result<ChangePosition> Parse(const std::string& text) {
+    ChangePosition p;
+    if (text.empty()) return p;
+    auto bad = [&] {
+      return Invalid("'" + text + "' is not a position in this store's change feed");
+    };
+    const size_t c1 = text.find(':');
+    auto number = [&](std::string_view digits, int64_t* out) {
+      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos) {
+        return false;
+      }
+      *out = std::strtoll(std::string(digits).c_str(), nullptr, 10);
+      return true;
+    };
+    if (!number(std::string_view(text).substr(0, c1), &p.wm)) return bad();
+    if (c1 == std::string::npos) return p;
+    const size_t c2 = text.find(':', c1 + 1);
+    if (c2 == std::string::npos) return bad();
+    if (!number(std::string_view(text).substr(c1 + 1, c2 - c1 - 1), &p.floor)) return bad();
+    std::string_view rest = std::string_view(text).substr(c2 + 1);
+    while (!rest.empty()) {
+      const size_t comma = rest.find(',');
+      std::string_view xid = rest.substr(0, comma);
+      int64_t ignored = 0;
+      if (!number(xid, &ignored)) return bad();
+      p.xids.emplace_back(xid);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+    return p;
+  }
+
+  std::string ToString() const {
+    std::string s = std::to_string(wm);
+    if (xids.empty()) return s;
+    s += ":" + std::to_string(floor) + ":";
+    for (size_t i = 0; i < xids.size(); ++i) s += (i == 0 ? "" : ",") + xids[i];
+    return s;
+  }
+};
+
+// The change feed (store.h, ChangeQuery). Seqs are taken at insert, not at commit, so a reader
+// can see seq 11 while seq 10 is still uncommitted: reading "seq > the last seq read" alone would
+// skip 10. Each page is read in one REPEATABLE READ snapshot that also gives the transactions
+// still running (pg_current_snapshot(): https://www.postgresql.org/docs/15/functions-info.html,
+// "Snapshot Information"); the position keeps them, and the next page also reads the rows they
+// wrote at or below the last seq (a range of the primary key, filtered by xmin). A transaction
+// takes its id before its first seq (write_sql.cc, kXidFirst), so a transaction missing from the
+// list took every one of its seqs after the snapshot, above the last seq read.
+Result<ChangePage> PostgresStore::Changes(const ChangeQuery& query) {
+  if (closed_) return ClosedError();
+  if (query.limit < 1) return Invalid("a change page holds at least one version");
+  ASSIGN_OR_RETURN(ChangePosition from, ChangePosition::Parse(query.after));
+
+  std::string types_sql;
+  std::string types_array = "{";
+  if (!query.types.empty()) {
+    for (size_t i = 0; i < query.types.size(); ++i) {
+      if (i > 0) types_array += ",";
+      types_array += "\"" + query.types[i] + "\"";  // type names: letters only
+    }
+    types_sql = " AND r.type = ANY($3::text[])";
+  }
+  types_array += "}";
+  std::string xids_array = "{";
+  for (size_t i = 0; i < from.xids.size(); ++i) xids_array += (i == 0 ? "" : ",") + from.xids[i];
+  xids_array += "}";
+
+  ChangePage page;
+  ChangePosition next = from;
+  ASSIGN_OR_RETURN(Pool::Lease db, pool_.Acquire());
+  RETURN_IF_ERROR(postgres::InTransaction(*db, postgres::Isolation::kRepeatableRead, [&]() {
+    // The snapshot is taken by this first statement; the reads below share it.
+    ASSIGN_OR_RETURN(Rows snap,
+                     db->Query("SELECT COALESCE(string_agg((x::text::int8 % 4294967296)::text,"
+                               " ','), ''), (SELECT COALESCE(max(seq), 0) FROM resource)"
+                               " FROM pg_snapshot_xip(pg_current_snapshot()) AS x",
+                               {}));
+    std::vector<std::string> running;
+    {
+      std::string_view list = snap.Text(0, 0);
+      while (!list.empty()) {
+        const size_t comma = list.find(',');
+        running.emplace_back(list.substr(0, comma));
+        list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+      }
+    }
+    const int64_t newest = snap.Int(0, 1);
+    if (!from.xids.empty()) {
+      // Rows of the transactions that were running at the last page, now committed.
+      std::vector<Value> params = {from.floor, from.wm, std::string_view(types_array),
+                                   std::string_view(xids_array)};
+      const std::string sql = std::string("SELECT ") + std::string(kVersionColumns) +
+                              " FROM resource r WHERE r.seq > $1 AND r.seq <= $2" + types_sql +
+                              (types_sql.empty() ? " AND $3::text IS NOT NULL" : "") +
+                              " AND r.xmin = ANY($4::xid[]) AND r.superseded_at IS NULL"
+                              " ORDER BY r.seq";
+      ASSIGN_OR_RETURN(Rows rows, db->Query(sql, params));
+      for (int i = 0; i < rows.size(); ++i) page.versions.push_back(VersionRow(rows, i));
+    }
+    std::vector<Value> params = {from.wm, static_cast<int64_t>(query.limit) + 1,
+                                 std::string_view(types_array)};
+    const std::string sql = std::string("SELECT ") + std::string(kVersionColumns) +
+                            " FROM resource r WHERE r.seq > $1" + types_sql +
+                            (types_sql.empty() ? " AND $3::text IS NOT NULL" : "") +
+                            " AND r.superseded_at IS NULL ORDER BY r.seq LIMIT $2";
+    ASSIGN_OR_RETURN(Rows rows, db->Query(sql, params));
+    int64_t last = from.wm;
+    int listed = 0;
+    for (int i = 0; i < rows.size(); ++i) {
+      if (listed == query.limit) {
+        page.has_more = true;
+        break;
+      }
+      page.versions.push_back(VersionRow(rows, i));
+      last = rows.Int(i, 0);
+      ++listed;
+    }
+    next.wm = page.has_more ? last : std::max(last, newest);
+    // A running transaction that was running at the last page too may hold seqs down to that
+    // page's floor; one that started since holds seqs above the last page's wm.
+    bool carried = false;
+    for (const std::string& x : running) {
+      if (std::find(from.xids.begin(), from.xids.end(), x) != from.xids.end()) carried = true;
+    }
+    next.floor = carried ? std::min(from.floor, from.wm) : from.wm;
+    next.xids = std::move(running);
+    return Status::Ok();
+  }));
+  page.next = next.ToString();
   return page;
 }
 

@@ -87,10 +87,19 @@ std::string InsertClauses(std::string_view after) {
   return s;
 }
 
+// Every statement that takes a seq first gives its transaction an id, so that a transaction
+// holding a seq is in the xip list of any snapshot taken while it runs: the change feed
+// (postgres_store.cc, Changes) relies on it to find rows that commit after a larger seq was read.
+// A qual without columns runs before the row's values (and the seq default) are computed; on its
+// own, INSERT computes nextval before the transaction id is assigned.
+constexpr std::string_view kXidFirst = "pg_current_xact_id() IS NOT NULL";
+
 std::string BuildCreate() {
   return "WITH ins AS (INSERT INTO resource"
          " (type, id, version, last_updated, deleted, json, shard_key)"
-         " VALUES ($1::text, $2::text, $3::int8 + 1, $4::int8, $5::int2, $6::bytea, $58::text)"
+         " SELECT $1::text, $2::text, $3::int8 + 1, $4::int8, $5::int2, $6::bytea, $58::text"
+         " WHERE " +
+         std::string(kXidFirst) +
          " RETURNING seq, shard_key),"
          " cur AS (INSERT INTO resource_current (type, id, version, seq, shard_key)"
          " SELECT $1::text, $2::text, $3::int8 + 1, seq, shard_key FROM ins)" +
@@ -103,7 +112,8 @@ std::string BuildReplace() {
       " WHERE type = $1::text AND id = $2::text AND version = $3::int8),"
       " cur AS (UPDATE resource_current SET version = $3::int8 + 1,"
       " seq = nextval(pg_get_serial_sequence('resource', 'seq'))"
-      " WHERE type = $1::text AND id = $2::text AND version = $3::int8"
+      " WHERE type = $1::text AND id = $2::text AND version = $3::int8 AND " +
+      std::string(kXidFirst) +
       " RETURNING seq, shard_key),"
       // A resource keeps its shard key (schema/003_shard_key.sql).
       " ins AS (INSERT INTO resource"
@@ -250,7 +260,10 @@ std::string BuildBulkIndex() {
 std::string BuildBulkCreate() {
   std::string s =
       "WITH o AS (SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[],"
-      " $5::text[]) WITH ORDINALITY AS o (type, id, last_updated, json, shard_key, n)),"
+      " $5::text[]) WITH ORDINALITY AS o (type, id, last_updated, json, shard_key, n)"
+      " WHERE " +
+      std::string(kXidFirst) +
+      "),"
       " ins AS (INSERT INTO resource (type, id, version, last_updated, deleted, json, shard_key)"
       " SELECT type, id, 1, last_updated, 0, convert_to(json, 'UTF8'), shard_key FROM o"
       " ORDER BY n RETURNING seq, type, id),"
