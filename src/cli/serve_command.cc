@@ -16,6 +16,8 @@
 #include <memory>
 #include <optional>
 
+#include "analytics/analytics_db.h"
+#include "analytics/materializer.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "bulk/export_jobs.h"
@@ -75,6 +77,9 @@ struct ServeFlags {
   std::string export_dir;  // default <data-dir>/exports
   int export_max_running = 2;
   int export_expiry_minutes = 60;
+  // Materialized views (docs/analytics.md): tables kept up to date from the store's changes.
+  std::string analytics = "on";
+  int analytics_interval_ms = 250;
   // The HL7 v2 feed over MLLP (docs/hl7v2.md): off unless a port is given.
   int mllp_port = -1;
   std::string mllp_listen;  // default: --listen
@@ -322,6 +327,24 @@ int RunServe(ServeFlags flags) {
       LogWarning("terminology not available: " + opened.status().message());
     }
   }
+  // Materialized views: the stored ViewDefinitions tagged for materialization become tables of
+  // the analytics database (analytics.db beside the SQLite store, the schema analytics in
+  // PostgreSQL), refreshed from the store's change feed every interval.
+  std::unique_ptr<analytics::AnalyticsDb> analytics_db;
+  std::unique_ptr<analytics::Materializer> materializer;
+  if (flags.analytics == "on") {
+    auto opened = postgres ? analytics::OpenPostgresAnalytics(flags.store)
+                           : analytics::OpenSqliteAnalytics(flags.data_dir);
+    if (opened.ok()) {
+      analytics_db = std::move(opened).value();
+      analytics::MaterializerOptions m;
+      m.interval = std::chrono::milliseconds(flags.analytics_interval_ms);
+      materializer = std::make_unique<analytics::Materializer>(**store, *analytics_db, m);
+      materializer->Start();
+    } else {
+      LogWarning("materialized views off: " + opened.status().message());
+    }
+  }
   // Bulk Data export: background exports whose files are kept in the export directory until
   // they expire (with PostgreSQL too: the files and the exports are this node's;
   // docs/bulk-data.md).
@@ -457,6 +480,7 @@ int RunServe(ServeFlags flags) {
       " open)");
   server.Run();
   if (mllp_server) mllp_server->Shutdown();  // messages being handled finish first
+  if (materializer) materializer->Stop();  // a pass under way finishes first
   exports.reset();  // running exports stop (their files are removed) before the store closes
   if (audit_log) {
     if (Status s = audit_log->Close(); !s.ok()) LogError("the audit trail: " + s.message());
@@ -543,6 +567,14 @@ void AddServe(CLI::App& app) {
                   "How long a finished export's files are kept")
       ->capture_default_str()
       ->check(CLI::Range(1, 60 * 24 * 30));
+  cmd->add_option("--analytics", flags->analytics,
+                  "on: keep the tables of materialized views up to date (docs/analytics.md)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"on", "off"}));
+  cmd->add_option("--analytics-interval-ms", flags->analytics_interval_ms,
+                  "How often materialized views read the store's changes")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 60000));
   cmd->add_option("--mllp-port", flags->mllp_port,
                   "Take HL7 v2 messages over MLLP on this port (0: any free one, printed); off "
                   "when not given (docs/hl7v2.md)")
