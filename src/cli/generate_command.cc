@@ -21,6 +21,7 @@ struct GenerateArgs {
   int years = 5;
   int threads = 1;
   bool quiet = false;
+  bool legacy_icd9 = false;
 };
 
 void Run(const GenerateArgs& args) {
@@ -28,6 +29,7 @@ void Run(const GenerateArgs& args) {
   options.patients = args.patients;
   options.seed = args.seed;
   options.years = args.years;
+  options.legacy_icd9 = args.legacy_icd9;
   if (!generate::ParseDate(args.end_date, &options.end_date)) {
     std::fprintf(stderr, "vesta generate: --end-date must be YYYY-MM-DD\n");
     throw CLI::RuntimeError(2);
@@ -75,6 +77,9 @@ void Add(CLI::App& app) {
                   "The population's 'today' (YYYY-MM-DD); nothing happens after it");
   cmd->add_option("--years", args->years, "Years of history before the end date")
       ->check(CLI::Range(1, 30));
+  cmd->add_flag("--legacy-icd9", args->legacy_icd9,
+                "Code long-term conditions diagnosed before 2015-10-01 in ICD-9-CM, as records "
+                "from a legacy system (input for `vesta icd10 migrate`)");
   cmd->add_option("--threads,-j", args->threads, "Generator threads (output is identical)")
       ->check(CLI::Range(1, 64));
   cmd->add_flag("--quiet,-q", args->quiet, "Print nothing on success");

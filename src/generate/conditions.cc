@@ -16,7 +16,19 @@ void PatientBuilder::WriteCondition(const ChronicCase& cc, const Diagnosis& dx,
           "confirmed", "Confirmed");
   ConceptList(j, "category", "http://terminology.hl7.org/CodeSystem/condition-category",
               "problem-list-item", "Problem List Item");
-  DiagnosisConcept(j, "code", dx);
+  // With legacy_icd9, a diagnosis made before the ICD-10-CM transition keeps the ICD-9-CM code
+  // it was recorded with (and its SNOMED CT coding), as records migrated from an older system do.
+  const LegacyIcd9* legacy =
+      options_.legacy_icd9 && cc.onset < kIcd10TransitionDay ? Icd9For(dx.icd10) : nullptr;
+  if (legacy != nullptr) {
+    j.Object("code").Array("coding");
+    Coding(j, kIcd9Cm, legacy->icd9, legacy->icd9_display);
+    if (!dx.snomed.empty()) Coding(j, kSnomed, dx.snomed, dx.snomed_display);
+    j.EndArray().Field("text", dx.snomed.empty() ? legacy->icd9_display : dx.snomed_display);
+    j.End();
+  } else {
+    DiagnosisConcept(j, "code", dx);
+  }
   Subject(j);
   if (encounter != nullptr) Reference(j, "encounter", "Encounter", *encounter);
   j.Field("onsetDateTime", Dt(cc.onset * kDay + 9 * 3600));

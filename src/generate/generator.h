@@ -57,6 +57,11 @@ struct GenerateOptions {
   Days end_date = DaysFromCivil(2025, 6, 30);
   // Years of history generated before end_date.
   int years = 5;
+  // Long-term conditions diagnosed before the ICD-10-CM transition (2015-10-01) are coded in
+  // ICD-9-CM (tables.h, Icd9For) instead of ICD-10-CM, as in records carried over from a legacy
+  // system: the input of the ICD-9 -> ICD-10 migration (`vesta icd10 migrate`). Draws no random
+  // numbers: everything else is the same as without it.
+  bool legacy_icd9 = false;
 };
 
 // Checks ranges (patients >= 0, 1 <= years <= 30, a plausible end date).

@@ -82,6 +82,43 @@ constexpr Diagnosis kDepressionDx[] = {
     {"F33.1", "Major depressive disorder, recurrent, moderate", "", ""}};
 constexpr double kDepressionW[] = {0.45, 0.35, 0.2};
 
+// The ICD-9-CM codes of the same conditions (legacy records), chosen so that the CMS forward GEM
+// gives each kind of outcome: exact (250.00 -> E11.9), approximate (311 -> F32.9), and several
+// alternatives (401.9 -> I10 or I16.9).
+constexpr LegacyIcd9 kLegacyIcd9[] = {
+    {"E66.9", "278.00", "Obesity, unspecified"},
+    {"E66.01", "278.01", "Morbid obesity"},
+    {"F17.210", "305.1", "Tobacco use disorder"},
+    {"Z72.0", "305.1", "Tobacco use disorder"},
+    {"I10", "401.9", "Unspecified essential hypertension"},
+    {"E11.9", "250.00",
+     "Diabetes mellitus without mention of complication, type II or unspecified type, not "
+     "stated as uncontrolled"},
+    {"E11.65", "250.02",
+     "Diabetes mellitus without mention of complication, type II or unspecified type, "
+     "uncontrolled"},
+    {"E11.40", "250.60",
+     "Diabetes with neurological manifestations, type II or unspecified type, not stated as "
+     "uncontrolled"},
+    {"E11.22", "250.40",
+     "Diabetes with renal manifestations, type II or unspecified type, not stated as "
+     "uncontrolled"},
+    {"E78.5", "272.4", "Other and unspecified hyperlipidemia"},
+    {"E78.00", "272.0", "Pure hypercholesterolemia"},
+    {"E78.1", "272.1", "Pure hyperglyceridemia"},
+    {"E78.2", "272.2", "Mixed hyperlipidemia"},
+    {"J45.909", "493.90", "Asthma, unspecified type, unspecified"},
+    {"J45.20", "493.90", "Asthma, unspecified type, unspecified"},
+    {"J45.30", "493.90", "Asthma, unspecified type, unspecified"},
+    {"J44.9", "496", "Chronic airway obstruction, not elsewhere classified"},
+    {"N18.2", "585.2", "Chronic kidney disease, Stage II (mild)"},
+    {"N18.30", "585.3", "Chronic kidney disease, Stage III (moderate)"},
+    {"N18.4", "585.4", "Chronic kidney disease, Stage IV (severe)"},
+    {"F32.A", "311", "Depressive disorder, not elsewhere classified"},
+    {"F32.9", "296.20", "Major depressive affective disorder, single episode, unspecified"},
+    {"F33.1", "296.32", "Major depressive affective disorder, recurrent episode, moderate"},
+};
+
 constexpr Drug kHypertensionDrugs[] = {
     {"314076", "lisinopril 10 MG Oral Tablet", "Take 1 tablet by mouth once daily", 1},
     {"197361", "amlodipine 5 MG Oral Tablet", "Take 1 tablet by mouth once daily", 1},
@@ -340,5 +377,12 @@ std::span<const std::string_view> FamilyNames() { return kFamilyNames; }
 std::span<const std::string_view> MaleNames() { return kMaleNames; }
 std::span<const std::string_view> FemaleNames() { return kFemaleNames; }
 std::span<const double> AgePyramid() { return kAgePyramid; }
+
+const LegacyIcd9* Icd9For(std::string_view icd10) {
+  for (const LegacyIcd9& l : kLegacyIcd9) {
+    if (l.icd10 == icd10) return &l;
+  }
+  return nullptr;
+}
 
 }  // namespace vesta::generate

@@ -13,6 +13,7 @@
 namespace vesta::generate {
 
 inline constexpr std::string_view kIcd10Cm = "http://hl7.org/fhir/sid/icd-10-cm";
+inline constexpr std::string_view kIcd9Cm = "http://hl7.org/fhir/sid/icd-9-cm";
 inline constexpr std::string_view kSnomed = "http://snomed.info/sct";
 inline constexpr std::string_view kLoinc = "http://loinc.org";
 inline constexpr std::string_view kRxNorm = "http://www.nlm.nih.gov/research/umls/rxnorm";
@@ -29,6 +30,21 @@ struct Diagnosis {
   std::string_view snomed;  // empty when no SNOMED CT coding is given
   std::string_view snomed_display;
 };
+
+// The ICD-9-CM code a record made before the ICD-10-CM transition would carry for a diagnosis
+// (GenerateOptions::legacy_icd9), with the ICD-9-CM title.
+struct LegacyIcd9 {
+  std::string_view icd10;
+  std::string_view icd9;  // with its dot: "250.00"
+  std::string_view icd9_display;
+};
+
+// The ICD-9-CM code for an ICD-10-CM code of the long-term conditions; nullptr for any other.
+const LegacyIcd9* Icd9For(std::string_view icd10);
+
+// The US compliance date of ICD-10-CM (October 1, 2015), as days since 1970-01-01: diagnoses
+// recorded before it were coded in ICD-9-CM.
+inline constexpr int kIcd10TransitionDay = 16709;
 
 struct Drug {
   std::string_view rxnorm;

@@ -211,6 +211,51 @@ TEST(GenerateTest, PatientsDoNotDependOnPopulationSize) {
   EXPECT_EQ(b1.json(b1.entries()[0]), b2.json(b2.entries()[0]));
 }
 
+// --legacy-icd9: problem-list Conditions whose onset is before the ICD-10-CM transition carry the
+// ICD-9-CM code instead of the ICD-10-CM one; nothing else changes (no random draw is added).
+TEST(GenerateTest, LegacyIcd9CodesConditionsBeforeTheTransition) {
+  GenerateOptions plain, legacy;
+  plain.patients = legacy.patients = 60;
+  legacy.legacy_icd9 = true;
+  Generator g1(plain), g2(legacy);
+  int icd9 = 0, icd10 = 0, differing = 0;
+  for (int64_t i = 0; i < plain.patients; ++i) {
+    ResourceBatch b1, b2;
+    g1.GeneratePatient(i, &b1);
+    g2.GeneratePatient(i, &b2);
+    ASSERT_EQ(b1.entries().size(), b2.entries().size());
+    for (size_t k = 0; k < b1.entries().size(); ++k) {
+      const std::string_view a = b1.json(b1.entries()[k]);
+      const std::string_view b = b2.json(b2.entries()[k]);
+      if (a == b) {
+        EXPECT_EQ(b.find("icd-9-cm"), std::string_view::npos);
+        continue;
+      }
+      ++differing;
+      ASSERT_EQ(b2.entries()[k].type, ResourceType::kCondition);
+      auto doc = json::Parse(b);
+      ASSERT_TRUE(doc.ok());
+      const std::string onset(doc->root().FindString("onsetDateTime"));
+      EXPECT_LT(onset, "2015-10-01") << b;
+      EXPECT_NE(b.find("\"system\":\"http://hl7.org/fhir/sid/icd-9-cm\""), std::string_view::npos);
+      EXPECT_EQ(b.find("icd-10-cm"), std::string_view::npos) << b;
+      ++icd9;
+    }
+    for (const auto& e : b2.entries()) {
+      if (e.type == ResourceType::kCondition &&
+          b2.json(e).find("problem-list-item") != std::string_view::npos &&
+          b2.json(e).find("icd-10-cm") != std::string_view::npos) {
+        ++icd10;
+      }
+    }
+  }
+  EXPECT_EQ(differing, icd9);
+  EXPECT_GT(icd9, 5);
+  EXPECT_GT(icd10, 5);  // diagnosed since the transition: ICD-10-CM as before
+  EXPECT_STREQ(Icd9For("E11.9")->icd9.data(), "250.00");
+  EXPECT_EQ(Icd9For("Z99.9"), nullptr);
+}
+
 // A current smoker whose smoking case was dropped (its onset fell after the patient's death) once
 // got a smoking-cessation Procedure whose reasonReference was "Condition/" and 36 NUL bytes: the
 // id of a Condition never written. Patient 4477 of 10,000 with seed 7 was such a patient.
