@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -22,10 +23,12 @@
 #include "base/log.h"
 #include "bulk/export_jobs.h"
 #include "cli/command.h"
+#include "cli/demo_population.h"
 #include "cli/hl7v2_feed.h"
 #include "fhir/model/model.h"
 #include "fhir/resource/resource_json.h"
 #include "http/server.h"
+#include "http/static_files.h"
 #include "json/parse.h"
 #include "json/value.h"
 #include "mllp/intake.h"
@@ -39,7 +42,9 @@
 #include "store/postgres/read_replica.h"
 #endif
 #include "audit/audit_log.h"
+#include "auth/auth_dir.h"
 #include "auth/auth_server.h"
+#include "auth/scopes.h"
 #include "terminology/loaders.h"
 #include "terminology/terminology_service.h"
 
@@ -85,7 +90,60 @@ struct ServeFlags {
   std::string mllp_listen;  // default: --listen
   size_t mllp_max_frame_kb = 16 * 1024;
   std::string mllp_client_ca;
+  // The web app's built files (web/, docs/web-app.md), served at /app/; default: DefaultAppDir().
+  std::string app_dir;
+  // --demo: a generated population loaded into an empty store at start (cli/demo_population.h).
+  bool demo = false;
+  int64_t demo_patients = 100;
 };
+
+// Where the web app's built files are when --app-dir is not given: `web/` beside the binary (the
+// build folder: the vesta_web target builds it there), else `../share/vesta/web` from the
+// binary's folder (an installed vesta). Empty when neither holds an index.html.
+// The web app as a SMART app (docs/web-app.md, "Signing in"): the public client `vesta-web`,
+// registered with the redirect URI <issuer>/app/ when missing (kept when an operator changed its
+// scopes; the URI added when the issuer changed), so that the app can sign users in through this
+// server's authorization code flow.
+void RegisterAppClient(const auth::AuthDirectory& dir, const std::string& issuer) {
+  const std::string redirect = issuer + "/app/";
+  Result<auth::RegisteredClient> found = dir.FindClient("vesta-web");
+  auth::RegisteredClient client;
+  if (found.ok()) {
+    client = *found;
+    if (std::find(client.redirect_uris.begin(), client.redirect_uris.end(), redirect) !=
+        client.redirect_uris.end()) {
+      return;
+    }
+    if (Status s = dir.RemoveClient(client.client_id); !s.ok()) {
+      LogWarning("the web app's client: " + s.message());
+      return;
+    }
+  } else {
+    client.client_id = "vesta-web";
+    client.kind = auth::ClientKind::kPublic;
+    Result<auth::ScopeSet> scopes = auth::ParseScopes("openid fhirUser user/*.cruds");
+    if (!scopes.ok()) return;
+    client.scopes = *scopes;
+  }
+  client.redirect_uris.push_back(redirect);
+  if (Status s = dir.AddClient(client); !s.ok()) {
+    LogWarning("the web app's client vesta-web not registered: " + s.message());
+  } else {
+    LogInfo("the web app is the SMART client vesta-web (redirect URI " + redirect + ")");
+  }
+}
+
+std::string DefaultAppDir() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  for (const fs::path& dir :
+       {exe.parent_path() / "web", exe.parent_path().parent_path() / "share" / "vesta" / "web"}) {
+    if (fs::is_regular_file(dir / "index.html", ec)) return dir.string();
+  }
+  return "";
+}
 
 // This node's name, for the audit records' source.
 std::string HostName() {
@@ -360,6 +418,26 @@ int RunServe(ServeFlags flags) {
   }
   rest_options.exports = exports.get();
   rest::RestApi api(rest_options, **store, clock, ids);
+  if (flags.demo) {
+    DemoOptions demo;
+    demo.patients = flags.demo_patients;
+    const auto demo_start = std::chrono::steady_clock::now();
+    Result<int64_t> loaded = LoadDemoPopulation(api, tokens != nullptr, demo);
+    if (!loaded.ok()) {
+      std::cerr << "vesta: --demo: " << loaded.status().message() << "\n";
+      (void)(*store)->Close();
+      return 1;
+    }
+    if (*loaded == 0) {
+      LogInfo("demo: the store already has patients; nothing generated");
+    } else {
+      LogInfo("demo: " + std::to_string(*loaded) + " generated patients loaded in " +
+              std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now() - demo_start)
+                                 .count()) +
+              " ms");
+    }
+  }
   // The audit trail: every answered request, appended to the store's chain in the background;
   // closed (flushed) below after the last request and before the store.
   std::unique_ptr<audit::AuditLog> audit_log;
@@ -385,7 +463,26 @@ int RunServe(ServeFlags flags) {
     rest::Response r = rest::ErrorResponse(Status(code, message));
     return http::Response{status, std::move(r.headers), std::move(r.body), ""};
   };
-  http::Server server(http_options, [&api, &auth_server, &audit_log](const http::Request& req) {
+  // The web app (docs/web-app.md): its files at /app/ (public, like any page: the app signs in
+  // through the authorization server for its FHIR requests), and browsers that open `/` sent
+  // there. API clients asking for `/` get what they got before.
+  const std::string app_dir = flags.app_dir.empty() ? DefaultAppDir() : flags.app_dir;
+  std::unique_ptr<http::StaticFiles> app;
+  if (!app_dir.empty()) {
+    app = std::make_unique<http::StaticFiles>(app_dir, "/app");
+    if (!app->available()) LogWarning("the web app: no index.html in " + app_dir);
+  } else {
+    LogInfo("the web app is not built (no web/ beside the binary): /app/ is not served");
+  }
+  http::Server server(http_options, [&api, &auth_server, &audit_log,
+                                     &app](const http::Request& req) {
+    if (app) {
+      if (std::optional<http::Response> file = app->Handle(req)) return std::move(*file);
+      if (req.path == "/" && http::IsBrowserNavigation(req)) {
+        return http::Response{
+            302, {{"Location", "/app/"}, {"Content-Type", "text/plain"}}, "see /app/\n", ""};
+      }
+    }
     if (auth_server) {
       auth::AuthRequest ar;
       ar.method = req.method;
@@ -433,6 +530,7 @@ int RunServe(ServeFlags flags) {
     }
     while (!issuer.empty() && issuer.back() == '/') issuer.pop_back();
     tokens->SetIssuer(issuer);
+    if (app && app->available()) RegisterAppClient(*auth_dir, issuer);
   }
   // The HL7 v2 feed: each message stored, applied through the REST API's transaction (as
   // `POST /` with a Bundle), and acknowledged (mllp/intake.h).
@@ -598,6 +696,16 @@ void AddServe(CLI::App& app) {
                   "burst of four seconds' worth (0: no limit); beyond, 429")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e6));
+  cmd->add_option("--app-dir", flags->app_dir,
+                  "The built web app served at /app/ (default: web/ beside the vesta binary, "
+                  "else ../share/vesta/web from its folder; docs/web-app.md)");
+  cmd->add_flag("--demo", flags->demo,
+                "When the store has no Patient, load a generated population first (`vesta "
+                "generate --legacy-icd9`: ICD-9-CM codes for the migration worklist) through the "
+                "REST API; a store with patients is left as it is (docs/web-app.md)");
+  cmd->add_option("--demo-patients", flags->demo_patients, "Patients --demo generates")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{100000}));
   cmd->add_flag("--behind-proxy", flags->behind_proxy,
                 "A TLS proxy in front terminates HTTPS: lets --auth smart listen beyond loopback "
                 "without --tls-cert");
