@@ -10,6 +10,7 @@ PACKAGES=(
   libboost1.74-dev libsimdjson-dev libsqlite3-dev libpq-dev zlib1g-dev libzstd-dev libcli11-dev libssl-dev libargon2-dev
   libgtest-dev libgmock-dev libbenchmark-dev libexpat1-dev libyaml-dev
   nodejs npm curl wrk python3 time gnuplot-nox postgresql sqlite3
+  chromium
 )
 
 missing=()
@@ -32,7 +33,8 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# npm packages (the FHIR R4 definitions), pinned by package-lock.json.
+# npm packages (the FHIR R4 definitions; the web app's build and test tools), pinned by
+# package-lock.json. The web app's tests drive Debian's chromium: no browser is downloaded.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "installing npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
