@@ -94,6 +94,9 @@ class AnalyticsDb {
   // Runs a query and returns its rows as text (NULL as ""), for tests and `vesta view table`.
   virtual Result<std::vector<std::vector<std::string>>> Query(const std::string& sql) = 0;
 
+  // A view's table as SQL names it here ("obs" in SQLite, analytics."obs" in PostgreSQL).
+  virtual std::string QualifiedTable(const std::string& table) const = 0;
+
   // Where the database is, for messages ("analytics.db in DIR", "schema analytics").
   virtual std::string Describe() const = 0;
 };

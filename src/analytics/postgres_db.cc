@@ -38,25 +38,30 @@ const char* PostgresType(SqlType type) {
   return "text";
 }
 
-std::string Table(const std::string& name) { return "analytics." + QuoteIdentifier(name); }
-
 class PostgresAnalytics final : public AnalyticsDb {
  public:
   explicit PostgresAnalytics(std::unique_ptr<Pool> pool) : pool_(std::move(pool)) {}
 
+  // The schema is `analytics` beside a store in `public`; a store kept in another schema S (a
+  // search_path in the URI) gets S_analytics, so that stores sharing a database stay apart.
   Status Init() {
     ASSIGN_OR_RETURN(Pool::Lease db, pool_->Acquire());
+    ASSIGN_OR_RETURN(Rows current, db->Query("SELECT current_schema()", {}));
+    const std::string store_schema = current.size() == 1 ? std::string(current.Text(0, 0)) : "";
+    schema_name_ = store_schema.empty() || store_schema == "public" ? "analytics"
+                                                                    : store_schema + "_analytics";
+    schema_ = QuoteIdentifier(schema_name_);
     return postgres::InTransaction(*db, postgres::Isolation::kReadCommitted, [&]() -> Status {
       RETURN_IF_ERROR(
           db->Query("SELECT pg_advisory_xact_lock($1::int8)", {kCatalogLockKey}).status());
       return db->Exec(
-          "CREATE SCHEMA IF NOT EXISTS analytics;"
-          "CREATE TABLE IF NOT EXISTS analytics.vesta_views ("
+          "CREATE SCHEMA IF NOT EXISTS " + schema_ + ";" + "CREATE TABLE IF NOT EXISTS " + schema_ +
+          ".vesta_views ("
           " id text PRIMARY KEY, table_name text NOT NULL UNIQUE, fingerprint text NOT NULL,"
           " view text NOT NULL, position text NOT NULL, rows bigint NOT NULL DEFAULT 0,"
           " skipped bigint NOT NULL DEFAULT 0, last_error text, refreshed bigint);"
-          "CREATE TABLE IF NOT EXISTS analytics.vesta_state (key text PRIMARY KEY,"
-          " value text NOT NULL);");
+          "CREATE TABLE IF NOT EXISTS " +
+          schema_ + ".vesta_state (key text PRIMARY KEY, value text NOT NULL);");
     });
   }
 
@@ -64,7 +69,8 @@ class PostgresAnalytics final : public AnalyticsDb {
     ASSIGN_OR_RETURN(Pool::Lease db, pool_->Acquire());
     ASSIGN_OR_RETURN(Rows rows,
                      db->Query("SELECT id, table_name, fingerprint, view, position, rows, skipped,"
-                               " last_error, refreshed FROM analytics.vesta_views ORDER BY id",
+                               " last_error, refreshed FROM " +
+                                   schema_ + ".vesta_views ORDER BY id",
                                {}));
     std::vector<ViewEntry> out;
     for (int i = 0; i < rows.size(); ++i) {
@@ -86,17 +92,18 @@ class PostgresAnalytics final : public AnalyticsDb {
   Result<std::string> CatalogPosition() override {
     ASSIGN_OR_RETURN(Pool::Lease db, pool_->Acquire());
     ASSIGN_OR_RETURN(
-        Rows rows, db->Query("SELECT value FROM analytics.vesta_state WHERE key = 'catalog'", {}));
+        Rows rows,
+        db->Query("SELECT value FROM " + schema_ + ".vesta_state WHERE key = 'catalog'", {}));
     return rows.size() == 1 ? std::string(rows.Text(0, 0)) : std::string();
   }
 
   Status SetCatalogPosition(const std::string& position) override {
     ASSIGN_OR_RETURN(Pool::Lease db, pool_->Acquire());
     return db
-        ->Query(
-            "INSERT INTO analytics.vesta_state (key, value) VALUES ('catalog', $1::text)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            {std::string_view(position)})
+        ->Query("INSERT INTO " + schema_ +
+                    ".vesta_state (key, value) VALUES ('catalog', $1::text)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                {std::string_view(position)})
         .status();
   }
 
@@ -106,8 +113,9 @@ class PostgresAnalytics final : public AnalyticsDb {
       RETURN_IF_ERROR(
           db->Query("SELECT pg_advisory_xact_lock($1::int8)", {kCatalogLockKey}).status());
       ASSIGN_OR_RETURN(Rows taken,
-                       db->Query("SELECT id FROM analytics.vesta_views"
-                                 " WHERE table_name = $1::text AND id <> $2::text",
+                       db->Query("SELECT id FROM " + schema_ +
+                                     ".vesta_views"
+                                     " WHERE table_name = $1::text AND id <> $2::text",
                                  {std::string_view(table.name), std::string_view(entry.id)}));
       if (taken.size() > 0) {
         return Status(StatusCode::kConflict, "the table '" + table.name +
@@ -128,11 +136,11 @@ class PostgresAnalytics final : public AnalyticsDb {
                                  QuoteIdentifier(c.name) + ")"));
       }
       return db
-          ->Query(
-              "INSERT INTO analytics.vesta_views (id, table_name, fingerprint, view, position)"
-              " VALUES ($1::text, $2::text, $3::text, $4::text, '')",
-              {std::string_view(entry.id), std::string_view(table.name),
-               std::string_view(entry.fingerprint), std::string_view(entry.view_json)})
+          ->Query("INSERT INTO " + schema_ +
+                      ".vesta_views (id, table_name, fingerprint, view, position)"
+                      " VALUES ($1::text, $2::text, $3::text, $4::text, '')",
+                  {std::string_view(entry.id), std::string_view(table.name),
+                   std::string_view(entry.fingerprint), std::string_view(entry.view_json)})
           .status();
     });
   }
@@ -149,7 +157,7 @@ class PostgresAnalytics final : public AnalyticsDb {
   Status SetError(const std::string& id, const std::string& message) override {
     ASSIGN_OR_RETURN(Pool::Lease db, pool_->Acquire());
     return db
-        ->Query("UPDATE analytics.vesta_views SET last_error = $2::text WHERE id = $1::text",
+        ->Query("UPDATE " + schema_ + ".vesta_views SET last_error = $2::text WHERE id = $1::text",
                 {std::string_view(id), std::string_view(message)})
         .status();
   }
@@ -159,8 +167,9 @@ class PostgresAnalytics final : public AnalyticsDb {
     bool applied = false;
     RETURN_IF_ERROR(
         postgres::InTransaction(*db, postgres::Isolation::kReadCommitted, [&]() -> Status {
-          ASSIGN_OR_RETURN(Rows at, db->Query("SELECT position FROM analytics.vesta_views"
-                                              " WHERE id = $1::text FOR UPDATE",
+          ASSIGN_OR_RETURN(Rows at, db->Query("SELECT position FROM " + schema_ +
+                                                  ".vesta_views"
+                                                  " WHERE id = $1::text FOR UPDATE",
                                               {std::string_view(id)}));
           if (at.size() != 1 || at.Text(0, 0) != batch.from_position) return Status::Ok();
           int64_t removed = 0;
@@ -207,15 +216,16 @@ class PostgresAnalytics final : public AnalyticsDb {
             RETURN_IF_ERROR(copy.End().status());
           }
           RETURN_IF_ERROR(
-              db->Query(
-                    "UPDATE analytics.vesta_views SET position = $2::text, rows = rows + $3::int8,"
-                    " skipped = skipped + $4::int8, last_error = coalesce($5::text, last_error),"
-                    " refreshed = (extract(epoch from clock_timestamp()) * 1000000)::int8"
-                    " WHERE id = $1::text",
-                    {std::string_view(id), std::string_view(batch.to_position),
-                     static_cast<int64_t>(batch.rows.size()) - removed, batch.skipped,
-                     batch.last_error.empty() ? Value(nullptr)
-                                              : Value(std::string_view(batch.last_error))})
+              db->Query("UPDATE " + schema_ +
+                            ".vesta_views SET position = $2::text, rows = rows + $3::int8,"
+                            " skipped = skipped + $4::int8, last_error = coalesce($5::text, "
+                            "last_error),"
+                            " refreshed = (extract(epoch from clock_timestamp()) * 1000000)::int8"
+                            " WHERE id = $1::text",
+                        {std::string_view(id), std::string_view(batch.to_position),
+                         static_cast<int64_t>(batch.rows.size()) - removed, batch.skipped,
+                         batch.last_error.empty() ? Value(nullptr)
+                                                  : Value(std::string_view(batch.last_error))})
                   .status());
           applied = true;
           return Status::Ok();
@@ -235,20 +245,29 @@ class PostgresAnalytics final : public AnalyticsDb {
     return out;
   }
 
-  std::string Describe() const override { return "the schema analytics"; }
+  std::string QualifiedTable(const std::string& table) const override { return Table(table); }
+
+  std::string Describe() const override { return "the schema " + schema_name_; }
 
  private:
-  static Status DropTable(postgres::Connection& db, const std::string& id) {
-    ASSIGN_OR_RETURN(Rows found, db.Query("SELECT table_name FROM analytics.vesta_views"
-                                          " WHERE id = $1::text",
+  std::string Table(const std::string& name) const { return schema_ + "." + QuoteIdentifier(name); }
+
+  Status DropTable(postgres::Connection& db, const std::string& id) {
+    ASSIGN_OR_RETURN(Rows found, db.Query("SELECT table_name FROM " + schema_ +
+                                              ".vesta_views"
+                                              " WHERE id = $1::text",
                                           {std::string_view(id)}));
     if (found.size() == 0) return Status::Ok();
     RETURN_IF_ERROR(db.Exec("DROP TABLE IF EXISTS " + Table(std::string(found.Text(0, 0)))));
-    return db.Query("DELETE FROM analytics.vesta_views WHERE id = $1::text", {std::string_view(id)})
+    return db
+        .Query("DELETE FROM " + schema_ + ".vesta_views WHERE id = $1::text",
+               {std::string_view(id)})
         .status();
   }
 
   std::unique_ptr<Pool> pool_;
+  std::string schema_name_;
+  std::string schema_;  // quoted
 };
 
 }  // namespace

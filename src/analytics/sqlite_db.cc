@@ -212,6 +212,10 @@ class SqliteAnalytics final : public AnalyticsDb {
     return out;
   }
 
+  std::string QualifiedTable(const std::string& table) const override {
+    return QuoteIdentifier(table);
+  }
+
   std::string Describe() const override { return path_; }
 
  private:

@@ -135,6 +135,16 @@ std::string StoreFlags(const std::string& data_dir) {
   return flags;
 }
 
+std::string PostgresUriOf(const std::string& data_dir) {
+  if (CurrentTestStore() != TestStore::kPostgres) return "";
+#ifdef VESTA_TEST_POSTGRES
+  Result<std::string> uri = PostgresUriFor(data_dir);
+  return uri.ok() ? *uri : "unavailable: " + uri.status().message();
+#else
+  return "unavailable: this build has no PostgreSQL store";
+#endif
+}
+
 HttpResult HttpRequest(int port, const std::string& method, const std::string& target,
                        const std::string& body,
                        const std::vector<std::pair<std::string, std::string>>& headers,

@@ -114,4 +114,8 @@ std::string VestaBinary();
 // reindex" + StoreFlags(dir).
 std::string StoreFlags(const std::string& data_dir);
 
+// The PostgreSQL URI of `data_dir`'s schema (as StoreFlags gives it) under the postgres store;
+// "" under SQLite. For tests that open the same database themselves.
+std::string PostgresUriOf(const std::string& data_dir);
+
 }  // namespace vesta::testing

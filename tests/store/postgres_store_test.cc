@@ -108,6 +108,39 @@ TEST_F(PostgresStoreTest, TwoNodesLoseNoCompareAndSetUpdate) {
   EXPECT_EQ(nodes[1]->History(q)->total, successes.load() + 1);
 }
 
+// Seqs are taken at insert, not at commit: a transaction holding seq N can commit after seq
+// N + 1 was read. The change feed lists it on a later page all the same, and exactly once.
+TEST_F(PostgresStoreTest, ChangeFeedListsARowThatCommitsAfterALargerSeq) {
+  std::unique_ptr<Store> store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto raw = postgres::Connection::Open(uri_, {});
+  ASSERT_TRUE(raw.ok()) << raw.status().ToString();
+  postgres::Connection& late = **raw;
+  // The write a slow node would make: a transaction id, then a seq; not committed yet.
+  ASSERT_TRUE(late.Begin(postgres::Isolation::kReadCommitted).ok());
+  ASSERT_TRUE(late.Query("SELECT pg_current_xact_id()", {}).ok());
+  ASSERT_TRUE(late.Query("INSERT INTO resource (type, id, version, last_updated, deleted, json)"
+                         " VALUES ('Basic', 'late', 1, $1::int8, 0, '\\x7b7d'::bytea)",
+                         {kT0})
+                  .ok());
+  ASSERT_TRUE(WriteOne(*store, Update("Basic", "early", kExpectNone, kT0, "{}")).ok());
+
+  auto first = store->Changes(ChangeQuery{});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_EQ(first->versions.size(), 1u);
+  EXPECT_EQ(first->versions[0].id, "early");
+
+  ASSERT_TRUE(late.Commit().ok());
+  auto second = store->Changes(ChangeQuery{first->next, {}, 10});
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  ASSERT_EQ(second->versions.size(), 1u);
+  EXPECT_EQ(second->versions[0].id, "late");
+  auto third = store->Changes(ChangeQuery{second->next, {}, 10});
+  ASSERT_TRUE(third.ok());
+  EXPECT_TRUE(third->versions.empty());
+  EXPECT_TRUE(store->Close().ok());
+}
+
 TEST_F(PostgresStoreTest, RecordsTheMigrationsAndRefusesANewerSchema) {
   ASSERT_NE(OpenStore(), nullptr);
   auto db = postgres::Connection::Open(uri_, {});

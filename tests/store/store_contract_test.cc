@@ -335,6 +335,63 @@ TEST_P(HistoryContractTest, AtSelectsTheVersionsCurrentInTheRange) {
   EXPECT_EQ(AllPages(q), std::vector<std::string>{"Patient/a/2"});
 }
 
+// The change feed (Store::Changes): current versions in commit order, deletes included, a
+// superseded version left out, a type filter, pages, and a position that carries on where a page
+// ended (re-reading from an old position lists the versions again).
+TEST_P(StoreContractTest, ChangeFeedListsCurrentVersionsInCommitOrder) {
+  auto names = [](const ChangePage& page) {
+    std::vector<std::string> out;
+    for (const StoredVersion& v : page.versions) {
+      out.push_back(v.type + "/" + v.id + "/" + std::to_string(v.version) +
+                    (v.deleted ? " deleted" : ""));
+    }
+    return out;
+  };
+  ASSERT_TRUE(WriteOne(Create("Patient", "a", kT0, R"({"n":1})")).ok());
+  ASSERT_TRUE(WriteOne(Create("Patient", "b", kT0 + 1, R"({"n":2})")).ok());
+  ASSERT_TRUE(WriteOne(Create("Basic", "c", kT0 + 2, R"({"n":3})")).ok());
+  ASSERT_TRUE(WriteOne(Update("Patient", "a", 1, kT0 + 3, R"({"n":4})")).ok());
+  ASSERT_TRUE(WriteOne(Delete("Patient", "b", 1, kT0 + 4)).ok());
+
+  auto all = store_->Changes(ChangeQuery{});
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(names(*all),
+            (std::vector<std::string>{"Basic/c/1", "Patient/a/2", "Patient/b/2 deleted"}));
+  EXPECT_FALSE(all->has_more);
+  EXPECT_EQ(all->versions[1].json, R"({"n":4})");
+
+  auto patients = store_->Changes(ChangeQuery{"", {"Patient"}, 1});
+  ASSERT_TRUE(patients.ok());
+  EXPECT_EQ(names(*patients), (std::vector<std::string>{"Patient/a/2"}));
+  EXPECT_TRUE(patients->has_more);
+  auto rest = store_->Changes(ChangeQuery{patients->next, {"Patient"}, 10});
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(names(*rest), (std::vector<std::string>{"Patient/b/2 deleted"}));
+  EXPECT_FALSE(rest->has_more);
+
+  // Nothing new: an empty page; then a new write and only it.
+  auto none = store_->Changes(ChangeQuery{all->next, {}, 10});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->versions.empty());
+  ASSERT_TRUE(WriteOne(Create("Patient", "d", kT0 + 5, R"({"n":5})")).ok());
+  auto next = store_->Changes(ChangeQuery{none->next, {}, 10});
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(names(*next), (std::vector<std::string>{"Patient/d/1"}));
+  // A position read again lists its versions again.
+  auto again = store_->Changes(ChangeQuery{none->next, {}, 10});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(names(*again), names(*next));
+  // Positions survive a reopen.
+  ASSERT_TRUE(store_->Close().ok());
+  Open();
+  auto reopened = store_->Changes(ChangeQuery{next->next, {}, 10});
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_TRUE(reopened->versions.empty());
+
+  EXPECT_EQ(store_->Changes(ChangeQuery{"not a position", {}, 10}).status().code(),
+            StatusCode::kInvalid);
+}
+
 TEST_P(StoreContractTest, PagesThroughManyEqualTimestamps) {
   std::vector<WriteOp> ops;
   for (int i = 0; i < 25; ++i) ops.push_back(Create("Patient", "p" + std::to_string(i), kT0, "{}"));
