@@ -1,0 +1,218 @@
+// End-to-end test of the web app (docs/web-app.md) in Debian's Chromium, driven by playwright-core
+// (no browser download), against a running `vesta serve --demo` with the ICD-10-CM and GEM
+// fixtures loaded. Run by web_app_test.cc (ctest web_app_test.*), which starts the server:
+//
+//   node tests/web/e2e.mjs --base http://127.0.0.1:PORT --out DIR [--chromium /usr/bin/chromium]
+//
+// Checks what issue #20 asks: search by name prefix and by MRN, the banner's allergy, E11.9 with
+// its display from the terminology in the problem list, as many blood pressure points (plot and
+// table) as the patient has readings, a worklist candidate accepted (checked through the API),
+// no serious or critical axe-core violation on any page, the chart at phone width; screenshots
+// of every page in DIR. Exit status 0 when every check passed.
+import { createRequire } from 'node:module';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(path.join(here, '../../package.json'));
+const { chromium } = require('playwright-core');
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+const base = arg('base');
+const out = arg('out', 'web-artifacts');
+const executablePath = arg('chromium', '/usr/bin/chromium');
+if (!base) {
+  console.error('usage: e2e.mjs --base URL --out DIR');
+  process.exit(2);
+}
+mkdirSync(out, { recursive: true });
+
+const ICD10 = 'http://hl7.org/fhir/sid/icd-10-cm';
+const ICD9 = 'http://hl7.org/fhir/sid/icd-9-cm';
+const LOINC = 'http://loinc.org';
+let failures = 0;
+function check(ok, what, detail = '') {
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}${detail ? `: ${detail}` : ''}`);
+  if (!ok) failures += 1;
+}
+
+async function api(pathAndQuery, init = {}) {
+  const res = await fetch(base + pathAndQuery, {
+    ...init,
+    headers: { Accept: 'application/fhir+json', 'Content-Type': 'application/fhir+json', ...(init.headers ?? {}) },
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${pathAndQuery}: ${res.status} ${text.slice(0, 300)}`);
+  return text ? JSON.parse(text) : undefined;
+}
+const total = async (q) => (await api(`${q}${q.includes('?') ? '&' : '?'}_summary=count`)).total;
+const resources = (bundle, type) => (bundle.entry ?? []).map((e) => e.resource).filter((r) => r?.resourceType === type);
+
+async function axeCheck(page, name) {
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help }));
+  });
+  const serious = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  check(serious.length === 0, `axe-core: no serious violation on ${name}`, serious.map((v) => `${v.id} (${v.impact}, ${v.nodes} nodes): ${v.help}`).join('; '));
+  const minor = result.filter((v) => !serious.includes(v));
+  if (minor.length) console.log(`     (${name}: minor or moderate: ${minor.map((v) => `${v.id}/${v.impact}`).join(', ')})`);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(out, `${name}.png`), fullPage: true });
+}
+
+// The patient under test: the one with ICD-10-CM E11.9 (the demo population has one); an allergy
+// is added when the patient has none.
+const dm = await api(`/Condition?code=${encodeURIComponent(`${ICD10}|E11.9`)}&_count=10`);
+const subject = resources(dm, 'Condition')[0]?.subject?.reference;
+if (!subject) {
+  console.log('FAIL no Condition with ICD-10-CM E11.9 in the population');
+  process.exit(1);
+}
+const pid = subject.split('/')[1];
+const patient = await api(`/Patient/${pid}`);
+const official = patient.name.find((n) => n.use === 'official') ?? patient.name[0];
+const family = official.family;
+const mrn = patient.identifier.find((i) => i.type?.coding?.some((c) => c.code === 'MR'))?.value;
+let allergies = resources(await api(`/AllergyIntolerance?patient=${subject}`), 'AllergyIntolerance');
+if (allergies.length === 0) {
+  await api('/AllergyIntolerance', {
+    method: 'POST',
+    body: JSON.stringify({
+      resourceType: 'AllergyIntolerance',
+      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] },
+      verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification', code: 'confirmed' }] },
+      code: { coding: [{ system: 'http://snomed.info/sct', code: '91935009', display: 'Allergy to peanut' }], text: 'Peanut' },
+      patient: { reference: subject },
+    }),
+  });
+  allergies = resources(await api(`/AllergyIntolerance?patient=${subject}`), 'AllergyIntolerance');
+}
+const allergyText = allergies[0].code.text ?? allergies[0].code.coding[0].display;
+const bpReadings = await total(`/Observation?patient=${subject}&code=${encodeURIComponent(`${LOINC}|85354-9`)}`);
+console.log(`patient ${pid}: ${family}, MRN ${mrn}, allergy "${allergyText}", ${bpReadings} blood pressure readings`);
+
+const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu'] });
+// bypassCSP: axe-core is injected as an inline script, which the app's policy refuses.
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+const page = await context.newPage();
+const errors = [];
+page.on('pageerror', (e) => errors.push(String(e)));
+// A 404 of $lookup for a code the terminology lacks is an answer, not an error of the page.
+page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && errors.push(m.text()));
+const lookups = [];
+page.on('response', (r) => {
+  if (/\/CodeSystem\/(\$|%24)lookup/.test(r.url())) lookups.push({ url: decodeURIComponent(r.url()), status: r.status() });
+});
+
+try {
+  // 1. Search by name prefix, then by MRN.
+  await page.goto(`${base}/`);
+  check(page.url() === `${base}/app/`, 'a browser opening / lands on /app/', page.url());
+  const search = page.locator('#patient-search');
+  await search.fill(family.slice(0, 3));
+  const link = page.locator(`#search-results a[href="/app/patient/${pid}"]`);
+  await link.waitFor({ timeout: 10000 });
+  check(true, `search by name prefix "${family.slice(0, 3)}" finds the patient`);
+  await axeCheck(page, 'the patient search');
+  await shot(page, 'search');
+  await search.fill(mrn);
+  await page.waitForFunction(
+    (href) => {
+      const links = document.querySelectorAll('#search-results a');
+      return links.length === 1 && links[0].getAttribute('href') === href;
+    },
+    `/app/patient/${pid}`,
+    { timeout: 10000 },
+  );
+  check(true, `search by MRN ${mrn} finds the patient alone`);
+
+  // 2. The chart, opened with the keyboard.
+  await search.press('ArrowDown');
+  check(await page.evaluate((href) => document.activeElement?.getAttribute('href') === href, `/app/patient/${pid}`), 'the down arrow moves to the result');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('body[data-chart-ready]', { timeout: 20000 });
+  const banner = await page.locator('[data-testid="banner-allergies"]').innerText();
+  check(banner.includes(allergyText), 'the banner shows the allergy', banner);
+  const e119 = page.locator('[data-testid="problems-active"] li[data-code="E11.9"], [data-testid="problems-resolved"] li[data-code="E11.9"]');
+  const e119Text = (await e119.count()) ? await e119.first().innerText() : '';
+  check(e119Text.includes('E11.9') && e119Text.includes('Type 2 diabetes mellitus without complications'), 'the problem list shows E11.9 with its display', e119Text.replace(/\n/g, ' | '));
+  check(lookups.some((l) => l.url.includes('code=E11.9') && l.status === 200), 'the display of E11.9 comes from the terminology ($lookup answered 200)', `${lookups.length} lookups`);
+  const bp = page.locator('figure[data-plot="Blood pressure"]');
+  const points = Number(await bp.getAttribute('data-points'));
+  const plotted = await bp.evaluate((f) => {
+    const u = f.querySelector('.uplot');
+    return u ? f.querySelectorAll('.u-over').length : 0;
+  });
+  const rows = await bp.locator('table.points tbody tr').count();
+  check(points === bpReadings && rows === bpReadings && plotted === 1, 'the blood pressure plot has one point per reading, and its table one row per reading', `readings ${bpReadings}, plot ${points}, table rows ${rows}`);
+  const labs = await page.locator('.lab-group').count();
+  check(labs > 0, 'labs are grouped by test', `${labs} groups`);
+  await axeCheck(page, 'the chart');
+  await shot(page, 'chart');
+
+  // 3. Phone width: one column, nothing wider than the screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(300);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 1, 'the chart fits a phone-width screen', `${overflow} px too wide`);
+  await shot(page, 'chart-phone');
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  // 4. The worklist: accept the GEM candidate of an ICD-9-CM 250.00 condition.
+  const legacy = resources(await api(`/Condition?code=${encodeURIComponent(`${ICD9}|250.00`)}&_count=10`), 'Condition').find((c) => !c.code.coding.some((x) => x.system === ICD10));
+  check(Boolean(legacy), 'the population has an ICD-9-CM 250.00 condition without ICD-10-CM');
+  if (legacy) {
+    const owner = legacy.subject.reference.split('/')[1];
+    await page.goto(`${base}/app/worklist?patient=${owner}`);
+    const item = page.locator(`li[data-condition="${legacy.id}"]`);
+    await item.locator('input[type=radio][value="E11.9"]').waitFor({ timeout: 15000 });
+    await axeCheck(page, 'the worklist');
+    await shot(page, 'worklist');
+    await item.locator('input[type=radio][value="E11.9"]').check();
+    await item.getByRole('button', { name: 'Accept' }).click();
+    await page.locator(`li[data-condition="${legacy.id}"] .done`).waitFor({ timeout: 10000 });
+    const after = await api(`/Condition/${legacy.id}`);
+    const coded = after.code.coding.find((c) => c.system === ICD10);
+    check(coded?.code === 'E11.9' && after.code.coding.some((c) => c.system === ICD9), 'accepting adds the ICD-10-CM coding and keeps the ICD-9-CM one (read back through the API)', JSON.stringify(after.code.coding.map((c) => `${c.system.split('/').pop()}|${c.code}`)));
+    const prov = resources(await api(`/Provenance?target=Condition/${legacy.id}`), 'Provenance');
+    check(prov.length === 1 && prov[0].target[0].reference === `Condition/${legacy.id}/_history/${after.meta.versionId}`, 'a Provenance names the new version', prov[0]?.target?.[0]?.reference ?? 'none');
+  }
+
+  // 5. The terminology explorer, the feed and the audit trail.
+  await page.goto(`${base}/app/terminology`);
+  await page.locator('#lookup-code').fill('E11.9');
+  await page.getByRole('button', { name: 'Look up' }).click();
+  await page.locator('.lookup table.kv').waitFor({ timeout: 10000 });
+  const lookup = await page.locator('.lookup table.kv').innerText();
+  check(lookup.includes('Type 2 diabetes mellitus without complications'), '$lookup in the explorer shows the display');
+  await page.getByRole('button', { name: 'Translate' }).click();
+  await page.locator('.translate table.kv').waitFor({ timeout: 10000 });
+  check((await page.locator('.translate table.kv').innerText()).includes('E11.9'), '$translate of ICD-9-CM 250.00 proposes E11.9');
+  await axeCheck(page, 'the terminology explorer');
+  await shot(page, 'terminology');
+  for (const [name, p] of [['feed', '/app/feed'], ['audit', `/app/audit?patient=${pid}`]]) {
+    await page.goto(`${base}${p}`);
+    await page.waitForFunction(() => !document.querySelector('#main .status') || document.querySelector('#main .status').textContent !== 'Loading…', null, { timeout: 10000 });
+    await page.waitForTimeout(200);
+    await axeCheck(page, `the ${name} page`);
+    await shot(page, name);
+  }
+  check(errors.length === 0, 'no script error in the pages', errors.join(' | '));
+} catch (err) {
+  check(false, 'the run finished', String(err?.stack ?? err));
+  await shot(page, 'failure').catch(() => {});
+} finally {
+  await browser.close();
+}
+console.log(failures ? `${failures} check(s) failed; screenshots in ${out}` : `all checks passed; screenshots in ${out}`);
+process.exit(failures ? 1 : 0);
