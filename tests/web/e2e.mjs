@@ -66,8 +66,10 @@ async function axeCheck(page, name) {
   if (minor.length) console.log(`     (${name}: minor or moderate: ${minor.map((v) => `${v.id}/${v.impact}`).join(', ')})`);
 }
 
+// The whole page, and what a screen shows first (`NAME-top.png`, the size docs/ uses).
 async function shot(page, name) {
   await page.screenshot({ path: path.join(out, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(out, `${name}-top.png`) });
 }
 
 // The patient under test: the one with ICD-10-CM E11.9 (the demo population has one); an allergy

@@ -6,7 +6,7 @@ import { pageReady } from '../router';
 
 function row(e: Resource): HTMLElement {
   const agent = ((e.agent ?? []) as Resource[]).find((a) => a.requestor) ?? e.agent?.[0];
-  const what = ((e.entity ?? []) as Resource[]).map((x) => x.what?.reference).filter(Boolean).join(', ');
+  const what = [...new Set(((e.entity ?? []) as Resource[]).map((x) => x.what?.reference).filter(Boolean))].join(', ');
   const outcome = { '0': 'success', '4': 'minor failure', '8': 'serious failure', '12': 'major failure' }[String(e.outcome)] ?? String(e.outcome ?? '');
   return h(
     'tr',

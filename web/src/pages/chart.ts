@@ -333,7 +333,7 @@ async function loadLabs(patient: string): Promise<HTMLElement> {
         h(
           'p',
           { class: 'latest' },
-          'Latest ',
+          latest.valueQuantity || latest.valueCodeableConcept ? 'Latest ' : 'Panel (its results are listed by test) ',
           h('strong', {}, latest.valueQuantity ? quantity(latest.valueQuantity) : conceptText(latest.valueCodeableConcept)),
           ` on ${day(latest.effectiveDateTime)}`,
           rangeText(latest) ? ` (reference ${rangeText(latest)})` : '',

@@ -113,7 +113,7 @@ async function worklistItem(c: Resource, status: HTMLElement): Promise<HTMLEleme
   const li = h('li', { class: 'work-item', 'data-condition': c.id });
   const header = h(
     'div',
-    {},
+    { class: 'work-head' },
     h('span', { class: 'primary' }, conceptText(c.code)),
     h('span', { class: 'code legacy' }, `ICD-9-CM ${icd9.code} ${icd9.display ?? ''}`),
     h('span', { class: 'secondary' }, `Condition/${c.id} · since ${day(c.onsetDateTime)}`),
