@@ -1,5 +1,6 @@
 // The HL7 v2 feed: each stored message (a Basic resource with its state tag, docs/hl7v2.md "The
-// feed"), newest first and paged, with its text and what it created; the dead letters apart.
+// feed"), newest first and paged, with its text and state; the dead letters apart, with their
+// reason.
 import { empty, errorBox, h, replace, section } from '../dom';
 import { entries, nextLink, request, search, type Bundle, type Resource } from '../fhir';
 import { pageReady } from '../router';
@@ -38,7 +39,7 @@ function messageItem(b: Resource): HTMLElement {
     h('span', { class: 'secondary' }, `${st} · ${hd.sender} · ${b.meta?.lastUpdated?.slice(0, 19).replace('T', ' ') ?? ''}`),
     reason ? h('p', { class: 'error-text' }, reason) : null,
     h('details', {}, h('summary', {}, 'Message'), h('pre', { class: 'hl7' }, text)),
-    h('p', { class: 'secondary' }, h('a', { href: `/Basic/${b.id}`, target: '_blank', rel: 'noopener' }, `Basic/${b.id}`), ' · ', h('a', { href: `/Provenance?entity=Basic/${b.id}`, target: '_blank', rel: 'noopener' }, 'what it created (Provenance)')),
+    h('p', { class: 'secondary' }, h('a', { href: `/Basic/${b.id}`, target: '_blank', rel: 'noopener' }, `Basic/${b.id}`)),
   );
 }
 
