@@ -27,6 +27,7 @@
 #include "store/sqlite/audit_read.h"
 #include "store/sqlite/body_codec.h"
 #include "store/sqlite/bulk_load.h"
+#include "store/sqlite/change_feed.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/version_cache.h"
 #include "store/sqlite/version_store.h"
@@ -187,7 +188,10 @@ class SqliteStore final : public Store {
   }
 
   Result<HistoryPage> History(const HistoryQuery& query) override;
-  Result<ChangePage> Changes(const ChangeQuery& query) override;
+  Result<ChangePage> Changes(const ChangeQuery& query) override {
+    ASSIGN_OR_RETURN(auto db, readers_->Acquire());
+    return sqlite_internal::ReadChanges(*db, query);
+  }
 
   // On the writer thread like a Write() call, in its own savepoint of the batch's transaction:
   // the head of the chain is read there, and BEGIN IMMEDIATE serialises other processes.
@@ -819,68 +823,6 @@ Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {
   return page;
 }
 
-// The change feed (store.h, ChangeQuery). One writer commits in seq order, so the position is
-// the last seq listed: a row with a smaller seq was committed before any reader saw a larger
-// one. Superseded versions are left out by superseded_at (set in the same commit as their
-// successor).
-Result<ChangePage> SqliteStore::Changes(const ChangeQuery& query) {
-  if (query.limit < 1) return Invalid("a change page holds at least one version");
-  int64_t after = 0;
-  if (!query.after.empty()) {
-    char* end = nullptr;
-    after = std::strtoll(query.after.c_str(), &end, 10);
-    if (*end != '\0' || after < 0) {
-      return Invalid("'" + query.after + "' is not a position in this store's change feed");
-    }
-  }
-  std::string sql = std::string("SELECT ") + std::string(kVersionColumns) +
-                    " FROM resource r WHERE r.seq > ?1 AND r.superseded_at IS NULL";
-  if (!query.types.empty()) {
-    sql += " AND r.type IN (";
-    for (size_t i = 0; i < query.types.size(); ++i) {
-      sql += (i == 0 ? "?" : ", ?") + std::to_string(i + 3);
-    }
-    sql += ")";
-  }
-  sql += " ORDER BY r.seq LIMIT ?2";
-  ASSIGN_OR_RETURN(auto db, readers_->Acquire());
-  sqlite::ReadSnapshot snapshot(*db);
-  RETURN_IF_ERROR(snapshot.Begin());
-  ASSIGN_OR_RETURN(Statement stmt, db->Prepare(sql));
-  stmt.Bind(1, after).Bind(2, static_cast<int64_t>(query.limit) + 1);
-  for (size_t i = 0; i < query.types.size(); ++i) {
-    stmt.Bind(static_cast<int>(i + 3), query.types[i]);
-  }
-  ChangePage page;
-  int64_t last = after;
-  for (;;) {
-    ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    if (static_cast<int64_t>(page.versions.size()) == query.limit) {
-      page.has_more = true;
-      break;
-    }
-    ASSIGN_OR_RETURN(StoredVersion v, ReadVersionRow(stmt, *db));
-    last = stmt.Int(0);
-    page.versions.push_back(std::move(v));
-  }
-  if (!page.has_more) {
-    // Everything up to the newest row was read: the next page starts after it, so that rows the
-    // filters leave out are not read again.
-    ASSIGN_OR_RETURN(Statement top, db->Prepare("SELECT max(seq) FROM resource"));
-    ASSIGN_OR_RETURN(bool row, top.Step());
-    if (row) last = std::max(last, top.Int(0));
-  }
-  page.next = std::to_string(last);
-  return page;
-}
-
-Micros WallClockMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 int64_t SqliteSchemaVersion() {
@@ -910,7 +852,7 @@ Result<std::unique_ptr<Store>> OpenVersionStore(const SqliteStoreOptions& option
       {"journal_mode = WAL", "synchronous = NORMAL", "cache_size = -65536", "temp_store = MEMORY",
        "journal_size_limit = 67108864"});
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> db, Connection::Open(path, writer));
-  const Micros migrated_at = WallClockMicros();
+  const Micros migrated_at = SystemClock().Now();
   // A bulk load that stopped before its end left indexes to build: first, so that migrations
   // find the schema they expect.
   RETURN_IF_ERROR(sqlite_internal::FinishBulkLoad(*db));
