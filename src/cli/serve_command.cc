@@ -514,7 +514,7 @@ int RunServe(ServeFlags flags) {
     rest::Response out = api.Handle(std::move(r));
     if (audit_log) audit_log->Add(req, out.status, out.headers, out.caller.get());
     return http::Response{out.status, std::move(out.headers), std::move(out.body),
-                          std::move(out.body_file)};
+                          std::move(out.body_file), out.remove_body_file};
   });
   if (Status s = server.Start(); !s.ok()) {
     std::cerr << "vesta: " << s.message() << "\n";

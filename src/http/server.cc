@@ -21,6 +21,8 @@
 // https://fetch.spec.whatwg.org/ (CORS).
 #include "http/server.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <chrono>
@@ -346,6 +348,7 @@ Outgoing ServerCore::BuildFile(Response response, const ResponseContext& context
         Build(ErrorResponse(500, "the file of this response cannot be read"), context, keep_alive),
         !keep_alive};
   }
+  if (response.remove_body_file) ::unlink(response.body_file.c_str());
   const uint64_t size = file.size();
   response.body.clear();
   response.body_file.clear();

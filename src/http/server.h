@@ -57,6 +57,9 @@ struct Response {
   // written to the connection (never read whole into memory, never gzip-compressed): large
   // downloads such as Bulk Data export files. A file that cannot be opened is a 500.
   std::string body_file;
+  // With body_file: the file is removed as soon as it is open (its bytes stay readable until the
+  // body is sent): a spool file made for this response alone.
+  bool remove_body_file = false;
 };
 
 using Handler = std::function<Response(const Request&)>;

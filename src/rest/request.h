@@ -41,6 +41,7 @@ struct Response {
   // When set, the body is this file's content instead of `body`, streamed by the HTTP server
   // (http::Response::body_file): Bulk Data export files.
   std::string body_file;
+  bool remove_body_file = false;  // http::Response::remove_body_file
   // Who asked (the verified token's caller; null without a token or with authorization off),
   // for the audit trail of the layer that called RestApi::Handle.
   std::shared_ptr<const auth::Caller> caller;

@@ -18,7 +18,11 @@
 // (views/view.h); a resource the view fails on is a 400 naming the resource and the place. Over
 // the store the view's type is read page by page with Store::Search, narrowed to what the caller's
 // token may search (rest/access.h, NarrowSearch).
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -131,33 +135,103 @@ const char* RowsMediaType(views::Format f) {
   return "application/json";
 }
 
-// Runs a view into a string, stopping at `limit` rows.
+// Where a run's rows go: the response body while they are few; past kSpillBytes, a spool file
+// in the temporary directory that the HTTP server streams and removes (Response::body_file), so
+// that the server's memory stays bounded by one page of resources and one chunk of rows.
+constexpr size_t kSpillBytes = size_t{1} << 20;
+
+class RowSink {
+ public:
+  explicit RowSink(Response* r) : r_(r) {}
+  ~RowSink() {
+    if (file_ != nullptr) std::fclose(file_);
+    if (!path_.empty() && !done_) ::unlink(path_.c_str());
+  }
+  std::string& buffer() { return buffer_; }
+  // Moves the buffer to the spool file once it is large enough.
+  Status Flush(bool force) {
+    if (buffer_.size() < (file_ == nullptr ? kSpillBytes : kChunkBytes) && !force) {
+      return Status::Ok();
+    }
+    if (file_ == nullptr) RETURN_IF_ERROR(Open());
+    if (!buffer_.empty()) {
+      if (std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size()) {
+        return Internal("writing the rows to " + path_ + " failed");
+      }
+      buffer_.clear();
+    }
+    return Status::Ok();
+  }
+  // Puts the rows into the response: the buffer, or the spool file.
+  Status Finish() {
+    if (file_ == nullptr) {
+      r_->body = std::move(buffer_);
+      return Status::Ok();
+    }
+    RETURN_IF_ERROR(Flush(true));
+    const bool closed = std::fclose(file_) == 0;
+    file_ = nullptr;
+    if (!closed) return Internal("writing the rows to " + path_ + " failed");
+    r_->body_file = path_;
+    r_->remove_body_file = true;
+    done_ = true;
+    return Status::Ok();
+  }
+
+ private:
+  static constexpr size_t kChunkBytes = 64 * 1024;
+  Status Open() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "vesta-view-run-XXXXXX").string();
+    const int fd = ::mkstemp(pattern.data());
+    if (fd < 0) return Internal("cannot make a spool file in the temporary directory");
+    path_ = pattern;
+    file_ = ::fdopen(fd, "wb");
+    if (file_ == nullptr) {
+      ::close(fd);
+      return Internal("cannot open " + path_);
+    }
+    return Status::Ok();
+  }
+
+  Response* r_;
+  std::string buffer_;
+  std::FILE* file_ = nullptr;
+  std::string path_;
+  bool done_ = false;
+};
+
+// Runs a view into a RowSink, stopping at `limit` rows.
 class LimitedRun {
  public:
   LimitedRun(const views::View& view, views::Format format, bool header, int64_t limit,
-             std::string* out)
+             RowSink* out)
       : runner_(view), writer_(view, format), limit_(limit), out_(out) {
     std::string begin;
     writer_.Begin(&begin);
-    if (header || format != views::Format::kCsv) *out_ += begin;
+    if (header || format != views::Format::kCsv) out_->buffer() += begin;
   }
   bool full() const { return limit_ >= 0 && rows_ >= limit_; }
   Status Add(const json::Value& resource) {
     if (full()) return Status::Ok();
-    return runner_.Run(resource, [&](const views::Row& row) {
+    RETURN_IF_ERROR(runner_.Run(resource, [&](const views::Row& row) {
       if (full()) return;
-      writer_.Write(row, out_);
+      writer_.Write(row, &out_->buffer());
       ++rows_;
-    });
+    }));
+    return out_->Flush(false);
   }
-  void Finish() { writer_.End(out_); }
+  Status Finish() {
+    writer_.End(&out_->buffer());
+    return out_->Finish();
+  }
 
  private:
   views::Runner runner_;
   views::RowWriter writer_;
   int64_t limit_;
   int64_t rows_ = 0;
-  std::string* out_;
+  RowSink* out_;
 };
 
 Status RunOverStore(const Context& ctx, const Request& request, const RunParams& p,
@@ -223,7 +297,13 @@ Response ViewRunInteraction(const Context& ctx, const Request& request, const Ta
   RunParams& p = *params;
   std::string stored_id = target.id.empty() ? p.view_reference : target.id;
   std::optional<json::Document> stored;
-  if (!stored_id.empty() && p.view == nullptr) {
+  if (!stored_id.empty() && p.view != nullptr) {
+    return ErrorResponse(Invalid(
+        target.id.empty() ? "viewReference and viewResource: give one view, not both"
+                          : "viewResource: the instance level runs the stored view; give the view "
+                            "inline at [base]/ViewDefinition/$viewdefinition-run instead"));
+  }
+  if (!stored_id.empty()) {
     Result<store::StoredVersion> v = ReadStoredView(ctx, request, stored_id);
     if (!v.ok()) return ErrorResponse(v.status());
     Result<json::Document> doc = json::Parse(v->json);
@@ -254,7 +334,8 @@ Response ViewRunInteraction(const Context& ctx, const Request& request, const Ta
   if (!view.ok()) return ErrorResponse(Invalid("viewResource: " + view.status().message()));
 
   Response r;
-  LimitedRun run(*view, format, p.header, p.limit, &r.body);
+  RowSink sink(&r);
+  LimitedRun run(*view, format, p.header, p.limit, &sink);
   Status st = Status::Ok();
   if (!p.resources.empty()) {
     for (const json::Value* resource : p.resources) {
@@ -264,8 +345,8 @@ Response ViewRunInteraction(const Context& ctx, const Request& request, const Ta
   } else {
     st = RunOverStore(ctx, request, p, *view, &run);
   }
+  if (st.ok()) st = run.Finish();
   if (!st.ok()) return ErrorResponse(st);
-  run.Finish();
   r.status = 200;
   r.SetHeader("Content-Type", RowsMediaType(format));
   return r;

@@ -4,6 +4,9 @@
 // run over the store, an invalid view, the output formats, _limit and header.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <sstream>
 
 #include "integration/test_server.h"
@@ -119,13 +122,16 @@ TEST(ViewRun, InvalidViewIs400NamingThePlace) {
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_NE(r.body.find("OperationOutcome"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("select[0].column[1]"), std::string::npos) << r.body;
-  // No view; a group (not supported); a stored view (not stored on this server).
+  // No view; a group (not supported); an inline view at the instance level (which runs the
+  // stored view); a stored view that does not exist.
   EXPECT_EQ(RunView(server.port(), R"({"resourceType":"Parameters","parameter":[]})").status, 400);
   EXPECT_EQ(RunView(server.port(), Parameters(kPatientView, {}), "?group=g1").status, 400);
   EXPECT_EQ(HttpRequest(server.port(), "POST", "/ViewDefinition/v1/$viewdefinition-run",
                         Parameters(kPatientView, {}), kJsonBody)
                 .status,
-            501);
+            400);
+  EXPECT_EQ(HttpRequest(server.port(), "GET", "/ViewDefinition/v1/$viewdefinition-run").status,
+            404);
 }
 
 TEST(ViewRun, Formats) {
@@ -158,6 +164,43 @@ TEST(ViewRun, Formats) {
   EXPECT_EQ(r.Header("Content-Type"), "text/csv");
   EXPECT_EQ(RunView(server.port(), Parameters(kPatientView, patients), "?_format=parquet").status,
             400);
+}
+
+// Past 1 MiB the rows go to a spool file the HTTP server streams and removes: the whole output
+// arrives, and nothing is left in the temporary directory.
+TEST(ViewRun, LargeOutputsAreStreamedFromASpoolFile) {
+  TempDir data;
+  TempDir tmp;
+  const char* saved = std::getenv("TMPDIR");
+  const std::string saved_tmpdir = saved == nullptr ? "" : saved;
+  setenv("TMPDIR", tmp.path().c_str(), 1);  // the server's spool files go there
+  ServerProcess server(data.path() + "/data");
+  if (saved == nullptr) {
+    unsetenv("TMPDIR");
+  } else {
+    setenv("TMPDIR", saved_tmpdir.c_str(), 1);
+  }
+  ASSERT_TRUE(server.ok());
+  // 300 patients with a 5,000-character family name: about 1.5 MB of CSV.
+  const std::string family(5000, 'x');
+  std::string bundle = R"({"resourceType":"Bundle","type":"transaction","entry":[)";
+  for (int i = 0; i < 300; ++i) {
+    if (i > 0) bundle += ",";
+    bundle += R"({"resource":{"resourceType":"Patient","name":[{"family":")" + family +
+              std::to_string(i) + R"("}]},"request":{"method":"POST","url":"Patient"}})";
+  }
+  bundle += "]}";
+  ASSERT_EQ(HttpRequest(server.port(), "POST", "/", bundle, kJsonBody).status, 200);
+  HttpResult r = RunView(server.port(), Parameters(kPatientView, {}), "?_format=csv");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_GT(r.body.size(), size_t{1} << 20);
+  EXPECT_EQ(std::count(r.body.begin(), r.body.end(), '\n'), 301);  // the header and 300 rows
+  EXPECT_NE(r.body.find(family + "299\r\n"), std::string::npos);
+  int spooled = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(tmp.path())) {
+    if (entry.path().filename().string().starts_with("vesta-view-run-")) ++spooled;
+  }
+  EXPECT_EQ(spooled, 0);
 }
 
 }  // namespace
