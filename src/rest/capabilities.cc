@@ -107,7 +107,8 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
       "_contained, XML. Also: batch and transaction Bundles, conditional create, "
       "update and delete, PATCH (JSON Patch, FHIRPath Patch), Patient/$everything, Bulk Data "
       "$export (system, Patient and Group level), SQL on FHIR ViewDefinition/$viewdefinition-run "
-      "(views inline), referential "
+      "(views inline or stored), stored ViewDefinitions at [base]/ViewDefinition and their "
+      "materialized tables (docs/analytics.md), referential "
       "integrity on write and delete, and the terminology operations (ICD-10-CM, ICD-9-CM, the "
       "GEMs, the R4 code systems and value sets) when a terminology is loaded.\",";
   if (ctx.options.token_verifier != nullptr) {
@@ -176,7 +177,7 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
       "{\"name\":\"_content\",\"definition\":"
       "\"http://hl7.org/fhir/SearchParameter/Resource-content\",\"type\":\"string\"}," +
       std::string(kListParam) + "]" +
-      // SQL on FHIR's run of a view sent inline: POST ViewDefinition/$viewdefinition-run
+      // SQL on FHIR's run of a view: [base]/ViewDefinition(/[id])/$viewdefinition-run
       // (https://sql-on-fhir.org/ig/latest/OperationDefinition-ViewDefinitionRun.html).
       ",\"operation\":[{\"name\":\"viewdefinition-run\",\"definition\":"
       "\"http://sql-on-fhir.org/OperationDefinition/$viewdefinition-run\"}" +
