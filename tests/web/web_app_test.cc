@@ -122,5 +122,34 @@ TEST(WebAppTest, EndToEndInChromium) {
   EXPECT_NE(report.find("all checks passed"), std::string::npos);
 }
 
+// With --auth smart the app signs in as the client vesta-web that the server registers
+// (smart_signin.mjs: the authorization code flow with PKCE, a user and password, consent).
+TEST(WebAppTest, SignsInWithSmart) {
+  const std::string node = VESTA_NODE;
+  if (node.empty() || !fs::exists(VESTA_CHROMIUM) ||
+      !fs::exists(std::string(VESTA_NODE_MODULES) + "/playwright-core") ||
+      !fs::exists(std::string(VESTA_WEB_DIR) + "/index.html")) {
+    GTEST_SKIP() << "needs node, chromium, playwright-core and the built app";
+  }
+  TempDir dir;
+  const std::string data = dir.path() + "/data";
+  const std::string password = dir.path() + "/password";
+  std::ofstream(password) << "a long test password";
+  ASSERT_EQ(
+      RunCommand("printf %s 'a long test password' | " + VestaBinary() +
+                 " auth user add --username drsmith --fhir-user Practitioner/dr1 --data-dir " +
+                 data + " >/dev/null 2>&1"),
+      0);
+  ServerProcess server(data, {"--auth", "smart", "--app-dir", VESTA_WEB_DIR});
+  ASSERT_TRUE(server.ok());
+  const std::string log = dir.path() + "/signin.log";
+  const int rc = RunCommand(node + " " + VESTA_WEB_SMART + " --base http://127.0.0.1:" +
+                            std::to_string(server.port()) + " --user drsmith --password-file " +
+                            password + " --chromium " + VESTA_CHROMIUM + " >" + log + " 2>&1");
+  const std::string report = ReadFile(log);
+  std::printf("%s", report.c_str());
+  EXPECT_EQ(rc, 0) << report;
+}
+
 }  // namespace
 }  // namespace vesta::testing
