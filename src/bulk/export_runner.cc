@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "base/strings.h"
+#include "bulk/group_members.h"
 #include "json/parse.h"
 #include "json/writer.h"
 #include "search/extract.h"
@@ -324,8 +325,12 @@ class Exporter {
       }
     }
     if (spec_.level == ExportLevel::kGroup) {
-      std::set<std::string> visited;
-      RETURN_IF_ERROR(AddGroupMembers(spec_.group_id, 0, &visited));
+      ASSIGN_OR_RETURN(members_order_,
+                       GroupPatients(store_, spec_.group_id,
+                                     [this](std::string_view severity, std::string_view code,
+                                            const std::string& message) {
+                                       return Error(severity, code, message);
+                                     }));
       if (limited) {
         std::vector<std::string> kept;
         for (const std::string& id : members_order_) {
@@ -347,60 +352,6 @@ class Exporter {
       restricted_ = true;
     }
     members_.insert(members_order_.begin(), members_order_.end());
-    return Status::Ok();
-  }
-
-  // Group.member (https://hl7.org/fhir/R4/group.html): the Patient entities of the members that
-  // are not `inactive`, and those of member Groups, recursively.
-  Status AddGroupMembers(const std::string& group_id, int depth, std::set<std::string>* visited) {
-    if (!visited->insert(group_id).second) return Status::Ok();
-    if (depth > 8) {
-      return Error("error", "too-costly", "Group/" + group_id + ": groups nested too deeply");
-    }
-    Result<store::StoredVersion> g = store_.Read("Group", group_id);
-    if (!g.ok() || g->deleted) {
-      return Error("error", "not-found", "Group/" + group_id + ", a member group, is not known");
-    }
-    Result<json::Document> doc = json::Parse(g->json);
-    if (!doc.ok()) return doc.status();
-    const json::Value* members = doc->root().Find("member");
-    if (members == nullptr) return Status::Ok();
-    int index = 0;
-    for (const json::Value& m : members->items()) {
-      const std::string where =
-          "Group/" + group_id + ": Group.member[" + std::to_string(index++) + "]";
-      if (const json::Value* inactive = m.Find("inactive");
-          inactive != nullptr && inactive->is_bool() && inactive->bool_value()) {
-        continue;
-      }
-      const json::Value* entity = m.Find("entity");
-      std::string ref = entity == nullptr ? "" : std::string(entity->FindString("reference"));
-      std::string type, id;
-      if (!search::SplitReference(ref, &type, &id)) {
-        RETURN_IF_ERROR(
-            Error("warning", "not-found", where + " has no relative reference; it was skipped"));
-        continue;
-      }
-      if (type == "Group") {
-        RETURN_IF_ERROR(AddGroupMembers(id, depth + 1, visited));
-        continue;
-      }
-      if (type != "Patient") {
-        RETURN_IF_ERROR(Error(
-            "information", "informational",
-            where + " is " + type + "/" + id + ", not a Patient; it has no compartment to export"));
-        continue;
-      }
-      Result<store::StoredVersion> p = store_.Read("Patient", id);
-      if (!p.ok() || p->deleted) {
-        RETURN_IF_ERROR(Error("error", "not-found", where + ": Patient/" + id + " is not known"));
-        continue;
-      }
-      if (!members_.count(id)) {
-        members_.insert(id);
-        members_order_.push_back(id);
-      }
-    }
     return Status::Ok();
   }
 

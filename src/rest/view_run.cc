@@ -13,7 +13,8 @@
 //   _limit        at most this many rows
 //   patient       over the store: only the patient's compartment (Patient: that patient)
 //   _since        over the store: only resources last updated after this instant
-//   group         not supported (400, as the operation asks of a server without it)
+//   group         over the store: only the compartments of the Group's patients (Group.member,
+//                 nested groups, inactive members left out: bulk/group_members.h)
 // An invalid view is a 400 OperationOutcome whose diagnostics begin with the place in the view
 // (views/view.h); a resource the view fails on is a 400 naming the resource and the place. Over
 // the store the view's type is read page by page with Store::Search, narrowed to what the caller's
@@ -24,9 +25,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "bulk/group_members.h"
 #include "fhir/validate/validator.h"
 #include "rest/access.h"
 #include "rest/context.h"
@@ -49,6 +52,7 @@ struct RunParams {
   std::string patient;
   std::string since;
   std::string view_reference;  // a stored view's id
+  std::string group;           // a Group's id: its patients' compartments
 };
 
 // The text of a primitive value[x] of a Parameters entry ("" when it has none).
@@ -84,7 +88,8 @@ Status SetScalar(const std::string& name, const std::string& value, RunParams* p
   } else if (name == "_since") {
     p->since = value;
   } else if (name == "group") {
-    return Invalid("group: not supported by this server; use patient");
+    p->group = value.starts_with("Group/") ? value.substr(6) : value;
+    if (!fhir::IsValidId(p->group)) return Invalid("group: '" + value + "' is not a Group");
   } else if (name == "viewReference") {
     p->view_reference = value.starts_with("ViewDefinition/") ? value.substr(15) : value;
     if (!fhir::IsValidId(p->view_reference)) {
@@ -234,8 +239,11 @@ class LimitedRun {
   RowSink* out_;
 };
 
-Status RunOverStore(const Context& ctx, const Request& request, const RunParams& p,
-                    const views::View& view, LimitedRun* run) {
+// One patient's compartment (or, with `patient` empty, every resource of the type). With `seen`,
+// a resource already run (in another member's compartment) is skipped.
+Status RunOverPatient(const Context& ctx, const Request& request, const RunParams& p,
+                      const views::View& view, const std::string& patient,
+                      std::set<std::string>* seen, LimitedRun* run) {
   const std::string& type = view.resource_type();
   std::string cursor;
   while (!run->full()) {
@@ -243,11 +251,11 @@ Status RunOverStore(const Context& ctx, const Request& request, const RunParams&
     q.types = {type};
     q.params.emplace_back("_count", std::to_string(kPageSize));
     if (!p.since.empty()) q.params.emplace_back("_lastUpdated", "gt" + p.since);
-    if (!p.patient.empty()) {
+    if (!patient.empty()) {
       if (type == "Patient") {
-        q.params.emplace_back("_id", p.patient);
+        q.params.emplace_back("_id", patient);
       } else {
-        q.compartment_patient = p.patient;
+        q.compartment_patient = patient;
       }
     }
     if (!cursor.empty()) q.params.emplace_back("_cursor", cursor);
@@ -258,6 +266,7 @@ Status RunOverStore(const Context& ctx, const Request& request, const RunParams&
     ASSIGN_OR_RETURN(store::SearchPage page, ctx.store.Search(q));
     for (const store::SearchHit& hit : page.entries) {
       if (hit.mode != store::SearchMode::kMatch || hit.version.deleted) continue;
+      if (seen != nullptr && !seen->insert(hit.version.id).second) continue;
       Result<json::Document> doc = json::Parse(hit.version.json);
       if (!doc.ok()) {
         return Internal(hit.version.type + "/" + hit.version.id +
@@ -267,6 +276,33 @@ Status RunOverStore(const Context& ctx, const Request& request, const RunParams&
     }
     if (page.next_cursor.empty()) break;
     cursor = std::move(page.next_cursor);
+  }
+  return Status::Ok();
+}
+
+// Over the store: everything, a patient's compartment, or the compartments of a group's patients
+// (bulk/group_members.h; a resource in several of them once). `patient` and `group` together: the
+// patient, if the group has it.
+Status RunOverStore(const Context& ctx, const Request& request, const RunParams& p,
+                    const views::View& view, LimitedRun* run) {
+  if (p.group.empty()) return RunOverPatient(ctx, request, p, view, p.patient, nullptr, run);
+  ASSIGN_OR_RETURN(
+      std::vector<std::string> patients,
+      bulk::GroupPatients(
+          ctx.store, p.group,
+          [&](std::string_view severity, std::string_view, const std::string& message) -> Status {
+            // The group itself must exist; members that give no
+            // patient are skipped.
+            if (severity == "error" && message == "Group/" + p.group + " is not known") {
+              return Status(StatusCode::kNotFound, message);
+            }
+            return Status::Ok();
+          }));
+  std::set<std::string> seen;
+  for (const std::string& patient : patients) {
+    if (!p.patient.empty() && patient != p.patient) continue;
+    RETURN_IF_ERROR(RunOverPatient(ctx, request, p, view, patient, &seen, run));
+    if (run->full()) break;
   }
   return Status::Ok();
 }

@@ -122,10 +122,11 @@ TEST(ViewRun, InvalidViewIs400NamingThePlace) {
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_NE(r.body.find("OperationOutcome"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("select[0].column[1]"), std::string::npos) << r.body;
-  // No view; a group (not supported); an inline view at the instance level (which runs the
-  // stored view); a stored view that does not exist.
+  // No view; a group that does not exist, and one that is not an id; an inline view at the instance
+  // level (which runs the stored view); a stored view that does not exist.
   EXPECT_EQ(RunView(server.port(), R"({"resourceType":"Parameters","parameter":[]})").status, 400);
-  EXPECT_EQ(RunView(server.port(), Parameters(kPatientView, {}), "?group=g1").status, 400);
+  EXPECT_EQ(RunView(server.port(), Parameters(kPatientView, {}), "?group=g1").status, 404);
+  EXPECT_EQ(RunView(server.port(), Parameters(kPatientView, {}), "?group=a/b").status, 400);
   EXPECT_EQ(HttpRequest(server.port(), "POST", "/ViewDefinition/v1/$viewdefinition-run",
                         Parameters(kPatientView, {}), kJsonBody)
                 .status,
@@ -164,6 +165,58 @@ TEST(ViewRun, Formats) {
   EXPECT_EQ(r.Header("Content-Type"), "text/csv");
   EXPECT_EQ(RunView(server.port(), Parameters(kPatientView, patients), "?_format=parquet").status,
             400);
+}
+
+// group: the compartments of the Group's active patients, nested groups included, each resource
+// once.
+TEST(ViewRun, GroupRunsItsPatientsCompartments) {
+  TempDir dir;
+  ServerProcess server(dir.path() + "/data");
+  ASSERT_TRUE(server.ok());
+  for (const char* id : {"p1", "p2", "p3"}) {
+    ASSERT_EQ(HttpRequest(server.port(), "PUT", std::string("/Patient/") + id,
+                          std::string(R"({"resourceType":"Patient","id":")") + id +
+                              R"(","name":[{"family":"F)" + id + R"("}]})",
+                          kJsonBody)
+                  .status,
+              201);
+    ASSERT_EQ(
+        HttpRequest(server.port(), "POST", "/Observation",
+                    std::string(R"({"resourceType":"Observation","status":"final",)") +
+                        R"("code":{"text":"o"},"subject":{"reference":"Patient/)" + id + R"("}})",
+                    kJsonBody)
+            .status,
+        201);
+  }
+  // inner: p2; outer: p1, p3 (inactive), and inner.
+  ASSERT_EQ(HttpRequest(server.port(), "PUT", "/Group/inner",
+                        R"({"resourceType":"Group","id":"inner","type":"person","actual":true,)"
+                        R"("member":[{"entity":{"reference":"Patient/p2"}}]})",
+                        kJsonBody)
+                .status,
+            201);
+  ASSERT_EQ(HttpRequest(server.port(), "PUT", "/Group/outer",
+                        R"({"resourceType":"Group","id":"outer","type":"person","actual":true,)"
+                        R"("member":[{"entity":{"reference":"Patient/p1"}},)"
+                        R"({"entity":{"reference":"Patient/p3"},"inactive":true},)"
+                        R"({"entity":{"reference":"Group/inner"}},)"
+                        R"({"entity":{"reference":"Patient/p1"}}]})",
+                        kJsonBody)
+                .status,
+            201);
+  HttpResult r = RunView(server.port(), Parameters(kPatientView, {}), "?_format=csv&group=outer");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, "id,family\r\np1,Fp1\r\np2,Fp2\r\n");
+  const std::string observations =
+      R"v({"resourceType":"ViewDefinition","resource":"Observation","select":[{"column":[)v"
+      R"v({"name":"subject","path":"subject.reference"}]}]})v";
+  r = RunView(server.port(), Parameters(observations, {}), "?_format=csv&group=Group/outer");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, "subject\r\nPatient/p1\r\nPatient/p2\r\n");
+  // With patient too: that patient, if the group has it.
+  r = RunView(server.port(), Parameters(kPatientView, {}), "?_format=csv&group=outer&patient=p3");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, "id,family\r\n");
 }
 
 // Past 1 MiB the rows go to a spool file the HTTP server streams and removes: the whole output
