@@ -127,6 +127,9 @@ try {
   check(true, `search by name prefix "${family.slice(0, 3)}" finds the patient`);
   await axeCheck(page, 'the patient search');
   await shot(page, 'search');
+  await search.fill(patient.birthDate);
+  await link.waitFor({ timeout: 10000 });
+  check(true, `search by birth date ${patient.birthDate} finds the patient`);
   await search.fill(mrn);
   await page.waitForFunction(
     (href) => {
