@@ -66,17 +66,28 @@ void CellJson(const Collection& cell, bool collection, std::string* out) {
 
 // RFC 4180, 2.6 and 2.7: a field with a comma, a double quote, CR or LF is enclosed in double
 // quotes, and a double quote inside it is doubled.
-void CsvField(std::string_view text, std::string* out) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
-    *out += text;
-    return;
+bool NeedsQuotes(std::string_view text) {
+  for (char c : text) {
+    if (c == ',' || c == '"' || c == '\r' || c == '\n') return true;
   }
+  return false;
+}
+
+void QuotedCsvField(std::string_view text, std::string* out) {
   *out += '"';
   for (char c : text) {
     if (c == '"') *out += '"';
     *out += c;
   }
   *out += '"';
+}
+
+void CsvField(std::string_view text, std::string* out) {
+  if (NeedsQuotes(text)) {
+    QuotedCsvField(text, out);
+  } else {
+    out->append(text);
+  }
 }
 
 void CellCsv(const Collection& cell, bool collection, std::string* out) {
@@ -97,10 +108,17 @@ void CellCsv(const Collection& cell, bool collection, std::string* out) {
       return;
     }
   }
-  std::string text;
-  CellJson(cell, collection, &text);
-  if (text == "null") return;
-  CsvField(text, out);
+  // The JSON is written in place and quoted afterwards only when it must be.
+  const size_t start = out->size();
+  CellJson(cell, collection, out);
+  const std::string_view text = std::string_view(*out).substr(start);
+  if (text == "null") {
+    out->resize(start);
+  } else if (NeedsQuotes(text)) {
+    const std::string json(text);
+    out->resize(start);
+    QuotedCsvField(json, out);
+  }
 }
 
 }  // namespace

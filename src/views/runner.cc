@@ -39,18 +39,60 @@ std::vector<Row> Cross(std::vector<Row> rows, std::vector<Row>& part, size_t beg
   return out;
 }
 
+bool Flat(const std::vector<CompiledSelect>& selects) {
+  for (const CompiledSelect& s : selects) {
+    if (s.iteration != CompiledSelect::Iteration::kNone || !s.selects.empty() ||
+        !s.union_all.empty()) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 Runner::Runner(const View& view)
-    : view_(view), width_(view.columns().size()), env_(view.environment()) {
+    : view_(view),
+      width_(view.columns().size()),
+      env_(view.environment()),
+      flat_(Flat(view.selects())),
+      row_(width_) {
   row_index_ = &env_.variables["rowIndex"];
   *row_index_ = Collection{Item::Integer(0)};
 }
 
+Status Runner::EvaluateInto(const fhirpath::Expression& e, const Item& node, int64_t row_index,
+                            Collection* out) {
+  (*row_index_)[0] = Item::Integer(row_index);
+  out->clear();
+  return e.EvaluateInto(std::span<const Item>(&node, 1), resource_, env_, out);
+}
+
 Result<Collection> Runner::Evaluate(const fhirpath::Expression& e, const Item& node,
                                     int64_t row_index) {
-  (*row_index_)[0] = Item::Integer(row_index);
-  return e.Evaluate(Collection{node}, resource_, env_);
+  Collection out;
+  RETURN_IF_ERROR(EvaluateInto(e, node, row_index, &out));
+  return out;
+}
+
+// Process(S, N) for selects of columns only: each gives one row, and the cross join of single
+// rows is one row holding every column.
+Status Runner::RunFlat(const Item& root) {
+  for (const CompiledSelect& s : view_.selects()) {
+    for (const CompiledColumn& c : s.columns) {
+      Collection& cell = row_[c.slot];
+      Status st = EvaluateInto(c.path, root, 0, &cell);
+      if (!st.ok()) {
+        return Invalid(Where(*resource_) + ": " + c.location + ".path: " + st.message());
+      }
+      if (cell.size() > 1 && !c.collection) {
+        return Invalid(Where(*resource_) + ": " + c.location + " (" + view_.columns()[c.slot].name +
+                       "): " + std::to_string(cell.size()) +
+                       " values for a column that is not a collection (set collection: true)");
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 Status Runner::Run(const json::Value& resource, const std::function<void(const Row&)>& emit) {
@@ -62,17 +104,22 @@ Status Runner::Run(const json::Value& resource, const std::function<void(const R
   resource_ = &resource;
   const Item root = fhirpath::ResourceItem(resource);
   for (size_t i = 0; i < view_.where().size(); ++i) {
-    Result<Collection> r = Evaluate(view_.where()[i], root, 0);
-    const std::string at = Where(resource) + ": where[" + std::to_string(i) + "].path";
-    if (!r.ok()) return Invalid(at + ": " + r.status().message());
-    if (r->empty()) return Status::Ok();
+    Status st = EvaluateInto(view_.where()[i], root, 0, &where_);
+    auto at = [&] { return Where(resource) + ": where[" + std::to_string(i) + "].path"; };
+    if (!st.ok()) return Invalid(at() + ": " + st.message());
+    if (where_.empty()) return Status::Ok();
     Item b;
-    if (r->size() != 1 || !fhirpath::ToSystem((*r)[0], &b) ||
+    if (where_.size() != 1 || !fhirpath::ToSystem(where_[0], &b) ||
         b.kind != fhirpath::ItemKind::kBoolean) {
-      return Invalid(at + ": must evaluate to a single Boolean, not " +
-                     fhirpath::CollectionToJson(*r));
+      return Invalid(at() + ": must evaluate to a single Boolean, not " +
+                     fhirpath::CollectionToJson(where_));
     }
     if (!b.as_bool()) return Status::Ok();
+  }
+  if (flat_) {
+    RETURN_IF_ERROR(RunFlat(root));
+    emit(row_);
+    return Status::Ok();
   }
   // The top-level selects are siblings: cross-joined like the nested selects of a select.
   std::vector<Row> rows{Row(width_)};

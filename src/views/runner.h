@@ -44,8 +44,14 @@ class Runner {
  private:
   Status Process(const CompiledSelect& s, const fhirpath::Item& node, int64_t row_index,
                  std::vector<Row>* out);
+  // A view whose selects all have columns only (no forEach, forEachOrNull, repeat, nested select
+  // or unionAll) gives one row per resource: its columns are evaluated straight into row_.
+  Status RunFlat(const fhirpath::Item& root);
   Result<fhirpath::Collection> Evaluate(const fhirpath::Expression& e, const fhirpath::Item& node,
                                         int64_t row_index);
+  // Evaluates into *out (cleared first), keeping its capacity.
+  Status EvaluateInto(const fhirpath::Expression& e, const fhirpath::Item& node, int64_t row_index,
+                      fhirpath::Collection* out);
   Status Repeat(const CompiledSelect& s, const fhirpath::Item& node, int depth,
                 fhirpath::Collection* out);
 
@@ -54,6 +60,9 @@ class Runner {
   fhirpath::Environment env_;
   fhirpath::Collection* row_index_;  // env_'s %rowIndex
   const json::Value* resource_ = nullptr;
+  bool flat_;                   // RunFlat applies
+  Row row_;                     // RunFlat's row, its cells' capacity kept across resources
+  fhirpath::Collection where_;  // a where path's value, its capacity kept
 };
 
 }  // namespace vesta::views

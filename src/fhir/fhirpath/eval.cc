@@ -96,6 +96,108 @@ Status Evaluator::Error(const Node& n, const std::string& what) const {
   return Invalid("FHIRPath: " + what + " at position " + std::to_string(n.pos));
 }
 
+namespace {
+
+struct ScratchStack {
+  std::vector<std::unique_ptr<Collection>> buffers;
+  size_t lent = 0;
+};
+thread_local ScratchStack scratch_stack;
+// A returned buffer larger than this many items is freed rather than kept.
+constexpr size_t kScratchKeep = 4096;
+
+}  // namespace
+
+Scratch::Scratch() {
+  ScratchStack& s = scratch_stack;
+  if (s.lent == s.buffers.size()) s.buffers.push_back(std::make_unique<Collection>());
+  c_ = s.buffers[s.lent++].get();
+}
+
+Scratch::~Scratch() {
+  if (c_->capacity() > kScratchKeep) {
+    Collection().swap(*c_);
+  } else {
+    c_->clear();
+  }
+  --scratch_stack.lent;
+}
+
+Status Evaluator::EvalInto(const Node& n, const Frame& f, Collection* out) {
+  switch (n.kind) {
+    case NodeKind::kMember:
+    case NodeKind::kFunction:
+    case NodeKind::kBinary:
+      break;
+    default: {
+      ASSIGN_OR_RETURN(Collection r, Eval(n, f));
+      out->insert(out->end(), std::make_move_iterator(r.begin()), std::make_move_iterator(r.end()));
+      return Status::Ok();
+    }
+  }
+  if (++depth_ > kMaxDepth) {
+    --depth_;
+    return Error(n, "evaluation nested too deeply");
+  }
+  const size_t before = out->size();
+  Status st = EvalNodeInto(n, f, out);
+  --depth_;
+  if (!st.ok()) return st;
+  budget_ -= static_cast<int64_t>(out->size() - before);
+  if (budget_ < 0) return Error(n, "the evaluation produces too many items");
+  return Status::Ok();
+}
+
+// What EvalNode does for paths, functions and binary operators, appending to *out: the input of
+// a function is built in a Scratch, and where(), ofType(), first() and last() append the items
+// they keep.
+Status Evaluator::EvalNodeInto(const Node& n, const Frame& f, Collection* out) {
+  auto append = [out](Result<Collection> r) -> Status {
+    if (!r.ok()) return r.status();
+    out->insert(out->end(), std::make_move_iterator(r->begin()), std::make_move_iterator(r->end()));
+    return Status::Ok();
+  };
+  if (n.kind == NodeKind::kMember) return PathInto(n, f, out);
+  if (n.kind == NodeKind::kBinary) {
+    if (!IsLogical(n.op) && !IsComparison(n.op)) return append(Binary(n, f));
+    ASSIGN_OR_RETURN(int r, IsLogical(n.op) ? Logical(n, f) : Comparison(n, f));
+    if (r >= 0) out->push_back(Item::Boolean(r == 1));
+    return Status::Ok();
+  }
+  // A function.
+  if (n.fn == Fn::kOfType && n.target != nullptr && n.target->kind == NodeKind::kFunction &&
+      n.target->fn == Fn::kDescendants) {
+    return append(EvalNode(n, f));
+  }
+  Scratch storage;
+  Items in = f.focus;
+  if (n.target != nullptr && n.target->kind != NodeKind::kThis) {
+    RETURN_IF_ERROR(EvalInto(*n.target, f, storage.get()));
+    in = *storage.get();
+  }
+  switch (n.fn) {
+    case Fn::kWhere:
+      for (size_t i = 0; i < in.size(); ++i) {
+        ASSIGN_OR_RETURN(int b, ConditionOn(*n.args[0], in[i], static_cast<int64_t>(i), f, n));
+        if (b == 1) out->push_back(in[i]);
+      }
+      return Status::Ok();
+    case Fn::kOfType:
+      for (const Item& i : in) {
+        if (IsType(i, n.type, TypeMatch::kExactPrimitive)) out->push_back(i);
+      }
+      return Status::Ok();
+    case Fn::kFirst:
+      if (!in.empty()) out->push_back(in.front());
+      return Status::Ok();
+    case Fn::kLast:
+      if (!in.empty()) out->push_back(in.back());
+      return Status::Ok();
+    default:
+      return append(CallFunction(n, in, f));
+  }
+}
+
 // Singleton evaluation of collections for Boolean operands
 // (http://hl7.org/fhirpath/N1/#singleton-evaluation-of-collections): -1 empty, 0 false, 1 true.
 Result<int> BoolOf(const Evaluator& ev, const Node& n, Items c) {
@@ -185,8 +287,9 @@ Result<Collection> Evaluator::EvalNode(const Node& n, const Frame& f) {
       if (n.target == nullptr || n.target->kind == NodeKind::kThis) {
         return CallFunction(n, f.focus, f);
       }
-      ASSIGN_OR_RETURN(Collection in, Eval(*n.target, f));
-      return CallFunction(n, in, f);
+      Scratch in;
+      RETURN_IF_ERROR(EvalInto(*n.target, f, in.get()));
+      return CallFunction(n, *in.get(), f);
     }
     case NodeKind::kIndexer: {
       ASSIGN_OR_RETURN(Collection in, Eval(*n.target, f));
@@ -415,15 +518,18 @@ bool Arith(Op op, const Item& x, const Item& y, Collection* out, std::string* er
 Result<Items> Evaluator::Operand(const Node& n, const Frame& f, Collection* storage) {
   if (n.kind == NodeKind::kLiteral) return Items(&n.literal, 1);
   if (n.kind == NodeKind::kThis) return f.focus;
-  ASSIGN_OR_RETURN(*storage, Eval(n, f));
+  if (n.kind == NodeKind::kVariable) {
+    auto it = env_.variables.find(n.name);
+    if (it != env_.variables.end()) return Items(it->second);
+  }
+  RETURN_IF_ERROR(EvalInto(n, f, storage));
   return Items(*storage);
 }
 
 // A path `a.b.c` is a chain of member nodes, each the target of the next. The steps are walked
-// from the first one's input through two buffers that keep their capacity (per thread: walking
-// the steps evaluates nothing, so nothing else uses the buffers meanwhile); only the result is a
-// new collection. Search parameter expressions are mostly such paths.
-Result<Collection> Evaluator::Path(const Node& n, const Frame& f) {
+// from the first one's input through two Scratches, the last step appending to *out. Search
+// parameter expressions are mostly such paths.
+Status Evaluator::PathInto(const Node& n, const Frame& f, Collection* out) {
   constexpr int kMaxSteps = 32;  // a longer chain evaluates its start as the input
   const Node* steps[kMaxSteps];  // the last step first
   int count = 0;
@@ -435,55 +541,62 @@ Result<Collection> Evaluator::Path(const Node& n, const Frame& f) {
     step = target;
   }
   const Node& first = *steps[count - 1];
-  Collection evaluated;
+  Scratch evaluated;
   Items in = f.focus;
   if (first.target != nullptr && first.target->kind != NodeKind::kThis) {
-    ASSIGN_OR_RETURN(evaluated, Eval(*first.target, f));
-    in = evaluated;
+    RETURN_IF_ERROR(EvalInto(*first.target, f, evaluated.get()));
+    in = *evaluated.get();
   }
-  static thread_local Collection buffers[2];
+  Scratch scratch[2];
   int next = 0;
   if (first.target == nullptr && first.named_type != nullptr) {
     // A type name at the start of a path selects the context when it is of that type
     // (http://hl7.org/fhirpath/N1/#path-selection).
-    Collection& out = buffers[next];
-    out.clear();
+    Collection& step_out = *scratch[next].get();
     for (const Item& i : in) {
-      if (i.is_node() && IsNamedType(i, first)) out.push_back(i);
+      if (i.is_node() && IsNamedType(i, first)) step_out.push_back(i);
     }
-    in = out;
+    in = step_out;
     next = 1 - next;
     --count;
   } else if (first.target == nullptr && !first.type.name.empty()) {
     // A capitalised name that the model does not know: the type of a resource outside the model
     // (plain JSON with a `resourceType`, http://hl7.org/fhirpath/N1/#models) selects the context
     // items of that resourceType; other items are navigated by the name as an element.
-    Collection& out = buffers[next];
-    out.clear();
+    Collection& step_out = *scratch[next].get();
     for (const Item& i : in) {
       if (i.is_node() && i.node != nullptr && i.node->is_object() &&
           i.node->FindString("resourceType") == first.name) {
-        out.push_back(i);
+        step_out.push_back(i);
       } else {
-        Member(i, first.name, &out);
+        Member(i, first.name, &step_out);
       }
     }
-    in = out;
+    in = step_out;
     next = 1 - next;
     --count;
   }
-  for (int k = count - 1; k >= 0; --k) {
-    Collection& out = buffers[next];
-    out.clear();
-    for (const Item& i : in) Member(i, steps[k]->name, &out);
-    if (k > 0) {
-      budget_ -= static_cast<int64_t>(out.size());
-      if (budget_ < 0) return Error(*steps[k], "the evaluation produces too many items");
-    }
-    in = out;
+  if (count == 0) {
+    out->insert(out->end(), in.begin(), in.end());
+    return Status::Ok();
+  }
+  for (int k = count - 1; k > 0; --k) {
+    Collection& step_out = *scratch[next].get();
+    step_out.clear();
+    for (const Item& i : in) Member(i, steps[k]->name, &step_out);
+    budget_ -= static_cast<int64_t>(step_out.size());
+    if (budget_ < 0) return Error(*steps[k], "the evaluation produces too many items");
+    in = step_out;
     next = 1 - next;
   }
-  return Collection(in.begin(), in.end());
+  for (const Item& i : in) Member(i, steps[0]->name, out);
+  return Status::Ok();
+}
+
+Result<Collection> Evaluator::Path(const Node& n, const Frame& f) {
+  Collection out;
+  RETURN_IF_ERROR(PathInto(n, f, &out));
+  return out;
 }
 
 // a | b | c parses as (a | b) | c. The operands of such a chain are evaluated left to right
@@ -501,8 +614,8 @@ bool Evaluator::AddUnionTerms(const Node& n, const Frame& f, DistinctAppender* o
     return ok;
   }
   if (PathOfOtherType(n, f.focus)) return true;
-  Collection storage;
-  Result<Items> items = Operand(n, f, &storage);
+  Scratch storage;
+  Result<Items> items = Operand(n, f, storage.get());
   if (!items.ok()) {
     *error = items.status();
     return false;
@@ -525,9 +638,9 @@ Result<Collection> Evaluator::Binary(const Node& n, const Frame& f) {
     if (!AddUnionTerms(n, f, &distinct, &error)) return error;
     return out;
   }
-  Collection lstore, rstore;
-  ASSIGN_OR_RETURN(Items lc, Operand(*n.target, f, &lstore));
-  ASSIGN_OR_RETURN(Items rc, Operand(*n.args[0], f, &rstore));
+  Scratch lstore, rstore;
+  ASSIGN_OR_RETURN(Items lc, Operand(*n.target, f, lstore.get()));
+  ASSIGN_OR_RETURN(Items rc, Operand(*n.args[0], f, rstore.get()));
   if (op == Op::kConcat) {
     if (lc.size() > 1 || rc.size() > 1) return Error(n, "'&' needs single strings");
     // A primitive without a value counts as empty, like an empty operand.
@@ -557,13 +670,13 @@ Result<Collection> Evaluator::Binary(const Node& n, const Frame& f) {
 // (http://hl7.org/fhirpath/N1/#boolean-logic).
 Result<int> Evaluator::Logical(const Node& n, const Frame& f) {
   const Op op = n.op;
-  Collection lstore, rstore;
-  ASSIGN_OR_RETURN(Items lc, Operand(*n.target, f, &lstore));
+  Scratch lstore, rstore;
+  ASSIGN_OR_RETURN(Items lc, Operand(*n.target, f, lstore.get()));
   ASSIGN_OR_RETURN(int l, BoolOf(*this, n, lc));
   if (op == Op::kAnd && l == 0) return 0;
   if (op == Op::kOr && l == 1) return 1;
   if (op == Op::kImplies && l == 0) return 1;
-  ASSIGN_OR_RETURN(Items rc, Operand(*n.args[0], f, &rstore));
+  ASSIGN_OR_RETURN(Items rc, Operand(*n.args[0], f, rstore.get()));
   ASSIGN_OR_RETURN(int r, BoolOf(*this, n, rc));
   switch (op) {
     case Op::kAnd:
@@ -585,9 +698,9 @@ Result<int> Evaluator::Logical(const Node& n, const Frame& f) {
 // (http://hl7.org/fhirpath/N1/#equality, #comparison, #collections-2).
 Result<int> Evaluator::Comparison(const Node& n, const Frame& f) {
   const Op op = n.op;
-  Collection lstore, rstore;
-  ASSIGN_OR_RETURN(Items lc, Operand(*n.target, f, &lstore));
-  ASSIGN_OR_RETURN(Items rc, Operand(*n.args[0], f, &rstore));
+  Scratch lstore, rstore;
+  ASSIGN_OR_RETURN(Items lc, Operand(*n.target, f, lstore.get()));
+  ASSIGN_OR_RETURN(Items rc, Operand(*n.args[0], f, rstore.get()));
   switch (op) {
     case Op::kEq:
     case Op::kNe: {
@@ -631,8 +744,8 @@ Result<int> Evaluator::Comparison(const Node& n, const Frame& f) {
 
 // `is` (http://hl7.org/fhirpath/N1/#is-type-specifier).
 Result<int> Evaluator::TypeTest(const Node& n, const Frame& f) {
-  Collection storage;
-  ASSIGN_OR_RETURN(Items in, Operand(*n.target, f, &storage));
+  Scratch storage;
+  ASSIGN_OR_RETURN(Items in, Operand(*n.target, f, storage.get()));
   if (in.empty()) return -1;
   if (in.size() > 1)
     return Error(n, "'is' needs a single item, found " + std::to_string(in.size()));
@@ -647,10 +760,10 @@ Result<int> Evaluator::Condition(const Node& criteria, const Frame& f, const Nod
   if (criteria.kind == NodeKind::kTypeOp && criteria.op == Op::kIs) return TypeTest(criteria, f);
   if (criteria.kind == NodeKind::kFunction && criteria.args.empty() &&
       (criteria.fn == Fn::kExists || criteria.fn == Fn::kEmpty)) {
-    Collection storage;
+    Scratch storage;
     Items in = f.focus;
     if (criteria.target != nullptr) {
-      ASSIGN_OR_RETURN(in, Operand(*criteria.target, f, &storage));
+      ASSIGN_OR_RETURN(in, Operand(*criteria.target, f, storage.get()));
     }
     return (criteria.fn == Fn::kExists) != in.empty() ? 1 : 0;
   }
@@ -699,7 +812,9 @@ Result<Collection> EvaluateOn(const internal::Node& root, internal::Items contex
                               const json::Value* root_resource, const Environment& env) {
   internal::Evaluator ev(env, context, root_resource);
   internal::Frame f{context, -1, nullptr};
-  return ev.Eval(root, f);
+  Collection out;
+  RETURN_IF_ERROR(ev.EvalInto(root, f, &out));
+  return out;
 }
 
 }  // namespace
@@ -712,6 +827,13 @@ Result<Collection> Expression::Evaluate(const json::Value& resource, const Envir
 Result<Collection> Expression::Evaluate(const Collection& context, const json::Value* root_resource,
                                         const Environment& env) const {
   return EvaluateOn(*root_, context, root_resource, env);
+}
+
+Status Expression::EvaluateInto(std::span<const Item> context, const json::Value* root_resource,
+                                const Environment& env, Collection* out) const {
+  internal::Evaluator ev(env, context, root_resource);
+  internal::Frame f{context, -1, nullptr};
+  return ev.EvalInto(*root_, f, out);
 }
 
 }  // namespace vesta::fhirpath

@@ -24,6 +24,22 @@ using Items = std::span<const Item>;
 
 class DistinctAppender;
 
+// A collection lent by a per-thread stack of buffers that keep their capacity: intermediate
+// results (a where()'s input, an operand) are built in one without a fresh allocation per
+// evaluation. Scratches are locals, so they are returned in the reverse order of lending; the
+// buffer is empty when lent and emptied when returned (a very large one is freed).
+class Scratch {
+ public:
+  Scratch();
+  ~Scratch();
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  Collection* get() const { return c_; }
+
+ private:
+  Collection* c_;
+};
+
 struct Frame {
   Items focus;
   int64_t index = -1;
@@ -39,6 +55,11 @@ class Evaluator {
   // hostile expression (nested select() over unions, ...) ends with an error instead of
   // exhausting memory.
   Result<Collection> Eval(const Node& n, const Frame& f);
+  // The same, appending the result to *out: paths, where(), ofType(), first() and the Boolean
+  // operators build no collection of their own (their inputs are Scratches), so a caller that
+  // keeps *out's capacity evaluates without allocating. On an error *out may hold part of the
+  // result.
+  Status EvalInto(const Node& n, const Frame& f, Collection* out);
   Result<Collection> CallFunction(const Node& n, Items input, const Frame& f);
   // descendants() of `input`; with `of_type`, only the items of that type (the shape
   // descendants().ofType(T), walked without building every descendant's collection first).
@@ -49,6 +70,8 @@ class Evaluator {
   friend class FunctionCall;
   Result<Collection> EvalNode(const Node& n, const Frame& f);
   Result<Collection> Path(const Node& n, const Frame& f);  // `n` is a kMember node
+  Status PathInto(const Node& n, const Frame& f, Collection* out);
+  Status EvalNodeInto(const Node& n, const Frame& f, Collection* out);
   Result<Collection> Binary(const Node& n, const Frame& f);
   // and, or, xor, implies; and the comparison operators (= != ~ !~ in contains < <= > >=):
   // -1 empty, 0 false, 1 true.
@@ -65,8 +88,9 @@ class Evaluator {
   // Appends the distinct items of the union chain `n` (a | b | c ...) to *out. Returns false, with
   // *error set, when evaluating an operand fails: a Status per operand costs on long chains.
   bool AddUnionTerms(const Node& n, const Frame& f, DistinctAppender* out, Status* error);
-  // The value of an operand: a view of a literal's value or of the focus ($this) without a
-  // copy, else the result of evaluating `n`, kept in *storage.
+  // The value of an operand: a view of a literal's value, of the focus ($this) or of a caller's
+  // variable without a copy, else the result of evaluating `n`, kept in *storage (empty on
+  // entry).
   Result<Items> Operand(const Node& n, const Frame& f, Collection* storage);
   Result<Collection> Variable(const Node& n);
   // Evaluates `arg` with `item` as $this (and $index).

@@ -154,6 +154,11 @@ class Expression {
   // Evaluates on an arbitrary context collection; `root_resource` (may be null) is %resource.
   Result<Collection> Evaluate(const Collection& context, const json::Value* root_resource,
                               const Environment& env) const;
+  // The same, appending the result to *out: a caller that evaluates over many resources and
+  // keeps *out's capacity (clear(), not a fresh collection) spares most of an evaluation's
+  // allocations. On an error *out may hold part of the result.
+  Status EvaluateInto(std::span<const Item> context, const json::Value* root_resource,
+                      const Environment& env, Collection* out) const;
 
   const std::string& text() const { return text_; }
 
