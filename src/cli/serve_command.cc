@@ -65,6 +65,7 @@ struct ServeFlags {
   std::string base_url;
   std::string durability = "full";
   std::string referential_integrity = "on";
+  std::string validation = "strict";  // rest::RestOptions::lenient_validation
   int conditional_delete_limit = 1;
   // TLS (both or neither) and the origins of browser apps allowed by CORS (http/server.h).
   std::string tls_cert;
@@ -364,6 +365,7 @@ int RunServe(ServeFlags flags) {
   rest::RestOptions rest_options;
   rest_options.base_url = flags.base_url;
   rest_options.referential_integrity = flags.referential_integrity == "on";
+  rest_options.lenient_validation = flags.validation == "lenient";
   rest_options.conditional_delete_limit = flags.conditional_delete_limit;
   rest_options.token_verifier = tokens.get();
   // The terminology (ICD-10-CM, ICD-9-CM, GEMs, R4 value sets) when one has been loaded into this
@@ -578,7 +580,7 @@ int RunServe(ServeFlags flags) {
       " open)");
   server.Run();
   if (mllp_server) mllp_server->Shutdown();  // messages being handled finish first
-  if (materializer) materializer->Stop();  // a pass under way finishes first
+  if (materializer) materializer->Stop();    // a pass under way finishes first
   exports.reset();  // running exports stop (their files are removed) before the store closes
   if (audit_log) {
     if (Status s = audit_log->Close(); !s.ok()) LogError("the audit trail: " + s.message());
@@ -634,6 +636,13 @@ void AddServe(CLI::App& app) {
                   "on: refuse writes that reference resources this server does not have")
       ->capture_default_str()
       ->check(CLI::IsMember({"on", "off"}));
+  cmd->add_option("--validation", flags->validation,
+                  "strict: refuse resources that break R4's rules; lenient: also store those "
+                  "missing required "
+                  "elements or with a dateTime without a time zone, with the problems as warnings "
+                  "(test decks as measure stewards write them)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"strict", "lenient"}));
   cmd->add_option("--conditional-delete-limit", flags->conditional_delete_limit,
                   "How many matches one conditional delete may remove (1: several give 412)")
       ->capture_default_str()

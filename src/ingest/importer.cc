@@ -91,6 +91,11 @@ class Importer::Impl {
   }
   int passes() const { return pass_.load(); }
   int64_t ever_deferred() const { return ever_deferred_.load(); }
+  int64_t warned() const { return warned_.load(); }
+  std::string first_warning() const {
+    std::lock_guard lock(warn_mu_);
+    return first_warning_;
+  }
 
  private:
   // One pass: the reader (on this thread) feeds workers, sequencer and writers until all is
@@ -172,6 +177,9 @@ class Importer::Impl {
   std::map<std::string, TypeCounts> by_type_;
   std::atomic<int64_t> created_{0}, updated_{0}, unchanged_{0}, rejected_{0};
   std::atomic<int64_t> bytes_read_{0}, bytes_total_{-1}, deferred_{0}, ever_deferred_{0};
+  std::atomic<int64_t> warned_{0};
+  mutable std::mutex warn_mu_;
+  std::string first_warning_;
   std::atomic<int> pass_{0};
 };
 
@@ -359,7 +367,8 @@ void Importer::Impl::ReadDeferred(FILE* spill) {
 
 void Importer::Impl::WorkerLoop() {
   Preparer preparer(PreparerShared{store_, model_, clock_, ids_, opt_.referential_integrity,
-                                   existing_, conditional_, opt_.keep_last_updated});
+                                   existing_, conditional_, opt_.keep_last_updated,
+                                   opt_.lenient_validation, &warned_, &warn_mu_, &first_warning_});
   while (true) {
     Item item;
     {
@@ -396,7 +405,8 @@ void Importer::Impl::WorkerLoop() {
 
 void Importer::Impl::SequencerLoop() {
   Preparer preparer(PreparerShared{store_, model_, clock_, ids_, opt_.referential_integrity,
-                                   existing_, conditional_, opt_.keep_last_updated});
+                                   existing_, conditional_, opt_.keep_last_updated,
+                                   opt_.lenient_validation, &warned_, &warn_mu_, &first_warning_});
   for (uint64_t next = 0;; ++next) {
     Output out;
     {
@@ -647,7 +657,8 @@ std::vector<uint64_t> Importer::Impl::CycleKeys(FILE* spill) {
   // ones as indexes into them: about 20 bytes a deferred resource. A hash collision would let a
   // resource through with a dangling reference, at odds of about n / 2^64.
   Preparer preparer(PreparerShared{store_, model_, clock_, ids_, opt_.referential_integrity,
-                                   existing_, conditional_, opt_.keep_last_updated});
+                                   existing_, conditional_, opt_.keep_last_updated,
+                                   opt_.lenient_validation, &warned_, &warn_mu_, &first_warning_});
   auto for_each_member =
       [&](const std::function<bool(std::string&, std::vector<std::string>&)>& f) {
         if (fflush(spill) != 0 || lseek(fileno(spill), 0, SEEK_SET) != 0) return false;
@@ -750,5 +761,7 @@ std::map<std::string, TypeCounts> Importer::counts_by_type() const {
 }
 int Importer::passes() const { return impl_->passes(); }
 int64_t Importer::ever_deferred() const { return impl_->ever_deferred(); }
+int64_t Importer::warned() const { return impl_->warned(); }
+std::string Importer::first_warning() const { return impl_->first_warning(); }
 
 }  // namespace vesta::ingest

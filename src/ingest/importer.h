@@ -47,6 +47,10 @@ struct ImportOptions {
   // the future), so that an export loaded into a fresh store exports again byte for byte; off,
   // every version written gets the time of the import (what `_since` exports expect).
   bool keep_last_updated = false;
+  // Lenient validation (fhir::ValidationOptions::lenient; `vesta import --validation lenient`):
+  // resources missing required elements or with a dateTime without a time zone are loaded, and
+  // counted (warned()).
+  bool lenient_validation = false;
   // Text read ahead of the sequencer (a single larger JSON file is still read, alone). Parsed,
   // checked and stamped, a resource takes about eight times its text; at least four chunks of
   // lines per worker are allowed.
@@ -88,6 +92,9 @@ class Importer {
   std::map<std::string, TypeCounts> counts_by_type() const;
   int passes() const;             // passes over deferred resources (0: none was deferred)
   int64_t ever_deferred() const;  // resources deferred at least once
+  // Lenient validation: resources that passed with warnings, and the first warning.
+  int64_t warned() const;
+  std::string first_warning() const;
 
  private:
   class Impl;

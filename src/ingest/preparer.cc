@@ -181,9 +181,20 @@ Group Preparer::PrepareText(std::string_view text, const std::string& where) {
 void Preparer::PrepareResource(json::Document doc, Prepared* p) {
   const json::Value& root = doc.root();
   p->type = std::string(root.FindString("resourceType"));
-  if (Status s = fhir::CheckResource(root, p->type, s_.model); !s.ok()) {
+  std::vector<Issue> warnings;
+  fhir::ValidationOptions validation;
+  validation.lenient = s_.lenient_validation;
+  validation.warnings = &warnings;
+  if (Status s = fhir::CheckResource(root, p->type, s_.model, validation); !s.ok()) {
     p->status = std::move(s);
     return;
+  }
+  if (!warnings.empty() && s_.warned != nullptr) {
+    if (s_.warned->fetch_add(1) == 0 && s_.warn_mu != nullptr) {
+      std::lock_guard lock(*s_.warn_mu);
+      *s_.first_warning =
+          p->where + ": " + p->type + ": " + warnings[0].location + ": " + warnings[0].diagnostics;
+    }
   }
   if (p->type == "AuditEvent") {
     // As the REST API (rest/access.cc, CheckClientWritable): the audit trail is the server's.

@@ -8,6 +8,7 @@
 // left in Prepared::missing for the sequencer, which knows what is being written.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -76,6 +77,12 @@ struct PreparerShared {
   BoundedCache& conditional;  // conditional reference -> "Type/id" it resolved to
   // A new resource keeps the meta.lastUpdated it comes with (ImportOptions::keep_last_updated).
   bool keep_last_updated = false;
+  // Lenient validation (ImportOptions::lenient_validation): resources that pass with warnings
+  // are counted in `warned` and the first warning kept in `first_warning` (under `warn_mu`).
+  bool lenient_validation = false;
+  std::atomic<int64_t>* warned = nullptr;
+  std::mutex* warn_mu = nullptr;
+  std::string* first_warning = nullptr;
 };
 
 class Preparer {

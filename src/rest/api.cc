@@ -82,8 +82,17 @@ Response ResourceResponse(const rest::Context& ctx, const store::StoredVersion& 
   return r;
 }
 
+fhir::ValidationOptions ValidationFor(const Context& ctx, std::vector<Issue>* warnings) {
+  fhir::ValidationOptions options;
+  options.lenient = ctx.options.lenient_validation;
+  options.warnings = warnings;
+  return options;
+}
+
 void ApplyPrefer(const Request& request, const OutputFormat& format,
-                 const std::string& resource_json, const std::string& message, Response* r) {
+                 const std::string& resource_json, const std::string& message, Response* r,
+                 const std::vector<Issue>& warnings) {
+  if (!warnings.empty()) r->warnings_outcome = InformationOutcomeJson(message, warnings);
   std::string_view prefer = request.Header("Prefer");
   r->SetHeader("Content-Type", ContentType(format));
   if (prefer.find("return=minimal") != std::string_view::npos) {
@@ -92,7 +101,7 @@ void ApplyPrefer(const Request& request, const OutputFormat& format,
                                     [](const auto& h) { return h.first == "Content-Type"; }),
                      r->headers.end());
   } else if (prefer.find("return=OperationOutcome") != std::string_view::npos) {
-    r->body = RenderJson(InformationOutcomeJson(message), format);
+    r->body = RenderJson(InformationOutcomeJson(message, warnings), format);
   } else {
     r->body = RenderJson(resource_json, format);
   }

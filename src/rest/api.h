@@ -48,6 +48,10 @@ struct RestOptions {
   // FHIR Bulk Data export (rest/bulk_export.cc): the server's background exports. Borrowed;
   // nullptr: $export answers 501.
   bulk::ExportJobs* exports = nullptr;
+  // Lenient validation (`vesta serve --validation lenient`, fhir::ValidationOptions::lenient): a
+  // resource missing required elements or with a dateTime without a time zone is stored, and the
+  // problems are answered as warnings. Strict (false) refuses it, as R4 says a server may.
+  bool lenient_validation = false;
 };
 
 class RestApi {

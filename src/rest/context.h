@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "bulk/export_spec.h"
 #include "fhir/model/model.h"
+#include "fhir/validate/validator.h"
 #include "json/parse.h"
 #include "rest/api.h"
 #include "rest/format.h"
@@ -57,11 +58,17 @@ Response GoneResponse(const store::StoredVersion& deletion, const std::string& m
 // Last-Modified: the answer of read and vread.
 Response ResourceResponse(const Context& ctx, const store::StoredVersion& v,
                           const ResourceView& view, const OutputFormat& format);
+// How resources are validated on write here: strict or lenient (RestOptions), with a lenient
+// validation's warnings put in `warnings` (may be null).
+fhir::ValidationOptions ValidationFor(const Context& ctx, std::vector<Issue>* warnings);
+
 // The body and headers asked for by Prefer (https://hl7.org/fhir/R4/http.html#ops):
-// return=minimal → no body; return=OperationOutcome → an informational outcome;
-// otherwise (representation, the default) the resource.
+// return=minimal → no body; return=OperationOutcome → an outcome with `message` as information
+// and lenient validation's `warnings`; otherwise (representation, the default) the resource.
+// With warnings, r->warnings_outcome holds them (a batch entry's response.outcome).
 void ApplyPrefer(const Request& request, const OutputFormat& format,
-                 const std::string& resource_json, const std::string& message, Response* r);
+                 const std::string& resource_json, const std::string& message, Response* r,
+                 const std::vector<Issue>& warnings = {});
 
 Response ReadInteraction(const Context& ctx, const Request& request, const OutputFormat& format,
                          const Target& target);

@@ -14,7 +14,9 @@ namespace vesta::rest {
 Response CreateInteraction(const Context& ctx, const Request& request, const OutputFormat& format,
                            const Target& target) {
   if (Status s = CheckBodyContentType(request); !s.ok()) return ErrorResponse(s);
-  Result<json::Document> doc = fhir::ParseResourceBody(request.body, target.type, ctx.model);
+  std::vector<Issue> warnings;
+  Result<json::Document> doc =
+      fhir::ParseResourceBody(request.body, target.type, ctx.model, ValidationFor(ctx, &warnings));
   if (!doc.ok()) return ErrorResponse(doc.status());
   // Conditional create (https://hl7.org/fhir/R4/http.html#ccreate): "If-None-Exist: [search
   // parameters]": no match: create; one match: ignore the POST and answer 200 OK; several: 412.
@@ -59,7 +61,7 @@ Response CreateInteraction(const Context& ctx, const Request& request, const Out
   store::StoredVersion v{op.type, op.id, 1, op.last_updated, false, {}};
   SetVersionHeaders(v, &r);
   r.SetHeader("Location", BaseUrl(ctx, request) + "/" + op.type + "/" + op.id + "/_history/1");
-  ApplyPrefer(request, format, op.json, "created " + op.type + "/" + op.id, &r);
+  ApplyPrefer(request, format, op.json, "created " + op.type + "/" + op.id, &r, warnings);
   return r;
 }
 

@@ -191,8 +191,16 @@ std::string OperationOutcomeJson(const Status& status) {
 }
 
 std::string InformationOutcomeJson(const std::string& message) {
+  return InformationOutcomeJson(message, {});
+}
+
+std::string InformationOutcomeJson(const std::string& message, const std::vector<Issue>& warnings) {
   std::string out = "{\"resourceType\":\"OperationOutcome\",\"issue\":[";
   AppendIssue(Issue{Severity::kInformation, "informational", message, ""}, &out);
+  for (const Issue& w : warnings) {
+    out += ",";
+    AppendIssue(w, &out);
+  }
   out += "]}";
   return out;
 }

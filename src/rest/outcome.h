@@ -18,6 +18,8 @@ std::string OperationOutcomeJson(const Status& status);
 
 // An OperationOutcome with one informational issue, e.g. for Prefer: return=OperationOutcome.
 std::string InformationOutcomeJson(const std::string& message);
+// The same, followed by `warnings` (lenient validation: what was accepted though wrong).
+std::string InformationOutcomeJson(const std::string& message, const std::vector<Issue>& warnings);
 
 // A complete error response: status line, Content-Type and the OperationOutcome body.
 Response ErrorResponse(const Status& status);

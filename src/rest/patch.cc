@@ -24,7 +24,7 @@ enum class PatchKind { kJsonPatch, kFhirPathPatch };
 
 Result<json::Document> PatchedResource(const Context& ctx, const Target& target,
                                        const std::string& current_json, PatchKind kind,
-                                       const json::Value& patch);
+                                       const json::Value& patch, std::vector<Issue>* warnings);
 
 // https://hl7.org/fhir/R4/http.html#patch: the media type says which patch format the body is.
 Result<PatchKind> KindOf(const Request& request) {
@@ -49,14 +49,15 @@ Result<json::Document> ApplyPatchToResource(const Context& ctx, const Target& ta
                                             const std::string& current_json, bool json_patch,
                                             const json::Value& patch) {
   return PatchedResource(ctx, target, current_json,
-                         json_patch ? PatchKind::kJsonPatch : PatchKind::kFhirPathPatch, patch);
+                         json_patch ? PatchKind::kJsonPatch : PatchKind::kFhirPathPatch, patch,
+                         nullptr);
 }
 
 namespace {
 
 Result<json::Document> PatchedResource(const Context& ctx, const Target& target,
                                        const std::string& current_json, PatchKind kind,
-                                       const json::Value& patch) {
+                                       const json::Value& patch, std::vector<Issue>* warnings) {
   ASSIGN_OR_RETURN(json::Document current, json::Parse(current_json));
   json::Value patched;
   if (kind == PatchKind::kJsonPatch) {
@@ -78,8 +79,8 @@ Result<json::Document> PatchedResource(const Context& ctx, const Target& target,
   }
   // The same checks as a PUT of the patched resource; a patch that breaks the resource is
   // unprocessable (422) rather than a malformed request.
-  Result<json::Document> checked =
-      fhir::ParseResourceBody(json::ToString(patched), target.type, ctx.model);
+  Result<json::Document> checked = fhir::ParseResourceBody(json::ToString(patched), target.type,
+                                                           ctx.model, ValidationFor(ctx, warnings));
   if (!checked.ok()) {
     return Status(StatusCode::kUnprocessable,
                   "the patched resource is not valid: " + checked.status().message(),
@@ -105,11 +106,13 @@ Response PatchInteraction(const Context& ctx, const Request& request, const Outp
         Status(StatusCode::kInvalid, "a FHIRPath Patch body must be a Parameters resource"));
   }
   json::Document doc;  // the latest attempt's patched resource; lives until the write is done
+  std::vector<Issue> warnings;  // the latest attempt's (lenient validation)
   Result<VersionedWrite> w = WriteVersioned(
       ctx, request, target, WhenAbsent::kNotFound, WhenDeleted::kGone,
       [&](const store::StoredVersion* current, store::WriteOp& op) -> PrepareResult {
-        ASSIGN_OR_RETURN(doc,
-                         PatchedResource(ctx, target, current->json, *kind, patch_doc->root()));
+        warnings.clear();
+        ASSIGN_OR_RETURN(
+            doc, PatchedResource(ctx, target, current->json, *kind, patch_doc->root(), &warnings));
         // Referential integrity as for update; a resource may refer to itself.
         RETURN_IF_ERROR(CheckReferences(ctx, request, doc.root(), target.type,
                                         {target.type + "/" + target.id}));
@@ -124,7 +127,8 @@ Response PatchInteraction(const Context& ctx, const Request& request, const Outp
   if (w->answer) return std::move(*w->answer);
   Response r;
   SetVersionHeaders(w->written, &r);
-  ApplyPrefer(request, format, w->op.json, "patched " + target.type + "/" + target.id, &r);
+  ApplyPrefer(request, format, w->op.json, "patched " + target.type + "/" + target.id, &r,
+              warnings);
   return r;
 }
 

@@ -42,6 +42,9 @@ struct Response {
   // (http::Response::body_file): Bulk Data export files.
   std::string body_file;
   bool remove_body_file = false;  // http::Response::remove_body_file
+  // Lenient validation's warnings about the resource written, as an OperationOutcome (or ""):
+  // what a batch puts in the entry's response.outcome.
+  std::string warnings_outcome;
   // Who asked (the verified token's caller; null without a token or with authorization off),
   // for the audit trail of the layer that called RestApi::Handle.
   std::shared_ptr<const auth::Caller> caller;

@@ -196,8 +196,9 @@ Response RunBatch(const Context& ctx, const Request& request, const OutputFormat
     }
     if (r.status >= 400) {
       out.outcome_json = r.body;
-    } else if (!r.body.empty()) {
-      out.resource_json = r.body;
+    } else {
+      if (!r.body.empty()) out.resource_json = r.body;
+      out.outcome_json = r.warnings_outcome;  // lenient validation's warnings, if any
     }
   }
   return BundleResponse(ctx, format, "batch-response", results, /*include_resources=*/true);
@@ -519,7 +520,15 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
       } else {
         text = json::ToString(RewriteReferences(doc.arena(), *p.resource, references, &changed));
       }
-      Result<json::Document> checked = fhir::ParseResourceBody(text, p.type, ctx.model);
+      std::vector<Issue> warnings;
+      Result<json::Document> checked =
+          fhir::ParseResourceBody(text, p.type, ctx.model, ValidationFor(ctx, &warnings));
+      if (checked.ok() && !warnings.empty()) {
+        // https://hl7.org/fhir/R4/bundle-definitions.html#Bundle.entry.response.outcome
+        for (Issue& w : warnings)
+          w.location = EntryPath(i) + ".resource" + w.location.substr(p.type.size());
+        p.result.outcome_json = InformationOutcomeJson("accepted with warnings", warnings);
+      }
       if (!checked.ok()) return AtEntry(i, checked.status(), p.type);
       if (Status s = CheckReferences(ctx, request, checked->root(), p.type, targets); !s.ok()) {
         return AtEntry(i, s, p.type);

@@ -16,7 +16,9 @@ namespace vesta::rest {
 Response UpdateInteraction(const Context& ctx, const Request& request, const OutputFormat& format,
                            const Target& target) {
   if (Status s = CheckBodyContentType(request); !s.ok()) return ErrorResponse(s);
-  Result<json::Document> doc = fhir::ParseResourceBody(request.body, target.type, ctx.model);
+  std::vector<Issue> warnings;
+  Result<json::Document> doc =
+      fhir::ParseResourceBody(request.body, target.type, ctx.model, ValidationFor(ctx, &warnings));
   if (!doc.ok()) return ErrorResponse(doc.status());
   const json::Value* body_id = doc->root().Find("id");
   if (body_id == nullptr) {
@@ -55,7 +57,7 @@ Response UpdateInteraction(const Context& ctx, const Request& request, const Out
     r.SetHeader("Location", BaseUrl(ctx, request) + "/" + v.type + "/" + v.id + "/_history/1");
   }
   ApplyPrefer(request, format, w->op.json,
-              (created ? "created " : "updated ") + v.type + "/" + v.id, &r);
+              (created ? "created " : "updated ") + v.type + "/" + v.id, &r, warnings);
   return r;
 }
 

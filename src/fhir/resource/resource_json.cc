@@ -9,14 +9,15 @@
 namespace vesta::fhir {
 
 Result<json::Document> ParseResourceBody(std::string_view body, const std::string& type,
-                                         const Model& model) {
+                                         const Model& model, const ValidationOptions& options) {
   if (body.empty()) return Status(StatusCode::kInvalid, "the request has no body");
   ASSIGN_OR_RETURN(json::Document doc, json::Parse(body));
-  RETURN_IF_ERROR(CheckResource(doc.root(), type, model));
+  RETURN_IF_ERROR(CheckResource(doc.root(), type, model, options));
   return doc;
 }
 
-Status CheckResource(const json::Value& root, const std::string& type, const Model& model) {
+Status CheckResource(const json::Value& root, const std::string& type, const Model& model,
+                     const ValidationOptions& options) {
   if (!root.is_object()) return Status(StatusCode::kInvalid, "a resource must be a JSON object");
   const json::Value* rt = root.Find("resourceType");
   if (rt == nullptr || !rt->is_string()) {
@@ -29,7 +30,7 @@ Status CheckResource(const json::Value& root, const std::string& type, const Mod
     return Status(StatusCode::kInvalid, msg,
                   {Issue{Severity::kError, "invalid", msg, std::string(rt->string_value())}});
   }
-  return ValidateResource(root, model);
+  return ValidateResource(root, model, options);
 }
 
 std::string StoredJson(json::Document& doc, const std::string& id, int64_t version,

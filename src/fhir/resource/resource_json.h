@@ -13,6 +13,7 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "fhir/model/model.h"
+#include "fhir/validate/validator.h"
 #include "json/value.h"
 
 namespace vesta::fhir {
@@ -21,10 +22,11 @@ namespace vesta::fhir {
 // (https://hl7.org/fhir/R4/http.html#create, #update): well-formed UTF-8 JSON, resourceType equal
 // to `type`, and the structural checks of fhir/validate. kInvalid with one issue per problem.
 Result<json::Document> ParseResourceBody(std::string_view body, const std::string& type,
-                                         const Model& model);
+                                         const Model& model, const ValidationOptions& options = {});
 // The same checks on a document already parsed: resourceType equal to `type` and the structural
 // checks of fhir/validate (for a caller that parsed it to learn its type).
-Status CheckResource(const json::Value& root, const std::string& type, const Model& model);
+Status CheckResource(const json::Value& root, const std::string& type, const Model& model,
+                     const ValidationOptions& options = {});
 
 // The JSON to store and serve for a new version: `resource` with id, meta.versionId and
 // meta.lastUpdated set by the server (resourceType, id and meta first; everything else as the

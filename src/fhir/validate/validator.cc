@@ -190,6 +190,16 @@ bool IsValidCode(std::string_view s) {
 
 namespace {
 
+// YYYY-MM-DDThh:mm:ss(.sss) with nothing after: a dateTime or instant whose zone is missing.
+bool HasTimeWithoutZone(std::string_view s) {
+  size_t i = 0;
+  int precision;
+  if (!ParseDatePart(s, &i, &precision) || precision != 3) return false;
+  if (i >= s.size() || s[i] != 'T') return false;
+  ++i;
+  return ParseTimePart(s, &i) && i == s.size();
+}
+
 class Validator {
  public:
   Validator(const Model& model, const ValidationOptions& options)
@@ -224,6 +234,16 @@ class Validator {
   void Add(const char* type, std::string message, const std::string& location) {
     if (issues_.size() >= options_.max_issues) return;
     issues_.push_back(Issue{Severity::kError, type, std::move(message), location});
+  }
+
+  // An error, or under lenient validation a warning.
+  void AddOrWarn(const char* type, std::string message, const std::string& location) {
+    if (!options_.lenient) {
+      Add(type, std::move(message), location);
+      return;
+    }
+    if (options_.warnings == nullptr || options_.warnings->size() >= options_.max_issues) return;
+    options_.warnings->push_back(Issue{Severity::kWarning, type, std::move(message), location});
   }
 
   void ValidateObject(const StructInfo& s, const json::Value& obj, const std::string& path,
@@ -274,8 +294,8 @@ class Validator {
         }
       }
       if (!present) {
-        Add("required", "missing required element '" + e.name + (e.is_choice ? "[x]" : "") + "'",
-            path);
+        AddOrWarn("required",
+                  "missing required element '" + e.name + (e.is_choice ? "[x]" : "") + "'", path);
       }
     }
   }
@@ -408,6 +428,13 @@ class Validator {
     } else {  // string, markdown
       ok = HasNonWhitespace(s);
       expected = "not only whitespace";
+    }
+    if (!ok && (code == "dateTime" || code == "instant") && HasTimeWithoutZone(s)) {
+      AddOrWarn("value",
+                std::string(code) + " '" + std::string(s.substr(0, 100)) +
+                    "' has a time but no time zone",
+                path);
+      return;
     }
     if (!ok) {
       Add("value",

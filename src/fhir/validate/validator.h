@@ -14,6 +14,7 @@
 #pragma once
 
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "fhir/model/model.h"
@@ -24,6 +25,13 @@ namespace vesta::fhir {
 struct ValidationOptions {
   bool check_min_cardinality = true;
   size_t max_issues = 100;  // stop collecting after this many
+  // Lenient validation (`--validation lenient`): what test data as measure stewards write it
+  // breaks by habit is accepted and reported as warnings instead of errors: a missing required
+  // element (minimum cardinality), and a dateTime or instant with a time but no time zone. The
+  // rest (malformed JSON, unknown elements, wrong JSON types, other bad lexical forms) is still
+  // refused. Terminology bindings are checked in neither level.
+  bool lenient = false;
+  std::vector<Issue>* warnings = nullptr;  // lenient: where the warnings go (may be null)
 };
 
 // OK, or kInvalid with one Issue per problem (capped at max_issues).

@@ -120,6 +120,47 @@ TEST(ValidatorTest, RequiredElementsAndChoiceDuplicates) {
                    .ok());
 }
 
+// Lenient validation: missing required elements and dateTimes without a time zone become
+// warnings; everything else is still an error.
+TEST(ValidatorTest, LenientTurnsCardinalityAndZonesIntoWarnings) {
+  auto lenient = [](const std::string& text, std::vector<Issue>* warnings) {
+    auto doc = json::Parse(text);
+    EXPECT_TRUE(doc.ok());
+    ValidationOptions options;
+    options.lenient = true;
+    options.warnings = warnings;
+    return ValidateResource(doc->root(), Model::R4(), options);
+  };
+  // An Encounter without class and status, a period without a zone, a narrative without div.
+  const std::string encounter =
+      R"({"resourceType":"Encounter","period":{"start":"2020-01-02T10:00:00"},)"
+      R"("text":{"status":"generated"}})";
+  EXPECT_FALSE(Check(encounter).ok());
+  std::vector<Issue> warnings;
+  Status s = lenient(encounter, &warnings);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  std::string found;
+  for (const Issue& w : warnings) {
+    EXPECT_EQ(w.severity, Severity::kWarning);
+    found += w.location + "=" + w.type + ";";
+  }
+  EXPECT_EQ(found,
+            "Encounter.period.start=value;Encounter.text=required;Encounter=required;"
+            "Encounter=required;");
+  EXPECT_NE(warnings[0].diagnostics.find("no time zone"), std::string::npos);
+  // Still errors: an unknown element, a wrong JSON type, a malformed date, a bad instant.
+  warnings.clear();
+  EXPECT_FALSE(lenient(R"({"resourceType":"Patient","nickname":"x"})", &warnings).ok());
+  EXPECT_FALSE(lenient(R"({"resourceType":"Patient","active":"yes"})", &warnings).ok());
+  EXPECT_FALSE(lenient(R"({"resourceType":"Patient","birthDate":"1970-13-01"})", &warnings).ok());
+  EXPECT_FALSE(lenient(R"({"resourceType":"Observation","status":"final","code":{"text":"x"},)"
+                       R"("issued":"2020-01-02"})",
+                       &warnings)
+                   .ok());
+  // Warnings without a place to go are dropped; the resource still passes.
+  EXPECT_TRUE(lenient(encounter, nullptr).ok());
+}
+
 TEST(ValidatorTest, ContainedAndNestedResources) {
   Status s = Check(R"({"resourceType":"Bundle","type":"collection","entry":[
       {"resource":{"resourceType":"Patient","bogus":1}}]})");
