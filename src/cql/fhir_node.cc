@@ -62,7 +62,9 @@ Value Element(const FhirNode& n, std::string_view name) {
   }
   if (!obj.is_object()) return Value::Null();
   const fhir::ElementInfo* el = n.structure->FindElement(name);
-  if (!el) Fail("FHIR type " + std::string(n.type) + " has no element " + std::string(name));
+  // An element the value's run-time type lacks is null: the translator checked the path against
+  // the declared type, which may be a choice of several (Procedure | ServiceRequest).
+  if (!el) return Value::Null();
   std::string json_name(name);
   const fhir::TypeRef* type = el->types.empty() ? nullptr : &el->types[0];
   const json::Value* found = nullptr;

@@ -104,6 +104,7 @@ Status LibrarySet::AddElmJson(std::string_view text) {
       lib->functions_[name].push_back(&d);
     } else {
       lib->expressions_[name] = &d;
+      lib->expression_names_.push_back(name);
     }
   }
   libraries_.push_back(std::move(lib));
@@ -217,9 +218,36 @@ void InMemoryDataProvider::Add(const json::Value& resource) {
   by_type_[std::string(resource.FindString("resourceType"))].push_back(&resource);
 }
 
+std::vector<std::string> InMemoryDataProvider::PatientIds() const {
+  std::vector<std::string> ids;
+  auto it = by_type_.find("Patient");
+  if (it == by_type_.end()) return ids;
+  for (const json::Value* p : it->second) ids.emplace_back(p->FindString("id"));
+  return ids;
+}
+
 std::vector<const json::Value*> InMemoryDataProvider::Retrieve(std::string_view type) {
   auto it = by_type_.find(std::string(type));
-  return it == by_type_.end() ? std::vector<const json::Value*>{} : it->second;
+  if (it == by_type_.end()) return {};
+  if (patient_.empty()) return it->second;
+  std::vector<const json::Value*> out;
+  const std::string suffix = "Patient/" + patient_;
+  for (const json::Value* r : it->second) {
+    if (type == "Patient") {
+      if (r->FindString("id") == patient_) out.push_back(r);
+      continue;
+    }
+    bool refers = false, mine = false;
+    for (std::string_view field : {"subject", "patient", "beneficiary"}) {
+      const json::Value* ref = r->Find(field);
+      std::string_view target = ref ? ref->FindString("reference") : std::string_view();
+      if (target.empty()) continue;
+      refers = true;
+      mine = mine || target == suffix || target.ends_with("/" + suffix);
+    }
+    if (mine || !refers) out.push_back(r);
+  }
+  return out;
 }
 
 }  // namespace vesta::cql

@@ -39,6 +39,8 @@ class Library {
   const json::Value* FindCodeSystem(std::string_view name) const;
   const json::Value* FindCode(std::string_view name) const;
   const json::Value* FindConcept(std::string_view name) const;
+  // The names of the expression definitions, in definition order.
+  const std::vector<std::string>& expression_names() const { return expression_names_; }
   // Every overload of a function, in definition order.
   const std::vector<const json::Value*>& FindFunctions(std::string_view name) const;
   // The library an `include ... called <alias>` names. REQUIRES: the set was linked.
@@ -49,6 +51,7 @@ class Library {
   using Index = std::unordered_map<std::string, const json::Value*>;
   std::string name_, version_;
   json::Document doc_;
+  std::vector<std::string> expression_names_;
   Index expressions_, parameters_, valuesets_, codesystems_, codes_, concepts_;
   std::unordered_map<std::string, std::vector<const json::Value*>> functions_;
   std::unordered_map<std::string, const Library*> includes_;
@@ -107,10 +110,17 @@ class InMemoryDataProvider : public DataProvider {
   // Takes the resources of a Bundle's entries (the bundle must outlive the provider).
   void AddBundle(const json::Value& bundle);
   void Add(const json::Value& resource);
+  // The ids of the Patient resources held.
+  std::vector<std::string> PatientIds() const;
+  // Narrows retrieves to one patient's compartment: that Patient, the resources whose `subject`,
+  // `patient` or `beneficiary` reference it, and the resources that reference no patient
+  // (Medication, Location, ...). Without it every resource held is returned.
+  void SetPatient(std::string id) { patient_ = std::move(id); }
   std::vector<const json::Value*> Retrieve(std::string_view type) override;
 
  private:
   std::unordered_map<std::string, std::vector<const json::Value*>> by_type_;
+  std::string patient_;
 };
 
 }  // namespace vesta::cql

@@ -94,9 +94,18 @@ Value Arithmetic(std::string_view op, const Value& a, const Value& b) {
       if (!yv) return Value::Null();
       return Value::FromQuantity({op == "Add" ? x.value + *yv : x.value - *yv, x.unit});
     }
-    if (op == "Divide" && y.value != 0) {
+    // Units multiply and divide as UCUM writes them; "1" is the unity
+    // (https://cql.hl7.org/09-b-cqlreference.html#multiply).
+    if (op == "Multiply") {
+      std::string unit = x.unit == "1" ? y.unit : y.unit == "1" ? x.unit : x.unit + "." + y.unit;
+      return Value::FromQuantity({x.value * y.value, unit});
+    }
+    if (op == "Divide") {
+      if (y.value == 0) return Value::Null();
+      if (y.unit == "1") return Value::FromQuantity({x.value / y.value, x.unit});
       std::optional<double> yv = ConvertQuantity(y, x.unit);
       if (yv) return Value::FromQuantity({x.value / *yv, "1"});
+      return Value::FromQuantity({x.value / y.value, x.unit + "/" + y.unit});
     }
   }
   if (a.kind() == K::kQuantity && b.is_numeric()) {

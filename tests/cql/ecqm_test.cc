@@ -188,14 +188,29 @@ TEST(Ecqm, MeasureTestCases) {
       const std::string id = measure_name + "/" + case_name;
       std::string failure;
       Result<json::Document> bundle = json::Parse(ReadFile(case_path));
-      Counts expected, actual;
+      Counts expected;
       if (!bundle.ok()) {
         failure = bundle.status().message();
       } else {
         std::string key =
             case_name.ends_with("-Patient") ? case_name.substr(0, case_name.size() - 8) : case_name;
+        // The report inside the case's own bundle first (it was made from that data), then a
+        // separate report for this measure, then the case's name.
         bool found = false;
+        std::string subject_ref;
+        if (const json::Value* entries = bundle->root().Find("entry")) {
+          for (const json::Value& e : entries->items()) {
+            const json::Value* r = e.Find("resource");
+            if (r && r->FindString("resourceType") == "MeasureReport" && !found) {
+              CountsOfReport(*r, expected);
+              if (const json::Value* s = r->Find("subject"))
+                subject_ref = s->FindString("reference");
+              found = true;
+            }
+          }
+        }
         for (const fs::path& r : reports) {
+          if (found) break;
           std::string f = r.filename();
           std::string prefix = "measurereport-" + key;
           if (!f.starts_with(prefix) || (f[prefix.size()] != '-' && f[prefix.size()] != '.'))
@@ -203,41 +218,56 @@ TEST(Ecqm, MeasureTestCases) {
           Result<json::Document> rep = json::Parse(ReadFile(r));
           if (!rep.ok() || LastSegment(rep->root().FindString("measure")) != measure_name) continue;
           CountsOfReport(rep->root(), expected);
+          if (const json::Value* s = rep->root().Find("subject"))
+            subject_ref = s->FindString("reference");
           found = true;
-          break;
-        }
-        if (const json::Value* entries = bundle->root().Find("entry"); !found && entries) {
-          for (const json::Value& e : entries->items()) {
-            const json::Value* r = e.Find("resource");
-            if (r && r->FindString("resourceType") == "MeasureReport") {
-              CountsOfReport(*r, expected);
-              found = true;
-            }
-          }
         }
         if (!found) expected = CountsOfName(case_name, *measure);
-        if (!load.ok()) {
-          failure = load.message();
-        } else {
-          InMemoryDataProvider data;
-          data.AddBundle(bundle->root());
+        // A bundle may hold several patients (some decks have two copies of the patient, each
+        // with its own resources): the report's subject when it names one, else every patient,
+        // each evaluated in its own compartment.
+        std::string subject = LastSegment(subject_ref);
+        if (!load.ok()) failure = load.message();
+        InMemoryDataProvider data;
+        data.AddBundle(bundle->root());
+        std::vector<std::string> patients = data.PatientIds();
+        if (std::find(patients.begin(), patients.end(), subject) != patients.end()) {
+          patients = {subject};
+        }
+        if (patients.empty()) patients.push_back("");  // no patient: every population empty
+        for (const std::string& patient : patients) {
+          if (!failure.empty()) break;
+          data.SetPatient(patient);
           Result<SubjectResult> r = EvaluateSubject(*measure, libs, terminology, data, settings);
+          // VESTA_ECQM_TRACE=<measure>/<case> prints every definition of the measure's library.
+          if (const char* trace = std::getenv("VESTA_ECQM_TRACE"); trace && id == trace) {
+            const Library* lib = libs.Find(LastSegment(measure->library_url));
+            Evaluator ev(libs, terminology, data, settings);
+            std::printf(" patient %s\n", patient.c_str());
+            for (const std::string& def : lib->expression_names()) {
+              Result<Value> v = ev.Evaluate(*lib, def);
+              std::printf("  %s = %s\n", def.c_str(),
+                          v.ok() ? ToDebugString(*v).c_str() : v.status().message().c_str());
+            }
+          }
           if (!r.ok()) {
             failure = r.status().message();
-          } else {
-            for (size_t g = 0; g < r->groups.size(); ++g) {
-              for (int t = 0; t < kPopulationTypes; ++t) {
-                if (measure->groups[g].criteria[t].empty()) continue;
-                actual[{int(g), std::string(PopulationCode(PopulationType(t)))}] =
-                    r->groups[g].counts[t];
-              }
+            break;
+          }
+          Counts actual;
+          for (size_t g = 0; g < r->groups.size(); ++g) {
+            for (int t = 0; t < kPopulationTypes; ++t) {
+              if (measure->groups[g].criteria[t].empty()) continue;
+              actual[{int(g), std::string(PopulationCode(PopulationType(t)))}] =
+                  r->groups[g].counts[t];
             }
-            for (const auto& [k, want] : expected) {
-              int64_t got = actual.count(k) ? actual[k] : 0;
-              if (got != want) {
-                failure += "group " + std::to_string(k.first) + " " + k.second + ": expected " +
-                           std::to_string(want) + ", got " + std::to_string(got) + "; ";
-              }
+          }
+          for (const auto& [k, want] : expected) {
+            int64_t got = actual.count(k) ? actual[k] : 0;
+            if (got != want) {
+              failure += "patient " + patient + " group " + std::to_string(k.first) + " " +
+                         k.second + ": expected " + std::to_string(want) + ", got " +
+                         std::to_string(got) + "; ";
             }
           }
         }
