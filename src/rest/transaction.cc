@@ -262,7 +262,8 @@ void CollectConditionalReferences(const json::Value& v, std::set<std::string>* o
     if (m.key == "reference" && m.value.is_string()) {
       std::string_view ref = m.value.string_value();
       size_t q = ref.find('?');
-      if (q != std::string_view::npos && ref.find('/') > q && ref.find("://") == ref.npos) {
+      // "Type?query": no '/' before the '?' (the query may hold URLs: identifier=http://...|1).
+      if (q != std::string_view::npos && q > 0 && ref.find('/') > q) {
         out->insert(std::string(ref));
       }
       continue;
@@ -428,6 +429,21 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
     ASSIGN_OR_RETURN(QueryList query, ParseQueryString(std::string_view(ref).substr(q + 1)));
     Result<std::vector<std::string>> found = FindMatches(ctx, type, query, 1);
     if (!found.ok()) return found.status();
+    if (found->empty()) {
+      // Not stored yet: the resource a conditional create or update of this transaction makes
+      // with the same query (an upsert and a reference to it in one Bundle, as feeds send them).
+      for (const Planned& p : plan) {
+        if (p.type != type || p.id.empty()) continue;
+        if (p.method == "PUT" && p.url.has_query && p.url.query == query) {
+          found->push_back(p.id);
+        } else if (p.method == "POST" && !p.if_none_exist.empty()) {
+          std::string_view ine = p.if_none_exist;
+          if (ine.front() == '?') ine.remove_prefix(1);
+          Result<QueryList> q = ParseQueryString(ine);
+          if (q.ok() && *q == query) found->push_back(p.id);
+        }
+      }
+    }
     if (found->size() != 1) {
       // https://hl7.org/fhir/R4/http.html#trules: "If ... no matches, or multiple matches,
       // the transaction fails" (412).

@@ -26,7 +26,8 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
 
 Result<EntryUrl> ParseEntryUrl(std::string_view url, std::string_view base) {
   if (!base.empty() && url.substr(0, base.size()) == base) url.remove_prefix(base.size());
-  if (url.find("://") != std::string_view::npos) {
+  // An absolute URL of another server; a query may hold URLs (identifier=http://...|123).
+  if (url.substr(0, url.find('?')).find("://") != std::string_view::npos) {
     return Status(StatusCode::kInvalid,
                   "request.url '" + std::string(url) + "' is not on this server");
   }

@@ -80,6 +80,48 @@ TEST_F(TransactionTest, ResolvesUrnUuidsAndAnswersPerEntry) {
   EXPECT_EQ(HttpRequest(port(), "GET", "/" + patient_ref).status, 200);
 }
 
+// Identifier systems are URLs: a conditional update's request.url and a conditional reference
+// whose query holds one (https://hl7.org/fhir/R4/http.html#trules) resolve like any other.
+TEST_F(TransactionTest, ConditionalUrlsMayHoldUrlsInTheirQuery) {
+  const std::string bundle = R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"resource":{"resourceType":"Patient","identifier":[{"system":"http://hospital.example.org/mrn",
+      "value":"123"}],"name":[{"family":"Url"}]},
+     "request":{"method":"PUT","url":"Patient?identifier=http://hospital.example.org/mrn|123"}},
+    {"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},
+      "subject":{"reference":"Patient?identifier=http://hospital.example.org/mrn|123"}},
+     "request":{"method":"POST","url":"Observation"}}]})";
+  HttpResult r = Post(bundle);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json::Document b = Parse(r.body);
+  const json::Value& e = *b.root().Find("entry");
+  std::string patient_loc(e.items()[0].Find("response")->FindString("location"));
+  std::string patient_ref = patient_loc.substr(0, patient_loc.find("/_history"));
+  std::string obs_loc(e.items()[1].Find("response")->FindString("location"));
+  HttpResult obs = HttpRequest(port(), "GET", "/" + obs_loc.substr(0, obs_loc.find("/_history")));
+  ASSERT_EQ(obs.status, 200);
+  EXPECT_NE(obs.body.find("\"reference\":\"" + patient_ref + "\""), std::string::npos) << obs.body;
+  // Again: the conditional update finds the patient, so still one.
+  ASSERT_EQ(Post(bundle).status, 200);
+  EXPECT_EQ(Total(port(), "/Patient?identifier=http://hospital.example.org/mrn|123"), "1");
+  // The same with a conditional create (ifNoneExist).
+  HttpResult created = Post(R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"resource":{"resourceType":"Patient","identifier":[{"system":"http://hospital.example.org/mrn",
+      "value":"456"}]},
+     "request":{"method":"POST","url":"Patient",
+                "ifNoneExist":"identifier=http://hospital.example.org/mrn|456"}},
+    {"resource":{"resourceType":"Observation","status":"final","code":{"text":"y"},
+      "subject":{"reference":"Patient?identifier=http://hospital.example.org/mrn|456"}},
+     "request":{"method":"POST","url":"Observation"}}]})");
+  ASSERT_EQ(created.status, 200) << created.body;
+  EXPECT_EQ(Total(port(), "/Observation?subject.identifier=http://hospital.example.org/mrn|456"),
+            "1");
+  // An absolute URL of another server is still refused.
+  HttpResult other = Post(R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"resource":{"resourceType":"Patient"},"request":{"method":"PUT",
+     "url":"http://elsewhere.example.org/fhir/Patient/1"}}]})");
+  EXPECT_EQ(other.status, 400) << other.body;
+}
+
 TEST_F(TransactionTest, AFailingEntryLeavesEverythingAsBefore) {
   ASSERT_EQ(
       HttpRequest(port(), "PUT", "/Patient/a", R"({"resourceType":"Patient","id":"a"})").status,
