@@ -544,6 +544,38 @@ Value DifferenceBetween(const Value& a, const Value& b, Precision p) {
   return Value::Int((truncate(y) - truncate(x)) / kUnitMs[int(p)]);
 }
 
+namespace {
+// ISO 8601 text of a Date, DateTime or Time down to its precision
+// (https://cql.hl7.org/09-b-cqlreference.html#tostring).
+std::string TemporalText(const Value& v) {
+  const cql::Temporal& t = v.temporal();
+  char buf[64];
+  std::string s;
+  auto add = [&](const char* format, int x) {
+    std::snprintf(buf, sizeof buf, format, x);
+    s += buf;
+  };
+  if (v.kind() != K::kTime) {
+    add("%04d", t.year);
+    if (t.precision >= Precision::kMonth) add("-%02d", t.month);
+    if (t.precision >= Precision::kDay) add("-%02d", t.day);
+    if (v.kind() == K::kDate || t.precision < Precision::kHour) return s;
+    s += 'T';
+  }
+  add("%02d", t.hour);
+  if (t.precision >= Precision::kMinute) add(":%02d", t.minute);
+  if (t.precision >= Precision::kSecond) add(":%02d", t.second);
+  if (t.precision >= Precision::kMillisecond) add(".%03d", t.millisecond);
+  if (v.kind() == K::kDateTime) {
+    int off = t.offset_minutes;
+    s += off < 0 ? '-' : '+';
+    add("%02d", std::abs(off) / 60);
+    add(":%02d", std::abs(off) % 60);
+  }
+  return s;
+}
+}  // namespace
+
 Value ConvertTo(std::string_view op, const Value& v, int tz) {
   if (v.is_null()) return v;
   if (op == "ToConcept") {
@@ -624,6 +656,12 @@ Value ConvertTo(std::string_view op, const Value& v, int tz) {
       case K::kQuantity:
         std::snprintf(buf, sizeof buf, "%.8g", v.quantity().value);
         return Value::String(std::string(buf) + " '" + v.quantity().unit + "'");
+      case K::kDate:
+      case K::kDateTime:
+      case K::kTime:
+        return Value::String(TemporalText(v));
+      case K::kCode:
+        return Value::String(v.code().code);
       default:
         break;
     }

@@ -41,8 +41,10 @@ std::string LastSegment(std::string_view url) {
 }
 
 // Loads the library `name`/`version` and, recursively, what it includes.
+// `valuesets`, when given, receives the URLs of the value sets the libraries declare.
 Status LoadWithIncludes(const fs::path& dir, const std::string& name, const std::string& version,
-                        LibrarySet& libs, std::set<std::string>& loaded) {
+                        LibrarySet& libs, std::set<std::string>& loaded,
+                        std::vector<std::string>* valuesets = nullptr) {
   if (!loaded.insert(name + "|" + version).second) return Status::Ok();
   fs::path file = dir / ("Library-" + name + "-" + version + ".json");
   ASSIGN_OR_RETURN(json::Document doc, json::Parse(ReadFile(file)));
@@ -51,12 +53,17 @@ Status LoadWithIncludes(const fs::path& dir, const std::string& name, const std:
   for (const json::Value& c : content->items()) {
     if (c.FindString("contentType") != "application/elm+json") continue;
     ASSIGN_OR_RETURN(json::Document elm, json::Parse(*Base64Decode(c.FindString("data"))));
+    if (const json::Value* vs = elm.root().Find("library")->Find("valueSets"); vs && valuesets) {
+      for (const json::Value& d : vs->Find("def")->items())
+        valuesets->emplace_back(d.FindString("id"));
+    }
     const json::Value* includes = elm.root().Find("library")->Find("includes");
     const json::Value* defs = includes ? includes->Find("def") : nullptr;
     if (!defs) continue;
     for (const json::Value& inc : defs->items()) {
       RETURN_IF_ERROR(LoadWithIncludes(dir, LastSegment(inc.FindString("path")),
-                                       std::string(inc.FindString("version")), libs, loaded));
+                                       std::string(inc.FindString("version")), libs, loaded,
+                                       valuesets));
     }
   }
   return Status::Ok();
@@ -287,6 +294,81 @@ TEST(Ecqm, MeasureTestCases) {
   }
   std::printf("total: %d/%d\n", passed_total, total);
   EXPECT_EQ(total, 65);
+}
+
+// Every measure, including those without test cases of their own (colorectal, breast, ...),
+// loads with its libraries and evaluates every population, stratifier and supplemental data
+// expression without an error for every patient of every test deck.
+TEST(Ecqm, EveryMeasureEvaluatesEveryPatient) {
+  const char* shared = std::getenv("VESTA_SHARED_DATA");
+  const fs::path root = shared ? fs::path(shared) / "ecqm" : fs::path();
+  if (!shared || !fs::exists(root / "tests"))
+    GTEST_SKIP() << "ecqm not found under VESTA_SHARED_DATA";
+  std::vector<json::Document> bundles;
+  Terminology terminology;
+  for (const auto& dir : fs::directory_iterator(root / "tests")) {
+    for (const auto& e : fs::directory_iterator(dir.path())) {
+      std::string f = e.path().filename();
+      Result<json::Document> doc = json::Parse(ReadFile(e.path()));
+      ASSERT_TRUE(doc.ok()) << f;
+      if (f.starts_with("valuesets-")) terminology.AddBundle(doc->root());
+      if (f.starts_with("tests-")) bundles.push_back(std::move(*doc));
+    }
+  }
+  EvaluationSettings settings;
+  DateTime start, end;
+  start.year = 2019, start.precision = Precision::kMillisecond;
+  end.year = 2019, end.month = 12, end.day = 31, end.hour = 23, end.minute = 59, end.second = 59,
+  end.millisecond = 999, end.precision = Precision::kMillisecond;
+  settings.parameters.emplace_back(
+      "Measurement Period",
+      Value::FromInterval(Value::FromDateTime(start), Value::FromDateTime(end), true, true));
+  settings.now = end;
+  int measures = 0, evaluations = 0;
+  for (const auto& e : fs::directory_iterator(root / "measures")) {
+    Result<json::Document> doc = json::Parse(ReadFile(e.path()));
+    ASSERT_TRUE(doc.ok());
+    Result<MeasureDefinition> measure = MeasureDefinition::FromResource(doc->root());
+    ASSERT_TRUE(measure.ok()) << measure.status().message();
+    std::string stem = e.path().stem().string();
+    std::string version = stem.substr(stem.rfind('-') + 1);
+    LibrarySet libs;
+    std::set<std::string> loaded;
+    std::vector<std::string> valuesets;
+    Status load = LoadWithIncludes(root / "libraries", LastSegment(measure->library_url), version,
+                                   libs, loaded, &valuesets);
+    if (load.ok()) load = libs.Link();
+    ASSERT_TRUE(load.ok()) << stem << ": " << load.message();
+    // Measures without a test deck (breast cancer screening) have no expansions here: their value
+    // sets are taken as empty.
+    for (const std::string& url : valuesets) {
+      if (terminology.Known(url)) continue;
+      Result<json::Document> empty =
+          json::Parse(R"({"resourceType": "ValueSet", "url": ")" + url + "\"}");
+      ASSERT_TRUE(empty.ok());
+      terminology.AddValueSet(empty->root());
+    }
+    const Library* lib = libs.Find(LastSegment(measure->library_url));
+    ++measures;
+    for (const json::Document& b : bundles) {
+      InMemoryDataProvider data;
+      data.AddBundle(b.root());
+      std::vector<std::string> patients = data.PatientIds();
+      for (const std::string& patient : patients) {
+        data.SetPatient(patient);
+        Result<SubjectResult> r = EvaluateSubject(*measure, libs, terminology, data, settings);
+        EXPECT_TRUE(r.ok()) << stem << " patient " << patient << ": " << r.status().message();
+        Evaluator ev(libs, terminology, data, settings);
+        for (const std::string& sde : measure->supplemental_data) {
+          Result<Value> v = ev.Evaluate(*lib, sde);
+          EXPECT_TRUE(v.ok()) << stem << " " << sde << ": " << v.status().message();
+        }
+        ++evaluations;
+      }
+    }
+  }
+  EXPECT_EQ(measures, 15);
+  std::printf("%d measures, %d measure evaluations without an error\n", measures, evaluations);
 }
 
 }  // namespace
