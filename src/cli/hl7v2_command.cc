@@ -138,7 +138,8 @@ int RunMap(const std::string& file) {
     std::cerr << "vesta hl7v2 map: " << file << ": " << message.status().message() << "\n";
     return 1;
   }
-  Result<std::string> bundle = FeedMapper()(*message);
+  // Nothing is stored: the Provenance names the message by its identifier only (map.h).
+  Result<std::string> bundle = FeedMapper()(*message, "");
   if (!bundle.ok()) {
     std::cerr << "vesta hl7v2 map: " << file << ": " << bundle.status().message() << "\n";
     return 1;
@@ -176,7 +177,8 @@ int RunList(const StoreFlags& flags, const std::string& state, int limit) {
   }
   for (const mllp::StoredMessage& m : *listed) {
     std::cout << m.id << "  " << FormatInstant(m.received) << "  " << m.type << "  from "
-              << m.sender << "  control id " << m.control_id << "\n";
+              << m.sender << "  control id " << m.control_id
+              << (m.ack.code.empty() ? "" : "  answered " + m.ack.code) << "\n";
     if (!m.reason.empty()) std::cout << "    " << m.reason << "\n";
   }
   std::cout << listed->size() << " message(s) " << state << "\n";

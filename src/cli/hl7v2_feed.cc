@@ -6,8 +6,10 @@
 namespace vesta::cli {
 
 mllp::MapFunction FeedMapper() {
-  return [](const hl7v2::Message& message) -> Result<std::string> {
+  return [](const hl7v2::Message& message,
+            const std::string& record_reference) -> Result<std::string> {
     hl7v2::MapOptions options;
+    options.record_reference = record_reference;
     ASSIGN_OR_RETURN(hl7v2::MappedMessage mapped, hl7v2::MapToFhir(message, options));
     if (mapped.outcome == hl7v2::MapOutcome::kUnsupported) {
       return Status(StatusCode::kNotSupported, mapped.reason);

@@ -219,20 +219,12 @@ std::string NowInstant() {
 
 std::string MapContext::Finish(int* entry_count) {
   const Header& h = message_.header();
-  // The message as received, the Provenance's entity.
-  J binary = J::Obj();
-  binary.Set("contentType", "x-application/hl7-v2+er7");
-  binary.Set("data", Base64Encode(message_.text()));
-  std::vector<std::string> targets;
-  for (const Entry& e : entries_) targets.push_back(e.full_url);
-  const std::string binary_url = Add("Binary", std::move(binary));
-
   // https://hl7.org/fhir/R4/provenance.html: what the message created or changed (target), the
   // message itself (entity, role source), its event (activity, v2 table 0003) and its sender
   // (agent). The IG's "MSH to Provenance" and "EVN to Provenance" maps.
   J prov = J::Obj();
   J target = J::Arr();
-  for (const std::string& t : targets) target.Add(Reference(t));
+  for (const Entry& e : entries_) target.Add(Reference(e.full_url));
   prov.Set("target", std::move(target));
   std::string recorded = Instant(*this, h.date_time);
   if (recorded.empty()) recorded = options_.received_at;
@@ -257,9 +249,18 @@ std::string MapContext::Finish(int* entry_count) {
                             "author", "Author"));
   agent.Set("who", std::move(who));
   prov.Set("agent", J::Arr().Add(std::move(agent)));
+  // The message as received is its record in the store (the feed's Basic resource, which keeps
+  // the raw text): a literal reference when the caller knows it, and the message's identifier,
+  // which the record carries (https://hl7.org/fhir/R4/references.html#logical).
+  J what = J::Obj();
+  what.Set("reference", options_.record_reference);
+  J identifier = J::Obj();
+  identifier.Set("system", kMessageIdentifierSystem);
+  identifier.Set("value", MessageIdentifier(h));
+  what.Set("identifier", std::move(identifier));
   J entity = J::Obj();
   entity.Set("role", "source");
-  entity.Set("what", Reference(binary_url));
+  entity.Set("what", std::move(what));
   prov.Set("entity", J::Arr().Add(std::move(entity)));
   Add("Provenance", std::move(prov));
 

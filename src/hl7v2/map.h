@@ -16,9 +16,10 @@
 // `PUT Encounter?identifier=SYSTEM|VALUE` (PV1-19), orders, reports, appointments and documents
 // by their placer or filler numbers, and other entries refer to them by their fullUrl
 // (urn:uuid:..., which the server rewrites). So an A08 after an A01 updates the same Patient and
-// Encounter, and results reach the existing Patient. Each Bundle ends with a Binary holding the
-// message as received and a Provenance whose entity is that Binary and whose targets are every
-// other entry.
+// Encounter, and results reach the existing Patient. Each Bundle ends with a Provenance whose
+// targets are every other entry and whose entity is the message: its record in the store when
+// the caller names it (MapOptions::record_reference, the feed's Basic resource, which keeps the
+// message as received), and always its identifier (MessageIdentifier).
 //
 // The fullUrls are name-based: the same message (MSH-10) maps to the same uuids, entry by entry.
 // MapToFhir is a pure function of its arguments and safe to call from any thread.
@@ -44,6 +45,10 @@ struct MapOptions {
   // When the message arrived, as an R4 instant: Provenance.recorded when MSH-7 is not a full
   // date and time with a zone. Empty: the current time.
   std::string received_at;
+  // The message's record in the store, "Basic/v2-..." (the feed's, mllp/intake.h): the literal
+  // reference of Provenance.entity.what. Empty (`vesta hl7v2 map`, which stores nothing): the
+  // entity names the message by its identifier only, which the record carries once stored.
+  std::string record_reference;
 };
 
 enum class MapOutcome {

@@ -90,7 +90,7 @@ class MapContext {
   bool failed() const { return !error_.empty(); }
   const std::string& error() const { return error_; }
 
-  // The Bundle: every entry, then the Binary with the message and the Provenance.
+  // The Bundle: every entry, then the Provenance of the message.
   std::string Finish(int* entry_count);
 
  private:

@@ -241,4 +241,12 @@ Value Message::Get(std::string_view path) const {
   return Get(*p);
 }
 
+std::string MessageIdentifier(const Header& header) {
+  auto designator = [](const HierarchicDesignator& d) {
+    return d.universal_id.empty() ? d.namespace_id : d.namespace_id + "&" + d.universal_id;
+  };
+  return designator(header.sending_application) + "|" + designator(header.sending_facility) + "|" +
+         header.control_id;
+}
+
 }  // namespace vesta::hl7v2

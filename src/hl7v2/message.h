@@ -146,6 +146,14 @@ struct Header {
   std::vector<std::string> character_sets;     // MSH-18, every repetition ("UNICODE UTF-8")
 };
 
+// The identifier a received message is kept under (the feed's Basic.identifier, and the
+// identifier in the mapping's Provenance.entity.what): system kMessageIdentifierSystem, value
+// "MSH-3|MSH-4|MSH-10", each HD written as namespace id, then "&" and the universal id when it
+// has one ("ADT|HOSP&2.16.840.1.113883.19.1|MSG00001"). Not unique on its own: a sender that
+// reuses control ids gives two messages the same identifier.
+inline constexpr char kMessageIdentifierSystem[] = "urn:vesta:hl7v2:message";
+std::string MessageIdentifier(const Header& header);
+
 // A terser-like address of a value:
 //
 //   SEG[(occurrence)]-field[(repetition)][.component[.subcomponent]]

@@ -48,6 +48,126 @@ std::string Designator(const hl7v2::HierarchicDesignator& d) {
   return d.universal_id.empty() ? d.namespace_id : d.namespace_id + "&" + d.universal_id;
 }
 
+// The length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlong forms, surrogates
+// or code points past U+10FFFF); 0 when there is none.
+size_t Utf8SequenceAt(std::string_view s, size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) return 1;
+  size_t more = 0;
+  uint32_t cp = 0, min = 0;
+  if ((c & 0xE0) == 0xC0) {
+    more = 1, cp = c & 0x1F, min = 0x80;
+  } else if ((c & 0xF0) == 0xE0) {
+    more = 2, cp = c & 0x0F, min = 0x800;
+  } else if ((c & 0xF8) == 0xF0) {
+    more = 3, cp = c & 0x07, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + more >= s.size()) return 0;
+  for (size_t k = 1; k <= more; ++k) {
+    const auto d = static_cast<unsigned char>(s[i + k]);
+    if ((d & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (d & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return more + 1;
+}
+
+// True when `s` is well-formed UTF-8, as a JSON string must be.
+bool IsUtf8(std::string_view s) {
+  for (size_t i = 0, n = 0; i < s.size(); i += n) {
+    if ((n = Utf8SequenceAt(s, i)) == 0) return false;
+  }
+  return true;
+}
+
+// `s` with every byte that is not part of well-formed UTF-8 replaced by U+FFFD.
+std::string AsUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = Utf8SequenceAt(s, i);
+    if (n == 0) {
+      out.append("\xEF\xBF\xBD");
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
+// HL7 table 0008 (http://terminology.hl7.org/CodeSystem/v2-0008), the displays of its codes.
+std::string_view AckCodeDisplay(std::string_view code) {
+  if (code == "AA")
+    return "Original mode: Application Accept - Enhanced mode: Application acknowledgment: Accept";
+  if (code == "AE")
+    return "Original mode: Application Error - Enhanced mode: Application acknowledgment: Error";
+  if (code == "AR")
+    return "Original mode: Application Reject - Enhanced mode: Application acknowledgment: Reject";
+  if (code == "CA") return "Enhanced mode: Accept acknowledgment: Commit Accept";
+  if (code == "CE") return "Enhanced mode: Accept acknowledgment: Commit Error";
+  if (code == "CR") return "Enhanced mode: Accept acknowledgment: Commit Reject";
+  return "";
+}
+
+// The extension urn:vesta:hl7v2:ack for `ack` (intake.h), as JSON.
+std::string AckExtension(const SentAck& ack) {
+  std::string out = R"({"url":")" + std::string(kAckUrl) + R"(","extension":[)";
+  out +=
+      R"({"url":"code","valueCoding":{"system":"http://terminology.hl7.org/CodeSystem/v2-0008","code":)";
+  json::WriteString(ack.code, &out);
+  if (std::string_view display = AckCodeDisplay(ack.code); !display.empty()) {
+    out += R"(,"display":)";
+    json::WriteString(display, &out);
+  }
+  out += "}}";
+  if (!ack.text.empty()) {
+    out += R"(,{"url":"text","valueString":)";
+    json::WriteString(AsUtf8(ack.text), &out);
+    out += "}";
+  }
+  // As sent: a JSON string when it is UTF-8 (readable in the record), else its bytes in base64.
+  if (IsUtf8(ack.message)) {
+    out += R"(,{"url":"message","valueString":)";
+    json::WriteString(ack.message, &out);
+  } else {
+    out += R"(,{"url":"message","valueBase64Binary":)";
+    json::WriteString(Base64Encode(ack.message), &out);
+  }
+  return out + "}]}";
+}
+
+// The ACK a record keeps; empty when it has none (records written before ACKs were kept).
+SentAck AckOf(const json::Value& basic) {
+  SentAck ack;
+  const json::Value* ext = basic.Find("extension");
+  if (ext == nullptr) return ack;
+  for (const json::Value& e : ext->items()) {
+    if (e.FindString("url") != kAckUrl) continue;
+    const json::Value* parts = e.Find("extension");
+    if (parts == nullptr) continue;
+    for (const json::Value& p : parts->items()) {
+      const std::string_view url = p.FindString("url");
+      if (url == "code") {
+        if (const json::Value* coding = p.Find("valueCoding")) {
+          ack.code = std::string(coding->FindString("code"));
+        }
+      } else if (url == "text") {
+        ack.text = std::string(p.FindString("valueString"));
+      } else if (url == "message") {
+        ack.message = std::string(p.FindString("valueString"));
+        if (std::string_view b = p.FindString("valueBase64Binary"); !b.empty()) {
+          ack.message = Base64Decode(b).value_or("");
+        }
+      }
+    }
+  }
+  return ack;
+}
+
 std::string StateOf(const json::Value& basic) {
   if (const json::Value* meta = basic.Find("meta")) {
     if (const json::Value* tags = meta->Find("tag")) {
@@ -72,10 +192,10 @@ std::string ExtensionString(const json::Value& basic, std::string_view url) {
   return "";
 }
 
-// The Basic resource that keeps a message (intake.h).
+// The Basic resource that keeps a message (intake.h); `ack` is left out when it has no message.
 std::string BasicJson(const std::string& id, const hl7v2::Header& h, std::string_view raw,
-                      const std::string& state, const std::string& reason, Micros received,
-                      int64_t version, Micros last_updated) {
+                      const std::string& state, const std::string& reason, const SentAck& ack,
+                      Micros received, int64_t version, Micros last_updated) {
   std::string out = R"({"resourceType":"Basic","id":)";
   json::WriteString(id, &out);
   out += R"(,"meta":{"versionId":")" + std::to_string(version) + R"(","lastUpdated":")" +
@@ -87,13 +207,13 @@ std::string BasicJson(const std::string& id, const hl7v2::Header& h, std::string
   out += "}";
   if (!reason.empty()) {
     out += R"(,{"url":")" + std::string(kReasonUrl) + R"(","valueString":)";
-    json::WriteString(reason, &out);
+    json::WriteString(AsUtf8(reason), &out);
     out += "}";
   }
-  out += R"(],"identifier":[{"system":"urn:vesta:hl7v2:message","value":)";
-  json::WriteString(
-      Designator(h.sending_application) + "|" + Designator(h.sending_facility) + "|" + h.control_id,
-      &out);
+  if (!ack.message.empty()) out += "," + AckExtension(ack);
+  out += R"(],"identifier":[{"system":")" + std::string(hl7v2::kMessageIdentifierSystem) +
+         R"(","value":)";
+  json::WriteString(AsUtf8(hl7v2::MessageIdentifier(h)), &out);
   out += R"(}],"code":{"coding":[{"system":")" + std::string(kMessageCodeSystem) +
          R"(","code":"message"}],"text":)";
   std::string type = h.message_code;
@@ -137,6 +257,16 @@ hl7v2::Error InternalError(const std::string& message) {
   return e;
 }
 
+// HL7 table 0357, 200: unsupported message type; rejected (2.9.2: MSH-9 not accepted).
+hl7v2::Error UnsupportedTypeError(const std::string& message) {
+  hl7v2::Error e = InternalError(message);
+  e.code = hl7v2::ErrorCode::kUnsupportedMessageType;
+  e.location.segment_id = "MSH";
+  e.location.segment_sequence = 1;
+  e.location.field = 9;
+  return e;
+}
+
 }  // namespace
 
 std::string MessageId(const hl7v2::Header& header, std::string_view text) {
@@ -162,7 +292,7 @@ std::string Intake::NextControlId() {
   return "VESTA" + std::to_string(clock_.Now()) + "-" + std::to_string(++ack_counter_);
 }
 
-std::string Intake::Ack(const hl7v2::Header& header, const Applied& result) {
+SentAck Intake::Ack(const hl7v2::Header& header, const Applied& result) {
   // HL7 v2.5.1 2.9.2 / 2.9.3: one original-mode ACK, or in enhanced mode the commit ACK (the
   // message is in safe storage once Receive answers) when MSH-15 asks for it, else the
   // application ACK when MSH-16 does.
@@ -191,7 +321,14 @@ std::string Intake::Ack(const hl7v2::Header& header, const Applied& result) {
   const std::string now = FormatInstant(clock_.Now());  // 2026-12-07T16:48:50.155338Z
   options.date_time = now.substr(0, 4) + now.substr(5, 2) + now.substr(8, 2) + now.substr(11, 2) +
                       now.substr(14, 2) + now.substr(17, 2) + "+0000";
-  return hl7v2::BuildAck(header, request, options);
+  SentAck ack;
+  ack.message = hl7v2::BuildAck(header, request, options);
+  ack.code = std::string(hl7v2::AckCode(request.kind, request.outcome));
+  for (const hl7v2::Error& e : request.errors) {
+    if (e.message.empty()) continue;
+    ack.text += (ack.text.empty() ? "" : "; ") + e.message;
+  }
+  return ack;
 }
 
 std::string Intake::Receive(std::string_view text) {
@@ -201,17 +338,20 @@ std::string Intake::Receive(std::string_view text) {
   const Micros now = clock_.Now();
   const std::string id = MessageId(header, text);
   if (!message.ok()) {
-    // Not a message this server can take: AR with the parse error. It is kept (state rejected)
-    // unless it has no control id to be kept under.
+    // Not a message this server can take: AR with the parse error. It is kept (state rejected),
+    // with that ACK, unless it has no control id to be kept under.
+    Applied rejected{hl7v2::Outcome::kReject, {parse_error}, !header.control_id.empty(), {}};
+    SentAck ack = Ack(header, rejected);
     if (!header.control_id.empty()) {
       store::WriteOp op;
       op.type = "Basic";
       op.id = id;
       op.last_updated = now;
-      op.json = BasicJson(id, header, text, "rejected", message.status().message(), now, 1, now);
+      op.json =
+          BasicJson(id, header, text, "rejected", message.status().message(), ack, now, 1, now);
       (void)store_.Write({&op, 1});  // a resend of the same bad message is already kept
     }
-    return Ack(header, Applied{hl7v2::Outcome::kReject, {parse_error}, !header.control_id.empty()});
+    return ack.message;
   }
   Processing().Enter(id);
   Applied result;
@@ -219,115 +359,120 @@ std::string Intake::Receive(std::string_view text) {
   Result<store::StoredVersion> stored = store_.Read("Basic", id);
   if (!stored.ok() && stored.status().code() == StatusCode::kNotFound) {
     result = ProcessNew(*message, text, id, now);
-    Processing().Leave(id);
-    return Ack(header, result);
-  }
-  if (!stored.ok() || stored->deleted) {
-    Processing().Leave(id);
+  } else if (!stored.ok() || stored->deleted) {
     // Not readable: rejected, so that the sender keeps it and retries.
-    return Ack(
-        header,
+    result =
         Applied{hl7v2::Outcome::kReject,
                 {InternalError("the message could not be looked up: " +
                                (stored.ok() ? std::string("deleted") : stored.status().message()))},
-                false});
+                false,
+                {}};
+  } else {
+    Result<json::Document> doc = json::Parse(stored->json);
+    const std::string state = doc.ok() ? StateOf(doc->root()) : "";
+    if (state == "received") {
+      result = Process(*message, *stored, Answer::kSender);
+    } else if (state == "dead-letter") {
+      // A duplicate of a dead letter: the same answer again.
+      result.outcome = hl7v2::Outcome::kError;
+      result.errors.push_back(InternalError(ExtensionString(doc->root(), kReasonUrl)));
+    } else if (state == "rejected") {
+      result.outcome = hl7v2::Outcome::kReject;
+      hl7v2::Error e = InternalError(ExtensionString(doc->root(), kReasonUrl));
+      e.code = hl7v2::ErrorCode::kUnsupportedMessageType;
+      result.errors.push_back(e);
+    }
+    // "applied": a duplicate of an applied message; AA again, nothing applied twice. A
+    // duplicate's ACK (its own control id and time) is not kept: the record keeps the first.
   }
-  Result<json::Document> doc = json::Parse(stored->json);
-  const std::string state = doc.ok() ? StateOf(doc->root()) : "";
-  if (state == "received") {
-    result = Process(*message, *stored);
-  } else if (state == "dead-letter") {
-    // A duplicate of a dead letter: the same answer again.
-    result.outcome = hl7v2::Outcome::kError;
-    result.errors.push_back(InternalError(ExtensionString(doc->root(), kReasonUrl)));
-  } else if (state == "rejected") {
-    result.outcome = hl7v2::Outcome::kReject;
-    hl7v2::Error e = InternalError(ExtensionString(doc->root(), kReasonUrl));
-    e.code = hl7v2::ErrorCode::kUnsupportedMessageType;
-    result.errors.push_back(e);
-  }
-  // "applied": a duplicate of an applied message; AA again, nothing applied twice.
   Processing().Leave(id);
-  return Ack(header, result);
+  return result.ack.message.empty() ? Ack(header, result).message : result.ack.message;
 }
 
-Status Intake::StoreNew(const std::string& id, const hl7v2::Header& header, std::string_view text,
-                        const std::string& state, const std::string& reason, Micros now) {
+Intake::Applied Intake::StoreNew(const std::string& id, const hl7v2::Header& header,
+                                 std::string_view text, const std::string& state,
+                                 const std::string& reason, Applied result, Micros now) {
+  result.ack = Ack(header, result);
   store::WriteOp op;
   op.type = "Basic";
   op.id = id;
   op.last_updated = now;
-  op.json = BasicJson(id, header, text, state, reason, now, 1, now);
-  return store_.Write({&op, 1}).status();
+  op.json = BasicJson(id, header, text, state, reason, result.ack, now, 1, now);
+  if (!store_.Write({&op, 1}).ok()) {
+    // Not in safe storage: the answer says so (CR in enhanced mode), and nothing is kept.
+    result.stored = false;
+    result.ack = Ack(header, result);
+  }
+  return result;
 }
 
 Intake::Applied Intake::ProcessNew(const hl7v2::Message& message, std::string_view text,
                                    const std::string& id, Micros now) {
   const hl7v2::Header& header = message.header();
   Applied result;
-  Result<std::string> bundle = map_(message);
+  Result<std::string> bundle = map_(message, "Basic/" + id);
   if (!bundle.ok()) {
-    hl7v2::Error e = InternalError(bundle.status().message());
-    std::string state = "dead-letter";
-    std::string reason = "mapping: " + bundle.status().message();
-    result.outcome = hl7v2::Outcome::kError;
     if (bundle.status().code() == StatusCode::kNotSupported) {
-      // HL7 table 0357, 200: unsupported message type; rejected (2.9.2: MSH-9 not accepted).
-      e.code = hl7v2::ErrorCode::kUnsupportedMessageType;
-      e.location.segment_id = "MSH";
-      e.location.segment_sequence = 1;
-      e.location.field = 9;
       result.outcome = hl7v2::Outcome::kReject;
-      state = "rejected";
-      reason = bundle.status().message();
+      result.errors.push_back(UnsupportedTypeError(bundle.status().message()));
+      return StoreNew(id, header, text, "rejected", bundle.status().message(), std::move(result),
+                      now);
     }
-    result.errors.push_back(e);
-    result.stored = StoreNew(id, header, text, state, reason, now).ok();
-    return result;
+    result.outcome = hl7v2::Outcome::kError;
+    result.errors.push_back(InternalError(bundle.status().message()));
+    return StoreNew(id, header, text, "dead-letter", "mapping: " + bundle.status().message(),
+                    std::move(result), now);
   }
-  // The message's record, in state applied, is one more entry of its own transaction: applied
-  // and recorded in one commit, so that a message is in safe storage before its ACK either way
-  // (applied with its record, or kept as a dead letter below).
-  Result<std::string> with_record =
-      AddEntry(*bundle, BasicJson(id, header, text, "applied", "", now, 1, now), "Basic/" + id);
+  // The message's record, in state applied and with the ACK that says so, is one more entry of
+  // its own transaction: applied, recorded and its answer kept in one commit, so that a message
+  // is in safe storage before its ACK either way (applied with its record, or kept as a dead
+  // letter below).
+  result.ack = Ack(header, result);
+  Result<std::string> with_record = AddEntry(
+      *bundle, BasicJson(id, header, text, "applied", "", result.ack, now, 1, now), "Basic/" + id);
   Status applied = with_record.ok() ? apply_(*with_record) : with_record.status();
   if (applied.ok() && header.message_code == "ADT" && header.trigger_event == "A40") {
     Status moved = MoveMergedReferences(*bundle);
     if (!moved.ok()) {
-      // The merge itself is applied and recorded; the references stay where they were.
+      // The merge itself is applied and recorded; the references stay where they were. The
+      // record's ACK becomes the one sent.
       result.outcome = hl7v2::Outcome::kError;
       result.errors.push_back(InternalError(moved.message()));
+      result.ack = Ack(header, result);
+      if (Result<store::StoredVersion> v = store_.Read("Basic", id); v.ok()) {
+        (void)SetState(*v, "applied", "", &result.ack);
+      }
     }
     return result;
   }
   if (!applied.ok()) {
     result.outcome = hl7v2::Outcome::kError;
     result.errors.push_back(InternalError("applying the mapped transaction: " + applied.message()));
-    result.stored =
-        StoreNew(id, header, text, "dead-letter", "applying: " + applied.message(), now).ok();
+    return StoreNew(id, header, text, "dead-letter", "applying: " + applied.message(),
+                    std::move(result), now);
   }
   return result;
 }
 
-Intake::Applied Intake::Process(const hl7v2::Message& message, const store::StoredVersion& stored) {
+Intake::Applied Intake::Process(const hl7v2::Message& message, const store::StoredVersion& stored,
+                                Answer answer) {
   Applied result;
-  Result<std::string> bundle = map_(message);
-  std::string reason;
+  // The state recorded with the ACK that answers it, when one is sent.
+  auto record = [&](const std::string& state, const std::string& reason) {
+    if (answer == Answer::kSender) result.ack = Ack(message.header(), result);
+    return SetState(stored, state, reason, answer == Answer::kSender ? &result.ack : nullptr);
+  };
+  Result<std::string> bundle = map_(message, "Basic/" + stored.id);
   if (!bundle.ok()) {
-    hl7v2::Error e = InternalError(bundle.status().message());
     if (bundle.status().code() == StatusCode::kNotSupported) {
-      // HL7 table 0357, 200: unsupported message type; rejected (2.9.2: MSH-9 not accepted).
-      e.code = hl7v2::ErrorCode::kUnsupportedMessageType;
-      e.location.segment_id = "MSH";
-      e.location.segment_sequence = 1;
-      e.location.field = 9;
       result.outcome = hl7v2::Outcome::kReject;
-      (void)SetState(stored, "rejected", bundle.status().message());
+      result.errors.push_back(UnsupportedTypeError(bundle.status().message()));
+      (void)record("rejected", bundle.status().message());
     } else {
       result.outcome = hl7v2::Outcome::kError;
-      (void)SetState(stored, "dead-letter", "mapping: " + bundle.status().message());
+      result.errors.push_back(InternalError(bundle.status().message()));
+      (void)record("dead-letter", "mapping: " + bundle.status().message());
     }
-    result.errors.push_back(e);
     return result;
   }
   Status applied = apply_(*bundle);
@@ -338,14 +483,15 @@ Intake::Applied Intake::Process(const hl7v2::Message& message, const store::Stor
   if (!applied.ok()) {
     result.outcome = hl7v2::Outcome::kError;
     result.errors.push_back(InternalError("applying the mapped transaction: " + applied.message()));
-    (void)SetState(stored, "dead-letter", "applying: " + applied.message());
+    (void)record("dead-letter", "applying: " + applied.message());
     return result;
   }
-  if (Status s = SetState(stored, "applied", ""); !s.ok()) {
+  if (Status s = record("applied", ""); !s.ok()) {
     // Applied, but the state could not be recorded: a resend would apply it again; say so.
     result.outcome = hl7v2::Outcome::kError;
     result.errors.push_back(
         InternalError("applied, but its state was not recorded: " + s.message()));
+    result.ack = {};
   }
   return result;
 }
@@ -459,7 +605,7 @@ Status Intake::MoveMergedReferences(const std::string& bundle) {
 }
 
 Status Intake::SetState(const store::StoredVersion& stored, const std::string& state,
-                        const std::string& reason) {
+                        const std::string& reason, const SentAck* ack) {
   Result<json::Document> doc = json::Parse(stored.json);
   if (!doc.ok()) return doc.status();
   const std::string raw = ExtensionString(doc->root(), kRawUrl);
@@ -473,7 +619,8 @@ Status Intake::SetState(const store::StoredVersion& stored, const std::string& s
   op.expected_version = stored.version;
   op.last_updated = now;
   Micros received = stored.last_updated;
-  op.json = BasicJson(stored.id, header, raw, state, reason, received, stored.version + 1, now);
+  op.json = BasicJson(stored.id, header, raw, state, reason, ack ? *ack : AckOf(doc->root()),
+                      received, stored.version + 1, now);
   return store_.Write({&op, 1}).status();
 }
 
@@ -487,7 +634,8 @@ Result<int> Intake::RecoverPending() {
     if (stored.ok() && message.ok()) {
       Result<json::Document> doc = json::Parse(stored->json);
       if (doc.ok() && StateOf(doc->root()) == "received") {
-        applied += Process(*message, *stored).outcome == hl7v2::Outcome::kAccept ? 1 : 0;
+        applied +=
+            Process(*message, *stored, Answer::kNobody).outcome == hl7v2::Outcome::kAccept ? 1 : 0;
       }
     }
     Processing().Leave(m.id);
@@ -514,6 +662,7 @@ Result<std::vector<StoredMessage>> Intake::List(const std::string& state, int li
     m.state = StateOf(doc->root());
     m.raw = ExtensionString(doc->root(), kRawUrl);
     m.reason = ExtensionString(doc->root(), kReasonUrl);
+    m.ack = AckOf(doc->root());
     m.received = hit.version.last_updated;
     const hl7v2::Header h = hl7v2::SalvageHeader(m.raw);
     m.type = h.message_code + (h.trigger_event.empty() ? "" : "^" + h.trigger_event);
@@ -541,7 +690,7 @@ Status Intake::Replay(const std::string& id) {
     } else if (!message.ok()) {
       result = message.status();
     } else {
-      Applied applied = Process(*message, *stored);
+      Applied applied = Process(*message, *stored, Answer::kNobody);
       if (applied.outcome != hl7v2::Outcome::kAccept) {
         result = Status(StatusCode::kUnprocessable,
                         applied.errors.empty() ? "not applied" : applied.errors.front().message);

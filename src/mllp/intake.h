@@ -19,6 +19,15 @@
 //                                                  the extension urn:vesta:hl7v2:reason)
 //                                   | rejected   not a message this server takes (parse error,
 //                                                unsupported type): answered AR, kept to be seen
+//   extension urn:vesta:hl7v2:ack   the ACK the sender was sent, written in the same commit as the
+//                                   state it reports: `code` (valueCoding, v2 table 0008: AA, AE,
+//                                   AR, CA, CE, CR), `text` (valueString: the errors' messages, as
+//                                   in ERR-8 or MSA-3; absent for an accept) and `message` (the
+//                                   whole ACK, segments ended by CR; valueString, or
+//                                   valueBase64Binary when it is not UTF-8)
+//
+// The mapping's Provenance names the record (Provenance.entity.what "Basic/v2-..."), so what a
+// message created or updated is `GET /Provenance?entity=Basic/v2-...`.
 //
 // Thread-safety: Receive, Replay and the listings may be called from any thread.
 #pragma once
@@ -42,13 +51,23 @@ inline constexpr char kStateSystem[] = "urn:vesta:hl7v2:state";
 inline constexpr char kRawUrl[] = "urn:vesta:hl7v2:raw";
 inline constexpr char kReasonUrl[] = "urn:vesta:hl7v2:reason";
 inline constexpr char kMessageCodeSystem[] = "urn:vesta:hl7v2";
+inline constexpr char kAckUrl[] = "urn:vesta:hl7v2:ack";
 
-// Maps a parsed message to a FHIR transaction Bundle (JSON). kNotSupported for a message type
-// this server does not map (the ACK is AR with error 200); another error is a mapping failure
-// (AE; the message becomes a dead letter).
-using MapFunction = std::function<Result<std::string>(const hl7v2::Message& message)>;
+// Maps a parsed message to a FHIR transaction Bundle (JSON) whose Provenance names
+// `record_reference` ("Basic/v2-...", the message's record) as its entity. kNotSupported for a
+// message type this server does not map (the ACK is AR with error 200); another error is a
+// mapping failure (AE; the message becomes a dead letter).
+using MapFunction = std::function<Result<std::string>(const hl7v2::Message& message,
+                                                      const std::string& record_reference)>;
 // Applies a transaction Bundle as `POST /` does; OK when every entry was committed.
 using ApplyFunction = std::function<Status(const std::string& bundle)>;
+
+// An ACK as sent, as the record keeps it (the extension urn:vesta:hl7v2:ack).
+struct SentAck {
+  std::string message;  // the whole ACK, segments ended by CR; empty when none was kept
+  std::string code;     // MSA-1: AA, AE, AR, CA, CE, CR
+  std::string text;     // the errors' messages, "; "-separated; empty for an accept
+};
 
 // A stored message, as the listings show it.
 struct StoredMessage {
@@ -60,6 +79,7 @@ struct StoredMessage {
   std::string reason;  // for dead letters and rejected messages
   Micros received = 0;
   std::string raw;  // the message as received
+  SentAck ack;      // the ACK it was answered with
 };
 
 class Intake {
@@ -89,22 +109,29 @@ class Intake {
     hl7v2::Outcome outcome = hl7v2::Outcome::kAccept;
     std::vector<hl7v2::Error> errors;
     bool stored = true;  // in safe storage (an enhanced-mode commit ACK says CA, else CR)
+    SentAck ack;         // the ACK already built and kept with the record; empty: none yet
   };
-  // A message not stored yet: mapped, then applied with its record (state applied) in one
-  // transaction; on failure its record is stored alone, as a dead letter (or rejected).
+  // Whether an ACK goes back for this processing (a message received), or none (a replay, a
+  // recovery at start: the record keeps the ACK its sender was sent).
+  enum class Answer { kSender, kNobody };
+  // A message not stored yet: mapped, then applied with its record (state applied, with its ACK)
+  // in one transaction; on failure its record is stored alone, as a dead letter (or rejected).
   Applied ProcessNew(const hl7v2::Message& message, std::string_view text, const std::string& id,
                      Micros now);
-  Status StoreNew(const std::string& id, const hl7v2::Header& header, std::string_view text,
-                  const std::string& state, const std::string& reason, Micros now);
+  // The record of a message not applied (`result` says why), stored alone with the ACK that
+  // answers it. The result, with that ACK.
+  Applied StoreNew(const std::string& id, const hl7v2::Header& header, std::string_view text,
+                   const std::string& state, const std::string& reason, Applied result, Micros now);
   // Maps and applies the message stored as `stored` (its current version), and records the
-  // result in its state.
-  Applied Process(const hl7v2::Message& message, const store::StoredVersion& stored);
+  // result in its state (with the ACK, when `answer` is kSender).
+  Applied Process(const hl7v2::Message& message, const store::StoredVersion& stored, Answer answer);
+  // The next version of `stored` in `state`; with `ack`, that ACK, else the one it kept.
   Status SetState(const store::StoredVersion& stored, const std::string& state,
-                  const std::string& reason);
+                  const std::string& reason, const SentAck* ack);
   // After a merge (ADT^A40) was applied: the resources that refer to the merged-away patient are
   // made to refer to the surviving one, in one transaction (docs/hl7v2.md, "Merges").
   Status MoveMergedReferences(const std::string& bundle);
-  std::string Ack(const hl7v2::Header& header, const Applied& result);
+  SentAck Ack(const hl7v2::Header& header, const Applied& result);
   std::string NextControlId();
 
   store::Store& store_;

@@ -238,6 +238,29 @@ TEST(Hl7v2Map, FullUrlsAreDeterministic) {
   EXPECT_EQ(a->bundle_json, b->bundle_json);
 }
 
+// The Provenance's entity is the message's record: by its identifier always (the Basic record
+// carries it), and by a literal reference when the caller names the record (the feed does).
+// The message itself is not copied into the Bundle.
+TEST(Hl7v2Map, ProvenanceNamesTheMessageRecord) {
+  const std::string text = Msg("ADT^A04", "PID|1||123^^^HOSP^MR||DOE^JO\r");
+  const std::string identifier =
+      R"("identifier":{"system":"urn:vesta:hl7v2:message","value":"APP|FAC|CTRL1"})";
+  Result<MappedMessage> out = MapText(text);
+  ASSERT_TRUE(out.ok());
+  EXPECT_NE(out->bundle_json.find(R"("role":"source","what":{)" + identifier + "}"),
+            std::string::npos)
+      << out->bundle_json;
+  EXPECT_EQ(out->bundle_json.find("\"Binary\""), std::string::npos);
+  EXPECT_EQ(out->entry_count, 2);  // the Patient and the Provenance
+  MapOptions o = TestOptions();
+  o.record_reference = "Basic/v2-0123";
+  out = MapText(text, o);
+  ASSERT_TRUE(out.ok());
+  EXPECT_NE(out->bundle_json.find(R"("what":{"reference":"Basic/v2-0123",)" + identifier + "}"),
+            std::string::npos)
+      << out->bundle_json;
+}
+
 TEST(Hl7v2Map, TimesWithoutZoneAreCutToTheDateUnlessAZoneIsConfigured) {
   std::string text =
       Msg("ADT^A04",

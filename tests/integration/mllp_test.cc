@@ -120,6 +120,43 @@ TEST_F(MllpTest, FramesAnyHowAndDuplicatesAppliedOnce) {
   EXPECT_EQ(Count(server_->port(), "/Basic?_tag=urn:vesta:hl7v2:state|applied"), 3);
 }
 
+// What each message created, and the ACK it was answered with, are read from the API: the
+// record keeps the ACK, and the mapping's Provenance names the record as its entity.
+TEST_F(MllpTest, TheRecordKeepsItsAckAndItsProvenanceNamesIt) {
+  int fd = Connect(server_->mllp_port());
+  const std::string message = Frame(Adt("P1", "MRN-P1"));
+  ASSERT_EQ(send(fd, message.data(), message.size(), 0), static_cast<ssize_t>(message.size()));
+  std::vector<std::string> acks = ReadAcks(fd, 1);
+  close(fd);
+  ASSERT_EQ(acks.size(), 1u);
+  HttpResult listed =
+      HttpRequest(server_->port(), "GET", "/Basic?identifier=urn:vesta:hl7v2:message|LAB|NORTH|P1");
+  Result<json::Document> bundle = json::Parse(listed.body);
+  ASSERT_TRUE(bundle.ok()) << listed.body;
+  const json::Value* entries = bundle->root().Find("entry");
+  ASSERT_TRUE(entries != nullptr && entries->size() == 1) << listed.body;
+  const json::Value& record = *entries->items()[0].Find("resource");
+  const std::string id(record.FindString("id"));
+  std::string code, text, sent;
+  for (const json::Value& e : record.Find("extension")->items()) {
+    if (e.FindString("url") != "urn:vesta:hl7v2:ack") continue;
+    for (const json::Value& part : e.Find("extension")->items()) {
+      if (part.FindString("url") == "code") code = part.Find("valueCoding")->FindString("code");
+      if (part.FindString("url") == "message") sent = part.FindString("valueString");
+    }
+  }
+  EXPECT_EQ(code, "AA") << listed.body;
+  EXPECT_EQ(sent, acks[0]) << "the record keeps the ACK as sent";
+  // The Provenance of the message, with what it created.
+  HttpResult prov = HttpRequest(server_->port(), "GET",
+                                "/Provenance?entity=Basic/" + id + "&_include=Provenance:target");
+  EXPECT_EQ(prov.status, 200);
+  EXPECT_NE(prov.body.find("\"reference\":\"Basic/" + id + "\""), std::string::npos) << prov.body;
+  EXPECT_NE(prov.body.find("\"resourceType\":\"Patient\""), std::string::npos) << prov.body;
+  EXPECT_NE(prov.body.find("\"resourceType\":\"Encounter\""), std::string::npos) << prov.body;
+  EXPECT_EQ(Count(server_->port(), "/Binary"), 0) << "the message is kept once, in its record";
+}
+
 TEST_F(MllpTest, BadMessagesAreAnsweredWithAnError) {
   int fd = Connect(server_->mllp_port());
   // Malformed (no MSH-12): AR with an ERR naming the field.

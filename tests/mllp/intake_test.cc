@@ -52,7 +52,8 @@ class IntakeTest : public ::testing::Test {
   Intake MakeIntake() {
     return Intake(
         *store_, clock_,
-        [this](const hl7v2::Message& m) -> Result<std::string> {
+        [this](const hl7v2::Message& m, const std::string& record) -> Result<std::string> {
+          last_record_ = record;
           if (m.header().message_code == "ZZZ") return NotSupported("ZZZ is not mapped");
           if (fail_map_) return Invalid("PID-3: no identifier");
           return std::string(R"({"resourceType":"Bundle","id":")" + m.header().control_id +
@@ -80,6 +81,19 @@ class IntakeTest : public ::testing::Test {
         });
   }
 
+  // The ACK the record keeps (the extension urn:vesta:hl7v2:ack).
+  SentAck AckOf(const std::string& id) {
+    Intake intake = MakeIntake();
+    for (const char* state : {"applied", "dead-letter", "rejected", "received"}) {
+      Result<std::vector<StoredMessage>> listed = intake.List(state, 100);
+      if (!listed.ok()) continue;
+      for (const StoredMessage& m : *listed) {
+        if (m.id == id) return m.ack;
+      }
+    }
+    return {};
+  }
+
   std::string StateOf(const std::string& id) {
     Result<store::StoredVersion> v = store_->Read("Basic", id);
     if (!v.ok()) return "(absent)";
@@ -94,6 +108,7 @@ class IntakeTest : public ::testing::Test {
   SystemClock clock_;
   std::atomic<int> applied_{0};
   std::string last_bundle_;
+  std::string last_record_;  // the record the mapping was told to name in its Provenance
   bool fail_map_ = false;
   bool fail_apply_ = false;
 };
@@ -101,13 +116,21 @@ class IntakeTest : public ::testing::Test {
 TEST_F(IntakeTest, StoresAppliesAndAcknowledgesOnce) {
   Intake intake = MakeIntake();
   const std::string message = Adt("MSG1");
-  EXPECT_EQ(Msa(intake.Receive(message)), (std::vector<std::string>{"AA", "MSG1"}));
+  const std::string first_ack = intake.Receive(message);
+  EXPECT_EQ(Msa(first_ack), (std::vector<std::string>{"AA", "MSG1"}));
   EXPECT_EQ(applied_, 1);
   // The message's transaction, with its record (state applied) as one more entry.
   EXPECT_NE(last_bundle_.find(R"("id":"MSG1")"), std::string::npos) << last_bundle_;
   EXPECT_NE(last_bundle_.find(R"("url":"Basic/v2-)"), std::string::npos) << last_bundle_;
   const std::string id = MessageId(hl7v2::Parse(message)->header(), message);
+  EXPECT_EQ(last_record_, "Basic/" + id) << "the Provenance names the record";
   EXPECT_EQ(StateOf(id), "applied");
+  // The record was written by that transaction with the ACK sent, whole and as its MSA-1.
+  EXPECT_NE(last_bundle_.find(std::string(kAckUrl)), std::string::npos) << last_bundle_;
+  SentAck kept = AckOf(id);
+  EXPECT_EQ(kept.message, first_ack);
+  EXPECT_EQ(kept.code, "AA");
+  EXPECT_EQ(kept.text, "");
   // The stored resource keeps the raw message and is a valid Basic.
   Result<store::StoredVersion> stored = store_->Read("Basic", id);
   ASSERT_TRUE(stored.ok());
@@ -152,6 +175,10 @@ TEST_F(IntakeTest, FailuresBecomeDeadLettersThatReplay) {
   ASSERT_TRUE(dead.ok());
   ASSERT_EQ(dead->size(), 1u);
   EXPECT_NE((*dead)[0].reason.find("Patient: invalid"), std::string::npos);
+  // The dead letter keeps the AE it was answered with, and why.
+  EXPECT_EQ((*dead)[0].ack.message, ack);
+  EXPECT_EQ((*dead)[0].ack.code, "AE");
+  EXPECT_NE((*dead)[0].ack.text.find("Patient: invalid"), std::string::npos);
   // Resent: the same answer, not applied again.
   EXPECT_EQ(Msa(intake.Receive(message))[0], "AE");
   EXPECT_EQ(applied_, 1);
@@ -160,6 +187,8 @@ TEST_F(IntakeTest, FailuresBecomeDeadLettersThatReplay) {
   EXPECT_TRUE(intake.Replay(id).ok());
   EXPECT_EQ(StateOf(id), "applied");
   EXPECT_EQ(applied_, 2);
+  // No ACK goes back for a replay: the record keeps the one its sender was sent.
+  EXPECT_EQ(AckOf(id).message, ack);
   EXPECT_FALSE(intake.Replay(id).ok()) << "only dead letters replay";
   // A mapping failure is a dead letter too.
   fail_map_ = true;
@@ -176,6 +205,7 @@ TEST_F(IntakeTest, RejectsWhatItCannotTake) {
   EXPECT_EQ(Msa(ack), (std::vector<std::string>{"AR", "MSG4"}));
   EXPECT_NE(ack.find("200^"), std::string::npos) << ack;
   EXPECT_EQ(StateOf(MessageId(hl7v2::Parse(zzz)->header(), zzz)), "rejected");
+  EXPECT_EQ(AckOf(MessageId(hl7v2::Parse(zzz)->header(), zzz)).message, ack);
   // Malformed: AR with the parser's error, nothing applied.
   const std::string bad = "MSH|^~\\&|S|F|R|F|2024||ADT^A01|MSG5|P\rPID|1\r";  // no MSH-12
   const std::string bad_ack = intake.Receive(bad);
@@ -189,6 +219,10 @@ TEST_F(IntakeTest, EnhancedModeAnswersAsAsked) {
   Intake intake = MakeIntake();
   // MSH-15 AL: a commit ACK (CA) once stored.
   EXPECT_EQ(Msa(intake.Receive(Adt("MSG6", "|||AL|NE")))[0], "CA");
+  EXPECT_EQ(
+      AckOf(MessageId(hl7v2::Parse(Adt("MSG6", "|||AL|NE"))->header(), Adt("MSG6", "|||AL|NE")))
+          .code,
+      "CA");
   // MSH-15 NE, MSH-16 AL: the application ACK.
   EXPECT_EQ(Msa(intake.Receive(Adt("MSG7", "|||NE|AL")))[0], "AA");
   // Both NE: MLLP still answers every message, with the commit ACK.
