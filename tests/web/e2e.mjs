@@ -3,12 +3,15 @@
 // fixtures loaded. Run by web_app_test.cc (ctest web_app_test.*), which starts the server:
 //
 //   node tests/web/e2e.mjs --base http://127.0.0.1:PORT --out DIR [--chromium /usr/bin/chromium]
+//                          [--mllp-port N]
 //
 // Checks what issue #20 asks: search by name prefix and by MRN, the banner's allergy, E11.9 with
 // its display from the terminology in the problem list, as many blood pressure points (plot and
 // table) as the patient has readings, a worklist candidate accepted (checked through the API),
 // no serious or critical axe-core violation on any page, the chart at phone width; screenshots
-// of every page in DIR. Exit status 0 when every check passed.
+// of every page in DIR. With --mllp-port, HL7 v2 messages sent over MLLP by simple-hl7 (an npm
+// client) and the feed page showing each one's ACK and the Patient and Encounter it created,
+// linked to the chart. Exit status 0 when every check passed.
 import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -26,6 +29,7 @@ function arg(name, fallback) {
 const base = arg('base');
 const out = arg('out', 'web-artifacts');
 const executablePath = arg('chromium', '/usr/bin/chromium');
+const mllpPort = Number(arg('mllp-port', '0'));
 if (!base) {
   console.error('usage: e2e.mjs --base URL --out DIR');
   process.exit(2);
@@ -52,6 +56,32 @@ async function api(pathAndQuery, init = {}) {
 }
 const total = async (q) => (await api(`${q}${q.includes('?') ? '&' : '?'}_summary=count`)).total;
 const resources = (bundle, type) => (bundle.entry ?? []).map((e) => e.resource).filter((r) => r?.resourceType === type);
+
+// Sends HL7 v2 messages (segments ended by CR) over MLLP with simple-hl7, one at a time on one
+// connection; resolves to their ACKs' text.
+function sendMllp(port, messages) {
+  const hl7 = require('simple-hl7');
+  const client = hl7.Server.createTcpClient({ host: '127.0.0.1', port, keepalive: true });
+  const acks = [];
+  return new Promise((resolve, reject) => {
+    const next = (i) => {
+      if (i === messages.length) {
+        client.close();
+        resolve(acks);
+        return;
+      }
+      // The message as written: the library only frames it (its own parser would rewrite it).
+      client.send({ toString: () => messages[i] }, (err, ack) => {
+        if (err) return reject(err);
+        acks.push(ack.toString());
+        // The client clears its "awaiting a response" flag after this callback returns.
+        setImmediate(() => next(i + 1));
+      });
+    };
+    next(0);
+  });
+}
+const msa = (ack) => (/(?:^|\r)MSA\|([^|\r]*)/.exec(ack) ?? [])[1];
 
 async function axeCheck(page, name) {
   await page.addScriptTag({ content: axeSource });
@@ -205,7 +235,54 @@ try {
   check((await page.locator('.translate table.kv').innerText()).includes('E11.9'), '$translate of ICD-9-CM 250.00 proposes E11.9');
   await axeCheck(page, 'the terminology explorer');
   await shot(page, 'terminology');
-  for (const [name, p] of [['feed', '/app/feed'], ['audit', `/app/audit?patient=${pid}`]]) {
+  // 6. The HL7 v2 feed: an admission and a message that cannot be mapped, sent over MLLP; the
+  // page shows each one's ACK, and what the admission created linked into the chart.
+  if (mllpPort) {
+    const stamp = Date.now().toString().slice(-8);
+    const mrnV2 = `V2-${stamp}`;
+    const admit = [
+      `MSH|^~\\&|ADMIT|NORTH|VESTA|HOSP|20240105143000+0100||ADT^A01^ADT_A01|E2E-A${stamp}|P|2.5.1`,
+      'EVN|A01|20240105143000+0100',
+      `PID|1||${mrnV2}^^^NORTH^MR||Feedwell^Ada||19700304|F`,
+      `PV1|1|I|WARD^12^1||||||||||||||||V-${stamp}^^^NORTH^VN|||||||||||||||||||||||||202401051400+0100`,
+    ].join('\r');
+    // An immunization without its administration date (RXA-3): a dead letter, answered AE.
+    const broken = [
+      `MSH|^~\\&|IIS|NORTH|VESTA|HOSP|20240105143000+0100||VXU^V04^VXU_V04|E2E-V${stamp}|P|2.5.1`,
+      `PID|1||${mrnV2}^^^NORTH^MR||Feedwell^Ada`,
+      'ORC|RE||9^NORTH',
+      'RXA|0|1||',
+    ].join('\r');
+    const acks = await sendMllp(mllpPort, [admit, broken]);
+    check(msa(acks[0]) === 'AA' && msa(acks[1]) === 'AE', 'MLLP (simple-hl7): the admission is answered AA, the broken message AE', acks.map(msa).join(', '));
+    const v2Patient = resources(await api(`/Patient?identifier=${encodeURIComponent(mrnV2)}`), 'Patient')[0];
+    check(Boolean(v2Patient), 'the admission created its Patient (read through the API)');
+    await page.goto(`${base}/app/feed`);
+    const item = page.locator(`li.message[data-control-id="E2E-A${stamp}"]`);
+    await item.waitFor({ timeout: 10000 });
+    const ackCode = await item.locator('.ack').getAttribute('data-ack-code');
+    check(ackCode === 'AA', 'the feed shows the admission\'s ACK code', ackCode ?? 'none');
+    const created = item.locator('.created li');
+    const createdTypes = await created.evaluateAll((lis) => lis.map((li) => li.getAttribute('data-type')));
+    check(createdTypes.includes('Patient') && createdTypes.includes('Encounter'), 'the feed lists the Patient and Encounter the admission created', createdTypes.join(', '));
+    const patientLink = item.locator('.created li[data-type="Patient"] a');
+    const href = (await patientLink.count()) ? await patientLink.getAttribute('href') : '';
+    check(v2Patient && href === `/app/patient/${v2Patient.id}`, 'the created Patient links to its chart', href);
+    const encounterHref = await item.locator('.created li[data-type="Encounter"] a').first().getAttribute('href').catch(() => '');
+    check(v2Patient && encounterHref === `/app/patient/${v2Patient.id}`, 'the created Encounter links to its patient\'s chart', encounterHref);
+    const dead = page.locator(`li.message[data-control-id="E2E-V${stamp}"]`);
+    const deadAck = (await dead.count()) ? await dead.locator('.ack').innerText() : '';
+    check((await dead.locator('.ack').getAttribute('data-ack-code')) === 'AE' && deadAck.includes('RXA'), 'the dead letter shows its AE and why', deadAck);
+    await axeCheck(page, 'the feed page');
+    await shot(page, 'feed');
+    if (v2Patient) {
+      await patientLink.click();
+      await page.waitForSelector('body[data-chart-ready]', { timeout: 20000 });
+      const name = await page.locator('h1.patient-name').innerText();
+      check(name.includes('Feedwell'), 'the link opens the chart of the patient the message created', name);
+    }
+  }
+  for (const [name, p] of [...(mllpPort ? [] : [['feed', '/app/feed']]), ['audit', `/app/audit?patient=${pid}`]]) {
     await page.goto(`${base}${p}`);
     await page.waitForFunction(() => !document.querySelector('#main .status') || document.querySelector('#main .status').textContent !== 'Loading…', null, { timeout: 10000 });
     await page.waitForTimeout(200);

@@ -109,13 +109,16 @@ TEST(WebAppTest, EndToEndInChromium) {
                        "/2018_I9gem_demo.txt " + fixtures + "/2018_I10gem_mini.txt" +
                        StoreFlags(data) + quiet),
             0);
-  ServerProcess server(data, {"--demo", "--app-dir", VESTA_WEB_DIR});
+  // With the MLLP listener: e2e.mjs sends HL7 v2 messages and reads them back on the feed page.
+  ServerProcess server(data, {"--demo", "--app-dir", VESTA_WEB_DIR, "--mllp-port", "0"});
   ASSERT_TRUE(server.ok());
+  ASSERT_GT(server.mllp_port(), 0);
   const std::string out = std::string(VESTA_WEB_ARTIFACTS) + "/" + StoreName();
   const std::string log = dir.path() + "/e2e.log";
-  const int rc = RunCommand(
-      node + " " + VESTA_WEB_E2E + " --base http://127.0.0.1:" + std::to_string(server.port()) +
-      " --out " + out + " --chromium " + VESTA_CHROMIUM + " >" + log + " 2>&1");
+  const int rc = RunCommand(node + " " + VESTA_WEB_E2E +
+                            " --base http://127.0.0.1:" + std::to_string(server.port()) +
+                            " --mllp-port " + std::to_string(server.mllp_port()) + " --out " + out +
+                            " --chromium " + VESTA_CHROMIUM + " >" + log + " 2>&1");
   const std::string report = ReadFile(log);
   std::printf("%s", report.c_str());
   EXPECT_EQ(rc, 0) << report;
