@@ -2,6 +2,10 @@
 // https://hl7.org/fhir/R4/http.html#3.1.0.7.1 conditional delete, #ccreate conditional create):
 // the target is found by a search, and the outcome depends on whether it matched 0, 1 or many
 // resources.
+#include <strings.h>
+
+#include <algorithm>
+#include <functional>
 #include <set>
 
 #include "rest/context.h"
@@ -9,6 +13,28 @@
 #include "rest/url.h"
 
 namespace vesta::rest {
+
+std::vector<std::unique_lock<std::mutex>> ConditionalLocks::Lock(
+    const std::vector<std::string>& keys) {
+  std::vector<size_t> stripes;
+  for (const std::string& key : keys) {
+    stripes.push_back(std::hash<std::string>{}(key) % stripes_.size());
+  }
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  std::vector<std::unique_lock<std::mutex>> held;
+  for (size_t s : stripes) held.emplace_back(stripes_[s]);
+  return held;
+}
+
+std::string ConditionalKey(const std::string& type, const QueryList& query) {
+  std::string key = type;
+  for (const auto& [k, v] : query) {
+    if (k == "_format" || k == "_pretty") continue;
+    key += '\n' + k + '=' + v;
+  }
+  return key;
+}
 
 Result<std::vector<std::string>> FindMatches(const Context& ctx, const std::string& type,
                                              const QueryList& query, int limit) {
@@ -42,6 +68,7 @@ Result<std::vector<std::string>> FindMatches(const Context& ctx, const std::stri
 //   one match: update it (an id in the body must be that one's); several: 412.
 Response ConditionalUpdateInteraction(const Context& ctx, const Request& request,
                                       const OutputFormat& format, const Target& target) {
+  const auto held = ctx.conditional_locks->Lock({ConditionalKey(target.type, request.query)});
   Result<std::vector<std::string>> found = FindMatches(ctx, target.type, request.query, 1);
   if (!found.ok()) return ErrorResponse(found.status());
   if (found->size() > 1) {
@@ -52,6 +79,15 @@ Response ConditionalUpdateInteraction(const Context& ctx, const Request& request
   Target resolved = target;
   if (found->size() == 1) {
     resolved.id = (*found)[0];
+    // https://hl7.org/fhir/R4/http.html#cond-update: one match is updated; the body need not
+    // name it (an id it has must be that one's, as UpdateInteraction checks).
+    Result<json::Document> doc = json::Parse(request.body);
+    if (doc.ok() && doc->root().is_object() && doc->root().Find("id") == nullptr) {
+      const size_t brace = request.body.find('{');
+      Request named = request;
+      named.body.insert(brace + 1, "\"id\":\"" + resolved.id + "\",");
+      return UpdateInteraction(ctx, named, format, resolved);
+    }
   } else {
     // Take the id from the body when there is one; else the server assigns one.
     Result<json::Document> doc = json::Parse(request.body);
@@ -59,6 +95,10 @@ Response ConditionalUpdateInteraction(const Context& ctx, const Request& request
     if (body_id.empty()) {
       Request create = request;
       create.query.clear();
+      // Already under this criteria's lock: a plain create.
+      std::erase_if(create.headers, [](const auto& h) {
+        return strcasecmp(h.first.c_str(), "If-None-Exist") == 0;
+      });
       return CreateInteraction(ctx, create, format, target);
     }
     resolved.id = body_id;

@@ -2,8 +2,11 @@
 // file each).
 #pragma once
 
+#include <array>
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -21,6 +24,24 @@
 
 namespace vesta::rest {
 
+// Conditional creates and updates that match nothing create: two at once with the same criteria
+// would both create, and the next one would find two (412). Each holds the lock of its criteria
+// (the type and the query) from its search to its write, so the second finds the first's
+// resource. The locks are this process's: nodes of a PostgreSQL deployment do not share them
+// (docs/deployment.md).
+class ConditionalLocks {
+ public:
+  // The locks of `keys` (ConditionalKey), taken in one fixed order so that two callers never
+  // wait for each other; held until the returned locks are destroyed.
+  std::vector<std::unique_lock<std::mutex>> Lock(const std::vector<std::string>& keys);
+
+ private:
+  std::array<std::mutex, 256> stripes_;
+};
+
+// The key of a conditional request's criteria: the type and the query, in order.
+std::string ConditionalKey(const std::string& type, const QueryList& query);
+
 struct Context {
   RestOptions options;
   store::Store& store;
@@ -29,6 +50,7 @@ struct Context {
   const fhir::Model& model;
   // Routes a request as if it came over HTTP: batch entries and the reads of a transaction.
   std::function<Response(const Request&)> dispatch;
+  std::shared_ptr<ConditionalLocks> conditional_locks = std::make_shared<ConditionalLocks>();
 };
 
 // What routing found in the path.

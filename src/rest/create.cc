@@ -20,11 +20,13 @@ Response CreateInteraction(const Context& ctx, const Request& request, const Out
   if (!doc.ok()) return ErrorResponse(doc.status());
   // Conditional create (https://hl7.org/fhir/R4/http.html#ccreate): "If-None-Exist: [search
   // parameters]": no match: create; one match: ignore the POST and answer 200 OK; several: 412.
+  std::vector<std::unique_lock<std::mutex>> held;  // the criteria's lock, to the write
   if (std::string_view ine = request.Header("If-None-Exist"); !ine.empty()) {
     if (ine.front() == '?') ine.remove_prefix(1);
     if (size_t q = ine.find('?'); q != std::string_view::npos) ine.remove_prefix(q + 1);
     Result<QueryList> query = ParseQueryString(ine);
     if (!query.ok()) return ErrorResponse(query.status());
+    held = ctx.conditional_locks->Lock({ConditionalKey(target.type, *query)});
     Result<std::vector<std::string>> found = FindMatches(ctx, target.type, *query, 1);
     if (!found.ok()) return ErrorResponse(found.status());
     if (found->size() > 1) {

@@ -638,6 +638,30 @@ Response BundleInteraction(const Context& ctx, const Request& request, const Out
                "Bundle.type must be batch or transaction, not '" + std::string(type) + "'"));
   }
   const bool minimal = request.Header("Prefer").find("return=minimal") != std::string_view::npos;
+  // The criteria of its conditional creates and updates, locked for the whole transaction
+  // (ConditionalLocks).
+  std::vector<std::string> criteria;
+  for (const json::Value& entry : entries->items()) {
+    const json::Value* req = entry.Find("request");
+    if (req == nullptr) continue;
+    const std::string_view method = req->FindString("method");
+    std::string_view url = req->FindString("url");
+    std::string_view query;
+    if (method == "PUT" && url.find('?') != std::string_view::npos) {
+      query = url.substr(url.find('?') + 1);
+      url = url.substr(0, url.find('?'));
+    } else if (method == "POST" && !req->FindString("ifNoneExist").empty()) {
+      query = req->FindString("ifNoneExist");
+      if (query.front() == '?') query.remove_prefix(1);
+    } else {
+      continue;
+    }
+    Result<QueryList> parsed = ParseQueryString(query);
+    if (!parsed.ok()) continue;  // refused with its reason when the entry is planned
+    std::string type(url.substr(url.rfind('/') == std::string_view::npos ? 0 : url.rfind('/') + 1));
+    criteria.push_back(ConditionalKey(type, *parsed));
+  }
+  const auto held = ctx.conditional_locks->Lock(criteria);
   // Optimistic concurrency: a transaction that lost a race re-reads and tries again, after a
   // short randomised pause so that contenders spread out. Bounded in attempts.
   constexpr int kAttempts = 50;

@@ -122,6 +122,44 @@ TEST_F(TransactionTest, ConditionalUrlsMayHoldUrlsInTheirQuery) {
   EXPECT_EQ(other.status, 400) << other.body;
 }
 
+// Conditional creates and updates with the same criteria at the same time make one resource:
+// the second waits for the first and finds it (rather than both creating, and the next 412).
+TEST_F(TransactionTest, ConcurrentConditionalWritesWithTheSameCriteriaMakeOneResource) {
+  std::vector<std::thread> clients;
+  std::atomic<int> ok{0};
+  for (int c = 0; c < 12; ++c) {
+    clients.emplace_back([&, c] {
+      const std::string mrn = "http://hospital.example.org/mrn|race";
+      HttpResult r;
+      if (c % 3 == 0) {  // a conditional update
+        r = HttpRequest(port(), "PUT", "/Patient?identifier=" + mrn,
+                        R"({"resourceType":"Patient","identifier":[{"system":)"
+                        R"("http://hospital.example.org/mrn","value":"race"}]})",
+                        {{"Content-Type", "application/fhir+json"}});
+      } else if (c % 3 == 1) {  // a conditional create
+        r = HttpRequest(
+            port(), "POST", "/Patient",
+            R"({"resourceType":"Patient","identifier":[{"system":)"
+            R"("http://hospital.example.org/mrn","value":"race"}]})",
+            {{"Content-Type", "application/fhir+json"}, {"If-None-Exist", "identifier=" + mrn}});
+      } else {  // a transaction with a conditional update
+        r = Post(R"({"resourceType":"Bundle","type":"transaction","entry":[{"resource":)"
+                 R"({"resourceType":"Patient","identifier":[{"system":)"
+                 R"("http://hospital.example.org/mrn","value":"race"}]},"request":{"method":)"
+                 R"("PUT","url":"Patient?identifier=http://hospital.example.org/mrn|race"}}]})");
+      }
+      if (r.status == 200 || r.status == 201) {
+        ++ok;
+      } else {
+        ADD_FAILURE() << c << ": " << r.status << " " << r.body;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), 12);
+  EXPECT_EQ(Total(port(), "/Patient?identifier=http://hospital.example.org/mrn|race"), "1");
+}
+
 TEST_F(TransactionTest, AFailingEntryLeavesEverythingAsBefore) {
   ASSERT_EQ(
       HttpRequest(port(), "PUT", "/Patient/a", R"({"resourceType":"Patient","id":"a"})").status,
