@@ -236,9 +236,14 @@ Result<std::string> RenderResource(std::string_view stored_json, const ResourceV
     subsetted = true;
   }
   if (!view.elements.empty()) {
+    // https://hl7.org/fhir/R4/search.html#elements: "Servers SHOULD always return mandatory
+    // elements whether they are requested or not": the top-level elements with a minimum
+    // cardinality above 0 are kept too.
     std::vector<Member> kept;
     for (const Member& m : root.members()) {
+      fhir::ElementMatch match = s != nullptr ? s->Match(m.key) : fhir::ElementMatch{};
       if (m.key == "resourceType" || m.key == "id" || m.key == "meta" ||
+          (match.element != nullptr && match.element->min > 0) ||
           ElementNameMatches(s, m.key, view.elements)) {
         kept.push_back(m);
       }

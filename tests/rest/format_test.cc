@@ -59,14 +59,18 @@ TEST(FormatTest, RendersFullResourcesUnchanged) {
   EXPECT_EQ(*RenderResource(stored, ResourceView{}, OutputFormat{}, fhir::Model::R4()), stored);
 }
 
-TEST(FormatTest, ElementsKeepsChoiceVariantsAndMarksSubsetted) {
+TEST(FormatTest, ElementsKeepsChoiceVariantsAndMandatoryElementsAndMarksSubsetted) {
   std::string stored =
-      R"({"resourceType":"Observation","id":"1","status":"final","code":{"text":"x"},"valueQuantity":{"value":1.50}})";
+      R"({"resourceType":"Observation","id":"1","status":"final","code":{"text":"x"},)"
+      R"("issued":"2020-01-01T00:00:00Z","valueQuantity":{"value":1.50}})";
   ResourceView view;
   view.elements = {"value"};
   std::string out = *RenderResource(stored, view, OutputFormat{}, fhir::Model::R4());
   EXPECT_NE(out.find("\"valueQuantity\":{\"value\":1.50}"), std::string::npos) << out;
-  EXPECT_EQ(out.find("\"status\""), std::string::npos) << out;
+  // https://hl7.org/fhir/R4/search.html#elements: mandatory elements (status, code: 1..1) stay.
+  EXPECT_NE(out.find("\"status\":\"final\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"code\":{\"text\":\"x\"}"), std::string::npos) << out;
+  EXPECT_EQ(out.find("\"issued\""), std::string::npos) << out;
   EXPECT_NE(out.find("SUBSETTED"), std::string::npos);
 }
 
