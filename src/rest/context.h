@@ -147,6 +147,9 @@ Response EverythingInteraction(const Context& ctx, const Request& request,
 // POST [base]/ViewDefinition/$viewdefinition-run (view_run.cc): a SQL on FHIR view run over
 // inline resources or the store; the answer is CSV, NDJSON or JSON rows, not a FHIR resource.
 Response ViewRunInteraction(const Context& ctx, const Request& request, const Target& target);
+// Measure/[id]/$evaluate-measure (evaluate_measure.cc): a MeasureReport.
+Response EvaluateMeasureInteraction(const Context& ctx, const Request& request,
+                                    const OutputFormat& format, const Target& target);
 // Stored ViewDefinitions (view_store.cc): [base]/ViewDefinition (GET lists, POST creates) and
 // [base]/ViewDefinition/[id] (GET, PUT, DELETE); `parts` is the path split at '/'.
 Response ViewDefinitionInteraction(const Context& ctx, const Request& request,

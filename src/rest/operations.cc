@@ -37,6 +37,9 @@ Response OperationInteraction(const Context& ctx, const Request& request,
   if (target.type == "Patient" && op == "everything" && !target.id.empty()) {
     return EverythingInteraction(ctx, request, format, target);
   }
+  if (target.type == "Measure" && op == "evaluate-measure" && !target.id.empty()) {
+    return EvaluateMeasureInteraction(ctx, request, format, target);
+  }
   if (!IsTerminologyOperation(target.type, op)) {
     return ErrorResponse(Status(StatusCode::kNotSupported, "operation " + std::string(operation) +
                                                                " on " + target.type +
