@@ -29,7 +29,9 @@ mllp::ApplyFunction FeedApplier(rest::RestApi& api, bool authorization) {
     rest::Request r;
     r.method = "POST";
     r.path = "/";
-    r.headers = {{"Content-Type", "application/fhir+json"}};
+    // The feed reads the status only: no resource is written back into the response
+    // (https://hl7.org/fhir/R4/http.html#ops, Prefer: return=minimal).
+    r.headers = {{"Content-Type", "application/fhir+json"}, {"Prefer", "return=minimal"}};
     r.body = bundle;
     if (authorization) r.caller = caller;
     rest::Response out = api.Handle(std::move(r));

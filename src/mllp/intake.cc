@@ -82,6 +82,32 @@ bool IsUtf8(std::string_view s) {
   return true;
 }
 
+// True when `s` can be kept as a FHIR string as it is: UTF-8 without control characters other
+// than tab, CR and LF (https://hl7.org/fhir/R4/datatypes.html#string). HL7 v2 text is, in UTF-8
+// or ASCII feeds; a message in another character set is kept in base64.
+bool IsPlainText(std::string_view s) {
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 && c != '\t' && c != '\r' && c != '\n') return false;
+  }
+  return IsUtf8(s);
+}
+
+// An extension holding `bytes` ({"url":...,"valueString":...} or valueBase64Binary), the text
+// readable in the record whenever it can be a string.
+void AppendTextExtension(std::string_view url, std::string_view bytes, std::string* out) {
+  *out += R"({"url":)";
+  json::WriteString(url, out);
+  if (IsPlainText(bytes)) {
+    *out += R"(,"valueString":)";
+    json::WriteString(bytes, out);
+  } else {
+    *out += R"(,"valueBase64Binary":)";
+    json::WriteString(Base64Encode(bytes), out);
+  }
+  *out += "}";
+}
+
 // `s` with every byte that is not part of well-formed UTF-8 replaced by U+FFFD.
 std::string AsUtf8(std::string_view s) {
   std::string out;
@@ -129,15 +155,9 @@ std::string AckExtension(const SentAck& ack) {
     json::WriteString(AsUtf8(ack.text), &out);
     out += "}";
   }
-  // As sent: a JSON string when it is UTF-8 (readable in the record), else its bytes in base64.
-  if (IsUtf8(ack.message)) {
-    out += R"(,{"url":"message","valueString":)";
-    json::WriteString(ack.message, &out);
-  } else {
-    out += R"(,{"url":"message","valueBase64Binary":)";
-    json::WriteString(Base64Encode(ack.message), &out);
-  }
-  return out + "}]}";
+  out += ",";
+  AppendTextExtension("message", ack.message, &out);
+  return out + "]}";
 }
 
 // The ACK a record keeps; empty when it has none (records written before ACKs were kept).
@@ -202,9 +222,8 @@ std::string BasicJson(const std::string& id, const hl7v2::Header& h, std::string
          FormatInstant(last_updated) + R"(","tag":[{"system":")" + std::string(kStateSystem) +
          R"(","code":)";
   json::WriteString(state, &out);
-  out += R"(}]},"extension":[{"url":")" + std::string(kRawUrl) + R"(","valueBase64Binary":)";
-  json::WriteString(Base64Encode(raw), &out);
-  out += "}";
+  out += R"(}]},"extension":[)";
+  AppendTextExtension(kRawUrl, raw, &out);
   if (!reason.empty()) {
     out += R"(,{"url":")" + std::string(kReasonUrl) + R"(","valueString":)";
     json::WriteString(AsUtf8(reason), &out);
@@ -226,10 +245,22 @@ std::string BasicJson(const std::string& id, const hl7v2::Header& h, std::string
 // `bundle` (a transaction Bundle's JSON) with one more entry: `resource` PUT at `url`.
 Result<std::string> AddEntry(const std::string& bundle, const std::string& resource,
                              const std::string& url) {
-  ASSIGN_OR_RETURN(json::Document doc, json::Parse(bundle));
   std::string entry = R"({"resource":)" + resource + R"(,"request":{"method":"PUT","url":)";
   json::WriteString(url, &entry);
   entry += "}}";
+  // The mapping's compact Bundle (hl7v2::MapToFhir) opens with this and ends with its entry
+  // array, its last member: the entry goes in before the closing "]}", without reading and
+  // writing the whole Bundle again. Any other Bundle is parsed.
+  static constexpr std::string_view kMapped =
+      R"({"resourceType":"Bundle","type":"transaction","entry":[)";
+  if (bundle.starts_with(kMapped) && bundle.ends_with("]}")) {
+    std::string out;
+    out.reserve(bundle.size() + entry.size() + 1);
+    out.append(bundle, 0, bundle.size() - 2);
+    if (bundle.size() > kMapped.size() + 2) out += ',';
+    return out + entry + "]}";
+  }
+  ASSIGN_OR_RETURN(json::Document doc, json::Parse(bundle));
   std::string out = "{";
   bool first = true, added = false;
   for (const json::Member& m : doc.root().members()) {

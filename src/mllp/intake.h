@@ -10,7 +10,8 @@
 // versioned, readable and searchable like any other resource): its id is derived from the
 // sending application, sending facility, control id (MSH-3, MSH-4, MSH-10) and text, which makes
 // a resent message the same resource (a duplicate is acknowledged again, not applied twice); the
-// raw message is an extension (base64), the state a tag:
+// raw message is an extension (valueString, or valueBase64Binary when it is not UTF-8 text
+// without control characters), the state a tag:
 //
 //   meta.tag  urn:vesta:hl7v2:state | applied    written by its own transaction, with the rest
 //                                   | received   stored, not yet applied (the earlier design;
@@ -24,7 +25,7 @@
 //                                   AR, CA, CE, CR), `text` (valueString: the errors' messages, as
 //                                   in ERR-8 or MSA-3; absent for an accept) and `message` (the
 //                                   whole ACK, segments ended by CR; valueString, or
-//                                   valueBase64Binary when it is not UTF-8)
+//                                   valueBase64Binary as the raw message)
 //
 // The mapping's Provenance names the record (Provenance.entity.what "Basic/v2-..."), so what a
 // message created or updated is `GET /Provenance?entity=Basic/v2-...`.

@@ -134,7 +134,10 @@ TEST_F(IntakeTest, StoresAppliesAndAcknowledgesOnce) {
   // The stored resource keeps the raw message and is a valid Basic.
   Result<store::StoredVersion> stored = store_->Read("Basic", id);
   ASSERT_TRUE(stored.ok());
-  EXPECT_NE(stored->json.find("\"valueBase64Binary\""), std::string::npos);
+  // UTF-8 text: kept as a string, readable in the record (segment ends escaped as \r).
+  EXPECT_NE(stored->json.find(R"("url":"urn:vesta:hl7v2:raw","valueString":"MSH|)"),
+            std::string::npos)
+      << stored->json;
   Result<std::vector<StoredMessage>> listed = intake.List("applied", 10);
   ASSERT_TRUE(listed.ok());
   ASSERT_EQ(listed->size(), 1u);
@@ -159,6 +162,23 @@ TEST_F(IntakeTest, StoresAppliesAndAcknowledgesOnce) {
   other.replace(other.find("SENDER"), 6, "OTHER1");
   EXPECT_EQ(Msa(intake.Receive(other)), (std::vector<std::string>{"AA", "MSG1"}));
   EXPECT_EQ(applied_, 3);
+}
+
+// A message that is not UTF-8 (a Latin-1 feed) is kept byte for byte, in base64.
+TEST_F(IntakeTest, KeepsAMessageThatIsNotUtf8InBase64) {
+  Intake intake = MakeIntake();
+  std::string latin1 = Adt("MSG10");
+  latin1.replace(latin1.find("Jane"), 4, "Jos\xe9");
+  EXPECT_EQ(Msa(intake.Receive(latin1))[0], "AA");
+  const std::string id = MessageId(hl7v2::Parse(latin1)->header(), latin1);
+  Result<store::StoredVersion> stored = store_->Read("Basic", id);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_NE(stored->json.find(R"("url":"urn:vesta:hl7v2:raw","valueBase64Binary":)"),
+            std::string::npos);
+  Result<std::vector<StoredMessage>> listed = intake.List("applied", 10);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].raw, latin1);
 }
 
 TEST_F(IntakeTest, FailuresBecomeDeadLettersThatReplay) {

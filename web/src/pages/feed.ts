@@ -35,8 +35,8 @@ function lines(text: string): string {
 }
 
 function rawText(b: Resource): string {
-  const data = extensions(b).find((e) => e.url === RAW)?.valueBase64Binary;
-  return data ? lines(decodeBase64(data)) : '';
+  const ext = extensions(b).find((e) => e.url === RAW);
+  return lines(ext?.valueString ?? (ext?.valueBase64Binary ? decodeBase64(ext.valueBase64Binary) : ''));
 }
 
 interface Ack {
