@@ -104,6 +104,23 @@ enum class Op {
   kIncludes,
   kOverlaps,
   kMeets,
+  kMeetsBefore,
+  kMeetsAfter,
+  kOverlapsBefore,
+  kOverlapsAfter,
+  kStarts,
+  kEnds,
+  kProperIncludedIn,
+  kProperIncludes,
+  kRound,
+  kFloor,
+  kCeiling,
+  kTruncate,
+  kPower,
+  kLn,
+  kExp,
+  kSubstring,
+  kPositionOf,
   kWidth,
   kCollapse,
   kExpand,
@@ -225,6 +242,23 @@ const std::unordered_map<std::string_view, Op>& Ops() {
       {"Includes", Op::kIncludes},
       {"Overlaps", Op::kOverlaps},
       {"Meets", Op::kMeets},
+      {"MeetsBefore", Op::kMeetsBefore},
+      {"MeetsAfter", Op::kMeetsAfter},
+      {"OverlapsBefore", Op::kOverlapsBefore},
+      {"OverlapsAfter", Op::kOverlapsAfter},
+      {"Starts", Op::kStarts},
+      {"Ends", Op::kEnds},
+      {"ProperIncludedIn", Op::kProperIncludedIn},
+      {"ProperIncludes", Op::kProperIncludes},
+      {"Round", Op::kRound},
+      {"Floor", Op::kFloor},
+      {"Ceiling", Op::kCeiling},
+      {"Truncate", Op::kTruncate},
+      {"Power", Op::kPower},
+      {"Ln", Op::kLn},
+      {"Exp", Op::kExp},
+      {"Substring", Op::kSubstring},
+      {"PositionOf", Op::kPositionOf},
       {"Width", Op::kWidth},
       {"Collapse", Op::kCollapse},
       {"Expand", Op::kExpand},
@@ -653,9 +687,46 @@ Value Evaluator::Impl::Eval(const json::Value& node) {
       auto v = Operands(node);
       return Overlaps(v[0], v[1], PrecisionOf(node));
     }
-    case Op::kMeets: {
+    case Op::kMeets:
+    case Op::kMeetsBefore:
+    case Op::kMeetsAfter:
+    case Op::kOverlapsBefore:
+    case Op::kOverlapsAfter:
+    case Op::kStarts:
+    case Op::kEnds:
+    case Op::kProperIncludedIn:
+    case Op::kProperIncludes: {
       auto v = Operands(node);
-      return Meets(v[0], v[1]);
+      return IntervalRelation(type, v[0], v[1], PrecisionOf(node));
+    }
+    case Op::kRound:
+    case Op::kFloor:
+    case Op::kCeiling:
+    case Op::kTruncate:
+    case Op::kLn:
+    case Op::kExp:
+    case Op::kPower: {
+      auto v = Operands(node);
+      if (op_it->second == Op::kRound && node.Find("precision") && v.size() == 1) {
+        v.push_back(Eval(*node.Find("precision")));
+      }
+      return MathFunction(type, v);
+    }
+    case Op::kSubstring: {
+      Value s = Eval(Child(node, "stringToSub")), start = Eval(Child(node, "startIndex"));
+      Value length = node.Find("length") ? Eval(*node.Find("length")) : Value::Null();
+      if (s.is_null() || start.is_null()) return Value::Null();
+      int64_t from = start.integer();
+      if (from < 0 || size_t(from) >= s.string().size()) return Value::Null();
+      size_t n =
+          length.is_null() ? std::string::npos : size_t(std::max<int64_t>(0, length.integer()));
+      return Value::String(s.string().substr(size_t(from), n));
+    }
+    case Op::kPositionOf: {
+      Value pattern = Eval(Child(node, "pattern")), s = Eval(Child(node, "string"));
+      if (pattern.is_null() || s.is_null()) return Value::Null();
+      size_t at = s.string().find(pattern.string());
+      return Value::Int(at == std::string::npos ? -1 : int64_t(at));
     }
     case Op::kWidth:
       return Width(Operand(node));

@@ -61,6 +61,12 @@ Value InOperator(const Value& a, const Value& b, std::optional<Precision> precis
 Value IncludedIn(const Value& a, const Value& b, std::optional<Precision> precision);
 Value Overlaps(const Value& a, const Value& b, std::optional<Precision> precision);
 Value Meets(const Value& a, const Value& b);
+// meets before / after, overlaps before / after, starts, ends, properly included in / includes
+// (https://cql.hl7.org/09-b-cqlreference.html#interval-operators-3), by the ELM node type.
+Value IntervalRelation(std::string_view op, const Value& a, const Value& b,
+                       std::optional<Precision> precision);
+// Round (with an optional precision), Floor, Ceiling, Truncate, Ln, Exp, Power.
+Value MathFunction(std::string_view op, const std::vector<Value>& args);
 Value UnionOf(const Value& a, const Value& b);
 Value IntersectOf(const Value& a, const Value& b);
 Value ExceptOf(const Value& a, const Value& b);

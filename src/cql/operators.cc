@@ -340,6 +340,63 @@ Value Meets(const Value& a, const Value& b) {
   return Value::Boolean(false);
 }
 
+Value IntervalRelation(std::string_view op, const Value& a, const Value& b,
+                       std::optional<Precision> p) {
+  if (a.is_null() || b.is_null()) return Value::Null();
+  auto eq = [&](const Value& x, const Value& y) -> std::optional<bool> {
+    std::optional<int> c = Cmp(x, y, p);
+    if (!c) return std::nullopt;
+    return *c == 0;
+  };
+  if (op == "Meets") return Meets(a, b);
+  if (op == "MeetsBefore") return Bool(Equal(Successor(EndOf(a)), StartOf(b)));
+  if (op == "MeetsAfter") return Bool(Equal(Successor(EndOf(b)), StartOf(a)));
+  if (op == "OverlapsBefore") {
+    return Bool(And(AsBool(Overlaps(a, b, p)), Lt(Cmp(StartOf(a), StartOf(b), p))));
+  }
+  if (op == "OverlapsAfter") {
+    return Bool(And(AsBool(Overlaps(a, b, p)), Lt(Cmp(EndOf(b), EndOf(a), p))));
+  }
+  if (op == "Starts") return Bool(And(eq(StartOf(a), StartOf(b)), Le(Cmp(EndOf(a), EndOf(b), p))));
+  if (op == "Ends") return Bool(And(eq(EndOf(a), EndOf(b)), Le(Cmp(StartOf(b), StartOf(a), p))));
+  // Properly included: included, and not the same interval (list).
+  const Value& inner = op == "ProperIncludedIn" ? a : b;
+  const Value& outer = op == "ProperIncludedIn" ? b : a;
+  std::optional<bool> included = AsBool(IncludedIn(inner, outer, p));
+  if (inner.is_list() && outer.is_list()) {
+    return Bool(And(included, outer.list().size() > inner.list().size()));
+  }
+  std::optional<bool> same =
+      And(eq(StartOf(inner), StartOf(outer)), eq(EndOf(inner), EndOf(outer)));
+  return Bool(And(included, same ? std::optional<bool>(!*same) : std::nullopt));
+}
+
+Value MathFunction(std::string_view op, const std::vector<Value>& args) {
+  for (const Value& v : args) {
+    if (v.is_null()) return Value::Null();
+  }
+  const Value& x = args.at(0);
+  if (op == "Power") {
+    double r = std::pow(x.number(), args.at(1).number());
+    if (x.kind() == K::kInteger && args[1].kind() == K::kInteger && args[1].integer() >= 0) {
+      return Value::Int(static_cast<int64_t>(std::llround(r)));
+    }
+    return Value::Dec(r);
+  }
+  double d = x.number();
+  if (op == "Round") {
+    // Half rounds up (https://cql.hl7.org/09-b-cqlreference.html#round).
+    double scale = std::pow(10.0, args.size() > 1 ? double(args[1].integer()) : 0.0);
+    return Value::Dec(std::floor(d * scale + 0.5) / scale);
+  }
+  if (op == "Floor") return Value::Int(static_cast<int64_t>(std::floor(d)));
+  if (op == "Ceiling") return Value::Int(static_cast<int64_t>(std::ceil(d)));
+  if (op == "Truncate") return Value::Int(static_cast<int64_t>(std::trunc(d)));
+  if (op == "Ln") return d <= 0 ? Value::Null() : Value::Dec(std::log(d));
+  if (op == "Exp") return Value::Dec(std::exp(d));
+  Fail("unknown math function " + std::string(op));
+}
+
 Value Width(const Value& v) {
   if (v.is_null()) return v;
   return Arithmetic("Subtract", EndOf(v), StartOf(v));

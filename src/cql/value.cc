@@ -403,9 +403,25 @@ std::optional<bool> Equal(const Value& a, const Value& b) {
       return a.boolean() == b.boolean();
     case K::kString:
       return a.string() == b.string();
-    case K::kCode:
-      return a.code().code == b.code().code && a.code().system == b.code().system &&
-             a.code().version == b.code().version;
+    case K::kCode: {
+      // Tuple equality (https://cql.hl7.org/09-b-cqlreference.html#equal-3) over code, system
+      // and version: a component present on one side only makes the result null. The display is
+      // not compared, as by the engine the measures' expected results come from (their CQL
+      // compares "laboratory" with data displaying "Laboratory" and expects a match).
+      const Code &x = a.code(), &y = b.code();
+      bool unknown = false;
+      for (auto [p, q] : {std::pair{&x.code, &y.code}, std::pair{&x.system, &y.system},
+                          std::pair{&x.version, &y.version}}) {
+        if (p->empty() && q->empty()) continue;
+        if (p->empty() || q->empty()) {
+          unknown = true;
+          continue;
+        }
+        if (*p != *q) return false;
+      }
+      if (unknown) return std::nullopt;
+      return true;
+    }
     case K::kConcept: {
       const auto &x = a.concept_value().codes, &y = b.concept_value().codes;
       if (x.size() != y.size()) return false;

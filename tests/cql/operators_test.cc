@@ -214,6 +214,88 @@ TEST_F(Elm, IntervalBoundaries) {
   EXPECT_EQ(Eval(Op("Intersect", {Iv(I(1), I(5)), Iv(I(3), I(8))})), "Interval[3, 5]");
 }
 
+TEST_F(Elm, IntervalRelations) {
+  EXPECT_EQ(Eval(Op("Starts", {Iv(I(1), I(3)), Iv(I(1), I(5))})), "true");
+  EXPECT_EQ(Eval(Op("Starts", {Iv(I(2), I(3)), Iv(I(1), I(5))})), "false");
+  EXPECT_EQ(Eval(Op("Ends", {Iv(I(3), I(5)), Iv(I(1), I(5))})), "true");
+  EXPECT_EQ(Eval(Op("Ends", {Iv(I(3), I(6), true, false), Iv(I(1), I(5))})), "true");
+  EXPECT_EQ(Eval(Op("MeetsBefore", {Iv(I(1), I(5)), Iv(I(6), I(9))})), "true");
+  EXPECT_EQ(Eval(Op("MeetsAfter", {Iv(I(1), I(5)), Iv(I(6), I(9))})), "false");
+  EXPECT_EQ(Eval(Op("OverlapsBefore", {Iv(I(1), I(5)), Iv(I(3), I(9))})), "true");
+  EXPECT_EQ(Eval(Op("OverlapsAfter", {Iv(I(1), I(5)), Iv(I(3), I(9))})), "false");
+  EXPECT_EQ(Eval(Op("ProperIncludedIn", {Iv(I(1), I(5)), Iv(I(1), I(5))})), "false");
+  EXPECT_EQ(Eval(Op("ProperIncludedIn", {Iv(I(2), I(5)), Iv(I(1), I(5))})), "true");
+  EXPECT_EQ(Eval(Op("ProperIncludes", {L({I(1), I(2)}), L({I(2)})})), "true");
+  // Starts at day precision: the hours do not count.
+  EXPECT_EQ(Eval(Op("Starts",
+                    {Iv(DT({2019, 1, 1, 8}), DT({2019, 1, 2})),
+                     Iv(DT({2019, 1, 1, 1}), DT({2019, 2, 1}))},
+                    Prec("Day"))),
+            "true");
+}
+
+TEST_F(Elm, MathAndStrings) {
+  EXPECT_EQ(Eval(Op1("Round", Dec("2.5"))), "3");
+  EXPECT_EQ(Eval(Op1("Round", Dec("-2.5"))), "-2");
+  EXPECT_EQ(
+      Eval(R"({"type":"Round","operand":)" + Dec("3.14159") + R"(,"precision":)" + I(2) + "}"),
+      "3.14");
+  EXPECT_EQ(Eval(Op1("Floor", Dec("-1.5"))), "-2");
+  EXPECT_EQ(Eval(Op1("Ceiling", Dec("1.1"))), "2");
+  EXPECT_EQ(Eval(Op1("Truncate", Dec("-1.7"))), "-1");
+  EXPECT_EQ(Eval(Op("Power", {I(2), I(10)})), "1024");
+  EXPECT_EQ(Eval(Op1("Ln", Dec("0.0"))), "null");
+  EXPECT_EQ(Eval(Op1("Floor", N)), "null");
+  EXPECT_EQ(Eval(R"({"type":"Substring","stringToSub":)" + S("abcdef") + R"(,"startIndex":)" +
+                 I(2) + R"(,"length":)" + I(3) + "}"),
+            "'cde'");
+  EXPECT_EQ(
+      Eval(R"({"type":"Substring","stringToSub":)" + S("abc") + R"(,"startIndex":)" + I(9) + "}"),
+      "null");
+  EXPECT_EQ(
+      Eval(R"({"type":"PositionOf","pattern":)" + S("cd") + R"(,"string":)" + S("abcdef") + "}"),
+      "2");
+}
+
+// Codes as Instance selectors: system, code, version, display.
+std::string Code(std::string_view system, std::string_view code, std::string_view version = "",
+                 std::string_view display = "") {
+  std::string s = R"({"type":"Instance","classType":"{urn:hl7-org:elm-types:r1}Code","element":[)";
+  s += R"({"name":"system","value":)" + S(system) + R"(},{"name":"code","value":)" + S(code) + "}";
+  if (!version.empty()) s += R"(,{"name":"version","value":)" + S(version) + "}";
+  if (!display.empty()) s += R"(,{"name":"display","value":)" + S(display) + "}";
+  return s + "]}";
+}
+
+TEST_F(Elm, CodesAndTerminology) {
+  // Equality is tuple equality over code, system and version (a version on one side only makes
+  // it unknown); the display is not compared. Equivalence is system and code.
+  EXPECT_EQ(Eval(Op("Equal", {Code("s", "1"), Code("s", "1", "", "One")})), "true");
+  EXPECT_EQ(Eval(Op("Equal", {Code("s", "1"), Code("s", "1", "2019")})), "null");
+  EXPECT_EQ(Eval(Op("Equal", {Code("s", "1"), Code("t", "1")})), "false");
+  EXPECT_EQ(Eval(Op("Equivalent", {Code("s", "1"), Code("s", "1", "2019")})), "true");
+  EXPECT_EQ(Eval(Op("Equivalent",
+                    {Op1("ToConcept", L({Code("s", "1"), Code("s", "2")})), Code("s", "2")})),
+            "true");
+  EXPECT_EQ(Eval(Op("In", {Code("s", "1"), L({Code("s", "2"), Code("s", "1")})})), "true");
+  Result<json::Document> vs = json::Parse(R"({"resourceType":"ValueSet","url":"urn:vs:1",
+    "compose":{"include":[{"system":"s","concept":[{"code":"1"},{"code":"3"}]}]}})");
+  ASSERT_TRUE(vs.ok());
+  terminology_.AddValueSet(vs->root());
+  const std::string sections = R"("valueSets":{"def":[{"name":"VS","id":"urn:vs:1"}]},)";
+  auto in_vs = [&](const std::string& code) {
+    return Eval(R"({"type":"InValueSet","code":)" + code + R"(,"valueset":{"name":"VS"}})", "",
+                sections);
+  };
+  EXPECT_EQ(in_vs(Code("s", "3", "v9")), "true");
+  EXPECT_EQ(in_vs(Code("t", "3")), "false");
+  EXPECT_EQ(in_vs(N), "false");
+  EXPECT_EQ(Eval(R"({"type":"AnyInValueSet","codes":)" + L({Code("t", "1"), Code("s", "1")}) +
+                     R"(,"valueset":{"name":"VS"}})",
+                 "", sections),
+            "true");
+}
+
 TEST_F(Elm, QuantitiesWithUcum) {
   EXPECT_EQ(Eval(Op("Equal", {Q("1", "g"), Q("1000", "mg")})), "true");
   EXPECT_EQ(Eval(Op("Greater", {Q("5.5", "mg"), Q("5400", "ug")})), "true");
