@@ -131,10 +131,7 @@ Value Evaluator::Impl::CallFunction(const json::Value& node) {
 bool Evaluator::Impl::InValueSet(const Value& code, const std::string& url) {
   if (code.is_null()) return false;
   if (!terminology_.Known(url)) Fail("value set " + url + " is not loaded");
-  if (code.kind() == Value::Kind::kString) {
-    // A bare code string matches a member's code in any system.
-    Fail("code strings against value sets are not supported");
-  }
+  if (code.kind() == Value::Kind::kString) return terminology_.ContainsCode(url, code.string());
   for (const Code& c : CodesOf(code)) {
     if (terminology_.Contains(url, c.system, c.code)) return true;
   }

@@ -204,6 +204,18 @@ bool Terminology::Contains(std::string_view url, std::string_view system,
   return it->second.count(key) > 0;
 }
 
+bool Terminology::ContainsCode(std::string_view url, std::string_view code) const {
+  auto it = sets_.find(std::string(url));
+  if (it == sets_.end()) return false;
+  for (const std::string& member : it->second) {
+    std::string_view m = member;
+    if (m.size() > code.size() && m.ends_with(code) && m[m.size() - code.size() - 1] == '|') {
+      return true;
+    }
+  }
+  return false;
+}
+
 // --- data ---
 
 void InMemoryDataProvider::AddBundle(const json::Value& bundle) {

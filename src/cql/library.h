@@ -90,6 +90,9 @@ class Terminology {
   void AddBundle(const json::Value& bundle);
   bool Known(std::string_view url) const;
   bool Contains(std::string_view url, std::string_view system, std::string_view code) const;
+  // A bare code string: whether a member of any system has that code
+  // (https://cql.hl7.org/09-b-cqlreference.html#in-valueset, String overload).
+  bool ContainsCode(std::string_view url, std::string_view code) const;
 
  private:
   std::unordered_map<std::string, std::unordered_set<std::string>> sets_;  // url -> system|code

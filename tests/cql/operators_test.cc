@@ -290,6 +290,8 @@ TEST_F(Elm, CodesAndTerminology) {
   EXPECT_EQ(in_vs(Code("s", "3", "v9")), "true");
   EXPECT_EQ(in_vs(Code("t", "3")), "false");
   EXPECT_EQ(in_vs(N), "false");
+  EXPECT_EQ(in_vs(S("3")), "true");
+  EXPECT_EQ(in_vs(S("2")), "false");
   EXPECT_EQ(Eval(R"({"type":"AnyInValueSet","codes":)" + L({Code("t", "1"), Code("s", "1")}) +
                      R"(,"valueset":{"name":"VS"}})",
                  "", sections),
