@@ -91,19 +91,22 @@ Value Evaluator::Impl::CodeFromDef(const Library& lib, const json::Value& def) {
 // Overloads are told apart by the operands' run-time types
 // (https://cql.hl7.org/03-developersguide.html#function-resolution): the first definition whose
 // operand types all accept the arguments; FHIR code subtypes the R4 model does not name
-// (AccountStatus, ...) accept any code.
+// (AccountStatus, ...) accept any code. A single definition of the arity is taken as the
+// translator resolved it; among several, arguments none accepts are an error.
 Value Evaluator::Impl::CallFunction(const json::Value& node) {
   const Library& lib = LibraryOf(node);
   std::string_view name = node.FindString("name");
   const auto& overloads = lib.FindFunctions(name);
   std::vector<Value> args = Operands(node);
   const json::Value* chosen = nullptr;
-  const json::Value* fallback = nullptr;
+  int candidates = 0;
+  const json::Value* only = nullptr;
   for (const json::Value* def : overloads) {
     const json::Value* ops = def->Find("operand");
     size_t arity = ops && ops->is_array() ? ops->size() : 0;
     if (arity != args.size()) continue;
-    if (!fallback) fallback = def;
+    ++candidates;
+    only = def;
     bool all = true;
     for (size_t i = 0; i < arity && all; ++i) {
       const json::Value* spec = ops->items()[i].Find("operandTypeSpecifier");
@@ -114,10 +117,12 @@ Value Evaluator::Impl::CallFunction(const json::Value& node) {
       break;
     }
   }
-  if (!chosen) chosen = fallback;
+  if (!chosen && candidates == 1) chosen = only;
   if (!chosen) {
-    Fail("no function " + std::string(name) + " with " + std::to_string(args.size()) +
-         " operands in library " + lib.name());
+    std::string types;
+    for (const Value& a : args)
+      types += std::string(types.empty() ? "" : ", ") + std::string(TypeName(a));
+    Fail("no function " + std::string(name) + "(" + types + ") in library " + lib.name());
   }
   if (chosen->FindString("external") == "true") Fail("external function " + std::string(name));
   Frame f(this, &lib);

@@ -385,6 +385,9 @@ TEST_F(Elm, FunctionOverloadsByOperandType) {
             "'integer'");
   EXPECT_EQ(Eval(R"({"type":"FunctionRef","name":"F","operand":[)" + S("x") + "]}", defs),
             "'string x'");
+  // Several overloads and none accepts the argument: an error, not a guess.
+  EXPECT_TRUE(Eval(R"({"type":"FunctionRef","name":"F","operand":[)" + B(true) + "]}", defs)
+                  .starts_with("error: no function F(Boolean)"));
 }
 
 TEST_F(Elm, RetrieveWithValueSetAndFhirNavigation) {
