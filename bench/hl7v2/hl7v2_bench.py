@@ -8,8 +8,8 @@ Follows ../../../shared/design/BENCHMARKS.md: the baseline in the same run, alte
 (MLLP HTTP MLLP HTTP ...) after an untimed warm-up of both, the median and min-max spread.
 
   messages   from the samples: ADT^A01 is ADT-A01-01.hl7 (v2.8, every segment the sample has:
-             PID, PD1, NK1, PV1, PV2, DG1, AL1, PR1, GT1, IN1 ...; 16 entries when mapped, the raw
-             message as a Binary and a Provenance included); ORU^R01 takes the header, PID and OBR
+             PID, PD1, NK1, PV1, PV2, DG1, AL1, PR1, GT1, IN1 ...; 15 entries when mapped, a
+             Provenance included); ORU^R01 takes the header, PID and OBR
              of ORU-R01-RMGEAD.hl7 (v2.4) with ten NM OBX of a metabolic panel (UCUM units,
              reference ranges, abnormal flags). Each message of a pool is distinct: its own
              MSH-10, patient identifiers (PID-2, PID-3, PID-4), visit number (PV1-19), and for
