@@ -74,6 +74,13 @@ Result<Params> ReadParams(const Request& request) {
   if (p.period_start.empty() || p.period_end.empty()) {
     return Status(StatusCode::kInvalid, "periodStart and periodEnd are required");
   }
+  for (const std::string* d : {&p.period_start, &p.period_end}) {
+    if (!fhir::IsValidDate(*d) && !fhir::IsValidDateTime(*d)) {
+      return Status(StatusCode::kInvalid, (d == &p.period_start ? "periodStart" : "periodEnd") +
+                                              std::string(": '") + *d +
+                                              "' is not a date or dateTime");
+    }
+  }
   return p;
 }
 
