@@ -88,7 +88,9 @@ class Evaluator::Impl {
  public:
   Impl(const LibrarySet& libs, const Terminology& terminology, DataProvider& data,
        EvaluationSettings settings)
-      : libs_(libs), terminology_(terminology), data_(data), settings_(std::move(settings)) {}
+      : terminology_(terminology), data_(data), settings_(std::move(settings)) {
+    (void)libs;  // reached through each Library's resolved includes
+  }
 
   Value EvalDef(const Library& lib, const json::Value& def) {
     auto it = cache_.find(&def);
@@ -174,7 +176,6 @@ class Evaluator::Impl {
   bool InValueSet(const Value& code, const std::string& url);
   Value Sorted(const json::Value& sort, List rows);
 
-  const LibrarySet& libs_;
   const Terminology& terminology_;
   DataProvider& data_;
   EvaluationSettings settings_;

@@ -98,10 +98,9 @@ Value Element(const FhirNode& n, std::string_view name) {
     }
     std::string_view tname =
         type->structure ? std::string_view(type->structure->name) : std::string_view(type->code);
-    static const json::Value kNull;
-    return Typed(v.is_null() ? kNull : v, tname, type->structure, e);
+    return Typed(v, tname, type->structure, e);
   };
-  static const json::Value kNullValue;
+  static const json::Value kNullValue = json::Value();
   if (el->is_array()) {
     List items;
     size_t n_items =
