@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "base/strings.h"
+#include "cql/evaluator.h"
 #include "cql/value.h"
 #include "json/parse.h"
 #include "json/writer.h"
@@ -71,6 +72,83 @@ std::string StratumText(const cql::Value& v) {
   }
 }
 
+// A supplemental data value as a coding: (key, coding JSON, text). Codes, Concepts, FHIR Coding
+// and CodeableConcept nodes, a Tuple's `code`, strings and booleans; other values as their text.
+struct SdeValue {
+  std::string key;     // what is counted: "system|code" or the text
+  std::string coding;  // a Coding's JSON, or ""
+  std::string text;
+};
+
+void CodingJson(std::string_view system, std::string_view code, std::string_view display,
+                std::string* out) {
+  *out += "{";
+  bool first = true;
+  auto member = [&](std::string_view k, std::string_view v) {
+    if (v.empty()) return;
+    if (!first) *out += ",";
+    first = false;
+    json::WriteString(k, out);
+    *out += ":";
+    json::WriteString(v, out);
+  };
+  member("system", system);
+  member("code", code);
+  member("display", display);
+  *out += "}";
+}
+
+void SdeValues(const cql::Value& v, std::vector<SdeValue>* out) {
+  using K = cql::Value::Kind;
+  switch (v.kind()) {
+    case K::kNull:
+      return;
+    case K::kList:
+      for (const cql::Value& item : v.list()) SdeValues(item, out);
+      return;
+    case K::kTuple:
+      if (const cql::Value* code = v.tuple().Find("code")) SdeValues(*code, out);
+      return;
+    case K::kCode: {
+      const cql::Code& c = v.code();
+      SdeValue s{c.system + "|" + c.code, "", c.display.empty() ? c.code : c.display};
+      CodingJson(c.system, c.code, c.display, &s.coding);
+      out->push_back(std::move(s));
+      return;
+    }
+    case K::kConcept:
+      if (!v.concept_value().codes.empty()) {
+        const cql::Code& c = v.concept_value().codes[0];
+        SdeValue s{c.system + "|" + c.code, "", c.display.empty() ? c.code : c.display};
+        CodingJson(c.system, c.code, c.display, &s.coding);
+        out->push_back(std::move(s));
+      }
+      return;
+    case K::kFhir: {
+      const json::Value* node = v.fhir().node;
+      if (node == nullptr) return;
+      if (node->is_object() && node->Find("coding") != nullptr)
+        node = &node->Find("coding")->items()[0];
+      if (node->is_object() && node->Find("code") != nullptr) {
+        const std::string system(node->FindString("system"));
+        const std::string code(node->FindString("code"));
+        const std::string display(node->FindString("display"));
+        SdeValue s{system + "|" + code, "", display.empty() ? code : display};
+        CodingJson(system, code, display, &s.coding);
+        out->push_back(std::move(s));
+      } else if (node->is_string()) {
+        out->push_back(
+            SdeValue{std::string(node->string_value()), "", std::string(node->string_value())});
+      }
+      return;
+    }
+    default: {
+      const std::string text = StratumText(v);
+      out->push_back(SdeValue{text, "", text});
+    }
+  }
+}
+
 // What an evaluation adds up, per group.
 struct Tally {
   struct Group {
@@ -81,12 +159,24 @@ struct Tally {
     std::array<std::vector<std::string>, cql::kPopulationTypes> subjects;
   };
   std::vector<Group> groups;
+  // Supplemental data: per expression, value key → (the value, patients with it).
+  std::vector<std::map<std::string, std::pair<SdeValue, int64_t>>> sde;
 
-  explicit Tally(const cql::MeasureDefinition& m) {
+  explicit Tally(const cql::MeasureDefinition& m) : sde(m.supplemental_data.size()) {
     for (const auto& g : m.groups) {
       Group out;
       out.strata.resize(g.stratifiers.size());
       groups.push_back(std::move(out));
+    }
+  }
+
+  void AddSde(size_t i, std::vector<SdeValue> values) {
+    std::set<std::string> seen;  // a patient counts once per value
+    for (SdeValue& v : values) {
+      if (!seen.insert(v.key).second) continue;
+      auto& slot = sde[i][v.key];
+      if (slot.second == 0) slot.first = std::move(v);
+      ++slot.second;
     }
   }
 
@@ -107,6 +197,13 @@ struct Tally {
   }
 
   void Merge(Tally&& other) {
+    for (size_t i = 0; i < sde.size(); ++i) {
+      for (auto& [key, slot] : other.sde[i]) {
+        auto& mine = sde[i][key];
+        if (mine.second == 0) mine.first = slot.first;
+        mine.second += slot.second;
+      }
+    }
     for (size_t i = 0; i < groups.size(); ++i) {
       Group& g = groups[i];
       Group& o = other.groups[i];
@@ -436,6 +533,12 @@ Result<std::string> Evaluate(const PreparedMeasure& measure, Subjects& subjects,
                             ? request.threads
                             : static_cast<int>(std::thread::hardware_concurrency()));
   Tally total(measure.definition);
+  const cql::Library* primary = nullptr;
+  {
+    std::string_view url = measure.definition.library_url;
+    url = url.substr(0, url.find('|'));
+    primary = measure.libraries.Find(url.substr(url.rfind('/') + 1));
+  }
   std::mutex mu;  // guards `subjects`' Next, `pending`, `failure` and `total`
   std::deque<std::string> pending;
   bool exhausted = false;
@@ -475,6 +578,18 @@ Result<std::string> Evaluate(const PreparedMeasure& measure, Subjects& subjects,
         return;
       }
       mine.Add(*r, *id, list);
+      if (!measure.definition.supplemental_data.empty() && primary != nullptr) {
+        // Supplemental data (https://hl7.org/fhir/R4/measure-definitions.html
+        // #Measure.supplementalData): every evaluated patient's values, counted per value.
+        cql::Evaluator ev(measure.libraries, measure.terminology, **data, settings);
+        for (size_t i = 0; i < measure.definition.supplemental_data.size(); ++i) {
+          Result<cql::Value> v = ev.Evaluate(*primary, measure.definition.supplemental_data[i]);
+          if (!v.ok()) continue;  // a patient without the data: no value
+          std::vector<SdeValue> values;
+          SdeValues(*v, &values);
+          mine.AddSde(i, std::move(values));
+        }
+      }
       ++evaluated;
     }
     std::lock_guard lock(mu);
@@ -579,6 +694,31 @@ Result<std::string> Evaluate(const PreparedMeasure& measure, Subjects& subjects,
     }
     groups += "}";
   }
+  // Supplemental data as contained Observations, one per value with its count, marked with
+  // the CQF Measures IG's measureInfo extension (its populationId: the expression's name), and
+  // listed in evaluatedResource.
+  std::string evaluated_refs;
+  for (size_t i = 0; i < def.supplemental_data.size(); ++i) {
+    int n = 0;
+    for (const auto& [key, slot] : total.sde[i]) {
+      const std::string id = "sde-" + std::to_string(i) + "-" + std::to_string(n++);
+      if (!contained.empty()) contained += ",";
+      contained += "{\"resourceType\":\"Observation\",\"id\":\"" + id +
+                   "\",\"extension\":[{\"url\":\"http://hl7.org/fhir/us/cqfmeasures/"
+                   "StructureDefinition/cqfm-measureInfo\",\"extension\":[{\"url\":\"measure\","
+                   "\"valueCanonical\":";
+      json::WriteString(measure.url, &contained);
+      contained += "},{\"url\":\"populationId\",\"valueString\":";
+      json::WriteString(def.supplemental_data[i], &contained);
+      contained += "}]}],\"status\":\"final\",\"code\":{";
+      if (!slot.first.coding.empty()) contained += "\"coding\":[" + slot.first.coding + "],";
+      contained += "\"text\":";
+      json::WriteString(slot.first.text, &contained);
+      contained += "},\"valueInteger\":" + std::to_string(slot.second) + "}";
+      if (!evaluated_refs.empty()) evaluated_refs += ",";
+      evaluated_refs += "{\"reference\":\"#" + id + "\"}";
+    }
+  }
   if (!contained.empty()) out += ",\"contained\":[" + contained + "]";
   out += ",\"status\":\"complete\",\"type\":\"" + std::string(type) + "\",\"measure\":";
   json::WriteString(measure.url + (measure.version.empty() ? "" : "|" + measure.version), &out);
@@ -591,7 +731,9 @@ Result<std::string> Evaluate(const PreparedMeasure& measure, Subjects& subjects,
   json::WriteString(request.period_start, &out);
   out += ",\"end\":";
   json::WriteString(request.period_end, &out);
-  out += "},\"group\":[" + groups + "]}";
+  out += "},\"group\":[" + groups + "]";
+  if (!evaluated_refs.empty()) out += ",\"evaluatedResource\":[" + evaluated_refs + "]";
+  out += "}";
   return out;
 }
 

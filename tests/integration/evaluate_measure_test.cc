@@ -15,6 +15,7 @@
 
 #include "integration/test_server.h"
 #include "json/parse.h"
+#include "json/writer.h"
 
 namespace vesta::testing {
 namespace {
@@ -152,6 +153,14 @@ TEST_F(EvaluateMeasureTest, DiabetesHbA1cDeckLandsWhereItsNamesSay) {
   json::Document summary = Evaluate(measure, "");
   EXPECT_EQ(summary.root().FindString("type"), "summary");
   EXPECT_EQ(Counts(summary.root()), sum);
+  // Supplemental data: contained Observations per value; every patient has a sex.
+  int64_t sexes = 0;
+  for (const json::Value& c : summary.root().Find("contained")->items()) {
+    if (json::ToString(c).find("\"valueString\":\"SDE Sex\"") == std::string::npos) continue;
+    sexes += std::strtoll(std::string(c.Find("valueInteger")->number_text()).c_str(), nullptr, 10);
+  }
+  EXPECT_EQ(sexes, 4);
+  EXPECT_NE(summary.root().Find("evaluatedResource"), nullptr);
   // subject-list: one contained List per population, holding its patients.
   json::Document list = Evaluate(measure, "&reportType=subject-list");
   const json::Value* contained = list.root().Find("contained");
