@@ -380,7 +380,9 @@ def run(args, vesta, parts, work, pg, res):
     res["pgss"] = have_pgss
     empty = os.path.join(work, "empty")
     os.makedirs(empty)
-    dummy = os.path.join(work, "unused-data-dir")  # serve's --data-dir, unused with --store
+    # serve's --data-dir: with --store it holds only the server's own files (Bulk Data exports).
+    dummy = os.path.join(work, "server-files")
+    os.makedirs(dummy)
 
     # -- import (the untimed warm-up imports are the stores the reads and searches use) --
     sqlite_dir = os.path.join(work, "sqlite")
