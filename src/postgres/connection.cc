@@ -1,10 +1,12 @@
 #include "postgres/connection.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -218,8 +220,67 @@ std::string_view Rows::Text(int row, int column) const {
                           static_cast<size_t>(PQgetlength(result_.get(), row, column)));
 }
 
+namespace {
+
+// Big-endian integers of the binary forms (network byte order).
+uint64_t BigEndian(const char* data, size_t size) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < size; ++i) value = (value << 8) | static_cast<unsigned char>(data[i]);
+  return value;
+}
+
+bool IsBinary(const PGresult* result, int column) { return PQfformat(result, column) == 1; }
+
+// A numeric's binary form (numeric_send: ndigits, weight, sign, dscale as 16-bit integers, then
+// ndigits base-10000 digits) as a double, through its decimal text so that it rounds as the
+// text form does.
+double NumericBinaryToDouble(std::string_view data) {
+  if (data.size() < 8) return 0;
+  const size_t ndigits = BigEndian(data.data(), 2);
+  const int weight = static_cast<int16_t>(BigEndian(data.data() + 2, 2));
+  const uint64_t sign = BigEndian(data.data() + 4, 2);
+  if (sign == 0xC000) return std::numeric_limits<double>::quiet_NaN();
+  if (sign == 0xD000) return std::numeric_limits<double>::infinity();
+  if (sign == 0xF000) return -std::numeric_limits<double>::infinity();
+  if (data.size() < 8 + 2 * ndigits) return 0;
+  if (ndigits == 0) return 0;
+  std::string text;
+  if (sign == 0x4000) text += '-';
+  for (size_t i = 0; i < ndigits; ++i) {
+    char digits[5];
+    const int d = static_cast<int>(BigEndian(data.data() + 8 + 2 * i, 2));
+    digits[0] = static_cast<char>('0' + d / 1000);
+    digits[1] = static_cast<char>('0' + d / 100 % 10);
+    digits[2] = static_cast<char>('0' + d / 10 % 10);
+    digits[3] = static_cast<char>('0' + d % 10);
+    text.append(digits, 4);
+  }
+  // The last digit group is worth 10000^(weight - ndigits + 1).
+  text += 'e';
+  text += std::to_string(4 * (weight - static_cast<int>(ndigits) + 1));
+  double value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
+}  // namespace
+
 int64_t Rows::Int(int row, int column) const {
   std::string_view text = Text(row, column);
+  if (IsBinary(result_.get(), column)) {
+    switch (PQftype(result_.get(), column)) {
+      case kInt2Oid:
+        return static_cast<int16_t>(BigEndian(text.data(), std::min<size_t>(text.size(), 2)));
+      case kInt4Oid:
+        return static_cast<int32_t>(BigEndian(text.data(), std::min<size_t>(text.size(), 4)));
+      case kOidOid:
+        return static_cast<uint32_t>(BigEndian(text.data(), std::min<size_t>(text.size(), 4)));
+      case kInt8Oid:
+        return static_cast<int64_t>(BigEndian(text.data(), std::min<size_t>(text.size(), 8)));
+      default:
+        break;  // text-like: its digits
+    }
+  }
   int64_t value = 0;
   std::from_chars(text.data(), text.data() + text.size(), value);
   return value;
@@ -227,13 +288,41 @@ int64_t Rows::Int(int row, int column) const {
 
 double Rows::Double(int row, int column) const {
   std::string_view text = Text(row, column);
+  if (IsBinary(result_.get(), column)) {
+    switch (PQftype(result_.get(), column)) {
+      case kFloat4Oid: {
+        if (text.size() != 4) return 0;
+        const uint32_t bits = static_cast<uint32_t>(BigEndian(text.data(), 4));
+        float value;
+        std::memcpy(&value, &bits, sizeof value);
+        return value;
+      }
+      case kFloat8Oid: {
+        if (text.size() != 8) return 0;
+        const uint64_t bits = BigEndian(text.data(), 8);
+        double value;
+        std::memcpy(&value, &bits, sizeof value);
+        return value;
+      }
+      case kNumericOid:
+        return NumericBinaryToDouble(text);
+      case kInt2Oid:
+      case kInt4Oid:
+      case kInt8Oid:
+      case kOidOid:
+        return static_cast<double>(Int(row, column));
+      default:
+        break;
+    }
+  }
   double value = 0;
   std::from_chars(text.data(), text.data() + text.size(), value);  // Infinity, NaN included
   return value;
 }
 
 std::string Rows::Bytes(int row, int column) const {
-  if (PQftype(result_.get(), column) != kByteaOid || IsNull(row, column)) {
+  if (PQftype(result_.get(), column) != kByteaOid || IsNull(row, column) ||
+      IsBinary(result_.get(), column)) {
     return std::string(Text(row, column));
   }
   size_t size = 0;
@@ -429,14 +518,15 @@ Status Connection::Exec(std::string_view sql) {
   return rows.status();
 }
 
-Result<Rows> Connection::Query(std::string_view sql, std::span<const Value> params) {
+Result<Rows> Connection::Query(std::string_view sql, std::span<const Value> params, Format format) {
+  const int result_format = format == Format::kBinary ? 1 : 0;
   Params p;
   RETURN_IF_ERROR(p.Set(params));
   std::string key(sql);
   auto it = statements_.find(key);
   if (it == statements_.end() && statements_.size() >= kMaxPreparedStatements) {
     return Run(PQexecParams(conn_, key.c_str(), p.size(), p.types(), p.values(), p.lengths(),
-                            p.formats(), /*resultFormat=text*/ 0),
+                            p.formats(), result_format),
                Excerpt(sql));
   }
   if (it == statements_.end()) {
@@ -447,16 +537,17 @@ Result<Rows> Connection::Query(std::string_view sql, std::span<const Value> para
     it = statements_.emplace(std::move(key), std::move(name)).first;
   }
   return Run(PQexecPrepared(conn_, it->second.c_str(), p.size(), p.values(), p.lengths(),
-                            p.formats(), /*resultFormat=text*/ 0),
+                            p.formats(), result_format),
              Excerpt(sql));
 }
 
-Result<Rows> Connection::QueryUncached(std::string_view sql, std::span<const Value> params) {
+Result<Rows> Connection::QueryUncached(std::string_view sql, std::span<const Value> params,
+                                       Format format) {
   Params p;
   RETURN_IF_ERROR(p.Set(params));
   std::string text(sql);
   return Run(PQexecParams(conn_, text.c_str(), p.size(), p.types(), p.values(), p.lengths(),
-                          p.formats(), /*resultFormat=text*/ 0),
+                          p.formats(), format == Format::kBinary ? 1 : 0),
              Excerpt(sql));
 }
 
@@ -516,6 +607,12 @@ Result<CopyIn> Connection::CopyFrom(std::string_view sql) {
 
 bool Connection::LooksAlive() {
   if (PQstatus(conn_) != CONNECTION_OK) return false;
+  // Nothing to read (one poll, the common case between statements): the server has neither
+  // sent anything nor closed the connection since the last result.
+  pollfd ready{};
+  ready.fd = PQsocket(conn_);
+  ready.events = POLLIN;
+  if (ready.fd >= 0 && poll(&ready, 1, 0) == 0) return true;
   // Reads what the server sent meanwhile without waiting: a closed socket (after a FATAL
   // message, on shutdown) marks the connection bad. Twice: the first read may stop at the
   // message, before the end of the stream.

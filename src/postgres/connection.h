@@ -79,10 +79,21 @@ enum class ColumnType {
   kText,     // everything else (text, varchar, json, jsonb, bool, timestamps...): Text()
 };
 
+// The form in which the server writes a statement's values
+// (https://www.postgresql.org/docs/15/protocol-overview.html#PROTOCOL-FORMAT-CODES).
+//   kText: every value as its text (bytea as \x<hex>, which the server encodes and Rows decodes).
+//   kBinary: each type's binary form: bytea as its bytes and integers as their 2, 4 or 8 bytes,
+//     with nothing to encode on the server or decode here; text-like types (text, varchar, name)
+//     read the same as in kText. For statements whose columns are integers, floats, numeric,
+//     text-like or bytea only: Text() of any other type (bool, timestamps, json, jsonb...) would
+//     give the server's binary bytes.
+enum class Format { kText, kBinary };
+
 class Connection;
 
-// The rows of one statement, in text form as the server wrote them; movable, owns its result.
-// Rows and columns are 0-based. REQUIRES of every accessor: row < size(), column < columns().
+// The rows of one statement, in the form the statement asked for (Format); movable, owns its
+// result. Rows and columns are 0-based. REQUIRES of every accessor: row < size(),
+// column < columns().
 class Rows {
  public:
   Rows(Rows&&) noexcept;
@@ -103,7 +114,8 @@ class Rows {
   double Double(int row, int column) const;
   // The value's text as the server wrote it; empty for NULL. Valid while these Rows live.
   std::string_view Text(int row, int column) const;
-  // A bytea value, decoded from the server's hex form; for other columns the same as Text().
+  // A bytea value, decoded from the server's hex form (kText) or as sent (kBinary); for other
+  // columns the same as Text().
   std::string Bytes(int row, int column) const;
 
  private:
@@ -189,16 +201,20 @@ class Connection {
   // only executed. For SQL whose text is constant or takes a bounded number of shapes (a
   // search's text depends on its shape only): once kMaxPreparedStatements texts are prepared on
   // the connection, new texts run unprepared. The parameter types are fixed by the first call:
-  // later calls pass the same kinds.
-  Result<Rows> Query(std::string_view sql, std::span<const Value> params = {});
-  Result<Rows> Query(std::string_view sql, std::initializer_list<Value> params) {
-    return Query(sql, std::span<const Value>(params.begin(), params.size()));
+  // later calls pass the same kinds. `format`: how the rows come back (Format).
+  Result<Rows> Query(std::string_view sql, std::span<const Value> params = {},
+                     Format format = Format::kText);
+  Result<Rows> Query(std::string_view sql, std::initializer_list<Value> params,
+                     Format format = Format::kText) {
+    return Query(sql, std::span<const Value>(params.begin(), params.size()), format);
   }
   // Runs `sql` once as an unnamed statement: for SQL that varies per call (searches), which
   // would only fill the cache of prepared statements.
-  Result<Rows> QueryUncached(std::string_view sql, std::span<const Value> params = {});
-  Result<Rows> QueryUncached(std::string_view sql, std::initializer_list<Value> params) {
-    return QueryUncached(sql, std::span<const Value>(params.begin(), params.size()));
+  Result<Rows> QueryUncached(std::string_view sql, std::span<const Value> params = {},
+                             Format format = Format::kText);
+  Result<Rows> QueryUncached(std::string_view sql, std::initializer_list<Value> params,
+                             Format format = Format::kText) {
+    return QueryUncached(sql, std::span<const Value>(params.begin(), params.size()), format);
   }
 
   // Starts a transaction (BEGIN ISOLATION LEVEL ...). Commit() fails with kConflict when the

@@ -112,6 +112,63 @@ TEST_F(ConnectionTest, ParametersRoundTrip) {
   EXPECT_EQ(Count("t"), 6);
 }
 
+TEST_F(ConnectionTest, BinaryResultsReadAsTheTextOnes) {
+  ASSERT_TRUE(db_->Exec("CREATE TABLE t (i8 bigint, i4 int, i2 smallint, f8 double precision,"
+                        " f4 real, n numeric, s text, b bytea)")
+                  .ok());
+  const std::string bytes("\0\x01\xff\\x'\n", 7);
+  const std::string text = "é 日本 🩺, a\ttab";
+  ASSERT_TRUE(db_->Exec("INSERT INTO t VALUES"
+                        " (-9223372036854775808, -2147483648, -32768, 0.1, 0.5, -12345.678901,"
+                        "  'a', '\\x0001ff5c78270a'),"
+                        " (9223372036854775807, 2147483647, 32767, 'Infinity', '-Infinity',"
+                        "  100000000, 'b', ''),"
+                        " (0, 0, 0, 'NaN', 0, 0.00001, 'c', NULL),"
+                        " (NULL, NULL, NULL, NULL, NULL, 'NaN', NULL, NULL),"
+                        " (1, 1, 1, 1e308, 1, 'Infinity', '', NULL),"
+                        " (2, 2, 2, 5e-324, 2, 0, 'x', NULL)")
+                  .ok());
+  ASSERT_TRUE(db_->Query("UPDATE t SET s = $1 WHERE i8 = 2", {std::string_view(text)}).ok());
+  const char* select = "SELECT i8, i4, i2, f8, f4, n, s, b, i4::oid FROM t ORDER BY i8 NULLS LAST";
+  auto text_rows = db_->Query(select);
+  auto binary_rows = db_->Query(select, {}, Format::kBinary);
+  auto unprepared = db_->QueryUncached(select, {}, Format::kBinary);
+  ASSERT_TRUE(text_rows.ok()) << text_rows.status().ToString();
+  ASSERT_TRUE(binary_rows.ok()) << binary_rows.status().ToString();
+  ASSERT_TRUE(unprepared.ok()) << unprepared.status().ToString();
+  ASSERT_EQ(binary_rows->size(), 6);
+  for (const Rows* rows : {&*binary_rows, &*unprepared}) {
+    for (int r = 0; r < 6; ++r) {
+      SCOPED_TRACE(r);
+      for (int c : {0, 1, 2, 8}) {
+        EXPECT_EQ(rows->Int(r, c), text_rows->Int(r, c)) << c;
+        EXPECT_EQ(rows->Double(r, c), text_rows->Double(r, c)) << c;
+      }
+      for (int c : {3, 4, 5}) {
+        const double want = text_rows->Double(r, c);
+        if (std::isnan(want)) {
+          EXPECT_TRUE(std::isnan(rows->Double(r, c))) << c;
+        } else {
+          EXPECT_EQ(rows->Double(r, c), want) << c;
+        }
+      }
+      EXPECT_EQ(rows->Text(r, 6), text_rows->Text(r, 6));
+      EXPECT_EQ(rows->Bytes(r, 7), text_rows->Bytes(r, 7));
+      for (int c = 0; c < 9; ++c) EXPECT_EQ(rows->IsNull(r, c), text_rows->IsNull(r, c));
+    }
+  }
+  EXPECT_EQ(binary_rows->Bytes(0, 7), bytes);
+  EXPECT_EQ(binary_rows->Int(0, 0), std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(binary_rows->Int(0, 1), std::numeric_limits<int32_t>::min());
+  EXPECT_EQ(binary_rows->Int(0, 8), 2147483648);  // an oid is unsigned
+  EXPECT_EQ(binary_rows->Double(0, 5), -12345.678901);
+  EXPECT_EQ(binary_rows->Double(1, 5), 0.00001);
+  EXPECT_EQ(binary_rows->Double(2, 5), std::numeric_limits<double>::infinity());
+  EXPECT_EQ(binary_rows->Text(3, 6), text);
+  EXPECT_EQ(binary_rows->Double(4, 5), 1e8);
+  EXPECT_EQ(binary_rows->Type(7), ColumnType::kBytes);
+}
+
 TEST_F(ConnectionTest, PreparesAStatementOncePerConnection) {
   ASSERT_TRUE(db_->Exec("CREATE TABLE t (k int PRIMARY KEY, v text)").ok());
   for (int i = 0; i < 5; ++i) {

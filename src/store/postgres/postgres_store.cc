@@ -36,7 +36,8 @@ Micros WallClockMicros() {
       .count();
 }
 
-// The columns every version-returning query selects, in this order.
+// The columns every version-returning query selects, in this order; read in binary form
+// (postgres::Format::kBinary: the json's bytes as stored, not hex text to decode).
 constexpr std::string_view kVersionColumns =
     "r.seq, r.type, r.id, r.version, r.last_updated, r.deleted, r.json";
 
@@ -85,7 +86,8 @@ Result<StoredVersion> PostgresStore::Read(const std::string& type, const std::st
                                             " FROM resource_current c"
                                             " JOIN resource r ON r.seq = c.seq"
                                             " WHERE c.type = $1 AND c.id = $2",
-                                        {std::string_view(type), std::string_view(id)}));
+                                        {std::string_view(type), std::string_view(id)},
+                                        postgres::Format::kBinary));
   if (rows.size() == 0) return NotFound(Name(type, id) + " not found");
   return VersionRow(rows, 0);
 }
@@ -98,7 +100,8 @@ Result<StoredVersion> PostgresStore::ReadVersion(const std::string& type, const 
       Rows rows,
       db->Query(std::string("SELECT ") + std::string(kVersionColumns) +
                     " FROM resource r WHERE r.type = $1 AND r.id = $2 AND r.version = $3",
-                {std::string_view(type), std::string_view(id), version}));
+                {std::string_view(type), std::string_view(id), version},
+                postgres::Format::kBinary));
   if (rows.size() == 0) {
     return NotFound(Name(type, id) + " has no version " + std::to_string(version));
   }
@@ -224,7 +227,7 @@ Result<HistoryPage> PostgresStore::History(const HistoryQuery& query) {
   ASSIGN_OR_RETURN(Pool::Lease db, pool_.Acquire());
   HistoryPage page;
   RETURN_IF_ERROR(postgres::InTransaction(*db, postgres::Isolation::kRepeatableRead, [&]() {
-    ASSIGN_OR_RETURN(Rows rows, db->Query(page_sql, params));
+    ASSIGN_OR_RETURN(Rows rows, db->Query(page_sql, params, postgres::Format::kBinary));
     for (int i = 0; i < rows.size(); ++i) {
       if (static_cast<int64_t>(page.entries.size()) == query.count) {
         page.has_more = true;
@@ -347,7 +350,7 @@ Result<ChangePage> PostgresStore::Changes(const ChangeQuery& query) {
                               (types_sql.empty() ? " AND $3::text IS NOT NULL" : "") +
                               " AND r.xmin = ANY($4::xid[]) AND r.superseded_at IS NULL"
                               " ORDER BY r.seq";
-      ASSIGN_OR_RETURN(Rows rows, db->Query(sql, params));
+      ASSIGN_OR_RETURN(Rows rows, db->Query(sql, params, postgres::Format::kBinary));
       for (int i = 0; i < rows.size(); ++i) page.versions.push_back(VersionRow(rows, i));
     }
     std::vector<Value> params = {from.wm, static_cast<int64_t>(query.limit) + 1,
@@ -356,7 +359,7 @@ Result<ChangePage> PostgresStore::Changes(const ChangeQuery& query) {
                             " FROM resource r WHERE r.seq > $1" + types_sql +
                             (types_sql.empty() ? " AND $3::text IS NOT NULL" : "") +
                             " AND r.superseded_at IS NULL ORDER BY r.seq LIMIT $2";
-    ASSIGN_OR_RETURN(Rows rows, db->Query(sql, params));
+    ASSIGN_OR_RETURN(Rows rows, db->Query(sql, params, postgres::Format::kBinary));
     int64_t last = from.wm;
     int listed = 0;
     for (int i = 0; i < rows.size(); ++i) {

@@ -27,7 +27,10 @@ constexpr int kMaxIterate = 3;      // rounds of _include:iterate
 // Runs `sql`, unprepared unless `prepared`: then prepared on the connection the first time its
 // text is seen (postgres::Connection::Query, a bounded number of statements per connection).
 // The args' strings live in `sql`.
-Result<postgres::Rows> Run(postgres::Connection& db, const pgsql::Sql& sql, bool prepared = false) {
+// `format`: postgres::Format::kBinary for statements whose columns are integers, floats, text or
+// bytea only (the page's keys and the resources' columns).
+Result<postgres::Rows> Run(postgres::Connection& db, const pgsql::Sql& sql, bool prepared = false,
+                           postgres::Format format = postgres::Format::kText) {
   std::vector<postgres::Value> params;
   params.reserve(sql.args.size());
   for (const pgsql::SqlArg& a : sql.args) {
@@ -42,7 +45,8 @@ Result<postgres::Rows> Run(postgres::Connection& db, const pgsql::Sql& sql, bool
         },
         a);
   }
-  return prepared ? db.Query(sql.Text(), params) : db.QueryUncached(sql.Text(), params);
+  return prepared ? db.Query(sql.Text(), params, format)
+                  : db.QueryUncached(sql.Text(), params, format);
 }
 
 Result<int64_t> Count(postgres::Connection& db, const pgsql::Sql& sql) {
@@ -73,7 +77,7 @@ Result<std::vector<StoredVersion>> ReadBySeq(postgres::Connection& db,
   ASSIGN_OR_RETURN(postgres::Rows rows,
                    db.Query("SELECT seq, type, id, version, last_updated, json FROM resource"
                             " WHERE seq = ANY($1::int8[])",
-                            {std::string_view(array)}));
+                            {std::string_view(array)}, postgres::Format::kBinary));
   std::vector<bool> found(seqs.size());
   for (int i = 0; i < rows.size(); ++i) {
     auto it = at.find(rows.Int(i, 0));
@@ -147,21 +151,24 @@ bool PreparedPageIsSafe(const search::Plan& plan) {
          std::all_of(index->alternatives.begin(), index->alternatives.end(), IsIndexEquality);
 }
 
-// Whether the page is all the search reads: no total to count, no walk to decide on, nothing to
-// include. Such a search is one statement (the page joined to its resources), which is its own
-// snapshot: no transaction, one round trip.
+// Whether the page is all the search reads: no total to count, nothing to include. Such a
+// search is one statement (the page joined to its resources), which is its own snapshot: no
+// transaction, one round trip; a plan that walks a long list (CountThenWalk) asks first how long
+// the list is, in a statement of its own: the answer only chooses between two statements that
+// find the same page, so it needs no snapshot shared with the page.
 bool IsOneStatement(const search::Plan& plan) {
   return !plan.summary_count && plan.total != search::TotalMode::kEstimate &&
-         plan.total != search::TotalMode::kAccurate && !plan.Is<search::Plan::CountThenWalk>() &&
-         plan.includes.empty() && plan.revincludes.empty();
+         plan.total != search::TotalMode::kAccurate && plan.includes.empty() &&
+         plan.revincludes.empty();
 }
 
 // The page's rows with their resources, in the page's order: the page's columns (seq, the keys),
-// then type, id, version, last_updated and json.
-pgsql::Sql PageWithResourcesSql(const search::Plan& plan) {
+// then type, id, version, last_updated and json. `page`: the page statement (PageSql, or
+// WalkPageSql for a long list).
+pgsql::Sql PageWithResourcesSql(const pgsql::Sql& page) {
   pgsql::Sql sql;
   sql << "WITH p AS MATERIALIZED (SELECT q.*, row_number() OVER () AS n FROM (";
-  sql.Append(pgsql::PageSql(plan));
+  sql.Append(page);
   // (The page's first column, its seq, has a name of the plan's choosing: q's alias names it.)
   sql << ") q (page_seq)) SELECT p.*, r.type, r.id, r.version, r.last_updated, r.json FROM p"
          " JOIN resource r ON r.seq = p.page_seq ORDER BY p.n";
@@ -169,8 +176,15 @@ pgsql::Sql PageWithResourcesSql(const search::Plan& plan) {
 }
 
 Status RunOneStatementSearch(postgres::Connection& db, const search::Plan& plan, SearchPage* page) {
-  ASSIGN_OR_RETURN(postgres::Rows rows,
-                   Run(db, PageWithResourcesSql(plan), PreparedPageIsSafe(plan)));
+  bool long_list = false;
+  if (plan.Is<search::Plan::CountThenWalk>()) {
+    ASSIGN_OR_RETURN(int64_t n, Count(db, pgsql::WalkCheckSql(plan)));
+    long_list = n != 0;
+  }
+  ASSIGN_OR_RETURN(
+      postgres::Rows rows,
+      Run(db, PageWithResourcesSql(long_list ? pgsql::WalkPageSql(plan) : pgsql::PageSql(plan)),
+          PreparedPageIsSafe(plan), postgres::Format::kBinary));
   const int resource = rows.columns() - 5;  // the first of the resource's columns
   std::vector<pgsql::SqlArg> last_keys;
   int64_t last_seq = 0;
