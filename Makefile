@@ -11,6 +11,7 @@ CMAKE_FLAGS ?=
 SHARED_DATA ?= ../shared/data
 ICD10CM_TABULAR ?= $(SHARED_DATA)/icd10cm/cdc-tabular-2023/icd10cm_tabular_2023.xml.gz
 GEMS_DIR ?= $(SHARED_DATA)/icd10cm/gems-2018
+ECQM_DIR ?= $(SHARED_DATA)/ecqm
 
 .PHONY: all deps configure build run test test-sanitize bench clean format
 
@@ -28,8 +29,10 @@ build: configure
 # The R4 CodeSystems and ValueSets go into the data dir's terminology once (docs/terminology.md),
 # and ICD-10-CM with the CMS GEMs when the reference data is beside the checkout (the chart's
 # problem displays and the ICD-10 worklist). --demo loads 100 generated patients into an empty
-# store and the web app is at http://127.0.0.1:$(PORT)/app/ (docs/web-app.md). Authorization is
-# off for this local first run (loopback only; docs/security.md says how to serve with it).
+# store and the web app is at http://127.0.0.1:$(PORT)/app/ (docs/web-app.md); with it the quality
+# measures of the eCQM test data when they are beside the checkout (VESTA_DEMO_MEASURES: their
+# Libraries, Measures and value sets, for the measures page). Authorization is off for this local
+# first run (loopback only; docs/security.md says how to serve with it).
 run: build
 	@$(BUILD_DIR)/vesta terminology load r4 --skip-if-loaded --data-dir $(DATA_DIR)
 	@if [ -f $(ICD10CM_TABULAR) ] && [ -f $(GEMS_DIR)/2018_I9gem.txt ]; then \
@@ -37,7 +40,9 @@ run: build
 	  $(BUILD_DIR)/vesta terminology load gems $(GEMS_DIR)/2018_I9gem.txt $(GEMS_DIR)/2018_I10gem.txt \
 	    --data-dir $(DATA_DIR) >/dev/null; \
 	else echo "ICD-10-CM and the GEMs not found in $(SHARED_DATA): the chart shows the codings' own displays"; fi
-	$(BUILD_DIR)/vesta serve --port $(PORT) --data-dir $(DATA_DIR) --auth off --demo
+	@[ -d $(ECQM_DIR)/measures ] || echo "eCQM measures not found in $(SHARED_DATA): the measures page says how to load one"
+	VESTA_DEMO_MEASURES=$$([ -d $(ECQM_DIR)/measures ] && echo $(ECQM_DIR)) \
+	  $(BUILD_DIR)/vesta serve --port $(PORT) --data-dir $(DATA_DIR) --auth off --demo
 
 test: build
 	@scripts/run-tests.sh $(BUILD_DIR)
