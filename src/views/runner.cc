@@ -102,7 +102,14 @@ Status Runner::Run(const json::Value& resource, const std::function<void(const R
     return Status::Ok();
   }
   resource_ = &resource;
-  const Item root = fhirpath::ResourceItem(resource);
+  // Every resource run is of the view's type, so its item differs from the first one's only in
+  // its JSON: the type is looked up once.
+  if (!root_type_known_) {
+    root_ = fhirpath::ResourceItem(resource);
+    root_type_known_ = true;
+  }
+  Item root = root_;
+  root.node = &resource;
   for (size_t i = 0; i < view_.where().size(); ++i) {
     Status st = EvaluateInto(view_.where()[i], root, 0, &where_);
     auto at = [&] { return Where(resource) + ": where[" + std::to_string(i) + "].path"; };

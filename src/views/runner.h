@@ -63,6 +63,8 @@ class Runner {
   bool flat_;                   // RunFlat applies
   Row row_;                     // RunFlat's row, its cells' capacity kept across resources
   fhirpath::Collection where_;  // a where path's value, its capacity kept
+  fhirpath::Item root_;         // the item of the first resource run (its type and structure)
+  bool root_type_known_ = false;
 };
 
 }  // namespace vesta::views

@@ -96,31 +96,9 @@ Status Evaluator::Error(const Node& n, const std::string& what) const {
   return Invalid("FHIRPath: " + what + " at position " + std::to_string(n.pos));
 }
 
-namespace {
-
-struct ScratchStack {
-  std::vector<std::unique_ptr<Collection>> buffers;
-  size_t lent = 0;
-};
-thread_local ScratchStack scratch_stack;
-// A returned buffer larger than this many items is freed rather than kept.
-constexpr size_t kScratchKeep = 4096;
-
-}  // namespace
-
-Scratch::Scratch() {
-  ScratchStack& s = scratch_stack;
-  if (s.lent == s.buffers.size()) s.buffers.push_back(std::make_unique<Collection>());
-  c_ = s.buffers[s.lent++].get();
-}
-
-Scratch::~Scratch() {
-  if (c_->capacity() > kScratchKeep) {
-    Collection().swap(*c_);
-  } else {
-    c_->clear();
-  }
-  --scratch_stack.lent;
+ScratchPool& ScratchPool::ForThisThread() {
+  thread_local ScratchPool pool;
+  return pool;
 }
 
 Status Evaluator::EvalInto(const Node& n, const Frame& f, Collection* out) {
@@ -169,7 +147,7 @@ Status Evaluator::EvalNodeInto(const Node& n, const Frame& f, Collection* out) {
       n.target->fn == Fn::kDescendants) {
     return append(EvalNode(n, f));
   }
-  Scratch storage;
+  Scratch storage(pool_);
   Items in = f.focus;
   if (n.target != nullptr && n.target->kind != NodeKind::kThis) {
     RETURN_IF_ERROR(EvalInto(*n.target, f, storage.get()));
@@ -287,7 +265,7 @@ Result<Collection> Evaluator::EvalNode(const Node& n, const Frame& f) {
       if (n.target == nullptr || n.target->kind == NodeKind::kThis) {
         return CallFunction(n, f.focus, f);
       }
-      Scratch in;
+      Scratch in(pool_);
       RETURN_IF_ERROR(EvalInto(*n.target, f, in.get()));
       return CallFunction(n, *in.get(), f);
     }
@@ -541,13 +519,13 @@ Status Evaluator::PathInto(const Node& n, const Frame& f, Collection* out) {
     step = target;
   }
   const Node& first = *steps[count - 1];
-  Scratch evaluated;
+  Scratch evaluated(pool_);
   Items in = f.focus;
   if (first.target != nullptr && first.target->kind != NodeKind::kThis) {
     RETURN_IF_ERROR(EvalInto(*first.target, f, evaluated.get()));
     in = *evaluated.get();
   }
-  Scratch scratch[2];
+  Scratch scratch[2] = {Scratch(pool_), Scratch(pool_)};
   int next = 0;
   if (first.target == nullptr && first.named_type != nullptr) {
     // A type name at the start of a path selects the context when it is of that type
@@ -614,7 +592,7 @@ bool Evaluator::AddUnionTerms(const Node& n, const Frame& f, DistinctAppender* o
     return ok;
   }
   if (PathOfOtherType(n, f.focus)) return true;
-  Scratch storage;
+  Scratch storage(pool_);
   Result<Items> items = Operand(n, f, storage.get());
   if (!items.ok()) {
     *error = items.status();
@@ -638,7 +616,7 @@ Result<Collection> Evaluator::Binary(const Node& n, const Frame& f) {
     if (!AddUnionTerms(n, f, &distinct, &error)) return error;
     return out;
   }
-  Scratch lstore, rstore;
+  Scratch lstore(pool_), rstore(pool_);
   ASSIGN_OR_RETURN(Items lc, Operand(*n.target, f, lstore.get()));
   ASSIGN_OR_RETURN(Items rc, Operand(*n.args[0], f, rstore.get()));
   if (op == Op::kConcat) {
@@ -670,7 +648,7 @@ Result<Collection> Evaluator::Binary(const Node& n, const Frame& f) {
 // (http://hl7.org/fhirpath/N1/#boolean-logic).
 Result<int> Evaluator::Logical(const Node& n, const Frame& f) {
   const Op op = n.op;
-  Scratch lstore, rstore;
+  Scratch lstore(pool_), rstore(pool_);
   ASSIGN_OR_RETURN(Items lc, Operand(*n.target, f, lstore.get()));
   ASSIGN_OR_RETURN(int l, BoolOf(*this, n, lc));
   if (op == Op::kAnd && l == 0) return 0;
@@ -698,7 +676,7 @@ Result<int> Evaluator::Logical(const Node& n, const Frame& f) {
 // (http://hl7.org/fhirpath/N1/#equality, #comparison, #collections-2).
 Result<int> Evaluator::Comparison(const Node& n, const Frame& f) {
   const Op op = n.op;
-  Scratch lstore, rstore;
+  Scratch lstore(pool_), rstore(pool_);
   ASSIGN_OR_RETURN(Items lc, Operand(*n.target, f, lstore.get()));
   ASSIGN_OR_RETURN(Items rc, Operand(*n.args[0], f, rstore.get()));
   switch (op) {
@@ -744,7 +722,7 @@ Result<int> Evaluator::Comparison(const Node& n, const Frame& f) {
 
 // `is` (http://hl7.org/fhirpath/N1/#is-type-specifier).
 Result<int> Evaluator::TypeTest(const Node& n, const Frame& f) {
-  Scratch storage;
+  Scratch storage(pool_);
   ASSIGN_OR_RETURN(Items in, Operand(*n.target, f, storage.get()));
   if (in.empty()) return -1;
   if (in.size() > 1)
@@ -760,7 +738,7 @@ Result<int> Evaluator::Condition(const Node& criteria, const Frame& f, const Nod
   if (criteria.kind == NodeKind::kTypeOp && criteria.op == Op::kIs) return TypeTest(criteria, f);
   if (criteria.kind == NodeKind::kFunction && criteria.args.empty() &&
       (criteria.fn == Fn::kExists || criteria.fn == Fn::kEmpty)) {
-    Scratch storage;
+    Scratch storage(pool_);
     Items in = f.focus;
     if (criteria.target != nullptr) {
       ASSIGN_OR_RETURN(in, Operand(*criteria.target, f, storage.get()));

@@ -1,6 +1,7 @@
 // The evaluator (internal to the engine): walks the AST over collections of items.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -24,20 +25,57 @@ using Items = std::span<const Item>;
 
 class DistinctAppender;
 
-// A collection lent by a per-thread stack of buffers that keep their capacity: intermediate
-// results (a where()'s input, an operand) are built in one without a fresh allocation per
-// evaluation. Scratches are locals, so they are returned in the reverse order of lending; the
-// buffer is empty when lent and emptied when returned (a very large one is freed).
-class Scratch {
+// Collections that keep their capacity, lent for intermediate results (a where()'s input, an
+// operand, the steps of a path) so that evaluating an expression over many resources does not
+// allocate them afresh. One pool per thread (ScratchPool::ForThisThread), used by one evaluation at
+// a time and by the evaluations nested in it.
+class ScratchPool {
  public:
-  Scratch();
-  ~Scratch();
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  Collection* get() const { return c_; }
+  static ScratchPool& ForThisThread();
+
+  // An empty collection, lent until Give.
+  Collection* Take() {
+    if (free_.empty()) {
+      owned_.push_back(std::make_unique<Collection>());
+      return owned_.back().get();
+    }
+    Collection* c = free_.back();
+    free_.pop_back();
+    return c;
+  }
+  // Takes back a collection lent by Take, emptied (and freed when very large).
+  void Give(Collection* c) {
+    if (c->capacity() > kKeep) {
+      Collection().swap(*c);
+    } else {
+      c->clear();
+    }
+    free_.push_back(c);
+  }
 
  private:
-  Collection* c_;
+  static constexpr size_t kKeep = 4096;  // items a returned collection may keep room for
+  std::vector<std::unique_ptr<Collection>> owned_;
+  std::vector<Collection*> free_;
+};
+
+// A collection of the pool, taken on first use and given back when the Scratch goes.
+class Scratch {
+ public:
+  explicit Scratch(ScratchPool& pool) : pool_(pool) {}
+  ~Scratch() {
+    if (c_ != nullptr) pool_.Give(c_);
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  Collection* get() {
+    if (c_ == nullptr) c_ = pool_.Take();
+    return c_;
+  }
+
+ private:
+  ScratchPool& pool_;
+  Collection* c_ = nullptr;
 };
 
 struct Frame {
@@ -49,7 +87,7 @@ struct Frame {
 class Evaluator {
  public:
   Evaluator(const Environment& env, Items context, const json::Value* root)
-      : env_(env), context_(context), root_(root) {}
+      : env_(env), context_(context), root_(root), pool_(ScratchPool::ForThisThread()) {}
 
   // Evaluates `n`. Every result counts against a budget of items per evaluation, so that a
   // hostile expression (nested select() over unions, ...) ends with an error instead of
@@ -99,6 +137,7 @@ class Evaluator {
   const Environment& env_;
   Items context_;
   const json::Value* root_;
+  ScratchPool& pool_;
   int depth_ = 0;
   int64_t budget_ = 20'000'000;  // items produced per evaluation
 };

@@ -113,10 +113,24 @@ void AddValues(const json::Value* v, const json::Value* ext, std::string_view ty
                      const fhir::StructInfo* s) { AppendNode(vi, ei, t, s, out); });
 }
 
+// Whether `key` is `name` (the first bytes compared before the call to compare the rest: most
+// keys of an object differ from the name in their first byte).
+bool SameName(std::string_view key, std::string_view name) {
+  return key.size() == name.size() && (key.empty() || key[0] == name[0]) && key == name;
+}
+
+// Whether some member of `obj` is a primitive's `_name` part.
+bool HasExtensionParts(const json::Value* obj) {
+  for (const json::Member& m : obj->members()) {
+    if (!m.key.empty() && m.key[0] == '_') return true;
+  }
+  return false;
+}
+
 // The `_name` member of `obj` (a primitive's id/extension part), found without building "_name".
 const json::Value* FindExtensionPart(const json::Value* obj, std::string_view name) {
   for (const json::Member& m : obj->members()) {
-    if (m.key.size() == name.size() + 1 && m.key[0] == '_' && m.key.substr(1) == name) {
+    if (m.key.size() == name.size() + 1 && m.key[0] == '_' && SameName(m.key.substr(1), name)) {
       return &m.value;
     }
   }
@@ -129,8 +143,9 @@ void FindWithExtensionPart(const json::Value* obj, std::string_view name, const 
   *value = *ext = nullptr;
   for (const json::Member& m : obj->members()) {
     if (m.key.size() == name.size()) {
-      if (m.key == name) *value = &m.value;
-    } else if (m.key.size() == name.size() + 1 && m.key[0] == '_' && m.key.substr(1) == name) {
+      if (SameName(m.key, name)) *value = &m.value;
+    } else if (m.key.size() == name.size() + 1 && m.key[0] == '_' &&
+               SameName(m.key.substr(1), name)) {
       *ext = &m.value;
     }
   }
@@ -179,12 +194,18 @@ void Member(const Item& item, std::string_view name, Collection* out) {
     return;
   }
   if (e.is_choice) {
+    const bool has_parts = HasExtensionParts(obj);
     for (const json::Member& m : obj->members()) {
-      if (m.key.size() <= name.size() || m.key.substr(0, name.size()) != name) continue;
+      if (m.key.size() <= name.size() || (!name.empty() && m.key[0] != name[0]) ||
+          m.key.substr(0, name.size()) != name) {
+        continue;
+      }
       MemberType mt = names.MatchMember(m.key);
       if (mt.element != e.element) continue;
-      AddValues(&m.value, FindExtensionPart(obj, m.key), mt.type_name, mt.structure, out);
+      AddValues(&m.value, has_parts ? FindExtensionPart(obj, m.key) : nullptr, mt.type_name,
+                mt.structure, out);
     }
+    if (!has_parts) return;
     // A primitive choice that only has its `_name` part.
     for (const json::Member& m : obj->members()) {
       if (m.key.size() <= name.size() + 1 || m.key[0] != '_' ||
