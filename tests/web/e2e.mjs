@@ -3,7 +3,7 @@
 // fixtures loaded. Run by web_app_test.cc (ctest web_app_test.*), which starts the server:
 //
 //   node tests/web/e2e.mjs --base http://127.0.0.1:PORT --out DIR [--chromium /usr/bin/chromium]
-//                          [--mllp-port N]
+//                          [--mllp-port N] [--measures-base URL --ecqm DIR]
 //
 // Checks what issue #20 asks: search by name prefix and by MRN, the banner's allergy, E11.9 with
 // its display from the terminology in the problem list, as many blood pressure points (plot and
@@ -11,9 +11,14 @@
 // no serious or critical axe-core violation on any page, the chart at phone width; screenshots
 // of every page in DIR. With --mllp-port, HL7 v2 messages sent over MLLP by simple-hl7 (an npm
 // client) and the feed page showing each one's ACK and the Patient and Encounter it created,
-// linked to the chart. Exit status 0 when every check passed.
+// linked to the chart. The measures page: with no Measure stored, how to load one; with
+// --measures-base (a server of its own, --validation lenient, no demo population) and --ecqm (the
+// eCQM test data), CMS122's libraries, Measure, value sets and its four test patients loaded
+// there, the measure evaluated over 2019 on the page, its population counts, score and
+// numerator's patient list checked, the list's link into the chart followed, and the patient's
+// own report from the chart. Exit status 0 when every check passed.
 import { createRequire } from 'node:module';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,6 +35,8 @@ const base = arg('base');
 const out = arg('out', 'web-artifacts');
 const executablePath = arg('chromium', '/usr/bin/chromium');
 const mllpPort = Number(arg('mllp-port', '0'));
+const measuresBase = arg('measures-base');
+const ecqm = arg('ecqm');
 if (!base) {
   console.error('usage: e2e.mjs --base URL --out DIR');
   process.exit(2);
@@ -46,7 +53,10 @@ function check(ok, what, detail = '') {
 }
 
 async function api(pathAndQuery, init = {}) {
-  const res = await fetch(base + pathAndQuery, {
+  return apiAt(base, pathAndQuery, init);
+}
+async function apiAt(server, pathAndQuery, init = {}) {
+  const res = await fetch(server + pathAndQuery, {
     ...init,
     headers: { Accept: 'application/fhir+json', 'Content-Type': 'application/fhir+json', ...(init.headers ?? {}) },
   });
@@ -132,6 +142,88 @@ if (allergies.length === 0) {
 const allergyText = allergies[0].code.text ?? allergies[0].code.coding[0].display;
 const bpReadings = await total(`/Observation?patient=${subject}&code=${encodeURIComponent(`${LOINC}|85354-9`)}`);
 console.log(`patient ${pid}: ${family}, MRN ${mrn}, allergy "${allergyText}", ${bpReadings} blood pressure readings`);
+
+// CMS122 (diabetes: HbA1c poor control) with the stewards' four test patients, one in each
+// population but the numerator's exclusions: initial population 3 (no-ip is outside), denominator
+// 2 (after the exclusion), denominator exclusion 1, numerator 1 (docs/measures.md).
+const CMS122 = 'DiabetesHemoglobinA1cHbA1cPoorControl9FHIR';
+async function loadCms122() {
+  const mapi = (p, init) => apiAt(measuresBase, p, init);
+  const refused = [];
+  for (const f of readdirSync(path.join(ecqm, 'libraries')).sort()) {
+    const body = readFileSync(path.join(ecqm, 'libraries', f), 'utf8');
+    // Two libraries of other measures name a Device the data lacks: refused, not needed here.
+    await mapi(`/Library/${JSON.parse(body).id}`, { method: 'PUT', body }).catch(() => refused.push(f));
+  }
+  const measureFile = readdirSync(path.join(ecqm, 'measures')).find((f) => f.startsWith(`Measure-${CMS122}-`));
+  const measure = readFileSync(path.join(ecqm, 'measures', measureFile), 'utf8');
+  await mapi(`/Measure/${CMS122}`, { method: 'PUT', body: measure });
+  const deck = path.join(ecqm, 'tests', CMS122);
+  await mapi('/', { method: 'POST', body: readFileSync(path.join(deck, `valuesets-${CMS122}-bundle.json`), 'utf8') });
+  const patients = {};
+  for (const c of ['denom', 'denomexcl', 'no-ip', 'numer']) {
+    const bundle = readFileSync(path.join(deck, `tests-${c}-CMS122-bundle.json`), 'utf8');
+    await mapi('/', { method: 'POST', body: bundle });
+    patients[c] = JSON.parse(bundle).entry.map((e) => e.resource).find((r) => r.resourceType === 'Patient');
+  }
+  console.log(`CMS122 loaded on the measures server (libraries refused: ${refused.join(', ') || 'none'})`);
+  return { measure: JSON.parse(measure), patients };
+}
+
+async function measuresPage() {
+  const { measure, patients } = await loadCms122();
+  const numer = patients.numer;
+  await page.goto(`${measuresBase}/app/measures`);
+  await page.locator('#measure-select').waitFor({ timeout: 10000 });
+  const lastYear = new Date().getFullYear() - 1;
+  const period = [await page.inputValue('#period-start'), await page.inputValue('#period-end')];
+  check(period[0] === `${lastYear}-01-01` && period[1] === `${lastYear}-12-31`, 'the measurement period is the last calendar year by default', period.join(' to '));
+  await page.selectOption('#measure-select', CMS122);
+  await page.fill('#period-start', '2019-01-01');
+  await page.fill('#period-end', '2019-12-31');
+  await page.getByRole('button', { name: 'Evaluate' }).click();
+  await page.locator('.measure-report[data-ready]').waitFor({ timeout: 60000 });
+  const count = async (code) => Number(await page.locator(`table.populations[data-group="0"] tr[data-population="${code}"] td.count`).innerText());
+  const counts = {};
+  for (const code of ['initial-population', 'denominator', 'denominator-exclusion', 'numerator']) counts[code] = await count(code);
+  check(counts['initial-population'] === 3 && counts.denominator === 2 && counts['denominator-exclusion'] === 1 && counts.numerator === 1, 'CMS122 over 2019: initial population 3, denominator 2, denominator exclusion 1, numerator 1', JSON.stringify(counts));
+  const score = await page.locator('[data-testid="measure-score"]').innerText();
+  check(score === '50.0 %', 'the score is numerator over denominator as a percentage', score);
+  // What the score means comes from the Measure's improvementNotation, whatever it says.
+  const notation = measure.improvementNotation?.coding?.[0]?.code;
+  const meaning = await page.locator('.measure-group .improvement').first().innerText();
+  check(notation && meaning.includes(`improvement notation: ${notation}`) && meaning.includes(notation === 'decrease' ? 'lower score is better' : 'higher score is better'), 'the score is read with the Measure\'s improvement notation', `${notation}: ${meaning}`);
+  const sexes = await page.locator('table.sde[data-sde="SDE Sex"] tbody tr').count();
+  check(sexes > 0, 'the supplemental data has a table of the patients\' sex', `${sexes} rows`);
+  const numerRows = page.locator('#patients-0-numerator tbody tr');
+  const rowIds = await numerRows.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-patient')));
+  const link = page.locator(`#patients-0-numerator tr[data-patient="${numer.id}"] a`);
+  const linkText = (await link.count()) ? await link.innerText() : '';
+  const family = numer.name?.[0]?.family ?? '';
+  check(rowIds.length === 1 && rowIds[0] === numer.id && linkText.includes(family), 'the numerator\'s list shows the numer patient by name', `${rowIds.join(', ')}: ${linkText}`);
+  check((await link.getAttribute('href')) === `/app/patient/${numer.id}`, 'the patient links to the chart', await link.getAttribute('href'));
+  const denomRows = await page.locator('#patients-0-denominator tbody tr').count();
+  check(denomRows === 2, 'the denominator\'s list has its two patients', `${denomRows}`);
+  await axeCheck(page, 'the measures page');
+  await shot(page, 'measures');
+  await link.click();
+  await page.waitForSelector('body[data-chart-ready]', { timeout: 20000 });
+  const name = await page.locator('h1.patient-name').innerText();
+  check(page.url().endsWith(`/app/patient/${numer.id}`) && name.includes(family), 'the link opens the patient\'s chart', `${page.url()}: ${name}`);
+  // From the chart: the patient's own report (reportType=subject).
+  await page.getByRole('link', { name: 'Quality measures' }).last().click();
+  await page.locator('#measure-select').waitFor({ timeout: 10000 });
+  await page.selectOption('#measure-select', CMS122);
+  await page.fill('#period-start', '2019-01-01');
+  await page.fill('#period-end', '2019-12-31');
+  await page.getByRole('button', { name: 'Evaluate' }).click();
+  await page.locator('.measure-report.individual[data-ready]').waitFor({ timeout: 30000 });
+  const inNumerator = await page.locator('tr[data-population="numerator"]').getAttribute('data-in');
+  const inExclusion = await page.locator('tr[data-population="denominator-exclusion"]').getAttribute('data-in');
+  check(inNumerator === 'true' && inExclusion === 'false', 'from the chart, the patient\'s own report puts them in the numerator', `numerator ${inNumerator}, exclusion ${inExclusion}`);
+  await axeCheck(page, 'the measures page of a patient');
+  await shot(page, 'measures-patient');
+}
 
 const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu'] });
 // bypassCSP: axe-core is injected as an inline script, which the app's policy refuses.
@@ -288,6 +380,17 @@ try {
     await page.waitForTimeout(200);
     await axeCheck(page, `the ${name} page`);
     await shot(page, name);
+  }
+  // 7. Quality measures: with none stored the page says how to load one; then CMS122 on its own
+  // server, evaluated over 2019.
+  await page.goto(`${base}/app/measures`);
+  await page.locator('.no-measures').waitFor({ timeout: 10000 });
+  check((await page.locator('.no-measures').innerText()).includes('Library'), 'with no Measure stored, the measures page says how to load one');
+  await axeCheck(page, 'the measures page without measures');
+  if (!measuresBase || !ecqm) {
+    console.log('skip the measures page with CMS122: VESTA_SHARED_DATA/ecqm is absent (no measure to load)');
+  } else {
+    await measuresPage();
   }
   check(errors.length === 0, 'no script error in the pages', errors.join(' | '));
 } catch (err) {

@@ -3,6 +3,7 @@ import './styles.css';
 import { renderAudit } from './pages/audit';
 import { renderChart } from './pages/chart';
 import { renderFeed } from './pages/feed';
+import { renderMeasures } from './pages/measures';
 import { renderSearch } from './pages/search';
 import { renderTerminology } from './pages/terminology';
 import { renderWorklist } from './pages/worklist';
@@ -18,6 +19,7 @@ route('/worklist', 'worklist', renderWorklist);
 route('/terminology', 'terminology', renderTerminology);
 route('/feed', 'feed', renderFeed);
 route('/audit', 'audit', renderAudit);
+route('/measures', 'measures', renderMeasures);
 
 void signIn().then((ready) => {
   if (ready) start();

@@ -121,7 +121,7 @@ function renderBanner(banner: HTMLElement, p: Resource, allergies: Resource[]): 
       h('strong', {}, 'Allergies: '),
       active.length ? active.map((a) => conceptText(a.code)).join(', ') : 'No known allergies',
     ),
-    h('p', { class: 'links' }, h('a', { href: `/app/worklist?patient=${p.id}`, 'data-link': true }, 'ICD-10 worklist'), ' · ', h('a', { href: `/app/audit?patient=${p.id}`, 'data-link': true }, 'Audit trail')),
+    h('p', { class: 'links' }, h('a', { href: `/app/worklist?patient=${p.id}`, 'data-link': true }, 'ICD-10 worklist'), ' · ', h('a', { href: `/app/audit?patient=${p.id}`, 'data-link': true }, 'Audit trail'), ' · ', h('a', { href: `/app/measures?patient=${p.id}`, 'data-link': true }, 'Quality measures')),
   );
   pageReady(name);
 }
