@@ -20,6 +20,17 @@ std::string Seconds(SteadyClock::duration d) {
 
 }  // namespace
 
+// One connection (or one slot to open one) became free: one waiter can use it, so one is woken
+// (waking them all costs every waiter a futile wake-up per release when there are more callers
+// than connections); once Close() has begun, everyone is, Close() included.
+void Pool::NotifyFreed() {
+  if (closed_) {
+    cv_.notify_all();
+  } else {
+    cv_.notify_one();
+  }
+}
+
 Pool::Pool(std::string uri, Options options, std::string name)
     : uri_(std::move(uri)), options_(std::move(options)), name_(std::move(name)) {}
 
@@ -57,7 +68,7 @@ Result<Pool::Lease> Pool::Acquire() {
     db.reset();
     lock.lock();
     --open_;
-    cv_.notify_all();
+    NotifyFreed();
     return status;
   }
   ++open_;
@@ -67,7 +78,7 @@ Result<Pool::Lease> Pool::Acquire() {
     NoteUnreachable(db.status());
     lock.lock();
     --open_;
-    cv_.notify_all();
+    NotifyFreed();
     return db.status();
   }
   NoteReachable();
@@ -87,7 +98,7 @@ void Pool::Release(std::unique_ptr<Connection> db) {
   } else {
     --open_;
   }
-  cv_.notify_all();
+  NotifyFreed();
 }
 
 void Pool::NoteUnreachable(const Status& why) {

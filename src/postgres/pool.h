@@ -76,6 +76,8 @@ class Pool {
 
  private:
   void Release(std::unique_ptr<Connection> db);
+  // Wakes one waiter of cv_, or all once closed_. REQUIRES: mu_ held.
+  void NotifyFreed();
   // The log lines of the class comment. Called without mu_ held.
   void NoteUnreachable(const Status& why);
   void NoteReachable();
