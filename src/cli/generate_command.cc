@@ -22,6 +22,7 @@ struct GenerateArgs {
   int threads = 1;
   bool quiet = false;
   bool legacy_icd9 = false;
+  bool measures = false;
 };
 
 void Run(const GenerateArgs& args) {
@@ -30,6 +31,7 @@ void Run(const GenerateArgs& args) {
   options.seed = args.seed;
   options.years = args.years;
   options.legacy_icd9 = args.legacy_icd9;
+  options.measures = args.measures;
   if (!generate::ParseDate(args.end_date, &options.end_date)) {
     std::fprintf(stderr, "vesta generate: --end-date must be YYYY-MM-DD\n");
     throw CLI::RuntimeError(2);
@@ -80,6 +82,9 @@ void Add(CLI::App& app) {
   cmd->add_flag("--legacy-icd9", args->legacy_icd9,
                 "Code long-term conditions diagnosed before 2015-10-01 in ICD-9-CM, as records "
                 "from a legacy system (input for `vesta icd10 migrate`)");
+  cmd->add_flag("--measures", args->measures,
+                "Add what quality measures look for (CMS122, CMS130): visits' billing codes, "
+                "telephone visits, colorectal screenings, frailty, hospice, palliative care");
   cmd->add_option("--threads,-j", args->threads, "Generator threads (output is identical)")
       ->check(CLI::Range(1, 64));
   cmd->add_flag("--quiet,-q", args->quiet, "Print nothing on success");

@@ -19,6 +19,7 @@ void PatientBuilder::WriteEvent(const Event& e) {
     case EventKind::kWellness: {
       const bool child = e.kind == EventKind::kWellChild;
       const ResourceId enc = WriteEncounter(e, e.start + 1800, {}, nullptr);
+      if (options_.measures && !child) checkups_.push_back({enc, e.start});
       WriteVitals(enc, e.start, true);
       const bool diabetic = HasBy(Chronic::kDiabetes, day);
       // Separate statements: argument evaluation order is unspecified.
@@ -88,7 +89,7 @@ void PatientBuilder::WriteEvent(const Event& e) {
         WriteLabs(enc, e.start, false, false, true, true);
       }
       if (!def.procedure.empty()) {
-        WriteProcedure(def.procedure, def.procedure_display, enc, e.start + 1800, e.start + 3600,
+        WriteProcedure(def.procedure, def.procedure_display, &enc, e.start + 1800, e.start + 3600,
                        &cond);
       }
       for (const Drug& d : def.drugs) {
@@ -119,12 +120,16 @@ void PatientBuilder::WriteEvent(const Event& e) {
                        rng_.Clamped(89, 2.5, 78, 96), 0, "%", 0, 0);
       return;
     }
+    case EventKind::kTelephone:
+      WriteEncounter(e, e.start + 900, {}, nullptr);
+      return;
   }
 }
 
 ResourceId PatientBuilder::WriteEncounter(const Event& e, Time end,
                                           std::span<const ResourceId> reasons,
-                                          const Diagnosis* reason_code) {
+                                          const Diagnosis* reason_code,
+                                          const ResourceId* diagnosis) {
   const ResourceId id = NewId();
   JsonOut j = Start(ResourceType::kEncounter, id);
   j.Field("status", "finished");
@@ -162,6 +167,12 @@ ResourceId PatientBuilder::WriteEncounter(const Event& e, Time end,
       type = "32485007";
       type_display = "Hospital admission (procedure)";
       break;
+    case EventKind::kTelephone:
+      cls = "VR";
+      cls_display = "virtual";
+      type = MeasureTable().telephone.code;
+      type_display = MeasureTable().telephone.display;
+      break;
   }
   j.Object("class")
       .Field("system", "http://terminology.hl7.org/CodeSystem/v3-ActCode")
@@ -170,12 +181,16 @@ ResourceId PatientBuilder::WriteEncounter(const Event& e, Time end,
       .End();
   j.Array("type").Begin().Array("coding");
   Coding(j, kSnomed, type, type_display);
+  // With GenerateOptions::measures, the visit's billing code too, as claims-based records carry
+  // it (the quality measures' encounter value sets are mostly CPT).
+  const Code* billing = options_.measures ? BillingCode(e.kind, AgeOn(e.start / kDay)) : nullptr;
+  if (billing != nullptr) Coding(j, billing->system, billing->code, billing->display);
   j.EndArray().Field("text", type_display).End().EndArray();
   Subject(j);
   // The patient's own practitioner for office visits; another one of the same organization in
   // the emergency department and on the ward.
   int practitioner = practitioner_;
-  if (cls != "AMB") {
+  if (cls == "EMER" || cls == "IMP") {
     practitioner = org_ * Generator::kPractitionersPerOrganization +
                    static_cast<int>(rng_.Below(Generator::kPractitionersPerOrganization));
   }
@@ -194,6 +209,11 @@ ResourceId PatientBuilder::WriteEncounter(const Event& e, Time end,
       Coding(j, kSnomed, reason_code->snomed, reason_code->snomed_display);
     }
     j.EndArray().End().EndArray();
+  }
+  if (diagnosis != nullptr) {
+    j.Array("diagnosis").Begin();
+    Reference(j, "condition", "Condition", *diagnosis);
+    j.Key("rank").Int(1).End().EndArray();
   }
   if (!reasons.empty()) {
     j.Array("reasonReference");

@@ -62,6 +62,13 @@ struct GenerateOptions {
   // system: the input of the ICD-9 -> ICD-10 migration (`vesta icd10 migrate`). Draws no random
   // numbers: everything else is the same as without it.
   bool legacy_icd9 = false;
+  // Records that electronic clinical quality measures look for (docs/generate.md, "Quality
+  // measures"): billing codes on office visits, telephone visits, HbA1c results without a value,
+  // colorectal cancer screenings of every kind and their history, colorectal cancer and
+  // colectomy, frailty with advanced illness, hospice and palliative care. The added records draw
+  // from streams of their own, so every resource of the population without it is still written,
+  // with the same id; the encounters gain a coding and a few HbA1c results lose their value.
+  bool measures = false;
 };
 
 // Checks ranges (patients >= 0, 1 <= years <= 30, a plausible end date).

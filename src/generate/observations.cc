@@ -99,8 +99,14 @@ void PatientBuilder::WriteLabs(const ResourceId& enc, Time t, bool a1c, bool lip
   const int age = std::max(18, AgeOn(day));
   if (a1c) {
     const double v = std::max(4.0, phys_.a1c + rng_.Normal(0, 0.25));
-    WriteQuantityObs("laboratory", "4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood", enc, t, v,
-                     1, "%", 4.0, 5.6);
+    // GenerateOptions::measures: now and then a result that never came (a hemolyzed specimen).
+    if (options_.measures && MeasureChance(1, t, 0.05)) {
+      WriteResultWithoutValue(NewId(), "4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood", enc,
+                              t);
+    } else {
+      WriteQuantityObs("laboratory", "4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood", enc, t,
+                       v, 1, "%", 4.0, 5.6);
+    }
   }
   if (glucose) {
     const double v = 28.7 * phys_.a1c - 46.7 + rng_.Normal(0, 12);

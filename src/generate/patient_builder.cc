@@ -280,6 +280,7 @@ void PatientBuilder::Build() {
     }
   }
   for (const Event& e : events_) WriteEvent(e);
+  if (options_.measures) WriteMeasureRecords();
 }
 
 }  // namespace vesta::generate::internal

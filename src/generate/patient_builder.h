@@ -15,6 +15,7 @@
 //   procedures.cc       Procedures and the screenings offered at check-ups
 //   medications.cc      MedicationRequests
 //   immunizations.cc    Immunizations and the vaccine schedule
+//   measures.cc         the records quality measures look for (GenerateOptions::measures)
 #pragma once
 
 #include <cstdint>
@@ -36,6 +37,11 @@ namespace vesta::generate::internal {
 inline constexpr uint64_t kPatientStream = 1;
 inline constexpr uint64_t kPatientIdStream = 2;
 inline constexpr uint64_t kSharedStream = 3;
+// GenerateOptions::measures: the added records' decisions and ids, and single draws keyed by
+// what is decided and when (MeasureChance), so that the other streams are not disturbed.
+inline constexpr uint64_t kMeasureStream = 4;
+inline constexpr uint64_t kMeasureIdStream = 5;
+inline constexpr uint64_t kMeasureKeyedStream = 6;
 
 struct ChronicCase {
   bool present = false;
@@ -57,6 +63,7 @@ enum class EventKind : uint8_t {
   kEmergency,
   kInpatient,
   kCopdExacerbation,
+  kTelephone,  // GenerateOptions::measures only
 };
 
 struct Event {
@@ -102,6 +109,12 @@ class PatientBuilder {
   void Build();
 
  private:
+  // An adult check-up, kept for the screenings GenerateOptions::measures adds to it.
+  struct Visit {
+    ResourceId encounter;
+    Time start;
+  };
+
   ResourceId NewId() {
     ResourceId id;
     ids_.Uuid(id.text.data());
@@ -128,8 +141,9 @@ class PatientBuilder {
   void WriteAllergies();
   void WriteCondition(const ChronicCase& cc, const Diagnosis& dx, const ResourceId* encounter);
   void WriteEvent(const Event& e);
+  // `diagnosis`: a Condition named in Encounter.diagnosis (GenerateOptions::measures only).
   ResourceId WriteEncounter(const Event& e, Time end, std::span<const ResourceId> reasons,
-                            const Diagnosis* reason_code);
+                            const Diagnosis* reason_code, const ResourceId* diagnosis = nullptr);
   ResourceId WriteAcuteCondition(const AcuteDef& def, const ResourceId& encounter, Time start);
   void WriteVitals(const ResourceId& encounter, Time t, bool full);
   void WriteLabs(const ResourceId& encounter, Time t, bool a1c, bool lipids, bool renal,
@@ -141,7 +155,8 @@ class PatientBuilder {
   void WriteBloodPressure(const ResourceId& encounter, Time t, double sbp, double dbp);
   void WriteSmokingStatus(const ResourceId& encounter, Time t);
   void WritePhq9(const ResourceId& encounter, Time t);
-  void WriteProcedure(std::string_view code, std::string_view display, const ResourceId& encounter,
+  // `encounter` null: a procedure from the history before the records (no encounter written).
+  void WriteProcedure(std::string_view code, std::string_view display, const ResourceId* encounter,
                       Time start, Time end, const ResourceId* reason);
   void WriteMedication(const Drug& drug, const ResourceId& encounter, Time t,
                        const ResourceId* reason, std::string_view category, bool ongoing);
@@ -149,6 +164,19 @@ class PatientBuilder {
   void WriteChronicMedications(const ResourceId& encounter, Time t, Days day);
   void WriteVaccinesForVisit(const ResourceId& encounter, Time t, Days day, bool well_child);
   void WriteScreenings(const ResourceId& encounter, Time t, Days day);
+
+  // measures.cc (GenerateOptions::measures).
+  // The billing code an office, preventive or emergency visit carries; nullptr for none.
+  const Code* BillingCode(EventKind kind, int age) const;
+  // A draw of its own for a decision about the record at `t` (what: which decision), taken from
+  // none of the patient's streams.
+  bool MeasureChance(uint64_t what, Time t, double p) const;
+  void WriteResultWithoutValue(const ResourceId& id, std::string_view code,
+                               std::string_view display, const ResourceId& encounter, Time t);
+  // Written after every planned event, from the measure streams.
+  void WriteMeasureRecords();
+  void WriteColorectalScreening();
+  void WriteStoolTest(const Code& code, const ResourceId& encounter, Time t);
 
   JsonOut Start(ResourceType type, const ResourceId& id) {
     JsonOut j = out_->Start(type, id);
@@ -192,5 +220,8 @@ class PatientBuilder {
   int covid_doses_ = 0;
   int hpv_doses_ = 0;
   int well_child_visit_ = 0;
+
+  // GenerateOptions::measures.
+  std::vector<Visit> checkups_;
 };
 }  // namespace vesta::generate::internal

@@ -355,6 +355,41 @@ constexpr std::string_view kFemaleNames[] = {
 constexpr double kAgePyramid[] = {5.7, 6.0, 6.4, 6.5, 6.5, 6.9, 7.0, 6.6, 6.2, 6.0,
                                   6.3, 6.5, 6.3, 5.5, 4.4, 3.1, 2.0, 1.2, 0.6, 0.2};
 
+// ---- Records for quality measures ------------------------------------------------------------
+
+constexpr Diagnosis kAdvancedIllness[] = {
+    {"I50.9", "Heart failure, unspecified", "84114007", "Heart failure (disorder)"},
+    {"F03.90", "Unspecified dementia without behavioral disturbance", "52448006",
+     "Dementia (disorder)"},
+    {"G30.9", "Alzheimer's disease, unspecified", "26929004", "Alzheimer's disease (disorder)"}};
+constexpr double kAdvancedIllnessW[] = {0.45, 0.35, 0.2};
+
+const MeasureCodes kMeasureCodes = {
+    {kCpt, "99213", "Office or other outpatient visit, established patient, low complexity"},
+    {kCpt, "99214", "Office or other outpatient visit, established patient, moderate complexity"},
+    {{kCpt, "99395", "Periodic preventive medicine, established patient, 18-39 years"},
+     {kCpt, "99396", "Periodic preventive medicine, established patient, 40-64 years"},
+     {kCpt, "99397", "Periodic preventive medicine, established patient, 65 years and older"}},
+    {kCpt, "99283", "Emergency department visit, moderate severity"},
+    {kSnomed, "185317003", "Telephone encounter (procedure)"},
+    {kSnomed, "73761001", "Colonoscopy (procedure)"},
+    {kSnomed, "44441009", "Flexible fiberoptic sigmoidoscopy (procedure)"},
+    {kSnomed, "26390003", "Total colectomy (procedure)"},
+    {kLoinc, "2335-8", "Hemoglobin.gastrointestinal [Presence] in Stool"},
+    {kLoinc, "77354-9",
+     "Noninvasive colorectal cancer DNA and occult blood screening [Presence] in Stool"},
+    {kLoinc, "79101-2", "CT Colon and Rectum for screening W air contrast PR"},
+    {kSnomed, "260385009", "Negative (qualifier value)"},
+    {kSnomed, "10828004", "Positive (qualifier value)"},
+    {kSnomed, "385763009", "Hospice care (regime/therapy)"},
+    {kSnomed, "103735009", "Palliative care (regime/therapy)"},
+    {"C18.9", "Malignant neoplasm of colon, unspecified", "363406005",
+     "Malignant neoplasm of colon (disorder)"},
+    {"M62.81", "Muscle weakness (generalized)", "26544005", "Muscle weakness (finding)"},
+    kAdvancedIllness,
+    kAdvancedIllnessW,
+};
+
 }  // namespace
 
 const ChronicDef& ChronicTable(Chronic c) { return kChronic[static_cast<int>(c)]; }
@@ -369,6 +404,7 @@ double BasePrevalence(const ChronicDef& def, int age, bool female) {
 
 std::span<const AcuteDef> AcuteTable() { return kAcute; }
 const VaccineSet& Vaccines() { return kVaccines; }
+const MeasureCodes& MeasureTable() { return kMeasureCodes; }
 std::span<const AllergyDef> AllergyTable() { return kAllergies; }
 std::span<const City> Cities() { return kCities; }
 std::span<const std::string_view> Streets() { return kStreets; }

@@ -19,6 +19,7 @@ inline constexpr std::string_view kLoinc = "http://loinc.org";
 inline constexpr std::string_view kRxNorm = "http://www.nlm.nih.gov/research/umls/rxnorm";
 inline constexpr std::string_view kCvx = "http://hl7.org/fhir/sid/cvx";
 inline constexpr std::string_view kUcum = "http://unitsofmeasure.org";
+inline constexpr std::string_view kCpt = "http://www.ama-assn.org/go/cpt";
 inline constexpr std::string_view kNpi = "http://hl7.org/fhir/sid/us-npi";
 // The medical record number system of the synthetic hospital network.
 inline constexpr std::string_view kMrnSystem = "urn:oid:2.16.840.1.113883.3.7418.1.1";
@@ -140,6 +141,38 @@ std::span<const std::string_view> StreetSuffixes();
 std::span<const std::string_view> FamilyNames();
 std::span<const std::string_view> MaleNames();
 std::span<const std::string_view> FemaleNames();
+
+// The codes of the records written for quality measures (GenerateOptions::measures). Each is a
+// member of the value set named beside it, as the eCQMs CMS122 (diabetes: HbA1c poor control)
+// and CMS130 (colorectal cancer screening) of the 2021 FHIR measure content expand them (VSAC).
+struct Code {
+  std::string_view system;
+  std::string_view code;
+  std::string_view display;
+};
+struct MeasureCodes {
+  Code office_visit;       // CPT 99213: "Office Visit"
+  Code new_problem;        // CPT 99214: "Office Visit"
+  Code preventive[3];      // CPT 99395, 99396, 99397 (ages 18-39, 40-64, 65+): "Preventive Care
+                           // Services - Established Office Visit, 18 and Up"
+  Code emergency;          // CPT 99283: "Emergency Department Visit"
+  Code telephone;          // SNOMED CT 185317003: "Telephone Visits"
+  Code colonoscopy;        // SNOMED CT 73761001: "Colonoscopy"
+  Code sigmoidoscopy;      // SNOMED CT 44441009: "Flexible Sigmoidoscopy"
+  Code colectomy;          // SNOMED CT 26390003: "Total Colectomy"
+  Code fobt;               // LOINC 2335-8: "Fecal Occult Blood Test (FOBT)"
+  Code fit_dna;            // LOINC 77354-9: "FIT DNA"
+  Code ct_colonography;    // LOINC 79101-2: "CT Colonography"
+  Code stool_negative;     // SNOMED CT 260385009 (a result)
+  Code stool_positive;     // SNOMED CT 10828004 (a result)
+  Code hospice;            // SNOMED CT 385763009: "Hospice care ambulatory"
+  Code palliative;         // SNOMED CT 103735009: "Palliative Care Intervention"
+  Diagnosis colon_cancer;  // C18.9: "Malignant Neoplasm of Colon"
+  Diagnosis frailty;       // M62.81: "Frailty Diagnosis"
+  std::span<const Diagnosis> advanced_illness;  // I50.9, F03.90, G30.9: "Advanced Illness"
+  std::span<const double> advanced_illness_weights;
+};
+const MeasureCodes& MeasureTable();
 
 // Share of the population by age, in five-year bands from 0 (index 0: ages 0-4) to 95-99,
 // roughly the US 2020 census pyramid.

@@ -146,6 +146,9 @@ TEST(TablesTest, IcdCodesAreBillableCodesOfIcd10Cm) {
     for (const Diagnosis& dx : ChronicTable(static_cast<Chronic>(c)).variants) check(dx);
   }
   for (const AcuteDef& a : AcuteTable()) check(a.dx);
+  check(MeasureTable().colon_cancer);
+  check(MeasureTable().frailty);
+  for (const Diagnosis& dx : MeasureTable().advanced_illness) check(dx);
 }
 
 // ---- Determinism ----------------------------------------------------------------------------

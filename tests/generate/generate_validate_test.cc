@@ -25,10 +25,14 @@ void Validate(std::string_view text, std::map<std::string, int>* problems) {
   for (const Issue& issue : s.issues()) ++(*problems)[issue.location + ": " + issue.diagnostics];
 }
 
-TEST(GenerateValidateTest, EveryResourceIsValidR4) {
+class GenerateValidateEveryTest : public ::testing::TestWithParam<bool> {};
+
+// Without and with the records for quality measures (GenerateOptions::measures).
+TEST_P(GenerateValidateEveryTest, ResourceIsValidR4) {
   GenerateOptions options;
   options.patients = 300;
   options.seed = 99;
+  options.measures = GetParam();
   Generator generator(options);
   ResourceBatch batch;
   std::map<std::string, int> problems;
@@ -49,6 +53,7 @@ TEST(GenerateValidateTest, EveryResourceIsValidR4) {
   for (const auto& [p, n] : problems) ADD_FAILURE() << n << "x " << p;
   EXPECT_GT(validated, 300 * 20);
 }
+INSTANTIATE_TEST_SUITE_P(WithoutAndWithMeasures, GenerateValidateEveryTest, ::testing::Bool());
 
 TEST(GenerateValidateTest, TransactionBundlesAreValidR4) {
   GenerateOptions options;
