@@ -461,13 +461,16 @@ Result<std::unique_ptr<cql::DataProvider>> StoreSubjects::Data(const std::string
 }
 
 void BundleSubjects::Add(json::Document bundle) {
+  const size_t index = bundles_.size();
   bundles_.push_back(std::move(bundle));
   cql::InMemoryDataProvider probe;
   probe.AddBundle(bundles_.back().root());
-  for (const std::string& id : probe.PatientIds()) {
-    if (subject_.empty() || id == subject_) {
-      if (std::find(ids_.begin(), ids_.end(), id) == ids_.end()) ids_.push_back(id);
-    }
+  const std::vector<std::string> patients = probe.PatientIds();
+  if (patients.empty()) shared_bundles_.push_back(index);
+  for (const std::string& id : patients) {
+    std::vector<size_t>& holding = bundles_by_patient_[id];
+    if (holding.empty() && (subject_.empty() || id == subject_)) ids_.push_back(id);
+    holding.push_back(index);
   }
 }
 
@@ -479,7 +482,11 @@ Result<std::vector<std::string>> BundleSubjects::Next(int n) {
 
 Result<std::unique_ptr<cql::DataProvider>> BundleSubjects::Data(const std::string& patient_id) {
   auto data = std::make_unique<cql::InMemoryDataProvider>();
-  for (const json::Document& b : bundles_) data->AddBundle(b.root());
+  for (size_t i : shared_bundles_) data->AddBundle(bundles_[i].root());
+  auto holding = bundles_by_patient_.find(patient_id);
+  if (holding != bundles_by_patient_.end()) {
+    for (size_t i : holding->second) data->AddBundle(bundles_[i].root());
+  }
   data->SetPatient(patient_id);
   return std::unique_ptr<cql::DataProvider>(std::move(data));
 }

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -127,6 +128,10 @@ class BundleSubjects : public Subjects {
   std::string subject_;
   std::deque<json::Document> bundles_;
   std::vector<std::string> ids_;
+  // The bundles holding each patient's Patient resource, and those holding no Patient (given to
+  // every patient): a patient's data is read from these alone, not from every bundle.
+  std::map<std::string, std::vector<size_t>, std::less<>> bundles_by_patient_;
+  std::vector<size_t> shared_bundles_;
   size_t next_ = 0;
 };
 
