@@ -137,12 +137,18 @@ bool IsIndexEquality(const search::Test& t) {
 // Whether the page statement may be prepared once per connection and then run with the plan
 // PostgreSQL makes without the values (a generic plan, which it picks after five runs when it
 // costs no more than the plans made with them): only when there is one way to run it, a single
-// positive equality (or compartment, or id) read from its index, unsorted. With two conditions,
-// a sort or a range, a generic plan cannot see which side is selective and may drive from the
-// wrong one (measured: a chain driven from its code instead of the patient's name, ten times
-// slower), so such searches are planned with their values each time.
+// positive equality (or compartment, or id) read from its index, unsorted or sorted by search
+// parameters (whose keys no index holds in order: the matches are read from the condition's
+// index and sorted either way). With two conditions, a range, or a sort by _id or _lastUpdated
+// (which search_resource's indexes could walk in order instead), a generic plan cannot see which
+// side is selective and may drive from the wrong one (measured: a chain driven from its code
+// instead of the patient's name, ten times slower), so such searches are planned with their
+// values each time.
 bool PreparedPageIsSafe(const search::Plan& plan) {
-  if (plan.conditions.size() != 1 || !plan.sort.empty()) return false;
+  if (plan.conditions.size() != 1) return false;
+  for (const search::SortKey& key : plan.sort) {
+    if (key.source != search::SortKey::Source::kParam) return false;
+  }
   const search::Condition& c = plan.conditions[0].condition;
   if (std::holds_alternative<search::CompartmentCondition>(c.test)) return true;
   if (const auto* id = std::get_if<search::IdCondition>(&c.test)) return !id->negated;
