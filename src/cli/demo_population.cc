@@ -146,13 +146,15 @@ int PutValueSets(DemoClient& client, const fs::path& file) {
   return 0;
 }
 
-// The measures of a folder laid out as the eCQM test data (libraries/, measures/,
-// tests/<measure>/valuesets-*.json; docs/measures.md, "Loading a measure"), when the
-// environment names one.
-void LoadDemoMeasures(DemoClient& client) {
+// The folder of measures the environment names for the demo (VESTA_DEMO_MEASURES), or "".
+fs::path DemoMeasuresDir() {
   const char* env = std::getenv("VESTA_DEMO_MEASURES");
-  if (env == nullptr || *env == '\0') return;
-  const fs::path root(env);
+  return env == nullptr ? fs::path() : fs::path(env);
+}
+
+// The measures of a folder laid out as the eCQM test data (libraries/, measures/,
+// tests/<measure>/valuesets-*.json; docs/measures.md, "Loading a measure").
+void LoadDemoMeasures(DemoClient& client, const fs::path& root) {
   std::error_code ec;
   if (!fs::is_directory(root / "measures", ec)) {
     LogWarning("demo: VESTA_DEMO_MEASURES names " + root.string() +
@@ -204,6 +206,10 @@ Result<int64_t> LoadDemoPopulation(rest::RestApi& api, bool authorization,
   generate_options.patients = options.patients;
   generate_options.seed = options.seed;
   generate_options.legacy_icd9 = true;
+  // With measures to show, the records they look for (billing codes on visits, screenings,
+  // exclusions: docs/generate.md, "Quality measures"), so that their populations are not empty.
+  const fs::path measures = DemoMeasuresDir();
+  generate_options.measures = !measures.empty();
   RETURN_IF_ERROR(generate::Validate(generate_options));
   generate::Generator generator(generate_options);
   generate::ResourceBatch batch;
@@ -219,7 +225,7 @@ Result<int64_t> LoadDemoPopulation(rest::RestApi& api, bool authorization,
     generate::AppendTransactionBundle(batch, &bundle);
     RETURN_IF_ERROR(Post(client, bundle, "patient " + std::to_string(i + 1)));
   }
-  LoadDemoMeasures(client);
+  if (!measures.empty()) LoadDemoMeasures(client, measures);
   return options.patients;
 }
 
