@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <unordered_map>
 
+#include "cql/elm_nodes.h"
 #include "cql/evaluator_internal.h"
 #include "json/value.h"
 
@@ -16,295 +17,6 @@ namespace vesta::cql {
 void Fail(std::string message) { throw EvalError{std::move(message)}; }
 
 namespace {
-
-enum class Op {
-  kLiteral,
-  kNull,
-  kQuantity,
-  kDateTime,
-  kDate,
-  kTime,
-  kInterval,
-  kList,
-  kTuple,
-  kInstance,
-  kMinValue,
-  kMaxValue,
-  kExpressionRef,
-  kFunctionRef,
-  kParameterRef,
-  kValueSetRef,
-  kCodeRef,
-  kAliasRef,
-  kQueryLetRef,
-  kOperandRef,
-  kIdentifierRef,
-  kProperty,
-  kAnd,
-  kOr,
-  kXor,
-  kImplies,
-  kNot,
-  kIsNull,
-  kIsTrue,
-  kIsFalse,
-  kIf,
-  kCase,
-  kCoalesce,
-  kEqual,
-  kNotEqual,
-  kEquivalent,
-  kGreater,
-  kGreaterOrEqual,
-  kLess,
-  kLessOrEqual,
-  kAdd,
-  kSubtract,
-  kMultiply,
-  kDivide,
-  kTruncatedDivide,
-  kModulo,
-  kNegate,
-  kAbs,
-  kConcatenate,
-  kSplit,
-  kIndexer,
-  kLength,
-  kUpper,
-  kLower,
-  kStartsWith,
-  kEndsWith,
-  kToConcept,
-  kToDate,
-  kToDateTime,
-  kToDecimal,
-  kToInteger,
-  kToList,
-  kToQuantity,
-  kToString,
-  kToBoolean,
-  kAs,
-  kIs,
-  kDateFrom,
-  kDateTimeComponentFrom,
-  kTimezoneOffsetFrom,
-  kCalculateAgeAt,
-  kDifferenceBetween,
-  kDurationBetween,
-  kSameAs,
-  kSameOrAfter,
-  kSameOrBefore,
-  kBefore,
-  kAfter,
-  kStart,
-  kEnd,
-  kIn,
-  kContains,
-  kIncludedIn,
-  kIncludes,
-  kOverlaps,
-  kMeets,
-  kMeetsBefore,
-  kMeetsAfter,
-  kOverlapsBefore,
-  kOverlapsAfter,
-  kStarts,
-  kEnds,
-  kProperIncludedIn,
-  kProperIncludes,
-  kRound,
-  kFloor,
-  kCeiling,
-  kTruncate,
-  kPower,
-  kLn,
-  kExp,
-  kSubstring,
-  kPositionOf,
-  kWidth,
-  kCollapse,
-  kExpand,
-  kUnion,
-  kIntersect,
-  kExcept,
-  kDistinct,
-  kExists,
-  kFirst,
-  kLast,
-  kCount,
-  kSum,
-  kMin,
-  kMax,
-  kAvg,
-  kAllTrue,
-  kAnyTrue,
-  kFlatten,
-  kSingletonFrom,
-  kIndexOf,
-  kInValueSet,
-  kAnyInValueSet,
-  kQuery,
-  kRetrieve,
-  kMessage,
-  kNow,
-  kToday,
-  kSuccessor,
-  kPredecessor,
-  // Not expressions, but node types the loader accepts.
-  kTypeSpecifier,
-};
-
-const std::unordered_map<std::string_view, Op>& Ops() {
-  static const auto* ops = new std::unordered_map<std::string_view, Op>{
-      {"Literal", Op::kLiteral},
-      {"Null", Op::kNull},
-      {"Quantity", Op::kQuantity},
-      {"DateTime", Op::kDateTime},
-      {"Date", Op::kDate},
-      {"Time", Op::kTime},
-      {"Interval", Op::kInterval},
-      {"List", Op::kList},
-      {"Tuple", Op::kTuple},
-      {"Instance", Op::kInstance},
-      {"MinValue", Op::kMinValue},
-      {"MaxValue", Op::kMaxValue},
-      {"ExpressionRef", Op::kExpressionRef},
-      {"FunctionRef", Op::kFunctionRef},
-      {"ParameterRef", Op::kParameterRef},
-      {"ValueSetRef", Op::kValueSetRef},
-      {"CodeRef", Op::kCodeRef},
-      {"AliasRef", Op::kAliasRef},
-      {"QueryLetRef", Op::kQueryLetRef},
-      {"OperandRef", Op::kOperandRef},
-      {"IdentifierRef", Op::kIdentifierRef},
-      {"Property", Op::kProperty},
-      {"And", Op::kAnd},
-      {"Or", Op::kOr},
-      {"Xor", Op::kXor},
-      {"Implies", Op::kImplies},
-      {"Not", Op::kNot},
-      {"IsNull", Op::kIsNull},
-      {"IsTrue", Op::kIsTrue},
-      {"IsFalse", Op::kIsFalse},
-      {"If", Op::kIf},
-      {"Case", Op::kCase},
-      {"Coalesce", Op::kCoalesce},
-      {"Equal", Op::kEqual},
-      {"NotEqual", Op::kNotEqual},
-      {"Equivalent", Op::kEquivalent},
-      {"Greater", Op::kGreater},
-      {"GreaterOrEqual", Op::kGreaterOrEqual},
-      {"Less", Op::kLess},
-      {"LessOrEqual", Op::kLessOrEqual},
-      {"Add", Op::kAdd},
-      {"Subtract", Op::kSubtract},
-      {"Multiply", Op::kMultiply},
-      {"Divide", Op::kDivide},
-      {"TruncatedDivide", Op::kTruncatedDivide},
-      {"Modulo", Op::kModulo},
-      {"Negate", Op::kNegate},
-      {"Abs", Op::kAbs},
-      {"Concatenate", Op::kConcatenate},
-      {"Split", Op::kSplit},
-      {"Indexer", Op::kIndexer},
-      {"Length", Op::kLength},
-      {"Upper", Op::kUpper},
-      {"Lower", Op::kLower},
-      {"StartsWith", Op::kStartsWith},
-      {"EndsWith", Op::kEndsWith},
-      {"ToConcept", Op::kToConcept},
-      {"ToDate", Op::kToDate},
-      {"ToDateTime", Op::kToDateTime},
-      {"ToDecimal", Op::kToDecimal},
-      {"ToInteger", Op::kToInteger},
-      {"ToList", Op::kToList},
-      {"ToQuantity", Op::kToQuantity},
-      {"ToString", Op::kToString},
-      {"ToBoolean", Op::kToBoolean},
-      {"As", Op::kAs},
-      {"Is", Op::kIs},
-      {"DateFrom", Op::kDateFrom},
-      {"DateTimeComponentFrom", Op::kDateTimeComponentFrom},
-      {"TimezoneOffsetFrom", Op::kTimezoneOffsetFrom},
-      {"CalculateAgeAt", Op::kCalculateAgeAt},
-      {"DifferenceBetween", Op::kDifferenceBetween},
-      {"DurationBetween", Op::kDurationBetween},
-      {"SameAs", Op::kSameAs},
-      {"SameOrAfter", Op::kSameOrAfter},
-      {"SameOrBefore", Op::kSameOrBefore},
-      {"Before", Op::kBefore},
-      {"After", Op::kAfter},
-      {"Start", Op::kStart},
-      {"End", Op::kEnd},
-      {"In", Op::kIn},
-      {"Contains", Op::kContains},
-      {"IncludedIn", Op::kIncludedIn},
-      {"Includes", Op::kIncludes},
-      {"Overlaps", Op::kOverlaps},
-      {"Meets", Op::kMeets},
-      {"MeetsBefore", Op::kMeetsBefore},
-      {"MeetsAfter", Op::kMeetsAfter},
-      {"OverlapsBefore", Op::kOverlapsBefore},
-      {"OverlapsAfter", Op::kOverlapsAfter},
-      {"Starts", Op::kStarts},
-      {"Ends", Op::kEnds},
-      {"ProperIncludedIn", Op::kProperIncludedIn},
-      {"ProperIncludes", Op::kProperIncludes},
-      {"Round", Op::kRound},
-      {"Floor", Op::kFloor},
-      {"Ceiling", Op::kCeiling},
-      {"Truncate", Op::kTruncate},
-      {"Power", Op::kPower},
-      {"Ln", Op::kLn},
-      {"Exp", Op::kExp},
-      {"Substring", Op::kSubstring},
-      {"PositionOf", Op::kPositionOf},
-      {"Width", Op::kWidth},
-      {"Collapse", Op::kCollapse},
-      {"Expand", Op::kExpand},
-      {"Union", Op::kUnion},
-      {"Intersect", Op::kIntersect},
-      {"Except", Op::kExcept},
-      {"Distinct", Op::kDistinct},
-      {"Exists", Op::kExists},
-      {"First", Op::kFirst},
-      {"Last", Op::kLast},
-      {"Count", Op::kCount},
-      {"Sum", Op::kSum},
-      {"Min", Op::kMin},
-      {"Max", Op::kMax},
-      {"Avg", Op::kAvg},
-      {"AllTrue", Op::kAllTrue},
-      {"AnyTrue", Op::kAnyTrue},
-      {"Flatten", Op::kFlatten},
-      {"SingletonFrom", Op::kSingletonFrom},
-      {"IndexOf", Op::kIndexOf},
-      {"InValueSet", Op::kInValueSet},
-      {"AnyInValueSet", Op::kAnyInValueSet},
-      {"Query", Op::kQuery},
-      {"Retrieve", Op::kRetrieve},
-      {"Message", Op::kMessage},
-      {"Now", Op::kNow},
-      {"Today", Op::kToday},
-      {"Successor", Op::kSuccessor},
-      {"Predecessor", Op::kPredecessor},
-      // Type specifiers, sort items, query relationships and library metadata.
-      {"NamedTypeSpecifier", Op::kTypeSpecifier},
-      {"ListTypeSpecifier", Op::kTypeSpecifier},
-      {"IntervalTypeSpecifier", Op::kTypeSpecifier},
-      {"ChoiceTypeSpecifier", Op::kTypeSpecifier},
-      {"TupleTypeSpecifier", Op::kTypeSpecifier},
-      {"ByColumn", Op::kTypeSpecifier},
-      {"ByExpression", Op::kTypeSpecifier},
-      {"ByDirection", Op::kTypeSpecifier},
-      {"With", Op::kTypeSpecifier},
-      {"Without", Op::kTypeSpecifier},
-      {"FunctionDef", Op::kTypeSpecifier},
-      {"CqlToElmInfo", Op::kTypeSpecifier},
-      {"Annotation", Op::kTypeSpecifier},
-  };
-  return *ops;
-}
 
 std::optional<Precision> PrecisionOf(const json::Value& node) {
   std::string_view p = node.FindString("precision");
@@ -316,14 +28,14 @@ std::optional<Precision> PrecisionOf(const json::Value& node) {
 
 }  // namespace
 
-bool IsSupportedElmType(std::string_view type) { return Ops().count(type) > 0; }
+bool IsSupportedElmType(std::string_view type) { return FindOp(type).has_value(); }
 
 Value Evaluator::Impl::Eval(const json::Value& node) {
   std::string_view type = node.FindString("type");
-  auto op_it = Ops().find(type);
-  if (op_it == Ops().end()) Fail("unsupported ELM node " + std::string(type));
+  const std::optional<Op> op = FindOp(type);
+  if (!op) Fail("unsupported ELM node " + std::string(type));
   const int tz = settings_.default_offset_minutes;
-  switch (op_it->second) {
+  switch (*op) {
     case Op::kLiteral:
       return Literal(node);
     case Op::kNull:
@@ -369,7 +81,7 @@ Value Evaluator::Impl::Eval(const json::Value& node) {
           elements.emplace_back(std::string(x.FindString("name")), Eval(Child(x, "value")));
         }
       }
-      if (op_it->second == Op::kInstance) {
+      if (*op == Op::kInstance) {
         std::string_view cls = StripNamespace(node.FindString("classType"));
         auto get = [&](std::string_view n) {
           for (auto& [k, v] : elements)
@@ -443,7 +155,7 @@ Value Evaluator::Impl::Eval(const json::Value& node) {
     }
     case Op::kAnd:
     case Op::kOr: {
-      bool is_and = op_it->second == Op::kAnd;
+      bool is_and = *op == Op::kAnd;
       bool unknown = false;
       for (const Value& v : Operands(node)) {
         std::optional<bool> b = AsBool(v);
@@ -458,7 +170,7 @@ Value Evaluator::Impl::Eval(const json::Value& node) {
     case Op::kImplies: {
       auto v = Operands(node);
       std::optional<bool> a = AsBool(v[0]), b = AsBool(v[1]);
-      if (op_it->second == Op::kImplies) {
+      if (*op == Op::kImplies) {
         if (a == false || b == true) return Value::Boolean(true);
         if (a == true && b == false) return Value::Boolean(false);
         return Value::Null();
@@ -508,7 +220,7 @@ Value Evaluator::Impl::Eval(const json::Value& node) {
       auto v = Operands(node);
       std::optional<bool> e = Equal(v[0], v[1]);
       if (!e) return Value::Null();
-      return Value::Boolean(op_it->second == Op::kEqual ? *e : !*e);
+      return Value::Boolean(*op == Op::kEqual ? *e : !*e);
     }
     case Op::kEquivalent: {
       auto v = Operands(node);
@@ -519,18 +231,28 @@ Value Evaluator::Impl::Eval(const json::Value& node) {
     case Op::kLess:
     case Op::kLessOrEqual: {
       auto v = Operands(node);
-      std::optional<int> c = Compare(v[0], v[1]);
-      if (!c) return Value::Null();
-      switch (op_it->second) {
-        case Op::kGreater:
-          return Value::Boolean(*c > 0);
-        case Op::kGreaterOrEqual:
-          return Value::Boolean(*c >= 0);
-        case Op::kLess:
-          return Value::Boolean(*c < 0);
-        default:
-          return Value::Boolean(*c <= 0);
+      const Op cmp = *op;
+      auto holds = [cmp](const Value& a, const Value& b) -> std::optional<bool> {
+        std::optional<int> c = Compare(a, b);
+        if (!c) return std::nullopt;
+        return cmp == Op::kGreater          ? *c > 0
+               : cmp == Op::kGreaterOrEqual ? *c >= 0
+               : cmp == Op::kLess           ? *c < 0
+                                            : *c <= 0;
+      };
+      // An uncertain Integer (an interval of the possible values): the comparison is known when
+      // it comes out the same at both ends
+      // (https://cql.hl7.org/05-languagesemantics.html#uncertainty).
+      for (int side = 0; side < 2; ++side) {
+        const Value& u = v[side];
+        if (u.kind() != Value::Kind::kInterval || !v[1 - side].is_numeric()) continue;
+        std::optional<bool> at_low =
+            side == 0 ? holds(u.interval().low, v[1]) : holds(v[0], u.interval().low);
+        std::optional<bool> at_high =
+            side == 0 ? holds(u.interval().high, v[1]) : holds(v[0], u.interval().high);
+        return at_low == at_high ? Value::Bool3(at_low) : Value::Null();
       }
+      return Value::Bool3(holds(v[0], v[1]));
     }
     case Op::kAdd:
     case Op::kSubtract:
@@ -595,8 +317,8 @@ Value Evaluator::Impl::Eval(const json::Value& node) {
       if (v.is_null()) return v;
       std::string s = v.string();
       for (char& c : s)
-        c = op_it->second == Op::kUpper ? char(std::toupper((unsigned char)c))
-                                        : char(std::tolower((unsigned char)c));
+        c = *op == Op::kUpper ? char(std::toupper((unsigned char)c))
+                              : char(std::tolower((unsigned char)c));
       return Value::String(std::move(s));
     }
     case Op::kStartsWith:
@@ -604,7 +326,7 @@ Value Evaluator::Impl::Eval(const json::Value& node) {
       auto v = Operands(node);
       if (v[0].is_null() || v[1].is_null()) return Value::Null();
       std::string_view s = v[0].string(), x = v[1].string();
-      return Value::Boolean(op_it->second == Op::kStartsWith ? s.starts_with(x) : s.ends_with(x));
+      return Value::Boolean(*op == Op::kStartsWith ? s.starts_with(x) : s.ends_with(x));
     }
     case Op::kToConcept:
     case Op::kToDate:
@@ -652,7 +374,7 @@ Value Evaluator::Impl::Eval(const json::Value& node) {
       auto v = Operands(node);
       std::optional<Precision> p = PrecisionOf(node);
       if (!p) Fail(std::string(type) + " without a precision");
-      if (op_it->second == Op::kDifferenceBetween) return DifferenceBetween(v[0], v[1], *p);
+      if (*op == Op::kDifferenceBetween) return DifferenceBetween(v[0], v[1], *p);
       return DurationBetween(v[0], v[1], *p);
     }
     case Op::kSameAs:
@@ -707,7 +429,7 @@ Value Evaluator::Impl::Eval(const json::Value& node) {
     case Op::kExp:
     case Op::kPower: {
       auto v = Operands(node);
-      if (op_it->second == Op::kRound && node.Find("precision") && v.size() == 1) {
+      if (*op == Op::kRound && node.Find("precision") && v.size() == 1) {
         v.push_back(Eval(*node.Find("precision")));
       }
       return MathFunction(type, v);
@@ -734,7 +456,7 @@ Value Evaluator::Impl::Eval(const json::Value& node) {
     case Op::kExpand: {
       auto v = Operands(node);
       Value per = v.size() > 1 ? v[1] : Value::Null();
-      return op_it->second == Op::kCollapse ? Collapse(v[0], per) : Expand(v[0], per);
+      return *op == Op::kCollapse ? Collapse(v[0], per) : Expand(v[0], per);
     }
     case Op::kUnion:
     case Op::kIntersect:
@@ -742,9 +464,9 @@ Value Evaluator::Impl::Eval(const json::Value& node) {
       auto v = Operands(node);
       Value acc = v[0];
       for (size_t i = 1; i < v.size(); ++i) {
-        acc = op_it->second == Op::kUnion       ? UnionOf(acc, v[i])
-              : op_it->second == Op::kIntersect ? IntersectOf(acc, v[i])
-                                                : ExceptOf(acc, v[i]);
+        acc = *op == Op::kUnion       ? UnionOf(acc, v[i])
+              : *op == Op::kIntersect ? IntersectOf(acc, v[i])
+                                      : ExceptOf(acc, v[i]);
       }
       return acc;
     }
@@ -763,7 +485,7 @@ Value Evaluator::Impl::Eval(const json::Value& node) {
     case Op::kLast: {
       Value v = Source(node);
       if (v.is_null() || v.list().empty()) return Value::Null();
-      return op_it->second == Op::kFirst ? v.list().front() : v.list().back();
+      return *op == Op::kFirst ? v.list().front() : v.list().back();
     }
     case Op::kCount:
     case Op::kSum:

@@ -557,28 +557,62 @@ std::pair<cql::Temporal, cql::Temporal> Aligned(const Value& a, const Value& b) 
 constexpr int64_t kUnitMs[] = {0, 0, 86400000, 3600000, 60000, 1000, 1};
 }  // namespace
 
-// https://cql.hl7.org/09-b-cqlreference.html#duration: whole calendar periods from a to b. A
-// precision finer than either value's gives null here (CQL's uncertainty interval is not built).
+namespace {
+int DaysIn(int y, int m) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
+  return kDays[m - 1];
+}
+
+// `t` with the components below `precision` at their least (high = false) or greatest value.
+cql::Temporal Fill(cql::Temporal t, Precision precision, bool high) {
+  if (precision < Precision::kMonth) t.month = high ? 12 : 1;
+  if (precision < Precision::kDay) t.day = high ? DaysIn(t.year, t.month) : 1;
+  if (precision < Precision::kHour) t.hour = high ? 23 : 0;
+  if (precision < Precision::kMinute) t.minute = high ? 59 : 0;
+  if (precision < Precision::kSecond) t.second = high ? 59 : 0;
+  if (precision < Precision::kMillisecond) t.millisecond = high ? 999 : 0;
+  t.precision = Precision::kMillisecond;
+  return t;
+}
+
+// Whole periods of `p` from x to y, both complete.
+int64_t WholePeriods(const cql::Temporal& x, const cql::Temporal& y, Precision p) {
+  // Both on the last day of February: whole years
+  // (https://cql.hl7.org/15-h-timeintervalcalculations.html, scenario 4).
+  if (p == Precision::kYear && x.month == 2 && y.month == 2 && x.day == DaysIn(x.year, 2) &&
+      y.day == DaysIn(y.year, 2)) {
+    return int64_t(y.year) - x.year;
+  }
+  if (p <= Precision::kMonth) {
+    int64_t months = (int64_t(y.year) - x.year) * 12 + (y.month - x.month);
+    // The part below months decides whether the last month is whole.
+    int64_t rest_x = EpochMillis(x) - EpochMillis({x.year, x.month, 1, 0, 0, 0, 0, x.precision, 0});
+    int64_t rest_y = EpochMillis(y) - EpochMillis({y.year, y.month, 1, 0, 0, 0, 0, y.precision, 0});
+    if (months > 0 && rest_y < rest_x) --months;
+    if (months < 0 && rest_y > rest_x) ++months;
+    return p == Precision::kYear ? months / 12 : months;
+  }
+  return (EpochMillis(y) - EpochMillis(x)) / kUnitMs[int(p)];
+}
+}  // namespace
+
+// https://cql.hl7.org/09-b-cqlreference.html#duration: whole calendar periods from a to b,
+// compared at the coarser of the two precisions. When that is coarser than `p` the answer is
+// uncertain (https://cql.hl7.org/05-languagesemantics.html#uncertainty): the interval of the
+// durations the values allow, or an Integer when they all agree.
 Value DurationBetween(const Value& a, const Value& b, Precision p) {
   if (a.is_null() || b.is_null()) return Value::Null();
   auto [x, y] = Aligned(a, b);
   Precision have = std::min(x.precision, y.precision);
-  if (have < p && !(p == Precision::kMillisecond && have == Precision::kSecond)) {
-    if (p > Precision::kMonth || have < Precision::kMonth) return Value::Null();
+  if (have == Precision::kSecond) have = Precision::kMillisecond;  // one precision
+  if (have >= p) {
+    return Value::Int(WholePeriods(Fill(x, have, false), Fill(y, have, false), p));
   }
-  if (p <= Precision::kMonth) {
-    int64_t months = (int64_t(y.year) - x.year) * 12 + (y.month - x.month);
-    // The part of the period below months decides whether the last month is whole.
-    int64_t rest_x = EpochMillis(x) - EpochMillis({x.year, x.month, 1, 0, 0, 0, 0, x.precision, 0});
-    int64_t rest_y = EpochMillis(y) - EpochMillis({y.year, y.month, 1, 0, 0, 0, 0, y.precision, 0});
-    if (have >= Precision::kDay) {
-      if (months > 0 && rest_y < rest_x) --months;
-      if (months < 0 && rest_y > rest_x) ++months;
-    }
-    return Value::Int(p == Precision::kYear ? months / 12 : months);
-  }
-  int64_t diff = EpochMillis(y) - EpochMillis(x);
-  return Value::Int(diff / kUnitMs[int(p)]);
+  int64_t low = WholePeriods(Fill(x, x.precision, true), Fill(y, y.precision, false), p);
+  int64_t high = WholePeriods(Fill(x, x.precision, false), Fill(y, y.precision, true), p);
+  if (low == high) return Value::Int(low);
+  return Value::FromInterval(Value::Int(low), Value::Int(high), true, true);
 }
 
 // https://cql.hl7.org/09-b-cqlreference.html#difference: the number of boundaries of `p` crossed.

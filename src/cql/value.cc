@@ -360,6 +360,20 @@ std::optional<Temporal> ParseTemporal(std::string_view s, Value::Kind kind,
 
 std::optional<int> Compare(const Value& a, const Value& b) {
   if (a.is_null() || b.is_null()) return std::nullopt;
+  // An uncertain Integer (a duration between values too coarse for its precision) is an
+  // interval of the possible values: the comparison holds when it holds for all of them.
+  if (a.kind() == Value::Kind::kInterval && b.is_numeric()) {
+    std::optional<int> low = Compare(a.interval().low, b), high = Compare(a.interval().high, b);
+    if (high && *high < 0) return -1;
+    if (low && *low > 0) return 1;
+    if (low == 0 && high == 0) return 0;
+    return std::nullopt;
+  }
+  if (b.kind() == Value::Kind::kInterval && a.is_numeric()) {
+    std::optional<int> c = Compare(b, a);
+    if (!c) return std::nullopt;
+    return -*c;
+  }
   if (a.is_numeric() && b.is_numeric()) {
     if (a.kind() != Value::Kind::kDecimal && b.kind() != Value::Kind::kDecimal) {
       return a.integer() < b.integer() ? -1 : a.integer() > b.integer() ? 1 : 0;
@@ -392,7 +406,9 @@ std::optional<bool> Equal(const Value& a, const Value& b) {
   using K = Value::Kind;
   if (a.is_null() || b.is_null()) return std::nullopt;
   if ((a.is_numeric() && b.is_numeric()) || (a.is_temporal() && b.is_temporal()) ||
-      (a.kind() == K::kQuantity && b.kind() == K::kQuantity)) {
+      (a.kind() == K::kQuantity && b.kind() == K::kQuantity) ||
+      (a.kind() == K::kInterval && b.is_numeric()) ||
+      (a.is_numeric() && b.kind() == K::kInterval)) {
     std::optional<int> c = Compare(a, b);
     if (!c) return std::nullopt;
     return *c == 0;

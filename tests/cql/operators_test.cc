@@ -178,6 +178,25 @@ TEST_F(Elm, DateTimeArithmeticAndDurations) {
             "0");
   EXPECT_EQ(Eval(Op("DifferenceBetween", {DT({2019, 1, 1, 23}), DT({2019, 1, 2, 1})}, Prec("Day"))),
             "1");
+  // Years between a birth year and a date: computed at year precision, as the reference engine.
+  EXPECT_EQ(
+      Eval(Op("DurationBetween", {DT({1965}, "Date"), DT({2019, 1, 1}, "Date")}, Prec("Year"))),
+      "54");
+  // Both on the last day of February: whole years
+  // (https://cql.hl7.org/15-h-timeintervalcalculations.html).
+  EXPECT_EQ(Eval(Op("DurationBetween", {DT({2012, 2, 29}, "Date"), DT({2014, 2, 28}, "Date")},
+                    Prec("Year"))),
+            "2");
+  // Too coarse for the precision asked: an uncertainty interval, which compares where all its
+  // values agree (https://cql.hl7.org/05-languagesemantics.html#uncertainty).
+  const std::string months =
+      Op("DurationBetween", {DT({2018}, "Date"), DT({2019, 6, 15}, "Date")}, Prec("Month"));
+  EXPECT_EQ(Eval(months), "Interval[5, 17]");
+  EXPECT_EQ(Eval(Op("GreaterOrEqual", {months, I(5)})), "true");
+  EXPECT_EQ(Eval(Op("Less", {months, I(5)})), "false");
+  EXPECT_EQ(Eval(Op("GreaterOrEqual", {months, I(12)})), "null");
+  EXPECT_EQ(Eval(Op("Equal", {months, I(5)})), "null");
+  EXPECT_EQ(Eval(Op("In", {months, Iv(I(0), I(24), true, false)})), "true");
   EXPECT_EQ(Eval(Op1("DateFrom", DT({2019, 5, 6, 7}))), Eval(DT({2019, 5, 6}, "Date")));
   EXPECT_EQ(Eval(Op1("DateTimeComponentFrom", DT({2019, 5}), Prec("Year"))), "2019");
   EXPECT_EQ(Eval(Op1("DateTimeComponentFrom", DT({2019, 5}), Prec("Day"))), "null");
