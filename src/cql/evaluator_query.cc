@@ -154,26 +154,52 @@ Value Evaluator::Impl::Retrieve(const json::Value& node) {
     it = retrieved_.emplace(std::string(type), std::move(all)).first;
   }
   const json::Value* codes_node = node.Find("codes");
-  if (!codes_node) return Value::FromList(it->second);
-  if (node.Find("dateProperty") || node.Find("dateRange")) Fail("Retrieve with a date range");
-  Value codes = Eval(*codes_node);
+  const json::Value* range_node = node.Find("dateRange");
+  if (node.Find("dateLowProperty") || node.Find("dateHighProperty")) {
+    Fail("Retrieve with dateLowProperty / dateHighProperty");
+  }
+  if (!codes_node && !range_node) return Value::FromList(it->second);
+  const int tz = settings_.default_offset_minutes;
+  Value codes = codes_node ? Eval(*codes_node) : Value::Null();
   std::string_view property = node.FindString("codeProperty");
-  if (property.empty()) Fail("Retrieve with codes and no codeProperty");
+  if (codes_node && property.empty()) Fail("Retrieve with codes and no codeProperty");
+  Value range = range_node ? Eval(*range_node) : Value::Null();
+  std::string_view date_property = node.FindString("dateProperty");
+  if (range_node && date_property.empty()) Fail("Retrieve with a date range and no dateProperty");
   List out;
   for (const Value& r : it->second) {
-    Value v = PropertyOf(r, property, settings_.default_offset_minutes);
-    if (v.is_null()) continue;
-    bool match = false;
-    if (codes.kind() == Value::Kind::kValueSet) {
-      match = InValueSet(v, codes.valueset_url());
-    } else {
-      std::vector<Code> wanted = CodesOf(codes);
-      for (const Code& have : CodesOf(v)) {
-        for (const Code& w : wanted)
-          match = match || (have.code == w.code && have.system == w.system);
+    if (codes_node) {
+      Value v = PropertyOf(r, property, tz);
+      if (v.is_null()) continue;
+      bool match = false;
+      if (codes.kind() == Value::Kind::kValueSet) {
+        match = InValueSet(v, codes.valueset_url());
+      } else {
+        std::vector<Code> wanted = CodesOf(codes);
+        for (const Code& have : CodesOf(v)) {
+          for (const Code& w : wanted) {
+            match = match || (have.code == w.code && have.system == w.system);
+          }
+        }
+      }
+      if (!match) continue;
+    }
+    if (range_node) {
+      // https://cql.hl7.org/elm.html#retrieve: the date property (a date, dateTime, instant or
+      // Period) during the range; a resource without one is not retrieved.
+      Value d = PropertyOf(r, date_property, tz);
+      if (d.kind() == Value::Kind::kFhir && d.fhir().type == "Period") {
+        d = Value::FromInterval(PropertyOf(d, "start.value", tz), PropertyOf(d, "end.value", tz),
+                                true, true);
+      } else if (d.kind() == Value::Kind::kFhir) {
+        d = PropertyOf(d, "value", tz);
+      }
+      if (d.is_null() || range.is_null() ||
+          !AsBool(IncludedIn(d, range, std::nullopt)).value_or(false)) {
+        continue;
       }
     }
-    if (match) out.push_back(r);
+    out.push_back(r);
   }
   return Value::FromList(std::move(out));
 }

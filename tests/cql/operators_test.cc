@@ -443,6 +443,17 @@ TEST_F(Elm, RetrieveWithValueSetAndFhirNavigation) {
   EXPECT_EQ(
       Eval(R"({"type":"Property","path":"effective.value","source":)" + first + "}", "", sections),
       Eval(DT({2019, 5, 1, 10, 0, 0}, "DateTime", "0.0")));
+  // A date range on the retrieve: the Observation effective in May 2019 only.
+  auto ranged = [&](const std::string& range) {
+    return Eval(R"({"type":"Retrieve","dataType":"{http://hl7.org/fhir}Observation",
+        "dateProperty":"effective","dateRange":)" +
+                range + "}");
+  };
+  // (Bounds at day precision would compare with the second-precision time as null.)
+  EXPECT_EQ(ranged(Iv(DT({2019, 5, 1, 0, 0, 0, 0}, "DateTime", "0.0"),
+                      DT({2019, 5, 31, 23, 59, 59, 999}, "DateTime", "0.0"))),
+            "{FHIR.Observation}");
+  EXPECT_EQ(ranged(Iv(DT({2019, 6, 1, 0, 0, 0, 0}), DT({2019, 6, 30, 0, 0, 0, 0}))), "{}");
   // A value set the terminology does not hold is an error, not an empty answer.
   EXPECT_TRUE(Eval(retrieve, "", R"("valueSets":{"def":[{"name":"HbA1c","id":"urn:vs:none"}]},)")
                   .starts_with("error: "));
