@@ -30,7 +30,7 @@ build: configure
 # and ICD-10-CM with the CMS GEMs when the reference data is beside the checkout (the chart's
 # problem displays and the ICD-10 worklist). --demo loads 100 generated patients into an empty
 # store and the web app is at http://127.0.0.1:$(PORT)/app/ (docs/web-app.md); with it the quality
-# measures of the eCQM test data when they are beside the checkout (VESTA_DEMO_MEASURES: their
+# measures of the eCQM test data when they are beside the checkout (--demo-measures: their
 # Libraries, Measures and value sets, for the measures page). Authorization is off for this local
 # first run (loopback only; docs/security.md says how to serve with it).
 run: build
@@ -41,8 +41,8 @@ run: build
 	    --data-dir $(DATA_DIR) >/dev/null; \
 	else echo "ICD-10-CM and the GEMs not found in $(SHARED_DATA): the chart shows the codings' own displays"; fi
 	@[ -d $(ECQM_DIR)/measures ] || echo "eCQM measures not found in $(SHARED_DATA): the measures page says how to load one"
-	VESTA_DEMO_MEASURES=$$([ -d $(ECQM_DIR)/measures ] && echo $(ECQM_DIR)) \
-	  $(BUILD_DIR)/vesta serve --port $(PORT) --data-dir $(DATA_DIR) --auth off --demo
+	$(BUILD_DIR)/vesta serve --port $(PORT) --data-dir $(DATA_DIR) --auth off --demo \
+	  $$([ -d $(ECQM_DIR)/measures ] && echo --demo-measures $(ECQM_DIR))
 
 test: build
 	@scripts/run-tests.sh $(BUILD_DIR)

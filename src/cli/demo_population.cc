@@ -146,8 +146,10 @@ int PutValueSets(DemoClient& client, const fs::path& file) {
   return 0;
 }
 
-// The folder of measures the environment names for the demo (VESTA_DEMO_MEASURES), or "".
-fs::path DemoMeasuresDir() {
+// The folder of measures for the demo: --demo-measures, else the environment's
+// VESTA_DEMO_MEASURES, else "".
+fs::path DemoMeasuresDir(const DemoOptions& options) {
+  if (!options.measures_dir.empty()) return fs::path(options.measures_dir);
   const char* env = std::getenv("VESTA_DEMO_MEASURES");
   return env == nullptr ? fs::path() : fs::path(env);
 }
@@ -157,7 +159,7 @@ fs::path DemoMeasuresDir() {
 void LoadDemoMeasures(DemoClient& client, const fs::path& root) {
   std::error_code ec;
   if (!fs::is_directory(root / "measures", ec)) {
-    LogWarning("demo: VESTA_DEMO_MEASURES names " + root.string() +
+    LogWarning("demo: the measures folder " + root.string() +
                ", which has no measures/ folder: no measure loaded");
     return;
   }
@@ -208,7 +210,7 @@ Result<int64_t> LoadDemoPopulation(rest::RestApi& api, bool authorization,
   generate_options.legacy_icd9 = true;
   // With measures to show, the records they look for (billing codes on visits, screenings,
   // exclusions: docs/generate.md, "Quality measures"), so that their populations are not empty.
-  const fs::path measures = DemoMeasuresDir();
+  const fs::path measures = DemoMeasuresDir(options);
   generate_options.measures = !measures.empty();
   RETURN_IF_ERROR(generate::Validate(generate_options));
   generate::Generator generator(generate_options);

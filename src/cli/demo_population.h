@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "base/status.h"
 #include "rest/api.h"
@@ -12,6 +13,9 @@ namespace vesta::cli {
 struct DemoOptions {
   int64_t patients = 100;
   uint64_t seed = 1;
+  // A folder laid out as the eCQM test data whose measures are loaded too (`--demo-measures`);
+  // "": the environment's VESTA_DEMO_MEASURES, if set.
+  std::string measures_dir;
 };
 
 // When the store holds no Patient, generates `options.patients` patients (with ICD-9-CM codings on

@@ -359,11 +359,7 @@ void AddImport(CLI::App& app) {
                   "(as the REST API checks); off: references are stored unchecked")
       ->capture_default_str()
       ->check(CLI::IsMember({"on", "off"}));
-  cmd->add_option("--validation", flags->validation,
-                  "strict: refuse resources that break R4's rules; lenient: also store those "
-                  "missing required "
-                  "elements or with a dateTime without a time zone, with the problems as warnings "
-                  "(test decks as measure stewards write them)")
+  cmd->add_option("--validation", flags->validation, kValidationHelp)
       ->capture_default_str()
       ->check(CLI::IsMember({"strict", "lenient"}));
   cmd->add_flag("--keep-last-updated", flags->keep_last_updated,

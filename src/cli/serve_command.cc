@@ -25,6 +25,7 @@
 #include "cli/command.h"
 #include "cli/demo_population.h"
 #include "cli/hl7v2_feed.h"
+#include "cli/store_choice.h"
 #include "fhir/model/model.h"
 #include "fhir/resource/resource_json.h"
 #include "http/server.h"
@@ -96,6 +97,7 @@ struct ServeFlags {
   // --demo: a generated population loaded into an empty store at start (cli/demo_population.h).
   bool demo = false;
   int64_t demo_patients = 100;
+  std::string demo_measures;  // a folder laid out as the eCQM test data
 };
 
 // Where the web app's built files are when --app-dir is not given: `web/` beside the binary (the
@@ -423,6 +425,7 @@ int RunServe(ServeFlags flags) {
   if (flags.demo) {
     DemoOptions demo;
     demo.patients = flags.demo_patients;
+    demo.measures_dir = flags.demo_measures;
     const auto demo_start = std::chrono::steady_clock::now();
     Result<int64_t> loaded = LoadDemoPopulation(api, tokens != nullptr, demo);
     if (!loaded.ok()) {
@@ -636,11 +639,7 @@ void AddServe(CLI::App& app) {
                   "on: refuse writes that reference resources this server does not have")
       ->capture_default_str()
       ->check(CLI::IsMember({"on", "off"}));
-  cmd->add_option("--validation", flags->validation,
-                  "strict: refuse resources that break R4's rules; lenient: also store those "
-                  "missing required "
-                  "elements or with a dateTime without a time zone, with the problems as warnings "
-                  "(test decks as measure stewards write them)")
+  cmd->add_option("--validation", flags->validation, kValidationHelp)
       ->capture_default_str()
       ->check(CLI::IsMember({"strict", "lenient"}));
   cmd->add_option("--conditional-delete-limit", flags->conditional_delete_limit,
@@ -712,6 +711,9 @@ void AddServe(CLI::App& app) {
                 "When the store has no Patient, load a generated population first (`vesta "
                 "generate --legacy-icd9`: ICD-9-CM codes for the migration worklist) through the "
                 "REST API; a store with patients is left as it is (docs/web-app.md)");
+  cmd->add_option("--demo-measures", flags->demo_measures,
+                  "With --demo: also load the Libraries, Measures and value sets of this folder "
+                  "(laid out as the eCQM test data: libraries/, measures/, tests/*/valuesets-*)");
   cmd->add_option("--demo-patients", flags->demo_patients, "Patients --demo generates")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{100000}));

@@ -20,6 +20,12 @@ struct StoreChoice {
   std::string directory;  // SQLite: the data directory
 };
 
+// The help of --validation (serve, import): fhir::ValidationOptions::lenient.
+inline constexpr const char* kValidationHelp =
+    "strict: refuse resources that break R4's rules; lenient: also store those missing required "
+    "elements or with a dateTime without a time zone, with the problems as warnings (test decks "
+    "as measure stewards write them)";
+
 // kInvalid, saying what --store takes, for any other value.
 Result<StoreChoice> ChooseStore(const std::string& store_flag, const std::string& data_dir);
 

@@ -10,6 +10,19 @@
 
 namespace vesta::store::sqlite_internal {
 
+Result<StoredVersion> ReadVersionRow(const sqlite::Statement& row, sqlite::Connection& db) {
+  StoredVersion v;
+  v.type = row.Text(1);
+  v.id = row.Text(2);
+  v.version = row.Int(3);
+  v.last_updated = row.Int(4);
+  v.deleted = row.Int(5) != 0;
+  if (!v.deleted) {
+    ASSIGN_OR_RETURN(v.json, DecodeBody(row.Text(6), db));
+  }
+  return v;
+}
+
 // The change feed (store.h, ChangeQuery). One writer commits in seq order, so the position is
 // the last seq listed: a row with a smaller seq was committed before any reader saw a larger
 // one. Superseded versions are left out by superseded_at (set in the same commit as their
@@ -52,15 +65,7 @@ Result<ChangePage> ReadChanges(sqlite::Connection& db_ref, const ChangeQuery& qu
       page.has_more = true;
       break;
     }
-    StoredVersion v;
-    v.type = stmt.Text(1);
-    v.id = stmt.Text(2);
-    v.version = stmt.Int(3);
-    v.last_updated = stmt.Int(4);
-    v.deleted = stmt.Int(5) != 0;
-    if (!v.deleted) {
-      ASSIGN_OR_RETURN(v.json, DecodeBody(stmt.Text(6), *db));
-    }
+    ASSIGN_OR_RETURN(StoredVersion v, ReadVersionRow(stmt, *db));
     last = stmt.Int(0);
     page.versions.push_back(std::move(v));
   }

@@ -56,20 +56,6 @@ std::string Name(const std::string& type, const std::string& id) { return type +
 constexpr std::string_view kVersionColumns =
     "r.seq, r.type, r.id, r.version, r.last_updated, r.deleted, r.json";
 
-// `db`: the row's connection, where the body's dictionary is looked up the first time.
-Result<StoredVersion> ReadVersionRow(const Statement& row, Connection& db) {
-  StoredVersion v;
-  v.type = row.Text(1);
-  v.id = row.Text(2);
-  v.version = row.Int(3);
-  v.last_updated = row.Int(4);
-  v.deleted = row.Int(5) != 0;
-  if (!v.deleted) {
-    ASSIGN_OR_RETURN(v.json, sqlite_internal::DecodeBody(row.Text(6), db));
-  }
-  return v;
-}
-
 // ---- The writer ------------------------------------------------------------------------------
 
 // One pending Write() or AppendAudit() call: its ops or audit records (owned by the caller, who
@@ -127,7 +113,7 @@ class SqliteStore final : public Store {
     stmt.Bind(1, type).Bind(2, id);
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) return NotFound(Name(type, id) + " does not exist");
-    ASSIGN_OR_RETURN(StoredVersion v, ReadVersionRow(stmt, *db));
+    ASSIGN_OR_RETURN(StoredVersion v, sqlite_internal::ReadVersionRow(stmt, *db));
     cache_.Fill(ticket, v);
     return v;
   }
@@ -144,7 +130,7 @@ class SqliteStore final : public Store {
     if (!row) {
       return NotFound(Name(type, id) + " has no version " + std::to_string(version));
     }
-    return ReadVersionRow(stmt, *db);
+    return sqlite_internal::ReadVersionRow(stmt, *db);
   }
 
   Result<std::vector<WriteResult>> Write(std::span<const WriteOp> ops) override {
@@ -809,7 +795,7 @@ Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {
         break;
       }
       HistoryEntry entry;
-      ASSIGN_OR_RETURN(entry.version, ReadVersionRow(stmt, *db));
+      ASSIGN_OR_RETURN(entry.version, sqlite_internal::ReadVersionRow(stmt, *db));
       entry.cursor = HistoryCursor{entry.version.last_updated, stmt.Int(0)};
       page.entries.push_back(std::move(entry));
     }
