@@ -30,6 +30,11 @@ Status CheckNodes(const json::Value& v, const std::string& library) {
                   "ELM node type " + std::string(type) + " (library " + library + ", locator " +
                       std::string(v.FindString("locator")) + ") is not supported by the evaluator");
   }
+  if (type == "Retrieve" && (v.Find("dateLowProperty") || v.Find("dateHighProperty"))) {
+    return Status(StatusCode::kNotSupported,
+                  "ELM Retrieve with dateLowProperty / dateHighProperty (library " + library +
+                      ") is not supported by the evaluator");
+  }
   for (const json::Member& m : v.members()) {
     if (m.key == "annotation") continue;
     RETURN_IF_ERROR(CheckNodes(m.value, library));

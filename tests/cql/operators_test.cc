@@ -464,6 +464,11 @@ TEST_F(Elm, UnsupportedNodeTypesAreRefusedAtLoad) {
   ASSERT_FALSE(v.ok());
   EXPECT_EQ(v.status().code(), StatusCode::kNotSupported);
   EXPECT_NE(v.status().message().find("ELM node type Foo"), std::string::npos);
+  Result<Value> r = Run(R"({"type":"Retrieve","dataType":"{http://hl7.org/fhir}Observation",
+      "dateLowProperty":"issued","dateRange":)" +
+                        N + "}");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kNotSupported);
 }
 
 }  // namespace
