@@ -108,7 +108,8 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
       "update and delete, PATCH (JSON Patch, FHIRPath Patch), Patient/$everything, Bulk Data "
       "$export (system, Patient and Group level), SQL on FHIR ViewDefinition/$viewdefinition-run "
       "(views inline or stored), stored ViewDefinitions at [base]/ViewDefinition and their "
-      "materialized tables (docs/analytics.md), referential "
+      "materialized tables (docs/analytics.md), Measure/[id]/$evaluate-measure (docs/measures.md), "
+      "referential "
       "integrity on write and delete, and the terminology operations (ICD-10-CM, ICD-9-CM, the "
       "GEMs, the R4 code systems and value sets) when a terminology is loaded.\",";
   if (ctx.options.token_verifier != nullptr) {
@@ -180,7 +181,10 @@ Response CapabilitiesInteraction(const Context& ctx, const Request& request,
       // SQL on FHIR's run of a view: [base]/ViewDefinition(/[id])/$viewdefinition-run
       // (https://sql-on-fhir.org/ig/latest/OperationDefinition-ViewDefinitionRun.html).
       ",\"operation\":[{\"name\":\"viewdefinition-run\",\"definition\":"
-      "\"http://sql-on-fhir.org/OperationDefinition/$viewdefinition-run\"}" +
+      "\"http://sql-on-fhir.org/OperationDefinition/$viewdefinition-run\"},"
+      // https://hl7.org/fhir/R4/measure-operation-evaluate-measure.html (evaluate_measure.cc)
+      "{\"name\":\"evaluate-measure\",\"definition\":"
+      "\"http://hl7.org/fhir/OperationDefinition/Measure-evaluate-measure\"}" +
       (exports ? ",{\"name\":\"export\",\"definition\":\"http://hl7.org/fhir/"
                  "uv/bulkdata/OperationDefinition/export\"}"
                : "") +
