@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "fhir/model/model.h"
+#include "fhir/resource/reference_rewrite.h"
 #include "json/value.h"
 
 namespace vesta::ingest {
@@ -31,15 +32,10 @@ struct References {
 // whose type is not a resource type of `model`.
 References CollectReferences(const json::Value& resource, const fhir::Model& model);
 
-// `v` with every `reference` string that is a key of `map` replaced by its value, contained
-// resources included. `*changed` is set when anything was replaced; `v` itself is returned then
-// not.
-json::Value RewriteReferences(json::Arena& arena, const json::Value& v,
-                              const std::map<std::string, std::string, std::less<>>& map,
-                              bool* changed);
-
-// True for "Type?query" (not a URL with a query; the query itself may hold URLs).
-bool IsConditionalReference(std::string_view ref);
+// RewriteReferences and IsConditionalReference: fhir/resource/reference_rewrite.h (shared with
+// the REST API's transactions).
+using fhir::IsConditionalReference;
+using fhir::RewriteReferences;
 
 // The keys under which IdentifierQueryKey finds `resource` (of `type`) by its identifiers:
 // "Type|system|value" and "Type|*|value" for each Identifier with a value. This is how the importer

@@ -29,6 +29,7 @@
 #include <thread>
 
 #include "base/strings.h"
+#include "fhir/resource/reference_rewrite.h"
 #include "fhir/resource/resource_json.h"
 #include "json/parse.h"
 #include "json/writer.h"
@@ -219,38 +220,6 @@ struct Planned {
   EntryResult result;
 };
 
-// Rewrites every Reference.reference that names a key of `map`.
-json::Value RewriteReferences(json::Arena& arena, const json::Value& v,
-                              const std::map<std::string, std::string>& map, bool* changed) {
-  if (v.is_array()) {
-    std::vector<json::Value> items;
-    bool any = false;
-    for (const json::Value& item : v.items()) {
-      items.push_back(RewriteReferences(arena, item, map, &any));
-    }
-    if (!any) return v;
-    *changed = true;
-    return json::Value::Array(arena, items);
-  }
-  if (!v.is_object()) return v;
-  std::vector<json::Member> members;
-  bool any = false;
-  for (const json::Member& m : v.members()) {
-    if (m.key == "reference" && m.value.is_string()) {
-      auto it = map.find(std::string(m.value.string_value()));
-      if (it != map.end()) {
-        members.push_back({m.key, json::Value::String(arena, it->second)});
-        any = true;
-        continue;
-      }
-    }
-    members.push_back({m.key, RewriteReferences(arena, m.value, map, &any)});
-  }
-  if (!any) return v;
-  *changed = true;
-  return json::Value::Object(arena, members);
-}
-
 // Collects conditional references ("Type?query") anywhere in `v`.
 void CollectConditionalReferences(const json::Value& v, std::set<std::string>* out) {
   if (v.is_array()) {
@@ -261,11 +230,7 @@ void CollectConditionalReferences(const json::Value& v, std::set<std::string>* o
   for (const json::Member& m : v.members()) {
     if (m.key == "reference" && m.value.is_string()) {
       std::string_view ref = m.value.string_value();
-      size_t q = ref.find('?');
-      // "Type?query": no '/' before the '?' (the query may hold URLs: identifier=http://...|1).
-      if (q != std::string_view::npos && q > 0 && ref.find('/') > q) {
-        out->insert(std::string(ref));
-      }
+      if (fhir::IsConditionalReference(ref)) out->insert(std::string(ref));
       continue;
     }
     CollectConditionalReferences(m.value, out);
@@ -299,8 +264,9 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
                                                 json::Document& doc, const json::Value& entries) {
   const std::string base = BaseUrl(ctx, request);
   std::vector<Planned> plan(entries.size());
-  std::map<std::string, std::string> references;  // fullUrl or conditional ref -> Type/id
-  std::set<std::string> targets;                  // Type/id written, to refuse duplicates
+  // fullUrl or conditional ref -> Type/id
+  std::map<std::string, std::string, std::less<>> references;
+  std::set<std::string> targets;  // Type/id written, to refuse duplicates
 
   // Pass 1: what each entry is, and the identities of the resources it creates or changes.
   for (size_t i = 0; i < entries.size(); ++i) {
@@ -532,9 +498,10 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
         Result<json::Document> patched = PatchFromEntry(ctx, p.type, p.id, cur->json, *p.resource);
         if (!patched.ok()) return AtEntry(i, patched.status(), p.type);
         text = json::ToString(
-            RewriteReferences(patched->arena(), patched->root(), references, &changed));
+            fhir::RewriteReferences(patched->arena(), patched->root(), references, &changed));
       } else {
-        text = json::ToString(RewriteReferences(doc.arena(), *p.resource, references, &changed));
+        text =
+            json::ToString(fhir::RewriteReferences(doc.arena(), *p.resource, references, &changed));
       }
       std::vector<Issue> warnings;
       Result<json::Document> checked =
