@@ -110,56 +110,26 @@ struct ReadTotals {
   int64_t patients = 0, retrieves = 0, resources = 0;
 };
 
-// The patients paged and shared out as Evaluate does it, each one's recorded types retrieved.
+// The patients shared out as Evaluate does it (measure::ForEachSubject), each one's recorded types
+// retrieved.
 Status ReadAll(vesta::store::Store& store, const TypeLog& log, int threads, ReadTotals* totals) {
   measure::StoreSubjects subjects(store, "");
-  std::mutex mu;
-  std::deque<std::string> pending;
-  bool exhausted = false;
-  Status failure = Status::Ok();
   std::atomic<int64_t> patients{0}, retrieves{0}, resources{0};
-  auto next_id = [&]() -> std::optional<std::string> {
-    std::lock_guard lock(mu);
-    if (!failure.ok()) return std::nullopt;
-    if (pending.empty() && !exhausted) {
-      Result<std::vector<std::string>> page = subjects.Next(256);
-      if (!page.ok()) {
-        failure = page.status();
-        return std::nullopt;
-      }
-      if (page->empty()) exhausted = true;
-      for (std::string& id : *page) pending.push_back(std::move(id));
-    }
-    if (pending.empty()) return std::nullopt;
-    std::string id = std::move(pending.front());
-    pending.pop_front();
-    return id;
-  };
-  auto worker = [&] {
-    while (std::optional<std::string> id = next_id()) {
-      Result<std::unique_ptr<vesta::cql::DataProvider>> data = subjects.Data(*id);
-      if (!data.ok()) {
-        std::lock_guard lock(mu);
-        failure = data.status();
-        return;
-      }
-      if (const std::vector<std::string>* types = log.Find(*id)) {
-        for (const std::string& type : *types) {
-          resources += static_cast<int64_t>((*data)->Retrieve(type).size());
-          ++retrieves;
+  Status s = measure::ForEachSubject(
+      subjects, threads, [&](int, const std::string& id, vesta::cql::DataProvider& data) -> Status {
+        if (const std::vector<std::string>* types = log.Find(id)) {
+          for (const std::string& type : *types) {
+            resources += static_cast<int64_t>(data.Retrieve(type).size());
+            ++retrieves;
+          }
         }
-      }
-      ++patients;
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
-  worker();
-  for (std::thread& t : pool) t.join();
+        ++patients;
+        return Status::Ok();
+      });
   totals->patients = patients.load();
   totals->retrieves = retrieves.load();
   totals->resources = resources.load();
-  return failure;
+  return s;
 }
 
 double Since(std::chrono::steady_clock::time_point t0) {

@@ -129,12 +129,24 @@ Result<MeasureDefinition> MeasureDefinition::FromResource(const json::Value& mea
 Result<SubjectResult> EvaluateSubject(const MeasureDefinition& measure, const LibrarySet& libraries,
                                       const Terminology& terminology, DataProvider& data,
                                       const EvaluationSettings& settings) {
+  ASSIGN_OR_RETURN(const Library* lib, MeasureLibrary(measure, libraries));
+  Evaluator ev(libraries, terminology, data, settings);
+  return EvaluateSubject(measure, *lib, ev);
+}
+
+Result<const Library*> MeasureLibrary(const MeasureDefinition& measure,
+                                      const LibrarySet& libraries) {
   const Library* lib = libraries.Find(LastSegment(measure.library_url));
   if (!lib) {
     return Status(StatusCode::kNotFound,
                   "the measure's library " + measure.library_url + " is not loaded");
   }
-  Evaluator ev(libraries, terminology, data, settings);
+  return lib;
+}
+
+Result<SubjectResult> EvaluateSubject(const MeasureDefinition& measure, const Library& library,
+                                      Evaluator& ev) {
+  const Library* lib = &library;
   SubjectResult result;
   using P = PopulationType;
   for (const MeasureDefinition::Group& g : measure.groups) {

@@ -67,4 +67,12 @@ Result<SubjectResult> EvaluateSubject(const MeasureDefinition& measure, const Li
                                       const Terminology& terminology, DataProvider& data,
                                       const EvaluationSettings& settings);
 
+// The measure's primary library in `libraries` (by the name ending its canonical URL).
+Result<const Library*> MeasureLibrary(const MeasureDefinition& measure,
+                                      const LibrarySet& libraries);
+// The same with an evaluator the caller keeps for the patient (its definitions' results cached
+// for further expressions, e.g. the supplemental data).
+Result<SubjectResult> EvaluateSubject(const MeasureDefinition& measure, const Library& library,
+                                      Evaluator& ev);
+
 }  // namespace vesta::cql

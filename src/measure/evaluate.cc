@@ -501,6 +501,46 @@ Result<ReportType> ParseReportType(std::string_view text) {
 
 // ---- Evaluating -------------------------------------------------------------------------------
 
+Status ForEachSubject(Subjects& subjects, int threads, const SubjectWork& work) {
+  std::mutex mu;  // guards `subjects`' Next, `pending`, `exhausted` and `failure`
+  std::deque<std::string> pending;
+  bool exhausted = false;
+  Status failure = Status::Ok();
+  auto next_id = [&]() -> std::optional<std::string> {
+    std::lock_guard lock(mu);
+    if (!failure.ok()) return std::nullopt;
+    if (pending.empty() && !exhausted) {
+      Result<std::vector<std::string>> page = subjects.Next(256);
+      if (!page.ok()) {
+        failure = page.status();
+        return std::nullopt;
+      }
+      if (page->empty()) exhausted = true;
+      for (std::string& id : *page) pending.push_back(std::move(id));
+    }
+    if (pending.empty()) return std::nullopt;
+    std::string id = std::move(pending.front());
+    pending.pop_front();
+    return id;
+  };
+  auto worker = [&](int thread) {
+    while (std::optional<std::string> id = next_id()) {
+      Result<std::unique_ptr<cql::DataProvider>> data = subjects.Data(*id);
+      Status s = data.ok() ? work(thread, *id, **data) : data.status();
+      if (!s.ok()) {
+        std::lock_guard lock(mu);
+        if (failure.ok()) failure = std::move(s);
+        return;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back(worker, i);
+  worker(0);
+  for (std::thread& t : pool) t.join();
+  return failure;
+}
+
 Result<std::string> Evaluate(const PreparedMeasure& measure, Subjects& subjects,
                              const EvaluationRequest& request, EvaluationStats* stats) {
   using cql::Value;
@@ -539,56 +579,23 @@ Result<std::string> Evaluate(const PreparedMeasure& measure, Subjects& subjects,
           : std::max(1, request.threads > 0
                             ? request.threads
                             : static_cast<int>(std::thread::hardware_concurrency()));
-  Tally total(measure.definition);
-  const cql::Library* primary = nullptr;
-  {
-    std::string_view url = measure.definition.library_url;
-    url = url.substr(0, url.find('|'));
-    primary = measure.libraries.Find(url.substr(url.rfind('/') + 1));
-  }
-  std::mutex mu;  // guards `subjects`' Next, `pending`, `failure` and `total`
-  std::deque<std::string> pending;
-  bool exhausted = false;
-  Status failure = Status::Ok();
+  ASSIGN_OR_RETURN(const cql::Library* primary,
+                   cql::MeasureLibrary(measure.definition, measure.libraries));
+  std::vector<Tally> tallies(threads, Tally(measure.definition));  // one per thread
   std::atomic<int64_t> evaluated{0};
-  auto next_id = [&]() -> std::optional<std::string> {
-    std::lock_guard lock(mu);
-    if (!failure.ok()) return std::nullopt;
-    if (pending.empty() && !exhausted) {
-      Result<std::vector<std::string>> page = subjects.Next(256);
-      if (!page.ok()) {
-        failure = page.status();
-        return std::nullopt;
-      }
-      if (page->empty()) exhausted = true;
-      for (std::string& id : *page) pending.push_back(std::move(id));
-    }
-    if (pending.empty()) return std::nullopt;
-    std::string id = std::move(pending.front());
-    pending.pop_front();
-    return id;
-  };
-  auto worker = [&] {
-    Tally mine(measure.definition);
-    while (std::optional<std::string> id = next_id()) {
-      Result<std::unique_ptr<cql::DataProvider>> data = subjects.Data(*id);
-      Result<cql::SubjectResult> r =
-          data.ok() ? cql::EvaluateSubject(measure.definition, measure.libraries,
-                                           measure.terminology, **data, settings)
-                    : Result<cql::SubjectResult>(data.status());
-      if (!r.ok()) {
-        std::lock_guard lock(mu);
-        if (failure.ok()) {
-          failure =
-              Status(StatusCode::kUnprocessable, "Patient/" + *id + ": " + r.status().message());
+  Status failure = ForEachSubject(
+      subjects, threads, [&](int thread, const std::string& id, cql::DataProvider& data) -> Status {
+        Tally& mine = tallies[thread];
+        // One evaluator for the patient: the supplemental data reuse what the populations
+        // computed.
+        cql::Evaluator ev(measure.libraries, measure.terminology, data, settings);
+        Result<cql::SubjectResult> r = cql::EvaluateSubject(measure.definition, *primary, ev);
+        if (!r.ok()) {
+          return Status(StatusCode::kUnprocessable, "Patient/" + id + ": " + r.status().message());
         }
-        return;
-      }
-      mine.Add(*r, *id, list);
-      if (!measure.definition.supplemental_data.empty() && primary != nullptr) {
+        mine.Add(*r, id, list);
         // Supplemental data (https://hl7.org/fhir/R4/measure-definitions.html
         // #Measure.supplementalData): every evaluated patient's values, counted per value.
-        cql::Evaluator ev(measure.libraries, measure.terminology, **data, settings);
         for (size_t i = 0; i < measure.definition.supplemental_data.size(); ++i) {
           Result<cql::Value> v = ev.Evaluate(*primary, measure.definition.supplemental_data[i]);
           if (!v.ok()) continue;  // a patient without the data: no value
@@ -596,16 +603,11 @@ Result<std::string> Evaluate(const PreparedMeasure& measure, Subjects& subjects,
           SdeValues(*v, &values);
           mine.AddSde(i, std::move(values));
         }
-      }
-      ++evaluated;
-    }
-    std::lock_guard lock(mu);
-    total.Merge(std::move(mine));
-  };
-  std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
-  worker();
-  for (std::thread& t : pool) t.join();
+        ++evaluated;
+        return Status::Ok();
+      });
+  Tally total(measure.definition);
+  for (Tally& t : tallies) total.Merge(std::move(t));
   RETURN_IF_ERROR(failure);
   if (stats != nullptr) stats->patients = evaluated.load();
   for (Tally::Group& g : total.groups) {

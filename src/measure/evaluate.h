@@ -11,6 +11,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -134,6 +135,14 @@ class BundleSubjects : public Subjects {
   std::vector<size_t> shared_bundles_;
   size_t next_ = 0;
 };
+
+// Calls `work(thread, patient id, its data)` for every patient `subjects` gives, on `threads`
+// threads (the calling one is thread 0; `thread` < `threads`), pulling ids a page at a time; each
+// patient's data is given once, held only while `work` runs. Stops at the first error, `work`'s
+// or the subjects', and returns it.
+using SubjectWork =
+    std::function<Status(int thread, const std::string& patient_id, cql::DataProvider& data)>;
+Status ForEachSubject(Subjects& subjects, int threads, const SubjectWork& work);
 
 // reportType (R4's values for the operation): subject (one patient: an individual report),
 // subject-list (a summary with the patients of each population as contained Lists) and
