@@ -81,6 +81,44 @@ Response JsonResource(const store::StoredVersion& v, int status) {
   return r;
 }
 
+// The newest version of every stored view, by id (deleted ones included). Views are few.
+Result<std::map<std::string, store::StoredVersion>> CurrentViews(const Context& ctx) {
+  std::map<std::string, store::StoredVersion> current;
+  store::HistoryQuery q;
+  q.type = std::string(kType);
+  q.count = 500;
+  for (;;) {
+    ASSIGN_OR_RETURN(store::HistoryPage page, ctx.store.History(q));
+    for (store::HistoryEntry& e : page.entries) {
+      current.try_emplace(e.version.id, std::move(e.version));  // newest first
+    }
+    if (!page.has_more || page.entries.empty()) break;
+    q.after = page.entries.back().cursor;
+  }
+  return current;
+}
+
+// A view to materialize needs a table name no other materialized view has (the analytics
+// database would refuse it and only log why): 409 naming the view that has it.
+Status CheckTableNameFree(const Context& ctx, const json::Value& view, const std::string& id) {
+  if (!analytics::MarkedForMaterialization(view)) return Status::Ok();
+  const std::string_view name = view.FindString("name");
+  ASSIGN_OR_RETURN(auto current, CurrentViews(ctx));
+  for (const auto& [other, v] : current) {
+    if (other == id || v.deleted) continue;
+    Result<json::Document> doc = json::Parse(v.json);
+    if (!doc.ok() || doc->root().FindString("name") != name ||
+        !analytics::MarkedForMaterialization(doc->root())) {
+      continue;
+    }
+    const std::string msg = "the table '" + std::string(name) +
+                            "' belongs to the materialized view ViewDefinition/" + other;
+    return Status(StatusCode::kConflict, msg,
+                  {Issue{Severity::kError, "conflict", msg, "ViewDefinition.name"}});
+  }
+  return Status::Ok();
+}
+
 // GET [base]/ViewDefinition[?name=...]: every current view (or those of that name) in a
 // searchset Bundle, by id. Views are few: one page.
 Response List(const Context& ctx, const Request& request) {
@@ -95,22 +133,11 @@ Response List(const Context& ctx, const Request& request) {
                                      k));
     }
   }
-  std::map<std::string, store::StoredVersion> current;  // newest version of each id
-  store::HistoryQuery q;
-  q.type = std::string(kType);
-  q.count = 500;
-  for (;;) {
-    Result<store::HistoryPage> page = ctx.store.History(q);
-    if (!page.ok()) return ErrorResponse(page.status());
-    for (store::HistoryEntry& e : page->entries) {
-      current.try_emplace(e.version.id, std::move(e.version));  // newest first
-    }
-    if (!page->has_more || page->entries.empty()) break;
-    q.after = page->entries.back().cursor;
-  }
+  Result<std::map<std::string, store::StoredVersion>> current = CurrentViews(ctx);
+  if (!current.ok()) return ErrorResponse(current.status());
   std::string entries;
   int total = 0;
-  for (const auto& [id, v] : current) {
+  for (const auto& [id, v] : *current) {
     if (v.deleted) continue;
     if (!name.empty()) {
       Result<json::Document> doc = json::Parse(v.json);
@@ -138,6 +165,7 @@ Response Create(const Context& ctx, const Request& request) {
   op.kind = store::WriteKind::kCreate;
   op.type = std::string(kType);
   op.id = ctx.ids.NewId();
+  if (Status s = CheckTableNameFree(ctx, doc->root(), op.id); !s.ok()) return ErrorResponse(s);
   op.expected_version = store::kExpectNone;
   op.last_updated = ctx.clock.Now();
   op.json = fhir::StoredJson(*doc, op.id, 1, op.last_updated);
@@ -156,6 +184,9 @@ Response Update(const Context& ctx, const Request& request, const Target& target
   if (doc->root().FindString("id") != target.id) {
     return ErrorResponse(InvalidAt(
         "the view's id must equal the id in the URL ('" + target.id + "')", "ViewDefinition.id"));
+  }
+  if (Status s = CheckTableNameFree(ctx, doc->root(), target.id); !s.ok()) {
+    return ErrorResponse(s);
   }
   Result<VersionedWrite> w = WriteVersioned(
       ctx, request, target, WhenAbsent::kCreate, WhenDeleted::kPrepare,

@@ -332,6 +332,25 @@ TEST_F(MaterializeTest, StoredViewsAreValidatedAndServed) {
       HttpRequest(server.port(), "GET", "/ViewDefinition/" + id + "/$viewdefinition-run").status,
       410);
   EXPECT_EQ(HttpRequest(server.port(), "GET", "/ViewDefinition/missing").status, 404);
+
+  // Two materialized views cannot share a table: 409 naming the view that has it.
+  ASSERT_EQ(HttpRequest(server.port(), "PUT", "/ViewDefinition/first",
+                        PatientView("first", "shared", true), kJson)
+                .status,
+            201);
+  HttpResult taken = HttpRequest(server.port(), "PUT", "/ViewDefinition/second",
+                                 PatientView("second", "shared", true), kJson);
+  EXPECT_EQ(taken.status, 409);
+  EXPECT_NE(taken.body.find("ViewDefinition/first"), std::string::npos) << taken.body;
+  // Not materialized, the same name is fine; the view itself may be stored again.
+  EXPECT_EQ(HttpRequest(server.port(), "PUT", "/ViewDefinition/second",
+                        PatientView("second", "shared", false), kJson)
+                .status,
+            201);
+  EXPECT_EQ(HttpRequest(server.port(), "PUT", "/ViewDefinition/first",
+                        PatientView("first", "shared", true), kJson)
+                .status,
+            200);
 }
 
 TEST_F(MaterializeTest, TheCommandLineMaterializesAndListsTables) {
