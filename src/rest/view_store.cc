@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "analytics/materializer.h"
+#include "auth/scopes.h"
 #include "fhir/resource/resource_json.h"
 #include "fhir/validate/validator.h"
 #include "json/parse.h"
@@ -65,7 +66,10 @@ Result<json::Document> ParseViewBody(const Request& request) {
 Status Authorize(const Request& request, auth::Permission permission) {
   if (!request.caller) return Status::Ok();
   ASSIGN_OR_RETURN(Restriction r, RestrictionFor(request, permission, std::string(kType)));
-  if (r.any()) {
+  // ViewDefinition is outside the Patient compartment, so RestrictionFor does not narrow a
+  // patient/ scope for it: the scopes are asked directly.
+  const auth::Decision d = auth::Decide(request.caller->scopes, permission, std::string(kType));
+  if (r.any() || d.patient_only) {
     return Status(StatusCode::kForbidden,
                   "ViewDefinitions are server-wide: a patient or granular scope cannot reach them");
   }

@@ -558,6 +558,29 @@ TEST_F(AuthTest, AuditEventsAreHeldToTheScopes) {
 // Bulk Data export (docs/bulk-data.md, "Authorization"): every request of the flow needs a token,
 // the status and files answer only the client that started the export, and the export is held to
 // the token's scopes.
+// Stored ViewDefinitions are server-wide: a patient scope reaches none of them; the permission on
+// ViewDefinition is needed to write. $evaluate-measure with a patient token: that patient only.
+TEST_F(AuthTest, ViewDefinitionsAndMeasuresAreHeldToTheToken) {
+  const std::string view =
+      R"({"resourceType":"ViewDefinition","id":"v1","name":"v1","resource":"Patient",)"
+      R"("select":[{"column":[{"name":"id","path":"id"}]}]})";
+  EXPECT_EQ(Call("", "GET", "/ViewDefinition").status, 401);
+  EXPECT_EQ(Call(Token("system/*.rs", ""), "PUT", "/ViewDefinition/v1", view).status, 403);
+  ASSERT_EQ(
+      Call(Token("system/ViewDefinition.cruds", ""), "PUT", "/ViewDefinition/v1", view).status,
+      201);
+  EXPECT_EQ(Call(Token("system/*.rs", ""), "GET", "/ViewDefinition/v1").status, 200);
+  EXPECT_EQ(Call(Token("patient/*.rs", "p1"), "GET", "/ViewDefinition/v1").status, 403);
+  EXPECT_EQ(Call(Token("patient/*.rs", "p1"), "GET", "/ViewDefinition").status, 403);
+  // No such Measure here; what matters is who may ask.
+  const std::string evaluate =
+      "/Measure/m1/$evaluate-measure?periodStart=2019-01-01&periodEnd=2019-12-31";
+  EXPECT_EQ(Call(Token("patient/*.rs", "p1"), "GET", evaluate).status, 403);
+  EXPECT_EQ(Call(Token("patient/*.rs", "p1"), "GET", evaluate + "&subject=Patient/p2").status, 403);
+  EXPECT_EQ(Call(Token("patient/*.rs", "p1"), "GET", evaluate + "&subject=Patient/p1").status, 404);
+  EXPECT_EQ(Call(Token("system/*.rs", ""), "GET", evaluate).status, 404);
+}
+
 TEST_F(AuthTest, BulkExportIsHeldToTheToken) {
   const std::vector<std::pair<std::string, std::string>> async = {
       {"Accept", "application/fhir+json"}, {"Prefer", "respond-async"}};
