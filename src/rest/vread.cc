@@ -12,6 +12,14 @@ Response VReadInteraction(const Context& ctx, const Request& request, const Outp
   std::string name = target.type + "/" + target.id + "/_history/" + std::to_string(*target.version);
   if (!v.ok()) {
     if (v.status().code() == StatusCode::kNotFound) {
+      // Versions are numbered 1, 2, 3... with none skipped: an earlier one that is missing was
+      // removed from the history (store.h, ExpungeHistory; docs/hl7v2.md, "Retention").
+      Result<store::StoredVersion> current = ctx.store.Read(target.type, target.id);
+      if (current.ok() && *target.version >= 1 && *target.version < current->version) {
+        const std::string why = " is no longer kept: the server removed the earlier versions of ";
+        return ErrorResponse(
+            Status(StatusCode::kNotFound, name + why + target.type + "/" + target.id));
+      }
       return ErrorResponse(Status(StatusCode::kNotFound, name + " is not known"));
     }
     return ErrorResponse(v.status());

@@ -231,6 +231,21 @@ class Store {
     (void)query;
     return Status(StatusCode::kNotSupported, "this store keeps no audit trail");
   }
+  // Removes every version of type/id but its current one, for good: for data that must not be
+  // kept once a newer version has replaced it (docs/hl7v2.md, "Retention"). Returns how many
+  // versions were removed (0 when the resource has one version). Atomic and durable as Write(),
+  // and serialised with the writes of the resource: a Write() that commits first makes its
+  // version the one kept; one that commits after adds its version to the one kept. Afterwards
+  // History lists the current version alone, and ReadVersion of a removed version is kNotFound.
+  // The current version, which may be a deleted version, is untouched: Read, Search and the
+  // change feed (which lists current versions only) see no difference, and change feed
+  // positions read before stay valid. kNotFound when the resource never existed. Backends
+  // without it answer kNotSupported.
+  virtual Result<int64_t> ExpungeHistory(const std::string& type, const std::string& id) {
+    (void)type;
+    (void)id;
+    return Status(StatusCode::kNotSupported, "this store cannot remove versions");
+  }
   // The change feed after `query.after` (ChangeQuery). Backends without one answer
   // kNotSupported.
   virtual Result<ChangePage> Changes(const ChangeQuery& query) {

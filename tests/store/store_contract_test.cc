@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <iostream>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -683,6 +684,148 @@ TEST_P(StoreContractTest, ConcurrentAuditAppendsMakeOneChain) {
       EXPECT_EQ(chain[i + k].record, prefix + "-" + std::to_string(k) + "\"}");
     }
   }
+}
+
+// ExpungeHistory (store.h): the current version stays, every other goes, for good.
+TEST_P(StoreContractTest, ExpungeHistoryKeepsTheCurrentVersionOnly) {
+  ASSERT_EQ(*WriteOne(Create("Basic", "m", kT0, R"({"raw":"PID|1"})")), 1);
+  ASSERT_EQ(*WriteOne(Update("Basic", "m", 1, kT0 + 10, R"({"raw":"PID|2"})")), 2);
+  ASSERT_EQ(*WriteOne(Update("Basic", "m", 2, kT0 + 20, R"({"purged":true})")), 3);
+  ASSERT_TRUE(WriteOne(Create("Basic", "other", kT0 + 5, "{}")).ok());
+  ASSERT_TRUE(WriteOne(Update("Basic", "other", 1, kT0 + 15, "{}")).ok());
+  auto before = store_->Changes(ChangeQuery{});
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+
+  Result<int64_t> removed = store_->ExpungeHistory("Basic", "m");
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  EXPECT_EQ(*removed, 2);
+
+  // History and vread agree: one version, and the others are gone.
+  HistoryQuery q;
+  q.type = "Basic";
+  q.id = "m";
+  int64_t total = 0;
+  EXPECT_EQ(AllPages(q, &total), std::vector<std::string>{"Basic/m/3"});
+  EXPECT_EQ(total, 1);
+  EXPECT_EQ(store_->ReadVersion("Basic", "m", 1).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->ReadVersion("Basic", "m", 2).status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(store_->ReadVersion("Basic", "m", 3).ok());
+  EXPECT_EQ(store_->ReadVersion("Basic", "m", 3)->json, R"({"purged":true})");
+  auto current = store_->Read("Basic", "m");
+  ASSERT_TRUE(current.ok());
+  EXPECT_EQ(current->version, 3);
+  EXPECT_EQ(current->json, R"({"purged":true})");
+  // The type's and the system's history lose the removed versions too; the other resource
+  // keeps its own.
+  q.id = "";
+  EXPECT_EQ(AllPages(q), (std::vector<std::string>{"Basic/m/3", "Basic/other/2", "Basic/other/1"}));
+  // Nothing in the change feed moved: the same current versions, and a position read before
+  // the expunge has nothing new after it.
+  auto after = store_->Changes(ChangeQuery{});
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  ASSERT_EQ(after->versions.size(), before->versions.size());
+  for (size_t i = 0; i < after->versions.size(); ++i) {
+    EXPECT_EQ(after->versions[i].id, before->versions[i].id);
+    EXPECT_EQ(after->versions[i].version, before->versions[i].version);
+  }
+  ChangeQuery from_before;
+  from_before.after = before->next;
+  auto nothing_new = store_->Changes(from_before);
+  ASSERT_TRUE(nothing_new.ok()) << nothing_new.status().ToString();
+  EXPECT_TRUE(nothing_new->versions.empty());
+
+  // Writes go on from the current version; the next expunge removes what came since.
+  ASSERT_EQ(*WriteOne(Update("Basic", "m", 3, kT0 + 30, "{}")), 4);
+  EXPECT_EQ(*store_->ExpungeHistory("Basic", "m"), 1);
+  EXPECT_EQ(store_->ReadVersion("Basic", "m", 4)->version, 4);
+  // Durable: a reopened store has the same.
+  ASSERT_TRUE(store_->Close().ok());
+  store_.reset();
+  Open();
+  q.id = "m";
+  EXPECT_EQ(AllPages(q), std::vector<std::string>{"Basic/m/4"});
+  EXPECT_EQ(store_->ReadVersion("Basic", "m", 3).status().code(), StatusCode::kNotFound);
+}
+
+TEST_P(StoreContractTest, ExpungeHistoryOfOneVersionOrOfNothing) {
+  ASSERT_TRUE(WriteOne(Create("Basic", "one", kT0, "{}")).ok());
+  Result<int64_t> removed = store_->ExpungeHistory("Basic", "one");
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  EXPECT_EQ(*removed, 0);
+  EXPECT_TRUE(store_->ReadVersion("Basic", "one", 1).ok());
+  EXPECT_EQ(store_->ExpungeHistory("Basic", "nope").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->ExpungeHistory("Patient", "one").status().code(), StatusCode::kNotFound);
+  // A deleted resource keeps its deletion, its current version.
+  ASSERT_TRUE(WriteOne(Update("Basic", "one", 1, kT0 + 1, "{}")).ok());
+  ASSERT_TRUE(WriteOne(Delete("Basic", "one", 2, kT0 + 2)).ok());
+  EXPECT_EQ(*store_->ExpungeHistory("Basic", "one"), 2);
+  auto read = store_->Read("Basic", "one");
+  ASSERT_TRUE(read.ok());
+  EXPECT_TRUE(read->deleted);
+  EXPECT_EQ(read->version, 3);
+}
+
+// Writers updating one resource while another thread expunges its history again and again: no
+// write is lost (each version is taken once, the last one is current), and once the writers
+// are done one more expunge leaves the current version alone.
+TEST_P(StoreContractTest, ExpungeHistoryLosesNoConcurrentWrite) {
+  ASSERT_TRUE(WriteOne(Create("Basic", "hot", kT0, "0")).ok());
+  constexpr int kThreads = 4;
+  constexpr int kUpdatesPerThread = 25;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  std::atomic<int> unexpected_errors{0};
+  std::atomic<int> writers_done{0};
+  std::atomic<int> written{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      int done = 0;
+      while (done < kUpdatesPerThread && std::chrono::steady_clock::now() < deadline) {
+        auto current = store_->Read("Basic", "hot");
+        if (!current.ok()) {
+          ++unexpected_errors;
+          break;
+        }
+        std::string next = std::to_string(std::stoll(current->json) + 1);
+        auto w = WriteOne(Update("Basic", "hot", current->version, kT0 + 1, next));
+        if (w.ok()) {
+          ++done;
+          ++written;
+        } else if (w.status().code() != StatusCode::kConflict) {
+          ++unexpected_errors;
+          break;
+        }
+      }
+      ++writers_done;
+    });
+  }
+  int64_t removed_total = 0;
+  int expunges = 0;
+  while (writers_done.load() < kThreads) {
+    Result<int64_t> removed = store_->ExpungeHistory("Basic", "hot");
+    if (!removed.ok()) {
+      ++unexpected_errors;
+      break;
+    }
+    removed_total += *removed;
+    ++expunges;
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(unexpected_errors.load(), 0);
+  constexpr int kTotal = kThreads * kUpdatesPerThread;
+  ASSERT_EQ(written.load(), kTotal);
+  auto current = store_->Read("Basic", "hot");
+  ASSERT_TRUE(current.ok());
+  EXPECT_EQ(current->version, kTotal + 1);
+  EXPECT_EQ(current->json, std::to_string(kTotal)) << "every update saw the one before it";
+  Result<int64_t> last = store_->ExpungeHistory("Basic", "hot");
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  EXPECT_EQ(removed_total + *last, kTotal) << "every replaced version removed once";
+  HistoryQuery q;
+  q.type = "Basic";
+  q.id = "hot";
+  EXPECT_EQ(AllPages(q), std::vector<std::string>{"Basic/hot/" + std::to_string(kTotal + 1)});
+  std::cout << "[ " << expunges << " expunges ran during " << kTotal << " updates ]\n";
 }
 
 std::vector<std::string> Backends() {

@@ -64,6 +64,7 @@ class PostgresStore : public Store {
                                     int64_t version) override;
   Result<std::vector<WriteResult>> Write(std::span<const WriteOp> ops) override;
   Result<HistoryPage> History(const HistoryQuery& query) override;
+  Result<int64_t> ExpungeHistory(const std::string& type, const std::string& id) override;
   Result<ChangePage> Changes(const ChangeQuery& query) override;
   Result<SearchPage> Search(const SearchQuery& query) override;
   Status AppendAudit(std::span<const AuditAppend> records) override;
@@ -244,6 +245,30 @@ Result<HistoryPage> PostgresStore::History(const HistoryQuery& query) {
     return Status::Ok();
   }));
   return page;
+}
+
+// One statement, its own transaction. `cur` locks the resource_current row as a write's
+// compare-and-set does (write_sql.h), so expunges and writes of one resource take turns: a write
+// that committed while this waited for the lock is seen by the lock (READ COMMITTED returns the
+// row's newest version), and its version is the one kept; the rows deleted are those of the
+// statement's snapshot other than that one, which cannot include a version committed later. Only
+// `resource` holds versions that are no longer current (every index table holds the current
+// seq's rows), and the current row keeps the resource's largest seq: change feed positions and
+// history cursors read before stay valid. The store keeps no cache of its own, so other nodes
+// have nothing to forget.
+Result<int64_t> PostgresStore::ExpungeHistory(const std::string& type, const std::string& id) {
+  if (closed_) return ClosedError();
+  ASSIGN_OR_RETURN(Pool::Lease db, pool_.Acquire());
+  ASSIGN_OR_RETURN(
+      Rows rows,
+      db->Query("WITH cur AS (SELECT seq FROM resource_current"
+                " WHERE type = $1::text AND id = $2::text FOR UPDATE),"
+                " gone AS (DELETE FROM resource r USING cur"
+                " WHERE r.type = $1::text AND r.id = $2::text AND r.seq <> cur.seq RETURNING 1)"
+                " SELECT (SELECT count(*) FROM cur), (SELECT count(*) FROM gone)",
+                {std::string_view(type), std::string_view(id)}));
+  if (rows.size() != 1 || rows.Int(0, 0) == 0) return NotFound(Name(type, id) + " not found");
+  return rows.Int(0, 1);
 }
 
 // A position in the change feed: the largest seq read (`wm`), and the transactions that were

@@ -78,6 +78,14 @@ class ReadReplicaStore : public Store {
     return Route([&](Store& s) { return s.Search(query); });
   }
   Result<std::vector<WriteResult>> Write(std::span<const WriteOp> ops) override;
+  // A write as any other: on the primary, and this node's reads wait for the replica to replay
+  // it, so that a history read here after an expunge lists what is left.
+  Result<int64_t> ExpungeHistory(const std::string& type, const std::string& id) override {
+    if (closed_) return Status(StatusCode::kUnavailable, "the store is closed");
+    Result<int64_t> removed = primary_->ExpungeHistory(type, id);
+    if (removed.ok() || removed.status().code() == StatusCode::kUnavailable) NoteWrite();
+    return removed;
+  }
   // The audit trail lives on the primary: it is appended there, and read there so that a
   // verification sees the chain's head.
   Status AppendAudit(std::span<const AuditAppend> records) override {

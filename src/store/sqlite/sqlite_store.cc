@@ -28,6 +28,7 @@
 #include "store/sqlite/body_codec.h"
 #include "store/sqlite/bulk_load.h"
 #include "store/sqlite/change_feed.h"
+#include "store/sqlite/expunge.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/version_cache.h"
 #include "store/sqlite/version_store.h"
@@ -62,7 +63,8 @@ constexpr std::string_view kVersionColumns =
 // waits) and where to put the result.
 struct WriteRequest {
   std::span<const WriteOp> ops;
-  std::span<const AuditAppend> audit;  // an AppendAudit() call: no ops
+  std::span<const AuditAppend> audit;               // an AppendAudit() call: no ops
+  sqlite_internal::ExpungeCall* expunge = nullptr;  // an ExpungeHistory() call: no ops
   // prepared[i * hooks + h]: hook h's Prepare() result for ops[i].
   std::vector<std::shared_ptr<const void>> prepared;
   // bodies[i]: what resource.json gets for ops[i] (compressed on the caller's thread).
@@ -161,16 +163,16 @@ class SqliteStore final : public Store {
         }
       }
     }
-    auto result = request->done.get_future();
-    {
-      std::lock_guard lock(mu_);
-      if (stopping_) return ClosedError();
-      if (sync_failed_) return SyncFailedError();
-      if (ops.empty()) return std::vector<WriteResult>();
-      queue_.push_back(std::move(request));
-    }
-    work_cv_.notify_one();
-    return result.get();
+    return Submit(std::move(request), /*empty=*/ops.empty());
+  }
+
+  // On the writer thread like a Write() call, in its own savepoint (expunge.h).
+  Result<int64_t> ExpungeHistory(const std::string& type, const std::string& id) override {
+    sqlite_internal::ExpungeCall call{type, id};
+    auto request = std::make_shared<WriteRequest>();
+    request->expunge = &call;
+    RETURN_IF_ERROR(Submit(std::move(request), /*empty=*/false).status());
+    return call.removed;
   }
 
   Result<HistoryPage> History(const HistoryQuery& query) override;
@@ -184,16 +186,7 @@ class SqliteStore final : public Store {
   Status AppendAudit(std::span<const AuditAppend> records) override {
     auto request = std::make_shared<WriteRequest>();
     request->audit = records;
-    auto result = request->done.get_future();
-    {
-      std::lock_guard lock(mu_);
-      if (stopping_) return ClosedError();
-      if (sync_failed_) return SyncFailedError();
-      if (records.empty()) return Status::Ok();
-      queue_.push_back(std::move(request));
-    }
-    work_cv_.notify_one();
-    return result.get().status();
+    return Submit(std::move(request), /*empty=*/records.empty()).status();
   }
 
   Result<std::vector<AuditEntry>> ReadAudit(int64_t after_seq, int limit) override {
@@ -274,6 +267,19 @@ class SqliteStore final : public Store {
         "restart the server once the disk is healthy");
   }
 
+  // Queues a call for the writer and waits for its answer; an `empty` call is answered at once.
+  Result<std::vector<WriteResult>> Submit(std::shared_ptr<WriteRequest> request, bool empty) {
+    auto result = request->done.get_future();
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return ClosedError();
+      if (sync_failed_) return SyncFailedError();
+      if (empty) return std::vector<WriteResult>();
+      queue_.push_back(std::move(request));
+    }
+    work_cv_.notify_one();
+    return result.get();
+  }
   void WriterLoop();
   void SyncLoop();
   // Runs one transaction-control statement on the writer's connection, prepared once.
@@ -623,6 +629,10 @@ Result<std::vector<WriteResult>> SqliteStore::ApplyOps(const WriteRequest& reque
   std::vector<WriteResult> out;
   if (!request.audit.empty()) {
     RETURN_IF_ERROR(ApplyAudit(request.audit, wrote));
+    return out;
+  }
+  if (request.expunge != nullptr) {
+    RETURN_IF_ERROR(sqlite_internal::ApplyExpunge(*db_, request.expunge, wrote));
     return out;
   }
   out.reserve(request.ops.size());
