@@ -4,9 +4,10 @@
 //   vesta hl7v2 map ADT_A01.hl7                      the FHIR transaction Bundle a message maps to
 //   vesta hl7v2 deadletters list --data-dir DIR      messages that could not be applied
 //   vesta hl7v2 deadletters replay --data-dir DIR ID...|--all     apply them again
+//   vesta hl7v2 purge --older-than 30d --data-dir DIR  the raw text of older applied messages
 //
-// `send` exits 0 when every message was accepted (AA or CA), 3 otherwise. `replay` on SQLite runs
-// with the server stopped (as `vesta import`); on PostgreSQL while nodes serve.
+// `send` exits 0 when every message was accepted (AA or CA), 3 otherwise. `replay` and `purge` on
+// SQLite run with the server stopped (as `vesta import`); on PostgreSQL while nodes serve.
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <poll.h>
@@ -24,6 +25,7 @@
 #include "hl7v2/mllp.h"
 #include "hl7v2/parse.h"
 #include "mllp/intake.h"
+#include "mllp/retention.h"
 #include "rest/api.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -178,7 +180,8 @@ int RunList(const StoreFlags& flags, const std::string& state, int limit) {
   for (const mllp::StoredMessage& m : *listed) {
     std::cout << m.id << "  " << FormatInstant(m.received) << "  " << m.type << "  from "
               << m.sender << "  control id " << m.control_id
-              << (m.ack.code.empty() ? "" : "  answered " + m.ack.code) << "\n";
+              << (m.ack.code.empty() ? "" : "  answered " + m.ack.code)
+              << (m.raw_purged == 0 ? "" : "  text removed " + FormatInstant(m.raw_purged)) << "\n";
     if (!m.reason.empty()) std::cout << "    " << m.reason << "\n";
   }
   std::cout << listed->size() << " message(s) " << state << "\n";
@@ -221,8 +224,37 @@ int RunReplay(const StoreFlags& flags, std::vector<std::string> ids, bool all) {
   return failed == 0 ? 0 : 3;
 }
 
+// One pass of the retention (mllp/retention.h), as `vesta serve --hl7v2-retention` runs them.
+int RunPurge(const StoreFlags& flags, const std::string& older_than) {
+  Result<std::chrono::seconds> age = mllp::ParseRetention(older_than);
+  if (!age.ok()) {
+    std::cerr << "vesta hl7v2 purge: --older-than: " << age.status().message() << "\n";
+    return 1;
+  }
+  Result<std::unique_ptr<store::Store>> store = OpenStore(flags);
+  if (!store.ok()) {
+    std::cerr << "vesta hl7v2 purge: " << store.status().message() << "\n";
+    return 1;
+  }
+  SystemClock clock;
+  const Micros cutoff =
+      clock.Now() - std::chrono::duration_cast<std::chrono::microseconds>(*age).count();
+  Result<mllp::PurgeCount> done = mllp::RawPurge(**store, clock).Run(cutoff);
+  (void)(*store)->Close();
+  if (!done.ok()) {
+    std::cerr << "vesta hl7v2 purge: " << done.status().message() << "\n";
+    return 1;
+  }
+  std::cout << done->purged << " message(s) applied before " << FormatInstant(cutoff)
+            << ": raw text removed";
+  if (done->skipped > 0) std::cout << " (" << done->skipped << " changed meanwhile, skipped)";
+  std::cout << "\n";
+  return 0;
+}
+
 void AddHl7v2(CLI::App& app) {
-  CLI::App* cmd = app.add_subcommand("hl7v2", "HL7 v2: send messages over MLLP, map, dead letters");
+  CLI::App* cmd = app.add_subcommand(
+      "hl7v2", "HL7 v2: send messages over MLLP, map, dead letters, purge raw messages");
   cmd->require_subcommand(1);
 
   auto send = std::make_shared<SendFlags>();
@@ -275,6 +307,20 @@ void AddHl7v2(CLI::App& app) {
       throw CLI::RuntimeError(1);
     }
     if (int rc = RunReplay(*store_flags, *ids, *all); rc != 0) throw CLI::RuntimeError(rc);
+  });
+
+  auto older_than = std::make_shared<std::string>();
+  CLI::App* purge = cmd->add_subcommand(
+      "purge",
+      "Remove the raw text of applied messages older than a period, from every version of "
+      "their records (as `vesta serve --hl7v2-retention` does); prints how many");
+  add_store(purge);
+  purge
+      ->add_option("--older-than", *older_than,
+                   "Applied (or last written) before this long ago: 30d, 12h, 90m, 45s; 0s: all")
+      ->required();
+  purge->callback([store_flags, older_than] {
+    if (int rc = RunPurge(*store_flags, *older_than); rc != 0) throw CLI::RuntimeError(rc);
   });
 }
 

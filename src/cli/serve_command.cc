@@ -33,6 +33,7 @@
 #include "json/parse.h"
 #include "json/value.h"
 #include "mllp/intake.h"
+#include "mllp/retention.h"
 #include "mllp/server.h"
 #include "rest/api.h"
 #include "rest/outcome.h"
@@ -92,6 +93,7 @@ struct ServeFlags {
   std::string mllp_listen;  // default: --listen
   size_t mllp_max_frame_kb = 16 * 1024;
   std::string mllp_client_ca;
+  std::string hl7v2_retention = "30d";  // how long applied messages keep their raw text
   // The web app's built files (web/, docs/web-app.md), served at /app/; default: DefaultAppDir().
   std::string app_dir;
   // --demo: a generated population loaded into an empty store at start (cli/demo_population.h).
@@ -541,6 +543,7 @@ int RunServe(ServeFlags flags) {
   // `POST /` with a Bundle), and acknowledged (mllp/intake.h).
   std::unique_ptr<mllp::Intake> intake;
   std::unique_ptr<mllp::Server> mllp_server;
+  std::unique_ptr<mllp::RetentionThread> retention;
   if (flags.mllp_port >= 0) {
     intake = std::make_unique<mllp::Intake>(**store, clock, FeedMapper(),
                                             FeedApplier(api, tokens != nullptr));
@@ -571,6 +574,13 @@ int RunServe(ServeFlags flags) {
     std::cout << "vesta: MLLP listening on " << mllp_options.listen << ":" << mllp_server->port()
               << "\n"
               << std::flush;
+    // The raw text of applied messages, removed after the retention period (mllp/retention.h):
+    // a pass now, after the recovery of stored messages, then periodically.
+    if (const std::chrono::seconds keep = *mllp::ParseRetention(flags.hl7v2_retention);
+        keep.count() > 0) {
+      retention = std::make_unique<mllp::RetentionThread>(**store, clock, keep);
+      retention->Start();
+    }
   }
   const auto ready = std::chrono::steady_clock::now();
   std::cout << "vesta: listening on " << (flags.tls_cert.empty() ? "http" : "https") << "://"
@@ -583,6 +593,7 @@ int RunServe(ServeFlags flags) {
       " open)");
   server.Run();
   if (mllp_server) mllp_server->Shutdown();  // messages being handled finish first
+  retention.reset();                         // a pass under way stops after its record
   if (materializer) materializer->Stop();    // a pass under way finishes first
   exports.reset();  // running exports stop (their files are removed) before the store closes
   if (audit_log) {
@@ -694,6 +705,16 @@ void AddServe(CLI::App& app) {
                   "The largest HL7 v2 message taken in one MLLP frame; larger ones are rejected")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024 * 1024));
+  cmd->add_option("--hl7v2-retention", flags->hl7v2_retention,
+                  "With --mllp-port: how long an applied HL7 v2 message keeps its raw text (30d, "
+                  "12h, 90m; 0: for ever); then its record keeps the message's id, state, type, "
+                  "sender, control id, time and ACK only, in one version; dead letters keep "
+                  "theirs until applied (docs/hl7v2.md, \"Retention\")")
+      ->capture_default_str()
+      ->check([](const std::string& value) {
+        Result<std::chrono::seconds> period = mllp::ParseRetention(value);
+        return period.ok() ? std::string() : period.status().message();
+      });
   cmd->add_option("--audit", flags->audit,
                   "on: record every request in the store's append-only audit trail "
                   "(docs/security.md, `vesta audit verify|export`)")

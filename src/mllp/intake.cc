@@ -6,11 +6,13 @@
 
 #include "base/strings.h"
 #include "crypto/digest.h"
+#include "fhir/datetime.h"
 #include "fhir/model/model.h"
 #include "hl7v2/ack.h"
 #include "hl7v2/parse.h"
 #include "json/parse.h"
 #include "json/writer.h"
+#include "mllp/record.h"
 #include "search/registry.h"
 
 namespace vesta::mllp {
@@ -188,28 +190,37 @@ SentAck AckOf(const json::Value& basic) {
   return ack;
 }
 
-std::string StateOf(const json::Value& basic) {
-  if (const json::Value* meta = basic.Find("meta")) {
-    if (const json::Value* tags = meta->Find("tag")) {
-      for (const json::Value& t : tags->items()) {
-        if (t.FindString("system") == kStateSystem) return std::string(t.FindString("code"));
-      }
+// A record whose raw message the retention removed (intake.h, retention.h): its type from
+// code.text ("HL7 v2 ADT^A01"), its sender and control id from its identifier
+// (hl7v2::MessageIdentifier: "MSH-3|MSH-4|MSH-10"), its time of receipt from its extension.
+void DescribePurged(const json::Value& basic, StoredMessage* m) {
+  if (const json::Value* code = basic.Find("code")) {
+    std::string_view text = code->FindString("text");
+    if (text.starts_with("HL7 v2 ")) m->type = std::string(text.substr(7));
+  }
+  if (const json::Value* ids = basic.Find("identifier")) {
+    for (const json::Value& i : ids->items()) {
+      if (i.FindString("system") != hl7v2::kMessageIdentifierSystem) continue;
+      const std::string_view value = i.FindString("value");
+      const size_t first = value.find('|');
+      const size_t second = first == std::string_view::npos ? first : value.find('|', first + 1);
+      if (second == std::string_view::npos) continue;
+      m->sender = std::string(value.substr(0, first)) + "^" +
+                  std::string(value.substr(first + 1, second - first - 1));
+      m->control_id = std::string(value.substr(second + 1));
     }
   }
-  return "";
-}
-
-std::string ExtensionString(const json::Value& basic, std::string_view url) {
   if (const json::Value* ext = basic.Find("extension")) {
     for (const json::Value& e : ext->items()) {
-      if (e.FindString("url") != url) continue;
-      if (std::string_view s = e.FindString("valueString"); !s.empty()) return std::string(s);
-      if (std::string_view b = e.FindString("valueBase64Binary"); !b.empty()) {
-        if (std::optional<std::string> raw = Base64Decode(b)) return *raw;
-      }
+      const std::string_view url = e.FindString("url");
+      Micros* into = url == kReceivedUrl    ? &m->received
+                     : url == kRawPurgedUrl ? &m->raw_purged
+                                            : nullptr;
+      if (into == nullptr) continue;
+      std::string_view when = e.FindString(url == kReceivedUrl ? "valueInstant" : "valueDateTime");
+      if (Result<fhir::TimeRange> t = fhir::ParseTimeRange(when); t.ok()) *into = t->low;
     }
   }
-  return "";
 }
 
 // The Basic resource that keeps a message (intake.h); `ack` is left out when it has no message.
@@ -695,10 +706,14 @@ Result<std::vector<StoredMessage>> Intake::List(const std::string& state, int li
     m.reason = ExtensionString(doc->root(), kReasonUrl);
     m.ack = AckOf(doc->root());
     m.received = hit.version.last_updated;
-    const hl7v2::Header h = hl7v2::SalvageHeader(m.raw);
-    m.type = h.message_code + (h.trigger_event.empty() ? "" : "^" + h.trigger_event);
-    m.sender = Designator(h.sending_application) + "^" + Designator(h.sending_facility);
-    m.control_id = h.control_id;
+    if (!m.raw.empty()) {
+      const hl7v2::Header h = hl7v2::SalvageHeader(m.raw);
+      m.type = h.message_code + (h.trigger_event.empty() ? "" : "^" + h.trigger_event);
+      m.sender = Designator(h.sending_application) + "^" + Designator(h.sending_facility);
+      m.control_id = h.control_id;
+    } else {
+      DescribePurged(doc->root(), &m);
+    }
     out.push_back(std::move(m));
   }
   return out;

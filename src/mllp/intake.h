@@ -27,6 +27,17 @@
 //                                   whole ACK, segments ended by CR; valueString, or
 //                                   valueBase64Binary as the raw message)
 //
+// After the retention period an applied message's raw text is removed (retention.h): the record
+// keeps everything above but the extension urn:vesta:hl7v2:raw, and gains
+//
+//   meta.tag  urn:vesta:hl7v2:raw | removed   the text is gone from the current version; earlier
+//                                             versions, which hold it, are being removed
+//                                 | purged    the text is gone from every version
+//   extension urn:vesta:hl7v2:raw-purged      valueDateTime: when the text was removed
+//   extension urn:vesta:hl7v2:received        valueInstant: when the message was received (the
+//                                             record's first version), which meta.lastUpdated
+//                                             no longer says
+//
 // The mapping's Provenance names the record (Provenance.entity.what "Basic/v2-..."), so what a
 // message created or updated is `GET /Provenance?entity=Basic/v2-...`.
 //
@@ -53,6 +64,9 @@ inline constexpr char kRawUrl[] = "urn:vesta:hl7v2:raw";
 inline constexpr char kReasonUrl[] = "urn:vesta:hl7v2:reason";
 inline constexpr char kMessageCodeSystem[] = "urn:vesta:hl7v2";
 inline constexpr char kAckUrl[] = "urn:vesta:hl7v2:ack";
+inline constexpr char kRawTagSystem[] = "urn:vesta:hl7v2:raw";  // a meta.tag: removed, purged
+inline constexpr char kRawPurgedUrl[] = "urn:vesta:hl7v2:raw-purged";
+inline constexpr char kReceivedUrl[] = "urn:vesta:hl7v2:received";
 
 // Maps a parsed message to a FHIR transaction Bundle (JSON) whose Provenance names
 // `record_reference` ("Basic/v2-...", the message's record) as its entity. kNotSupported for a
@@ -79,8 +93,9 @@ struct StoredMessage {
   std::string control_id;
   std::string reason;  // for dead letters and rejected messages
   Micros received = 0;
-  std::string raw;  // the message as received
-  SentAck ack;      // the ACK it was answered with
+  std::string raw;        // the message as received; empty once the retention removed it
+  Micros raw_purged = 0;  // when the retention removed the raw message; 0: it is kept
+  SentAck ack;            // the ACK it was answered with
 };
 
 class Intake {

@@ -1,0 +1,23 @@
+// Internal to the feed: reading the Basic resource a message is kept as (its format: intake.h).
+// Shared by the intake and the retention of raw messages (retention.h).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "json/value.h"
+#include "mllp/intake.h"
+
+namespace vesta::mllp {
+
+// The code of the record's meta.tag of `system`; "" when it has none.
+std::string TagCode(const json::Value& basic, std::string_view system);
+
+// The record's state (the tag urn:vesta:hl7v2:state): applied, dead-letter...; "" when none.
+inline std::string StateOf(const json::Value& basic) { return TagCode(basic, kStateSystem); }
+
+// The text of the extension `url`: its valueString, or its valueBase64Binary decoded; "" when
+// the record has no such extension.
+std::string ExtensionString(const json::Value& basic, std::string_view url);
+
+}  // namespace vesta::mllp
