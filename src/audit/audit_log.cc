@@ -89,7 +89,7 @@ Status AuditLog::AppendWithRetry(const std::vector<Record>& batch, bool closing)
   for (const Record& r : batch) {
     store::AuditAppend a;
     a.recorded = r.recorded;
-    a.record = RenderAuditEvent(r, source_);
+    a.record = EncodeStored(r, source_);
     a.patient = r.patient;
     a.agent = r.user;
     // The resource itself ("Type/id"), without a version's _history part.

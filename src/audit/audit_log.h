@@ -8,8 +8,8 @@
 //   log.Close();
 //
 // A request only renders nothing and copies a few strings: the record is described on its thread
-// (audit/record.h), rendered to JSON and appended by the writer, every `interval` or as soon as
-// `batch` records wait, in one AppendAudit call (one transaction). The queue is bounded: when it
+// (audit/record.h), encoded (EncodeStored) and appended by the writer, every `interval` or as soon
+// as `batch` records wait, in one AppendAudit call (one transaction). The queue is bounded: when it
 // is full, Add() waits for the writer (an audit record is never dropped), and the wait is logged.
 // A failing append is logged and tried again, the records kept, so a store that stays down
 // fills the queue and then holds up requests. What a crash loses: the records not yet appended,

@@ -1,6 +1,8 @@
 #include "audit/record.h"
 
+#include <charconv>
 #include <optional>
+#include <span>
 
 #include "base/strings.h"
 #include "crypto/jwt_claims.h"
@@ -407,6 +409,109 @@ std::string WithId(std::string_view audit_event, std::string_view id) {
   out.push_back(',');
   out.append(audit_event.substr(kHead.size()));
   return out;
+}
+
+namespace {
+
+constexpr std::string_view kStoredTag = "vesta-audit/1";
+constexpr size_t kStoredFields = 16;
+
+void AppendNumber(int64_t v, std::string* out) {
+  out->push_back(',');
+  out->append(std::to_string(v));
+}
+
+void AppendText(std::string_view v, std::string* out) {
+  out->push_back(',');
+  json::WriteString(v, out);
+}
+
+}  // namespace
+
+std::string EncodeStored(const Record& r, const Source& source) {
+  std::string out;
+  out.reserve(160 + r.request.size() + r.query.size() + r.what.size() + r.user.size());
+  out.push_back('[');
+  json::WriteString(kStoredTag, &out);
+  AppendNumber(r.recorded, &out);
+  AppendText(r.interaction, &out);
+  AppendText(std::string_view(reinterpret_cast<const char*>(&r.action), 1), &out);
+  AppendNumber(r.status, &out);
+  AppendText(r.request, &out);
+  AppendText(r.query, &out);
+  AppendText(r.what, &out);
+  AppendText(r.patient, &out);
+  AppendText(r.user, &out);
+  AppendText(r.client_id, &out);
+  AppendText(r.token_id, &out);
+  AppendText(r.remote_address, &out);
+  AppendNumber(r.remote_port, &out);
+  AppendText(source.observer, &out);
+  AppendText(source.site, &out);
+  out.push_back(']');
+  return out;
+}
+
+Result<std::pair<Record, Source>> DecodeStored(std::string_view stored) {
+  ASSIGN_OR_RETURN(json::Document doc, json::Parse(stored));
+  const json::Value& root = doc.root();
+  if (!root.is_array() || root.size() != kStoredFields || !root.items()[0].is_string() ||
+      root.items()[0].string_value() != kStoredTag) {
+    return Invalid("not a stored audit record: a JSON array of " + std::to_string(kStoredFields) +
+                   " items beginning with \"" + std::string(kStoredTag) + "\" was expected");
+  }
+  std::span<const json::Value> f = root.items();
+  Status bad = Status::Ok();
+  auto text = [&](size_t i) -> std::string {
+    if (!f[i].is_string()) {
+      bad = Invalid("stored audit record: item " + std::to_string(i) + " is not a string");
+      return "";
+    }
+    return std::string(f[i].string_value());
+  };
+  auto number = [&](size_t i) -> int64_t {
+    int64_t v = 0;
+    const std::string_view t = f[i].is_number() ? f[i].number_text() : std::string_view();
+    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (t.empty() || ec != std::errc() || p != t.data() + t.size()) {
+      bad = Invalid("stored audit record: item " + std::to_string(i) + " is not an integer");
+    }
+    return v;
+  };
+  Record r;
+  Source source;
+  r.recorded = number(1);
+  r.interaction = text(2);
+  const std::string action = text(3);
+  r.status = static_cast<int>(number(4));
+  r.request = text(5);
+  r.query = text(6);
+  r.what = text(7);
+  r.patient = text(8);
+  r.user = text(9);
+  r.client_id = text(10);
+  r.token_id = text(11);
+  r.remote_address = text(12);
+  const int64_t port = number(13);
+  source.observer = text(14);
+  source.site = text(15);
+  RETURN_IF_ERROR(bad);
+  if (action.size() != 1 || std::string_view("CRUDE").find(action[0]) == std::string_view::npos) {
+    return Invalid("stored audit record: action \"" + action + "\" is not C, R, U, D or E");
+  }
+  if (port < 0 || port > 65535) return Invalid("stored audit record: port out of range");
+  r.action = static_cast<Action>(action[0]);
+  r.remote_port = static_cast<uint16_t>(port);
+  return std::make_pair(std::move(r), std::move(source));
+}
+
+std::string StoredAuditEvent(std::string_view stored, std::string_view id) {
+  if (stored.starts_with('[')) {
+    Result<std::pair<Record, Source>> decoded = DecodeStored(stored);
+    if (!decoded.ok()) return std::string(stored);
+    return WithId(RenderAuditEvent(decoded->first, decoded->second), id);
+  }
+  return WithId(stored, id);
 }
 
 }  // namespace vesta::audit

@@ -19,6 +19,7 @@
 
 #include "auth/caller.h"
 #include "base/clock.h"
+#include "base/status.h"
 #include "http/server.h"
 
 namespace vesta::audit {
@@ -77,5 +78,25 @@ std::string RenderAuditEvent(const Record& record, const Source& source);
 
 // `audit_event` (as RenderAuditEvent wrote it) with "id" set to `id`, for export.
 std::string WithId(std::string_view audit_event, std::string_view id);
+
+// What the audit trail stores of a record (store.h, AuditAppend::record; the bytes the hash chain
+// covers): the record's facts and its source as one compact JSON array, about a fifth of the
+// AuditEvent's size, tagged with its format:
+//
+//   ["vesta-audit/1",recorded,"interaction","action",status,"request","query","what",
+//    "patient","user","client_id","token_id","remote_address",remote_port,"observer","site"]
+//
+// The AuditEvent is rendered from it when it is read (StoredAuditEvent), so the chain covers
+// everything an AuditEvent shows: the rendering adds only constants. Appending a fifth of the
+// bytes is what lets the trail keep up with a server's reads (docs/benchmarks.md,
+// "Authorization").
+std::string EncodeStored(const Record& record, const Source& source);
+// The record and source `stored` holds; an error naming what is wrong when it is not an
+// EncodeStored array.
+Result<std::pair<Record, Source>> DecodeStored(std::string_view stored);
+// The AuditEvent JSON (with "id" `id`) of a stored record: rendered from an EncodeStored array,
+// or, for a record appended as AuditEvent JSON (before the compact form), that JSON with the id.
+// A stored record that is neither is returned as it is.
+std::string StoredAuditEvent(std::string_view stored, std::string_view id);
 
 }  // namespace vesta::audit

@@ -66,7 +66,7 @@ int Export(store::Store& store, std::optional<Micros> since) {
     if (entries->empty()) break;
     for (const store::AuditEntry& e : *entries) {
       if (since.has_value() && e.recorded < *since) continue;
-      line = audit::WithId(e.record, std::to_string(e.seq));
+      line = audit::StoredAuditEvent(e.record, std::to_string(e.seq));
       line.push_back('\n');
       std::cout.write(line.data(), static_cast<std::streamsize>(line.size()));
     }

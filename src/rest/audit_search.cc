@@ -12,6 +12,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "audit/record.h"
 #include "fhir/datetime.h"
 #include "rest/access.h"
 #include "rest/bundle.h"
@@ -22,12 +23,9 @@
 namespace vesta::rest {
 namespace {
 
-// The stored AuditEvent with its id, the record's sequence number.
+// The AuditEvent of a stored record, with its sequence number as its id.
 std::string WithSeqId(const std::string& record, int64_t seq) {
-  constexpr std::string_view kHead = R"({"resourceType":"AuditEvent")";
-  if (!std::string_view(record).starts_with(kHead)) return record;
-  return std::string(kHead) + ",\"id\":\"" + std::to_string(seq) + "\"" +
-         record.substr(kHead.size());
+  return audit::StoredAuditEvent(record, std::to_string(seq));
 }
 
 // "Patient/p1" or "p1" as the id; "" when it names another type.

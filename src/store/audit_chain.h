@@ -19,6 +19,11 @@
 
 namespace vesta::store {
 
+// A patient's audit records are indexed by blocks of 2^kAuditBlockBits records, (seq >>
+// kAuditBlockBits, patient): appends touch only the last block's part of the index, and a search
+// seeks once per block (the stores' SearchAudit).
+inline constexpr int kAuditBlockBits = 12;
+
 inline constexpr std::string_view kAuditGenesisHash =
     "0000000000000000000000000000000000000000000000000000000000000000";
 

@@ -143,7 +143,7 @@ struct SearchPage {
 // changed or removed through the store.
 struct AuditAppend {
   Micros recorded = 0;  // when the request was answered
-  std::string record;   // the compact AuditEvent JSON (audit/record.h); kept byte for byte
+  std::string record;   // the record's bytes (audit/record.h, EncodeStored); kept byte for byte
   // What SearchAudit finds the record by, taken from it (columns beside it, not in the chain's
   // hash: a search shows the stored record itself, which the chain covers).
   std::string patient;  // the patient's id, or ""

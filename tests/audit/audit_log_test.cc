@@ -71,7 +71,8 @@ TEST_F(AuditLogTest, CloseAppendsEverythingInOrder) {
   EXPECT_EQ(summary->last_recorded, kT0 + 50);
   auto entries = store_->ReadAudit(0, 100);
   ASSERT_TRUE(entries.ok());
-  EXPECT_NE((*entries)[9].record.find(R"("reference":"Patient/10")"), std::string::npos);
+  const std::string event = StoredAuditEvent((*entries)[9].record, "10");
+  EXPECT_NE(event.find(R"("reference":"Patient/10")"), std::string::npos) << event;
 }
 
 TEST_F(AuditLogTest, RecordsAreAppendedWithinTheIntervalWithoutClose) {

@@ -197,5 +197,41 @@ TEST(AuditRecordTest, RendersAValidAuditEvent) {
   EXPECT_TRUE(fhir::ParseResourceBody(with_id, "AuditEvent", fhir::Model::R4()).ok());
 }
 
+// What the trail stores is the record's facts; the AuditEvent read back is the one rendered from
+// the record itself. Records stored as AuditEvent JSON (before the compact form) read as they are.
+TEST(AuditRecordTest, StoredFormReadsBackAsTheSameAuditEvent) {
+  auth::Caller caller;
+  caller.client_id = "app";
+  caller.fhir_user = "Practitioner/7";
+  caller.patient = "p42";
+  caller.token_id = "jti-1";
+  Record r =
+      Describe(Req("GET", "/Observation?code=1234-5&note=\"a\\b\"\t"), 200, {}, &caller, kT0);
+  r.remote_port = 50123;
+  const Source source{"node-1", "https://fhir.example.org"};
+  const std::string stored = EncodeStored(r, source);
+  EXPECT_TRUE(stored.starts_with(R"(["vesta-audit/1",)")) << stored;
+  EXPECT_LT(stored.size() * 3, RenderAuditEvent(r, source).size()) << stored;
+
+  Result<std::pair<Record, Source>> decoded = DecodeStored(stored);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(RenderAuditEvent(decoded->first, decoded->second), RenderAuditEvent(r, source));
+  EXPECT_EQ(decoded->first.remote_port, 50123);
+  EXPECT_EQ(decoded->first.query, r.query);
+  EXPECT_EQ(StoredAuditEvent(stored, "9"), WithId(RenderAuditEvent(r, source), "9"));
+
+  const std::string legacy = RenderAuditEvent(r, source);
+  EXPECT_EQ(StoredAuditEvent(legacy, "9"), WithId(legacy, "9"));
+
+  EXPECT_FALSE(DecodeStored("[]").ok());
+  EXPECT_FALSE(
+      DecodeStored(R"(["vesta-audit/2",1,"read","R",200,"","","","","","","","",0,"",""])").ok());
+  EXPECT_FALSE(
+      DecodeStored(R"(["vesta-audit/1",1,"read","X",200,"","","","","","","","",0,"",""])").ok());
+  EXPECT_FALSE(
+      DecodeStored(R"(["vesta-audit/1",1,"read","R",200,"","","","","","","","",70000,"",""])")
+          .ok());
+}
+
 }  // namespace
 }  // namespace vesta::audit

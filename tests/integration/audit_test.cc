@@ -229,7 +229,7 @@ TEST(AuditTrailTest, EveryRequestIsRecordedAndTamperingIsFound) {
     std::string failure;  // what `vesta audit verify` says
   };
   const Tampering cases[] = {
-      {"changed", [](AuditTable& t) { return t.ChangeRecord(3, "HTTP 404", "HTTP 200"); },
+      {"changed", [](AuditTable& t) { return t.ChangeRecord(3, ",404,", ",200,"); },
        "audit record 3: its hash does not match its bytes"},
       {"deleted", [](AuditTable& t) { return t.Exec("DELETE FROM audit_log WHERE seq = 2"); },
        "audit record 3: sequence number 2 is missing before it"},

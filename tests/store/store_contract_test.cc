@@ -637,6 +637,56 @@ TEST_P(StoreContractTest, AuditRecordsAreSearchedByTheirFields) {
   EXPECT_EQ(store_->SearchAudit(bad).status().code(), StatusCode::kInvalid);
 }
 
+// A patient's records are found through blocks of 2^kAuditBlockBits records (store/audit_chain.h):
+// a search and its pages cross blocks, newest first, and skip the blocks without the patient.
+TEST_P(StoreContractTest, PatientAuditSearchCrossesBlocks) {
+  constexpr int kRecords = 3 * (1 << kAuditBlockBits) + 700;
+  std::vector<AuditAppend> records = AuditRecords("b", kRecords, kT0);
+  std::vector<int64_t> p1;  // the seqs of p1's records, newest first
+  for (int i = 0; i < kRecords; ++i) {
+    // p1 in the first and the last two blocks, none in the second.
+    const bool mine = i % 997 == 0 && (i < (1 << kAuditBlockBits) || i >= 2 << kAuditBlockBits);
+    records[static_cast<size_t>(i)].patient = mine ? "p1" : "p2";
+    if (mine) p1.insert(p1.begin(), i + 1);
+  }
+  ASSERT_TRUE(store_->AppendAudit(records).ok());
+  ASSERT_GE(p1.size(), 8u);
+  auto seqs = [&](const AuditSearch& q) {
+    std::vector<int64_t> out;
+    auto found = store_->SearchAudit(q);
+    EXPECT_TRUE(found.ok()) << found.status().ToString();
+    if (found.ok()) {
+      for (const AuditEntry& e : *found) out.push_back(e.seq);
+    }
+    return out;
+  };
+  AuditSearch q;
+  q.patient = "p1";
+  q.limit = 1000;
+  EXPECT_EQ(seqs(q), p1);
+  // In pages of 3, each continuing before the last seq of the one before.
+  std::vector<int64_t> paged;
+  q.limit = 3;
+  for (int pages = 0; pages < 10; ++pages) {
+    std::vector<int64_t> page = seqs(q);
+    if (page.empty()) break;
+    EXPECT_LE(page.size(), 3u);
+    paged.insert(paged.end(), page.begin(), page.end());
+    q.before_seq = page.back();
+  }
+  EXPECT_EQ(paged, p1);
+  // With a date range: only the records recorded in it.
+  AuditSearch range;
+  range.patient = "p1";
+  range.from = kT0 + p1[p1.size() - 2] - 1;  // from the second oldest
+  range.until = kT0 + p1[1] - 1;             // until before the second newest
+  std::vector<int64_t> expected(p1.begin() + 2, p1.end() - 1);
+  EXPECT_EQ(seqs(range), expected);
+  AuditSearch nobody;
+  nobody.patient = "p3";
+  EXPECT_TRUE(seqs(nobody).empty());
+}
+
 TEST_P(StoreContractTest, AuditChainContinuesAfterReopen) {
   ASSERT_TRUE(store_->AppendAudit(AuditRecords("a", 4, kT0)).ok());
   ASSERT_TRUE(store_->Close().ok());

@@ -493,20 +493,56 @@ Result<std::vector<AuditEntry>> PostgresStore::SearchAudit(const AuditSearch& q)
   };
   if (q.from != 0) add("recorded >= ", q.from);
   if (q.until != 0) add("recorded < ", q.until);
-  if (!q.patient.empty()) add("patient = ", std::string_view(q.patient));
   if (!q.agent.empty()) add("agent = ", std::string_view(q.agent));
   if (!q.entity.empty()) add("entity = ", std::string_view(q.entity));
   if (q.outcome >= 0) add("outcome = ", static_cast<int64_t>(q.outcome));
   if (q.before_seq != 0) add("seq < ", q.before_seq);
-  params.push_back(static_cast<int64_t>(q.limit));
+  // A patient's records: the block index (007_audit_patient_blocks), a run of blocks at a time,
+  // newest first, so that appends stay in the last block's pages.
+  const bool by_block = !q.patient.empty();
+  size_t blocks_param = 0;
+  std::string blocks;  // the run's block numbers, a bigint[] literal
+  if (by_block) {
+    add("patient = ", std::string_view(q.patient));
+    params.push_back(std::string_view(blocks));
+    blocks_param = params.size() - 1;
+    sql += " AND (seq >> " + std::to_string(kAuditBlockBits) + ") = ANY($" +
+           std::to_string(params.size()) + "::bigint[])";
+  }
+  params.push_back(int64_t{q.limit});
+  const size_t limit_param = params.size() - 1;
   sql += " ORDER BY seq DESC LIMIT $" + std::to_string(params.size());
   ASSIGN_OR_RETURN(Pool::Lease db, pool_.Acquire());
-  ASSIGN_OR_RETURN(Rows rows, db->Query(sql, params));
   std::vector<AuditEntry> out;
-  out.reserve(static_cast<size_t>(rows.size()));
-  for (int i = 0; i < rows.size(); ++i) {
-    out.push_back(AuditEntry{rows.Int(i, 0), rows.Int(i, 1), rows.Bytes(i, 2),
-                             std::string(rows.Text(i, 3)), std::string(rows.Text(i, 4))});
+  auto collect = [&]() -> Status {
+    ASSIGN_OR_RETURN(Rows rows, db->Query(sql, params));
+    for (int i = 0; i < rows.size(); ++i) {
+      out.push_back(AuditEntry{rows.Int(i, 0), rows.Int(i, 1), rows.Bytes(i, 2),
+                               std::string(rows.Text(i, 3)), std::string(rows.Text(i, 4))});
+    }
+    return Status::Ok();
+  };
+  if (!by_block) {
+    RETURN_IF_ERROR(collect());
+    return out;
+  }
+  int64_t top = q.before_seq - 1;
+  if (q.before_seq == 0) {
+    ASSIGN_OR_RETURN(Rows head, db->Query("SELECT coalesce(max(seq), 0) FROM audit_log"));
+    top = head.Int(0, 0);
+  }
+  constexpr int64_t kBlocksPerQuery = 64;
+  for (int64_t block = top >> kAuditBlockBits; block >= 0 && std::ssize(out) < q.limit;
+       block -= kBlocksPerQuery) {
+    blocks = "{";
+    for (int64_t b = block; b > block - kBlocksPerQuery && b >= 0; --b) {
+      if (b != block) blocks.push_back(',');
+      blocks += std::to_string(b);
+    }
+    blocks.push_back('}');
+    params[blocks_param] = std::string_view(blocks);
+    params[limit_param] = static_cast<int64_t>(q.limit - std::ssize(out));
+    RETURN_IF_ERROR(collect());
   }
   return out;
 }

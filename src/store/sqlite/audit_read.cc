@@ -1,6 +1,9 @@
 #include "store/sqlite/audit_read.h"
 
+#include <iterator>
 #include <string>
+
+#include "store/audit_chain.h"
 
 namespace vesta::store::sqlite_internal {
 namespace {
@@ -27,20 +30,47 @@ Result<std::vector<AuditEntry>> ReadAuditRows(sqlite::Connection& db, int64_t af
 }
 
 Result<std::vector<AuditEntry>> SearchAuditRows(sqlite::Connection& db, const AuditSearch& q) {
-  std::string sql = "SELECT seq, recorded, record, previous_hash, hash FROM audit_log WHERE 1";
+  std::string sql = "SELECT seq, recorded, record, previous_hash, hash FROM audit_log";
+  // A patient's records: one seek of the block index per block, newest block first (the index
+  // is keyed by block first so that appends stay in the last block: 017_audit_patient_blocks).
+  const bool by_block = !q.patient.empty();
+  if (by_block) sql += " INDEXED BY audit_log_by_patient_block";
+  sql += " WHERE 1";
   if (q.from != 0) sql += " AND recorded >= ?1";
   if (q.until != 0) sql += " AND recorded < ?2";
-  if (!q.patient.empty()) sql += " AND patient = ?3";
+  if (by_block) {
+    sql += " AND (seq >> " + std::to_string(kAuditBlockBits) + ") = ?9 AND patient = ?3";
+  }
   if (!q.agent.empty()) sql += " AND agent = ?4";
   if (!q.entity.empty()) sql += " AND entity = ?5";
   if (q.outcome >= 0) sql += " AND outcome = ?6";
   if (q.before_seq != 0) sql += " AND seq < ?7";
   sql += " ORDER BY seq DESC LIMIT ?8";
   ASSIGN_OR_RETURN(sqlite::Statement stmt, db.Prepare(sql));
-  stmt.Bind(1, q.from).Bind(2, q.until).Bind(3, q.patient).Bind(4, q.agent).Bind(5, q.entity);
-  stmt.Bind(6, static_cast<int64_t>(q.outcome)).Bind(7, q.before_seq);
-  stmt.Bind(8, static_cast<int64_t>(q.limit));
-  return Collect(stmt);
+  auto bind = [&](int64_t limit) {
+    stmt.Bind(1, q.from).Bind(2, q.until).Bind(3, q.patient).Bind(4, q.agent).Bind(5, q.entity);
+    stmt.Bind(6, static_cast<int64_t>(q.outcome)).Bind(7, q.before_seq).Bind(8, limit);
+  };
+  if (!by_block) {
+    bind(q.limit);
+    return Collect(stmt);
+  }
+  int64_t top = q.before_seq - 1;
+  if (q.before_seq == 0) {
+    ASSIGN_OR_RETURN(sqlite::Statement head,
+                     db.Prepare("SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 1"));
+    ASSIGN_OR_RETURN(bool row, head.Step());
+    top = row ? head.Int(0) : 0;
+  }
+  std::vector<AuditEntry> out;
+  for (int64_t block = top >> kAuditBlockBits; block >= 0 && std::ssize(out) < q.limit; --block) {
+    stmt.Reset();
+    bind(q.limit - std::ssize(out));
+    stmt.Bind(9, block);
+    ASSIGN_OR_RETURN(std::vector<AuditEntry> found, Collect(stmt));
+    for (AuditEntry& e : found) out.push_back(std::move(e));
+  }
+  return out;
 }
 
 }  // namespace vesta::store::sqlite_internal
