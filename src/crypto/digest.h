@@ -10,6 +10,8 @@ namespace vesta::crypto {
 
 // The SHA-256 digest of `data`: 32 raw bytes (FIPS 180-4).
 std::string Sha256(std::string_view data);
+// The SHA-256 digest of `first` followed by `second`.
+std::string Sha256(std::string_view first, std::string_view second);
 // The SHA-384 digest of `data`: 48 raw bytes (FIPS 180-4).
 std::string Sha384(std::string_view data);
 

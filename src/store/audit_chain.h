@@ -33,9 +33,40 @@ inline std::string AuditChainHash(std::string_view previous_hash, std::string_vi
   if (previous_hash.size() != 64) return "";
   std::optional<std::string> previous = HexDecode(previous_hash);
   if (!previous.has_value()) return "";
-  std::string input = std::move(*previous);
-  input.append(record);
-  return HexEncode(crypto::Sha256(input));
+  return HexEncode(crypto::Sha256(*previous, record));
 }
+
+// Hashes the records of an append in order (AppendAudit), carrying the previous hash as its raw
+// bytes from one record to the next:
+//
+//   AuditChainer chain;
+//   if (!chain.Start(head_hash)) ...malformed head...
+//   for (...) { std::string previous = chain.previous_hex(); std::string hash = chain.Next(record);
+//   }
+class AuditChainer {
+ public:
+  // Starts after the record whose hash is `previous_hash` (hex): false when it is not 64 hex
+  // digits.
+  bool Start(std::string_view previous_hash) {
+    if (previous_hash.size() != 64) return false;
+    std::optional<std::string> raw = HexDecode(previous_hash);
+    if (!raw.has_value()) return false;
+    previous_raw_ = std::move(*raw);
+    previous_hex_ = std::string(previous_hash);
+    return true;
+  }
+  // The hash (hex) of the record the next Next() follows.
+  const std::string& previous_hex() const { return previous_hex_; }
+  // The hash (hex) of `record`, which follows the previous one; it becomes the previous one.
+  const std::string& Next(std::string_view record) {
+    previous_raw_ = crypto::Sha256(previous_raw_, record);
+    previous_hex_ = HexEncode(previous_raw_);
+    return previous_hex_;
+  }
+
+ private:
+  std::string previous_raw_;
+  std::string previous_hex_;
+};
 
 }  // namespace vesta::store

@@ -433,15 +433,16 @@ Status PostgresStore::AppendAudit(std::span<const AuditAppend> records) {
     ASSIGN_OR_RETURN(Rows head,
                      db->Query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"));
     int64_t seq = 0;
-    std::string previous(kAuditGenesisHash);
-    if (head.size() == 1) {
-      seq = head.Int(0, 0);
-      previous = std::string(head.Text(0, 1));
+    AuditChainer chain;
+    if (head.size() == 1) seq = head.Int(0, 0);
+    if (!chain.Start(head.size() == 1 ? head.Text(0, 1) : kAuditGenesisHash)) {
+      return Internal("the head of the audit chain holds a malformed hash");
     }
     std::string data;
+    std::string previous;
     for (const AuditAppend& r : records) {
-      std::string hash = AuditChainHash(previous, r.record);
-      if (hash.empty()) return Internal("the head of the audit chain holds a malformed hash");
+      previous = chain.previous_hex();
+      const std::string& hash = chain.Next(r.record);
       auto text_or_null = [](const std::string& v) {
         return v.empty() ? Value(nullptr) : Value(std::string_view(v));
       };
@@ -455,7 +456,6 @@ Status PostgresStore::AppendAudit(std::span<const AuditAppend> records) {
                            text_or_null(r.entity),
                            static_cast<int64_t>(r.outcome)};
       postgres::AppendCopyRow(data, row);
-      previous = std::move(hash);
     }
     ASSIGN_OR_RETURN(postgres::CopyIn copy,
                      db->CopyFrom("COPY audit_log (seq, recorded, record, previous_hash, hash,"

@@ -652,14 +652,14 @@ Result<std::vector<WriteResult>> SqliteStore::ApplyOps(const WriteRequest& reque
 
 Status SqliteStore::ApplyAudit(std::span<const AuditAppend> records, bool* wrote) {
   int64_t seq = 0;
-  std::string previous(kAuditGenesisHash);
+  AuditChainer chain;
   {
     ASSIGN_OR_RETURN(Statement head,
                      db_->Prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"));
     ASSIGN_OR_RETURN(bool row, head.Step());
-    if (row) {
-      seq = head.Int(0);
-      previous = head.Text(1);
+    if (row) seq = head.Int(0);
+    if (!chain.Start(row ? head.Text(1) : std::string(kAuditGenesisHash))) {
+      return Internal("the head of the audit chain holds a malformed hash");
     }
   }
   ASSIGN_OR_RETURN(Statement insert,
@@ -667,23 +667,14 @@ Status SqliteStore::ApplyAudit(std::span<const AuditAppend> records, bool* wrote
                                 " hash, patient, agent, entity, outcome)"
                                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
   *wrote = true;
+  std::string previous;
   for (const AuditAppend& r : records) {
-    std::string hash = AuditChainHash(previous, r.record);
-    if (hash.empty()) return Internal("the head of the audit chain holds a malformed hash");
+    previous = chain.previous_hex();
+    const std::string& hash = chain.Next(r.record);
     insert.Bind(1, ++seq).Bind(2, r.recorded).BindBlob(3, r.record).Bind(4, previous).Bind(5, hash);
-    auto text_or_null = [&](int i, const std::string& v) {
-      if (v.empty()) {
-        insert.BindNull(i);
-      } else {
-        insert.Bind(i, v);
-      }
-    };
-    text_or_null(6, r.patient);
-    text_or_null(7, r.agent);
-    text_or_null(8, r.entity);
+    insert.BindTextOrNull(6, r.patient).BindTextOrNull(7, r.agent).BindTextOrNull(8, r.entity);
     insert.Bind(9, static_cast<int64_t>(r.outcome));
     RETURN_IF_ERROR(insert.Run());
-    previous = std::move(hash);
   }
   return Status::Ok();
 }
