@@ -30,6 +30,8 @@ void AuditLog::Add(const http::Request& request, int status,
 }
 
 void AuditLog::Add(Record record) {
+  // Encoded on the calling thread: the one writer only appends (requests run on many threads).
+  store::AuditAppend append = ToAppend(record);
   {
     std::unique_lock lock(mu_);
     if (stopping_) {
@@ -45,60 +47,61 @@ void AuditLog::Add(Record record) {
       }
       space_cv_.wait(lock, [&] { return queue_.size() < options_.capacity; });
     }
-    queue_.push_back(std::move(record));
+    queue_.push_back(std::move(append));
     if (queue_.size() != 1 && queue_.size() != options_.batch) return;
   }
   work_cv_.notify_one();  // the first record starts the interval; a full batch ends it
 }
 
+store::AuditAppend AuditLog::ToAppend(Record& r) const {
+  store::AuditAppend a;
+  a.recorded = r.recorded;
+  a.record = EncodeStored(r, source_);
+  // The record is encoded: what the search columns take from it is moved, not copied.
+  a.patient = std::move(r.patient);
+  a.agent = std::move(r.user);
+  // The resource itself ("Type/id"), without a version's _history part.
+  const size_t slash = r.what.find('/');
+  const size_t second = slash == std::string::npos ? slash : r.what.find('/', slash + 1);
+  r.what.resize(std::min(second, r.what.size()));
+  a.entity = std::move(r.what);
+  a.outcome = Outcome(r.status);
+  return a;
+}
+
 void AuditLog::WriterLoop() {
-  const size_t max_batch = std::max<size_t>(options_.batch, 1);
+  const size_t batch = std::max<size_t>(options_.batch, 1);
   for (;;) {
-    std::vector<Record> batch;
+    // Everything queued is taken at once (the queue swapped for an empty one) and appended in one
+    // call: requests adding records wait for the lock only as long as a swap takes, and one
+    // commit (one log sync) serves however many records came in while the last one was written.
+    std::vector<store::AuditAppend> taken;
     bool closing = false;
     {
       std::unique_lock lock(mu_);
       work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and everything appended
-      if (!stopping_ && queue_.size() < max_batch) {
+      if (!stopping_ && queue_.size() < batch) {
         work_cv_.wait_for(lock, options_.interval,
-                          [&] { return stopping_ || queue_.size() >= max_batch; });
+                          [&] { return stopping_ || queue_.size() >= batch; });
       }
-      const size_t n = std::min(queue_.size(), max_batch);
-      batch.assign(std::make_move_iterator(queue_.begin()),
-                   std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
-      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
-      if (queue_.size() < options_.capacity / 2) full_logged_ = false;
+      taken.swap(queue_);
+      full_logged_ = false;
       closing = stopping_;
     }
     space_cv_.notify_all();
-    Status status = AppendWithRetry(batch, closing);
+    Status status = AppendWithRetry(taken, closing);
     std::lock_guard lock(mu_);
     if (status.ok()) {
-      appended_ += static_cast<int64_t>(batch.size());
+      appended_ += static_cast<int64_t>(taken.size());
     } else {
-      lost_ += static_cast<int64_t>(batch.size());
+      lost_ += static_cast<int64_t>(taken.size());
       close_status_ = status;
     }
   }
 }
 
-Status AuditLog::AppendWithRetry(const std::vector<Record>& batch, bool closing) {
-  std::vector<store::AuditAppend> appends;
-  appends.reserve(batch.size());
-  for (const Record& r : batch) {
-    store::AuditAppend a;
-    a.recorded = r.recorded;
-    a.record = EncodeStored(r, source_);
-    a.patient = r.patient;
-    a.agent = r.user;
-    // The resource itself ("Type/id"), without a version's _history part.
-    const size_t slash = r.what.find('/');
-    const size_t second = slash == std::string::npos ? slash : r.what.find('/', slash + 1);
-    a.entity = r.what.substr(0, second);
-    a.outcome = Outcome(r.status);
-    appends.push_back(std::move(a));
-  }
+Status AuditLog::AppendWithRetry(const std::vector<store::AuditAppend>& appends, bool closing) {
   std::chrono::milliseconds pause = options_.retry_pause;
   for (int attempt = 1;; ++attempt) {
     Status status = store_.AppendAudit(appends);

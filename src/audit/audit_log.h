@@ -7,13 +7,16 @@
 //   ... at shutdown, after the last request and before the store closes:
 //   log.Close();
 //
-// A request only renders nothing and copies a few strings: the record is described on its thread
-// (audit/record.h), encoded (EncodeStored) and appended by the writer, every `interval` or as soon
-// as `batch` records wait, in one AppendAudit call (one transaction). The queue is bounded: when it
-// is full, Add() waits for the writer (an audit record is never dropped), and the wait is logged.
-// A failing append is logged and tried again, the records kept, so a store that stays down
-// fills the queue and then holds up requests. What a crash loses: the records not yet appended,
-// at most the queue plus the batch being written (docs/security.md).
+// A request describes and encodes its record on its own thread (audit/record.h, EncodeStored: a
+// few string copies, about a microsecond), and the writer appends the records, every `interval` or
+// as soon as `batch` records wait. The writer takes the whole queue at once and appends it in one
+// AppendAudit call (one transaction, one log sync), so a request never waits for it to move
+// records, and records that arrive while an append waits for the disk share the next one. The
+// queue is bounded: when it is full, Add() waits for the writer (an audit record is never
+// dropped), and the wait is logged. A failing append is logged and tried again, the records kept,
+// so a store that stays down fills the queue and then holds up requests. What a crash loses: the
+// records not yet appended, at most the queue plus the records taken from it (as many again;
+// docs/security.md).
 //
 // Thread-safety: Add() may be called from any number of threads; Close() from one.
 #pragma once
@@ -22,7 +25,6 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -37,8 +39,8 @@
 namespace vesta::audit {
 
 struct AuditLogOptions {
-  size_t capacity = 16384;                  // records waiting at most; Add() waits beyond
-  size_t batch = 1000;                      // records appended in one transaction at most
+  size_t capacity = 65536;                  // records waiting at most; Add() waits beyond
+  size_t batch = 4096;                      // this many records waiting wake the writer at once
   std::chrono::milliseconds interval{100};  // the longest a record waits to be appended
   // The pause before an append that failed is tried again (doubling up to 5 s).
   std::chrono::milliseconds retry_pause{100};
@@ -71,7 +73,9 @@ class AuditLog {
  private:
   void WriterLoop();
   // Appends `batch`, trying again while it fails (until `give_up` at close).
-  Status AppendWithRetry(const std::vector<Record>& batch, bool closing);
+  Status AppendWithRetry(const std::vector<store::AuditAppend>& appends, bool closing);
+  // What the store appends of `record` (encoded; its strings moved out).
+  store::AuditAppend ToAppend(Record& record) const;
 
   store::Store& store_;
   Clock& clock_;
@@ -81,7 +85,7 @@ class AuditLog {
   mutable std::mutex mu_;             // guards everything below
   std::condition_variable work_cv_;   // the writer waits for records or a close
   std::condition_variable space_cv_;  // Add() waits for room
-  std::deque<Record> queue_;
+  std::vector<store::AuditAppend> queue_;
   bool stopping_ = false;
   bool closed_ = false;
   bool full_logged_ = false;  // a full queue is logged once until it drains
