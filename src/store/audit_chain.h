@@ -27,6 +27,11 @@ inline constexpr int kAuditBlockBits = 12;
 inline constexpr std::string_view kAuditGenesisHash =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
+// A stored hash as 64 lower-case hex digits: the SQLite store keeps the 32 raw bytes.
+inline std::string AuditHashHex(std::string stored) {
+  return stored.size() == 32 ? HexEncode(stored) : stored;
+}
+
 // The hash of a record whose predecessor's hash is `previous_hash` (hex); empty when
 // `previous_hash` is not 64 hex digits.
 inline std::string AuditChainHash(std::string_view previous_hash, std::string_view record) {
@@ -45,9 +50,14 @@ inline std::string AuditChainHash(std::string_view previous_hash, std::string_vi
 //   }
 class AuditChainer {
  public:
-  // Starts after the record whose hash is `previous_hash` (hex): false when it is not 64 hex
-  // digits.
+  // Starts after the record whose hash is `previous_hash`: 64 hex digits, or its 32 raw bytes
+  // (as the SQLite store keeps it); false when it is neither.
   bool Start(std::string_view previous_hash) {
+    if (previous_hash.size() == 32) {
+      previous_raw_ = std::string(previous_hash);
+      previous_hex_ = HexEncode(previous_raw_);
+      return true;
+    }
     if (previous_hash.size() != 64) return false;
     std::optional<std::string> raw = HexDecode(previous_hash);
     if (!raw.has_value()) return false;
@@ -55,8 +65,9 @@ class AuditChainer {
     previous_hex_ = std::string(previous_hash);
     return true;
   }
-  // The hash (hex) of the record the next Next() follows.
+  // The hash of the record the next Next() follows: hex, and its raw bytes.
   const std::string& previous_hex() const { return previous_hex_; }
+  const std::string& previous_raw() const { return previous_raw_; }
   // The hash (hex) of `record`, which follows the previous one; it becomes the previous one.
   const std::string& Next(std::string_view record) {
     previous_raw_ = crypto::Sha256(previous_raw_, record);

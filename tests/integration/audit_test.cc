@@ -239,7 +239,11 @@ TEST(AuditTrailTest, EveryRequestIsRecordedAndTamperingIsFound) {
          RETURN_IF_ERROR(t.Exec("UPDATE audit_log SET seq = 2 WHERE seq = 3"));
          return t.Exec("UPDATE audit_log SET seq = 3 WHERE seq = -1");
        },
-       "audit record 2: its previous hash does not match the hash of record 1"},
+       // On PostgreSQL the row keeps its previous hash, which no longer matches record 1's; the
+       // SQLite store keeps none (the row before's hash is taken), and the hash fails instead.
+       CurrentTestStore() == TestStore::kSqlite
+           ? "audit record 2: its hash does not match its bytes"
+           : "audit record 2: its previous hash does not match the hash of record 1"},
   };
   for (const Tampering& c : cases) {
     SCOPED_TRACE(c.name);

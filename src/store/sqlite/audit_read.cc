@@ -13,7 +13,8 @@ Result<std::vector<AuditEntry>> Collect(sqlite::Statement& stmt) {
   for (;;) {
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
-    out.push_back(AuditEntry{stmt.Int(0), stmt.Int(1), stmt.Text(2), stmt.Text(3), stmt.Text(4)});
+    out.push_back(AuditEntry{stmt.Int(0), stmt.Int(1), stmt.Text(2), AuditHashHex(stmt.Text(3)),
+                             AuditHashHex(stmt.Text(4))});
   }
   return out;
 }
@@ -22,11 +23,27 @@ Result<std::vector<AuditEntry>> Collect(sqlite::Statement& stmt) {
 
 Result<std::vector<AuditEntry>> ReadAuditRows(sqlite::Connection& db, int64_t after_seq,
                                               int limit) {
+  // From the row at after_seq itself, when there is one: rows appended since
+  // 018_audit_raw_hash keep no previous hash, which is the hash of the row before.
   ASSIGN_OR_RETURN(sqlite::Statement stmt,
                    db.Prepare("SELECT seq, recorded, record, previous_hash, hash FROM audit_log"
-                              " WHERE seq > ?1 ORDER BY seq LIMIT ?2"));
-  stmt.Bind(1, after_seq).Bind(2, static_cast<int64_t>(limit));
-  return Collect(stmt);
+                              " WHERE seq >= ?1 ORDER BY seq LIMIT ?2"));
+  stmt.Bind(1, after_seq).Bind(2, static_cast<int64_t>(limit) + 1);
+  ASSIGN_OR_RETURN(std::vector<AuditEntry> rows, Collect(stmt));
+  std::string previous(kAuditGenesisHash);
+  std::vector<AuditEntry> out;
+  out.reserve(rows.size());
+  for (AuditEntry& e : rows) {
+    if (e.seq <= after_seq) {
+      previous = e.hash;
+      continue;
+    }
+    if (std::ssize(out) == limit) break;
+    if (e.previous_hash.empty()) e.previous_hash = previous;
+    previous = e.hash;
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 Result<std::vector<AuditEntry>> SearchAuditRows(sqlite::Connection& db, const AuditSearch& q) {
