@@ -86,6 +86,9 @@ void AuditLog::WriterLoop() {
                           [&] { return stopping_ || queue_.size() >= batch; });
       }
       taken.swap(queue_);
+      // Room for as many again, so that requests do not regrow the queue (moving every record
+      // it holds, under the lock) a dozen times a cycle.
+      queue_.reserve(std::min(std::max(taken.size(), batch), options_.capacity));
       full_logged_ = false;
       closing = stopping_;
     }
