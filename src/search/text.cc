@@ -198,6 +198,14 @@ class ContentWalker {
   void Struct(const fhir::StructInfo& s, const json::Value& object, bool top_resource,
               TextRow* row) {
     if (!object.is_object()) return;
+    // Extensions Vesta defines itself (url urn:vesta:...) are the server's bookkeeping, not text
+    // anyone wrote for the resource: the HL7 v2 feed's message records (the raw message, the ACK
+    // it was answered with, a dead letter's reason; docs/hl7v2.md). They are read by id, tag and
+    // identifier, and the raw message is personal data the retention removes; tokenizing it
+    // would cost every received message more than the mapped resources' own words.
+    if (s.name == "Extension" && object.FindString("url").starts_with(kServerExtensionPrefix)) {
+      return;
+    }
     for (const json::Member& m : object.members()) {
       // Element ids and Resource.id are identifiers, not text; "_name" holds a primitive's id
       // and extensions.

@@ -37,11 +37,16 @@ struct TextRow {
   std::string narrative;
   // Every other text value of the resource, one per line, each distinct value once: primitives
   // of type string, markdown and code (element ids, Reference.reference, uris, dates, numbers
-  // and binary data left out), the narratives of contained resources as plain text.
+  // and binary data left out, and extensions whose url starts with kServerExtensionPrefix), the
+  // narratives of contained resources as plain text.
   std::string content;
 
   bool empty() const { return narrative.empty() && content.empty(); }
 };
+
+// The url prefix of the extensions Vesta defines itself, whose values are not indexed (see
+// ExtractText).
+inline constexpr std::string_view kServerExtensionPrefix = "urn:vesta:";
 
 // Each column is cut (at a character boundary) after this many bytes: the words after it are
 // not searchable. It bounds the tokenizing the single writer thread does for one resource.

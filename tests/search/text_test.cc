@@ -90,6 +90,18 @@ TEST(ExtractTextTest, ResourcesWithoutTextGiveAnEmptyRow) {
   EXPECT_TRUE(ExtractText(unknown->root()).empty());
 }
 
+TEST(ExtractTextTest, ServerExtensionsAreLeftOut) {
+  // The HL7 v2 feed's record: the raw message and the ACK are bookkeeping, not text; the other
+  // extensions and the record's own elements are indexed as usual.
+  auto doc = json::Parse(R"({"resourceType": "Basic", "extension": [
+      {"url": "urn:vesta:hl7v2:raw", "valueString": "MSH|^~\\&|SENDER"},
+      {"url": "urn:vesta:hl7v2:ack", "extension": [{"url": "message", "valueString": "MSA|AA"}]},
+      {"url": "http://example.org/note", "valueString": "kept"}],
+    "code": {"text": "HL7 v2 ADT^A01"}})");
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  EXPECT_EQ(ExtractText(doc->root()).content, "kept\nHL7 v2 ADT^A01");
+}
+
 TEST(ExtractTextTest, ColumnsAreBounded) {
   std::string big(kMaxTextColumnBytes + 100, 'x');
   big[kMaxTextColumnBytes - 1] = '\xC3';  // a two-byte character across the limit
