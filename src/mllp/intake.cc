@@ -253,12 +253,13 @@ std::string BasicJson(const std::string& id, const hl7v2::Header& h, std::string
   return out;
 }
 
-// `bundle` (a transaction Bundle's JSON) with one more entry: `resource` PUT at `url`.
+// `bundle` (a transaction Bundle's JSON) with one more entry: `resource` created at `url` (PUT
+// with ifNoneMatch *: the transaction fails with 412 when `url` exists already).
 Result<std::string> AddEntry(const std::string& bundle, const std::string& resource,
                              const std::string& url) {
   std::string entry = R"({"resource":)" + resource + R"(,"request":{"method":"PUT","url":)";
   json::WriteString(url, &entry);
-  entry += "}}";
+  entry += R"(,"ifNoneMatch":"*"}})";
   // The mapping's compact Bundle (hl7v2::MapToFhir) opens with this and ends with its entry
   // array, its last member: the entry goes in before the closing "]}", without reading and
   // writing the whole Bundle again. Any other Bundle is parsed.
@@ -396,51 +397,56 @@ std::string Intake::Receive(std::string_view text) {
     return ack.message;
   }
   Processing().Enter(id);
-  Applied result;
-  // Already stored: a duplicate (or a message a stopped server left received).
-  Result<store::StoredVersion> stored = store_.Read("Basic", id);
-  if (!stored.ok() && stored.status().code() == StatusCode::kNotFound) {
-    result = ProcessNew(*message, text, id, now);
-  } else if (!stored.ok() || stored->deleted) {
-    // Not readable: rejected, so that the sender keeps it and retries.
-    result =
-        Applied{hl7v2::Outcome::kReject,
-                {InternalError("the message could not be looked up: " +
-                               (stored.ok() ? std::string("deleted") : stored.status().message()))},
-                false,
-                {}};
-  } else {
-    Result<json::Document> doc = json::Parse(stored->json);
-    const std::string state = doc.ok() ? StateOf(doc->root()) : "";
-    if (state == "received") {
-      result = Process(*message, *stored, Answer::kSender);
-    } else if (state == "dead-letter") {
-      // A duplicate of a dead letter: the same answer again.
-      result.outcome = hl7v2::Outcome::kError;
-      result.errors.push_back(InternalError(ExtensionString(doc->root(), kReasonUrl)));
-    } else if (state == "rejected") {
-      result.outcome = hl7v2::Outcome::kReject;
-      hl7v2::Error e = InternalError(ExtensionString(doc->root(), kReasonUrl));
-      e.code = hl7v2::ErrorCode::kUnsupportedMessageType;
-      result.errors.push_back(e);
-    }
-    // "applied": a duplicate of an applied message; AA again, nothing applied twice. A
-    // duplicate's ACK (its own control id and time) is not kept: the record keeps the first.
-  }
+  // No look-up first: the record is a create-only entry of the message's own transaction, which
+  // fails when the message is already stored (a duplicate); only then is the record read.
+  Applied result = ProcessNew(*message, text, id, now);
   Processing().Leave(id);
   return result.ack.message.empty() ? Ack(header, result).message : result.ack.message;
 }
 
-Intake::Applied Intake::StoreNew(const std::string& id, const hl7v2::Header& header,
+Intake::Applied Intake::AnswerStored(const hl7v2::Message& message, const std::string& id) {
+  Applied result;
+  Result<store::StoredVersion> stored = store_.Read("Basic", id);
+  if (!stored.ok() || stored->deleted) {
+    // Not readable: rejected, so that the sender keeps it and retries.
+    return Applied{
+        hl7v2::Outcome::kReject,
+        {InternalError("the message could not be looked up: " +
+                       (stored.ok() ? std::string("deleted") : stored.status().message()))},
+        false,
+        {}};
+  }
+  Result<json::Document> doc = json::Parse(stored->json);
+  const std::string state = doc.ok() ? StateOf(doc->root()) : "";
+  if (state == "received") {
+    result = Process(message, *stored, Answer::kSender);
+  } else if (state == "dead-letter") {
+    // A duplicate of a dead letter: the same answer again.
+    result.outcome = hl7v2::Outcome::kError;
+    result.errors.push_back(InternalError(ExtensionString(doc->root(), kReasonUrl)));
+  } else if (state == "rejected") {
+    result.outcome = hl7v2::Outcome::kReject;
+    hl7v2::Error e = InternalError(ExtensionString(doc->root(), kReasonUrl));
+    e.code = hl7v2::ErrorCode::kUnsupportedMessageType;
+    result.errors.push_back(e);
+  }
+  // "applied": a duplicate of an applied message; AA again, nothing applied twice. A
+  // duplicate's ACK (its own control id and time) is not kept: the record keeps the first.
+  return result;
+}
+
+Intake::Applied Intake::StoreNew(const hl7v2::Message& message, const std::string& id,
                                  std::string_view text, const std::string& state,
                                  const std::string& reason, Applied result, Micros now) {
+  const hl7v2::Header& header = message.header();
   result.ack = Ack(header, result);
   store::WriteOp op;
   op.type = "Basic";
   op.id = id;
-  op.last_updated = now;
+  op.last_updated = now;  // a create: fails with kConflict when the message is stored already
   op.json = BasicJson(id, header, text, state, reason, result.ack, now, 1, now);
-  if (!store_.Write({&op, 1}).ok()) {
+  if (Status written = store_.Write({&op, 1}).status(); !written.ok()) {
+    if (written.code() == StatusCode::kConflict) return AnswerStored(message, id);
     // Not in safe storage: the answer says so (CR in enhanced mode), and nothing is kept.
     result.stored = false;
     result.ack = Ack(header, result);
@@ -457,22 +463,31 @@ Intake::Applied Intake::ProcessNew(const hl7v2::Message& message, std::string_vi
     if (bundle.status().code() == StatusCode::kNotSupported) {
       result.outcome = hl7v2::Outcome::kReject;
       result.errors.push_back(UnsupportedTypeError(bundle.status().message()));
-      return StoreNew(id, header, text, "rejected", bundle.status().message(), std::move(result),
+      return StoreNew(message, id, text, "rejected", bundle.status().message(), std::move(result),
                       now);
     }
     result.outcome = hl7v2::Outcome::kError;
     result.errors.push_back(InternalError(bundle.status().message()));
-    return StoreNew(id, header, text, "dead-letter", "mapping: " + bundle.status().message(),
+    return StoreNew(message, id, text, "dead-letter", "mapping: " + bundle.status().message(),
                     std::move(result), now);
   }
   // The message's record, in state applied and with the ACK that says so, is one more entry of
   // its own transaction: applied, recorded and its answer kept in one commit, so that a message
   // is in safe storage before its ACK either way (applied with its record, or kept as a dead
-  // letter below).
+  // letter below). The entry creates the record only (ifNoneMatch *): a message stored already
+  // (a duplicate, on this connection or another node) fails the whole transaction, and nothing
+  // is applied twice.
   result.ack = Ack(header, result);
   Result<std::string> with_record = AddEntry(
       *bundle, BasicJson(id, header, text, "applied", "", result.ack, now, 1, now), "Basic/" + id);
   Status applied = with_record.ok() ? apply_(*with_record) : with_record.status();
+  if (!applied.ok()) {
+    // Failed because the record exists (a duplicate)? Then it answers; else a dead letter.
+    Result<store::StoredVersion> stored = store_.Read("Basic", id);
+    if (stored.ok() || stored.status().code() != StatusCode::kNotFound) {
+      return AnswerStored(message, id);
+    }
+  }
   if (applied.ok() && header.message_code == "ADT" && header.trigger_event == "A40") {
     Status moved = MoveMergedReferences(*bundle);
     if (!moved.ok()) {
@@ -490,7 +505,7 @@ Intake::Applied Intake::ProcessNew(const hl7v2::Message& message, std::string_vi
   if (!applied.ok()) {
     result.outcome = hl7v2::Outcome::kError;
     result.errors.push_back(InternalError("applying the mapped transaction: " + applied.message()));
-    return StoreNew(id, header, text, "dead-letter", "applying: " + applied.message(),
+    return StoreNew(message, id, text, "dead-letter", "applying: " + applied.message(),
                     std::move(result), now);
   }
   return result;

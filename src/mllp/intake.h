@@ -130,14 +130,19 @@ class Intake {
   // Whether an ACK goes back for this processing (a message received), or none (a replay, a
   // recovery at start: the record keeps the ACK its sender was sent).
   enum class Answer { kSender, kNobody };
-  // A message not stored yet: mapped, then applied with its record (state applied, with its ACK)
-  // in one transaction; on failure its record is stored alone, as a dead letter (or rejected).
+  // A message received: mapped, then applied with its record (state applied, with its ACK) in
+  // one transaction whose record entry is a create only; on failure its record is stored alone,
+  // as a dead letter (or rejected). A message stored already (its record exists: a duplicate)
+  // is answered by AnswerStored instead, nothing applied.
   Applied ProcessNew(const hl7v2::Message& message, std::string_view text, const std::string& id,
                      Micros now);
-  // The record of a message not applied (`result` says why), stored alone with the ACK that
-  // answers it. The result, with that ACK.
-  Applied StoreNew(const std::string& id, const hl7v2::Header& header, std::string_view text,
+  // The record of a message not applied (`result` says why), stored alone (a create) with the
+  // ACK that answers it. The result, with that ACK.
+  Applied StoreNew(const hl7v2::Message& message, const std::string& id, std::string_view text,
                    const std::string& state, const std::string& reason, Applied result, Micros now);
+  // The answer to a message already stored (a duplicate, or one a stopped server left
+  // received, which is applied now), from its record's state.
+  Applied AnswerStored(const hl7v2::Message& message, const std::string& id);
   // Maps and applies the message stored as `stored` (its current version), and records the
   // result in its state (with the ACK, when `answer` is kSender).
   Applied Process(const hl7v2::Message& message, const store::StoredVersion& stored, Answer answer);

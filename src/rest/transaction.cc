@@ -15,6 +15,9 @@
 //   3. conditional create (ifNoneExist), conditional update (`PUT Type?query`) and conditional
 //      delete (`DELETE Type?query`) follow the outcomes for 0, 1 and many matches (412 for
 //      many);
+//      A PUT entry with `ifNoneMatch: "*"` is a create of that id only (RFC 9110 13.1.2,
+//      If-None-Match: * on a method other than GET/HEAD): 412 when the id has a version, even a
+//      deleted one, so that the id is written once (the HL7 v2 feed's message records);
 //   4. all writes (resource rows and their search index rows) commit in one store Write(), so a
 //      failure anywhere leaves store and index exactly as before; a concurrent writer that
 //      changed a resource in between makes the whole transaction retry (or 412 with ifMatch).
@@ -214,6 +217,7 @@ struct Planned {
   std::string type;
   std::string id;  // the resource written or deleted; "" when none
   std::optional<int64_t> if_match;
+  bool if_none_match_any = false;  // ifNoneMatch "*" on a PUT: create only
   std::string if_none_exist;
   const json::Value* resource = nullptr;
   bool skip = false;  // conditional create matched / conditional delete matched nothing
@@ -289,6 +293,13 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
     p.if_none_exist = std::string(req->FindString("ifNoneExist"));
     std::vector<std::string_view> parts = SplitPath(p.url.path);
     if (p.method == "GET" || p.method == "HEAD") continue;
+    if (std::string_view inm = req->FindString("ifNoneMatch"); !inm.empty()) {
+      if (p.method != "PUT" || Trim(inm, " ") != "*") {
+        return AtEntry(i, Status(StatusCode::kInvalid,
+                                 "ifNoneMatch on a write is only \"*\" on a PUT (create only)"));
+      }
+      p.if_none_match_any = true;
+    }
     if (parts.empty() || !ctx.model.IsResourceType(parts[0])) {
       return AtEntry(
           i, Status(StatusCode::kInvalid, "request.url '" + std::string(req->FindString("url")) +
@@ -458,6 +469,10 @@ Result<std::vector<EntryResult>> TryTransaction(const Context& ctx, const Reques
       if (Status s = RestrictionFor(request, auth::Permission::kDelete, p.type).status(); !s.ok()) {
         return AtEntry(i, s);
       }
+    }
+    if (p.if_none_match_any && current != store::kExpectNone) {
+      return AtEntry(i, Status(StatusCode::kPreconditionFailed,
+                               "ifNoneMatch *: " + p.type + "/" + p.id + " already exists"));
     }
     if (p.if_match && *p.if_match != current) {
       return AtEntry(

@@ -190,6 +190,30 @@ TEST_F(TransactionTest, AFailingEntryLeavesEverythingAsBefore) {
     {"resource":{"resourceType":"Patient","id":"a"},"request":{"method":"PUT","url":"Patient/a","ifMatch":"W/\"9\""}}]})");
   EXPECT_EQ(stale.status, 412);
   EXPECT_EQ(HttpRequest(port(), "GET", "/Patient/b").status, 404);
+  // ifNoneMatch * on a PUT creates that id only: 412 (nothing written) when it exists, even
+  // deleted; a create otherwise. On any other write, or with a value other than *, a 400.
+  HttpResult taken = Post(R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"resource":{"resourceType":"Patient","id":"b"},"request":{"method":"PUT","url":"Patient/b"}},
+    {"resource":{"resourceType":"Patient","id":"a"},"request":{"method":"PUT","url":"Patient/a","ifNoneMatch":"*"}}]})");
+  EXPECT_EQ(taken.status, 412) << taken.body;
+  EXPECT_EQ(HttpRequest(port(), "GET", "/Patient/b").status, 404);
+  HttpResult fresh = Post(R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"resource":{"resourceType":"Patient","id":"n"},"request":{"method":"PUT","url":"Patient/n","ifNoneMatch":"*"}}]})");
+  EXPECT_EQ(fresh.status, 200) << fresh.body;
+  EXPECT_EQ(HttpRequest(port(), "GET", "/Patient/n").status, 200);
+  ASSERT_EQ(HttpRequest(port(), "DELETE", "/Patient/n").status, 200);
+  EXPECT_EQ(Post(R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"resource":{"resourceType":"Patient","id":"n"},"request":{"method":"PUT","url":"Patient/n","ifNoneMatch":"*"}}]})")
+                .status,
+            412);
+  EXPECT_EQ(Post(R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient","ifNoneMatch":"*"}}]})")
+                .status,
+            400);
+  EXPECT_EQ(Post(R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"resource":{"resourceType":"Patient","id":"m"},"request":{"method":"PUT","url":"Patient/m","ifNoneMatch":"W/\"1\""}}]})")
+                .status,
+            400);
   EXPECT_EQ(Post(R"({"resourceType":"Bundle","type":"collection"})").status, 400);
   EXPECT_EQ(Post(R"({"resourceType":"Patient"})").status, 400);
   EXPECT_EQ(

@@ -60,13 +60,26 @@ class IntakeTest : public ::testing::Test {
                              R"(","type":"transaction","entry":[]})");
         },
         [this](const std::string& bundle) -> Status {
+          Result<json::Document> doc = json::Parse(bundle);
+          if (!doc.ok()) return doc.status();
+          // As the REST transaction would: a create-only entry (ifNoneMatch *) of a resource
+          // that exists refuses the whole Bundle (412) before anything is applied.
+          for (const json::Value& e : doc->root().Find("entry")->items()) {
+            const json::Value* req = e.Find("request");
+            if (req == nullptr || req->FindString("ifNoneMatch") != "*") continue;
+            std::string_view url = req->FindString("url");
+            const size_t slash = url.find('/');
+            if (store_->Read(std::string(url.substr(0, slash)), std::string(url.substr(slash + 1)))
+                    .status()
+                    .code() != StatusCode::kNotFound) {
+              return Status(StatusCode::kUnprocessable, "the transaction was refused (412)");
+            }
+          }
           ++applied_;
           last_bundle_ = bundle;
           if (fail_apply_) return Status(StatusCode::kUnprocessable, "Patient: invalid");
           // As the REST transaction would: the message's own record (a Basic entry) is written
           // in the same commit as the rest.
-          Result<json::Document> doc = json::Parse(bundle);
-          if (!doc.ok()) return doc.status();
           for (const json::Value& e : doc->root().Find("entry")->items()) {
             const json::Value* r = e.Find("resource");
             if (r == nullptr || r->FindString("resourceType") != "Basic") continue;
