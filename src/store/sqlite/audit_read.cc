@@ -4,6 +4,7 @@
 #include <string>
 
 #include "store/audit_chain.h"
+#include "store/sqlite/audit_blocks.h"
 
 namespace vesta::store::sqlite_internal {
 namespace {
@@ -47,21 +48,18 @@ Result<std::vector<AuditEntry>> ReadAuditRows(sqlite::Connection& db, int64_t af
 }
 
 Result<std::vector<AuditEntry>> SearchAuditRows(sqlite::Connection& db, const AuditSearch& q) {
-  std::string sql = "SELECT seq, recorded, record, previous_hash, hash FROM audit_log";
-  // A patient's records: one seek of the block index per block, newest block first (the index
-  // is keyed by block first so that appends stay in the last block: 017_audit_patient_blocks).
-  const bool by_block = !q.patient.empty();
-  if (by_block) sql += " INDEXED BY audit_log_by_patient_block";
-  sql += " WHERE 1";
+  std::string sql = "SELECT seq, recorded, record, previous_hash, hash FROM audit_log WHERE 1";
   if (q.from != 0) sql += " AND recorded >= ?1";
   if (q.until != 0) sql += " AND recorded < ?2";
-  if (by_block) {
-    sql += " AND (seq >> " + std::to_string(kAuditBlockBits) + ") = ?9 AND patient = ?3";
-  }
+  if (!q.patient.empty()) sql += " AND patient = ?3";
   if (!q.agent.empty()) sql += " AND agent = ?4";
   if (!q.entity.empty()) sql += " AND entity = ?5";
   if (q.outcome >= 0) sql += " AND outcome = ?6";
   if (q.before_seq != 0) sql += " AND seq < ?7";
+  // A patient or a date: the blocks whose summaries may hold a match (audit_blocks.h), newest
+  // first, each a rowid range. Otherwise the table newest first.
+  const bool by_block = !q.patient.empty() || q.from != 0 || q.until != 0;
+  if (by_block) sql += " AND seq >= ?9 AND seq < ?10";
   sql += " ORDER BY seq DESC LIMIT ?8";
   ASSIGN_OR_RETURN(sqlite::Statement stmt, db.Prepare(sql));
   auto bind = [&](int64_t limit) {
@@ -72,18 +70,27 @@ Result<std::vector<AuditEntry>> SearchAuditRows(sqlite::Connection& db, const Au
     bind(q.limit);
     return Collect(stmt);
   }
-  int64_t top = q.before_seq - 1;
-  if (q.before_seq == 0) {
-    ASSIGN_OR_RETURN(sqlite::Statement head,
-                     db.Prepare("SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 1"));
-    ASSIGN_OR_RETURN(bool row, head.Step());
-    top = row ? head.Int(0) : 0;
-  }
+  std::string blocks_sql = "SELECT block, patients FROM audit_block WHERE 1";
+  // (Every parameter number appears, so that each may be bound: ?3 names the last.)
+  blocks_sql += q.before_seq != 0 ? " AND block <= ?1" : " AND ?1 IS NULL";
+  blocks_sql += q.from != 0 ? " AND last_recorded >= ?2" : " AND ?2 IS NULL";
+  blocks_sql += q.until != 0 ? " AND first_recorded < ?3" : " AND ?3 IS NULL";
+  blocks_sql += " ORDER BY block DESC";
+  ASSIGN_OR_RETURN(sqlite::Statement blocks, db.Prepare(blocks_sql));
+  if (q.before_seq != 0) blocks.Bind(1, (q.before_seq - 1) >> kAuditBlockBits);
+  if (q.from != 0) blocks.Bind(2, q.from);
+  if (q.until != 0) blocks.Bind(3, q.until);
   std::vector<AuditEntry> out;
-  for (int64_t block = top >> kAuditBlockBits; block >= 0 && std::ssize(out) < q.limit; --block) {
+  while (std::ssize(out) < q.limit) {
+    ASSIGN_OR_RETURN(bool row, blocks.Step());
+    if (!row) break;
+    const int64_t block = blocks.Int(0);
+    if (!q.patient.empty() && !blocks.IsNull(1) && !AuditBloomMayHold(blocks.Text(1), q.patient)) {
+      continue;
+    }
     stmt.Reset();
     bind(q.limit - std::ssize(out));
-    stmt.Bind(9, block);
+    stmt.Bind(9, block << kAuditBlockBits).Bind(10, (block + 1) << kAuditBlockBits);
     ASSIGN_OR_RETURN(std::vector<AuditEntry> found, Collect(stmt));
     for (AuditEntry& e : found) out.push_back(std::move(e));
   }

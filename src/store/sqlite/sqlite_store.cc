@@ -24,6 +24,7 @@
 #include "sqlite/connection.h"
 #include "sqlite/reader_pool.h"
 #include "store/audit_chain.h"
+#include "store/sqlite/audit_blocks.h"
 #include "store/sqlite/audit_read.h"
 #include "store/sqlite/body_codec.h"
 #include "store/sqlite/bulk_load.h"
@@ -669,6 +670,7 @@ Status SqliteStore::ApplyAudit(std::span<const AuditAppend> records, bool* wrote
   *wrote = true;
   // Since 018_audit_raw_hash: the hash as its 32 bytes and no previous hash (the previous row's
   // hash; ReadAudit fills it in), a fifth fewer bytes a record.
+  const int64_t first_seq = seq + 1;
   for (const AuditAppend& r : records) {
     chain.Next(r.record);
     insert.Bind(1, ++seq).Bind(2, r.recorded).BindBlob(3, r.record).Bind(4, std::string_view());
@@ -677,7 +679,7 @@ Status SqliteStore::ApplyAudit(std::span<const AuditAppend> records, bool* wrote
     insert.Bind(9, static_cast<int64_t>(r.outcome));
     RETURN_IF_ERROR(insert.Run());
   }
-  return Status::Ok();
+  return sqlite_internal::UpdateAuditBlocks(*db_, first_seq, records);
 }
 
 Result<WriteResult> SqliteStore::ApplyOp(const WriteOp& op, std::string_view body,
