@@ -312,8 +312,11 @@ hl7v2::Error UnsupportedTypeError(const std::string& message) {
 
 }  // namespace
 
-std::string MessageId(const hl7v2::Header& header, std::string_view text) {
-  // The text as sent over MLLP: segments ended by CR, however a file or sender ended them.
+namespace {
+
+// SHA-256 over MSH-3, MSH-4, MSH-10 and the text as sent over MLLP (segments ended by CR,
+// however a file or sender ended them), in hex: what tells one message from another.
+std::string MessageHash(const hl7v2::Header& header, std::string_view text) {
   std::string normal;
   normal.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
@@ -324,7 +327,38 @@ std::string MessageId(const hl7v2::Header& header, std::string_view text) {
   const std::string key = Designator(header.sending_application) + "|" +
                           Designator(header.sending_facility) + "|" + header.control_id + "|" +
                           HexEncode(crypto::Sha256(normal));
-  return "v2-" + HexEncode(crypto::Sha256(key)).substr(0, 40);
+  return HexEncode(crypto::Sha256(key));
+}
+
+// `s` cut to `max` characters of a FHIR id ([A-Za-z0-9\-\.]); any other byte becomes '.'.
+std::string IdCharacters(std::string_view s, size_t max) {
+  std::string out;
+  for (char c : s.substr(0, max)) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '.';
+    out.push_back(ok ? c : '.');
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string MessageId(const hl7v2::Header& header, std::string_view text) {
+  // https://hl7.org/fhir/R4/datatypes.html#id: at most 64 characters of [A-Za-z0-9\-\.]. 3 +
+  // 14 + 1 + 20 + 1 + 24 = 63.
+  std::string digits;
+  for (char c : header.date_time) {
+    if (c < '0' || c > '9') break;
+    if (digits.size() < 14) digits.push_back(c);
+  }
+  std::string id = "v2-";
+  if (!digits.empty()) id += digits + "-";
+  if (!header.control_id.empty()) id += IdCharacters(header.control_id, 20) + "-";
+  return id + MessageHash(header, text).substr(0, 24);
+}
+
+std::string LegacyMessageId(const hl7v2::Header& header, std::string_view text) {
+  return "v2-" + MessageHash(header, text).substr(0, 40);
 }
 
 Intake::Intake(store::Store& store, Clock& clock, MapFunction map, ApplyFunction apply)
@@ -398,10 +432,44 @@ std::string Intake::Receive(std::string_view text) {
   }
   Processing().Enter(id);
   // No look-up first: the record is a create-only entry of the message's own transaction, which
-  // fails when the message is already stored (a duplicate); only then is the record read.
-  Applied result = ProcessNew(*message, text, id, now);
+  // fails when the message is already stored (a duplicate); only then is the record read. A
+  // store written before the ids began with the message's time and control id may keep this
+  // message under its earlier id: there, that id is read first.
+  Applied result;
+  const std::string legacy = HasLegacyRecords() ? LegacyMessageId(header, text) : "";
+  if (Result<store::StoredVersion> old = legacy.empty() ? Result<store::StoredVersion>(NotFound(""))
+                                                        : store_.Read("Basic", legacy);
+      old.ok() || old.status().code() != StatusCode::kNotFound) {
+    result = AnswerStored(*message, legacy);
+  } else {
+    result = ProcessNew(*message, text, id, now);
+  }
   Processing().Leave(id);
   return result.ack.message.empty() ? Ack(header, result).message : result.ack.message;
+}
+
+bool Intake::HasLegacyRecords() {
+  std::call_once(legacy_checked_, [this] {
+    // The oldest record: records are never removed (the retention keeps their ids), so a store
+    // that has any record under an earlier id has its oldest one under such an id.
+    store::SearchQuery q;
+    q.types = {"Basic"};
+    q.params = {
+        {"_tag", std::string(kStateSystem) + "|"}, {"_sort", "_lastUpdated"}, {"_count", "1"}};
+    q.max_count = 1;
+    q.now = clock_.Now();
+    Result<store::SearchPage> page = store_.Search(q);
+    // Unreadable: the earlier ids are read too, as a store with such records needs.
+    legacy_records_ = !page.ok();
+    if (page.ok()) {
+      for (const store::SearchHit& hit : page->entries) {
+        const std::string& id = hit.version.id;
+        legacy_records_ =
+            legacy_records_ || (id.size() == 43 && id.find('-', 3) == std::string::npos);
+      }
+    }
+  });
+  return legacy_records_;
 }
 
 Intake::Applied Intake::AnswerStored(const hl7v2::Message& message, const std::string& id) {

@@ -294,5 +294,47 @@ TEST_F(IntakeTest, MessagesStoredButNotAppliedAreAppliedAtStart) {
   EXPECT_EQ(StateOf(MessageId(h, message)), "applied");
 }
 
+// Ids begin with the message's time and control id; a store written before keeps its records
+// under the earlier ids (v2- and 40 hex digits), and a message resent after the upgrade is still
+// the duplicate it is.
+TEST_F(IntakeTest, RecordsUnderEarlierIdsAreStillDuplicates) {
+  const std::string message = Adt("MSG9");
+  const hl7v2::Header h = hl7v2::Parse(message)->header();
+  const std::string id = MessageId(h, message);
+  EXPECT_EQ(id.substr(0, 23), "v2-20240105143000-MSG9-") << id;
+  EXPECT_EQ(id.size(), 23u + 24u);
+  const std::string legacy = LegacyMessageId(h, message);
+  EXPECT_EQ(legacy.size(), 43u);
+  EXPECT_EQ(legacy.substr(3, 24), id.substr(23)) << "the same hash";
+  {
+    Intake intake = MakeIntake();
+    EXPECT_EQ(Msa(intake.Receive(message))[0], "AA");
+  }
+  EXPECT_EQ(applied_, 1);
+  // The record moved to its earlier id, as an older server stored it.
+  Result<store::StoredVersion> v = store_->Read("Basic", id);
+  ASSERT_TRUE(v.ok());
+  std::string json = v->json;
+  json.replace(json.find(id), id.size(), legacy);
+  store::WriteOp op;
+  op.type = "Basic";
+  op.id = legacy;
+  op.last_updated = clock_.Now();
+  op.json = json;
+  ASSERT_TRUE(store_->Write({&op, 1}).ok());
+  store::WriteOp gone;
+  gone.kind = store::WriteKind::kDelete;
+  gone.type = "Basic";
+  gone.id = id;
+  gone.expected_version = 1;
+  gone.last_updated = clock_.Now();
+  ASSERT_TRUE(store_->Write({&gone, 1}).ok());
+  Intake upgraded = MakeIntake();
+  EXPECT_EQ(Msa(upgraded.Receive(message)), (std::vector<std::string>{"AA", "MSG9"}));
+  EXPECT_EQ(applied_, 1) << "not applied twice";
+  EXPECT_EQ(Msa(upgraded.Receive(Adt("MSG10")))[0], "AA");
+  EXPECT_EQ(applied_, 2);
+}
+
 }  // namespace
 }  // namespace vesta::mllp
