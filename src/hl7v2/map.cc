@@ -145,6 +145,7 @@ uint64_t Mix(uint64_t z) {
 
 std::string J::ToJson() const {
   std::string out;
+  out.reserve(16 << 10);  // a mapped Bundle's size: no regrowth while writing it
   WriteJ(*this, &out);
   return out;
 }
@@ -190,7 +191,7 @@ std::string MapContext::Add(std::string_view type, J resource, const Key& key) {
   e.type = std::string(type);
   J r = J::Obj();
   r.Set("resourceType", type);
-  for (const auto& [k, v] : resource.members()) r.Set(k, v);
+  for (auto& [k, v] : resource.members()) r.Set(k, std::move(v));  // moved, not copied
   e.resource = std::move(r);
   e.method = key.empty() ? "POST" : "PUT";
   e.url = key.empty() ? std::string(type) : url;

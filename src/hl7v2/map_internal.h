@@ -45,6 +45,7 @@ class J {
   const std::vector<J>& items() const { return items_; }
   std::vector<J>& items() { return items_; }
   const std::vector<std::pair<std::string, J>>& members() const { return members_; }
+  std::vector<std::pair<std::string, J>>& members() { return members_; }
 
   // Compact JSON.
   std::string ToJson() const;
