@@ -223,17 +223,21 @@ void DescribePurged(const json::Value& basic, StoredMessage* m) {
   }
 }
 
-// The Basic resource that keeps a message (intake.h); `ack` is left out when it has no message.
+// The Basic resource that keeps a message (intake.h); `ack` is left out when it has no message,
+// the application ACK when there is none.
 std::string BasicJson(const std::string& id, const hl7v2::Header& h, std::string_view raw,
                       const std::string& state, const std::string& reason, const SentAck& ack,
-                      Micros received, int64_t version, Micros last_updated) {
+                      Micros received, int64_t version, Micros last_updated,
+                      const AppAck* app_ack) {
   std::string out = R"({"resourceType":"Basic","id":)";
   json::WriteString(id, &out);
   out += R"(,"meta":{"versionId":")" + std::to_string(version) + R"(","lastUpdated":")" +
          FormatInstant(last_updated) + R"(","tag":[{"system":")" + std::string(kStateSystem) +
          R"(","code":)";
   json::WriteString(state, &out);
-  out += R"(}]},"extension":[)";
+  out += "}";
+  if (app_ack != nullptr) out += "," + AppAckTag(*app_ack);
+  out += R"(]},"extension":[)";
   AppendTextExtension(kRawUrl, raw, &out);
   if (!reason.empty()) {
     out += R"(,{"url":")" + std::string(kReasonUrl) + R"(","valueString":)";
@@ -241,6 +245,7 @@ std::string BasicJson(const std::string& id, const hl7v2::Header& h, std::string
     out += "}";
   }
   if (!ack.message.empty()) out += "," + AckExtension(ack);
+  if (app_ack != nullptr) out += "," + AppAckExtension(*app_ack);
   out += R"(],"identifier":[{"system":")" + std::string(hl7v2::kMessageIdentifierSystem) +
          R"(","value":)";
   json::WriteString(AsUtf8(hl7v2::MessageIdentifier(h)), &out);
@@ -362,7 +367,15 @@ std::string LegacyMessageId(const hl7v2::Header& header, std::string_view text) 
 }
 
 Intake::Intake(store::Store& store, Clock& clock, MapFunction map, ApplyFunction apply)
-    : store_(store), clock_(clock), map_(std::move(map)), apply_(std::move(apply)) {}
+    : store_(store), clock_(clock), map_(std::move(map)), apply_(std::move(apply)) {
+  static const AppAckRoutes* none = new AppAckRoutes();
+  app_ack_routes_ = none;
+}
+
+void Intake::SetAppAckRoutes(const AppAckRoutes* routes, std::function<void()> on_pending) {
+  app_ack_routes_ = routes;
+  on_app_ack_pending_ = std::move(on_pending);
+}
 
 std::string Intake::NextControlId() {
   std::lock_guard lock(id_mu_);
@@ -408,6 +421,30 @@ SentAck Intake::Ack(const hl7v2::Header& header, const Applied& result) {
   return ack;
 }
 
+std::optional<AppAck> Intake::LaterAppAck(const hl7v2::Header& header, const Applied& result,
+                                          const SentAck& sent) {
+  // HL7 v2.5.1 §2.9.3: the commit ACK answers the connection once the message is in safe
+  // storage; the application ACK, when MSH-16 asks for one for this outcome (table 0155), is
+  // sent afterwards as a message of its own (app_ack.h). A message not stored (CR) gets none:
+  // its sender sends it again.
+  if (hl7v2::ModeOf(header) != hl7v2::AckMode::kEnhanced || !result.stored ||
+      sent.code != hl7v2::AckCode(hl7v2::AckKind::kCommit, hl7v2::Outcome::kAccept) ||
+      !hl7v2::ShouldSend(hl7v2::ApplicationAckCondition(header), result.outcome)) {
+    return std::nullopt;
+  }
+  hl7v2::AckRequest request;
+  request.kind = hl7v2::AckKind::kApplication;
+  request.outcome = result.outcome;
+  request.errors = result.errors;
+  hl7v2::AckOptions options;
+  options.control_id = NextControlId();
+  const std::string now = FormatInstant(clock_.Now());  // 2026-12-07T16:48:50.155338Z
+  options.date_time = now.substr(0, 4) + now.substr(5, 2) + now.substr(8, 2) + now.substr(11, 2) +
+                      now.substr(14, 2) + now.substr(17, 2) + "+0000";
+  return NewAppAck(*app_ack_routes_, header, hl7v2::BuildAck(header, request, options),
+                   std::string(hl7v2::AckCode(request.kind, request.outcome)));
+}
+
 std::string Intake::Receive(std::string_view text) {
   hl7v2::Error parse_error;
   Result<hl7v2::Message> message = hl7v2::Parse(text, &parse_error);
@@ -417,16 +454,21 @@ std::string Intake::Receive(std::string_view text) {
   if (!message.ok()) {
     // Not a message this server can take: AR with the parse error. It is kept (state rejected),
     // with that ACK, unless it has no control id to be kept under.
-    Applied rejected{hl7v2::Outcome::kReject, {parse_error}, !header.control_id.empty(), {}};
+    Applied rejected{hl7v2::Outcome::kReject, {parse_error}, !header.control_id.empty(), {}, {}};
     SentAck ack = Ack(header, rejected);
     if (!header.control_id.empty()) {
+      std::optional<AppAck> app_ack = LaterAppAck(header, rejected, ack);
       store::WriteOp op;
       op.type = "Basic";
       op.id = id;
       op.last_updated = now;
-      op.json =
-          BasicJson(id, header, text, "rejected", message.status().message(), ack, now, 1, now);
-      (void)store_.Write({&op, 1});  // a resend of the same bad message is already kept
+      op.json = BasicJson(id, header, text, "rejected", message.status().message(), ack, now, 1,
+                          now, app_ack ? &*app_ack : nullptr);
+      // A resend of the same bad message is already kept (with its application ACK, if any).
+      if (store_.Write({&op, 1}).ok() && app_ack && app_ack->state == AppAckState::kPending &&
+          on_app_ack_pending_) {
+        on_app_ack_pending_();
+      }
     }
     return ack.message;
   }
@@ -445,6 +487,9 @@ std::string Intake::Receive(std::string_view text) {
     result = ProcessNew(*message, text, id, now);
   }
   Processing().Leave(id);
+  if (result.app_ack && result.app_ack->state == AppAckState::kPending && on_app_ack_pending_) {
+    on_app_ack_pending_();
+  }
   return result.ack.message.empty() ? Ack(header, result).message : result.ack.message;
 }
 
@@ -482,6 +527,7 @@ Intake::Applied Intake::AnswerStored(const hl7v2::Message& message, const std::s
         {InternalError("the message could not be looked up: " +
                        (stored.ok() ? std::string("deleted") : stored.status().message()))},
         false,
+        {},
         {}};
   }
   Result<json::Document> doc = json::Parse(stored->json);
@@ -508,16 +554,19 @@ Intake::Applied Intake::StoreNew(const hl7v2::Message& message, const std::strin
                                  const std::string& reason, Applied result, Micros now) {
   const hl7v2::Header& header = message.header();
   result.ack = Ack(header, result);
+  result.app_ack = LaterAppAck(header, result, result.ack);
   store::WriteOp op;
   op.type = "Basic";
   op.id = id;
   op.last_updated = now;  // a create: fails with kConflict when the message is stored already
-  op.json = BasicJson(id, header, text, state, reason, result.ack, now, 1, now);
+  op.json = BasicJson(id, header, text, state, reason, result.ack, now, 1, now,
+                      result.app_ack ? &*result.app_ack : nullptr);
   if (Status written = store_.Write({&op, 1}).status(); !written.ok()) {
     if (written.code() == StatusCode::kConflict) return AnswerStored(message, id);
     // Not in safe storage: the answer says so (CR in enhanced mode), and nothing is kept.
     result.stored = false;
     result.ack = Ack(header, result);
+    result.app_ack.reset();
   }
   return result;
 }
@@ -546,8 +595,12 @@ Intake::Applied Intake::ProcessNew(const hl7v2::Message& message, std::string_vi
   // (a duplicate, on this connection or another node) fails the whole transaction, and nothing
   // is applied twice.
   result.ack = Ack(header, result);
-  Result<std::string> with_record = AddEntry(
-      *bundle, BasicJson(id, header, text, "applied", "", result.ack, now, 1, now), "Basic/" + id);
+  result.app_ack = LaterAppAck(header, result, result.ack);
+  Result<std::string> with_record =
+      AddEntry(*bundle,
+               BasicJson(id, header, text, "applied", "", result.ack, now, 1, now,
+                         result.app_ack ? &*result.app_ack : nullptr),
+               "Basic/" + id);
   Status applied = with_record.ok() ? apply_(*with_record) : with_record.status();
   if (!applied.ok()) {
     // Failed because the record exists (a duplicate)? Then it answers; else a dead letter.
@@ -564,8 +617,9 @@ Intake::Applied Intake::ProcessNew(const hl7v2::Message& message, std::string_vi
       result.outcome = hl7v2::Outcome::kError;
       result.errors.push_back(InternalError(moved.message()));
       result.ack = Ack(header, result);
+      result.app_ack = LaterAppAck(header, result, result.ack);
       if (Result<store::StoredVersion> v = store_.Read("Basic", id); v.ok()) {
-        (void)SetState(*v, "applied", "", &result.ack);
+        (void)SetState(*v, "applied", "", &result.ack, result.app_ack ? &*result.app_ack : nullptr);
       }
     }
     return result;
@@ -584,8 +638,12 @@ Intake::Applied Intake::Process(const hl7v2::Message& message, const store::Stor
   Applied result;
   // The state recorded with the ACK that answers it, when one is sent.
   auto record = [&](const std::string& state, const std::string& reason) {
-    if (answer == Answer::kSender) result.ack = Ack(message.header(), result);
-    return SetState(stored, state, reason, answer == Answer::kSender ? &result.ack : nullptr);
+    if (answer == Answer::kSender) {
+      result.ack = Ack(message.header(), result);
+      result.app_ack = LaterAppAck(message.header(), result, result.ack);
+    }
+    return SetState(stored, state, reason, answer == Answer::kSender ? &result.ack : nullptr,
+                    result.app_ack ? &*result.app_ack : nullptr);
   };
   Result<std::string> bundle = map_(message, "Basic/" + stored.id);
   if (!bundle.ok()) {
@@ -730,7 +788,7 @@ Status Intake::MoveMergedReferences(const std::string& bundle) {
 }
 
 Status Intake::SetState(const store::StoredVersion& stored, const std::string& state,
-                        const std::string& reason, const SentAck* ack) {
+                        const std::string& reason, const SentAck* ack, const AppAck* app_ack) {
   Result<json::Document> doc = json::Parse(stored.json);
   if (!doc.ok()) return doc.status();
   const std::string raw = ExtensionString(doc->root(), kRawUrl);
@@ -744,8 +802,10 @@ Status Intake::SetState(const store::StoredVersion& stored, const std::string& s
   op.expected_version = stored.version;
   op.last_updated = now;
   Micros received = stored.last_updated;
-  op.json = BasicJson(stored.id, header, raw, state, reason, ack ? *ack : AckOf(doc->root()),
-                      received, stored.version + 1, now);
+  const std::optional<AppAck> kept = AppAckOf(doc->root());
+  op.json =
+      BasicJson(stored.id, header, raw, state, reason, ack ? *ack : AckOf(doc->root()), received,
+                stored.version + 1, now, app_ack != nullptr ? app_ack : (kept ? &*kept : nullptr));
   return store_.Write({&op, 1}).status();
 }
 
@@ -769,9 +829,18 @@ Result<int> Intake::RecoverPending() {
 }
 
 Result<std::vector<StoredMessage>> Intake::List(const std::string& state, int limit) {
+  return ListTagged(kStateSystem, state, limit);
+}
+
+Result<std::vector<StoredMessage>> Intake::ListAppAcks(const std::string& state, int limit) {
+  return ListTagged(kAppAckTagSystem, state, limit);
+}
+
+Result<std::vector<StoredMessage>> Intake::ListTagged(std::string_view system,
+                                                      const std::string& code, int limit) {
   store::SearchQuery q;
   q.types = {"Basic"};
-  q.params = {{"_tag", std::string(kStateSystem) + "|" + state},
+  q.params = {{"_tag", std::string(system) + "|" + code},
               {"_sort", "-_lastUpdated"},
               {"_count", std::to_string(limit)}};
   q.max_count = limit;
@@ -788,6 +857,7 @@ Result<std::vector<StoredMessage>> Intake::List(const std::string& state, int li
     m.raw = ExtensionString(doc->root(), kRawUrl);
     m.reason = ExtensionString(doc->root(), kReasonUrl);
     m.ack = AckOf(doc->root());
+    m.app_ack = AppAckOf(doc->root());
     m.received = hit.version.last_updated;
     if (!m.raw.empty()) {
       const hl7v2::Header h = hl7v2::SalvageHeader(m.raw);

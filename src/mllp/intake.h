@@ -26,6 +26,10 @@
 //                                   in ERR-8 or MSA-3; absent for an accept) and `message` (the
 //                                   whole ACK, segments ended by CR; valueString, or
 //                                   valueBase64Binary as the raw message)
+//   meta.tag and extension urn:vesta:hl7v2:app-ack   in enhanced mode, when the commit ACK
+//                                   answered the connection and MSH-16 asks for an application
+//                                   ACK: that ACK, its delivery state (pending, sent, failed) and
+//                                   attempts, written in the same commit as the state (app_ack.h)
 //
 // After the retention period an applied message's raw text is removed (retention.h): the record
 // keeps everything above but the extension urn:vesta:hl7v2:raw, and gains
@@ -46,6 +50,7 @@
 
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +60,7 @@
 #include "hl7v2/ack.h"
 #include "hl7v2/error.h"
 #include "hl7v2/message.h"
+#include "mllp/app_ack.h"
 #include "store/store.h"
 
 namespace vesta::mllp {
@@ -93,14 +99,21 @@ struct StoredMessage {
   std::string control_id;
   std::string reason;  // for dead letters and rejected messages
   Micros received = 0;
-  std::string raw;        // the message as received; empty once the retention removed it
-  Micros raw_purged = 0;  // when the retention removed the raw message; 0: it is kept
-  SentAck ack;            // the ACK it was answered with
+  std::string raw;                // the message as received; empty once the retention removed it
+  Micros raw_purged = 0;          // when the retention removed the raw message; 0: it is kept
+  SentAck ack;                    // the ACK it was answered with
+  std::optional<AppAck> app_ack;  // the application ACK sent on its own connection, if any
 };
 
 class Intake {
  public:
   Intake(store::Store& store, Clock& clock, MapFunction map, ApplyFunction apply);
+
+  // Where application ACKs go (app_ack.h); `on_pending` is called after a message whose
+  // application ACK is pending was answered (to wake the delivery). Without routes (the
+  // default) application ACKs are still kept with their records, in state failed. REQUIRES:
+  // called before Receive; `routes` outlives the intake.
+  void SetAppAckRoutes(const AppAckRoutes* routes, std::function<void()> on_pending);
 
   // Stores, applies and acknowledges one message (the text of one MLLP frame). Returns the ACK
   // (segments ended by CR): original mode AA/AE/AR; enhanced mode the commit ACK (CA/CR) when
@@ -116,6 +129,8 @@ class Intake {
   // The messages in `state` (dead-letter, received, applied, rejected), newest first, at most
   // `limit`.
   Result<std::vector<StoredMessage>> List(const std::string& state, int limit);
+  // The messages whose application ACK is in `state` (pending, sent, failed), newest first.
+  Result<std::vector<StoredMessage>> ListAppAcks(const std::string& state, int limit);
   // Maps and applies a stored dead letter again (after the mapping or the data was fixed). Its
   // state becomes applied, or stays dead-letter with the new reason (returned as the error).
   Status Replay(const std::string& id);
@@ -126,6 +141,7 @@ class Intake {
     std::vector<hl7v2::Error> errors;
     bool stored = true;  // in safe storage (an enhanced-mode commit ACK says CA, else CR)
     SentAck ack;         // the ACK already built and kept with the record; empty: none yet
+    std::optional<AppAck> app_ack;  // the application ACK kept with it, to be sent later
   };
   // Whether an ACK goes back for this processing (a message received), or none (a replay, a
   // recovery at start: the record keeps the ACK its sender was sent).
@@ -146,13 +162,22 @@ class Intake {
   // Maps and applies the message stored as `stored` (its current version), and records the
   // result in its state (with the ACK, when `answer` is kSender).
   Applied Process(const hl7v2::Message& message, const store::StoredVersion& stored, Answer answer);
-  // The next version of `stored` in `state`; with `ack`, that ACK, else the one it kept.
+  // The next version of `stored` in `state`; with `ack`, that ACK, else the one it kept; with
+  // `app_ack`, that application ACK, else the one it kept.
   Status SetState(const store::StoredVersion& stored, const std::string& state,
-                  const std::string& reason, const SentAck* ack);
+                  const std::string& reason, const SentAck* ack, const AppAck* app_ack = nullptr);
   // After a merge (ADT^A40) was applied: the resources that refer to the merged-away patient are
   // made to refer to the surviving one, in one transaction (docs/hl7v2.md, "Merges").
   Status MoveMergedReferences(const std::string& bundle);
   SentAck Ack(const hl7v2::Header& header, const Applied& result);
+  // The application ACK to be sent later on a connection of its own: in enhanced mode, when
+  // `sent` (the answer on the connection) is the commit ACK of a stored message and MSH-16 asks
+  // for an application ACK for this outcome (HL7 v2.5.1 §2.9.3, table 0155). nullopt otherwise.
+  std::optional<AppAck> LaterAppAck(const hl7v2::Header& header, const Applied& result,
+                                    const SentAck& sent);
+  // The messages tagged `system`|`code`, newest first.
+  Result<std::vector<StoredMessage>> ListTagged(std::string_view system, const std::string& code,
+                                                int limit);
   // Whether the store holds records under their earlier ids (LegacyMessageId), which a resend
   // must then be looked up by too. Asked of the store once.
   bool HasLegacyRecords();
@@ -162,6 +187,8 @@ class Intake {
   Clock& clock_;
   MapFunction map_;
   ApplyFunction apply_;
+  const AppAckRoutes* app_ack_routes_;
+  std::function<void()> on_app_ack_pending_;
   std::mutex id_mu_;
   int64_t ack_counter_ = 0;
   std::once_flag legacy_checked_;
