@@ -5,6 +5,7 @@
 //   vesta hl7v2 deadletters list --data-dir DIR      messages that could not be applied
 //   vesta hl7v2 deadletters replay --data-dir DIR ID...|--all     apply them again
 //   vesta hl7v2 purge --older-than 30d --data-dir DIR  the raw text of older applied messages
+//   vesta hl7v2 acks list --state pending --data-dir DIR  application ACKs not delivered yet
 //
 // `send` exits 0 when every message was accepted (AA or CA), 3 otherwise. `replay` and `purge` on
 // SQLite run with the server stopped (as `vesta import`); on PostgreSQL while nodes serve.
@@ -224,6 +225,39 @@ int RunReplay(const StoreFlags& flags, std::vector<std::string> ids, bool all) {
   return failed == 0 ? 0 : 3;
 }
 
+// The application ACKs in `state` (mllp/app_ack.h), newest first: to whom, how often tried, the
+// last error.
+int RunAcksList(const StoreFlags& flags, const std::string& state, int limit) {
+  Result<std::unique_ptr<store::Store>> store = OpenStore(flags);
+  if (!store.ok()) {
+    std::cerr << "vesta hl7v2 acks: " << store.status().message() << "\n";
+    return 1;
+  }
+  SystemClock clock;
+  mllp::Intake intake(**store, clock, FeedMapper(), nullptr);
+  Result<std::vector<mllp::StoredMessage>> listed = intake.ListAppAcks(state, limit);
+  (void)(*store)->Close();
+  if (!listed.ok()) {
+    std::cerr << "vesta hl7v2 acks: " << listed.status().message() << "\n";
+    return 1;
+  }
+  for (const mllp::StoredMessage& m : *listed) {
+    if (!m.app_ack) continue;
+    const mllp::AppAck& a = *m.app_ack;
+    std::cout << m.id << "  " << m.type << "  from " << m.sender << "  control id " << m.control_id
+              << "  " << a.code << " " << mllp::AppAckStateName(a.state) << "  attempts "
+              << a.attempts << (a.destination.empty() ? "" : "  to " + a.destination)
+              << (a.sent == 0 ? "" : "  sent " + FormatInstant(a.sent))
+              << (a.state != mllp::AppAckState::kPending || a.next == 0
+                      ? ""
+                      : "  next " + FormatInstant(a.next))
+              << "\n";
+    if (!a.error.empty()) std::cout << "    " << a.error << "\n";
+  }
+  std::cout << listed->size() << " application ACK(s) " << state << "\n";
+  return 0;
+}
+
 // One pass of the retention (mllp/retention.h), as `vesta serve --hl7v2-retention` runs them.
 int RunPurge(const StoreFlags& flags, const std::string& older_than) {
   Result<std::chrono::seconds> age = mllp::ParseRetention(older_than);
@@ -254,7 +288,9 @@ int RunPurge(const StoreFlags& flags, const std::string& older_than) {
 
 void AddHl7v2(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
-      "hl7v2", "HL7 v2: send messages over MLLP, map, dead letters, purge raw messages");
+      "hl7v2",
+      "HL7 v2: send messages over MLLP, map, dead letters, application ACKs, purge raw "
+      "messages");
   cmd->require_subcommand(1);
 
   auto send = std::make_shared<SendFlags>();
@@ -307,6 +343,27 @@ void AddHl7v2(CLI::App& app) {
       throw CLI::RuntimeError(1);
     }
     if (int rc = RunReplay(*store_flags, *ids, *all); rc != 0) throw CLI::RuntimeError(rc);
+  });
+
+  CLI::App* acks = cmd->add_subcommand(
+      "acks",
+      "Application ACKs sent on connections of their own (vesta serve --hl7v2-app-ack-route)");
+  acks->require_subcommand(1);
+  auto ack_state = std::make_shared<std::string>("pending");
+  auto ack_limit = std::make_shared<int>(100);
+  CLI::App* acks_list =
+      acks->add_subcommand("list", "List them, newest first, with attempts and the last error");
+  add_store(acks_list);
+  acks_list
+      ->add_option("--state", *ack_state,
+                   "pending (not delivered yet), failed (no route for the sender) or sent")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"pending", "failed", "sent"}));
+  acks_list->add_option("--limit", *ack_limit, "At most this many")->capture_default_str();
+  acks_list->callback([store_flags, ack_state, ack_limit] {
+    if (int rc = RunAcksList(*store_flags, *ack_state, *ack_limit); rc != 0) {
+      throw CLI::RuntimeError(rc);
+    }
   });
 
   auto older_than = std::make_shared<std::string>();

@@ -32,6 +32,7 @@
 #include "http/static_files.h"
 #include "json/parse.h"
 #include "json/value.h"
+#include "mllp/app_ack.h"
 #include "mllp/intake.h"
 #include "mllp/retention.h"
 #include "mllp/server.h"
@@ -94,6 +95,8 @@ struct ServeFlags {
   size_t mllp_max_frame_kb = 16 * 1024;
   std::string mllp_client_ca;
   std::string hl7v2_retention = "30d";  // how long applied messages keep their raw text
+  // Where application ACKs go, APP^FACILITY=HOST:PORT (mllp/app_ack.h).
+  std::vector<std::string> hl7v2_app_ack_routes;
   // The web app's built files (web/, docs/web-app.md), served at /app/; default: DefaultAppDir().
   std::string app_dir;
   // --demo: a generated population loaded into an empty store at start (cli/demo_population.h).
@@ -541,12 +544,28 @@ int RunServe(ServeFlags flags) {
   }
   // The HL7 v2 feed: each message stored, applied through the REST API's transaction (as
   // `POST /` with a Bundle), and acknowledged (mllp/intake.h).
+  std::unique_ptr<mllp::AppAckRoutes> app_ack_routes;
+  std::unique_ptr<mllp::AppAckDelivery> app_acks;
   std::unique_ptr<mllp::Intake> intake;
   std::unique_ptr<mllp::Server> mllp_server;
   std::unique_ptr<mllp::RetentionThread> retention;
   if (flags.mllp_port >= 0) {
     intake = std::make_unique<mllp::Intake>(**store, clock, FeedMapper(),
                                             FeedApplier(api, tokens != nullptr));
+    // Application ACKs sent on connections of their own (mllp/app_ack.h): kept with each
+    // message's record, delivered by a thread when routes are given.
+    std::vector<mllp::AppAckRoute> routes;
+    for (const std::string& r : flags.hl7v2_app_ack_routes) {
+      routes.push_back(*mllp::ParseAppAckRoute(r));  // checked when the flags were parsed
+    }
+    app_ack_routes = std::make_unique<mllp::AppAckRoutes>(std::move(routes));
+    if (!app_ack_routes->empty()) {
+      app_acks = std::make_unique<mllp::AppAckDelivery>(**store, clock, *app_ack_routes);
+    }
+    mllp::AppAckDelivery* delivery = app_acks.get();
+    intake->SetAppAckRoutes(app_ack_routes.get(), [delivery] {
+      if (delivery != nullptr) delivery->Wake();
+    });
     if (Result<int> recovered = intake->RecoverPending(); !recovered.ok()) {
       LogWarning("HL7 v2: the messages stored but not applied: " + recovered.status().message());
     } else if (*recovered > 0) {
@@ -581,6 +600,7 @@ int RunServe(ServeFlags flags) {
       retention = std::make_unique<mllp::RetentionThread>(**store, clock, keep);
       retention->Start();
     }
+    if (app_acks) app_acks->Start();  // the pending ones, this node's and earlier runs'
   }
   const auto ready = std::chrono::steady_clock::now();
   std::cout << "vesta: listening on " << (flags.tls_cert.empty() ? "http" : "https") << "://"
@@ -593,8 +613,9 @@ int RunServe(ServeFlags flags) {
       " open)");
   server.Run();
   if (mllp_server) mllp_server->Shutdown();  // messages being handled finish first
-  retention.reset();                         // a pass under way stops after its record
-  if (materializer) materializer->Stop();    // a pass under way finishes first
+  app_acks.reset();   // an ACK being sent is cut short; it stays pending, sent after a restart
+  retention.reset();  // a pass under way stops after its record
+  if (materializer) materializer->Stop();  // a pass under way finishes first
   exports.reset();  // running exports stop (their files are removed) before the store closes
   if (audit_log) {
     if (Status s = audit_log->Close(); !s.ok()) LogError("the audit trail: " + s.message());
@@ -714,6 +735,16 @@ void AddServe(CLI::App& app) {
       ->check([](const std::string& value) {
         Result<std::chrono::seconds> period = mllp::ParseRetention(value);
         return period.ok() ? std::string() : period.status().message();
+      });
+  cmd->add_option("--hl7v2-app-ack-route", flags->hl7v2_app_ack_routes,
+                  "With --mllp-port, repeatable: APP^FACILITY=HOST:PORT (MSH-3 and MSH-4 namespace "
+                  "ids; FACILITY * for any): where the application ACKs (AA/AE/AR) of that sender "
+                  "go over MLLP (plain TCP) when its messages ask for a commit ACK and an "
+                  "application ACK (enhanced mode, e.g. MSH-15/16 AL/AL); kept with the message's "
+                  "record until delivered, retried (docs/hl7v2.md, \"Application ACKs\")")
+      ->check([](const std::string& value) {
+        Result<mllp::AppAckRoute> route = mllp::ParseAppAckRoute(value);
+        return route.ok() ? std::string() : route.status().message();
       });
   cmd->add_option("--audit", flags->audit,
                   "on: record every request in the store's append-only audit trail "
