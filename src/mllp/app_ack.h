@@ -6,10 +6,10 @@
 //
 // HL7 v2.5.1 §2.9.3 "Response using enhanced acknowledgment": the accept (commit) ACK says that
 // the message is in safe storage; the application ACK, once the message was processed, is a
-// message the receiver initiates towards the sender, in the other direction (and as such is
-// itself answered by the sender's commit ACK), usually over a connection of its own since the
-// sender's connection carries its messages and their commit ACKs
-// (https://www.hl7.org/implement/standards/product_brief.cfm?product_id=144).
+// message the receiver initiates towards the sender, in the other direction
+// (https://www.hl7.org/implement/standards/product_brief.cfm?product_id=144). Vesta sends it over
+// a connection of its own, since the sender's connection carries its messages and their commit
+// ACKs.
 //
 // The application ACK is part of the message's record (intake.h), written in the same commit as
 // the message's state, so that a restart loses none:
