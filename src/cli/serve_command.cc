@@ -797,6 +797,10 @@ void AddServe(CLI::App& app) {
       std::cerr << "vesta: --mllp-client-ca needs --tls-cert and --tls-key\n";
       throw CLI::RuntimeError(1);
     }
+    if (!flags->hl7v2_app_ack_routes.empty() && flags->mllp_port < 0) {
+      std::cerr << "vesta: --hl7v2-app-ack-route needs --mllp-port\n";
+      throw CLI::RuntimeError(1);
+    }
     if (flags->auth == "smart" && !IsLoopback(flags->listen) && flags->tls_cert.empty() &&
         !flags->behind_proxy) {
       std::cerr << "vesta: listening on " << flags->listen
