@@ -419,8 +419,9 @@ def report(args, res, conns, started, state, elapsed):
           "too: every Bundle entry is a create", "nothing (`--no-prime`: an empty store)" if args.no_prime else
           "one priming message through the same path, alone and not counted"))
     p("")
-    p("Command: `bench/hl7v2/hl7v2_bench.py --vesta build/vesta --repeats %d --duration %g "
+    p("Command: `bench/hl7v2/hl7v2_bench.py --vesta %s --repeats %d --duration %g "
       "--connections %s%s%s%s` (%.0f s)" % (
+          os.path.relpath(args.vesta, ROOT) if args.vesta.startswith(ROOT) else args.vesta,
           args.repeats, args.duration, args.connections,
           " --pool %d" % args.pool if args.pool else "", " --shared" if args.shared else "",
           " --no-prime" if args.no_prime else "", elapsed))
