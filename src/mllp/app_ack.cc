@@ -408,7 +408,16 @@ Result<DeliveryCount> AppAckDelivery::DeliverOne(const store::StoredVersion& fou
   if (found.deleted) return count;
   ASSIGN_OR_RETURN(json::Document doc, json::Parse(found.json));
   std::optional<AppAck> ack = AppAckOf(doc.root());
-  if (!ack || ack->state != AppAckState::kPending) return count;
+  if (!ack || ack->state == AppAckState::kSent) return count;
+  if (ack->state == AppAckState::kFailed) {
+    // Failed for want of a route: delivered now if this server has one for its sender (a route
+    // added since), else left as it is.
+    const auto [application, facility] = AddresseeOf(ack->message);
+    if (routes_.Find(application, facility) == nullptr) return count;
+    ack->state = AppAckState::kPending;
+    ack->next = 0;
+    ack->error.clear();
+  }
   auto later = [&](Micros when) {
     if (next_due != nullptr && (*next_due == 0 || when < *next_due)) *next_due = when;
   };
@@ -503,12 +512,29 @@ Result<DeliveryCount> AppAckDelivery::DeliverOne(const store::StoredVersion& fou
 Result<DeliveryCount> AppAckDelivery::RunOnce(Micros* next_due) {
   if (next_due != nullptr) *next_due = 0;
   DeliveryCount total;
+  // The first pass also takes the ACKs that failed for want of a route: routes are given at
+  // start, so one added since then delivers what waited for it.
+  if (!failed_swept_) {
+    ASSIGN_OR_RETURN(total, RunOver("failed", next_due));
+    if (stop_.load()) return total;
+    failed_swept_ = true;
+  }
+  ASSIGN_OR_RETURN(DeliveryCount pending, RunOver("pending", next_due));
+  total.sent += pending.sent;
+  total.retried += pending.retried;
+  total.failed += pending.failed;
+  total.skipped += pending.skipped;
+  return total;
+}
+
+Result<DeliveryCount> AppAckDelivery::RunOver(std::string_view state, Micros* next_due) {
+  DeliveryCount total;
   std::string cursor;
   for (;;) {
-    // https://hl7.org/fhir/R4/search.html#_tag, #_sort: the pending ones, oldest write first.
+    // https://hl7.org/fhir/R4/search.html#_tag, #_sort: the ones in `state`, oldest write first.
     store::SearchQuery q;
     q.types = {"Basic"};
-    q.params = {{"_tag", std::string(kAppAckTagSystem) + "|pending"},
+    q.params = {{"_tag", std::string(kAppAckTagSystem) + "|" + std::string(state)},
                 {"_sort", "_lastUpdated"},
                 {"_count", std::to_string(options_.batch)}};
     if (!cursor.empty()) q.params.emplace_back("_cursor", cursor);

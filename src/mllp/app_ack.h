@@ -16,7 +16,8 @@
 //
 //   meta.tag  urn:vesta:hl7v2:app-ack | pending  to be sent (retried until it is)
 //                                     | sent     delivered to the route
-//                                     | failed   cannot be delivered: no route for its sender
+//                                     | failed   no route for its sender (a server started
+//                                                with one later delivers it)
 //   extension urn:vesta:hl7v2:app-ack  `code` (valueCoding, v2 table 0008: AA, AE, AR),
 //                                      `message` (valueString: the whole ACK, segments ended by
 //                                      CR), `state` (valueCode: as the tag), `attempts`
@@ -170,7 +171,8 @@ class AppAckDelivery {
   AppAckDelivery(const AppAckDelivery&) = delete;
   AppAckDelivery& operator=(const AppAckDelivery&) = delete;
 
-  // Every pending ACK that is due, tried once. Fails on a store error other than a conflict.
+  // Every pending ACK that is due, tried once; the first pass also delivers the failed ones
+  // whose sender has a route now. Fails on a store error other than a conflict.
   // REQUIRES: not called concurrently with itself or while the thread runs.
   // `next_due`, when given, is set to the earliest time a pending ACK not yet due is (0: none).
   Result<DeliveryCount> RunOnce(Micros* next_due = nullptr);
@@ -180,6 +182,9 @@ class AppAckDelivery {
   void Wake();
 
  private:
+  // One pass over the records tagged `state` (pending, or failed: those whose sender has a
+  // route now are delivered as pending ones).
+  Result<DeliveryCount> RunOver(std::string_view state, Micros* next_due);
   // One record: sent, retried later or marked failed, written with compare-and-set.
   Result<DeliveryCount> DeliverOne(const store::StoredVersion& found, Micros now, Micros* next_due);
   void Loop();
@@ -195,6 +200,7 @@ class AppAckDelivery {
   // Destinations that failed lately: their failures in a row and when they are tried again.
   // Used by RunOnce only (one thread).
   std::map<std::string, std::pair<int, Micros>> destination_retry_;
+  bool failed_swept_ = false;  // the ACKs failed for want of a route were looked at once
   std::thread thread_;
 };
 

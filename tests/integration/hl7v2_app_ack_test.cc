@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -332,6 +333,22 @@ TEST_F(AppAckTest, ASenderWithoutARouteIsLoggedOnceAndItsRecordSaysSo) {
     ++lines;
   }
   EXPECT_EQ(lines, 1u) << log;
+
+  // A server started with a route for LAB^NORTH delivers what waited for one.
+  Listener lab;
+  ASSERT_TRUE(lab.ok());
+  server = Start({Route("LAB^NORTH", lab.port()), Route("RAD^*", route.port())});
+  ASSERT_TRUE(server->ok());
+  ASSERT_TRUE(WaitFor([&] { return lab.frames().size() == 2; }, 30))
+      << lab.frames().size() << " of 2 delivered";
+  std::vector<std::string> delivered;
+  for (const std::string& f : lab.frames()) delivered.push_back(Listener::Field(f, "MSA", 2));
+  std::sort(delivered.begin(), delivered.end());
+  EXPECT_EQ(delivered, (std::vector<std::string>{"N1", "N2"}));
+  EXPECT_TRUE(WaitFor(
+      [&] { return Count(server->port(), "/Basic?_tag=urn:vesta:hl7v2:app-ack|sent") == 3; }, 10));
+  EXPECT_EQ(Count(server->port(), "/Basic?_tag=urn:vesta:hl7v2:app-ack|failed"), 0);
+  EXPECT_EQ(route.frames().size(), 1u) << "RAD's was sent before";
 }
 
 }  // namespace
