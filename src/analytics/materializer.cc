@@ -330,33 +330,18 @@ Result<PassStats> Materializer::RunOnce(int max_pages) {
 }
 
 void Materializer::Start() {
-  if (thread_.joinable()) return;
-  stop_ = false;
-  thread_ = std::thread([this] {
-    std::string last_error;
-    std::unique_lock lock(mu_);
-    while (!stop_) {
-      lock.unlock();
-      Result<PassStats> pass = RunOnce(/*max_pages=*/20);
-      lock.lock();
-      if (!pass.ok() && pass.status().message() != last_error) {
-        last_error = pass.status().message();
-        LogWarning("analytics: materialized views not refreshed: " + last_error);
-      } else if (pass.ok()) {
-        last_error.clear();
-      }
-      wake_.wait_for(lock, options_.interval, [this] { return stop_; });
+  worker_.Start([this] {
+    Result<PassStats> pass = RunOnce(/*max_pages=*/20);
+    if (!pass.ok() && pass.status().message() != last_error_) {
+      last_error_ = pass.status().message();
+      LogWarning("analytics: materialized views not refreshed: " + last_error_);
+    } else if (pass.ok()) {
+      last_error_.clear();
     }
+    return std::chrono::duration_cast<std::chrono::microseconds>(options_.interval);
   });
 }
 
-void Materializer::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void Materializer::Stop() { worker_.Stop(); }
 
 }  // namespace vesta::analytics

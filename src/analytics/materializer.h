@@ -24,16 +24,14 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 
 #include "analytics/analytics_db.h"
+#include "base/periodic_thread.h"
 #include "base/status.h"
 #include "json/value.h"
 #include "store/store.h"
@@ -92,10 +90,8 @@ class Materializer {
   MaterializerOptions options_;
   std::map<std::string, std::unique_ptr<Compiled>> compiled_;  // by view id
 
-  std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stop_ = false;
+  std::string last_error_;  // the background passes' last failure, logged once
+  PeriodicThread worker_;   // last: stopped before the members its passes use go
 };
 
 }  // namespace vesta::analytics

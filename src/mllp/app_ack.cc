@@ -444,7 +444,7 @@ Result<DeliveryCount> AppAckDelivery::DeliverOne(const store::StoredVersion& fou
       return count;
     }
     Result<std::string> answer =
-        SendMllp(route->host, route->port, ack->message, options_.send, &stop_);
+        SendMllp(route->host, route->port, ack->message, options_.send, &worker_.stop_flag());
     ++ack->attempts;
     ack->destination = destination;
     if (answer.ok()) {
@@ -465,7 +465,7 @@ Result<DeliveryCount> AppAckDelivery::DeliverOne(const store::StoredVersion& fou
         }
       }
     } else {
-      if (stop_.load()) return count;  // cut short by the shutdown: not an attempt
+      if (Stopping()) return count;  // cut short by the shutdown: not an attempt
       auto& [failures, retry_at] = destination_retry_[destination];
       ++failures;
       retry_at = now + AppAckBackoff(failures).count();
@@ -516,7 +516,7 @@ Result<DeliveryCount> AppAckDelivery::RunOnce(Micros* next_due) {
   // start, so one added since then delivers what waited for it.
   if (!failed_swept_) {
     ASSIGN_OR_RETURN(total, RunOver("failed", next_due));
-    if (stop_.load()) return total;
+    if (Stopping()) return total;
     failed_swept_ = true;
   }
   ASSIGN_OR_RETURN(DeliveryCount pending, RunOver("pending", next_due));
@@ -544,62 +544,37 @@ Result<DeliveryCount> AppAckDelivery::RunOver(std::string_view state, Micros* ne
     ASSIGN_OR_RETURN(store::SearchPage page, store_.Search(q));
     for (const store::SearchHit& hit : page.entries) {
       if (hit.mode != store::SearchMode::kMatch) continue;
-      if (stop_.load()) return total;
+      if (Stopping()) return total;
       ASSIGN_OR_RETURN(DeliveryCount one, DeliverOne(hit.version, clock_.Now(), next_due));
       total.sent += one.sent;
       total.retried += one.retried;
       total.failed += one.failed;
       total.skipped += one.skipped;
     }
-    if (page.next_cursor.empty() || stop_.load()) break;
+    if (page.next_cursor.empty() || Stopping()) break;
     cursor = page.next_cursor;
   }
   return total;
 }
 
 void AppAckDelivery::Start() {
-  if (thread_.joinable()) return;
-  thread_ = std::thread([this] { Loop(); });
+  worker_.Start([this] { return Pass(); });
 }
 
-void AppAckDelivery::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
+std::chrono::microseconds AppAckDelivery::Pass() {
+  Micros next_due = 0;
+  Result<DeliveryCount> done = RunOnce(&next_due);
+  if (!done.ok()) {
+    LogWarning("HL7 v2 application ACKs: " + done.status().message());
+  } else if (done->sent > 0) {
+    LogInfo("HL7 v2: " + std::to_string(done->sent) + " application ACK(s) sent");
   }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void AppAckDelivery::Wake() {
-  {
-    std::lock_guard lock(mu_);
-    woken_ = true;
+  std::chrono::microseconds wait = options_.poll_interval;
+  if (next_due != 0) {
+    wait = std::min(wait, std::chrono::microseconds(std::max<Micros>(
+                              next_due - clock_.Now(), 1000)));  // at least a millisecond
   }
-  cv_.notify_all();
-}
-
-void AppAckDelivery::Loop() {
-  while (!stop_.load()) {
-    {
-      std::lock_guard lock(mu_);
-      woken_ = false;
-    }
-    Micros next_due = 0;
-    Result<DeliveryCount> done = RunOnce(&next_due);
-    if (!done.ok()) {
-      LogWarning("HL7 v2 application ACKs: " + done.status().message());
-    } else if (done->sent > 0) {
-      LogInfo("HL7 v2: " + std::to_string(done->sent) + " application ACK(s) sent");
-    }
-    std::chrono::microseconds wait = options_.poll_interval;
-    if (next_due != 0) {
-      wait = std::min(wait, std::chrono::microseconds(std::max<Micros>(
-                                next_due - clock_.Now(), 1000)));  // at least a millisecond
-    }
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, wait, [&] { return stop_.load() || woken_; });
-  }
+  return wait;
 }
 
 }  // namespace vesta::mllp

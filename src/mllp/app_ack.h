@@ -38,7 +38,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -46,11 +45,11 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "base/clock.h"
+#include "base/periodic_thread.h"
 #include "base/status.h"
 #include "hl7v2/message.h"
 #include "json/value.h"
@@ -178,8 +177,8 @@ class AppAckDelivery {
   Result<DeliveryCount> RunOnce(Micros* next_due = nullptr);
 
   void Start();
-  void Stop();
-  void Wake();
+  void Stop() { worker_.Stop(); }
+  void Wake() { worker_.Wake(); }
 
  private:
   // One pass over the records tagged `state` (pending, or failed: those whose sender has a
@@ -187,21 +186,19 @@ class AppAckDelivery {
   Result<DeliveryCount> RunOver(std::string_view state, Micros* next_due);
   // One record: sent, retried later or marked failed, written with compare-and-set.
   Result<DeliveryCount> DeliverOne(const store::StoredVersion& found, Micros now, Micros* next_due);
-  void Loop();
+  // One pass of the thread; the wait before the next.
+  std::chrono::microseconds Pass();
+  bool Stopping() const { return worker_.stopping(); }
 
   store::Store& store_;
   Clock& clock_;
   const AppAckRoutes& routes_;
   const AppAckDeliveryOptions options_;
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool woken_ = false;
   // Destinations that failed lately: their failures in a row and when they are tried again.
   // Used by RunOnce only (one thread).
   std::map<std::string, std::pair<int, Micros>> destination_retry_;
   bool failed_swept_ = false;  // the ACKs failed for want of a route were looked at once
-  std::thread thread_;
+  PeriodicThread worker_;      // last: stopped (by its destructor) before the members it uses go
 };
 
 }  // namespace vesta::mllp

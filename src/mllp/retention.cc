@@ -225,37 +225,22 @@ std::chrono::seconds RetentionThread::Interval(std::chrono::seconds retention) {
 }
 
 void RetentionThread::Start() {
-  if (thread_.joinable()) return;
-  thread_ = std::thread([this] { Loop(); });
+  worker_.Start([this] { return Pass(); });
 }
 
-void RetentionThread::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
+std::chrono::microseconds RetentionThread::Pass() {
+  RawPurge purge(store_, clock_, 100, &worker_.stop_flag());
+  const Micros cutoff =
+      clock_.Now() - std::chrono::duration_cast<std::chrono::microseconds>(retention_).count();
+  Result<PurgeCount> done = purge.Run(cutoff);
+  if (!done.ok()) {
+    LogWarning("HL7 v2 retention: " + done.status().message());
+  } else if (done->purged > 0 || done->skipped > 0) {
+    LogInfo("HL7 v2 retention: the raw text of " + std::to_string(done->purged) +
+            " message(s) received before " + FormatInstant(cutoff) + " removed" +
+            (done->skipped > 0 ? ", " + std::to_string(done->skipped) + " changed meanwhile" : ""));
   }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void RetentionThread::Loop() {
-  const std::chrono::seconds interval = Interval(retention_);
-  RawPurge purge(store_, clock_, 100, &stop_);
-  for (;;) {
-    const Micros cutoff =
-        clock_.Now() - std::chrono::duration_cast<std::chrono::microseconds>(retention_).count();
-    Result<PurgeCount> done = purge.Run(cutoff);
-    if (!done.ok()) {
-      LogWarning("HL7 v2 retention: " + done.status().message());
-    } else if (done->purged > 0 || done->skipped > 0) {
-      LogInfo(
-          "HL7 v2 retention: the raw text of " + std::to_string(done->purged) +
-          " message(s) received before " + FormatInstant(cutoff) + " removed" +
-          (done->skipped > 0 ? ", " + std::to_string(done->skipped) + " changed meanwhile" : ""));
-    }
-    std::unique_lock lock(mu_);
-    if (cv_.wait_for(lock, interval, [&] { return stop_.load(); })) return;
-  }
+  return Interval(retention_);
 }
 
 }  // namespace vesta::mllp

@@ -23,16 +23,14 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "base/clock.h"
+#include "base/periodic_thread.h"
 #include "base/status.h"
 #include "store/store.h"
 
@@ -89,18 +87,16 @@ class RetentionThread {
   static std::chrono::seconds Interval(std::chrono::seconds retention);
 
   void Start();
-  void Stop();
+  void Stop() { worker_.Stop(); }
 
  private:
-  void Loop();
+  // One pass (on the thread); the wait before the next.
+  std::chrono::microseconds Pass();
 
   store::Store& store_;
   Clock& clock_;
   const std::chrono::seconds retention_;
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::thread thread_;
+  PeriodicThread worker_;
 };
 
 }  // namespace vesta::mllp
