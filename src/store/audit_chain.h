@@ -32,22 +32,12 @@ inline std::string AuditHashHex(std::string stored) {
   return stored.size() == 32 ? HexEncode(stored) : stored;
 }
 
-// The hash of a record whose predecessor's hash is `previous_hash` (hex); empty when
-// `previous_hash` is not 64 hex digits.
-inline std::string AuditChainHash(std::string_view previous_hash, std::string_view record) {
-  if (previous_hash.size() != 64) return "";
-  std::optional<std::string> previous = HexDecode(previous_hash);
-  if (!previous.has_value()) return "";
-  return HexEncode(crypto::Sha256(*previous, record));
-}
-
 // Hashes the records of an append in order (AppendAudit), carrying the previous hash as its raw
 // bytes from one record to the next:
 //
 //   AuditChainer chain;
 //   if (!chain.Start(head_hash)) ...malformed head...
-//   for (...) { std::string previous = chain.previous_hex(); std::string hash = chain.Next(record);
-//   }
+//   for (...) { const std::string& hash = chain.Next(record); ... }
 class AuditChainer {
  public:
   // Starts after the record whose hash is `previous_hash`: 64 hex digits, or its 32 raw bytes
@@ -79,5 +69,13 @@ class AuditChainer {
   std::string previous_raw_;
   std::string previous_hex_;
 };
+
+// The hash of a record whose predecessor's hash is `previous_hash` (hex); empty when
+// `previous_hash` is not 64 hex digits.
+inline std::string AuditChainHash(std::string_view previous_hash, std::string_view record) {
+  AuditChainer chain;
+  if (previous_hash.size() != 64 || !chain.Start(previous_hash)) return "";
+  return chain.Next(record);
+}
 
 }  // namespace vesta::store
