@@ -919,21 +919,93 @@ TEST_P(FullTextTest, ReplacedVersionsLeaveNoWordsBehind) {
   EXPECT_EQ(Ids("Observation", "_content=respiratory"), (V{"t3"}));
 }
 
+// The index tables as a store before migration 020 kept them: the resource type and parameter
+// name in every row, a token's or quantity's system as text (schema/020_search_keys.sql, run
+// in reverse), with the indexes the migrations from 010 on drop. Tests of stores written by an
+// older binary start from it; when they reopen the store, 020 converts the rows again.
+std::string IndexTablesBefore020() {
+  struct Table {
+    const char* name;
+    const char* columns;  // after seq, type, param
+    const char* select;   // the same from the current table `t`
+  };
+  const Table tables[] = {
+      {"search_token", "system TEXT NOT NULL, code TEXT NOT NULL, text TEXT NOT NULL",
+       "(SELECT uri FROM search_system WHERE id = t.sys), t.code, t.text"},
+      {"search_string", "norm TEXT NOT NULL, exact TEXT NOT NULL", "t.norm, t.exact"},
+      {"search_date", "low INTEGER NOT NULL, high INTEGER NOT NULL", "t.low, t.high"},
+      {"search_number", "value REAL NOT NULL", "t.value"},
+      {"search_quantity",
+       "value REAL NOT NULL, system TEXT NOT NULL, code TEXT NOT NULL, canonical_code TEXT NOT "
+       "NULL DEFAULT '', canonical_value REAL NOT NULL DEFAULT 0",
+       "t.value, (SELECT uri FROM search_system WHERE id = t.sys), t.code, t.canonical_code, "
+       "t.canonical_value"},
+      {"search_reference", "target_type TEXT NOT NULL, target_id TEXT NOT NULL, url TEXT NOT NULL",
+       "t.target_type, t.target_id, t.url"},
+      {"search_uri", "uri TEXT NOT NULL", "t.uri"},
+      {"search_composite",
+       "code1 TEXT NOT NULL DEFAULT '', system1 TEXT NOT NULL DEFAULT '', low1 NUMERIC NOT NULL "
+       "DEFAULT 0, high1 NUMERIC NOT NULL DEFAULT 0, canonical_code1 TEXT NOT NULL DEFAULT '', "
+       "canonical_low1 REAL NOT NULL DEFAULT 0, canonical_high1 REAL NOT NULL DEFAULT 0, code2 "
+       "TEXT NOT NULL DEFAULT '', system2 TEXT NOT NULL DEFAULT '', low2 NUMERIC NOT NULL DEFAULT "
+       "0, high2 NUMERIC NOT NULL DEFAULT 0, canonical_code2 TEXT NOT NULL DEFAULT '', "
+       "canonical_low2 REAL NOT NULL DEFAULT 0, canonical_high2 REAL NOT NULL DEFAULT 0, code3 "
+       "TEXT NOT NULL DEFAULT '', system3 TEXT NOT NULL DEFAULT '', low3 NUMERIC NOT NULL DEFAULT "
+       "0, high3 NUMERIC NOT NULL DEFAULT 0, canonical_code3 TEXT NOT NULL DEFAULT '', "
+       "canonical_low3 REAL NOT NULL DEFAULT 0, canonical_high3 REAL NOT NULL DEFAULT 0",
+       "t.code1, t.system1, t.low1, t.high1, t.canonical_code1, t.canonical_low1, "
+       "t.canonical_high1, t.code2, t.system2, t.low2, t.high2, t.canonical_code2, "
+       "t.canonical_low2, t.canonical_high2, t.code3, t.system3, t.low3, t.high3, "
+       "t.canonical_code3, t.canonical_low3, t.canonical_high3"},
+  };
+  std::string sql;
+  for (const Table& t : tables) {
+    const std::string name = t.name;
+    sql += "CREATE TABLE old_" + name +
+           " (seq INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, " + t.columns +
+           "); INSERT INTO old_" + name + " SELECT t.seq, k.type, k.param, " + t.select +
+           " FROM " + name + " t JOIN search_key k ON k.id = t.key ORDER BY t.rowid; DROP TABLE " +
+           name + "; ALTER TABLE old_" + name + " RENAME TO " + name + "; CREATE INDEX " + name +
+           "_seq ON " + name + " (seq, type, param); ";
+  }
+  return sql +
+         "CREATE INDEX search_string_norm ON search_string (type, param, norm); "
+         "DROP TABLE search_key; DROP TABLE search_system;";
+}
+
 // A store created before migration 009 gets an empty full-text table; `vesta reindex` fills it.
 TEST_P(FullTextTest, UpgradedStoresAreFilledByReindex) {
   SQLITE_ONLY("an FTS5 table added by SQLite migration 009");
+  Put(R"({"resourceType":"Observation","id":"u1","status":"final",
+          "subject":{"reference":"Patient/p1"},
+          "code":{"coding":[{"system":"http://loinc.org","code":"8867-4"}]},
+          "valueQuantity":{"value":72,"unit":"/min","system":"http://unitsofmeasure.org",
+                           "code":"/min"}})",
+      1760000000000000);
+  const std::pair<const char*, const char*> coded[] = {
+      {"Observation", "code=http://loinc.org|8867-4"},
+      {"Observation", "code=http://snomed.info/sct|8867-4"},
+      {"Observation", "value-quantity=72|http://unitsofmeasure.org|/min"},
+      {"Observation", "subject=Patient/p1"},
+      {"Condition", "subject=Patient/p2"}};
+  std::vector<V> before;
+  for (const auto& [type, query] : coded) before.push_back(Ids(type, query));
+  EXPECT_NE(std::find(before[2].begin(), before[2].end(), "u1"), before[2].end());
+  EXPECT_EQ(before[1], (V{}));
   ASSERT_TRUE(store_->Close().ok());
   {
     auto db =
         sqlite::Connection::Open(dir_.path() + "/vesta.db", sqlite::Connection::Mode::kReadWrite);
     ASSERT_TRUE(db.ok());
     // Back to the schema before 009 (the rows stay; 010 and later run again: the audit
-    // trail's tables of 011 and 019 go too, as a store of that age had none).
-    ASSERT_TRUE((*db)
-                    ->Exec("DROP TABLE search_text; ALTER TABLE search_resource DROP COLUMN "
-                           "has_text; DROP TABLE IF EXISTS audit_log; DROP TABLE IF EXISTS "
-                           "audit_block; DELETE FROM schema_version WHERE version >= 9")
-                    .ok());
+    // trail's tables of 011 and 019 go too, as a store of that age had none, and the index
+    // tables take their form before 020).
+    const Status reverted = (*db)->Exec(
+        IndexTablesBefore020() +
+        "DROP TABLE search_text; ALTER TABLE search_resource DROP COLUMN has_text; DROP TABLE IF "
+        "EXISTS audit_log; DROP TABLE IF EXISTS audit_block; DELETE FROM schema_version WHERE "
+        "version >= 9");
+    ASSERT_TRUE(reverted.ok()) << reverted.ToString();
   }
   SqliteStoreOptions options;
   options.directory = dir_.path();
@@ -941,6 +1013,10 @@ TEST_P(FullTextTest, UpgradedStoresAreFilledByReindex) {
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
   store_ = std::move(*reopened);
   EXPECT_EQ(Ids("Condition", "_text=heart"), (V{}));
+  // Migration 020 kept every index row, with its parameter and system.
+  for (size_t i = 0; i < std::size(coded); ++i) {
+    EXPECT_EQ(Ids(coded[i].first, coded[i].second), before[i]) << coded[i].second;
+  }
   // Before the reindex, an update removes words that were never inserted: FTS5 ignores that.
   Put(R"({"resourceType":"Condition","id":"t2","code":{"text":"Bronchospasm"}})", 1790000000000000);
   EXPECT_EQ(Ids("Condition", "_content=bronchospasm"), (V{"t2"}));

@@ -1,16 +1,22 @@
 #include "store/sqlite/search_index.h"
 
 #include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <variant>
 #include <vector>
 
+#include "base/log.h"
 #include "json/parse.h"
 #include "search/extract.h"
 #include "search/registry.h"
@@ -88,8 +94,106 @@ search::IndexRows ExtractRows(const WriteOp& op) {
   return doc.ok() ? RowsOf(op.type, *doc) : search::IndexRows();
 }
 
-Status InsertRows(SqlExecutor& sql, const std::string& type, const std::string& id, int64_t seq,
-                  int64_t last_updated, const search::IndexRows& rows) {
+// The ids of (type, param) pairs and of code systems in the index tables (schema/
+// 020_search_keys.sql). A pair or system not yet known is added in the writer's transaction, with
+// the rows that need it. Known ids are kept in memory only once committed: an id added by a write
+// that rolls back is gone, and SQLite may give it to another pair later. So a hook's cache holds
+// what it read from a committed snapshot (Reload, on a reader connection), and an id found or
+// added on the writer is used for that write only, the cache marked stale; a reindex, one
+// transaction that commits or rolls back as a whole, keeps what it adds (`trust_uncommitted`).
+// Thread-safety: Key and System on the writer thread (or the reindex's); Reload and the
+// staleness from any thread.
+class SearchKeys {
+ public:
+  explicit SearchKeys(bool trust_uncommitted) : trust_uncommitted_(trust_uncommitted) {}
+
+  Result<int64_t> Key(SqlExecutor& sql, std::string_view type, std::string_view param) {
+    std::string name;
+    name.reserve(type.size() + 1 + param.size());
+    name.append(type).push_back('\0');
+    name.append(param);
+    if (std::optional<int64_t> id = Cached(keys_, name)) return *id;
+    const SqlValue a[] = {type, param};
+    RETURN_IF_ERROR(
+        sql.Execute("INSERT OR IGNORE INTO search_key (type, param) VALUES (?1, ?2)", a));
+    ASSIGN_OR_RETURN(std::optional<std::string> id,
+                     sql.QueryBytes("SELECT id FROM search_key WHERE type = ?1 AND param = ?2", a));
+    return Found(keys_, std::move(name), id);
+  }
+
+  Result<int64_t> System(SqlExecutor& sql, std::string_view uri) {
+    if (uri.empty()) return 0;  // schema/020: the row (0, '')
+    if (std::optional<int64_t> id = Cached(systems_, std::string(uri))) return *id;
+    const SqlValue a[] = {uri};
+    RETURN_IF_ERROR(sql.Execute("INSERT OR IGNORE INTO search_system (uri) VALUES (?1)", a));
+    ASSIGN_OR_RETURN(std::optional<std::string> id,
+                     sql.QueryBytes("SELECT id FROM search_system WHERE uri = ?1", a));
+    return Found(systems_, std::string(uri), id);
+  }
+
+  bool stale() const { return stale_.load(std::memory_order_acquire); }
+
+  // Replaces the cache with every id committed in `db`'s snapshot.
+  Status Reload(sqlite::Connection& db) {
+    Map keys, systems;
+    {
+      ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                       db.Prepare("SELECT id, type || char(0) || param FROM search_key"));
+      for (;;) {
+        ASSIGN_OR_RETURN(bool row, stmt.Step());
+        if (!row) break;
+        keys.emplace(stmt.Text(1), stmt.Int(0));
+      }
+    }
+    {
+      ASSIGN_OR_RETURN(sqlite::Statement stmt, db.Prepare("SELECT id, uri FROM search_system"));
+      for (;;) {
+        ASSIGN_OR_RETURN(bool row, stmt.Step());
+        if (!row) break;
+        systems.emplace(stmt.Text(1), stmt.Int(0));
+      }
+    }
+    std::unique_lock lock(mu_);
+    stale_.store(false, std::memory_order_release);
+    keys_ = std::move(keys);
+    systems_ = std::move(systems);
+    return Status::Ok();
+  }
+
+ private:
+  using Map = std::unordered_map<std::string, int64_t>;
+
+  std::optional<int64_t> Cached(const Map& map, const std::string& name) {
+    std::shared_lock lock(mu_);
+    auto it = map.find(name);
+    if (it == map.end()) return std::nullopt;
+    return it->second;
+  }
+
+  Result<int64_t> Found(Map& map, std::string name, const std::optional<std::string>& id) {
+    int64_t value = 0;
+    if (!id || std::from_chars(id->data(), id->data() + id->size(), value).ec != std::errc()) {
+      return Status(StatusCode::kInternal, "the search index could not number its keys");
+    }
+    if (trust_uncommitted_) {
+      std::unique_lock lock(mu_);
+      map.emplace(std::move(name), value);
+    } else {
+      stale_.store(true, std::memory_order_release);
+    }
+    return value;
+  }
+
+  const bool trust_uncommitted_;
+  std::shared_mutex mu_;  // guards the maps
+  Map keys_;              // "type\0param" -> search_key.id
+  Map systems_;           // uri -> search_system.id
+  std::atomic<bool> stale_ = true;
+};
+
+Status InsertRows(SqlExecutor& sql, SearchKeys& keys, const std::string& type,
+                  const std::string& id, int64_t seq, int64_t last_updated,
+                  const search::IndexRows& rows) {
   const std::string_view t = type;
   {
     const SqlValue a[] = {seq, t, std::string_view(id), last_updated,
@@ -100,51 +204,45 @@ Status InsertRows(SqlExecutor& sql, const std::string& type, const std::string& 
                     a));
   }
   for (const auto& r : rows.tokens) {
-    const SqlValue a[] = {seq,
-                          t,
-                          std::string_view(r.param),
-                          std::string_view(r.system),
-                          std::string_view(r.code),
-                          std::string_view(r.text)};
+    ASSIGN_OR_RETURN(int64_t key, keys.Key(sql, t, r.param));
+    ASSIGN_OR_RETURN(int64_t system, keys.System(sql, r.system));
+    const SqlValue a[] = {seq, key, system, std::string_view(r.code), std::string_view(r.text)};
     RETURN_IF_ERROR(
-        sql.Execute("INSERT INTO search_token (seq, type, param, system, code, text)"
-                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        sql.Execute("INSERT INTO search_token (seq, key, sys, code, text)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5)",
                     a));
   }
   for (const auto& r : rows.strings) {
-    const SqlValue a[] = {seq, t, std::string_view(r.param), std::string_view(r.norm),
-                          std::string_view(r.exact)};
-    RETURN_IF_ERROR(
-        sql.Execute("INSERT INTO search_string (seq, type, param, norm, exact)"
-                    " VALUES (?1, ?2, ?3, ?4, ?5)",
-                    a));
+    ASSIGN_OR_RETURN(int64_t key, keys.Key(sql, t, r.param));
+    const SqlValue a[] = {seq, key, std::string_view(r.norm), std::string_view(r.exact)};
+    RETURN_IF_ERROR(sql.Execute(
+        "INSERT INTO search_string (seq, key, norm, exact) VALUES (?1, ?2, ?3, ?4)", a));
   }
   for (const auto& r : rows.dates) {
-    const SqlValue a[] = {seq, t, std::string_view(r.param), r.low, r.high};
-    RETURN_IF_ERROR(
-        sql.Execute("INSERT INTO search_date (seq, type, param, low, high)"
-                    " VALUES (?1, ?2, ?3, ?4, ?5)",
-                    a));
+    ASSIGN_OR_RETURN(int64_t key, keys.Key(sql, t, r.param));
+    const SqlValue a[] = {seq, key, r.low, r.high};
+    RETURN_IF_ERROR(sql.Execute(
+        "INSERT INTO search_date (seq, key, low, high) VALUES (?1, ?2, ?3, ?4)", a));
   }
   for (const auto& r : rows.numbers) {
-    const SqlValue a[] = {seq, t, std::string_view(r.param), r.value};
+    ASSIGN_OR_RETURN(int64_t key, keys.Key(sql, t, r.param));
+    const SqlValue a[] = {seq, key, r.value};
     RETURN_IF_ERROR(
-        sql.Execute("INSERT INTO search_number (seq, type, param, value)"
-                    " VALUES (?1, ?2, ?3, ?4)",
-                    a));
+        sql.Execute("INSERT INTO search_number (seq, key, value) VALUES (?1, ?2, ?3)", a));
   }
   for (const auto& r : rows.quantities) {
+    ASSIGN_OR_RETURN(int64_t key, keys.Key(sql, t, r.param));
+    ASSIGN_OR_RETURN(int64_t system, keys.System(sql, r.system));
     const SqlValue a[] = {seq,
-                          t,
-                          std::string_view(r.param),
+                          key,
                           r.value,
-                          std::string_view(r.system),
+                          system,
                           std::string_view(r.code),
                           std::string_view(r.canonical_code),
                           r.canonical_value};
     RETURN_IF_ERROR(
-        sql.Execute("INSERT INTO search_quantity (seq, type, param, value, system, code, "
-                    "canonical_code, canonical_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        sql.Execute("INSERT INTO search_quantity (seq, key, value, sys, code, canonical_code,"
+                    " canonical_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     a));
   }
   static_assert(search::kMaxComponents == 3, "the INSERT below names 3 components");
@@ -152,13 +250,13 @@ Status InsertRows(SqlExecutor& sql, const std::string& type, const std::string& 
     // Every component's 7 columns (schema/008_composite.sql); a part the parameter does not have
     // is bound as the columns' defaults.
     static const search::CompositePart kNone;
-    SqlValue a[3 + 7 * search::kMaxComponents];
+    ASSIGN_OR_RETURN(int64_t key, keys.Key(sql, t, r.param));
+    SqlValue a[2 + 7 * search::kMaxComponents];
     a[0] = seq;
-    a[1] = t;
-    a[2] = std::string_view(r.param);
+    a[1] = key;
     for (size_t i = 0; i < search::kMaxComponents; ++i) {
       const search::CompositePart& p = i < r.parts.size() ? r.parts[i] : kNone;
-      SqlValue* c = a + 3 + 7 * i;
+      SqlValue* c = a + 2 + 7 * i;
       c[0] = std::string_view(p.code);
       c[1] = std::string_view(p.system);
       c[2] = std::visit([](auto v) { return SqlValue(v); }, p.low);
@@ -168,12 +266,12 @@ Status InsertRows(SqlExecutor& sql, const std::string& type, const std::string& 
       c[6] = p.canonical_high;
     }
     RETURN_IF_ERROR(sql.Execute(
-        "INSERT INTO search_composite (seq, type, param,"
+        "INSERT INTO search_composite (seq, key,"
         " code1, system1, low1, high1, canonical_code1, canonical_low1, canonical_high1,"
         " code2, system2, low2, high2, canonical_code2, canonical_low2, canonical_high2,"
         " code3, system3, low3, high3, canonical_code3, canonical_low3, canonical_high3)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
-        " ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+        " ?18, ?19, ?20, ?21, ?22, ?23)",
         a));
   }
   for (const auto& r : rows.references) {
@@ -184,23 +282,20 @@ Status InsertRows(SqlExecutor& sql, const std::string& type, const std::string& 
                                r.url.size() == r.target_type.size() + 1 + r.target_id.size() &&
                                r.url.starts_with(r.target_type) &&
                                r.url[r.target_type.size()] == '/' && r.url.ends_with(r.target_id);
-    const SqlValue a[] = {seq,
-                          t,
-                          std::string_view(r.param),
-                          std::string_view(r.target_type),
+    ASSIGN_OR_RETURN(int64_t key, keys.Key(sql, t, r.param));
+    const SqlValue a[] = {seq, key, std::string_view(r.target_type),
                           std::string_view(r.target_id),
                           url_is_target ? std::string_view() : std::string_view(r.url)};
     RETURN_IF_ERROR(
-        sql.Execute("INSERT INTO search_reference (seq, type, param, target_type, "
-                    "target_id, url) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        sql.Execute("INSERT INTO search_reference (seq, key, target_type, target_id, url)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5)",
                     a));
   }
   for (const auto& r : rows.uris) {
-    const SqlValue a[] = {seq, t, std::string_view(r.param), std::string_view(r.uri)};
+    ASSIGN_OR_RETURN(int64_t key, keys.Key(sql, t, r.param));
+    const SqlValue a[] = {seq, key, std::string_view(r.uri)};
     RETURN_IF_ERROR(
-        sql.Execute("INSERT INTO search_uri (seq, type, param, uri)"
-                    " VALUES (?1, ?2, ?3, ?4)",
-                    a));
+        sql.Execute("INSERT INTO search_uri (seq, key, uri) VALUES (?1, ?2, ?3)", a));
   }
   for (const std::string& p : rows.patients) {
     const SqlValue a[] = {std::string_view(p), seq};
@@ -297,6 +392,7 @@ class SearchIndexHook : public WriteHook {
   // compare-and-set guarantees that if this write happens, it replaces exactly
   // `op.expected_version`.
   Result<std::shared_ptr<const void>> Prepare(const WriteOp& op) override {
+    RefreshKeys();
     auto prepared = std::make_shared<PreparedWrite>();
     if (op.kind != WriteKind::kDelete) prepared->rows = ExtractRows(op);
     if (op.expected_version == kExpectNone) return std::shared_ptr<const void>(std::move(prepared));
@@ -346,14 +442,32 @@ class SearchIndexHook : public WriteHook {
     }
     if (written.op.kind == WriteKind::kDelete) return Status::Ok();
     if (prepared != nullptr) {
-      return InsertRows(sql, written.op.type, written.op.id, written.seq, written.op.last_updated,
+      return InsertRows(sql, keys_, written.op.type, written.op.id, written.seq,
+                        written.op.last_updated,
                         prepared->rows);
     }
-    return InsertRows(sql, written.op.type, written.op.id, written.seq, written.op.last_updated,
+    return InsertRows(sql, keys_, written.op.type, written.op.id, written.seq,
+                      written.op.last_updated,
                       ExtractRows(written.op));
   }
 
  private:
+  // Reads the committed key and system ids again when the writer had to look one up (a pair or
+  // a system the cache did not know: new, or added since by another process). At most every
+  // kKeyReloadInterval: until the write that added it commits, a reload does not see it.
+  void RefreshKeys() {
+    if (!keys_.stale()) return;
+    {
+      std::lock_guard lock(reload_mu_);
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_reload_ < kKeyReloadInterval) return;
+      last_reload_ = now;
+    }
+    Result<sqlite::ReaderPool::Lease> db = readers_->Acquire();
+    if (!db.ok()) return;  // the writer looks ids up itself meanwhile
+    if (Status s = keys_.Reload(**db); !s.ok()) LogWarning("search keys: " + s.message());
+  }
+
   // The stored JSON of the version `op` expects to replace: "" for a deleted version, nullopt
   // when it is not the current version (then the compare-and-set fails). Through
   // resource_current, whose key every store keeps (a bulk load defers resource_version).
@@ -372,8 +486,13 @@ class SearchIndexHook : public WriteHook {
     return json;
   }
 
+  static constexpr std::chrono::milliseconds kKeyReloadInterval{20};
+
   std::shared_ptr<sqlite::ReaderPool> readers_;  // the store's
   CommittedText committed_;
+  SearchKeys keys_{/*trust_uncommitted=*/false};
+  std::mutex reload_mu_;  // guards last_reload_
+  std::chrono::steady_clock::time_point last_reload_;
 };
 
 }  // namespace
@@ -394,6 +513,7 @@ Result<int64_t> ReindexSqliteStore(const std::string& directory) {
     RETURN_IF_ERROR(db->Exec("INSERT INTO search_text (search_text) VALUES ('delete-all')"));
     // The current versions (superseded_at IS NULL), in batches by seq: memory stays flat.
     ConnectionExecutor exec(*db);
+    SearchKeys keys(/*trust_uncommitted=*/true);  // one transaction: all of it commits or none
     int64_t after = 0;
     for (;;) {
       std::vector<WriteOp> ops;
@@ -418,7 +538,8 @@ Result<int64_t> ReindexSqliteStore(const std::string& directory) {
       }
       if (ops.empty()) break;
       for (size_t i = 0; i < ops.size(); ++i) {
-        RETURN_IF_ERROR(InsertRows(exec, ops[i].type, ops[i].id, seqs[i], ops[i].last_updated,
+        RETURN_IF_ERROR(InsertRows(exec, keys, ops[i].type, ops[i].id, seqs[i],
+                                   ops[i].last_updated,
                                    ExtractRows(ops[i])));
         ++indexed;
       }

@@ -139,6 +139,20 @@ std::string JsonArray(const std::vector<SqlArg>& values) {
 void Render(const Test& t, Sql* s) {
   switch (t.kind) {
     case Test::Kind::kCompare: {
+      if (t.field.column == Column::kSystem && t.field.component == 0) {
+        // A token's or a quantity's system is the id of its URI in search_system, 0 for none
+        // (schema/020_search_keys.sql).
+        if (t.op == Op::kEmpty || t.op == Op::kNotEmpty) {
+          *s << (t.op == Op::kEmpty ? "sys = 0" : "sys <> 0");
+          return;
+        }
+        Test uri = t;
+        uri.field.column = Column::kUri;
+        *s << (t.op == Op::kEq ? "sys = (" : "sys IN (") << "SELECT id FROM search_system WHERE ";
+        Render(uri, s);
+        *s << ")";
+        return;
+      }
       const std::string col = ColumnName(t.field);
       switch (t.op) {
         case Op::kIn:
@@ -207,29 +221,40 @@ void RenderTerms(const Test& all, Sql* s) {
   }
 }
 
-// `param = ?`, or `param IN (?, ...)` for several (a composite read from others' rows);
-// `+param` when `plus` (do not use an index for it).
-void ParamTerm(const std::vector<std::string>& params, bool plus, Sql* s) {
-  *s << (plus ? "+param" : "param");
+// The rows of `type`'s parameter `params` (schema/020_search_keys.sql): `key = (SELECT id FROM
+// search_key WHERE type = ? AND param = ?)`, or `key IN (... param IN (?, ...))` for several (a
+// composite read from others' rows). SQLite computes the subquery once per statement; a pair
+// never stored is NULL, which matches no row. `row` prefixes the column ("x."); `plus` writes
+// `+key` (do not drive by it: the row is found by seq).
+void KeyTerm(std::string_view row, const std::string& type,
+             const std::vector<std::string>& params, bool plus, Sql* s) {
+  *s << (plus ? "+" : "") << row << (params.size() == 1 ? "key = (" : "key IN (")
+     << "SELECT id FROM search_key WHERE type = ";
+  s->Arg(type) << " AND param";
   if (params.size() == 1) {
     *s << " = ";
     s->Arg(params.front());
-    return;
-  }
-  *s << " IN (";
-  for (size_t i = 0; i < params.size(); ++i) {
-    if (i > 0) *s << ", ";
-    s->Arg(params[i]);
+  } else {
+    *s << " IN (";
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (i > 0) *s << ", ";
+      s->Arg(params[i]);
+    }
+    *s << ")";
   }
   *s << ")";
 }
 
-// `SELECT seq FROM <table> WHERE type = ? AND param = ?`
+void KeyTerm(std::string_view row, const std::string& type, const std::string& param, bool plus,
+             Sql* s) {
+  KeyTerm(row, type, std::vector<std::string>{param}, plus, s);
+}
+
+// `SELECT seq FROM <table> WHERE key = ...`
 Sql SelectSeq(ParamType table, const std::string& type, const std::vector<std::string>& params) {
   Sql s;
-  s << "SELECT seq FROM " << TableFor(table) << " WHERE type = ";
-  s.Arg(type) << " AND ";
-  ParamTerm(params, /*plus=*/false, &s);
+  s << "SELECT seq FROM " << TableFor(table) << " WHERE ";
+  KeyTerm("", type, params, /*plus=*/false, &s);
   return s;
 }
 
@@ -256,11 +281,11 @@ Sql NearRows(const search::NearCondition& c) {
     const double lat_r = p.latitude * kPi / 180;
     const double reach = p.meters / radius * 180 / kPi;  // degrees of latitude
     if (i > 0) any << " UNION ALL ";
-    any << "SELECT a.seq FROM search_number a JOIN search_number b ON b.seq = a.seq AND"
-           " b.type = a.type AND b.param = ";
-    any.Arg(std::string(search::kNearLongitude)) << " WHERE a.type = ";
-    any.Arg(c.type) << " AND a.param = ";
-    any.Arg(std::string(search::kNearLatitude)) << " AND a.value >= ";
+    any << "SELECT a.seq FROM search_number a JOIN search_number b ON b.seq = a.seq AND ";
+    KeyTerm("b.", c.type, std::string(search::kNearLongitude), /*plus=*/false, &any);
+    any << " WHERE ";
+    KeyTerm("a.", c.type, std::string(search::kNearLatitude), /*plus=*/false, &any);
+    any << " AND a.value >= ";
     any.Arg(std::max(-90.0, p.latitude - reach)) << " AND a.value <= ";
     any.Arg(std::min(90.0, p.latitude + reach)) << " AND 2 * ";
     any.Arg(radius) << " * asin(min(1, sqrt(pow(sin((radians(a.value) - ";
@@ -299,9 +324,9 @@ struct SetVisitor {
     Sql any;
     for (size_t i = 0; i < c.targets.size(); ++i) {
       if (i > 0) any << " UNION ALL ";
-      any << "SELECT seq FROM search_reference WHERE type = ";
-      any.Arg(c.type) << " AND param = ";
-      any.Arg(c.param) << " AND target_type = ";
+      any << "SELECT seq FROM search_reference WHERE ";
+      KeyTerm("", c.type, c.param, /*plus=*/false, &any);
+      any << " AND target_type = ";
       any.Arg(c.targets[i].type) << " AND target_id IN ";
       TargetIds(c.targets[i], &any);
     }
@@ -310,10 +335,10 @@ struct SetVisitor {
   std::optional<SetForm> operator()(const search::HasCondition& c) const {
     Sql s;
     s << "SELECT seq FROM search_resource WHERE type = ";
-    s.Arg(c.type) << " AND id IN (SELECT target_id FROM search_reference WHERE type = ";
-    s.Arg(c.source) << " AND param = ";
-    // `+target_type`: drive from the inner matches' seqs (index on seq, type, param).
-    s.Arg(c.param) << " AND +target_type = ";
+    s.Arg(c.type) << " AND id IN (SELECT target_id FROM search_reference WHERE ";
+    // `+target_type`: drive from the inner matches' seqs (index on seq).
+    KeyTerm("", c.source, c.param, /*plus=*/false, &s);
+    s << " AND +target_type = ";
     s.Arg(c.type) << " AND ";
     s.Append(ListSql(*c.inner)) << ")";
     return SetForm{std::move(s)};
@@ -341,9 +366,8 @@ struct SetVisitor {
       if (i > 0) s << ", ";
       s.Arg(c.list_ids[i]);
     }
-    s << ")) AND +li.type = ";
-    s.Arg(std::string("List")) << " AND +li.param = ";
-    s.Arg(std::string("item"));
+    s << ")) AND ";
+    KeyTerm("li.", "List", std::string("item"), /*plus=*/true, &s);
     if (!c.type.empty()) {
       s << " AND li.target_type = ";
       s.Arg(c.type);
@@ -399,9 +423,8 @@ Sql ProbeSql(const Condition& condition, std::string_view row) {
   Sql e;
   if (const auto* c = std::get_if<search::IndexCondition>(&condition.test)) {
     e << (c->negated ? "NOT EXISTS (SELECT 1 FROM " : "EXISTS (SELECT 1 FROM ")
-      << TableFor(c->table) << " WHERE seq = " << row << " AND +type = ";
-    e.Arg(c->type) << " AND ";
-    ParamTerm(c->params, /*plus=*/true, &e);
+      << TableFor(c->table) << " WHERE seq = " << row << " AND ";
+    KeyTerm("", c->type, c->params, /*plus=*/true, &e);
     e << " AND (";
     for (size_t i = 0; i < c->alternatives.size(); ++i) {
       e << (i > 0 ? " OR " : "") << "(1 = 1";
@@ -413,9 +436,9 @@ Sql ProbeSql(const Condition& condition, std::string_view row) {
     // Does the row's reference point into the inner matches? The inner list (usually narrow: a
     // name, an identifier) is collected once per search; the row's references are found through
     // the (seq, type, param) index.
-    e << "EXISTS (SELECT 1 FROM search_reference WHERE seq = " << row << " AND +type = ";
-    e.Arg(c->type) << " AND +param = ";
-    e.Arg(c->param) << " AND (";
+    e << "EXISTS (SELECT 1 FROM search_reference WHERE seq = " << row << " AND ";
+    KeyTerm("", c->type, c->param, /*plus=*/true, &e);
+    e << " AND (";
     for (size_t i = 0; i < c->targets.size(); ++i) {
       if (i > 0) e << " OR ";
       e << "(target_type = ";
@@ -428,9 +451,9 @@ Sql ProbeSql(const Condition& condition, std::string_view row) {
     // Does a row of the source type refer to this row and match the inner condition? Through
     // the (type, param, target_type, target_id, seq) index, then the inner condition's probe of
     // each referring row.
-    e << "EXISTS (SELECT 1 FROM search_reference hx WHERE hx.type = ";
-    e.Arg(c->source) << " AND hx.param = ";
-    e.Arg(c->param) << " AND hx.target_type = ";
+    e << "EXISTS (SELECT 1 FROM search_reference hx WHERE ";
+    KeyTerm("hx.", c->source, c->param, /*plus=*/false, &e);
+    e << " AND hx.target_type = ";
     e.Arg(c->type) << " AND hx.target_id = r.id AND ";
     e.Append(ProbeSql(*c->inner, "hx.seq")) << ")";
   }
@@ -538,9 +561,9 @@ Sql ChainPageSql(const Plan& plan) {
   enum class From { kAll, kCursorTarget, kAfterCursorTarget };
   auto arm = [&](Sql& s, const Target& t, From from) {
     s << "SELECT x.seq AS seq, x.target_type || '/' || x.target_id AS k0 FROM search_reference x"
-         " JOIN search_resource r ON r.seq = x.seq WHERE x.type = ";
-    s.Arg(c.type) << " AND x.param = ";
-    s.Arg(c.param) << " AND x.target_type = ";
+         " JOIN search_resource r ON r.seq = x.seq WHERE ";
+    KeyTerm("x.", c.type, c.param, /*plus=*/false, &s);
+    s << " AND x.target_type = ";
     s.Arg(t.type) << " AND ";
     if (from == From::kCursorTarget) {
       s << "x.target_id = ";
@@ -554,7 +577,7 @@ Sql ChainPageSql(const Plan& plan) {
     // A lower inner match among the row's own references, found through the seq index (`+`:
     // not the target index, which would be searched once per inner match).
     s << " AND NOT EXISTS (SELECT 1 FROM search_reference y WHERE y.seq = x.seq"
-         " AND +y.type = x.type AND +y.param = x.param AND y.target_type || '/' || y.target_id <"
+         " AND +y.key = x.key AND y.target_type || '/' || y.target_id <"
          " x.target_type || '/' || x.target_id AND (";
     for (size_t i = 0; i < targets.size(); ++i) {
       if (i > 0) s << " OR ";
@@ -638,10 +661,9 @@ Sql SortKeySql(const search::SortKey& key) {
       break;
   }
   e << "COALESCE((SELECT " << (key.descending ? "MAX(" : "MIN(") << column << ") FROM "
-    << TableFor(key.table) << " WHERE seq = r.seq AND +type = ";
-  // `+`: SQLite must use the (seq, ...) index here, not a min/max walk of (type, param, value).
-  e.Arg(key.type) << " AND ";
-  ParamTerm(key.params, /*plus=*/true, &e);
+    << TableFor(key.table) << " WHERE seq = r.seq AND ";
+  // `+`: SQLite must use the (seq) index here, not a min/max walk of (key, value).
+  KeyTerm("", key.type, key.params, /*plus=*/true, &e);
   e << "), ";
   if (text) {
     e << (key.descending ? "''" : "char(1114111)");
@@ -722,13 +744,17 @@ Sql IncludeSql(const search::IncludeSpec& inc, bool reverse, int64_t seq, int64_
          " ON x.target_type = me.type AND x.target_id = me.id WHERE me.seq = ";
   }
   s.Arg(seq);
-  if (inc.source_type != "*") {
-    s << " AND x.type = ";
-    s.Arg(inc.source_type);
-  }
-  if (!inc.param.empty()) {
-    s << " AND x.param = ";
-    s.Arg(inc.param);
+  if (inc.source_type != "*" || !inc.param.empty()) {
+    s << " AND x.key IN (SELECT id FROM search_key WHERE 1 = 1";
+    if (inc.source_type != "*") {
+      s << " AND type = ";
+      s.Arg(inc.source_type);
+    }
+    if (!inc.param.empty()) {
+      s << " AND param = ";
+      s.Arg(inc.param);
+    }
+    s << ")";
   }
   if (!inc.target_type.empty()) {
     s << (reverse ? " AND me.type = " : " AND x.target_type = ");
@@ -766,9 +792,8 @@ Sql PageSql(const Plan& plan) {
     // with the same code) in the same pass. The subquery names its column `dseq` so that `seq`
     // in the other conditions still means r.seq.
     const auto& d = std::get<search::IndexCondition>(plan.conditions[0].condition.test);
-    s << "SELECT r.seq FROM (SELECT seq AS dseq FROM " << TableFor(d.table) << " WHERE type = ";
-    s.Arg(d.type) << " AND param = ";
-    s.Arg(d.params.front());
+    s << "SELECT r.seq FROM (SELECT seq AS dseq FROM " << TableFor(d.table) << " WHERE ";
+    KeyTerm("", d.type, d.params.front(), /*plus=*/false, &s);
     RenderTerms(d.alternatives.front(), &s);
     s << ") AS d JOIN search_resource r ON r.seq = d.dseq WHERE ";
     s.Append(FilterSql(plan));

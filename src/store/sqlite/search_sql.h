@@ -5,12 +5,14 @@
 //   ASSIGN_OR_RETURN(search::Plan plan, search::PlanSearch(search::Registry::Active(), spec));
 //   store::sql::Sql page = store::sql::PageSql(plan);  // run it, then read resources by seq
 //
-// Every condition becomes `seq IN (SELECT seq FROM <index table> WHERE type = ? AND param = ?
-// AND <value test>)` (or NOT IN) as a list, or `EXISTS (SELECT 1 FROM <index table> WHERE seq =
+// Every condition becomes `seq IN (SELECT seq FROM <index table> WHERE key = <the parameter's
+// id> AND <value test>)` (or NOT IN) as a list, or `EXISTS (SELECT 1 FROM <index table> WHERE seq =
 // r.seq ...)` as a probe of one candidate row, so each one is a range lookup of an index keyed by
-// (type, param, value) or by (seq, type, param). Chains and _has nest the same shape. Values are
-// always bound, never spliced into the text. What is SQLite's own: a code set is one bound JSON
-// array read with json_each; `near` uses SQLite's math functions; _text / _content use FTS5.
+// (key, value) or by seq. The parameter's id is a subquery of search_key by (type, param), and a
+// token's system one of search_system by URI (schema/020_search_keys.sql). Chains and _has nest
+// the same shape. Values are always bound, never spliced into the text. What is SQLite's own: a
+// code set is one bound JSON array read with json_each; `near` uses SQLite's math functions;
+// _text / _content use FTS5.
 //
 // Thread-safety: pure functions of the plan.
 #pragma once
