@@ -181,7 +181,7 @@ TEST(PlanTest, TextParametersAreFullTextSets) {
             quoted->where.args.end());
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   EXPECT_NE(
-      plan->where.text.find("seq IN (SELECT rowid AS seq FROM search_text WHERE search_text MATCH ?)"),
+      plan->where.text.find("seq IN (SELECT rowid FROM search_text WHERE search_text MATCH ?)"),
       std::string::npos)
       << plan->where.text;
   const std::string match = R"(narrative : ("heart" AND "failure")) OR (narrative : ("x:y")))";
@@ -239,7 +239,7 @@ TEST(PlanTest, EstimateUsesTheDrivingSet) {
   EXPECT_FALSE(PlanOf({})->driving_set.has_value());
   auto text = PlanOf({{"_content", "x"}});
   ASSERT_TRUE(text->driving_set.has_value());
-  EXPECT_EQ(text->driving_set->text, "SELECT rowid AS seq FROM search_text WHERE search_text MATCH ?");
+  EXPECT_EQ(text->driving_set->text, "SELECT rowid FROM search_text WHERE search_text MATCH ?");
 
   EXPECT_EQ(EstimateTotal(500, 500, 480), 480);  // the whole set sampled: exact
   EXPECT_EQ(EstimateTotal(10000, 1000, 1000), 10000);

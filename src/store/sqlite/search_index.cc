@@ -24,7 +24,6 @@
 #include "sqlite/connection.h"
 #include "sqlite/reader_pool.h"
 #include "store/sqlite/body_codec.h"
-#include "store/sqlite/search_sql.h"
 
 namespace vesta::store {
 namespace {
@@ -41,12 +40,8 @@ Result<bool> DeleteRows(SqlExecutor& sql, int64_t seq) {
   ASSIGN_OR_RETURN(
       std::optional<std::string> has_text,
       sql.QueryBytes("DELETE FROM search_resource WHERE seq = ?1 RETURNING has_text", arg));
-  // A resource's rows are one rowid range of each table (sql::kRowBits).
-  const int64_t first = seq << sql::kRowBits;
-  const SqlValue range[] = {first, first + sql::kRowsPerResource - 1};
   for (const char* table : kIndexTables) {
-    RETURN_IF_ERROR(sql.Execute(
-        std::string("DELETE FROM ") + table + " WHERE rowid BETWEEN ?1 AND ?2", range));
+    RETURN_IF_ERROR(sql.Execute(std::string("DELETE FROM ") + table + " WHERE seq = ?1", arg));
   }
   return has_text.has_value() && *has_text == "1";
 }
@@ -200,26 +195,6 @@ Status InsertRows(SqlExecutor& sql, SearchKeys& keys, const std::string& type,
                   const std::string& id, int64_t seq, int64_t last_updated,
                   const search::IndexRows& rows) {
   const std::string_view t = type;
-  // Each table's rows of this resource take the rowids seq << kRowBits, + 1, + 2...
-  // (sql::kRowBits): they are one range, found without an index on seq.
-  const int64_t first_row = seq << sql::kRowBits;
-  auto row_ids = [&](size_t n, const char* table) -> Status {
-    if (n <= static_cast<size_t>(sql::kRowsPerResource)) return Status::Ok();
-    return Status(StatusCode::kInvalid,
-                  "the resource has " + std::to_string(n) + " values for the index table " +
-                      table + "; at most " + std::to_string(sql::kRowsPerResource) +
-                      " can be indexed");
-  };
-  RETURN_IF_ERROR(row_ids(rows.tokens.size(), "search_token"));
-  RETURN_IF_ERROR(row_ids(rows.strings.size(), "search_string"));
-  RETURN_IF_ERROR(row_ids(rows.dates.size(), "search_date"));
-  RETURN_IF_ERROR(row_ids(rows.numbers.size(), "search_number"));
-  RETURN_IF_ERROR(row_ids(rows.quantities.size(), "search_quantity"));
-  RETURN_IF_ERROR(row_ids(rows.composites.size(), "search_composite"));
-  RETURN_IF_ERROR(row_ids(rows.references.size(), "search_reference"));
-  RETURN_IF_ERROR(row_ids(rows.uris.size(), "search_uri"));
-  RETURN_IF_ERROR(row_ids(rows.patients.size(), "search_compartment"));
-  int64_t row = first_row;
   {
     const SqlValue a[] = {seq, t, std::string_view(id), last_updated,
                           int64_t{rows.text.empty() ? 0 : 1}};
@@ -228,45 +203,37 @@ Status InsertRows(SqlExecutor& sql, SearchKeys& keys, const std::string& type,
                     " VALUES (?1, ?2, ?3, ?4, ?5)",
                     a));
   }
-  row = first_row;
   for (const auto& r : rows.tokens) {
     ASSIGN_OR_RETURN(int64_t key, keys.Key(sql, t, r.param));
     ASSIGN_OR_RETURN(int64_t system, keys.System(sql, r.system));
-    const SqlValue a[] = {row++, seq, key, system, std::string_view(r.code),
-                          std::string_view(r.text)};
+    const SqlValue a[] = {seq, key, system, std::string_view(r.code), std::string_view(r.text)};
     RETURN_IF_ERROR(
-        sql.Execute("INSERT INTO search_token (rowid, seq, key, sys, code, text)"
-                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        sql.Execute("INSERT INTO search_token (seq, key, sys, code, text)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5)",
                     a));
   }
-  row = first_row;
   for (const auto& r : rows.strings) {
     ASSIGN_OR_RETURN(int64_t key, keys.Key(sql, t, r.param));
-    const SqlValue a[] = {row++, seq, key, std::string_view(r.norm), std::string_view(r.exact)};
+    const SqlValue a[] = {seq, key, std::string_view(r.norm), std::string_view(r.exact)};
     RETURN_IF_ERROR(sql.Execute(
-        "INSERT INTO search_string (rowid, seq, key, norm, exact) VALUES (?1, ?2, ?3, ?4, ?5)",
-        a));
+        "INSERT INTO search_string (seq, key, norm, exact) VALUES (?1, ?2, ?3, ?4)", a));
   }
-  row = first_row;
   for (const auto& r : rows.dates) {
     ASSIGN_OR_RETURN(int64_t key, keys.Key(sql, t, r.param));
-    const SqlValue a[] = {row++, seq, key, r.low, r.high};
+    const SqlValue a[] = {seq, key, r.low, r.high};
     RETURN_IF_ERROR(sql.Execute(
-        "INSERT INTO search_date (rowid, seq, key, low, high) VALUES (?1, ?2, ?3, ?4, ?5)", a));
+        "INSERT INTO search_date (seq, key, low, high) VALUES (?1, ?2, ?3, ?4)", a));
   }
-  row = first_row;
   for (const auto& r : rows.numbers) {
     ASSIGN_OR_RETURN(int64_t key, keys.Key(sql, t, r.param));
-    const SqlValue a[] = {row++, seq, key, r.value};
-    RETURN_IF_ERROR(sql.Execute(
-        "INSERT INTO search_number (rowid, seq, key, value) VALUES (?1, ?2, ?3, ?4)", a));
+    const SqlValue a[] = {seq, key, r.value};
+    RETURN_IF_ERROR(
+        sql.Execute("INSERT INTO search_number (seq, key, value) VALUES (?1, ?2, ?3)", a));
   }
-  row = first_row;
   for (const auto& r : rows.quantities) {
     ASSIGN_OR_RETURN(int64_t key, keys.Key(sql, t, r.param));
     ASSIGN_OR_RETURN(int64_t system, keys.System(sql, r.system));
-    const SqlValue a[] = {row++,
-                          seq,
+    const SqlValue a[] = {seq,
                           key,
                           r.value,
                           system,
@@ -274,24 +241,22 @@ Status InsertRows(SqlExecutor& sql, SearchKeys& keys, const std::string& type,
                           std::string_view(r.canonical_code),
                           r.canonical_value};
     RETURN_IF_ERROR(
-        sql.Execute("INSERT INTO search_quantity (rowid, seq, key, value, sys, code,"
-                    " canonical_code, canonical_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        sql.Execute("INSERT INTO search_quantity (seq, key, value, sys, code, canonical_code,"
+                    " canonical_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     a));
   }
   static_assert(search::kMaxComponents == 3, "the INSERT below names 3 components");
-  row = first_row;
   for (const auto& r : rows.composites) {
     // Every component's 7 columns (schema/008_composite.sql); a part the parameter does not have
     // is bound as the columns' defaults.
     static const search::CompositePart kNone;
     ASSIGN_OR_RETURN(int64_t key, keys.Key(sql, t, r.param));
-    SqlValue a[3 + 7 * search::kMaxComponents];
-    a[0] = row++;
-    a[1] = seq;
-    a[2] = key;
+    SqlValue a[2 + 7 * search::kMaxComponents];
+    a[0] = seq;
+    a[1] = key;
     for (size_t i = 0; i < search::kMaxComponents; ++i) {
       const search::CompositePart& p = i < r.parts.size() ? r.parts[i] : kNone;
-      SqlValue* c = a + 3 + 7 * i;
+      SqlValue* c = a + 2 + 7 * i;
       c[0] = std::string_view(p.code);
       c[1] = std::string_view(p.system);
       c[2] = std::visit([](auto v) { return SqlValue(v); }, p.low);
@@ -301,15 +266,14 @@ Status InsertRows(SqlExecutor& sql, SearchKeys& keys, const std::string& type,
       c[6] = p.canonical_high;
     }
     RETURN_IF_ERROR(sql.Execute(
-        "INSERT INTO search_composite (rowid, seq, key,"
+        "INSERT INTO search_composite (seq, key,"
         " code1, system1, low1, high1, canonical_code1, canonical_low1, canonical_high1,"
         " code2, system2, low2, high2, canonical_code2, canonical_low2, canonical_high2,"
         " code3, system3, low3, high3, canonical_code3, canonical_low3, canonical_high3)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
-        " ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+        " ?18, ?19, ?20, ?21, ?22, ?23)",
         a));
   }
-  row = first_row;
   for (const auto& r : rows.references) {
     // A relative reference written as `Type/id` (most of them) keeps an empty url: its target is
     // the same text, and only references without a target id are searched by url (schema/
@@ -319,29 +283,24 @@ Status InsertRows(SqlExecutor& sql, SearchKeys& keys, const std::string& type,
                                r.url.starts_with(r.target_type) &&
                                r.url[r.target_type.size()] == '/' && r.url.ends_with(r.target_id);
     ASSIGN_OR_RETURN(int64_t key, keys.Key(sql, t, r.param));
-    const SqlValue a[] = {row++,
-                          seq,
-                          key,
-                          std::string_view(r.target_type),
+    const SqlValue a[] = {seq, key, std::string_view(r.target_type),
                           std::string_view(r.target_id),
                           url_is_target ? std::string_view() : std::string_view(r.url)};
     RETURN_IF_ERROR(
-        sql.Execute("INSERT INTO search_reference (rowid, seq, key, target_type, target_id, url)"
-                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        sql.Execute("INSERT INTO search_reference (seq, key, target_type, target_id, url)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5)",
                     a));
   }
-  row = first_row;
   for (const auto& r : rows.uris) {
     ASSIGN_OR_RETURN(int64_t key, keys.Key(sql, t, r.param));
-    const SqlValue a[] = {row++, seq, key, std::string_view(r.uri)};
-    RETURN_IF_ERROR(sql.Execute(
-        "INSERT INTO search_uri (rowid, seq, key, uri) VALUES (?1, ?2, ?3, ?4)", a));
+    const SqlValue a[] = {seq, key, std::string_view(r.uri)};
+    RETURN_IF_ERROR(
+        sql.Execute("INSERT INTO search_uri (seq, key, uri) VALUES (?1, ?2, ?3)", a));
   }
-  row = first_row;
   for (const std::string& p : rows.patients) {
-    const SqlValue a[] = {row++, std::string_view(p), seq};
-    RETURN_IF_ERROR(sql.Execute(
-        "INSERT INTO search_compartment (rowid, patient_id, seq) VALUES (?1, ?2, ?3)", a));
+    const SqlValue a[] = {std::string_view(p), seq};
+    RETURN_IF_ERROR(
+        sql.Execute("INSERT INTO search_compartment (patient_id, seq) VALUES (?1, ?2)", a));
   }
   if (!rows.text.empty()) {
     // One full-text row per resource (_text, _content); the writer only tokenizes it.

@@ -250,14 +250,6 @@ void KeyTerm(std::string_view row, const std::string& type, const std::string& p
   KeyTerm(row, type, std::vector<std::string>{param}, plus, s);
 }
 
-// The rows of the resource whose seq is `seq` (an SQL expression) in the table `row` prefixes
-// ("x."): one rowid range of the table itself (kRowBits), where an index on seq was needed.
-std::string RowsOf(std::string_view row, std::string_view seq) {
-  const std::string base = "(" + std::string(seq) + " << " + std::to_string(kRowBits) + ")";
-  return std::string(row) + "rowid BETWEEN " + base + " AND " + base + " + " +
-         std::to_string(kRowsPerResource - 1);
-}
-
 // `SELECT seq FROM <table> WHERE key = ...`
 Sql SelectSeq(ParamType table, const std::string& type, const std::vector<std::string>& params) {
   Sql s;
@@ -289,8 +281,7 @@ Sql NearRows(const search::NearCondition& c) {
     const double lat_r = p.latitude * kPi / 180;
     const double reach = p.meters / radius * 180 / kPi;  // degrees of latitude
     if (i > 0) any << " UNION ALL ";
-    any << "SELECT a.seq FROM search_number a JOIN search_number b ON " << RowsOf("b.", "a.seq")
-        << " AND ";
+    any << "SELECT a.seq FROM search_number a JOIN search_number b ON b.seq = a.seq AND ";
     KeyTerm("b.", c.type, std::string(search::kNearLongitude), /*plus=*/false, &any);
     any << " WHERE ";
     KeyTerm("a.", c.type, std::string(search::kNearLatitude), /*plus=*/false, &any);
@@ -344,22 +335,10 @@ struct SetVisitor {
   std::optional<SetForm> operator()(const search::HasCondition& c) const {
     Sql s;
     s << "SELECT seq FROM search_resource WHERE type = ";
-    s.Arg(c.type) << " AND id IN (";
-    std::optional<SetForm> inner = SetOf(*c.inner);
-    if (inner && !inner->negated) {
-      // Driven from the inner matches: each one's references are a rowid range (kRowBits).
-      s << "SELECT x.target_id FROM (";
-      s.Append(inner->set) << ") AS hi JOIN search_reference x ON " << RowsOf("x.", "hi.seq")
-                           << " WHERE ";
-      KeyTerm("x.", c.source, c.param, /*plus=*/true, &s);
-      s << " AND +x.target_type = ";
-      s.Arg(c.type) << ")";
-      return SetForm{std::move(s)};
-    }
-    // A negated or constant inner condition: the parameter's references, each tested.
-    s << "SELECT target_id FROM search_reference WHERE ";
+    s.Arg(c.type) << " AND id IN (SELECT target_id FROM search_reference WHERE ";
+    // `+target_type`: drive from the inner matches' seqs (index on seq).
     KeyTerm("", c.source, c.param, /*plus=*/false, &s);
-    s << " AND target_type = ";
+    s << " AND +target_type = ";
     s.Arg(c.type) << " AND ";
     s.Append(ListSql(*c.inner)) << ")";
     return SetForm{std::move(s)};
@@ -370,8 +349,7 @@ struct SetVisitor {
       match += (match.empty() ? "(" : " OR (") + Fts5MatchExpression(alternative, c.scope) + ")";
     }
     Sql s;
-    // Every set names its one column `seq` (a _has drives from it by that name).
-    s << "SELECT rowid AS seq FROM search_text WHERE search_text MATCH ";
+    s << "SELECT rowid FROM search_text WHERE search_text MATCH ";
     s.Arg(match);
     return SetForm{std::move(s)};
   }
@@ -380,17 +358,15 @@ struct SetVisitor {
   }
   std::optional<SetForm> operator()(const search::ListCondition& c) const {
     Sql s;
-    // The lists by id, each list's rows by its rowid range, their targets by (type, id).
-    s << "SELECT m.seq FROM search_resource lst JOIN search_reference li ON "
-      << RowsOf("li.", "lst.seq")
-      << " JOIN search_resource m ON m.type = li.target_type AND m.id = li.target_id"
-         " WHERE lst.type = ";
-    s.Arg(std::string("List")) << " AND lst.id IN (";
+    s << "SELECT m.seq FROM search_reference li JOIN search_resource m ON m.type ="
+         " li.target_type AND m.id = li.target_id WHERE li.seq IN (SELECT seq FROM"
+         " search_resource WHERE type = ";
+    s.Arg(std::string("List")) << " AND id IN (";
     for (size_t i = 0; i < c.list_ids.size(); ++i) {
       if (i > 0) s << ", ";
       s.Arg(c.list_ids[i]);
     }
-    s << ") AND ";
+    s << ")) AND ";
     KeyTerm("li.", "List", std::string("item"), /*plus=*/true, &s);
     if (!c.type.empty()) {
       s << " AND li.target_type = ";
@@ -441,13 +417,13 @@ std::optional<SetForm> SetOf(const Condition& condition) {
 }
 
 // The probe form of a condition that has one (Condition::HasProbe): does the row `row` match?
-// EXISTS (SELECT 1 FROM t WHERE <the rowid range of row> AND +key = ... AND (tests OR ...)), a
-// read of the row's own values instead of a collected list.
+// EXISTS (SELECT 1 FROM t WHERE seq = <row> AND +type = ? AND +param = ? AND (tests OR ...)), a
+// lookup of the (seq, type, param) index instead of a collected list.
 Sql ProbeSql(const Condition& condition, std::string_view row) {
   Sql e;
   if (const auto* c = std::get_if<search::IndexCondition>(&condition.test)) {
     e << (c->negated ? "NOT EXISTS (SELECT 1 FROM " : "EXISTS (SELECT 1 FROM ")
-      << TableFor(c->table) << " WHERE " << RowsOf("", row) << " AND ";
+      << TableFor(c->table) << " WHERE seq = " << row << " AND ";
     KeyTerm("", c->type, c->params, /*plus=*/true, &e);
     e << " AND (";
     for (size_t i = 0; i < c->alternatives.size(); ++i) {
@@ -458,9 +434,9 @@ Sql ProbeSql(const Condition& condition, std::string_view row) {
     e << "))";
   } else if (const auto* c = std::get_if<search::ChainCondition>(&condition.test)) {
     // Does the row's reference point into the inner matches? The inner list (usually narrow: a
-    // name, an identifier) is collected once per search; the row's references are its rowid
-    // range.
-    e << "EXISTS (SELECT 1 FROM search_reference WHERE " << RowsOf("", row) << " AND ";
+    // name, an identifier) is collected once per search; the row's references are found through
+    // the (seq, type, param) index.
+    e << "EXISTS (SELECT 1 FROM search_reference WHERE seq = " << row << " AND ";
     KeyTerm("", c->type, c->param, /*plus=*/true, &e);
     e << " AND (";
     for (size_t i = 0; i < c->targets.size(); ++i) {
@@ -598,10 +574,10 @@ Sql ChainPageSql(const Plan& plan) {
     ids(s, t, from == From::kAfterCursorTarget);
     s << " AND ";
     s.Append(filter);
-    // A lower inner match among the row's own references, its rowid range (`+`: not the target
-    // index, which would be searched once per inner match).
-    s << " AND NOT EXISTS (SELECT 1 FROM search_reference y WHERE " << RowsOf("y.", "x.seq")
-      << " AND +y.key = x.key AND y.target_type || '/' || y.target_id <"
+    // A lower inner match among the row's own references, found through the seq index (`+`:
+    // not the target index, which would be searched once per inner match).
+    s << " AND NOT EXISTS (SELECT 1 FROM search_reference y WHERE y.seq = x.seq"
+         " AND +y.key = x.key AND y.target_type || '/' || y.target_id <"
          " x.target_type || '/' || x.target_id AND (";
     for (size_t i = 0; i < targets.size(); ++i) {
       if (i > 0) s << " OR ";
@@ -685,8 +661,8 @@ Sql SortKeySql(const search::SortKey& key) {
       break;
   }
   e << "COALESCE((SELECT " << (key.descending ? "MAX(" : "MIN(") << column << ") FROM "
-    << TableFor(key.table) << " WHERE " << RowsOf("", "r.seq") << " AND ";
-  // `+`: SQLite must read the resource's rowid range here, not walk (key, value) for a min/max.
+    << TableFor(key.table) << " WHERE seq = r.seq AND ";
+  // `+`: SQLite must use the (seq) index here, not a min/max walk of (key, value).
   KeyTerm("", key.type, key.params, /*plus=*/true, &e);
   e << "), ";
   if (text) {
@@ -700,7 +676,44 @@ Sql SortKeySql(const search::SortKey& key) {
   return e;
 }
 
+// FTS5 string literal: "..." with any '"' doubled (https://www.sqlite.org/fts5.html#fts5_strings).
+void AppendQuoted(std::string_view text, std::string* out) {
+  out->push_back('"');
+  for (char c : text) {
+    if (c == '"') out->push_back('"');
+    out->push_back(c);
+  }
+  out->push_back('"');
+}
+
 }  // namespace
+
+std::string Fts5MatchExpression(const search::TextQuery& query, search::TextScope scope) {
+  std::string expr;
+  for (size_t g = 0; g < query.groups.size(); ++g) {
+    const std::vector<search::TextTerm>& group = query.groups[g];
+    if (g > 0) expr += " AND ";
+    if (group.size() > 1) expr += "(";
+    for (size_t k = 0; k < group.size(); ++k) {
+      if (k > 0) expr += " OR ";
+      // Control characters are not text; they must not reach FTS5's parser either.
+      std::string text = group[k].text;
+      for (char& ch : text) {
+        if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F) ch = ' ';
+      }
+      AppendQuoted(text, &expr);
+      if (group[k].prefix) expr += "*";
+    }
+    if (group.size() > 1) expr += ")";
+  }
+  if (scope == search::TextScope::kNarrative) return "narrative : (" + expr + ")";
+  return expr;
+}
+
+Result<std::string> TextMatchExpression(std::string_view value, search::TextScope scope) {
+  ASSIGN_OR_RETURN(search::TextQuery query, search::ParseTextQuery(value));
+  return Fts5MatchExpression(query, scope);
+}
 
 Sql ListSql(const Condition& condition) {
   Sql s;
@@ -725,14 +738,12 @@ Sql IncludeSql(const search::IncludeSpec& inc, bool reverse, int64_t seq, int64_
   Sql s;
   if (!reverse) {
     s << "SELECT r2.seq FROM search_reference x JOIN search_resource r2"
-         " ON r2.type = x.target_type AND r2.id = x.target_id WHERE x.rowid BETWEEN ";
-    s.Arg(seq << kRowBits) << " AND ";
-    s.Arg((seq << kRowBits) + kRowsPerResource - 1);
+         " ON r2.type = x.target_type AND r2.id = x.target_id WHERE x.seq = ";
   } else {
     s << "SELECT x.seq FROM search_resource me JOIN search_reference x"
          " ON x.target_type = me.type AND x.target_id = me.id WHERE me.seq = ";
-    s.Arg(seq);
   }
+  s.Arg(seq);
   if (inc.source_type != "*" || !inc.param.empty()) {
     s << " AND x.key IN (SELECT id FROM search_key WHERE 1 = 1";
     if (inc.source_type != "*") {

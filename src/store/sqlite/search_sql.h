@@ -29,14 +29,6 @@ namespace vesta::store::sql {
 
 using SqlArg = search::Value;
 
-// A resource's rows in each index table (and search_compartment) have the rowids seq <<
-// kRowBits, + 1, + 2... (schema/020_search_keys.sql): the rows of the resource with `seq` are
-// the range [seq << kRowBits, (seq << kRowBits) + kRowsPerResource - 1] of the table itself, so
-// no index on seq is needed to find them (deletes, probes, sort keys, _include). A resource may
-// have at most kRowsPerResource values per table; seq may reach 2^43.
-inline constexpr int kRowBits = 20;
-inline constexpr int64_t kRowsPerResource = int64_t{1} << kRowBits;
-
 // SQL text with `?` placeholders and their values in order.
 struct Sql {
   std::string text;

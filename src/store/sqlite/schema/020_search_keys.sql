@@ -8,11 +8,6 @@
 -- URI once, 0 standing for "no system". Measured on 1,000 generated patients, the token rows and
 -- their indexes went from 1,058 to about 500 bytes a resource, the references from 764 to 628.
 --
--- A resource's rows in each of these tables (and search_compartment) have the rowids seq << 20,
--- + 1, + 2... (store/sqlite/search_sql.h, kRowBits): they are one range of the table itself, found
--- without the index on seq that each table had (migration 015), which this drops. Only the
--- value indexes keep `seq`, for the pages they walk in seq order.
---
 -- A search names a parameter by a subquery, `key = (SELECT id FROM search_key WHERE type = ? AND
 -- param = ?)`, which SQLite computes once per statement: no cache to keep in step, and a pair
 -- that was never stored is NULL, which matches no row. Writers add a missing pair or system in
@@ -41,8 +36,8 @@ INSERT OR IGNORE INTO search_key (type, param) SELECT DISTINCT type, param FROM 
 INSERT OR IGNORE INTO search_system (uri) SELECT DISTINCT system FROM search_token;
 INSERT OR IGNORE INTO search_system (uri) SELECT DISTINCT system FROM search_quantity;
 
--- Each table is copied in its rows' order with those rowids, then its value indexes are made again
--- under their old names.
+-- Each table is copied in its rows' order (a resource's rows stay neighbours), then its indexes
+-- are made again under their old names.
 CREATE TABLE search_token_020 (
   seq  INTEGER NOT NULL,
   key  INTEGER NOT NULL,  -- search_key.id
@@ -50,16 +45,16 @@ CREATE TABLE search_token_020 (
   code TEXT    NOT NULL,
   text TEXT    NOT NULL
 );
-INSERT INTO search_token_020 (rowid, seq, key, sys, code, text)
-  SELECT (t.seq << 20) + row_number() OVER (PARTITION BY t.seq ORDER BY t.rowid) - 1,
-         t.seq, k.id, s.id, t.code, t.text FROM search_token t
+INSERT INTO search_token_020 (seq, key, sys, code, text)
+  SELECT t.seq, k.id, s.id, t.code, t.text FROM search_token t
   JOIN search_key k ON k.type = t.type AND k.param = t.param
-  JOIN search_system s ON s.uri = t.system ORDER BY t.seq, t.rowid;
+  JOIN search_system s ON s.uri = t.system ORDER BY t.rowid;
 DROP TABLE search_token;
 ALTER TABLE search_token_020 RENAME TO search_token;
 CREATE INDEX search_token_code ON search_token (key, code, sys, seq);
 CREATE INDEX search_token_system ON search_token (key, sys) WHERE sys <> 0;
 CREATE INDEX search_token_text ON search_token (key, text) WHERE text <> '';
+CREATE INDEX search_token_seq ON search_token (seq);
 
 CREATE TABLE search_string_020 (
   seq   INTEGER NOT NULL,
@@ -67,13 +62,13 @@ CREATE TABLE search_string_020 (
   norm  TEXT    NOT NULL,
   exact TEXT    NOT NULL
 );
-INSERT INTO search_string_020 (rowid, seq, key, norm, exact)
-  SELECT (t.seq << 20) + row_number() OVER (PARTITION BY t.seq ORDER BY t.rowid) - 1,
-         t.seq, k.id, t.norm, t.exact FROM search_string t
-  JOIN search_key k ON k.type = t.type AND k.param = t.param ORDER BY t.seq, t.rowid;
+INSERT INTO search_string_020 (seq, key, norm, exact)
+  SELECT t.seq, k.id, t.norm, t.exact FROM search_string t
+  JOIN search_key k ON k.type = t.type AND k.param = t.param ORDER BY t.rowid;
 DROP TABLE search_string;
 ALTER TABLE search_string_020 RENAME TO search_string;
 CREATE INDEX search_string_norm ON search_string (key, norm, seq);
+CREATE INDEX search_string_seq ON search_string (seq);
 
 CREATE TABLE search_date_020 (
   seq  INTEGER NOT NULL,
@@ -81,27 +76,27 @@ CREATE TABLE search_date_020 (
   low  INTEGER NOT NULL,
   high INTEGER NOT NULL
 );
-INSERT INTO search_date_020 (rowid, seq, key, low, high)
-  SELECT (t.seq << 20) + row_number() OVER (PARTITION BY t.seq ORDER BY t.rowid) - 1,
-         t.seq, k.id, t.low, t.high FROM search_date t
-  JOIN search_key k ON k.type = t.type AND k.param = t.param ORDER BY t.seq, t.rowid;
+INSERT INTO search_date_020 (seq, key, low, high)
+  SELECT t.seq, k.id, t.low, t.high FROM search_date t
+  JOIN search_key k ON k.type = t.type AND k.param = t.param ORDER BY t.rowid;
 DROP TABLE search_date;
 ALTER TABLE search_date_020 RENAME TO search_date;
 CREATE INDEX search_date_low ON search_date (key, low);
 CREATE INDEX search_date_high ON search_date (key, high);
+CREATE INDEX search_date_seq ON search_date (seq);
 
 CREATE TABLE search_number_020 (
   seq   INTEGER NOT NULL,
   key   INTEGER NOT NULL,
   value REAL    NOT NULL
 );
-INSERT INTO search_number_020 (rowid, seq, key, value)
-  SELECT (t.seq << 20) + row_number() OVER (PARTITION BY t.seq ORDER BY t.rowid) - 1,
-         t.seq, k.id, t.value FROM search_number t
-  JOIN search_key k ON k.type = t.type AND k.param = t.param ORDER BY t.seq, t.rowid;
+INSERT INTO search_number_020 (seq, key, value)
+  SELECT t.seq, k.id, t.value FROM search_number t
+  JOIN search_key k ON k.type = t.type AND k.param = t.param ORDER BY t.rowid;
 DROP TABLE search_number;
 ALTER TABLE search_number_020 RENAME TO search_number;
 CREATE INDEX search_number_value ON search_number (key, value);
+CREATE INDEX search_number_seq ON search_number (seq);
 
 CREATE TABLE search_quantity_020 (
   seq             INTEGER NOT NULL,
@@ -112,17 +107,16 @@ CREATE TABLE search_quantity_020 (
   canonical_code  TEXT    NOT NULL DEFAULT '',
   canonical_value REAL    NOT NULL DEFAULT 0
 );
-INSERT INTO search_quantity_020 (rowid, seq, key, value, sys, code, canonical_code,
-                                 canonical_value)
-  SELECT (t.seq << 20) + row_number() OVER (PARTITION BY t.seq ORDER BY t.rowid) - 1,
-         t.seq, k.id, t.value, s.id, t.code, t.canonical_code, t.canonical_value
+INSERT INTO search_quantity_020 (seq, key, value, sys, code, canonical_code, canonical_value)
+  SELECT t.seq, k.id, t.value, s.id, t.code, t.canonical_code, t.canonical_value
   FROM search_quantity t JOIN search_key k ON k.type = t.type AND k.param = t.param
-  JOIN search_system s ON s.uri = t.system ORDER BY t.seq, t.rowid;
+  JOIN search_system s ON s.uri = t.system ORDER BY t.rowid;
 DROP TABLE search_quantity;
 ALTER TABLE search_quantity_020 RENAME TO search_quantity;
 CREATE INDEX search_quantity_value ON search_quantity (key, value);
 CREATE INDEX search_quantity_canonical ON search_quantity (key, canonical_code, canonical_value)
   WHERE canonical_code <> '';
+CREATE INDEX search_quantity_seq ON search_quantity (seq);
 
 CREATE TABLE search_reference_020 (
   seq         INTEGER NOT NULL,
@@ -131,28 +125,28 @@ CREATE TABLE search_reference_020 (
   target_id   TEXT    NOT NULL,
   url         TEXT    NOT NULL
 );
-INSERT INTO search_reference_020 (rowid, seq, key, target_type, target_id, url)
-  SELECT (t.seq << 20) + row_number() OVER (PARTITION BY t.seq ORDER BY t.rowid) - 1,
-         t.seq, k.id, t.target_type, t.target_id, t.url FROM search_reference t
-  JOIN search_key k ON k.type = t.type AND k.param = t.param ORDER BY t.seq, t.rowid;
+INSERT INTO search_reference_020 (seq, key, target_type, target_id, url)
+  SELECT t.seq, k.id, t.target_type, t.target_id, t.url FROM search_reference t
+  JOIN search_key k ON k.type = t.type AND k.param = t.param ORDER BY t.rowid;
 DROP TABLE search_reference;
 ALTER TABLE search_reference_020 RENAME TO search_reference;
 CREATE INDEX search_reference_target ON search_reference (key, target_type, target_id, seq);
 CREATE INDEX search_reference_to ON search_reference (target_type, target_id);
 CREATE INDEX search_reference_url ON search_reference (key, url) WHERE target_id = '';
+CREATE INDEX search_reference_seq ON search_reference (seq);
 
 CREATE TABLE search_uri_020 (
   seq INTEGER NOT NULL,
   key INTEGER NOT NULL,
   uri TEXT    NOT NULL
 );
-INSERT INTO search_uri_020 (rowid, seq, key, uri)
-  SELECT (t.seq << 20) + row_number() OVER (PARTITION BY t.seq ORDER BY t.rowid) - 1,
-         t.seq, k.id, t.uri FROM search_uri t
-  JOIN search_key k ON k.type = t.type AND k.param = t.param ORDER BY t.seq, t.rowid;
+INSERT INTO search_uri_020 (seq, key, uri)
+  SELECT t.seq, k.id, t.uri FROM search_uri t
+  JOIN search_key k ON k.type = t.type AND k.param = t.param ORDER BY t.rowid;
 DROP TABLE search_uri;
 ALTER TABLE search_uri_020 RENAME TO search_uri;
 CREATE INDEX search_uri_uri ON search_uri (key, uri);
+CREATE INDEX search_uri_seq ON search_uri (seq);
 
 CREATE TABLE search_composite_020 (
   seq              INTEGER NOT NULL,
@@ -179,27 +173,14 @@ CREATE TABLE search_composite_020 (
   canonical_low3   REAL    NOT NULL DEFAULT 0,
   canonical_high3  REAL    NOT NULL DEFAULT 0
 );
-INSERT INTO search_composite_020 (rowid, seq, key, code1, system1, low1, high1, canonical_code1,
-    canonical_low1, canonical_high1, code2, system2, low2, high2, canonical_code2, canonical_low2,
-    canonical_high2, code3, system3, low3, high3, canonical_code3, canonical_low3, canonical_high3)
-  SELECT (t.seq << 20) + row_number() OVER (PARTITION BY t.seq ORDER BY t.rowid) - 1,
-         t.seq, k.id, t.code1, t.system1, t.low1, t.high1, t.canonical_code1, t.canonical_low1,
+INSERT INTO search_composite_020
+  SELECT t.seq, k.id, t.code1, t.system1, t.low1, t.high1, t.canonical_code1, t.canonical_low1,
          t.canonical_high1, t.code2, t.system2, t.low2, t.high2, t.canonical_code2,
          t.canonical_low2, t.canonical_high2, t.code3, t.system3, t.low3, t.high3,
          t.canonical_code3, t.canonical_low3, t.canonical_high3
   FROM search_composite t JOIN search_key k ON k.type = t.type AND k.param = t.param
-  ORDER BY t.seq, t.rowid;
+  ORDER BY t.rowid;
 DROP TABLE search_composite;
 ALTER TABLE search_composite_020 RENAME TO search_composite;
 CREATE INDEX search_composite_key ON search_composite (key, code1, system1);
-
-CREATE TABLE search_compartment_020 (
-  patient_id TEXT    NOT NULL,
-  seq        INTEGER NOT NULL
-);
-INSERT INTO search_compartment_020 (rowid, patient_id, seq)
-  SELECT (t.seq << 20) + row_number() OVER (PARTITION BY t.seq ORDER BY t.rowid) - 1,
-         t.patient_id, t.seq FROM search_compartment t ORDER BY t.seq, t.rowid;
-DROP TABLE search_compartment;
-ALTER TABLE search_compartment_020 RENAME TO search_compartment;
-CREATE INDEX search_compartment_patient ON search_compartment (patient_id, seq);
+CREATE INDEX search_composite_seq ON search_composite (seq);
