@@ -107,17 +107,28 @@ class SearchKeys {
  public:
   explicit SearchKeys(bool trust_uncommitted) : trust_uncommitted_(trust_uncommitted) {}
 
-  Result<int64_t> Key(SqlExecutor& sql, std::string_view type, std::string_view param) {
+  // `reference`: the key of a reference parameter, marked `ref` (what `_revinclude=*` reads).
+  Result<int64_t> Key(SqlExecutor& sql, std::string_view type, std::string_view param,
+                      bool reference = false) {
     std::string name;
-    name.reserve(type.size() + 1 + param.size());
+    name.reserve(type.size() + 2 + param.size());
     name.append(type).push_back('\0');
     name.append(param);
+    // Reference keys are cached under a name of their own: one found as another kind's (a
+    // SearchParameter redefined with another type) goes through the marking below once.
+    if (reference) name.push_back('\1');
     if (std::optional<int64_t> id = Cached(keys_, name)) return *id;
-    const SqlValue a[] = {type, param};
-    RETURN_IF_ERROR(
-        sql.Execute("INSERT OR IGNORE INTO search_key (type, param) VALUES (?1, ?2)", a));
-    ASSIGN_OR_RETURN(std::optional<std::string> id,
-                     sql.QueryBytes("SELECT id FROM search_key WHERE type = ?1 AND param = ?2", a));
+    const SqlValue a[] = {type, param, int64_t{reference ? 1 : 0}};
+    RETURN_IF_ERROR(sql.Execute(
+        "INSERT OR IGNORE INTO search_key (type, param, ref) VALUES (?1, ?2, ?3)", a));
+    const SqlValue pair[] = {type, param};
+    if (reference) {
+      RETURN_IF_ERROR(sql.Execute(
+          "UPDATE search_key SET ref = 1 WHERE type = ?1 AND param = ?2 AND ref = 0", pair));
+    }
+    ASSIGN_OR_RETURN(
+        std::optional<std::string> id,
+        sql.QueryBytes("SELECT id FROM search_key WHERE type = ?1 AND param = ?2", pair));
     return Found(keys_, std::move(name), id);
   }
 
@@ -138,7 +149,9 @@ class SearchKeys {
     Map keys, systems;
     {
       ASSIGN_OR_RETURN(sqlite::Statement stmt,
-                       db.Prepare("SELECT id, type || char(0) || param FROM search_key"));
+                       db.Prepare("SELECT id, type || char(0) || param FROM search_key UNION ALL"
+                                  " SELECT id, type || char(0) || param || char(1) FROM"
+                                  " search_key WHERE ref = 1"));
       for (;;) {
         ASSIGN_OR_RETURN(bool row, stmt.Step());
         if (!row) break;
@@ -186,7 +199,7 @@ class SearchKeys {
 
   const bool trust_uncommitted_;
   std::shared_mutex mu_;  // guards the maps
-  Map keys_;              // "type\0param" -> search_key.id
+  Map keys_;              // "type\0param", and "type\0param\1" if marked ref -> search_key.id
   Map systems_;           // uri -> search_system.id
   std::atomic<bool> stale_ = true;
 };
@@ -282,7 +295,7 @@ Status InsertRows(SqlExecutor& sql, SearchKeys& keys, const std::string& type,
                                r.url.size() == r.target_type.size() + 1 + r.target_id.size() &&
                                r.url.starts_with(r.target_type) &&
                                r.url[r.target_type.size()] == '/' && r.url.ends_with(r.target_id);
-    ASSIGN_OR_RETURN(int64_t key, keys.Key(sql, t, r.param));
+    ASSIGN_OR_RETURN(int64_t key, keys.Key(sql, t, r.param, /*reference=*/true));
     const SqlValue a[] = {seq, key, std::string_view(r.target_type),
                           std::string_view(r.target_id),
                           url_is_target ? std::string_view() : std::string_view(r.url)};

@@ -676,44 +676,7 @@ Sql SortKeySql(const search::SortKey& key) {
   return e;
 }
 
-// FTS5 string literal: "..." with any '"' doubled (https://www.sqlite.org/fts5.html#fts5_strings).
-void AppendQuoted(std::string_view text, std::string* out) {
-  out->push_back('"');
-  for (char c : text) {
-    if (c == '"') out->push_back('"');
-    out->push_back(c);
-  }
-  out->push_back('"');
-}
-
 }  // namespace
-
-std::string Fts5MatchExpression(const search::TextQuery& query, search::TextScope scope) {
-  std::string expr;
-  for (size_t g = 0; g < query.groups.size(); ++g) {
-    const std::vector<search::TextTerm>& group = query.groups[g];
-    if (g > 0) expr += " AND ";
-    if (group.size() > 1) expr += "(";
-    for (size_t k = 0; k < group.size(); ++k) {
-      if (k > 0) expr += " OR ";
-      // Control characters are not text; they must not reach FTS5's parser either.
-      std::string text = group[k].text;
-      for (char& ch : text) {
-        if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F) ch = ' ';
-      }
-      AppendQuoted(text, &expr);
-      if (group[k].prefix) expr += "*";
-    }
-    if (group.size() > 1) expr += ")";
-  }
-  if (scope == search::TextScope::kNarrative) return "narrative : (" + expr + ")";
-  return expr;
-}
-
-Result<std::string> TextMatchExpression(std::string_view value, search::TextScope scope) {
-  ASSIGN_OR_RETURN(search::TextQuery query, search::ParseTextQuery(value));
-  return Fts5MatchExpression(query, scope);
-}
 
 Sql ListSql(const Condition& condition) {
   Sql s;
@@ -744,7 +707,20 @@ Sql IncludeSql(const search::IncludeSpec& inc, bool reverse, int64_t seq, int64_
          " ON x.target_type = me.type AND x.target_id = me.id WHERE me.seq = ";
   }
   s.Arg(seq);
-  if (inc.source_type != "*" || !inc.param.empty()) {
+  if (reverse) {
+    // What refers to the row: (key, target_type, target_id) once for each reference parameter
+    // that may hold it (schema/020_search_keys.sql: there is no index by target alone).
+    s << " AND x.key IN (SELECT id FROM search_key WHERE ref = 1";
+    if (inc.source_type != "*") {
+      s << " AND type = ";
+      s.Arg(inc.source_type);
+    }
+    if (!inc.param.empty()) {
+      s << " AND param = ";
+      s.Arg(inc.param);
+    }
+    s << ")";
+  } else if (inc.source_type != "*" || !inc.param.empty()) {
     s << " AND x.key IN (SELECT id FROM search_key WHERE 1 = 1";
     if (inc.source_type != "*") {
       s << " AND type = ";
