@@ -707,21 +707,12 @@ Sql IncludeSql(const search::IncludeSpec& inc, bool reverse, int64_t seq, int64_
          " ON x.target_type = me.type AND x.target_id = me.id WHERE me.seq = ";
   }
   s.Arg(seq);
-  if (reverse) {
-    // What refers to the row: (key, target_type, target_id) once for each reference parameter
-    // that may hold it (schema/020_search_keys.sql: there is no index by target alone).
+  // The parameters followed. A reverse include always names them: what refers to the row is
+  // read from (key, target_type, target_id) once for each reference parameter that may hold it
+  // (schema/020_search_keys.sql: there is no index by target alone). A forward one reads the
+  // row's own references, so `*` needs no list.
+  if (reverse || inc.source_type != "*" || !inc.param.empty()) {
     s << " AND x.key IN (SELECT id FROM search_key WHERE ref = 1";
-    if (inc.source_type != "*") {
-      s << " AND type = ";
-      s.Arg(inc.source_type);
-    }
-    if (!inc.param.empty()) {
-      s << " AND param = ";
-      s.Arg(inc.param);
-    }
-    s << ")";
-  } else if (inc.source_type != "*" || !inc.param.empty()) {
-    s << " AND x.key IN (SELECT id FROM search_key WHERE 1 = 1";
     if (inc.source_type != "*") {
       s << " AND type = ";
       s.Arg(inc.source_type);
