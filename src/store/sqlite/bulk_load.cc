@@ -1,6 +1,8 @@
 #include "store/sqlite/bulk_load.h"
 
+#include <algorithm>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -99,11 +101,16 @@ Status FinishBulkLoad(sqlite::Connection& db) {
   // The writer journals savepoints in memory (temp_store = MEMORY); a sort of the whole store's
   // keys goes to temporary files instead, so that memory stays bounded by the page cache.
   RETURN_IF_ERROR(db.Exec("PRAGMA temp_store = FILE"));
+  // Each CREATE INDEX sorts the table's keys; SQLite may sort on helper threads, one per core
+  // here (https://www.sqlite.org/pragma.html#pragma_threads; none by default).
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  RETURN_IF_ERROR(db.Exec("PRAGMA threads = " + std::to_string(cores)));
   Status built = sqlite::InTransaction(db, [&]() -> Status {
     for (const std::string& sql : statements) RETURN_IF_ERROR(db.Exec(sql));
     return db.Exec("DELETE FROM deferred_index");
   });
   Status restored = db.Exec("PRAGMA temp_store = MEMORY");
+  if (restored.ok()) restored = db.Exec("PRAGMA threads = 0");
   RETURN_IF_ERROR(built);
   RETURN_IF_ERROR(restored);
   LogInfo("bulk load: built " + std::to_string(statements.size()) + " indexes");
