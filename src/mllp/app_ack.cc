@@ -19,6 +19,7 @@
 #include "hl7v2/parse.h"
 #include "json/parse.h"
 #include "json/writer.h"
+#include "mllp/record.h"
 
 namespace vesta::mllp {
 namespace {
@@ -306,28 +307,7 @@ std::string WithAppAck(const json::Value& basic, const AppAck& ack, int64_t vers
   for (const json::Member& m : basic.members()) {
     if (m.key == "meta" && m.value.is_object()) {
       key("meta");
-      out += R"({"versionId":")" + std::to_string(version) + R"(","lastUpdated":")" +
-             FormatInstant(now) + "\"";
-      bool had_tags = false;
-      for (const json::Member& meta : m.value.members()) {
-        if (meta.key == "versionId" || meta.key == "lastUpdated") continue;
-        out += ",";
-        json::WriteString(meta.key, &out);
-        out += ":";
-        if (meta.key != "tag") {
-          out += json::ToString(meta.value);
-          continue;
-        }
-        had_tags = true;
-        out += "[";
-        for (const json::Value& t : meta.value.items()) {
-          if (t.FindString("system") == kAppAckTagSystem) continue;
-          out += json::ToString(t) + ",";
-        }
-        out += AppAckTag(ack) + "]";
-      }
-      if (!had_tags) out += R"(,"tag":[)" + AppAckTag(ack) + "]";
-      out += "}";
+      out += NextMeta(m.value, version, now, kAppAckTagSystem, AppAckTag(ack));
     } else if (m.key == "extension" && m.value.is_array()) {
       had_extension = true;
       key("extension");

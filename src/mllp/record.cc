@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "base/strings.h"
+#include "json/writer.h"
 
 namespace vesta::mllp {
 
@@ -28,6 +29,32 @@ std::string ExtensionString(const json::Value& basic, std::string_view url) {
     }
   }
   return "";
+}
+
+std::string NextMeta(const json::Value& meta, int64_t version, Micros now, std::string_view system,
+                     const std::string& tag) {
+  std::string out = R"({"versionId":")" + std::to_string(version) + R"(","lastUpdated":")" +
+                    FormatInstant(now) + "\"";
+  bool had_tags = false;
+  for (const json::Member& m : meta.members()) {
+    if (m.key == "versionId" || m.key == "lastUpdated") continue;
+    out += ",";
+    json::WriteString(m.key, &out);
+    out += ":";
+    if (m.key != "tag") {
+      out += json::ToString(m.value);
+      continue;
+    }
+    had_tags = true;
+    out += "[";
+    for (const json::Value& t : m.value.items()) {
+      if (t.FindString("system") == system) continue;
+      out += json::ToString(t) + ",";
+    }
+    out += tag + "]";
+  }
+  if (!had_tags) out += R"(,"tag":[)" + tag + "]";
+  return out + "}";
 }
 
 }  // namespace vesta::mllp

@@ -2,9 +2,11 @@
 // Shared by the intake and the retention of raw messages (retention.h).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "base/clock.h"
 #include "json/value.h"
 #include "mllp/intake.h"
 
@@ -19,5 +21,11 @@ inline std::string StateOf(const json::Value& basic) { return TagCode(basic, kSt
 // The text of the extension `url`: its valueString, or its valueBase64Binary decoded; "" when
 // the record has no such extension.
 std::string ExtensionString(const json::Value& basic, std::string_view url);
+
+// The record's `meta` (its current meta object) for its next version, as JSON: versionId
+// `version`, lastUpdated `now`, every other member kept in its order, and the tags of `system`
+// replaced by `tag` (one tag as JSON); a meta without tags gets that one.
+std::string NextMeta(const json::Value& meta, int64_t version, Micros now, std::string_view system,
+                     const std::string& tag);
 
 }  // namespace vesta::mllp

@@ -47,27 +47,9 @@ std::string WithoutRaw(const json::Value& v, int64_t version, Micros now, Micros
   for (const json::Member& m : v.members()) {
     if (m.key == "meta" && m.value.is_object()) {
       key("meta");
-      out += R"({"versionId":")" + std::to_string(version) + R"(","lastUpdated":")" +
-             FormatInstant(now) + "\"";
-      for (const json::Member& meta : m.value.members()) {
-        if (meta.key == "versionId" || meta.key == "lastUpdated") continue;
-        out += ",";
-        json::WriteString(meta.key, &out);
-        out += ":";
-        if (meta.key != "tag") {
-          out += json::ToString(meta.value);
-          continue;
-        }
-        out += "[";
-        for (const json::Value& t : meta.value.items()) {
-          if (t.FindString("system") == kRawTagSystem) continue;
-          out += json::ToString(t) + ",";
-        }
-        out += R"({"system":")" + std::string(kRawTagSystem) + R"(","code":)";
-        json::WriteString(raw_tag, &out);
-        out += "}]";
-      }
-      out += "}";
+      std::string tag = R"({"system":")" + std::string(kRawTagSystem) + R"(","code":)";
+      json::WriteString(raw_tag, &tag);
+      out += NextMeta(m.value, version, now, kRawTagSystem, tag + "}");
     } else if (m.key == "extension") {
       key("extension");
       out += "[";
