@@ -10,7 +10,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -20,11 +19,10 @@
 #include "json/writer.h"
 #include "mllp/intake.h"
 #include "store/sqlite/sqlite_store.h"
+#include "store/temp_dir.h"
 
 namespace vesta::mllp {
 namespace {
-
-namespace fs = std::filesystem;
 
 TEST(AppAckRouteTest, ParsesWhatTheFlagTakes) {
   Result<AppAckRoute> r = ParseAppAckRoute("LAB^NORTH=acks.example.org:2576");
@@ -218,18 +216,15 @@ std::string MsaField(const std::string& ack, int field) {
 class AppAckDeliveryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "vesta-app-ack-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    ASSERT_FALSE(dir_.path().empty());
     store::SqliteStoreOptions o;
-    o.directory = dir_;
+    o.directory = dir_.path();
     Result<std::unique_ptr<store::Store>> s = store::OpenSqliteStore(o);
     ASSERT_TRUE(s.ok()) << s.status().message();
     store_ = std::move(s).value();
   }
   void TearDown() override {
     if (store_) (void)store_->Close();
-    fs::remove_all(dir_);
   }
 
   // An intake whose mapping makes an empty Bundle (or fails, with fail_map_) and whose apply
@@ -267,7 +262,7 @@ class AppAckDeliveryTest : public ::testing::Test {
     return doc.ok() ? AppAckOf(doc->root()) : std::nullopt;
   }
 
-  std::string dir_;
+  store::TempDir dir_;
   std::unique_ptr<store::Store> store_;
   SystemClock clock_;
   bool fail_map_ = false;

@@ -5,17 +5,15 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <filesystem>
 
 #include "hl7v2/parse.h"
 #include "json/parse.h"
 #include "json/writer.h"
 #include "store/sqlite/sqlite_store.h"
+#include "store/temp_dir.h"
 
 namespace vesta::mllp {
 namespace {
-
-namespace fs = std::filesystem;
 
 std::string Adt(const std::string& control_id, const std::string& extra_msh = "") {
   return "MSH|^~\\&|SENDER|FAC|VESTA|HOSP|20240105143000||ADT^A01^ADT_A01|" + control_id +
@@ -35,18 +33,15 @@ std::vector<std::string> Msa(const std::string& ack) {
 class IntakeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "vesta-intake-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    ASSERT_FALSE(dir_.path().empty());
     store::SqliteStoreOptions o;
-    o.directory = dir_;
+    o.directory = dir_.path();
     Result<std::unique_ptr<store::Store>> s = store::OpenSqliteStore(o);
     ASSERT_TRUE(s.ok()) << s.status().message();
     store_ = std::move(s).value();
   }
   void TearDown() override {
     if (store_) (void)store_->Close();
-    fs::remove_all(dir_);
   }
 
   Intake MakeIntake() {
@@ -116,7 +111,7 @@ class IntakeTest : public ::testing::Test {
     return v->json.substr(start, v->json.find('"', start) - start);
   }
 
-  std::string dir_;
+  store::TempDir dir_;
   std::unique_ptr<store::Store> store_;
   SystemClock clock_;
   std::atomic<int> applied_{0};

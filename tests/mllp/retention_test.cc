@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <thread>
 
 #include "hl7v2/parse.h"
@@ -13,11 +12,11 @@
 #include "json/writer.h"
 #include "mllp/intake.h"
 #include "store/sqlite/sqlite_store.h"
+#include "store/temp_dir.h"
 
 namespace vesta::mllp {
 namespace {
 
-namespace fs = std::filesystem;
 using std::chrono::hours;
 using std::chrono::minutes;
 using std::chrono::seconds;
@@ -80,18 +79,15 @@ class StoppingStore : public store::Store {
 class RetentionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "vesta-retention-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    ASSERT_FALSE(dir_.path().empty());
     store::SqliteStoreOptions o;
-    o.directory = dir_;
+    o.directory = dir_.path();
     Result<std::unique_ptr<store::Store>> s = store::OpenSqliteStore(o);
     ASSERT_TRUE(s.ok()) << s.status().message();
     store_ = std::move(s).value();
   }
   void TearDown() override {
     if (store_) (void)store_->Close();
-    fs::remove_all(dir_);
   }
 
   // An intake whose mapping makes an empty transaction and whose apply step writes the record
@@ -139,7 +135,7 @@ class RetentionTest : public ::testing::Test {
     return store_->History(q)->total;
   }
 
-  std::string dir_;
+  store::TempDir dir_;
   std::unique_ptr<store::Store> store_;
   FakeClock clock_{kT0};
   bool fail_apply_ = false;

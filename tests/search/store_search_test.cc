@@ -993,9 +993,9 @@ std::string IndexTablesBefore020() {
     const std::string name = t.name;
     sql += "CREATE TABLE old_" + name +
            " (seq INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, " + t.columns +
-           "); INSERT INTO old_" + name + " SELECT t.seq, k.type, k.param, " + t.select +
-           " FROM " + name + " t JOIN search_key k ON k.id = t.key ORDER BY t.rowid; DROP TABLE " +
-           name + "; ALTER TABLE old_" + name + " RENAME TO " + name + "; CREATE INDEX " + name +
+           "); INSERT INTO old_" + name + " SELECT t.seq, k.type, k.param, " + t.select + " FROM " +
+           name + " t JOIN search_key k ON k.id = t.key ORDER BY t.rowid; DROP TABLE " + name +
+           "; ALTER TABLE old_" + name + " RENAME TO " + name + "; CREATE INDEX " + name +
            "_seq ON " + name + " (seq, type, param); ";
   }
   return sql +

@@ -119,8 +119,8 @@ class SearchKeys {
     if (reference) name.push_back('\1');
     if (std::optional<int64_t> id = Cached(keys_, name)) return *id;
     const SqlValue a[] = {type, param, int64_t{reference ? 1 : 0}};
-    RETURN_IF_ERROR(sql.Execute(
-        "INSERT OR IGNORE INTO search_key (type, param, ref) VALUES (?1, ?2, ?3)", a));
+    RETURN_IF_ERROR(
+        sql.Execute("INSERT OR IGNORE INTO search_key (type, param, ref) VALUES (?1, ?2, ?3)", a));
     const SqlValue pair[] = {type, param};
     if (reference) {
       RETURN_IF_ERROR(sql.Execute(
@@ -234,8 +234,8 @@ Status InsertRows(SqlExecutor& sql, SearchKeys& keys, const std::string& type,
   for (const auto& r : rows.dates) {
     ASSIGN_OR_RETURN(int64_t key, keys.Key(sql, t, r.param));
     const SqlValue a[] = {seq, key, r.low, r.high};
-    RETURN_IF_ERROR(sql.Execute(
-        "INSERT INTO search_date (seq, key, low, high) VALUES (?1, ?2, ?3, ?4)", a));
+    RETURN_IF_ERROR(
+        sql.Execute("INSERT INTO search_date (seq, key, low, high) VALUES (?1, ?2, ?3, ?4)", a));
   }
   for (const auto& r : rows.numbers) {
     ASSIGN_OR_RETURN(int64_t key, keys.Key(sql, t, r.param));
@@ -296,8 +296,7 @@ Status InsertRows(SqlExecutor& sql, SearchKeys& keys, const std::string& type,
                                r.url.starts_with(r.target_type) &&
                                r.url[r.target_type.size()] == '/' && r.url.ends_with(r.target_id);
     ASSIGN_OR_RETURN(int64_t key, keys.Key(sql, t, r.param, /*reference=*/true));
-    const SqlValue a[] = {seq, key, std::string_view(r.target_type),
-                          std::string_view(r.target_id),
+    const SqlValue a[] = {seq, key, std::string_view(r.target_type), std::string_view(r.target_id),
                           url_is_target ? std::string_view() : std::string_view(r.url)};
     RETURN_IF_ERROR(
         sql.Execute("INSERT INTO search_reference (seq, key, target_type, target_id, url)"
@@ -307,8 +306,7 @@ Status InsertRows(SqlExecutor& sql, SearchKeys& keys, const std::string& type,
   for (const auto& r : rows.uris) {
     ASSIGN_OR_RETURN(int64_t key, keys.Key(sql, t, r.param));
     const SqlValue a[] = {seq, key, std::string_view(r.uri)};
-    RETURN_IF_ERROR(
-        sql.Execute("INSERT INTO search_uri (seq, key, uri) VALUES (?1, ?2, ?3)", a));
+    RETURN_IF_ERROR(sql.Execute("INSERT INTO search_uri (seq, key, uri) VALUES (?1, ?2, ?3)", a));
   }
   for (const std::string& p : rows.patients) {
     const SqlValue a[] = {std::string_view(p), seq};
@@ -456,12 +454,10 @@ class SearchIndexHook : public WriteHook {
     if (written.op.kind == WriteKind::kDelete) return Status::Ok();
     if (prepared != nullptr) {
       return InsertRows(sql, keys_, written.op.type, written.op.id, written.seq,
-                        written.op.last_updated,
-                        prepared->rows);
+                        written.op.last_updated, prepared->rows);
     }
     return InsertRows(sql, keys_, written.op.type, written.op.id, written.seq,
-                      written.op.last_updated,
-                      ExtractRows(written.op));
+                      written.op.last_updated, ExtractRows(written.op));
   }
 
  private:
@@ -551,8 +547,7 @@ Result<int64_t> ReindexSqliteStore(const std::string& directory) {
       }
       if (ops.empty()) break;
       for (size_t i = 0; i < ops.size(); ++i) {
-        RETURN_IF_ERROR(InsertRows(exec, keys, ops[i].type, ops[i].id, seqs[i],
-                                   ops[i].last_updated,
+        RETURN_IF_ERROR(InsertRows(exec, keys, ops[i].type, ops[i].id, seqs[i], ops[i].last_updated,
                                    ExtractRows(ops[i])));
         ++indexed;
       }

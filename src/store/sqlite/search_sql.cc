@@ -226,8 +226,8 @@ void RenderTerms(const Test& all, Sql* s) {
 // composite read from others' rows). SQLite computes the subquery once per statement; a pair
 // never stored is NULL, which matches no row. `row` prefixes the column ("x."); `plus` writes
 // `+key` (do not drive by it: the row is found by seq).
-void KeyTerm(std::string_view row, const std::string& type,
-             const std::vector<std::string>& params, bool plus, Sql* s) {
+void KeyTerm(std::string_view row, const std::string& type, const std::vector<std::string>& params,
+             bool plus, Sql* s) {
   *s << (plus ? "+" : "") << row << (params.size() == 1 ? "key = (" : "key IN (")
      << "SELECT id FROM search_key WHERE type = ";
   s->Arg(type) << " AND param";
