@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sqlite/connection.h"
+#include "store/sqlite/history_sql.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/temp_dir.h"
 
@@ -88,7 +89,7 @@ TEST_F(BulkLoadTest, IndexesAreBuiltAtCloseAndSearchesAgreeThroughout) {
     std::set<std::string> during = Indexes();
     EXPECT_FALSE(during.contains("search_token_code"));
     EXPECT_FALSE(during.contains("search_reference_target"));
-    EXPECT_TRUE(during.contains("resource_version"));  // instance history names it
+    EXPECT_FALSE(during.contains("resource_version"));
     EXPECT_FALSE(during.contains("search_resource_id"));
     EXPECT_TRUE(during.contains("search_token_seq"));  // deletes by seq need it
     Load(*store, 0, 30);
@@ -111,12 +112,63 @@ TEST_F(BulkLoadTest, IndexesAreBuiltAtCloseAndSearchesAgreeThroughout) {
     auto versions = store->History(history);
     ASSERT_TRUE(versions.ok()) << versions.status().ToString();
     EXPECT_EQ(versions->total, 2);
+    ASSERT_EQ(versions->entries.size(), 2u);
+    EXPECT_EQ(versions->entries[0].version.version, 2);
+    // Both read the (type, id) range of resource_version when it exists, and name no index: a
+    // query naming one that is gone would fail.
+    auto removed = store->ExpungeHistory("Observation", "o1");
+    ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+    EXPECT_EQ(*removed, 1);
     ASSERT_TRUE(store->Close().ok());
   }
   EXPECT_EQ(Indexes(), all);
   auto store = Open(false);
   EXPECT_EQ(Ids(*store, "code", "http://loinc.org|1").size(), 9u);
   EXPECT_EQ(Ids(*store, "subject", "Patient/p2").size(), 7u);
+}
+
+// Without INDEXED BY, one resource's history must still read its (type, id) range of
+// resource_version, whatever filters and cursor it carries, and not walk the type's history.
+TEST_F(BulkLoadTest, OneResourcesHistoryReadsItsRangeOfResourceVersion) {
+  {
+    auto store = Open(false);
+    Load(*store, 0, 10);
+    ASSERT_TRUE(store->Close().ok());
+  }
+  auto db = sqlite::Connection::Open(dir_.path() + "/vesta.db", sqlite::Mode::kReadOnly);
+  ASSERT_TRUE(db.ok());
+  auto plan = [&](const std::string& sql) {
+    auto stmt = (*db)->PrepareUncached("EXPLAIN QUERY PLAN " + sql);
+    EXPECT_TRUE(stmt.ok()) << stmt.status().ToString();
+    std::string out;
+    while (stmt.ok()) {
+      auto row = stmt->Step();
+      if (!row.ok() || !*row) break;
+      out += stmt->Text(3) + "; ";
+    }
+    return out;
+  };
+  for (int variant = 0; variant < 8; ++variant) {
+    HistoryQuery query;
+    query.type = "Observation";
+    query.id = "o1";
+    if (variant & 1) query.since = kT0;
+    if (variant & 2) query.at = std::make_pair(kT0, kT0 + 5);
+    if (variant & 4) query.after = HistoryCursor{kT0 + 5, 7};
+    const sqlite_internal::HistorySql sql = sqlite_internal::BuildHistorySql(query, "r.seq");
+    for (const std::string& s : {sql.page, sql.count}) {
+      EXPECT_NE(plan(s).find("resource_version (type=? AND id=?)"), std::string::npos)
+          << "variant " << variant << ": " << s << "\n"
+          << plan(s);
+    }
+  }
+  // The type's history reads its index in order, with no sort.
+  HistoryQuery type_history;
+  type_history.type = "Observation";
+  type_history.after = HistoryCursor{kT0 + 5, 7};
+  const std::string type_plan = plan(sqlite_internal::BuildHistorySql(type_history, "r.seq").page);
+  EXPECT_NE(type_plan.find("resource_history_type"), std::string::npos) << type_plan;
+  EXPECT_EQ(type_plan.find("TEMP B-TREE"), std::string::npos) << type_plan;
 }
 
 TEST_F(BulkLoadTest, ALoadThatStoppedGetsItsIndexesAtTheNextOpen) {

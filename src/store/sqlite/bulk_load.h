@@ -5,9 +5,8 @@
 // ids, codes) dirties a page of its own: the writer's cost per resource then grows with the
 // index, and the log carries a page per entry. During a bulk load such indexes are dropped and
 // built at the end, where CREATE INDEX sorts all keys once and writes every page once. Kept
-// during the load: primary keys, `resource_current` (the compare-and-set), `resource_version`
-// (instance history names it) and the indexes that start with `seq` (their keys arrive in order,
-// and replacing a version deletes by seq).
+// during the load: primary keys, `resource_current` (the compare-and-set) and the indexes that
+// start with `seq` (their keys arrive in order, and replacing a version deletes by seq).
 #pragma once
 
 #include <cstdint>

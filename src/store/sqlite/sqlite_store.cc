@@ -30,6 +30,7 @@
 #include "store/sqlite/bulk_load.h"
 #include "store/sqlite/change_feed.h"
 #include "store/sqlite/expunge.h"
+#include "store/sqlite/history_sql.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/version_cache.h"
 #include "store/sqlite/version_store.h"
@@ -751,33 +752,13 @@ Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {
   if (query.count < 1) return Invalid("history page size must be at least 1");
   if (query.type.empty() && !query.id.empty()) return Invalid("history of an id needs a type");
 
-  // The filter, shared by the page and the total. Parameter numbers are fixed per role so that
-  // every variant of the SQL binds the same way and is cached once per connection.
-  std::string where = " WHERE 1 = 1";
-  if (!query.type.empty()) where += " AND r.type = ?1";
-  if (!query.id.empty()) where += " AND r.id = ?2";
-  if (query.since.has_value()) where += " AND r.last_updated >= ?3";
-  // A version is current from its last_updated until the next version's (superseded_at):
-  // it overlaps [low, high] when it starts by `high` and has not been replaced by `low`.
-  if (query.at.has_value()) {
-    where += " AND r.last_updated <= ?5 AND (r.superseded_at IS NULL OR r.superseded_at > ?4)";
-  }
   auto bind = [&](Statement& stmt) {
     if (!query.type.empty()) stmt.Bind(1, query.type);
     if (!query.id.empty()) stmt.Bind(2, query.id);
     if (query.since.has_value()) stmt.Bind(3, *query.since);
     if (query.at.has_value()) stmt.Bind(4, query.at->first).Bind(5, query.at->second);
   };
-  // One resource's history reads the (type, id) range of resource_version and sorts those few
-  // rows. Left to itself SQLite would walk the type's whole history in order instead.
-  const std::string from =
-      query.id.empty() ? " FROM resource r" : " FROM resource r INDEXED BY resource_version";
-  std::string page_sql = std::string("SELECT ") + std::string(kVersionColumns) + from + where;
-  if (query.after.has_value()) {
-    // (last_updated, seq) < (?6, ?7), spelled so that the first conjunct bounds an index range.
-    page_sql += " AND r.last_updated <= ?6 AND (r.last_updated < ?6 OR r.seq < ?7)";
-  }
-  page_sql += " ORDER BY r.last_updated DESC, r.seq DESC LIMIT ?8";
+  const sqlite_internal::HistorySql sql = sqlite_internal::BuildHistorySql(query, kVersionColumns);
 
   ASSIGN_OR_RETURN(auto db, readers_->Acquire());
   sqlite::ReadSnapshot snapshot(*db);
@@ -785,7 +766,7 @@ Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {
 
   HistoryPage page;
   {
-    ASSIGN_OR_RETURN(Statement stmt, db->Prepare(page_sql));
+    ASSIGN_OR_RETURN(Statement stmt, db->Prepare(sql.page));
     bind(stmt);
     if (query.after.has_value()) {
       stmt.Bind(6, query.after->last_updated).Bind(7, query.after->seq);
@@ -805,7 +786,7 @@ Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {
     }
   }
   {
-    ASSIGN_OR_RETURN(Statement stmt, db->Prepare("SELECT count(*)" + from + where));
+    ASSIGN_OR_RETURN(Statement stmt, db->Prepare(sql.count));
     bind(stmt);
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (row) page.total = stmt.Int(0);
