@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libboost1.74-dev libsimdjson-dev libsqlite3-dev libpq-dev zlib1g-dev libzstd-dev libcli11-dev libssl-dev libargon2-dev
+  libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev libexpat1-dev libyaml-dev
   nodejs npm curl wrk python3 time gnuplot-nox postgresql sqlite3
   chromium
