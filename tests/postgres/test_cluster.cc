@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -204,6 +205,32 @@ Result<std::string> TestCluster::FindServer() {
                 "`postgresql` (scripts/install-deps.sh)");
 }
 
+namespace {
+
+// Removes the folders of clusters whose test process was killed (a timeout sends SIGKILL, and
+// ~TestCluster never runs): `vesta-pg-*` under `base` untouched for kStaleAfter, and with no
+// live server (postmaster.pid's first line is its process id). Age keeps clusters that other
+// test processes are still setting up out of reach.
+void RemoveStaleDirectories(const std::string& base) {
+  constexpr auto kStaleAfter = std::chrono::hours(6);
+  std::error_code ec;
+  const auto now = fs::file_time_type::clock::now();
+  for (const fs::directory_entry& entry : fs::directory_iterator(base, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("vesta-pg-", 0) != 0 || !entry.is_directory(ec)) continue;
+    const auto modified = fs::last_write_time(entry.path(), ec);
+    if (ec || now - modified < kStaleAfter) continue;
+    std::ifstream pid_file(entry.path() / "data" / "postmaster.pid");
+    long pid = 0;
+    if (pid_file >> pid && pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM)) {
+      continue;  // its server still runs
+    }
+    fs::remove_all(entry.path(), ec);
+  }
+}
+
+}  // namespace
+
 Result<std::unique_ptr<TestCluster>> TestCluster::MakeDirectory(const std::string& bindir) {
   ASSIGN_OR_RETURN(Account account, ServerAccount());
   // As root, under /tmp, which every account can traverse; the socket path must also stay
@@ -211,6 +238,7 @@ Result<std::unique_ptr<TestCluster>> TestCluster::MakeDirectory(const std::strin
   std::error_code ec;
   std::string base = fs::temp_directory_path(ec).string();
   if (ec || account.switch_user || base.size() > 60) base = "/tmp";
+  RemoveStaleDirectories(base);
   std::string pattern = base + "/vesta-pg-XXXXXX";
   if (mkdtemp(pattern.data()) == nullptr) return Internal("mkdtemp " + pattern + " failed");
   static std::atomic<int> started{0};
