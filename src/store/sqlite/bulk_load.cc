@@ -104,6 +104,9 @@ Status FinishBulkLoad(sqlite::Connection& db) {
     }
   }
   if (statements.empty()) return Status::Ok();
+  // Read before any setting changes, so that a failure here leaves the connection as it was.
+  ASSIGN_OR_RETURN(const int64_t cache_size, PragmaValue(db, "cache_size"));
+  ASSIGN_OR_RETURN(const int64_t page_size, PragmaValue(db, "page_size"));
   // The writer journals savepoints in memory (temp_store = MEMORY); a sort of the whole store's
   // keys goes to temporary files instead, so that memory stays bounded by the page cache.
   RETURN_IF_ERROR(db.Exec("PRAGMA temp_store = FILE"));
@@ -112,8 +115,6 @@ Status FinishBulkLoad(sqlite::Connection& db) {
   // thread fills a buffer as large as the page cache before it writes a sorted run, so the cache
   // is divided among them for the build: the memory stays what one sorter used.
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  ASSIGN_OR_RETURN(const int64_t cache_size, PragmaValue(db, "cache_size"));
-  ASSIGN_OR_RETURN(const int64_t page_size, PragmaValue(db, "page_size"));
   // Negative: KiB; positive: pages.
   const int64_t cache_kib = cache_size < 0 ? -cache_size : cache_size * page_size / 1024;
   RETURN_IF_ERROR(db.Exec("PRAGMA cache_size = -" +
